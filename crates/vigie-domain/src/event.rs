@@ -1,0 +1,175 @@
+//! The journal's events. Every change to Vigie's state is one of these, wrapped in an [`Envelope`] that says who
+//! made it, when, on which node and from which source. Stored as `kind` (a stable dotted name) plus `payload` (JSON).
+
+use crate::registry::*;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use uuid::Uuid;
+
+/// Who made a change: `user:NAME`, `token:NAME`, `cli:LOGIN`, `system:demo`…
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Actor(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("an actor is a non-empty text of at most 128 characters without control characters")]
+pub struct ActorError;
+
+impl Actor {
+    pub fn parse(s: &str) -> Result<Actor, ActorError> {
+        let t = s.trim();
+        if t.is_empty() || t.chars().count() > 128 || t.chars().any(char::is_control) {
+            return Err(ActorError);
+        }
+        Ok(Actor(t.to_string()))
+    }
+    pub fn system(what: &str) -> Actor {
+        Actor(format!("system:{what}"))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+impl TryFrom<String> for Actor {
+    type Error = ActorError;
+    fn try_from(s: String) -> Result<Actor, ActorError> {
+        Actor::parse(&s)
+    }
+}
+impl From<Actor> for String {
+    fn from(a: Actor) -> String {
+        a.0
+    }
+}
+impl fmt::Display for Actor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DecodeError {
+    #[error("unknown event kind {0:?}")]
+    UnknownKind(String),
+    #[error("bad payload for {kind}: {source}")]
+    Payload { kind: String, source: serde_json::Error },
+}
+
+macro_rules! events {
+    ($($variant:ident($ty:ty) = $kind:literal),+ $(,)?) => {
+        /// A change to the state. The variant names are past tense: the journal records facts.
+        #[derive(Debug, Clone, PartialEq)]
+        pub enum Event { $($variant($ty)),+ }
+
+        impl Event {
+            /// The stable name stored in the journal's `kind` column.
+            pub fn kind(&self) -> &'static str {
+                match self { $(Event::$variant(_) => $kind),+ }
+            }
+            /// Every kind this build knows.
+            pub const KINDS: &'static [&'static str] = &[$($kind),+];
+            /// The payload as JSON text.
+            pub fn payload_json(&self) -> String {
+                match self {
+                    $(Event::$variant(p) => serde_json::to_string(p)),+
+                }
+                .expect("events always serialize")
+            }
+            /// The payload as a JSON value.
+            pub fn payload_value(&self) -> serde_json::Value {
+                match self {
+                    $(Event::$variant(p) => serde_json::to_value(p)),+
+                }
+                .expect("events always serialize")
+            }
+            /// Rebuilds an event from its stored kind and payload.
+            pub fn decode(kind: &str, payload: &str) -> Result<Event, DecodeError> {
+                match kind {
+                    $($kind => serde_json::from_str(payload).map(Event::$variant)
+                        .map_err(|source| DecodeError::Payload { kind: kind.to_string(), source }),)+
+                    other => Err(DecodeError::UnknownKind(other.to_string())),
+                }
+            }
+        }
+    };
+}
+
+events! {
+    OrganizationUpserted(Organization) = "organization.upserted",
+    SiteUpserted(Site) = "site.upserted",
+    ItemUpserted(Item) = "item.upserted",
+    StockCounted(StockCount) = "stock.counted",
+    ForceUpserted(Force) = "force.upserted",
+    AllowanceSet(Allowance) = "allowance.set",
+    VehicleUpserted(Vehicle) = "vehicle.upserted",
+}
+
+/// An event on its way to the journal: the journal adds sequence, id, time and origin.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEvent {
+    pub actor: Actor,
+    /// Which file or API call produced it, e.g. `import:stock.csv` or `POST /api/v1/import`.
+    pub source: String,
+    pub event: Event,
+}
+
+/// An event as the journal holds it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Envelope {
+    /// Position in the journal, from 1, without gaps.
+    pub seq: u64,
+    /// UUIDv7: unique across nodes, ordered by time.
+    pub id: Uuid,
+    /// When it was appended.
+    pub time: DateTime<Utc>,
+    pub actor: Actor,
+    /// The node that appended it.
+    pub origin: String,
+    pub source: String,
+    pub event: Event,
+}
+
+impl Serialize for Envelope {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("Envelope", 8)?;
+        st.serialize_field("seq", &self.seq)?;
+        st.serialize_field("id", &self.id)?;
+        st.serialize_field("time", &self.time)?;
+        st.serialize_field("actor", &self.actor)?;
+        st.serialize_field("origin", &self.origin)?;
+        st.serialize_field("source", &self.source)?;
+        st.serialize_field("kind", self.event.kind())?;
+        st.serialize_field("payload", &self.event.payload_value())?;
+        st.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::*;
+
+    #[test]
+    fn events_round_trip_through_kind_and_payload() {
+        let e = Event::OrganizationUpserted(Organization {
+            id: OrgId::parse("GSBDD-IDF").unwrap(),
+            name: "GSBdD Île-de-France".into(),
+            level: OrgLevel::Tactical,
+            parent_id: Some(OrgId::parse("CPCO").unwrap()),
+            attributes: Attributes::new(),
+        });
+        let back = Event::decode(e.kind(), &e.payload_json()).unwrap();
+        assert_eq!(back, e);
+        assert!(matches!(Event::decode("nope", "{}"), Err(DecodeError::UnknownKind(_))));
+        assert!(matches!(Event::decode("site.upserted", "{}"), Err(DecodeError::Payload { .. })));
+    }
+
+    #[test]
+    fn actors() {
+        assert!(Actor::parse("user:alice").is_ok());
+        assert!(Actor::parse("  ").is_err());
+        assert!(Actor::parse("a\nb").is_err());
+    }
+}

@@ -1,0 +1,22 @@
+//! Vigie's domain: the registry (organisations, sites, items, stock, forces, allowances, vehicles), the journal's
+//! events, and the in-memory projection they build.
+//!
+//! Architecture invariant: this crate does no I/O. It knows nothing of files, sockets, databases or async runtimes
+//! (`cargo tree -p vigie-domain` holds no tokio, axum, rusqlite or postgres; a test checks it). Everything here is a
+//! value or a pure function of values, so the edges (import, storage, HTTP, CLI) can be tested apart and the
+//! decisions built on it can be benchmarked without a disk.
+
+pub mod event;
+pub mod geo;
+pub mod ids;
+pub mod paris;
+pub mod quantity;
+pub mod registry;
+pub mod state;
+
+pub use event::{Actor, Envelope, Event, NewEvent};
+pub use geo::LatLon;
+pub use ids::{ForceId, ItemId, OrgId, SiteId, VehicleId};
+pub use quantity::Quantity;
+pub use registry::*;
+pub use state::State;

@@ -1,0 +1,225 @@
+//! The projection: Vigie's current state, held in memory and rebuilt by applying the journal's events in order.
+//!
+//! Every record keeps a [`Stamp`] of the event that last set it, so any figure can say how fresh it is and where it
+//! came from. Applying an event never fails: events are validated before they are appended.
+
+use crate::event::{Envelope, Event};
+use crate::ids::*;
+use crate::registry::*;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+/// Which event last set a record.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Stamp {
+    pub seq: u64,
+    pub time: DateTime<Utc>,
+    pub source: Arc<str>,
+}
+
+/// A record with its stamp.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Stamped<T> {
+    #[serde(flatten)]
+    pub value: T,
+    #[serde(rename = "_stamp")]
+    pub stamp: Stamp,
+}
+
+/// The stock counted at one site.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SiteStock {
+    pub lines: Vec<StockLine>,
+    pub stamp: Stamp,
+}
+
+/// Counts of the state's records.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    pub organizations: usize,
+    pub sites: usize,
+    pub items: usize,
+    pub stock_lines: usize,
+    pub forces: usize,
+    pub allowances: usize,
+    pub vehicles: usize,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct State {
+    pub organizations: BTreeMap<OrgId, Stamped<Organization>>,
+    pub sites: BTreeMap<SiteId, Stamped<Site>>,
+    pub items: BTreeMap<ItemId, Stamped<Item>>,
+    pub stock: BTreeMap<SiteId, SiteStock>,
+    pub forces: BTreeMap<ForceId, Stamped<Force>>,
+    pub allowances: BTreeMap<(ItemId, AllowanceBasis), Stamped<Allowance>>,
+    pub vehicles: BTreeMap<VehicleId, Stamped<Vehicle>>,
+    /// Sequence of the last applied event (0 when empty).
+    pub last_seq: u64,
+    stock_lines: usize,
+    sources: HashMap<String, Arc<str>>,
+}
+
+impl State {
+    pub fn new() -> State {
+        State::default()
+    }
+
+    pub fn counts(&self) -> Counts {
+        Counts {
+            organizations: self.organizations.len(),
+            sites: self.sites.len(),
+            items: self.items.len(),
+            stock_lines: self.stock_lines,
+            forces: self.forces.len(),
+            allowances: self.allowances.len(),
+            vehicles: self.vehicles.len(),
+        }
+    }
+
+    fn stamp(&mut self, env: &Envelope) -> Stamp {
+        let source = match self.sources.get(&env.source) {
+            Some(s) => s.clone(),
+            None => {
+                let s: Arc<str> = Arc::from(env.source.as_str());
+                self.sources.insert(env.source.clone(), s.clone());
+                s
+            }
+        };
+        Stamp { seq: env.seq, time: env.time, source }
+    }
+
+    /// Applies one event. Events must come in journal order.
+    pub fn apply(&mut self, env: &Envelope) {
+        debug_assert!(env.seq > self.last_seq, "events applied out of order");
+        self.last_seq = env.seq;
+        let stamp = self.stamp(env);
+        match &env.event {
+            Event::OrganizationUpserted(o) => {
+                self.organizations.insert(o.id.clone(), Stamped { value: o.clone(), stamp });
+            }
+            Event::SiteUpserted(s) => {
+                self.sites.insert(s.id.clone(), Stamped { value: s.clone(), stamp });
+            }
+            Event::ItemUpserted(i) => {
+                self.items.insert(i.id.clone(), Stamped { value: i.clone(), stamp });
+            }
+            Event::ForceUpserted(f) => {
+                self.forces.insert(f.id.clone(), Stamped { value: f.clone(), stamp });
+            }
+            Event::AllowanceSet(a) => {
+                self.allowances.insert((a.item_id.clone(), a.basis), Stamped { value: a.clone(), stamp });
+            }
+            Event::VehicleUpserted(v) => {
+                self.vehicles.insert(v.id.clone(), Stamped { value: v.clone(), stamp });
+            }
+            Event::StockCounted(c) => {
+                // Share the catalogue's id allocations: a million lines then cost no extra id strings.
+                let lines: Vec<StockLine> = c
+                    .lines
+                    .iter()
+                    .map(|l| {
+                        let mut l = l.clone();
+                        if let Some((id, _)) = self.items.get_key_value(l.item_id.as_str()) {
+                            l.item_id = id.clone();
+                        }
+                        l
+                    })
+                    .collect();
+                self.stock_lines += lines.len();
+                let site_id =
+                    self.sites.get_key_value(c.site_id.as_str()).map(|(k, _)| k.clone()).unwrap_or(c.site_id.clone());
+                if let Some(old) = self.stock.insert(site_id, SiteStock { lines, stamp }) {
+                    self.stock_lines -= old.lines.len();
+                }
+            }
+        }
+    }
+
+    /// Applies an event taken by value (replay): avoids cloning large payloads.
+
+    /// The organisation and all its descendants.
+    pub fn org_and_children(&self, root: &OrgId) -> Vec<OrgId> {
+        let mut out = vec![root.clone()];
+        let mut i = 0;
+        while i < out.len() {
+            let cur = out[i].clone();
+            for (id, o) in &self.organizations {
+                if o.value.parent_id.as_ref() == Some(&cur) && !out.contains(id) {
+                    out.push(id.clone());
+                }
+            }
+            i += 1;
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::Actor;
+    use crate::quantity::Quantity;
+    use chrono::NaiveDate;
+
+    fn env(seq: u64, event: Event) -> Envelope {
+        Envelope {
+            seq,
+            id: uuid::Uuid::now_v7(),
+            time: DateTime::from_timestamp(1_720_000_000 + seq as i64, 0).unwrap(),
+            actor: Actor::system("test"),
+            origin: "n1".into(),
+            source: "test".into(),
+            event,
+        }
+    }
+
+    fn line(item: &str, q: i64) -> StockLine {
+        StockLine {
+            item_id: ItemId::parse(item).unwrap(),
+            quantity: Quantity::from_units(q),
+            condition: Condition::Serviceable,
+            lot: None,
+            expires_on: NaiveDate::from_ymd_opt(2030, 1, 1),
+            counted_at: DateTime::from_timestamp(1_720_000_000, 0).unwrap(),
+            attributes: Attributes::new(),
+        }
+    }
+
+    #[test]
+    fn a_count_replaces_the_sites_previous_lines() {
+        let mut st = State::new();
+        let site = SiteId::parse("S1").unwrap();
+        st.apply(&env(1, Event::StockCounted(StockCount { site_id: site.clone(), lines: vec![line("A", 1), line("B", 2)] })));
+        assert_eq!(st.counts().stock_lines, 2);
+        st.apply(&env(2, Event::StockCounted(StockCount { site_id: site.clone(), lines: vec![line("C", 5)] })));
+        assert_eq!(st.counts().stock_lines, 1);
+        assert_eq!(st.stock[&site].lines[0].item_id.as_str(), "C");
+        assert_eq!(st.stock[&site].stamp.seq, 2);
+        assert_eq!(st.last_seq, 2);
+    }
+
+    #[test]
+    fn children_of_an_organisation() {
+        let mut st = State::new();
+        let org = |id: &str, parent: Option<&str>| {
+            Event::OrganizationUpserted(Organization {
+                id: OrgId::parse(id).unwrap(),
+                name: id.into(),
+                level: if parent.is_none() { OrgLevel::Strategic } else { OrgLevel::Tactical },
+                parent_id: parent.map(|p| OrgId::parse(p).unwrap()),
+                attributes: Attributes::new(),
+            })
+        };
+        st.apply(&env(1, org("ROOT", None)));
+        st.apply(&env(2, org("A", Some("ROOT"))));
+        st.apply(&env(3, org("A1", Some("A"))));
+        st.apply(&env(4, org("B", Some("ROOT"))));
+        let mut a = st.org_and_children(&OrgId::parse("A").unwrap());
+        a.sort();
+        assert_eq!(a, vec![OrgId::parse("A").unwrap(), OrgId::parse("A1").unwrap()]);
+        assert_eq!(st.org_and_children(&OrgId::parse("ROOT").unwrap()).len(), 4);
+    }
+}

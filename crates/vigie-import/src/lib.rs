@@ -1,0 +1,809 @@
+//! Import of the interchange format (docs/data-format.md): CSV files or an XLSX workbook, one table per file or
+//! sheet, into journal events.
+//!
+//! Two steps, both pure (bytes and a state in, values out):
+//! 1. [`read`] parses every file into typed records, collecting every problem with its `file:line:column`.
+//! 2. [`plan`] checks references against the state and the batch itself, then diffs the records against the state:
+//!    only what changes becomes an event, so importing the same files twice appends nothing.
+//!
+//! Either step reports every problem it finds; an import with any problem writes nothing.
+
+pub mod text;
+pub mod values;
+
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt;
+use vigie_domain::geo::{parse_decimal, LatLon};
+use vigie_domain::ids::check_id;
+use vigie_domain::*;
+
+/// One problem in an imported file, located to the cell.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    pub file: String,
+    pub line: u32,
+    pub column: u32,
+    pub message: String,
+}
+
+impl Problem {
+    pub fn at(file: &str, line: u32, column: u32, message: impl Into<String>) -> Problem {
+        Problem { file: file.to_string(), line, column, message: message.into() }
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}: {}", self.file, self.line, self.column, self.message)
+    }
+}
+
+/// A file to import: its name (used to find the table and in messages) and its bytes.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
+/// The tables of the format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Table {
+    Organizations,
+    Sites,
+    Items,
+    Allowances,
+    Forces,
+    Vehicles,
+    Stock,
+}
+
+impl Table {
+    pub const ALL: [Table; 7] =
+        [Table::Organizations, Table::Sites, Table::Items, Table::Allowances, Table::Forces, Table::Vehicles, Table::Stock];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Table::Organizations => "organizations",
+            Table::Sites => "sites",
+            Table::Items => "items",
+            Table::Allowances => "allowances",
+            Table::Forces => "forces",
+            Table::Vehicles => "vehicles",
+            Table::Stock => "stock",
+        }
+    }
+
+    /// Columns that must be present (values may still be optional, see docs/data-format.md).
+    pub fn required(self) -> &'static [&'static str] {
+        match self {
+            Table::Organizations => &["id", "name", "level"],
+            Table::Sites => &["id", "name", "kind", "lat", "lon", "organization_id"],
+            Table::Items => &["id", "name", "category", "unit", "unit_mass_kg", "unit_volume_m3"],
+            Table::Allowances => &["item_id", "basis", "quantity"],
+            Table::Forces => &["id", "name", "site_id", "headcount", "organization_id", "starts_on", "ends_on"],
+            Table::Vehicles => &["id", "site_id", "kind", "seats", "payload_kg", "cargo_m3", "condition"],
+            Table::Stock => &["site_id", "item_id", "quantity", "condition", "counted_at"],
+        }
+    }
+
+    /// Columns the format names but that may be left out.
+    pub fn optional(self) -> &'static [&'static str] {
+        match self {
+            Table::Organizations => &["parent_id"],
+            Table::Sites => &["city"],
+            Table::Vehicles => &["speed_kmh"],
+            Table::Stock => &["lot", "expires_on"],
+            _ => &[],
+        }
+    }
+
+    /// The table a file or sheet name stands for: `stock.csv`, `stock-idf.csv`, `Stock_2024-07-26.csv`, sheet `Sites`.
+    pub fn from_name(name: &str) -> Option<Table> {
+        let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
+        let stem = base.rsplit_once('.').map_or(base, |(s, _)| s).to_lowercase();
+        let stem = stem.trim();
+        let alias = |t: Table| -> bool {
+            let n = t.name();
+            stem == n
+                || stem.strip_prefix(n).is_some_and(|r| r.starts_with(['-', '_', '.', ' ']))
+                || (t == Table::Organizations && (stem == "organisations" || stem.starts_with("organisations_")))
+        };
+        Table::ALL.into_iter().find(|&t| alias(t))
+    }
+}
+
+/// Where a record came from: file index, line, and the columns of its key and references.
+#[derive(Debug, Clone, Copy, Default)]
+struct Loc {
+    file: u16,
+    line: u32,
+    /// Columns of [key, first reference, second reference]; 0 when unused.
+    cols: [u32; 3],
+}
+
+/// Every record read from a set of files, with the problems found while reading.
+#[derive(Debug, Default)]
+pub struct Batch {
+    files: Vec<String>,
+    organizations: Vec<(Organization, Loc)>,
+    sites: Vec<(Site, Loc)>,
+    items: Vec<(Item, Loc)>,
+    allowances: Vec<(Allowance, Loc)>,
+    forces: Vec<(Force, Loc)>,
+    vehicles: Vec<(Vehicle, Loc)>,
+    stock: Vec<(SiteId, StockLine, Loc)>,
+    /// Rows read per table.
+    pub rows: BTreeMap<Table, usize>,
+    pub problems: Vec<Problem>,
+}
+
+impl Batch {
+    pub fn files(&self) -> &[String] {
+        &self.files
+    }
+    pub fn row_count(&self) -> usize {
+        self.rows.values().sum()
+    }
+}
+
+/// Header of a table: where each named column is, and the extra columns kept as attributes.
+struct Header {
+    index: HashMap<&'static str, usize>,
+    extras: Vec<(String, usize)>,
+}
+
+/// Reads one row's cells by column name, recording problems with their positions.
+struct RowReader<'r, 'a> {
+    file: &'r str,
+    row: &'r text::Row<'a>,
+    header: &'r Header,
+    problems: &'r mut Vec<Problem>,
+    ok: bool,
+}
+
+impl<'a> RowReader<'_, 'a> {
+    fn cell(&self, name: &str) -> Option<&text::Cell<'a>> {
+        self.header.index.get(name).and_then(|&i| self.row.cells.get(i))
+    }
+    /// Line and column of a named cell (past the row's end when the row is short of it).
+    fn position(&self, name: &str) -> (u32, u32) {
+        match self.header.index.get(name) {
+            Some(&i) => self.row.cells.get(i).map_or((self.row.line, self.row.end_column), |c| (c.line, c.column)),
+            None => (self.row.line, 0),
+        }
+    }
+    fn column(&self, name: &str) -> u32 {
+        self.position(name).1
+    }
+    fn text(&self, name: &str) -> &str {
+        self.cell(name).map_or("", |c| c.text.trim())
+    }
+    fn problem(&mut self, name: &str, message: String) {
+        let (line, column) = self.position(name);
+        self.problems.push(Problem::at(self.file, line, column.max(1), message));
+        self.ok = false;
+    }
+    fn required(&mut self, name: &str) -> Option<&str> {
+        let t = self.cell(name).map_or("", |c| c.text.trim());
+        if t.is_empty() {
+            self.problem(name, format!("`{name}` is required"));
+            None
+        } else {
+            // Re-borrow so the returned text lives as long as the row, not this reader's mutable borrow.
+            self.cell(name).map(|c| c.text.trim())
+        }
+    }
+    fn string(&mut self, name: &str) -> Option<String> {
+        self.required(name).map(str::to_string)
+    }
+    fn id<T>(&mut self, name: &str, parse: fn(&str) -> Result<T, vigie_domain::ids::IdError>) -> Option<T> {
+        let t = self.required(name)?.to_string();
+        match parse(&t) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.problem(name, format!("`{name}`: {e}"));
+                None
+            }
+        }
+    }
+    fn choice<T>(&mut self, name: &str, parse: fn(&str) -> Result<T, UnknownValue>) -> Option<T> {
+        let t = self.required(name)?.to_string();
+        match parse(&t) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.problem(name, format!("`{name}`: {e}"));
+                None
+            }
+        }
+    }
+    fn decimal(&mut self, name: &str, min: f64) -> Option<f64> {
+        let t = self.required(name)?.to_string();
+        match parse_decimal(&t) {
+            Some(v) if v >= min => Some(v),
+            Some(v) => {
+                self.problem(name, format!("`{name}` cannot be below {min}, found {v}"));
+                None
+            }
+            None => {
+                self.problem(name, format!("`{name}`: expected a number (decimal point or comma), found {t:?}"));
+                None
+            }
+        }
+    }
+    fn quantity(&mut self, name: &str) -> Option<Quantity> {
+        let t = self.required(name)?.to_string();
+        match Quantity::parse(&t) {
+            Ok(q) if q.is_negative() => {
+                self.problem(name, format!("`{name}` cannot be negative, found {t}"));
+                None
+            }
+            Ok(q) => Some(q),
+            Err(e) => {
+                self.problem(name, format!("`{name}`: {e}"));
+                None
+            }
+        }
+    }
+    fn count(&mut self, name: &str) -> Option<u32> {
+        let t = self.required(name)?.to_string();
+        let v = values::parse_count(&t);
+        if v.is_none() {
+            self.problem(name, format!("`{name}`: expected a whole number ≥ 0, found {t:?}"));
+        }
+        v
+    }
+    fn date(&mut self, name: &str, optional: bool) -> Option<Option<chrono::NaiveDate>> {
+        let t = self.text(name).to_string();
+        if t.is_empty() {
+            if !optional {
+                self.problem(name, format!("`{name}` is required"));
+                return None;
+            }
+            return Some(None);
+        }
+        match values::parse_date(&t) {
+            Some(d) => Some(Some(d)),
+            None => {
+                self.problem(name, format!("`{name}`: expected a date YYYY-MM-DD or DD/MM/YYYY, found {t:?}"));
+                None
+            }
+        }
+    }
+    fn attributes(&self) -> Attributes {
+        self.header
+            .extras
+            .iter()
+            .filter_map(|(k, i)| {
+                let v = self.row.cells.get(*i)?.text.trim();
+                (!v.is_empty()).then(|| (k.clone(), v.to_string()))
+            })
+            .collect()
+    }
+    fn loc(&self, file: u16, key: &str, r1: &str, r2: &str) -> Loc {
+        Loc { file, line: self.row.line, cols: [self.column(key), self.column(r1), self.column(r2)] }
+    }
+}
+
+fn read_header(file: &str, table: Table, row: &text::Row<'_>, problems: &mut Vec<Problem>) -> Option<Header> {
+    let mut index = HashMap::new();
+    let mut extras = Vec::new();
+    let mut ok = true;
+    for (i, c) in row.cells.iter().enumerate() {
+        let name = c.text.trim().trim_start_matches('\u{feff}').to_lowercase();
+        let known = table.required().iter().chain(table.optional()).find(|&&k| k == name);
+        match known {
+            Some(&k) => {
+                if index.insert(k, i).is_some() {
+                    problems.push(Problem::at(file, row.line, c.column, format!("column `{k}` appears twice")));
+                    ok = false;
+                }
+            }
+            None if name.is_empty() => {}
+            None => extras.push((name, i)),
+        }
+    }
+    let found: Vec<String> = row.cells.iter().map(|c| c.text.trim().to_string()).collect();
+    for k in table.required() {
+        if !index.contains_key(k) {
+            problems.push(Problem::at(
+                file,
+                row.line,
+                1,
+                format!("missing required column `{k}` for table {} (found: {})", table.name(), found.join(", ")),
+            ));
+            ok = false;
+        }
+    }
+    ok.then_some(Header { index, extras })
+}
+
+/// Caches ids that repeat from row to row (a stock file names the same sites and items again and again).
+#[derive(Default)]
+struct Interner {
+    sites: HashMap<String, SiteId>,
+    items: HashMap<String, ItemId>,
+    instants: Option<(String, chrono::DateTime<chrono::Utc>)>,
+}
+
+fn read_rows(
+    batch: &mut Batch,
+    file_index: u16,
+    file: &str,
+    table: Table,
+    rows: &mut dyn Iterator<Item = Result<text::Row<'_>, Problem>>,
+    interner: &mut Interner,
+    progress: &mut dyn FnMut(usize),
+) {
+    let header = match rows.next() {
+        None => {
+            batch.problems.push(Problem::at(file, 1, 1, "the file is empty: expected a header row"));
+            return;
+        }
+        Some(Err(p)) => {
+            batch.problems.push(p);
+            return;
+        }
+        Some(Ok(h)) => h,
+    };
+    let Some(header) = read_header(file, table, &header, &mut batch.problems) else { return };
+    let mut n = 0usize;
+    for row in rows {
+        let row = match row {
+            Ok(r) => r,
+            Err(p) => {
+                batch.problems.push(p);
+                return;
+            }
+        };
+        n += 1;
+        if n % 65_536 == 0 {
+            progress(n);
+        }
+        let mut r = RowReader { file, row: &row, header: &header, problems: &mut batch.problems, ok: true };
+        let f = file_index;
+        match table {
+            Table::Organizations => {
+                let id = r.id("id", OrgId::parse);
+                let name = r.string("name");
+                let level = r.choice("level", OrgLevel::parse);
+                let parent_id = if r.text("parent_id").is_empty() { None } else { r.id("parent_id", OrgId::parse) };
+                if let (Some(id), Some(name), Some(level), true) = (id, name, level, r.ok) {
+                    let loc = r.loc(f, "id", "parent_id", "");
+                    let attributes = r.attributes();
+                    batch.organizations.push((Organization { id, name, level, parent_id, attributes }, loc));
+                }
+            }
+            Table::Sites => {
+                let id = r.id("id", SiteId::parse);
+                let name = r.string("name");
+                let kind = r.choice("kind", SiteKind::parse);
+                let lat = r.decimal("lat", -90.0);
+                let lon = r.decimal("lon", -180.0);
+                let organization_id = r.id("organization_id", OrgId::parse);
+                if let (Some(la), Some(lo)) = (lat, lon) {
+                    if let Err(e) = LatLon::new(la, lo) {
+                        let col = if la > 90.0 { "lat" } else { "lon" };
+                        r.problem(col, e.to_string());
+                    }
+                }
+                let city = r.text("city").to_string();
+                if let (Some(id), Some(name), Some(kind), Some(lat), Some(lon), Some(organization_id), true) =
+                    (id, name, kind, lat, lon, organization_id, r.ok)
+                {
+                    let loc = r.loc(f, "id", "organization_id", "");
+                    let attributes = r.attributes();
+                    batch.sites.push((Site { id, name, kind, lat, lon, organization_id, city, attributes }, loc));
+                }
+            }
+            Table::Items => {
+                let id = r.id("id", ItemId::parse);
+                let name = r.string("name");
+                let category = r.string("category");
+                let unit = r.string("unit");
+                let unit_mass_kg = r.decimal("unit_mass_kg", 0.0);
+                let unit_volume_m3 = r.decimal("unit_volume_m3", 0.0);
+                if let (Some(id), Some(name), Some(category), Some(unit), Some(unit_mass_kg), Some(unit_volume_m3), true) =
+                    (id, name, category, unit, unit_mass_kg, unit_volume_m3, r.ok)
+                {
+                    let loc = r.loc(f, "id", "", "");
+                    let attributes = r.attributes();
+                    batch.items.push((Item { id, name, category, unit, unit_mass_kg, unit_volume_m3, attributes }, loc));
+                }
+            }
+            Table::Allowances => {
+                let item_id = r.id("item_id", ItemId::parse);
+                let basis = r.choice("basis", AllowanceBasis::parse);
+                let quantity = r.quantity("quantity");
+                if let (Some(item_id), Some(basis), Some(quantity), true) = (item_id, basis, quantity, r.ok) {
+                    let loc = r.loc(f, "item_id", "item_id", "");
+                    let attributes = r.attributes();
+                    batch.allowances.push((Allowance { item_id, basis, quantity, attributes }, loc));
+                }
+            }
+            Table::Forces => {
+                let id = r.id("id", ForceId::parse);
+                let name = r.string("name");
+                let site_id = r.id("site_id", SiteId::parse);
+                let headcount = r.count("headcount");
+                let organization_id = r.id("organization_id", OrgId::parse);
+                let starts_on = r.date("starts_on", false).flatten();
+                let ends_on = r.date("ends_on", false).flatten();
+                if let (Some(s), Some(e)) = (starts_on, ends_on) {
+                    if e < s {
+                        r.problem("ends_on", format!("`ends_on` ({e}) is before `starts_on` ({s})"));
+                    }
+                }
+                if let (Some(id), Some(name), Some(site_id), Some(headcount), Some(organization_id), Some(starts_on), Some(ends_on), true) =
+                    (id, name, site_id, headcount, organization_id, starts_on, ends_on, r.ok)
+                {
+                    let loc = r.loc(f, "id", "site_id", "organization_id");
+                    let attributes = r.attributes();
+                    batch.forces.push((
+                        Force { id, name, site_id, headcount, organization_id, starts_on, ends_on, attributes },
+                        loc,
+                    ));
+                }
+            }
+            Table::Vehicles => {
+                let id = r.id("id", VehicleId::parse);
+                let site_id = r.id("site_id", SiteId::parse);
+                let kind = r.string("kind").map(|k| k.to_lowercase());
+                let seats = r.count("seats");
+                let payload_kg = r.decimal("payload_kg", 0.0);
+                let cargo_m3 = r.decimal("cargo_m3", 0.0);
+                let condition = r.choice("condition", Condition::parse);
+                let speed_kmh = if r.text("speed_kmh").is_empty() {
+                    None
+                } else {
+                    match r.decimal("speed_kmh", 0.0) {
+                        Some(v) if v > 0.0 => Some(v),
+                        Some(_) => {
+                            r.problem("speed_kmh", "`speed_kmh` must be above 0".into());
+                            None
+                        }
+                        None => None,
+                    }
+                };
+                if let (Some(id), Some(site_id), Some(kind), Some(seats), Some(payload_kg), Some(cargo_m3), Some(condition), true) =
+                    (id, site_id, kind, seats, payload_kg, cargo_m3, condition, r.ok)
+                {
+                    let loc = r.loc(f, "id", "site_id", "");
+                    let attributes = r.attributes();
+                    batch.vehicles.push((
+                        Vehicle { id, site_id, kind, seats, payload_kg, cargo_m3, speed_kmh, condition, attributes },
+                        loc,
+                    ));
+                }
+            }
+            Table::Stock => {
+                let site_id = match interner.sites.get(r.text("site_id")) {
+                    Some(id) => Some(id.clone()),
+                    None => r.id("site_id", SiteId::parse).inspect(|id| {
+                        interner.sites.insert(id.as_str().to_string(), id.clone());
+                    }),
+                };
+                let item_id = match interner.items.get(r.text("item_id")) {
+                    Some(id) => Some(id.clone()),
+                    None => r.id("item_id", ItemId::parse).inspect(|id| {
+                        interner.items.insert(id.as_str().to_string(), id.clone());
+                    }),
+                };
+                let quantity = r.quantity("quantity");
+                let condition = r.choice("condition", Condition::parse);
+                let lot = Some(r.text("lot")).filter(|l| !l.is_empty()).map(str::to_string);
+                let expires_on = r.date("expires_on", true).flatten();
+                let counted_at = match (r.required("counted_at"), &interner.instants) {
+                    (None, _) => None,
+                    (Some(t), Some((prev, v))) if prev == t => Some(*v),
+                    (Some(t), _) => {
+                        let t = t.to_string();
+                        match values::parse_instant(&t) {
+                            Some(v) => {
+                                interner.instants = Some((t, v));
+                                Some(v)
+                            }
+                            None => {
+                                r.problem(
+                                    "counted_at",
+                                    format!("`counted_at`: expected a date and time (2024-07-26 08:00, Paris time, or RFC 3339), found {t:?}"),
+                                );
+                                None
+                            }
+                        }
+                    }
+                };
+                if let (Some(site_id), Some(item_id), Some(quantity), Some(condition), Some(counted_at), true) =
+                    (site_id, item_id, quantity, condition, counted_at, r.ok)
+                {
+                    let loc = r.loc(f, "site_id", "site_id", "item_id");
+                    let attributes = r.attributes();
+                    batch.stock.push((
+                        site_id,
+                        StockLine { item_id, quantity, condition, lot, expires_on, counted_at, attributes },
+                        loc,
+                    ));
+                }
+            }
+        }
+    }
+    *batch.rows.entry(table).or_default() += n;
+}
+
+fn unknown_table(file: &str, name: &str) -> Problem {
+    let names: Vec<_> = Table::ALL.iter().map(|t| t.name()).collect();
+    Problem::at(file, 1, 1, format!("{name:?} names no table; expected one of {}", names.join(", ")))
+}
+
+/// Reads files into a batch. `progress(done, total)` is told how many bytes are read, from time to time.
+pub fn read(files: &[SourceFile], progress: &mut dyn FnMut(usize, usize)) -> Batch {
+    let mut batch = Batch::default();
+    let mut interner = Interner::default();
+    let total: usize = files.iter().map(|f| f.bytes.len()).sum();
+    let mut done = 0usize;
+    for f in files {
+        let lower = f.name.to_lowercase();
+        if lower.ends_with(".xlsx") || lower.ends_with(".xlsm") {
+            let sheets = match text::read_xlsx(&f.name, &f.bytes) {
+                Ok(s) => s,
+                Err(p) => {
+                    batch.problems.push(p);
+                    continue;
+                }
+            };
+            for (sheet, rows) in sheets {
+                let display = format!("{}[{}]", f.name, sheet);
+                let Some(table) = Table::from_name(&sheet) else {
+                    batch.problems.push(unknown_table(&display, &sheet));
+                    continue;
+                };
+                let idx = batch.files.len() as u16;
+                batch.files.push(display.clone());
+                let mut it = rows.into_iter().map(Ok);
+                read_rows(&mut batch, idx, &display, table, &mut it, &mut interner, &mut |_| {});
+            }
+        } else {
+            let Some(table) = Table::from_name(&f.name) else {
+                batch.problems.push(unknown_table(&f.name, &f.name));
+                continue;
+            };
+            let text = text::decode_text(&f.bytes);
+            let delim = text::detect_delimiter(&text);
+            let mut scanner = text::CsvScanner::new(&text, delim);
+            let idx = batch.files.len() as u16;
+            batch.files.push(f.name.clone());
+            let name = f.name.clone();
+            let (len, size, base) = (text.len().max(1), f.bytes.len(), done);
+            let pos = std::cell::Cell::new(0usize);
+            let mut it = std::iter::from_fn(|| {
+                let r = scanner.next_row(&name).transpose();
+                pos.set(scanner.position());
+                r
+            });
+            read_rows(&mut batch, idx, &name, table, &mut it, &mut interner, &mut |_| {
+                progress(base + pos.get() * size / len, total)
+            });
+        }
+        done += f.bytes.len();
+        progress(done, total);
+    }
+    batch
+}
+
+/// What an import changes, table by table.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct TableReport {
+    pub rows: usize,
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Report {
+    pub files: Vec<String>,
+    pub tables: BTreeMap<Table, TableReport>,
+    /// Events the import appends (0 when everything is already known).
+    pub events: usize,
+}
+
+/// The events of an import and what they change.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub events: Vec<NewEvent>,
+    pub report: Report,
+}
+
+struct Checker<'b> {
+    batch: &'b Batch,
+    problems: Vec<Problem>,
+}
+
+impl Checker<'_> {
+    fn at(&mut self, loc: Loc, col: usize, message: String) {
+        let file = &self.batch.files[loc.file as usize];
+        self.problems.push(Problem::at(file, loc.line, loc.cols[col].max(1), message));
+    }
+    fn place(&self, loc: Loc) -> String {
+        format!("{}:{}", self.batch.files[loc.file as usize], loc.line)
+    }
+}
+
+/// Checks the batch's references and duplicates against itself and `state`, then returns the events that bring
+/// `state` up to the batch. Every problem is reported; with any problem, no event.
+pub fn plan(batch: &Batch, state: &State, actor: &Actor) -> Result<Plan, Vec<Problem>> {
+    let mut c = Checker { batch, problems: batch.problems.clone() };
+
+    // Duplicates within the batch.
+    fn dups<K: std::hash::Hash + Eq + fmt::Display, T>(
+        c: &mut Checker<'_>,
+        what: &str,
+        recs: &[(T, Loc)],
+        key: impl Fn(&T) -> K,
+    ) {
+        let mut seen: HashMap<K, Loc> = HashMap::new();
+        for (r, loc) in recs {
+            let k = key(r);
+            if let Some(first) = seen.get(&k) {
+                let msg = format!("duplicate {what} {k} (first at {})", c.place(*first));
+                c.at(*loc, 0, msg);
+            } else {
+                seen.insert(k, *loc);
+            }
+        }
+    }
+    dups(&mut c, "organization id", &batch.organizations, |o| o.id.clone());
+    dups(&mut c, "site id", &batch.sites, |s| s.id.clone());
+    dups(&mut c, "item id", &batch.items, |i| i.id.clone());
+    dups(&mut c, "force id", &batch.forces, |f| f.id.clone());
+    dups(&mut c, "vehicle id", &batch.vehicles, |v| v.id.clone());
+    dups(&mut c, "allowance", &batch.allowances, |a| format!("{} per {}", a.item_id, a.basis));
+
+    // References: to the batch or to what is already known.
+    let orgs: HashSet<&str> =
+        batch.organizations.iter().map(|(o, _)| o.id.as_str()).chain(state.organizations.keys().map(|k| k.as_str())).collect();
+    let sites: HashSet<&str> =
+        batch.sites.iter().map(|(s, _)| s.id.as_str()).chain(state.sites.keys().map(|k| k.as_str())).collect();
+    let items: HashSet<&str> =
+        batch.items.iter().map(|(i, _)| i.id.as_str()).chain(state.items.keys().map(|k| k.as_str())).collect();
+    for (o, loc) in &batch.organizations {
+        if let Some(p) = &o.parent_id {
+            if p == &o.id {
+                c.at(*loc, 1, format!("organization {} cannot be its own parent", o.id));
+            } else if !orgs.contains(p.as_str()) {
+                c.at(*loc, 1, format!("unknown organization {p} in `parent_id`"));
+            }
+        }
+    }
+    for (s, loc) in &batch.sites {
+        if !orgs.contains(s.organization_id.as_str()) {
+            c.at(*loc, 1, format!("unknown organization {} in `organization_id`", s.organization_id));
+        }
+    }
+    for (a, loc) in &batch.allowances {
+        if !items.contains(a.item_id.as_str()) {
+            c.at(*loc, 1, format!("unknown item {} in `item_id`", a.item_id));
+        }
+    }
+    for (f, loc) in &batch.forces {
+        if !sites.contains(f.site_id.as_str()) {
+            c.at(*loc, 1, format!("unknown site {} in `site_id`", f.site_id));
+        }
+        if !orgs.contains(f.organization_id.as_str()) {
+            c.at(*loc, 2, format!("unknown organization {} in `organization_id`", f.organization_id));
+        }
+    }
+    for (v, loc) in &batch.vehicles {
+        if !sites.contains(v.site_id.as_str()) {
+            c.at(*loc, 1, format!("unknown site {} in `site_id`", v.site_id));
+        }
+    }
+    for (site, l, loc) in &batch.stock {
+        if !sites.contains(site.as_str()) {
+            c.at(*loc, 1, format!("unknown site {site} in `site_id`"));
+        }
+        if !items.contains(l.item_id.as_str()) {
+            c.at(*loc, 2, format!("unknown item {} in `item_id`", l.item_id));
+        }
+    }
+    if !c.problems.is_empty() {
+        let mut p = c.problems;
+        p.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
+        p.dedup();
+        return Err(p);
+    }
+
+    // Diff against the state.
+    let mut report = Report { files: batch.files.clone(), ..Default::default() };
+    let mut events = Vec::new();
+    let source = |loc: &Loc| format!("import:{}", batch.files[loc.file as usize]);
+    fn diff<T: Clone + PartialEq>(
+        table: Table,
+        recs: &[(T, Loc)],
+        current: impl Fn(&T) -> Option<T>,
+        make: impl Fn(T) -> Event,
+        source: &dyn Fn(&Loc) -> String,
+        actor: &Actor,
+        report: &mut Report,
+        events: &mut Vec<NewEvent>,
+    ) {
+        let r = report.tables.entry(table).or_default();
+        for (rec, loc) in recs {
+            r.rows += 1;
+            match current(rec) {
+                Some(cur) if &cur == rec => {
+                    r.unchanged += 1;
+                    continue;
+                }
+                Some(_) => r.updated += 1,
+                None => r.created += 1,
+            }
+            events.push(NewEvent { actor: actor.clone(), source: source(loc), event: make(rec.clone()) });
+        }
+    }
+    if !batch.organizations.is_empty() {
+        diff(Table::Organizations, &batch.organizations, |o| state.organizations.get(&o.id).map(|s| s.value.clone()),
+            Event::OrganizationUpserted, &source, actor, &mut report, &mut events);
+    }
+    if !batch.sites.is_empty() {
+        diff(Table::Sites, &batch.sites, |s| state.sites.get(&s.id).map(|x| x.value.clone()),
+            Event::SiteUpserted, &source, actor, &mut report, &mut events);
+    }
+    if !batch.items.is_empty() {
+        diff(Table::Items, &batch.items, |i| state.items.get(&i.id).map(|x| x.value.clone()),
+            Event::ItemUpserted, &source, actor, &mut report, &mut events);
+    }
+    if !batch.allowances.is_empty() {
+        diff(Table::Allowances, &batch.allowances,
+            |a| state.allowances.get(&(a.item_id.clone(), a.basis)).map(|x| x.value.clone()),
+            Event::AllowanceSet, &source, actor, &mut report, &mut events);
+    }
+    if !batch.forces.is_empty() {
+        diff(Table::Forces, &batch.forces, |f| state.forces.get(&f.id).map(|x| x.value.clone()),
+            Event::ForceUpserted, &source, actor, &mut report, &mut events);
+    }
+    if !batch.vehicles.is_empty() {
+        diff(Table::Vehicles, &batch.vehicles, |v| state.vehicles.get(&v.id).map(|x| x.value.clone()),
+            Event::VehicleUpserted, &source, actor, &mut report, &mut events);
+    }
+    if !batch.stock.is_empty() {
+        // A count replaces each named site's lines: group the lines by site, in order of first appearance.
+        let mut order: Vec<(&SiteId, Loc)> = Vec::new();
+        let mut by_site: HashMap<&SiteId, Vec<StockLine>> = HashMap::new();
+        for (site, line, loc) in &batch.stock {
+            by_site
+                .entry(site)
+                .or_insert_with(|| {
+                    order.push((site, *loc));
+                    Vec::new()
+                })
+                .push(line.clone());
+        }
+        let r = report.tables.entry(Table::Stock).or_default();
+        r.rows = batch.stock.len();
+        for (site, loc) in order {
+            let lines = by_site.remove(site).unwrap_or_default();
+            match state.stock.get(site) {
+                Some(cur) if cur.lines == lines => {
+                    r.unchanged += lines.len();
+                    continue;
+                }
+                Some(_) => r.updated += lines.len(),
+                None => r.created += lines.len(),
+            }
+            events.push(NewEvent {
+                actor: actor.clone(),
+                source: source(&loc),
+                event: Event::StockCounted(StockCount { site_id: site.clone(), lines }),
+            });
+        }
+    }
+    report.events = events.len();
+    Ok(Plan { events, report })
+}
+
+/// `id` checks shared with the rest of Vigie, re-exported for callers that validate single values.
+pub fn valid_id(s: &str) -> bool {
+    check_id(s).is_ok()
+}

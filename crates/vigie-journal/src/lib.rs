@@ -1,0 +1,490 @@
+//! The journal: Vigie's source of truth, and the single writer that keeps the in-memory projection in step with it.
+//!
+//! - [`JournalStore`] is what a storage backend provides (SQLite, PostgreSQL): append a batch of events in one durable
+//!   transaction, scan events in order. Backends know rows, not domain types.
+//! - [`Journal`] owns one store on a dedicated writer thread. Commands are closures that look at the current
+//!   [`State`] and return the events to append; the writer runs them one after another, appends everything that
+//!   arrived meanwhile in **one** transaction (group commit), and acknowledges each command only once that
+//!   transaction is durable. Subscribers (the SSE stream) see events only after they are durable.
+//! - At open, the state is rebuilt by replaying the whole journal.
+//!
+//! Architecture invariant: the writer thread is the only code that mutates the projection. Readers take a read
+//! lock; nothing else holds the write lock.
+
+use chrono::{DateTime, Utc};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
+use std::thread;
+use uuid::Uuid;
+use vigie_domain::event::DecodeError;
+use vigie_domain::{Actor, Envelope, Event, NewEvent, State};
+
+/// A stored event, borrowed from the backend's row buffer.
+#[derive(Debug, Clone, Copy)]
+pub struct RawEvent<'a> {
+    pub seq: u64,
+    pub id: Uuid,
+    /// Microseconds since the Unix epoch.
+    pub time_us: i64,
+    pub actor: &'a str,
+    pub origin: &'a str,
+    pub source: &'a str,
+    pub kind: &'a str,
+    pub payload: &'a str,
+}
+
+/// An event ready to be written.
+#[derive(Debug, Clone)]
+pub struct RowToWrite {
+    pub seq: u64,
+    pub id: Uuid,
+    pub time_us: i64,
+    pub actor: String,
+    pub origin: String,
+    pub source: String,
+    pub kind: &'static str,
+    pub payload: String,
+}
+
+/// A storage backend failed. The message never carries credentials.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{backend} storage: {message}")]
+pub struct StoreError {
+    pub backend: &'static str,
+    pub message: String,
+}
+
+impl StoreError {
+    pub fn new(backend: &'static str, message: impl std::fmt::Display) -> StoreError {
+        StoreError { backend, message: message.to_string() }
+    }
+}
+
+/// What a journal backend provides. Implementations run on the journal's writer thread (and at open).
+pub trait JournalStore: Send + 'static {
+    /// `sqlite` or `postgres`.
+    fn backend(&self) -> &'static str;
+    /// The highest sequence stored, 0 when empty.
+    fn last_seq(&mut self) -> Result<u64, StoreError>;
+    /// Appends the rows in one transaction; returns only once the transaction is durable.
+    fn append(&mut self, rows: &[RowToWrite]) -> Result<(), StoreError>;
+    /// Calls `f` for every event with `seq > after`, in order, at most `limit` of them.
+    fn scan(
+        &mut self,
+        after: u64,
+        limit: Option<u64>,
+        f: &mut dyn FnMut(RawEvent<'_>) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError>;
+}
+
+/// Why a command or a read failed.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum JournalError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("journal holds an event this build cannot read (seq {seq}): {message}")]
+    Decode { seq: u64, message: String },
+    #[error("the command was refused: {0}")]
+    Rejected(String),
+    #[error("the journal is stopped")]
+    Stopped,
+    #[error("the journal failed earlier and accepts no more writes until restart: {0}")]
+    Failed(String),
+}
+
+/// Result of a command: the events it appended (empty when there was nothing to change).
+#[derive(Debug, Clone)]
+pub struct Committed {
+    pub events: Vec<Arc<Envelope>>,
+}
+
+impl Committed {
+    pub fn first_seq(&self) -> Option<u64> {
+        self.events.first().map(|e| e.seq)
+    }
+    pub fn last_seq(&self) -> Option<u64> {
+        self.events.last().map(|e| e.seq)
+    }
+}
+
+type Decide = Box<dyn FnOnce(&State) -> Result<Vec<NewEvent>, String> + Send>;
+type Subscriber = Box<dyn Fn(&[Arc<Envelope>]) + Send + Sync>;
+
+enum Request {
+    Command { decide: Decide, reply: mpsc::SyncSender<Result<Committed, JournalError>> },
+    Scan { after: u64, limit: u64, reply: mpsc::SyncSender<Result<Vec<Envelope>, JournalError>> },
+    Stop,
+}
+
+/// Tuning of the writer.
+#[derive(Debug, Clone)]
+pub struct JournalOptions {
+    /// The node id written as every event's origin.
+    pub origin: String,
+    /// Most events written in one transaction.
+    pub max_batch_events: usize,
+}
+
+impl Default for JournalOptions {
+    fn default() -> Self {
+        JournalOptions { origin: "local".into(), max_batch_events: 50_000 }
+    }
+}
+
+/// Replay statistics of an open.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ReplayStats {
+    pub events: u64,
+    pub seconds: f64,
+}
+
+/// Handle to the journal. Cheap to clone; all clones talk to the same writer thread.
+#[derive(Clone)]
+pub struct Journal {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    tx: Mutex<Option<mpsc::Sender<Request>>>,
+    state: Arc<RwLock<State>>,
+    subscribers: Arc<RwLock<Vec<Subscriber>>>,
+    backend: &'static str,
+    replay: ReplayStats,
+    writer: Mutex<Option<thread::JoinHandle<()>>>,
+}
+
+/// Decodes a stored row into an envelope.
+pub fn decode(raw: RawEvent<'_>) -> Result<Envelope, DecodeError> {
+    let event = Event::decode(raw.kind, raw.payload)?;
+    Ok(Envelope {
+        seq: raw.seq,
+        id: raw.id,
+        time: DateTime::from_timestamp_micros(raw.time_us).unwrap_or_default(),
+        actor: Actor::parse(raw.actor).unwrap_or_else(|_| Actor::system("unknown")),
+        origin: raw.origin.to_string(),
+        source: raw.source.to_string(),
+        event,
+    })
+}
+
+/// Replays every stored event after `state.last_seq` into `state`.
+pub fn replay_into(store: &mut dyn JournalStore, state: &mut State) -> Result<u64, JournalError> {
+    let mut n = 0u64;
+    let mut failure: Option<JournalError> = None;
+    let after = state.last_seq;
+    store.scan(after, None, &mut |raw| match decode(raw) {
+        Ok(env) => {
+            state.apply(&env);
+            n += 1;
+            Ok(())
+        }
+        Err(e) => {
+            failure = Some(JournalError::Decode { seq: raw.seq, message: e.to_string() });
+            Err(StoreError::new("decode", "stopped"))
+        }
+    })
+    .map_err(|e| failure.take().unwrap_or(JournalError::Store(e)))?;
+    Ok(n)
+}
+
+impl Journal {
+    /// Opens the journal on a store: replays it into a fresh state, then starts the writer thread.
+    pub fn open(mut store: Box<dyn JournalStore>, options: JournalOptions) -> Result<Journal, JournalError> {
+        let started = std::time::Instant::now();
+        let mut state = State::new();
+        let events = replay_into(store.as_mut(), &mut state)?;
+        let replay = ReplayStats { events, seconds: started.elapsed().as_secs_f64() };
+        tracing::info!(backend = store.backend(), events, seconds = replay.seconds, "journal replayed");
+        let backend = store.backend();
+        let state = Arc::new(RwLock::new(state));
+        let subscribers: Arc<RwLock<Vec<Subscriber>>> = Arc::default();
+        let (tx, rx) = mpsc::channel();
+        let writer = Writer { store, rx, state: state.clone(), subscribers: subscribers.clone(), options, failed: None };
+        let handle = thread::Builder::new()
+            .name("vigie-journal".into())
+            .spawn(move || writer.run())
+            .map_err(|e| JournalError::Failed(e.to_string()))?;
+        Ok(Journal {
+            inner: Arc::new(Inner {
+                tx: Mutex::new(Some(tx)),
+                state,
+                subscribers,
+                backend,
+                replay,
+                writer: Mutex::new(Some(handle)),
+            }),
+        })
+    }
+
+    pub fn backend(&self) -> &'static str {
+        self.inner.backend
+    }
+
+    pub fn replay_stats(&self) -> ReplayStats {
+        self.inner.replay
+    }
+
+    /// A read view of the current state. Hold it briefly: the writer waits for readers to apply new events.
+    pub fn state(&self) -> RwLockReadGuard<'_, State> {
+        self.inner.state.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Shared handle to the state, for code that outlives a borrow of the journal.
+    pub fn state_handle(&self) -> Arc<RwLock<State>> {
+        self.inner.state.clone()
+    }
+
+    /// Registers a function called with every durable batch of events, in order, on the writer thread.
+    /// It must not block.
+    pub fn subscribe(&self, f: impl Fn(&[Arc<Envelope>]) + Send + Sync + 'static) {
+        self.inner.subscribers.write().unwrap_or_else(|p| p.into_inner()).push(Box::new(f));
+    }
+
+    fn send(&self, req: Request) -> Result<(), JournalError> {
+        let guard = self.inner.tx.lock().unwrap_or_else(|p| p.into_inner());
+        guard.as_ref().ok_or(JournalError::Stopped)?.send(req).map_err(|_| JournalError::Stopped)
+    }
+
+    /// Runs a command: `decide` sees the current state (including every command acknowledged before) and returns
+    /// the events to append, or a refusal. Blocks until the events are durable.
+    pub fn execute(
+        &self,
+        decide: impl FnOnce(&State) -> Result<Vec<NewEvent>, String> + Send + 'static,
+    ) -> Result<Committed, JournalError> {
+        let (reply, rx) = mpsc::sync_channel(1);
+        self.send(Request::Command { decide: Box::new(decide), reply })?;
+        rx.recv().map_err(|_| JournalError::Stopped)?
+    }
+
+    /// Appends events unconditionally. Blocks until they are durable.
+    pub fn append(&self, events: Vec<NewEvent>) -> Result<Committed, JournalError> {
+        self.execute(move |_| Ok(events))
+    }
+
+    /// Reads up to `limit` stored events after `after` (for catching up a stream).
+    pub fn read_after(&self, after: u64, limit: u64) -> Result<Vec<Envelope>, JournalError> {
+        let (reply, rx) = mpsc::sync_channel(1);
+        self.send(Request::Scan { after, limit, reply })?;
+        rx.recv().map_err(|_| JournalError::Stopped)?
+    }
+
+    /// Stops the writer after the requests already queued, and waits for it.
+    pub fn shutdown(&self) {
+        let _ = self.send(Request::Stop);
+        self.inner.tx.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(h) = self.inner.writer.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            let _ = h.join();
+        }
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        if let Some(tx) = self.tx.get_mut().unwrap_or_else(|p| p.into_inner()).take() {
+            let _ = tx.send(Request::Stop);
+        }
+        if let Some(h) = self.writer.get_mut().unwrap_or_else(|p| p.into_inner()).take() {
+            let _ = h.join();
+        }
+    }
+}
+
+struct Writer {
+    store: Box<dyn JournalStore>,
+    rx: mpsc::Receiver<Request>,
+    state: Arc<RwLock<State>>,
+    subscribers: Arc<RwLock<Vec<Subscriber>>>,
+    options: JournalOptions,
+    failed: Option<String>,
+}
+
+struct Pending {
+    reply: mpsc::SyncSender<Result<Committed, JournalError>>,
+    outcome: Result<Vec<Arc<Envelope>>, JournalError>,
+}
+
+impl Writer {
+    fn run(mut self) {
+        let mut stop = false;
+        while !stop {
+            let Ok(first) = self.rx.recv() else { break };
+            let mut queue = vec![first];
+            // Group commit: take everything that arrived while the previous batch was being written.
+            while let Ok(r) = self.rx.try_recv() {
+                queue.push(r);
+                if queue.len() >= 4096 {
+                    break;
+                }
+            }
+            let mut pending: Vec<Pending> = Vec::new();
+            let mut rows: Vec<RowToWrite> = Vec::new();
+            let mut envelopes: Vec<Arc<Envelope>> = Vec::new();
+            for req in queue {
+                match req {
+                    Request::Stop => stop = true,
+                    Request::Scan { after, limit, reply } => {
+                        // Write what is pending first, so a scan sees every acknowledged event.
+                        self.flush(&mut pending, &mut rows, &mut envelopes);
+                        let _ = reply.send(self.scan(after, limit));
+                    }
+                    Request::Command { decide, reply } => {
+                        if let Some(why) = &self.failed {
+                            let _ = reply.send(Err(JournalError::Failed(why.clone())));
+                            continue;
+                        }
+                        let outcome = self.decide_and_apply(decide, &mut rows, &mut envelopes);
+                        pending.push(Pending { reply, outcome });
+                        if rows.len() >= self.options.max_batch_events {
+                            self.flush(&mut pending, &mut rows, &mut envelopes);
+                        }
+                    }
+                }
+            }
+            self.flush(&mut pending, &mut rows, &mut envelopes);
+        }
+    }
+
+    fn scan(&mut self, after: u64, limit: u64) -> Result<Vec<Envelope>, JournalError> {
+        let mut out = Vec::new();
+        let mut failure = None;
+        self.store
+            .scan(after, Some(limit), &mut |raw| match decode(raw) {
+                Ok(e) => {
+                    out.push(e);
+                    Ok(())
+                }
+                Err(e) => {
+                    failure = Some(JournalError::Decode { seq: raw.seq, message: e.to_string() });
+                    Err(StoreError::new("decode", "stopped"))
+                }
+            })
+            .map_err(|e| failure.take().unwrap_or(JournalError::Store(e)))?;
+        Ok(out)
+    }
+
+    fn decide_and_apply(
+        &mut self,
+        decide: Decide,
+        rows: &mut Vec<RowToWrite>,
+        envelopes: &mut Vec<Arc<Envelope>>,
+    ) -> Result<Vec<Arc<Envelope>>, JournalError> {
+        // Only this thread mutates the state, so deciding under a read lock sees a state nobody else can change.
+        let decided = {
+            let st = self.state.read().unwrap_or_else(|p| p.into_inner());
+            decide(&st)
+        };
+        let events = decided.map_err(JournalError::Rejected)?;
+        if events.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut st = self.state.write().unwrap_or_else(|p| p.into_inner());
+        let now = Utc::now();
+        let mut mine = Vec::with_capacity(events.len());
+        for ne in events {
+            let env = Envelope {
+                seq: st.last_seq + 1,
+                id: Uuid::now_v7(),
+                time: now,
+                actor: ne.actor,
+                origin: self.options.origin.clone(),
+                source: ne.source,
+                event: ne.event,
+            };
+            rows.push(RowToWrite {
+                seq: env.seq,
+                id: env.id,
+                time_us: env.time.timestamp_micros(),
+                actor: env.actor.as_str().to_string(),
+                origin: env.origin.clone(),
+                source: env.source.clone(),
+                kind: env.event.kind(),
+                payload: env.event.payload_json(),
+            });
+            st.apply(&env);
+            let env = Arc::new(env);
+            mine.push(env.clone());
+            envelopes.push(env);
+        }
+        Ok(mine)
+    }
+
+    fn flush(&mut self, pending: &mut Vec<Pending>, rows: &mut Vec<RowToWrite>, envelopes: &mut Vec<Arc<Envelope>>) {
+        if pending.is_empty() {
+            return;
+        }
+        let written = if rows.is_empty() { Ok(()) } else { self.store.append(rows) };
+        match written {
+            Ok(()) => {
+                if !envelopes.is_empty() {
+                    for s in self.subscribers.read().unwrap_or_else(|p| p.into_inner()).iter() {
+                        s(envelopes);
+                    }
+                }
+                for p in pending.drain(..) {
+                    let _ = p.reply.send(p.outcome.map(|events| Committed { events }));
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "journal append failed; rebuilding the state from storage");
+                // The state ran ahead of storage by this batch: rebuild it from what is durable.
+                let mut fresh = State::new();
+                match replay_into(self.store.as_mut(), &mut fresh) {
+                    Ok(_) => *self.state.write().unwrap_or_else(|p| p.into_inner()) = fresh,
+                    Err(again) => self.failed = Some(again.to_string()),
+                }
+                for p in pending.drain(..) {
+                    let _ = p.reply.send(Err(JournalError::Store(e.clone())));
+                }
+            }
+        }
+        rows.clear();
+        envelopes.clear();
+    }
+}
+
+/// An in-memory store, for tests of the writer and for what-if copies. Not durable.
+#[derive(Default)]
+pub struct MemoryStore {
+    rows: Vec<RowToWrite>,
+    /// When set, the next append fails (to test failure handling).
+    pub fail_next_append: bool,
+}
+
+impl JournalStore for MemoryStore {
+    fn backend(&self) -> &'static str {
+        "memory"
+    }
+    fn last_seq(&mut self) -> Result<u64, StoreError> {
+        Ok(self.rows.last().map_or(0, |r| r.seq))
+    }
+    fn append(&mut self, rows: &[RowToWrite]) -> Result<(), StoreError> {
+        if std::mem::take(&mut self.fail_next_append) {
+            return Err(StoreError::new("memory", "injected failure"));
+        }
+        self.rows.extend_from_slice(rows);
+        Ok(())
+    }
+    fn scan(
+        &mut self,
+        after: u64,
+        limit: Option<u64>,
+        f: &mut dyn FnMut(RawEvent<'_>) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let start = self.rows.partition_point(|r| r.seq <= after);
+        for r in self.rows[start..].iter().take(limit.unwrap_or(u64::MAX) as usize) {
+            f(RawEvent {
+                seq: r.seq,
+                id: r.id,
+                time_us: r.time_us,
+                actor: &r.actor,
+                origin: &r.origin,
+                source: &r.source,
+                kind: r.kind,
+                payload: &r.payload,
+            })?;
+        }
+        Ok(())
+    }
+}
+
+pub mod story;
