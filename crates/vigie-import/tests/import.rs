@@ -238,8 +238,8 @@ fn every_problem_is_located_to_the_cell() {
         "organizations.csv:3:5: `level`: expected one of strategic, tactical, found \"regional\"",
     ]);
     check(&[file("vehicles.csv", "id,site_id,kind,seats,payload_kg,cargo_m3,condition\nV2,DEP1,bus,4.5,1000,10,ok\n")], &[
-        "vehicles.csv:2:17: `seats`: expected a whole number ≥ 0, found \"4.5\"",
-        "vehicles.csv:2:33: `condition`: expected one of serviceable, unserviceable, found \"ok\"",
+        "vehicles.csv:2:13: `seats`: expected a whole number ≥ 0, found \"4.5\"",
+        "vehicles.csv:2:25: `condition`: expected one of serviceable, unserviceable, found \"ok\"",
     ]);
     check(&[file("items.csv", "id,name\n\"unterminated,x\n")], &[
         "items.csv:1:1: missing required column `category` for table items (found: id, name)",
