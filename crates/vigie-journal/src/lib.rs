@@ -378,7 +378,8 @@ impl Writer {
             return Ok(Vec::new());
         }
         let mut st = self.state.write().unwrap_or_else(|p| p.into_inner());
-        let now = Utc::now();
+        // Storage keeps microseconds: the state must hold exactly what a replay will rebuild.
+        let now = DateTime::from_timestamp_micros(Utc::now().timestamp_micros()).unwrap_or_default();
         let mut mine = Vec::with_capacity(events.len());
         for ne in events {
             let env = Envelope {
@@ -488,3 +489,8 @@ impl JournalStore for MemoryStore {
 }
 
 pub mod story;
+
+/// A new event id (UUIDv7: unique across nodes, ordered by time).
+pub fn new_event_id() -> Uuid {
+    Uuid::now_v7()
+}

@@ -1,1 +1,224 @@
+//! Vigie's HTTP edge (axum): health, registry reads with filters and paging, import (multipart), the live stream of
+//! journal events (SSE), and the OpenAPI document.
+//!
+//! [`serve`] takes a bound listener and a shutdown future, so tests bind port 0 and stop the server when they like.
+//! Handlers never touch storage directly: reads go to the in-memory state, writes go through the journal, whose
+//! blocking calls run on tokio's blocking pool.
 
+mod error;
+mod openapi;
+mod registry;
+mod stream;
+
+pub use error::ApiError;
+
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Multipart, Query, State as AxState};
+use axum::http::HeaderMap;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio::sync::{broadcast, watch};
+use vigie_domain::{Actor, Envelope};
+use vigie_import::SourceFile;
+use vigie_journal::Journal;
+
+/// What the server needs from its configuration.
+#[derive(Debug, Clone)]
+pub struct ServerOptions {
+    /// Largest accepted upload, in bytes.
+    pub max_upload_bytes: usize,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        ServerOptions { max_upload_bytes: 256 * 1024 * 1024 }
+    }
+}
+
+/// Shared by every handler.
+#[derive(Clone)]
+pub struct App {
+    pub journal: Journal,
+    events: broadcast::Sender<Arc<Envelope>>,
+    shutdown: watch::Receiver<bool>,
+}
+
+/// The HTTP header that names the actor of a write, until identities arrive (then the session names it).
+pub const ACTOR_HEADER: &str = "x-vigie-actor";
+
+impl App {
+    fn actor(&self, headers: &HeaderMap, peer: Option<SocketAddr>) -> Result<Actor, ApiError> {
+        match headers.get(ACTOR_HEADER) {
+            Some(v) => {
+                let s = v.to_str().map_err(|_| ApiError::BadRequest("the actor header is not text".into()))?;
+                Actor::parse(s).map_err(|e| ApiError::BadRequest(e.to_string()))
+            }
+            None => Ok(Actor::parse(&format!(
+                "anonymous@{}",
+                peer.map_or("unknown".to_string(), |p| p.ip().to_string())
+            ))
+            .expect("valid actor")),
+        }
+    }
+
+    /// Runs a blocking journal call off the async threads.
+    async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(Journal) -> Result<T, ApiError> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let j = self.journal.clone();
+        tokio::task::spawn_blocking(move || f(j)).await.map_err(|e| ApiError::Internal(e.to_string()))?
+    }
+}
+
+/// Builds the router over a journal. The returned sender is closed by [`serve`] at shutdown.
+pub fn router(journal: Journal, options: ServerOptions) -> (Router, watch::Sender<bool>) {
+    let (events, _) = broadcast::channel(8192);
+    let tx = events.clone();
+    journal.subscribe(move |batch| {
+        for e in batch {
+            let _ = tx.send(e.clone());
+        }
+    });
+    let (stop_tx, shutdown) = watch::channel(false);
+    let app = App { journal, events, shutdown };
+    let api = Router::new()
+        .route("/organizations", get(registry::organizations))
+        .route("/organizations/{id}", get(registry::organization))
+        .route("/sites", get(registry::sites))
+        .route("/sites/{id}", get(registry::site))
+        .route("/items", get(registry::items))
+        .route("/items/{id}", get(registry::item))
+        .route("/stock", get(registry::stock))
+        .route("/forces", get(registry::forces))
+        .route("/forces/{id}", get(registry::force))
+        .route("/allowances", get(registry::allowances))
+        .route("/vehicles", get(registry::vehicles))
+        .route("/vehicles/{id}", get(registry::vehicle))
+        .route("/import", post(import).layer(DefaultBodyLimit::max(options.max_upload_bytes)))
+        .route("/events", get(stream::list))
+        .route("/events/stream", get(stream::sse))
+        .route("/openapi.json", get(openapi::document));
+    let router = Router::new()
+        .route("/health", get(health))
+        .nest("/api/v1", api)
+        .fallback(|| async { ApiError::NotFound("route".into()) })
+        .with_state(app);
+    (router, stop_tx)
+}
+
+/// Serves until `shutdown` completes, then stops accepting, ends live streams and waits for requests in flight.
+pub async fn serve(
+    listener: TcpListener,
+    journal: Journal,
+    options: ServerOptions,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let (router, stop) = router(journal, options);
+    let signal = async move {
+        shutdown.await;
+        tracing::info!("shutting down: closing live streams, finishing requests in flight");
+        let _ = stop.send(true);
+    };
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(signal)
+        .await
+}
+
+async fn health(AxState(app): AxState<App>) -> Json<Value> {
+    let st = app.journal.state();
+    Json(json!({
+        "status": "ok",
+        "version": env!("CARGO_PKG_VERSION"),
+        "storage": app.journal.backend(),
+        "last_seq": st.last_seq,
+        "counts": st.counts(),
+    }))
+}
+
+/// Why an import was not written.
+#[derive(Debug)]
+pub enum ImportFailure {
+    /// Problems in the files: nothing was written.
+    Invalid(Vec<vigie_import::Problem>),
+    Journal(vigie_journal::JournalError),
+}
+
+/// Plans an import against the current state and appends its events atomically (or, with `dry_run`, only reports).
+/// Planning runs inside the journal's command, so the state cannot change between validation and append.
+pub fn commit_import(
+    journal: &Journal,
+    batch: vigie_import::Batch,
+    actor: Actor,
+    dry_run: bool,
+) -> Result<vigie_import::Report, ImportFailure> {
+    if dry_run {
+        let st = journal.state();
+        return vigie_import::plan(&batch, &st, &actor).map(|p| p.report).map_err(ImportFailure::Invalid);
+    }
+    type Outcome = Option<Result<vigie_import::Report, Vec<vigie_import::Problem>>>;
+    let outcome: Arc<std::sync::Mutex<Outcome>> = Arc::default();
+    let out = outcome.clone();
+    let committed = journal.execute(move |st| {
+        let result = vigie_import::plan(&batch, st, &actor);
+        let decision = match &result {
+            Ok(p) => Ok(p.events.clone()),
+            Err(_) => Err("the import has problems".to_string()),
+        };
+        *out.lock().unwrap_or_else(|p| p.into_inner()) = Some(result.map(|p| p.report));
+        decision
+    });
+    let result = outcome.lock().unwrap_or_else(|p| p.into_inner()).take();
+    match (committed, result) {
+        (_, Some(Err(problems))) => Err(ImportFailure::Invalid(problems)),
+        (Ok(_), Some(Ok(report))) => Ok(report),
+        (Err(e), _) => Err(ImportFailure::Journal(e)),
+        (Ok(_), None) => Err(ImportFailure::Journal(vigie_journal::JournalError::Rejected("no outcome".into()))),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct ImportQuery {
+    /// Validate and report, write nothing.
+    #[serde(default)]
+    dry_run: bool,
+}
+
+/// `POST /api/v1/import`: multipart form, one part per file (the part's file name names the table).
+async fn import(
+    AxState(app): AxState<App>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Query(q): Query<ImportQuery>,
+    mut form: Multipart,
+) -> Result<Json<Value>, ApiError> {
+    let actor = app.actor(&headers, Some(peer))?;
+    let mut files = Vec::new();
+    while let Some(field) = form.next_field().await.map_err(|e| ApiError::BadRequest(e.body_text()))? {
+        let name = field
+            .file_name()
+            .or(field.name())
+            .map(str::to_string)
+            .ok_or_else(|| ApiError::BadRequest("every part needs a file name".into()))?;
+        let bytes = field.bytes().await.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+        files.push(SourceFile { name, bytes: bytes.to_vec() });
+    }
+    if files.is_empty() {
+        return Err(ApiError::BadRequest("no file in the form".into()));
+    }
+    let report = app
+        .blocking(move |journal| {
+            let batch = vigie_import::read(&files, &mut |_, _| {});
+            commit_import(&journal, batch, actor, q.dry_run).map_err(|e| match e {
+                ImportFailure::Invalid(p) => ApiError::Invalid(p),
+                ImportFailure::Journal(e) => e.into(),
+            })
+        })
+        .await?;
+    Ok(Json(json!({ "dry_run": q.dry_run, "report": report })))
+}

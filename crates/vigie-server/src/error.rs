@@ -1,0 +1,62 @@
+//! The HTTP layer's one error type, mapped to responses in one place. Internal errors are logged and never shown.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+use vigie_import::Problem;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("the import has problems")]
+    Invalid(Vec<Problem>),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("the server is shutting down")]
+    Unavailable,
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, body) = match &self {
+            ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, json!({"error": "bad_request", "message": m})),
+            ApiError::NotFound(what) => {
+                (StatusCode::NOT_FOUND, json!({"error": "not_found", "message": format!("{what} not found")}))
+            }
+            ApiError::Invalid(problems) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                json!({
+                    "error": "invalid",
+                    "message": format!("{} problem(s); nothing was imported", problems.len()),
+                    "problems": problems,
+                    "lines": problems.iter().map(|p| p.to_string()).collect::<Vec<_>>(),
+                }),
+            ),
+            ApiError::Conflict(m) => (StatusCode::CONFLICT, json!({"error": "conflict", "message": m})),
+            ApiError::Unavailable => {
+                (StatusCode::SERVICE_UNAVAILABLE, json!({"error": "unavailable", "message": self.to_string()}))
+            }
+            ApiError::Internal(detail) => {
+                tracing::error!(%detail, "internal error");
+                (StatusCode::INTERNAL_SERVER_ERROR, json!({"error": "internal", "message": "internal error; see the server log"}))
+            }
+        };
+        (status, Json(body)).into_response()
+    }
+}
+
+impl From<vigie_journal::JournalError> for ApiError {
+    fn from(e: vigie_journal::JournalError) -> ApiError {
+        match e {
+            vigie_journal::JournalError::Rejected(m) => ApiError::Conflict(m),
+            vigie_journal::JournalError::Stopped => ApiError::Unavailable,
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}

@@ -1,0 +1,95 @@
+//! The OpenAPI 3.1 document of the API, written by hand next to the routes it describes.
+
+use axum::Json;
+use serde_json::{json, Value};
+
+fn list(summary: &str, filters: &[&str]) -> Value {
+    let mut params: Vec<Value> = ["offset", "limit"]
+        .iter()
+        .map(|p| json!({"name": p, "in": "query", "schema": {"type": "integer", "minimum": 0}}))
+        .collect();
+    params.extend(filters.iter().map(|f| json!({"name": f, "in": "query", "schema": {"type": "string"}})));
+    json!({"get": {
+        "summary": summary,
+        "parameters": params,
+        "responses": {
+            "200": {"description": "One page: {total, offset, limit, items}; the X-Total-Count header holds total.",
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Page"}}}},
+            "400": {"$ref": "#/components/responses/Error"}
+        }
+    }})
+}
+
+fn by_id(summary: &str) -> Value {
+    json!({"get": {
+        "summary": summary,
+        "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
+        "responses": {"200": {"description": "The record, with its _stamp"}, "404": {"$ref": "#/components/responses/Error"}}
+    }})
+}
+
+pub async fn document() -> Json<Value> {
+    Json(json!({
+        "openapi": "3.1.0",
+        "info": {"title": "Vigie API", "version": env!("CARGO_PKG_VERSION"),
+                 "description": "Operations-centre platform: registry, journal events, import."},
+        "paths": {
+            "/health": {"get": {"summary": "Liveness and journal position", "responses": {"200": {"description": "ok"}}}},
+            "/api/v1/organizations": list("Organisations", &["q", "level", "parent_id"]),
+            "/api/v1/organizations/{id}": by_id("One organisation"),
+            "/api/v1/sites": list("Sites", &["q", "kind", "organization_id", "city"]),
+            "/api/v1/sites/{id}": by_id("One site"),
+            "/api/v1/items": list("Catalogue items", &["q", "category"]),
+            "/api/v1/items/{id}": by_id("One item"),
+            "/api/v1/stock": list("Stock lines with their site", &["site_id", "item_id", "condition", "organization_id"]),
+            "/api/v1/forces": list("Engaged forces", &["q", "site_id", "organization_id", "active_on"]),
+            "/api/v1/forces/{id}": by_id("One force"),
+            "/api/v1/allowances": list("Allowances", &["item_id"]),
+            "/api/v1/vehicles": list("Vehicles", &["site_id", "kind", "condition"]),
+            "/api/v1/vehicles/{id}": by_id("One vehicle"),
+            "/api/v1/import": {"post": {
+                "summary": "Import CSV or XLSX files (multipart, one part per file); all or nothing",
+                "parameters": [
+                    {"name": "dry_run", "in": "query", "schema": {"type": "boolean"}},
+                    {"name": "X-Vigie-Actor", "in": "header", "schema": {"type": "string"}}
+                ],
+                "requestBody": {"content": {"multipart/form-data": {"schema": {"type": "object"}}}},
+                "responses": {
+                    "200": {"description": "{dry_run, report: {files, tables, events}}"},
+                    "422": {"description": "{error, message, problems: [{file, line, column, message}], lines}"}
+                }
+            }},
+            "/api/v1/events": {"get": {
+                "summary": "Journal events after a sequence",
+                "parameters": [
+                    {"name": "after", "in": "query", "schema": {"type": "integer"}},
+                    {"name": "limit", "in": "query", "schema": {"type": "integer"}}
+                ],
+                "responses": {"200": {"description": "{events: [Envelope], next_after}"}}
+            }},
+            "/api/v1/events/stream": {"get": {
+                "summary": "Server-sent events: the journal live (id = seq, event = kind, data = Envelope)",
+                "parameters": [
+                    {"name": "after", "in": "query", "schema": {"type": "integer"}},
+                    {"name": "kinds", "in": "query", "schema": {"type": "string"}},
+                    {"name": "Last-Event-ID", "in": "header", "schema": {"type": "string"}}
+                ],
+                "responses": {"200": {"description": "text/event-stream"}}
+            }},
+            "/api/v1/openapi.json": {"get": {"summary": "This document", "responses": {"200": {"description": "OpenAPI"}}}}
+        },
+        "components": {
+            "schemas": {
+                "Page": {"type": "object", "properties": {
+                    "total": {"type": "integer"}, "offset": {"type": "integer"}, "limit": {"type": "integer"},
+                    "items": {"type": "array", "items": {"type": "object"}}}},
+                "Envelope": {"type": "object", "properties": {
+                    "seq": {"type": "integer"}, "id": {"type": "string", "format": "uuid"},
+                    "time": {"type": "string", "format": "date-time"}, "actor": {"type": "string"},
+                    "origin": {"type": "string"}, "source": {"type": "string"}, "kind": {"type": "string"},
+                    "payload": {"type": "object"}}}
+            },
+            "responses": {"Error": {"description": "{error, message}"}}
+        }
+    }))
+}

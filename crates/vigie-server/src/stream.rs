@@ -1,0 +1,106 @@
+//! The journal as a live stream (SSE) and as pages (`GET /api/v1/events`).
+//!
+//! A stream starts after `?after=SEQ` or the `Last-Event-ID` header (a reconnecting browser sends it), catches up
+//! from storage, then follows live events. When a client falls behind the live buffer it catches up from storage
+//! again, so it never misses nor repeats an event. Each SSE message has `id` = sequence, `event` = kind,
+//! `data` = the envelope as JSON.
+
+use crate::{ApiError, App};
+use axum::extract::{Query, State as AxState};
+use axum::http::HeaderMap;
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::Json;
+use futures_util::stream::{self, Stream, StreamExt};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::broadcast::error::RecvError;
+use vigie_domain::Envelope;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct StreamQuery {
+    after: Option<u64>,
+    limit: Option<u64>,
+    /// Only these kinds (comma-separated), e.g. `stock.counted,site.upserted`.
+    kinds: Option<String>,
+}
+
+pub async fn list(AxState(app): AxState<App>, Query(q): Query<StreamQuery>) -> Result<Json<Value>, ApiError> {
+    let after = q.after.unwrap_or(0);
+    let limit = q.limit.unwrap_or(100).clamp(1, 10_000);
+    let events = app.blocking(move |j| j.read_after(after, limit).map_err(ApiError::from)).await?;
+    let next = events.last().map_or(after, |e| e.seq);
+    Ok(Json(json!({ "events": events, "next_after": next })))
+}
+
+struct Cursor {
+    app: App,
+    last: u64,
+    rx: tokio::sync::broadcast::Receiver<Arc<Envelope>>,
+    buffer: VecDeque<Arc<Envelope>>,
+    catching_up: bool,
+    kinds: Option<Vec<String>>,
+}
+
+impl Cursor {
+    async fn next(&mut self) -> Option<Arc<Envelope>> {
+        loop {
+            if let Some(e) = self.buffer.pop_front() {
+                self.last = e.seq;
+                return Some(e);
+            }
+            if self.catching_up {
+                let after = self.last;
+                let page = self.app.blocking(move |j| j.read_after(after, 1000).map_err(ApiError::from)).await.ok()?;
+                if page.is_empty() {
+                    self.catching_up = false;
+                } else {
+                    self.buffer.extend(page.into_iter().map(Arc::new));
+                }
+                continue;
+            }
+            match self.rx.recv().await {
+                Ok(e) if e.seq <= self.last => continue,
+                Ok(e) if e.seq == self.last + 1 => self.buffer.push_back(e),
+                Ok(_) | Err(RecvError::Lagged(_)) => self.catching_up = true,
+                Err(RecvError::Closed) => return None,
+            }
+        }
+    }
+
+    fn wanted(&self, e: &Envelope) -> bool {
+        self.kinds.as_ref().is_none_or(|k| k.iter().any(|k| k == e.event.kind()))
+    }
+}
+
+pub async fn sse(
+    AxState(app): AxState<App>,
+    headers: HeaderMap,
+    Query(q): Query<StreamQuery>,
+) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
+    let from_header = headers.get("last-event-id").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    // Subscribe before reading the position, so nothing falls between catch-up and live.
+    let rx = app.events.subscribe();
+    let now = app.journal.state().last_seq;
+    let last = from_header.or(q.after).unwrap_or(now);
+    let kinds = q.kinds.map(|k| k.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect());
+    let mut shutdown = app.shutdown.clone();
+    let cursor = Cursor { app, last, rx, buffer: VecDeque::new(), catching_up: last < now, kinds };
+    let events = stream::unfold(cursor, |mut c| async move {
+        loop {
+            let e = c.next().await?;
+            if c.wanted(&e) {
+                let data = serde_json::to_string(&*e).unwrap_or_default();
+                let ev = SseEvent::default().id(e.seq.to_string()).event(e.event.kind()).data(data);
+                return Some((Ok(ev), c));
+            }
+        }
+    });
+    let stop = async move {
+        let _ = shutdown.wait_for(|s| *s).await;
+    };
+    Ok(Sse::new(events.take_until(Box::pin(stop))).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}

@@ -1,0 +1,349 @@
+//! The command line: `vigie serve | demo | import | generate | config | status | events`.
+
+use crate::config::{self, Config};
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand};
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use vigie_domain::Actor;
+use vigie_import::{Problem, SourceFile};
+use vigie_journal::Journal;
+
+#[derive(Debug, Parser)]
+#[command(name = "vigie", version, about = "Vigie: operations-centre platform (logistics decision support, technology operations)")]
+pub struct Cli {
+    /// Configuration file (default: ./vigie.toml when present).
+    #[arg(long, global = true)]
+    pub config: Option<PathBuf>,
+    /// Data directory (SQLite journal, node id, lock).
+    #[arg(long, global = true)]
+    pub data: Option<PathBuf>,
+    /// Database URL: empty for SQLite under the data directory, or postgres://USER:PASSWORD@HOST:PORT/DB.
+    #[arg(long, global = true)]
+    pub database: Option<String>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start the HTTP server.
+    Serve {
+        /// Address to listen on (e.g. 127.0.0.1:8080; port 0 picks a free port).
+        #[arg(long)]
+        listen: Option<String>,
+    },
+    /// Load the demo scenario (Paris 2024) and start the server on it.
+    Demo {
+        #[arg(long)]
+        listen: Option<String>,
+        /// Load the data, do not start the server.
+        #[arg(long)]
+        no_serve: bool,
+    },
+    /// Validate and import CSV/XLSX files or folders; on any problem nothing is imported.
+    Import {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Who is importing (default: cli:$USER).
+        #[arg(long)]
+        actor: Option<String>,
+        /// Validate and report only.
+        #[arg(long)]
+        dry_run: bool,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write a large synthetic data set (CSV) for benchmarks.
+    Generate {
+        /// 1 = ~2,000 sites, 1,000 items, 1,000,000 stock lines, 5,000 forces.
+        #[arg(long, default_value_t = 1.0)]
+        scale: f64,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value_t = 2024)]
+        seed: u64,
+    },
+    /// Print the default configuration (or the effective one).
+    Config {
+        #[arg(long)]
+        effective: bool,
+    },
+    /// Counts of the state and the journal position.
+    Status,
+    /// Print journal events as JSON lines.
+    Events {
+        #[arg(long, default_value_t = 0)]
+        after: u64,
+        #[arg(long, default_value_t = 100)]
+        limit: u64,
+    },
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("VIGIE_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// The configuration with every layer, flags last.
+pub fn effective_config(cli: &Cli) -> anyhow::Result<Config> {
+    let mut cfg = config::load(cli.config.as_deref(), std::env::vars())?;
+    if let Some(d) = &cli.data {
+        cfg.storage.data_dir = d.clone();
+    }
+    if let Some(db) = &cli.database {
+        cfg.storage.database = db.clone();
+    }
+    Ok(cfg)
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let mut cfg = effective_config(&cli)?;
+    match cli.command {
+        Command::Config { effective } => {
+            if effective {
+                print!("{}", cfg.redacted_toml());
+            } else {
+                print!("{}", config::defaults_toml());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Generate { scale, out, seed } => {
+            let summary = crate::generate::write(&out, scale, seed)?;
+            println!("{summary}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Serve { listen } => {
+            if let Some(l) = listen {
+                cfg.server.listen = l;
+            }
+            let (journal, _lock) = crate::open(&cfg)?;
+            serve(&cfg, journal)
+        }
+        Command::Demo { listen, no_serve } => {
+            if let Some(l) = listen {
+                cfg.server.listen = l;
+            }
+            let (journal, _lock) = crate::open(&cfg)?;
+            let files = crate::demo::files(chrono::Utc::now());
+            let report = import_files(&journal, files, Actor::system("demo"), false)
+                .map_err(|p| anyhow::anyhow!("the demo data set is invalid:\n{}", lines(&p)))?;
+            let st = journal.state();
+            let c = st.counts();
+            eprintln!(
+                "demo loaded: {} organisations, {} sites, {} items, {} stock lines, {} forces ({} soldiers), {} vehicles; {} new events",
+                c.organizations,
+                c.sites,
+                c.items,
+                c.stock_lines,
+                c.forces,
+                st.forces.values().map(|f| f.value.headcount as u64).sum::<u64>(),
+                c.vehicles,
+                report.events
+            );
+            drop(st);
+            if no_serve {
+                journal.shutdown();
+                return Ok(ExitCode::SUCCESS);
+            }
+            serve(&cfg, journal)
+        }
+        Command::Import { paths, actor, dry_run, json } => {
+            let actor = match actor {
+                Some(a) => Actor::parse(&a).map_err(|e| anyhow::anyhow!("--actor: {e}"))?,
+                None => Actor::parse(&format!("cli:{}", std::env::var("USER").unwrap_or_else(|_| "unknown".into())))
+                    .map_err(|e| anyhow::anyhow!("{e}"))?,
+            };
+            let files = read_paths(&paths)?;
+            let (journal, _lock) = crate::open(&cfg)?;
+            let result = import_files(&journal, files, actor, dry_run);
+            journal.shutdown();
+            match result {
+                Ok(report) => {
+                    if json {
+                        println!("{}", serde_json::to_string_pretty(&report)?);
+                    } else {
+                        for (t, r) in &report.tables {
+                            println!(
+                                "{:<14} {:>9} rows: {} created, {} updated, {} unchanged",
+                                serde_json::to_value(t)?.as_str().unwrap_or(""),
+                                r.rows,
+                                r.created,
+                                r.updated,
+                                r.unchanged
+                            );
+                        }
+                        let verb = if dry_run { "would append" } else { "appended" };
+                        println!("{verb} {} event(s)", report.events);
+                    }
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(problems) => {
+                    if json {
+                        println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "problems": problems }))?);
+                    } else {
+                        eprintln!("{}", lines(&problems));
+                    }
+                    eprintln!("{} problem(s): nothing was imported", problems.len());
+                    Ok(ExitCode::from(1))
+                }
+            }
+        }
+        Command::Status => {
+            let (journal, _lock) = crate::open(&cfg)?;
+            let st = journal.state();
+            let out = serde_json::json!({
+                "storage": journal.backend(),
+                "last_seq": st.last_seq,
+                "counts": st.counts(),
+                "replay_seconds": journal.replay_stats().seconds,
+            });
+            drop(st);
+            println!("{}", serde_json::to_string_pretty(&out)?);
+            journal.shutdown();
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Events { after, limit } => {
+            let (journal, _lock) = crate::open(&cfg)?;
+            let out = std::io::stdout();
+            let mut out = out.lock();
+            for e in journal.read_after(after, limit)? {
+                writeln!(out, "{}", serde_json::to_string(&e)?)?;
+            }
+            journal.shutdown();
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn lines(problems: &[Problem]) -> String {
+    problems.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("\n")
+}
+
+/// Files named, and the `.csv`/`.xlsx` files of folders named (sorted by name).
+pub fn read_paths(paths: &[PathBuf]) -> anyhow::Result<Vec<SourceFile>> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let mut entries: Vec<PathBuf> = std::fs::read_dir(p)
+                .with_context(|| format!("cannot read the folder {}", p.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|e| {
+                    let ext = e.extension().and_then(|x| x.to_str()).unwrap_or("").to_lowercase();
+                    matches!(ext.as_str(), "csv" | "xlsx" | "xlsm")
+                })
+                .collect();
+            entries.sort();
+            if entries.is_empty() {
+                bail!("the folder {} holds no .csv or .xlsx file", p.display());
+            }
+            for e in entries {
+                out.push(read_one(&e)?);
+            }
+        } else {
+            out.push(read_one(p)?);
+        }
+    }
+    Ok(out)
+}
+
+fn read_one(p: &Path) -> anyhow::Result<SourceFile> {
+    let bytes = std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?;
+    Ok(SourceFile { name: p.display().to_string(), bytes })
+}
+
+/// A progress bar on stderr, drawn only when stderr is a terminal.
+struct Progress {
+    tty: bool,
+    last: usize,
+}
+
+impl Progress {
+    fn update(&mut self, done: usize, total: usize) {
+        if !self.tty || total == 0 {
+            return;
+        }
+        let pct = done * 100 / total;
+        if pct == self.last {
+            return;
+        }
+        self.last = pct;
+        let filled = pct * 30 / 100;
+        eprint!("\r[{}{}] {:>3}% read", "#".repeat(filled), ".".repeat(30 - filled), pct);
+        if pct >= 100 {
+            eprintln!();
+        }
+    }
+}
+
+/// Reads, validates and (unless `dry_run`) appends an import through the journal, atomically.
+pub fn import_files(
+    journal: &Journal,
+    files: Vec<SourceFile>,
+    actor: Actor,
+    dry_run: bool,
+) -> Result<vigie_import::Report, Vec<Problem>> {
+    let mut progress = Progress { tty: std::io::stderr().is_terminal(), last: usize::MAX };
+    let batch = vigie_import::read(&files, &mut |d, t| progress.update(d, t));
+    drop(files);
+    vigie_server::commit_import(journal, batch, actor, dry_run).map_err(|e| match e {
+        vigie_server::ImportFailure::Invalid(p) => p,
+        vigie_server::ImportFailure::Journal(e) => vec![Problem::at("(journal)", 0, 0, e.to_string())],
+    })
+}
+
+fn serve(cfg: &Config, journal: Journal) -> anyhow::Result<ExitCode> {
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let options = vigie_server::ServerOptions { max_upload_bytes: cfg.server.max_upload_mb * 1024 * 1024 };
+    let listen = cfg.server.listen.clone();
+    let j = journal.clone();
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+        let addr = listener.local_addr()?;
+        // One line on stdout that scripts and tests can read.
+        println!("vigie listening on http://{addr}");
+        let _ = std::io::stdout().flush();
+        vigie_server::serve(listener, j, options, shutdown_signal()).await?;
+        anyhow::Ok(())
+    })?;
+    journal.shutdown();
+    tracing::info!("stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}

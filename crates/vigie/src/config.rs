@@ -1,0 +1,190 @@
+//! Layered configuration: built-in defaults < `vigie.toml` (or `--config FILE`) < `VIGIE__SECTION__KEY`
+//! environment variables < command-line flags. `vigie config` prints the defaults; `vigie config --effective`
+//! prints the result of every layer (with secrets redacted).
+
+use anyhow::{bail, Context};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub storage: Storage,
+    pub server: Server,
+    pub node: Node,
+    pub journal: JournalConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Storage {
+    /// Where Vigie keeps its files (the SQLite journal, the node id, the lock).
+    pub data_dir: PathBuf,
+    /// Empty: SQLite under `data_dir`. `postgres://USER:PASSWORD@HOST:PORT/DB`: PostgreSQL.
+    pub database: String,
+    /// PostgreSQL schema holding Vigie's tables.
+    pub postgres_schema: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Server {
+    pub listen: String,
+    pub max_upload_mb: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Node {
+    /// Written as the origin of every event. Empty: generated once, kept in `DATA_DIR/node-id`.
+    pub id: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct JournalConfig {
+    /// Most events written in one transaction by group commit.
+    pub max_batch_events: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            storage: Storage::default(),
+            server: Server::default(),
+            node: Node::default(),
+            journal: JournalConfig::default(),
+        }
+    }
+}
+impl Default for Storage {
+    fn default() -> Self {
+        Storage { data_dir: "./vigie-data".into(), database: String::new(), postgres_schema: "vigie".into() }
+    }
+}
+impl Default for Server {
+    fn default() -> Self {
+        Server { listen: "127.0.0.1:8080".into(), max_upload_mb: 256 }
+    }
+}
+impl Default for Node {
+    fn default() -> Self {
+        Node { id: String::new() }
+    }
+}
+impl Default for JournalConfig {
+    fn default() -> Self {
+        JournalConfig { max_batch_events: 50_000 }
+    }
+}
+
+/// The defaults as TOML, with a comment on top.
+pub fn defaults_toml() -> String {
+    let body = toml::to_string_pretty(&Config::default()).expect("defaults serialize");
+    format!(
+        "# Vigie configuration: the defaults. Put changes in vigie.toml, or set VIGIE__SECTION__KEY\n\
+         # (e.g. VIGIE__SERVER__LISTEN=0.0.0.0:8080); command-line flags win over both.\n\n{body}"
+    )
+}
+
+fn merge(base: &mut toml::Value, over: toml::Value) {
+    match (base, over) {
+        (toml::Value::Table(b), toml::Value::Table(o)) => {
+            for (k, v) in o {
+                match b.get_mut(&k) {
+                    Some(slot) => merge(slot, v),
+                    None => {
+                        b.insert(k, v);
+                    }
+                }
+            }
+        }
+        (slot, v) => *slot = v,
+    }
+}
+
+fn env_value(raw: &str) -> toml::Value {
+    if let Ok(i) = raw.parse::<i64>() {
+        return toml::Value::Integer(i);
+    }
+    match raw {
+        "true" => toml::Value::Boolean(true),
+        "false" => toml::Value::Boolean(false),
+        _ => toml::Value::String(raw.to_string()),
+    }
+}
+
+/// Loads the layers. `file`: an explicit config file (must exist); without it `./vigie.toml` is read if present.
+pub fn load(file: Option<&Path>, env: impl Iterator<Item = (String, String)>) -> anyhow::Result<Config> {
+    let mut value = toml::Value::try_from(Config::default())?;
+    let path = match file {
+        Some(p) => Some(p.to_path_buf()),
+        None => Some(PathBuf::from("vigie.toml")).filter(|p| p.exists()),
+    };
+    if let Some(p) = path {
+        let text = std::fs::read_to_string(&p).with_context(|| format!("cannot read {}", p.display()))?;
+        let v: toml::Value = toml::from_str(&text).with_context(|| format!("{} is not valid TOML", p.display()))?;
+        merge(&mut value, v);
+    }
+    for (k, v) in env {
+        let Some(rest) = k.strip_prefix("VIGIE__") else { continue };
+        let path: Vec<String> = rest.split("__").map(|s| s.to_lowercase()).collect();
+        if path.len() != 2 || path.iter().any(String::is_empty) {
+            bail!("{k}: expected VIGIE__SECTION__KEY");
+        }
+        let mut over = toml::value::Table::new();
+        let mut inner = toml::value::Table::new();
+        inner.insert(path[1].clone(), env_value(&v));
+        over.insert(path[0].clone(), toml::Value::Table(inner));
+        merge(&mut value, toml::Value::Table(over));
+    }
+    let cfg: Config = value.try_into().context("invalid configuration")?;
+    Ok(cfg)
+}
+
+impl Config {
+    /// The configuration as TOML with the database password hidden.
+    pub fn redacted_toml(&self) -> String {
+        let mut c = self.clone();
+        c.storage.database = vigie_journal_postgres::redact_url(&c.storage.database);
+        toml::to_string_pretty(&c).expect("config serializes")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Iterator<Item = (String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<Vec<_>>().into_iter()
+    }
+
+    #[test]
+    fn layers_apply_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("vigie.toml");
+        std::fs::write(&file, "[server]\nlisten = \"0.0.0.0:9000\"\nmax_upload_mb = 10\n").unwrap();
+        let c = load(Some(&file), env(&[("VIGIE__SERVER__MAX_UPLOAD_MB", "20"), ("OTHER", "x")])).unwrap();
+        assert_eq!(c.server.listen, "0.0.0.0:9000", "file over defaults");
+        assert_eq!(c.server.max_upload_mb, 20, "env over file");
+        assert_eq!(c.storage.data_dir, PathBuf::from("./vigie-data"), "defaults stay");
+    }
+
+    #[test]
+    fn mistakes_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("vigie.toml");
+        std::fs::write(&file, "[server]\nlisten_on = \"x\"\n").unwrap();
+        let e = format!("{:#}", load(Some(&file), env(&[])).unwrap_err());
+        assert!(e.contains("listen_on"), "{e}");
+        assert!(load(None, env(&[("VIGIE__SERVER", "x")])).is_err());
+        assert!(load(None, env(&[("VIGIE__SERVER__MAX_UPLOAD_MB", "many")])).is_err());
+    }
+
+    #[test]
+    fn defaults_print_and_parse_back() {
+        let text = defaults_toml();
+        let back: Config = toml::from_str(&text).unwrap();
+        assert_eq!(back, Config::default());
+    }
+}

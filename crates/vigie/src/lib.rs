@@ -1,0 +1,117 @@
+//! The `vigie` binary's library: configuration, opening storage, the CLI commands, the demo data set and the
+//! synthetic generator. `main.rs` only calls [`cli::main`]; tests drive the same functions.
+
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod generate;
+
+use anyhow::{bail, Context};
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use vigie_journal::{Journal, JournalOptions, JournalStore};
+
+/// Exclusive use of a data directory by one process (released when dropped or when the process dies).
+#[derive(Debug)]
+pub struct DataLock {
+    _file: File,
+    pub dir: PathBuf,
+}
+
+impl DataLock {
+    pub fn acquire(dir: &Path) -> anyhow::Result<DataLock> {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create the data directory {}", dir.display()))?;
+        let path = dir.join("LOCK");
+        let file = File::options()
+            .create(true)
+            .truncate(false)
+            .read(true)
+            .write(true)
+            .open(&path)
+            .with_context(|| format!("cannot open {}", path.display()))?;
+        match file.try_lock() {
+            Ok(()) => Ok(DataLock { _file: file, dir: dir.to_path_buf() }),
+            Err(std::fs::TryLockError::WouldBlock) => bail!(
+                "the data directory {} is in use by another Vigie process (a running server?). \
+                 Stop it, or send the files to it: curl -F file=@stock.csv http://HOST:PORT/api/v1/import",
+                dir.display()
+            ),
+            Err(std::fs::TryLockError::Error(e)) => Err(e).context("cannot lock the data directory"),
+        }
+    }
+}
+
+/// The node id: from the configuration, else generated once and kept in the data directory.
+pub fn node_id(cfg: &config::Config) -> anyhow::Result<String> {
+    if !cfg.node.id.is_empty() {
+        return Ok(cfg.node.id.clone());
+    }
+    let path = cfg.storage.data_dir.join("node-id");
+    if let Ok(id) = std::fs::read_to_string(&path) {
+        let id = id.trim().to_string();
+        if !id.is_empty() {
+            return Ok(id);
+        }
+    }
+    let id = format!("node-{}", &uuid_simple()[..12]);
+    std::fs::write(&path, &id).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(id)
+}
+
+fn uuid_simple() -> String {
+    // A fresh time-ordered id, via the journal's dependency.
+    vigie_journal::new_event_id().simple().to_string()
+}
+
+/// Opens the configured store: SQLite under the data directory, or PostgreSQL when `database` is a postgres URL.
+pub fn open_store(cfg: &config::Config) -> anyhow::Result<Box<dyn JournalStore>> {
+    let db = cfg.storage.database.trim();
+    if db.is_empty() || db.starts_with("sqlite:") {
+        let dir = match db.strip_prefix("sqlite:") {
+            Some(p) if !p.is_empty() => PathBuf::from(p.trim_start_matches("//")),
+            _ => cfg.storage.data_dir.clone(),
+        };
+        Ok(Box::new(vigie_journal_sqlite::SqliteStore::open_dir(&dir)?))
+    } else if db.starts_with("postgres://") || db.starts_with("postgresql://") {
+        Ok(Box::new(vigie_journal_postgres::PostgresStore::connect(db, &cfg.storage.postgres_schema)?))
+    } else {
+        bail!(
+            "unsupported database {:?}: leave it empty for SQLite under the data directory, or give a postgres:// URL",
+            vigie_journal_postgres::redact_url(db)
+        )
+    }
+}
+
+/// Locks the data directory, opens the store and replays the journal.
+pub fn open(cfg: &config::Config) -> anyhow::Result<(Journal, DataLock)> {
+    let lock = DataLock::acquire(&cfg.storage.data_dir)?;
+    let origin = node_id(cfg)?;
+    let store = open_store(cfg)?;
+    let journal = Journal::open(store, JournalOptions { origin, max_batch_events: cfg.journal.max_batch_events })?;
+    Ok((journal, lock))
+}
+
+/// A small deterministic random generator (xorshift64*), so the demo and the generator are reproducible.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+    pub fn next_u64(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    /// Uniform in `lo..=hi`.
+    pub fn range(&mut self, lo: u64, hi: u64) -> u64 {
+        lo + self.next_u64() % (hi - lo + 1)
+    }
+    /// Uniform in [0, 1).
+    pub fn unit(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
