@@ -5,12 +5,13 @@ use crate::registry::*;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use std::sync::Arc;
 use uuid::Uuid;
 
 /// Who made a change: `user:NAME`, `token:NAME`, `cli:LOGIN`, `system:demo`…
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-pub struct Actor(String);
+pub struct Actor(Arc<str>);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("an actor is a non-empty text of at most 128 characters without control characters")]
@@ -22,10 +23,10 @@ impl Actor {
         if t.is_empty() || t.chars().count() > 128 || t.chars().any(char::is_control) {
             return Err(ActorError);
         }
-        Ok(Actor(t.to_string()))
+        Ok(Actor(Arc::from(t)))
     }
     pub fn system(what: &str) -> Actor {
-        Actor(format!("system:{what}"))
+        Actor(Arc::from(format!("system:{what}")))
     }
     pub fn as_str(&self) -> &str {
         &self.0
@@ -39,7 +40,7 @@ impl TryFrom<String> for Actor {
 }
 impl From<Actor> for String {
     fn from(a: Actor) -> String {
-        a.0
+        a.0.to_string()
     }
 }
 impl fmt::Display for Actor {
@@ -125,8 +126,8 @@ pub struct Envelope {
     pub time: DateTime<Utc>,
     pub actor: Actor,
     /// The node that appended it.
-    pub origin: String,
-    pub source: String,
+    pub origin: Arc<str>,
+    pub source: Arc<str>,
     pub event: Event,
 }
 

@@ -9,6 +9,7 @@
 pub mod event;
 pub mod geo;
 pub mod ids;
+pub mod instant;
 pub mod paris;
 pub mod quantity;
 pub mod registry;

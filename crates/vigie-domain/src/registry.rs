@@ -128,6 +128,7 @@ pub struct StockLine {
     pub lot: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_on: Option<NaiveDate>,
+    #[serde(deserialize_with = "crate::instant::deserialize")]
     pub counted_at: DateTime<Utc>,
     #[serde(default, skip_serializing_if = "is_empty")]
     pub attributes: Attributes,

@@ -79,66 +79,68 @@ impl State {
         }
     }
 
-    fn stamp(&mut self, env: &Envelope) -> Stamp {
-        let source = match self.sources.get(&env.source) {
-            Some(s) => s.clone(),
-            None => {
-                let s: Arc<str> = Arc::from(env.source.as_str());
-                self.sources.insert(env.source.clone(), s.clone());
-                s
-            }
-        };
-        Stamp { seq: env.seq, time: env.time, source }
-    }
 
     /// Applies one event. Events must come in journal order.
     pub fn apply(&mut self, env: &Envelope) {
-        debug_assert!(env.seq > self.last_seq, "events applied out of order");
-        self.last_seq = env.seq;
-        let stamp = self.stamp(env);
-        match &env.event {
+        self.apply_parts(env.seq, env.time, &env.source, env.event.clone());
+    }
+
+    /// Applies an event taken by value (replay): no payload is copied.
+    pub fn apply_owned(&mut self, env: Envelope) {
+        self.apply_parts(env.seq, env.time, &env.source, env.event);
+    }
+
+    fn apply_parts(&mut self, seq: u64, time: DateTime<Utc>, source: &str, event: Event) {
+        debug_assert!(seq > self.last_seq, "events applied out of order");
+        self.last_seq = seq;
+        let source = match self.sources.get(source) {
+            Some(s) => s.clone(),
+            None => {
+                let s: Arc<str> = Arc::from(source);
+                self.sources.insert(source.to_string(), s.clone());
+                s
+            }
+        };
+        let stamp = Stamp { seq, time, source };
+        match event {
             Event::OrganizationUpserted(o) => {
-                self.organizations.insert(o.id.clone(), Stamped { value: o.clone(), stamp });
+                self.organizations.insert(o.id.clone(), Stamped { value: o, stamp });
             }
             Event::SiteUpserted(s) => {
-                self.sites.insert(s.id.clone(), Stamped { value: s.clone(), stamp });
+                self.sites.insert(s.id.clone(), Stamped { value: s, stamp });
             }
             Event::ItemUpserted(i) => {
-                self.items.insert(i.id.clone(), Stamped { value: i.clone(), stamp });
+                self.items.insert(i.id.clone(), Stamped { value: i, stamp });
             }
             Event::ForceUpserted(f) => {
-                self.forces.insert(f.id.clone(), Stamped { value: f.clone(), stamp });
+                self.forces.insert(f.id.clone(), Stamped { value: f, stamp });
             }
             Event::AllowanceSet(a) => {
-                self.allowances.insert((a.item_id.clone(), a.basis), Stamped { value: a.clone(), stamp });
+                self.allowances.insert((a.item_id.clone(), a.basis), Stamped { value: a, stamp });
             }
             Event::VehicleUpserted(v) => {
-                self.vehicles.insert(v.id.clone(), Stamped { value: v.clone(), stamp });
+                self.vehicles.insert(v.id.clone(), Stamped { value: v, stamp });
             }
             Event::StockCounted(c) => {
                 // Share the catalogue's id allocations: a million lines then cost no extra id strings.
-                let lines: Vec<StockLine> = c
-                    .lines
-                    .iter()
-                    .map(|l| {
-                        let mut l = l.clone();
-                        if let Some((id, _)) = self.items.get_key_value(l.item_id.as_str()) {
-                            l.item_id = id.clone();
-                        }
-                        l
-                    })
-                    .collect();
+                let mut lines = c.lines;
+                for l in &mut lines {
+                    if let Some((id, _)) = self.items.get_key_value(l.item_id.as_str()) {
+                        l.item_id = id.clone();
+                    }
+                }
+                lines.shrink_to_fit();
                 self.stock_lines += lines.len();
-                let site_id =
-                    self.sites.get_key_value(c.site_id.as_str()).map(|(k, _)| k.clone()).unwrap_or(c.site_id.clone());
+                let site_id = match self.sites.get_key_value(c.site_id.as_str()) {
+                    Some((k, _)) => k.clone(),
+                    None => c.site_id,
+                };
                 if let Some(old) = self.stock.insert(site_id, SiteStock { lines, stamp }) {
                     self.stock_lines -= old.lines.len();
                 }
             }
         }
     }
-
-    /// Applies an event taken by value (replay): avoids cloning large payloads.
 
     /// The organisation and all its descendants.
     pub fn org_and_children(&self, root: &OrgId) -> Vec<OrgId> {

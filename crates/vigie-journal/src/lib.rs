@@ -153,38 +153,145 @@ struct Inner {
     writer: Mutex<Option<thread::JoinHandle<()>>>,
 }
 
-/// Decodes a stored row into an envelope.
+/// Decodes stored rows into envelopes, sharing the texts that repeat from row to row (actor, origin, source):
+/// a replay of millions of events then allocates them once each.
+#[derive(Default)]
+pub struct Decoder {
+    texts: std::collections::HashMap<Box<str>, Arc<str>>,
+    actors: std::collections::HashMap<Box<str>, Actor>,
+}
+
+impl Decoder {
+    const MAX_CACHED: usize = 65_536;
+
+    fn text(&mut self, s: &str) -> Arc<str> {
+        if let Some(a) = self.texts.get(s) {
+            return a.clone();
+        }
+        let a: Arc<str> = Arc::from(s);
+        if self.texts.len() < Self::MAX_CACHED {
+            self.texts.insert(Box::from(s), a.clone());
+        }
+        a
+    }
+
+    fn actor(&mut self, s: &str) -> Actor {
+        if let Some(a) = self.actors.get(s) {
+            return a.clone();
+        }
+        let a = Actor::parse(s).unwrap_or_else(|_| Actor::system("unknown"));
+        if self.actors.len() < Self::MAX_CACHED {
+            self.actors.insert(Box::from(s), a.clone());
+        }
+        a
+    }
+
+    pub fn decode(&mut self, raw: RawEvent<'_>) -> Result<Envelope, DecodeError> {
+        let event = Event::decode(raw.kind, raw.payload)?;
+        Ok(Envelope {
+            seq: raw.seq,
+            id: raw.id,
+            time: DateTime::from_timestamp_micros(raw.time_us).unwrap_or_default(),
+            actor: self.actor(raw.actor),
+            origin: self.text(raw.origin),
+            source: self.text(raw.source),
+            event,
+        })
+    }
+}
+
+/// Decodes one stored row into an envelope.
 pub fn decode(raw: RawEvent<'_>) -> Result<Envelope, DecodeError> {
-    let event = Event::decode(raw.kind, raw.payload)?;
-    Ok(Envelope {
-        seq: raw.seq,
-        id: raw.id,
-        time: DateTime::from_timestamp_micros(raw.time_us).unwrap_or_default(),
-        actor: Actor::parse(raw.actor).unwrap_or_else(|_| Actor::system("unknown")),
-        origin: raw.origin.to_string(),
-        source: raw.source.to_string(),
-        event,
-    })
+    Decoder::default().decode(raw)
+}
+
+/// Rows copied out of storage in one buffer, so the scanning thread can hand them to a decoding thread.
+struct RawChunk {
+    text: String,
+    rows: Vec<(u64, Uuid, i64, [(u32, u32); 5])>,
+}
+
+impl RawChunk {
+    fn with_capacity(rows: usize) -> RawChunk {
+        RawChunk { text: String::with_capacity(rows * 256), rows: Vec::with_capacity(rows) }
+    }
+    fn push(&mut self, raw: RawEvent<'_>) {
+        let mut put = |s: &str| {
+            let start = self.text.len() as u32;
+            self.text.push_str(s);
+            (start, s.len() as u32)
+        };
+        let spans = [put(raw.actor), put(raw.origin), put(raw.source), put(raw.kind), put(raw.payload)];
+        self.rows.push((raw.seq, raw.id, raw.time_us, spans));
+    }
+    fn iter(&self) -> impl Iterator<Item = RawEvent<'_>> {
+        let at = |(s, l): (u32, u32)| &self.text[s as usize..(s + l) as usize];
+        self.rows.iter().map(move |&(seq, id, time_us, sp)| RawEvent {
+            seq,
+            id,
+            time_us,
+            actor: at(sp[0]),
+            origin: at(sp[1]),
+            source: at(sp[2]),
+            kind: at(sp[3]),
+            payload: at(sp[4]),
+        })
+    }
 }
 
 /// Replays every stored event after `state.last_seq` into `state`.
+///
+/// Three stages on three threads, linked by bounded channels: one scans storage and copies rows out, one decodes
+/// them into events, one applies them. Replay then runs at the pace of the slowest stage rather than the sum.
 pub fn replay_into(store: &mut dyn JournalStore, state: &mut State) -> Result<u64, JournalError> {
-    let mut n = 0u64;
-    let mut failure: Option<JournalError> = None;
+    const CHUNK: usize = 4096;
     let after = state.last_seq;
-    store.scan(after, None, &mut |raw| match decode(raw) {
-        Ok(env) => {
-            state.apply(&env);
-            n += 1;
+    let (raw_tx, raw_rx) = mpsc::sync_channel::<RawChunk>(4);
+    let (env_tx, env_rx) = mpsc::sync_channel::<Vec<Envelope>>(4);
+    std::thread::scope(|scope| {
+        let scanner = scope.spawn(move || -> Result<(), JournalError> {
+            let mut chunk = RawChunk::with_capacity(CHUNK);
+            store.scan(after, None, &mut |raw| {
+                chunk.push(raw);
+                if chunk.rows.len() == CHUNK {
+                    let full = std::mem::replace(&mut chunk, RawChunk::with_capacity(CHUNK));
+                    raw_tx.send(full).map_err(|_| StoreError::new("replay", "decoder stopped"))?;
+                }
+                Ok(())
+            })?;
+            if !chunk.rows.is_empty() {
+                let _ = raw_tx.send(chunk);
+            }
             Ok(())
+        });
+        let decoder = scope.spawn(move || -> Result<(), JournalError> {
+            let mut decoder = Decoder::default();
+            for chunk in raw_rx {
+                let mut out = Vec::with_capacity(chunk.rows.len());
+                for raw in chunk.iter() {
+                    let env = decoder
+                        .decode(raw)
+                        .map_err(|e| JournalError::Decode { seq: raw.seq, message: e.to_string() })?;
+                    out.push(env);
+                }
+                if env_tx.send(out).is_err() {
+                    break;
+                }
+            }
+            Ok(())
+        });
+        let mut n = 0u64;
+        for chunk in env_rx {
+            for env in chunk {
+                state.apply_owned(env);
+                n += 1;
+            }
         }
-        Err(e) => {
-            failure = Some(JournalError::Decode { seq: raw.seq, message: e.to_string() });
-            Err(StoreError::new("decode", "stopped"))
-        }
+        // A decoding failure stops the decoder, which stops the scanner: report the decoder's error first.
+        decoder.join().map_err(|_| JournalError::Failed("the replay decoder panicked".into()))??;
+        scanner.join().map_err(|_| JournalError::Failed("the replay scanner panicked".into()))??;
+        Ok(n)
     })
-    .map_err(|e| failure.take().unwrap_or(JournalError::Store(e)))?;
-    Ok(n)
 }
 
 impl Journal {
@@ -199,7 +306,9 @@ impl Journal {
         let state = Arc::new(RwLock::new(state));
         let subscribers: Arc<RwLock<Vec<Subscriber>>> = Arc::default();
         let (tx, rx) = mpsc::channel();
-        let writer = Writer { store, rx, state: state.clone(), subscribers: subscribers.clone(), options, failed: None };
+        let origin: Arc<str> = Arc::from(options.origin.as_str());
+        let writer =
+            Writer { store, rx, state: state.clone(), subscribers: subscribers.clone(), options, origin, failed: None };
         let handle = thread::Builder::new()
             .name("vigie-journal".into())
             .spawn(move || writer.run())
@@ -295,6 +404,7 @@ struct Writer {
     state: Arc<RwLock<State>>,
     subscribers: Arc<RwLock<Vec<Subscriber>>>,
     options: JournalOptions,
+    origin: Arc<str>,
     failed: Option<String>,
 }
 
@@ -347,8 +457,9 @@ impl Writer {
     fn scan(&mut self, after: u64, limit: u64) -> Result<Vec<Envelope>, JournalError> {
         let mut out = Vec::new();
         let mut failure = None;
+        let mut decoder = Decoder::default();
         self.store
-            .scan(after, Some(limit), &mut |raw| match decode(raw) {
+            .scan(after, Some(limit), &mut |raw| match decoder.decode(raw) {
                 Ok(e) => {
                     out.push(e);
                     Ok(())
@@ -387,8 +498,8 @@ impl Writer {
                 id: Uuid::now_v7(),
                 time: now,
                 actor: ne.actor,
-                origin: self.options.origin.clone(),
-                source: ne.source,
+                origin: self.origin.clone(),
+                source: Arc::from(ne.source),
                 event: ne.event,
             };
             rows.push(RowToWrite {
@@ -396,8 +507,8 @@ impl Writer {
                 id: env.id,
                 time_us: env.time.timestamp_micros(),
                 actor: env.actor.as_str().to_string(),
-                origin: env.origin.clone(),
-                source: env.source.clone(),
+                origin: env.origin.to_string(),
+                source: env.source.to_string(),
                 kind: env.event.kind(),
                 payload: env.event.payload_json(),
             });

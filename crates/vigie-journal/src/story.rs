@@ -57,7 +57,7 @@ pub fn run(open: impl Fn() -> Box<dyn JournalStore>) {
         .unwrap();
     assert_eq!((c.first_seq(), c.last_seq()), (Some(1), Some(2)));
     assert_eq!(c.events[0].actor.as_str(), "user:alice");
-    assert_eq!(c.events[0].origin, "node-a");
+    assert_eq!(&*c.events[0].origin, "node-a");
     assert_eq!(journal.state().organizations.len(), 2);
 
     // A refused command appends nothing and consumes no sequence.
@@ -98,7 +98,7 @@ pub fn run(open: impl Fn() -> Box<dyn JournalStore>) {
     assert_eq!(back[0].event, org("A"));
     assert_eq!(back[2].event, count("S1", 3));
     assert_eq!(back[2].actor.as_str(), "cli:root");
-    assert_eq!(back[2].source, "import:stock.csv");
+    assert_eq!(&*back[2].source, "import:stock.csv");
     let tail = journal.read_after(400, 100).unwrap();
     assert_eq!(tail.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![401, 402, 403]);
     let written: Vec<_> = journal.read_after(0, 1000).unwrap();
