@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 fn two(b: &[u8]) -> Option<u32> {
     let (a, c) = (b[0].wrapping_sub(b'0'), b[1].wrapping_sub(b'0'));
-    (a < 10 && c < 10).then_some((a * 10 + c) as u32)
+    (a < 10 && c < 10).then(|| (a * 10 + c) as u32)
 }
 
 /// Parses `YYYY-MM-DDTHH:MM:SSZ` quickly; anything else goes to chrono.

@@ -25,7 +25,7 @@ fn apply(state: &mut State, plan: &Plan) {
             time: chrono::DateTime::from_timestamp(1_722_000_000, 0).unwrap(),
             actor: e.actor.clone(),
             origin: "test".into(),
-            source: e.source.clone(),
+            source: e.source.as_str().into(),
             event: e.event.clone(),
         });
     }

@@ -316,7 +316,7 @@ mod tests {
                 time: now,
                 actor: e.actor.clone(),
                 origin: "t".into(),
-                source: e.source.clone(),
+                source: e.source.as_str().into(),
                 event: e.event.clone(),
             });
         }

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# The whole test suite, on a fresh machine: `bash scripts/test.sh` (what .ci/run runs).
+#
+# PostgreSQL tests never skip: this script uses $VIGIE_TEST_POSTGRES, else the server at 127.0.0.1:5432
+# (starting the machine's cluster if it is down), else installs PostgreSQL from Debian and starts a throwaway
+# cluster in a temporary directory (VIGIE_TEST_THROWAWAY_PG=1 forces that). If none of that works it fails with a
+# clear message.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+
+say() { printf '==> %s\n' "$*" >&2; }
+
+pg_up() { # URL
+  python3 - "$1" <<'PY' 2>/dev/null
+import socket, sys, urllib.parse
+u = urllib.parse.urlparse(sys.argv[1])
+s = socket.create_connection((u.hostname or "127.0.0.1", u.port or 5432), timeout=2)
+s.close()
+PY
+}
+
+PG_TMP=""; PG_BIN=""; PG_RUN=()
+stop_throwaway_cluster() {
+  if [ -n "$PG_TMP" ]; then
+    "${PG_RUN[@]}" "$PG_BIN/pg_ctl" -D "$PG_TMP/data" -m fast stop >/dev/null 2>&1 || true
+    rm -rf "$PG_TMP"
+  fi
+}
+
+start_throwaway_cluster() {
+  if ! ls -d /usr/lib/postgresql/*/bin >/dev/null 2>&1; then
+    say "installing PostgreSQL from Debian"
+    local sudo=""
+    [ "$(id -u)" = 0 ] || sudo="sudo"
+    $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq postgresql >/dev/null
+  fi
+  local port=54329
+  PG_BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+  PG_TMP=$(mktemp -d /tmp/vigie-pg.XXXXXX)
+  if [ "$(id -u)" = 0 ]; then chown postgres "$PG_TMP"; PG_RUN=(runuser -u postgres --); fi
+  trap stop_throwaway_cluster EXIT
+  say "starting a throwaway PostgreSQL cluster in $PG_TMP on port $port"
+  "${PG_RUN[@]}" "$PG_BIN/initdb" -D "$PG_TMP/data" -A trust -U postgres >/dev/null
+  "${PG_RUN[@]}" "$PG_BIN/pg_ctl" -D "$PG_TMP/data" -l "$PG_TMP/log" -w \
+    -o "-p $port -k $PG_TMP -c listen_addresses=127.0.0.1" start >/dev/null
+  "${PG_RUN[@]}" "$PG_BIN/createdb" -h 127.0.0.1 -p "$port" -U postgres test
+  export VIGIE_TEST_POSTGRES="postgres://postgres@127.0.0.1:$port/test"
+}
+
+if [ "${VIGIE_TEST_THROWAWAY_PG:-}" = 1 ]; then
+  start_throwaway_cluster
+fi
+if [ -n "${VIGIE_TEST_POSTGRES:-}" ]; then
+  pg_up "$VIGIE_TEST_POSTGRES" || { echo "error: VIGIE_TEST_POSTGRES is set but nothing answers there" >&2; exit 1; }
+else
+  export VIGIE_TEST_POSTGRES="postgres://postgres@127.0.0.1:5432/test"
+  if ! pg_up "$VIGIE_TEST_POSTGRES"; then
+    if [ -d /etc/postgresql ] && command -v pg_ctlcluster >/dev/null; then
+      say "PostgreSQL is down: starting the machine's cluster"
+      pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n 1)" main start || true
+      sleep 2
+    fi
+    pg_up "$VIGIE_TEST_POSTGRES" || start_throwaway_cluster
+  fi
+fi
+pg_up "$VIGIE_TEST_POSTGRES" || { echo "error: no PostgreSQL could be reached or started for the tests" >&2; exit 1; }
+say "PostgreSQL for tests: ${VIGIE_TEST_POSTGRES}"
+
+say "cargo test (all crates)"
+cargo test --workspace --locked
