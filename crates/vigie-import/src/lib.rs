@@ -123,9 +123,29 @@ struct Loc {
     cols: [u32; 3],
 }
 
+/// What a reference points to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum RefKind {
+    Organization,
+    Site,
+    Item,
+}
+
+/// A reference read from a cell, checked by [`plan`] whether or not the rest of its row was valid.
+#[derive(Debug, Clone)]
+struct Ref {
+    kind: RefKind,
+    id: String,
+    field: &'static str,
+    file: u16,
+    line: u32,
+    column: u32,
+}
+
 /// Every record read from a set of files, with the problems found while reading.
 #[derive(Debug, Default)]
 pub struct Batch {
+    refs: Vec<Ref>,
     files: Vec<String>,
     organizations: Vec<(Organization, Loc)>,
     sites: Vec<(Site, Loc)>,
@@ -157,9 +177,11 @@ struct Header {
 /// Reads one row's cells by column name, recording problems with their positions.
 struct RowReader<'r, 'a> {
     file: &'r str,
+    file_index: u16,
     row: &'r text::Row<'a>,
     header: &'r Header,
     problems: &'r mut Vec<Problem>,
+    refs: &'r mut Vec<Ref>,
     ok: bool,
 }
 
@@ -271,6 +293,16 @@ impl<'a> RowReader<'_, 'a> {
             }
         }
     }
+    /// Notes a reference to check once every file is read (only when the cell holds a well-formed id).
+    fn reference(&mut self, kind: RefKind, field: &'static str) {
+        let t = self.text(field);
+        if t.is_empty() || check_id(t).is_err() {
+            return;
+        }
+        let id = t.to_string();
+        let (line, column) = self.position(field);
+        self.refs.push(Ref { kind, id, field, file: self.file_index, line, column });
+    }
     fn attributes(&self) -> Attributes {
         self.header
             .extras
@@ -322,6 +354,8 @@ fn read_header(file: &str, table: Table, row: &text::Row<'_>, problems: &mut Vec
 /// Caches ids that repeat from row to row (a stock file names the same sites and items again and again).
 #[derive(Default)]
 struct Interner {
+    /// References already noted, per file (stock files repeat them on every line).
+    checked: HashSet<(u16, RefKind, String)>,
     sites: HashMap<String, SiteId>,
     items: HashMap<String, ItemId>,
     instants: Option<(String, chrono::DateTime<chrono::Utc>)>,
@@ -361,8 +395,37 @@ fn read_rows(
         if n % 65_536 == 0 {
             progress(n);
         }
-        let mut r = RowReader { file, row: &row, header: &header, problems: &mut batch.problems, ok: true };
+        let mut r = RowReader {
+            file,
+            file_index,
+            row: &row,
+            header: &header,
+            problems: &mut batch.problems,
+            refs: &mut batch.refs,
+            ok: true,
+        };
         let f = file_index;
+        match table {
+            Table::Organizations => r.reference(RefKind::Organization, "parent_id"),
+            Table::Sites => r.reference(RefKind::Organization, "organization_id"),
+            Table::Items => {}
+            Table::Allowances => r.reference(RefKind::Item, "item_id"),
+            Table::Forces => {
+                r.reference(RefKind::Site, "site_id");
+                r.reference(RefKind::Organization, "organization_id");
+            }
+            Table::Vehicles => r.reference(RefKind::Site, "site_id"),
+            Table::Stock => {
+                // A stock file names the same sites and items on every line: note each once per file.
+                let (site, item) = (r.text("site_id").to_string(), r.text("item_id").to_string());
+                if interner.checked.insert((file_index, RefKind::Site, site)) {
+                    r.reference(RefKind::Site, "site_id");
+                }
+                if interner.checked.insert((file_index, RefKind::Item, item)) {
+                    r.reference(RefKind::Item, "item_id");
+                }
+            }
+        }
         match table {
             Table::Organizations => {
                 let id = r.id("id", OrgId::parse);
@@ -668,43 +731,19 @@ pub fn plan(batch: &Batch, state: &State, actor: &Actor) -> Result<Plan, Vec<Pro
     let items: HashSet<&str> =
         batch.items.iter().map(|(i, _)| i.id.as_str()).chain(state.items.keys().map(|k| k.as_str())).collect();
     for (o, loc) in &batch.organizations {
-        if let Some(p) = &o.parent_id {
-            if p == &o.id {
-                c.at(*loc, 1, format!("organization {} cannot be its own parent", o.id));
-            } else if !orgs.contains(p.as_str()) {
-                c.at(*loc, 1, format!("unknown organization {p} in `parent_id`"));
-            }
+        if o.parent_id.as_ref() == Some(&o.id) {
+            c.at(*loc, 1, format!("organization {} cannot be its own parent", o.id));
         }
     }
-    for (s, loc) in &batch.sites {
-        if !orgs.contains(s.organization_id.as_str()) {
-            c.at(*loc, 1, format!("unknown organization {} in `organization_id`", s.organization_id));
-        }
-    }
-    for (a, loc) in &batch.allowances {
-        if !items.contains(a.item_id.as_str()) {
-            c.at(*loc, 1, format!("unknown item {} in `item_id`", a.item_id));
-        }
-    }
-    for (f, loc) in &batch.forces {
-        if !sites.contains(f.site_id.as_str()) {
-            c.at(*loc, 1, format!("unknown site {} in `site_id`", f.site_id));
-        }
-        if !orgs.contains(f.organization_id.as_str()) {
-            c.at(*loc, 2, format!("unknown organization {} in `organization_id`", f.organization_id));
-        }
-    }
-    for (v, loc) in &batch.vehicles {
-        if !sites.contains(v.site_id.as_str()) {
-            c.at(*loc, 1, format!("unknown site {} in `site_id`", v.site_id));
-        }
-    }
-    for (site, l, loc) in &batch.stock {
-        if !sites.contains(site.as_str()) {
-            c.at(*loc, 1, format!("unknown site {site} in `site_id`"));
-        }
-        if !items.contains(l.item_id.as_str()) {
-            c.at(*loc, 2, format!("unknown item {} in `item_id`", l.item_id));
+    for r in &batch.refs {
+        let (known, what) = match r.kind {
+            RefKind::Organization => (orgs.contains(r.id.as_str()), "organization"),
+            RefKind::Site => (sites.contains(r.id.as_str()), "site"),
+            RefKind::Item => (items.contains(r.id.as_str()), "item"),
+        };
+        if !known {
+            let file = &batch.files[r.file as usize];
+            c.problems.push(Problem::at(file, r.line, r.column, format!("unknown {what} {} in `{}`", r.id, r.field)));
         }
     }
     if !c.problems.is_empty() {

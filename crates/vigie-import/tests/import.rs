@@ -194,13 +194,16 @@ fn every_problem_is_located_to_the_cell() {
             "stock.csv:4:28: `counted_at` is required",
         ],
     );
-    // Unknown references, checked against the batch and the state; columns count characters, not bytes.
+    // Unknown references, checked against the batch and the state, even on a row with other problems;
+    // columns count characters, not bytes.
     check(
         &[
             file("forces.csv", "id,name,site_id,headcount,organization_id,starts_on,ends_on\nF9,Éclair,NANTES,100,GS-OUEST,2024-08-01,2024-07-01\n"),
             file("stock.csv", "site_id,item_id,quantity,condition,counted_at\nDEP1,CASQUE,3,serviceable,2024-07-20\n"),
         ],
         &[
+            "forces.csv:2:11: unknown site NANTES in `site_id`",
+            "forces.csv:2:22: unknown organization GS-OUEST in `organization_id`",
             "forces.csv:2:42: `ends_on` (2024-07-01) is before `starts_on` (2024-08-01)",
             "stock.csv:2:6: unknown item CASQUE in `item_id`",
         ],
