@@ -79,7 +79,6 @@ impl State {
         }
     }
 
-
     /// Applies one event. Events must come in journal order.
     pub fn apply(&mut self, env: &Envelope) {
         self.apply_parts(env.seq, env.time, &env.source, env.event.clone());
@@ -104,7 +103,8 @@ impl State {
         let stamp = Stamp { seq, time, source };
         match event {
             Event::OrganizationUpserted(o) => {
-                self.organizations.insert(o.id.clone(), Stamped { value: o, stamp });
+                self.organizations
+                    .insert(o.id.clone(), Stamped { value: o, stamp });
             }
             Event::SiteUpserted(s) => {
                 self.sites.insert(s.id.clone(), Stamped { value: s, stamp });
@@ -113,13 +113,16 @@ impl State {
                 self.items.insert(i.id.clone(), Stamped { value: i, stamp });
             }
             Event::ForceUpserted(f) => {
-                self.forces.insert(f.id.clone(), Stamped { value: f, stamp });
+                self.forces
+                    .insert(f.id.clone(), Stamped { value: f, stamp });
             }
             Event::AllowanceSet(a) => {
-                self.allowances.insert((a.item_id.clone(), a.basis), Stamped { value: a, stamp });
+                self.allowances
+                    .insert((a.item_id.clone(), a.basis), Stamped { value: a, stamp });
             }
             Event::VehicleUpserted(v) => {
-                self.vehicles.insert(v.id.clone(), Stamped { value: v, stamp });
+                self.vehicles
+                    .insert(v.id.clone(), Stamped { value: v, stamp });
             }
             Event::StockCounted(c) => {
                 // Share the catalogue's id allocations: a million lines then cost no extra id strings.
@@ -194,9 +197,21 @@ mod tests {
     fn a_count_replaces_the_sites_previous_lines() {
         let mut st = State::new();
         let site = SiteId::parse("S1").unwrap();
-        st.apply(&env(1, Event::StockCounted(StockCount { site_id: site.clone(), lines: vec![line("A", 1), line("B", 2)] })));
+        st.apply(&env(
+            1,
+            Event::StockCounted(StockCount {
+                site_id: site.clone(),
+                lines: vec![line("A", 1), line("B", 2)],
+            }),
+        ));
         assert_eq!(st.counts().stock_lines, 2);
-        st.apply(&env(2, Event::StockCounted(StockCount { site_id: site.clone(), lines: vec![line("C", 5)] })));
+        st.apply(&env(
+            2,
+            Event::StockCounted(StockCount {
+                site_id: site.clone(),
+                lines: vec![line("C", 5)],
+            }),
+        ));
         assert_eq!(st.counts().stock_lines, 1);
         assert_eq!(st.stock[&site].lines[0].item_id.as_str(), "C");
         assert_eq!(st.stock[&site].stamp.seq, 2);
@@ -210,7 +225,11 @@ mod tests {
             Event::OrganizationUpserted(Organization {
                 id: OrgId::parse(id).unwrap(),
                 name: id.into(),
-                level: if parent.is_none() { OrgLevel::Strategic } else { OrgLevel::Tactical },
+                level: if parent.is_none() {
+                    OrgLevel::Strategic
+                } else {
+                    OrgLevel::Tactical
+                },
                 parent_id: parent.map(|p| OrgId::parse(p).unwrap()),
                 attributes: Attributes::new(),
             })
@@ -221,7 +240,10 @@ mod tests {
         st.apply(&env(4, org("B", Some("ROOT"))));
         let mut a = st.org_and_children(&OrgId::parse("A").unwrap());
         a.sort();
-        assert_eq!(a, vec![OrgId::parse("A").unwrap(), OrgId::parse("A1").unwrap()]);
+        assert_eq!(
+            a,
+            vec![OrgId::parse("A").unwrap(), OrgId::parse("A1").unwrap()]
+        );
         assert_eq!(st.org_and_children(&OrgId::parse("ROOT").unwrap()).len(), 4);
     }
 }

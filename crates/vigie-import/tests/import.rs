@@ -4,7 +4,10 @@ use vigie_domain::*;
 use vigie_import::{plan, read, Plan, Problem, SourceFile};
 
 fn file(name: &str, text: &str) -> SourceFile {
-    SourceFile { name: name.into(), bytes: text.as_bytes().to_vec() }
+    SourceFile {
+        name: name.into(),
+        bytes: text.as_bytes().to_vec(),
+    }
 }
 
 fn actor() -> Actor {
@@ -65,18 +68,44 @@ fn good_files_in_both_delimiters_with_decimal_commas_and_bom() {
     apply(&mut st, &p);
     let sta = &st.sites[&SiteId::parse("STA").unwrap()].value;
     assert_eq!((sta.lat, sta.lon), (48.924475, 2.360127));
-    assert_eq!(sta.attributes.get("commentaire").map(String::as_str), Some("tribune nord"));
-    assert_eq!(st.sites[&SiteId::parse("DEP1").unwrap()].value.name, "Dépôt de Vincennes");
-    assert_eq!(st.items[&ItemId::parse("PLATE").unwrap()].value.unit_mass_kg, 2.9);
+    assert_eq!(
+        sta.attributes.get("commentaire").map(String::as_str),
+        Some("tribune nord")
+    );
+    assert_eq!(
+        st.sites[&SiteId::parse("DEP1").unwrap()].value.name,
+        "Dépôt de Vincennes"
+    );
+    assert_eq!(
+        st.items[&ItemId::parse("PLATE").unwrap()]
+            .value
+            .unit_mass_kg,
+        2.9
+    );
     let lines = &st.stock[&SiteId::parse("DEP1").unwrap()].lines;
     assert_eq!(lines.len(), 3);
     assert_eq!(lines[0].quantity, Quantity::from_units(1200));
     assert_eq!(lines[2].quantity.to_string(), "4000.5");
-    assert_eq!(lines[2].expires_on, chrono::NaiveDate::from_ymd_opt(2025, 12, 31));
+    assert_eq!(
+        lines[2].expires_on,
+        chrono::NaiveDate::from_ymd_opt(2025, 12, 31)
+    );
     // 08:00 in Paris in July is 06:00 UTC.
-    assert_eq!(lines[0].counted_at.to_rfc3339(), "2024-07-20T06:00:00+00:00");
-    assert_eq!(st.vehicles[&VehicleId::parse("V1").unwrap()].value.kind, "truck");
-    assert_eq!(st.stock[&SiteId::parse("DEP1").unwrap()].stamp.source.as_ref(), "import:stock-idf.csv");
+    assert_eq!(
+        lines[0].counted_at.to_rfc3339(),
+        "2024-07-20T06:00:00+00:00"
+    );
+    assert_eq!(
+        st.vehicles[&VehicleId::parse("V1").unwrap()].value.kind,
+        "truck"
+    );
+    assert_eq!(
+        st.stock[&SiteId::parse("DEP1").unwrap()]
+            .stamp
+            .source
+            .as_ref(),
+        "import:stock-idf.csv"
+    );
 }
 
 #[test]
@@ -86,7 +115,15 @@ fn importing_the_same_files_twice_changes_nothing() {
     apply(&mut st, &p);
     let again = import(&st, &good_files()).unwrap();
     assert!(again.events.is_empty(), "{:?}", again.events);
-    assert_eq!(again.report.tables.values().map(|t| t.unchanged).sum::<usize>(), 13);
+    assert_eq!(
+        again
+            .report
+            .tables
+            .values()
+            .map(|t| t.unchanged)
+            .sum::<usize>(),
+        13
+    );
     // A changed figure is one new event; other records stay unchanged.
     let mut files = good_files();
     files[3] = file("stock-idf.csv", &STOCK.replace("1 200", "1 100"));
@@ -100,7 +137,18 @@ fn windows_1252_exports_are_read() {
     let mut bytes = b"id;name;level;parent_id\nGSBDD-MRS;GSBdD Marseille ".to_vec();
     bytes.extend_from_slice(b"\xe9t\xe9;tactical;\n");
     let st = State::new();
-    let p = plan(&read(&[SourceFile { name: "organizations.csv".into(), bytes }], &mut |_, _| {}), &st, &actor()).unwrap();
+    let p = plan(
+        &read(
+            &[SourceFile {
+                name: "organizations.csv".into(),
+                bytes,
+            }],
+            &mut |_, _| {},
+        ),
+        &st,
+        &actor(),
+    )
+    .unwrap();
     match &p.events[0].event {
         Event::OrganizationUpserted(o) => assert_eq!(o.name, "GSBdD Marseille été"),
         e => panic!("{e:?}"),
@@ -115,7 +163,8 @@ fn an_xlsx_workbook_imports_like_the_csv_files() {
         let ws = wb.add_worksheet();
         ws.set_name(name).unwrap();
         let text = csv.trim_start_matches('\u{feff}');
-        let mut scanner = vigie_import::text::CsvScanner::new(text, vigie_import::text::detect_delimiter(text));
+        let mut scanner =
+            vigie_import::text::CsvScanner::new(text, vigie_import::text::detect_delimiter(text));
         let mut r = 0;
         while let Some(row) = scanner.next_row("x").unwrap() {
             for (c, cell) in row.cells.iter().map(|c| c.text.as_ref()).enumerate() {
@@ -136,7 +185,18 @@ fn an_xlsx_workbook_imports_like_the_csv_files() {
     // Forces with real spreadsheet dates, as Excel stores them.
     let ws = wb.add_worksheet();
     ws.set_name("forces").unwrap();
-    for (c, h) in ["id", "name", "site_id", "headcount", "organization_id", "starts_on", "ends_on"].iter().enumerate() {
+    for (c, h) in [
+        "id",
+        "name",
+        "site_id",
+        "headcount",
+        "organization_id",
+        "starts_on",
+        "ends_on",
+    ]
+    .iter()
+    .enumerate()
+    {
         ws.write_string(0, c as u16, *h).unwrap();
     }
     ws.write_string(1, 0, "F1").unwrap();
@@ -145,12 +205,21 @@ fn an_xlsx_workbook_imports_like_the_csv_files() {
     ws.write_number(1, 3, 1200).unwrap();
     ws.write_string(1, 4, "GSBDD-IDF").unwrap();
     let fmt = rust_xlsxwriter::Format::new().set_num_format("dd/mm/yyyy");
-    ws.write_datetime_with_format(1, 5, ExcelDateTime::from_ymd(2024, 7, 15).unwrap(), &fmt).unwrap();
-    ws.write_datetime_with_format(1, 6, ExcelDateTime::from_ymd(2024, 8, 15).unwrap(), &fmt).unwrap();
+    ws.write_datetime_with_format(1, 5, ExcelDateTime::from_ymd(2024, 7, 15).unwrap(), &fmt)
+        .unwrap();
+    ws.write_datetime_with_format(1, 6, ExcelDateTime::from_ymd(2024, 8, 15).unwrap(), &fmt)
+        .unwrap();
     write(&mut wb, "stock", STOCK);
     let bytes = wb.save_to_buffer().unwrap();
 
-    let from_xlsx = import(&State::new(), &[SourceFile { name: "registre.xlsx".into(), bytes }]).unwrap();
+    let from_xlsx = import(
+        &State::new(),
+        &[SourceFile {
+            name: "registre.xlsx".into(),
+            bytes,
+        }],
+    )
+    .unwrap();
     let from_csv = import(&State::new(), &good_files()).unwrap();
     let events = |p: &Plan| p.events.iter().map(|e| e.event.clone()).collect::<Vec<_>>();
     let mut a = events(&from_xlsx);
@@ -159,7 +228,10 @@ fn an_xlsx_workbook_imports_like_the_csv_files() {
     a.sort_by_key(key);
     b.sort_by_key(key);
     assert_eq!(a, b);
-    assert!(from_xlsx.events.iter().any(|e| e.source == "import:registre.xlsx[stock]"));
+    assert!(from_xlsx
+        .events
+        .iter()
+        .any(|e| e.source == "import:registre.xlsx[stock]"));
 }
 
 /// Runs an import that must fail and compares its problems, one `file:line:column: message` per line.
@@ -218,8 +290,14 @@ fn every_problem_is_located_to_the_cell() {
     // Duplicate ids, across files of one import.
     check(
         &[
-            file("sites.csv", "id,name,kind,lat,lon,organization_id\nX1,A,depot,48,2,CPCO\n"),
-            file("sites-2.csv", "id,name,kind,lat,lon,organization_id\n\nX1,B,depot,48,2,CPCO\n"),
+            file(
+                "sites.csv",
+                "id,name,kind,lat,lon,organization_id\nX1,A,depot,48,2,CPCO\n",
+            ),
+            file(
+                "sites-2.csv",
+                "id,name,kind,lat,lon,organization_id\n\nX1,B,depot,48,2,CPCO\n",
+            ),
         ],
         &["sites-2.csv:3:1: duplicate site id X1 (first at sites.csv:2)"],
     );
@@ -230,12 +308,18 @@ fn every_problem_is_located_to_the_cell() {
     check(&[file("stocks_old.csv", "a\n")], &[
         "stocks_old.csv:1:1: \"stocks_old.csv\" names no table; expected one of organizations, sites, items, allowances, forces, vehicles, stock",
     ]);
-    check(&[file("sites.csv", "id,name,kind,lat,lon,organization_id\nX 1,A,depot,98.5,2,CPCO\nX2,B,depot,48\n")], &[
-        "sites.csv:2:1: `id`: an identifier cannot contain spaces or control characters",
-        "sites.csv:2:13: latitude must be between -90 and 90, found 98.5",
-        "sites.csv:3:15: `lon` is required",
-        "sites.csv:3:15: `organization_id` is required",
-    ]);
+    check(
+        &[file(
+            "sites.csv",
+            "id,name,kind,lat,lon,organization_id\nX 1,A,depot,98.5,2,CPCO\nX2,B,depot,48\n",
+        )],
+        &[
+            "sites.csv:2:1: `id`: an identifier cannot contain spaces or control characters",
+            "sites.csv:2:13: latitude must be between -90 and 90, found 98.5",
+            "sites.csv:3:15: `lon` is required",
+            "sites.csv:3:15: `organization_id` is required",
+        ],
+    );
     check(&[file("organizations.csv", "id,name,level,parent_id\nA,A,tactical,A\nB,B,regional,\n")], &[
         "organizations.csv:2:14: organization A cannot be its own parent",
         "organizations.csv:3:5: `level`: expected one of strategic, tactical, found \"regional\"",
@@ -250,10 +334,17 @@ fn every_problem_is_located_to_the_cell() {
         "items.csv:1:1: missing required column `unit_mass_kg` for table items (found: id, name)",
         "items.csv:1:1: missing required column `unit_volume_m3` for table items (found: id, name)",
     ]);
-    check(&[file("allowances.csv", "item_id,basis,quantity\n\"PLATE,person,2\n")], &[
-        "allowances.csv:2:1: quoted field is never closed",
-    ]);
-    check(&[file("allowances.csv", "")], &["allowances.csv:1:1: the file is empty: expected a header row"]);
+    check(
+        &[file(
+            "allowances.csv",
+            "item_id,basis,quantity\n\"PLATE,person,2\n",
+        )],
+        &["allowances.csv:2:1: quoted field is never closed"],
+    );
+    check(
+        &[file("allowances.csv", "")],
+        &["allowances.csv:1:1: the file is empty: expected a header row"],
+    );
 }
 
 #[test]
@@ -262,5 +353,8 @@ fn an_import_with_one_bad_file_changes_nothing() {
     files.push(file("vehicles-2.csv", "id,site_id,kind,seats,payload_kg,cargo_m3,condition\nV9,NOWHERE,bus,40,1000,10,serviceable\n"));
     let err = import(&State::new(), &files).unwrap_err();
     assert_eq!(err.len(), 1);
-    assert_eq!(err[0].to_string(), "vehicles-2.csv:2:4: unknown site NOWHERE in `site_id`");
+    assert_eq!(
+        err[0].to_string(),
+        "vehicles-2.csv:2:4: unknown site NOWHERE in `site_id`"
+    );
 }

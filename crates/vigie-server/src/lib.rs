@@ -36,7 +36,9 @@ pub struct ServerOptions {
 
 impl Default for ServerOptions {
     fn default() -> Self {
-        ServerOptions { max_upload_bytes: 256 * 1024 * 1024 }
+        ServerOptions {
+            max_upload_bytes: 256 * 1024 * 1024,
+        }
     }
 }
 
@@ -55,7 +57,9 @@ impl App {
     fn actor(&self, headers: &HeaderMap, peer: Option<SocketAddr>) -> Result<Actor, ApiError> {
         match headers.get(ACTOR_HEADER) {
             Some(v) => {
-                let s = v.to_str().map_err(|_| ApiError::BadRequest("the actor header is not text".into()))?;
+                let s = v
+                    .to_str()
+                    .map_err(|_| ApiError::BadRequest("the actor header is not text".into()))?;
                 Actor::parse(s).map_err(|e| ApiError::BadRequest(e.to_string()))
             }
             None => Ok(Actor::parse(&format!(
@@ -72,7 +76,9 @@ impl App {
         f: impl FnOnce(Journal) -> Result<T, ApiError> + Send + 'static,
     ) -> Result<T, ApiError> {
         let j = self.journal.clone();
-        tokio::task::spawn_blocking(move || f(j)).await.map_err(|e| ApiError::Internal(e.to_string()))?
+        tokio::task::spawn_blocking(move || f(j))
+            .await
+            .map_err(|e| ApiError::Internal(e.to_string()))?
     }
 }
 
@@ -86,7 +92,11 @@ pub fn router(journal: Journal, options: ServerOptions) -> (Router, watch::Sende
         }
     });
     let (stop_tx, shutdown) = watch::channel(false);
-    let app = App { journal, events, shutdown };
+    let app = App {
+        journal,
+        events,
+        shutdown,
+    };
     let api = Router::new()
         .route("/organizations", get(registry::organizations))
         .route("/organizations/{id}", get(registry::organization))
@@ -100,7 +110,10 @@ pub fn router(journal: Journal, options: ServerOptions) -> (Router, watch::Sende
         .route("/allowances", get(registry::allowances))
         .route("/vehicles", get(registry::vehicles))
         .route("/vehicles/{id}", get(registry::vehicle))
-        .route("/import", post(import).layer(DefaultBodyLimit::max(options.max_upload_bytes)))
+        .route(
+            "/import",
+            post(import).layer(DefaultBodyLimit::max(options.max_upload_bytes)),
+        )
         .route("/events", get(stream::list))
         .route("/events/stream", get(stream::sse))
         .route("/openapi.json", get(openapi::document));
@@ -125,9 +138,12 @@ pub async fn serve(
         tracing::info!("shutting down: closing live streams, finishing requests in flight");
         let _ = stop.send(true);
     };
-    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(signal)
-        .await
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(signal)
+    .await
 }
 
 async fn health(AxState(app): AxState<App>) -> Json<Value> {
@@ -159,7 +175,9 @@ pub fn commit_import(
 ) -> Result<vigie_import::Report, ImportFailure> {
     if dry_run {
         let st = journal.state();
-        return vigie_import::plan(&batch, &st, &actor).map(|p| p.report).map_err(ImportFailure::Invalid);
+        return vigie_import::plan(&batch, &st, &actor)
+            .map(|p| p.report)
+            .map_err(ImportFailure::Invalid);
     }
     type Outcome = Option<Result<vigie_import::Report, Vec<vigie_import::Problem>>>;
     let outcome: Arc<std::sync::Mutex<Outcome>> = Arc::default();
@@ -178,7 +196,9 @@ pub fn commit_import(
         (_, Some(Err(problems))) => Err(ImportFailure::Invalid(problems)),
         (Ok(_), Some(Ok(report))) => Ok(report),
         (Err(e), _) => Err(ImportFailure::Journal(e)),
-        (Ok(_), None) => Err(ImportFailure::Journal(vigie_journal::JournalError::Rejected("no outcome".into()))),
+        (Ok(_), None) => Err(ImportFailure::Journal(
+            vigie_journal::JournalError::Rejected("no outcome".into()),
+        )),
     }
 }
 
@@ -199,14 +219,24 @@ async fn import(
 ) -> Result<Json<Value>, ApiError> {
     let actor = app.actor(&headers, Some(peer))?;
     let mut files = Vec::new();
-    while let Some(field) = form.next_field().await.map_err(|e| ApiError::BadRequest(e.body_text()))? {
+    while let Some(field) = form
+        .next_field()
+        .await
+        .map_err(|e| ApiError::BadRequest(e.body_text()))?
+    {
         let name = field
             .file_name()
             .or(field.name())
             .map(str::to_string)
             .ok_or_else(|| ApiError::BadRequest("every part needs a file name".into()))?;
-        let bytes = field.bytes().await.map_err(|e| ApiError::BadRequest(e.body_text()))?;
-        files.push(SourceFile { name, bytes: bytes.to_vec() });
+        let bytes = field
+            .bytes()
+            .await
+            .map_err(|e| ApiError::BadRequest(e.body_text()))?;
+        files.push(SourceFile {
+            name,
+            bytes: bytes.to_vec(),
+        });
     }
     if files.is_empty() {
         return Err(ApiError::BadRequest("no file in the form".into()));

@@ -51,8 +51,19 @@ fn mib(b: usize) -> f64 {
     b as f64 / (1024.0 * 1024.0)
 }
 
-fn line(what: &str, value: f64, unit: &str, baseline_name: &str, baseline: f64, higher_is_better: bool) {
-    let ratio = if higher_is_better { value / baseline } else { baseline / value };
+fn line(
+    what: &str,
+    value: f64,
+    unit: &str,
+    baseline_name: &str,
+    baseline: f64,
+    higher_is_better: bool,
+) {
+    let ratio = if higher_is_better {
+        value / baseline
+    } else {
+        baseline / value
+    };
     println!("{what:<48} {value:>14.0} {unit:<10} | baseline {baseline_name}: {baseline:>12.0} {unit} | ratio {ratio:.2}×");
 }
 
@@ -64,13 +75,23 @@ fn main() {
     println!("# {summary} in {:.1} s", t.elapsed().as_secs_f64());
 
     // ---- Import ----
-    let files = vigie::cli::read_paths(&[data.clone()]).unwrap();
-    let stock = files.iter().find(|f| f.name.ends_with("stock.csv")).unwrap().clone();
-    let others: Vec<_> = files.iter().filter(|f| !f.name.ends_with("stock.csv")).cloned().collect();
+    let files = vigie::cli::read_paths(std::slice::from_ref(&data)).unwrap();
+    let stock = files
+        .iter()
+        .find(|f| f.name.ends_with("stock.csv"))
+        .unwrap()
+        .clone();
+    let others: Vec<_> = files
+        .iter()
+        .filter(|f| !f.name.ends_with("stock.csv"))
+        .cloned()
+        .collect();
     let lines = summary.stock_lines as f64;
 
     let t = Instant::now();
-    let mut rdr = csv::ReaderBuilder::new().delimiter(b';').from_reader(stock.bytes.as_slice());
+    let mut rdr = csv::ReaderBuilder::new()
+        .delimiter(b';')
+        .from_reader(stock.bytes.as_slice());
     let mut rec = csv::StringRecord::new();
     let mut n = 0usize;
     while rdr.read_record(&mut rec).unwrap() {
@@ -84,16 +105,27 @@ fn main() {
     let journal = Journal::open(Box::new(store), JournalOptions::default()).unwrap();
     let actor = Actor::system("bench");
     let batch = vigie_import::read(&others, &mut |_, _| {});
-    vigie_server::commit_import(&journal, batch, actor.clone(), false).map_err(|_| "registry import").unwrap();
+    vigie_server::commit_import(&journal, batch, actor.clone(), false)
+        .map_err(|_| "registry import")
+        .unwrap();
     let t = Instant::now();
     let batch = vigie_import::read(std::slice::from_ref(&stock), &mut |_, _| {});
     let plan = vigie_import::plan(&batch, &journal.state(), &actor).unwrap();
     let validate_rate = lines / t.elapsed().as_secs_f64();
     drop(plan);
-    line("import: parse + validate + plan (lines/s)", validate_rate, "lines/s", "csv crate, no validation", csv_rate, true);
+    line(
+        "import: parse + validate + plan (lines/s)",
+        validate_rate,
+        "lines/s",
+        "csv crate, no validation",
+        csv_rate,
+        true,
+    );
 
     let t = Instant::now();
-    let report = vigie_server::commit_import(&journal, batch, actor.clone(), false).map_err(|_| "stock import").unwrap();
+    let report = vigie_server::commit_import(&journal, batch, actor.clone(), false)
+        .map_err(|_| "stock import")
+        .unwrap();
     let commit_s = t.elapsed().as_secs_f64();
     println!(
         "{:<48} {:>14.0} lines/s    | {} stock events, durable, {:.2} s (goal ≥ 200,000 lines/s with validation)",
@@ -134,15 +166,15 @@ fn main() {
     // ---- Journal append ----
     fn org(i: usize) -> NewEvent {
         NewEvent {
-        actor: Actor::system("bench"),
-        source: "bench".into(),
-        event: Event::OrganizationUpserted(Organization {
-            id: OrgId::parse(&format!("O{}", i % 1000)).unwrap(),
-            name: format!("Organisation {i}"),
-            level: OrgLevel::Tactical,
-            parent_id: None,
-            attributes: Default::default(),
-        }),
+            actor: Actor::system("bench"),
+            source: "bench".into(),
+            event: Event::OrganizationUpserted(Organization {
+                id: OrgId::parse(&format!("O{}", i % 1000)).unwrap(),
+                name: format!("Organisation {i}"),
+                level: OrgLevel::Tactical,
+                parent_id: None,
+                attributes: Default::default(),
+            }),
         }
     }
     let open = |name: &str| {
@@ -162,11 +194,19 @@ fn main() {
     let n_batch = 500_000;
     let t = Instant::now();
     for chunk in 0..(n_batch / 5000) {
-        j.append((0..5000).map(|i| org(chunk * 5000 + i)).collect()).unwrap();
+        j.append((0..5000).map(|i| org(chunk * 5000 + i)).collect())
+            .unwrap();
     }
     let batch_rate = n_batch as f64 / t.elapsed().as_secs_f64();
     j.shutdown();
-    line("journal append, batches of 5,000 (events/s)", batch_rate, "events/s", "1 event per commit", single_rate, true);
+    line(
+        "journal append, batches of 5,000 (events/s)",
+        batch_rate,
+        "events/s",
+        "1 event per commit",
+        single_rate,
+        true,
+    );
 
     let j = open("append-concurrent");
     let per = 2_000;
@@ -186,10 +226,20 @@ fn main() {
     }
     let conc_rate = (64 * per) as f64 / t.elapsed().as_secs_f64();
     j.shutdown();
-    line("journal append, 64 writers × 1 event (group commit)", conc_rate, "events/s", "1 event per commit", single_rate, true);
+    line(
+        "journal append, 64 writers × 1 event (group commit)",
+        conc_rate,
+        "events/s",
+        "1 event per commit",
+        single_rate,
+        true,
+    );
 
     // ---- Replay ----
-    let n_replay: usize = std::env::var("VIGIE_BENCH_REPLAY").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000_000);
+    let n_replay: usize = std::env::var("VIGIE_BENCH_REPLAY")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000_000);
     let dir = tmp.path().join("replay");
     let mut store = SqliteStore::open_dir(&dir).unwrap();
     let t = Instant::now();
@@ -201,7 +251,7 @@ fn main() {
         for _ in 0..100_000.min(n_replay - seq as usize) {
             seq += 1;
             let site = SiteId::parse(&format!("S{}", seq % 2000)).unwrap();
-            let event = if seq % 10 == 0 {
+            let event = if seq.is_multiple_of(10) {
                 Event::SiteUpserted(Site {
                     id: site,
                     name: format!("Site {seq}"),
@@ -239,7 +289,10 @@ fn main() {
         }
         store.append(&rows).unwrap();
     }
-    println!("# wrote {n_replay} events for replay in {:.1} s", t.elapsed().as_secs_f64());
+    println!(
+        "# wrote {n_replay} events for replay in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
     let t = Instant::now();
     let mut bytes = 0usize;
     store
@@ -251,7 +304,11 @@ fn main() {
     let scan_s = t.elapsed().as_secs_f64();
     drop(store);
     let t = Instant::now();
-    let j = Journal::open(Box::new(SqliteStore::open_dir(&dir).unwrap()), JournalOptions::default()).unwrap();
+    let j = Journal::open(
+        Box::new(SqliteStore::open_dir(&dir).unwrap()),
+        JournalOptions::default(),
+    )
+    .unwrap();
     let replay_s = t.elapsed().as_secs_f64();
     assert_eq!(j.state().last_seq, n_replay as u64);
     println!(

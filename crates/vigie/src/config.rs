@@ -6,7 +6,7 @@ use anyhow::{bail, Context};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     pub storage: Storage,
@@ -33,7 +33,7 @@ pub struct Server {
     pub max_upload_mb: usize,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct Node {
     /// Written as the origin of every event. Empty: generated once, kept in `DATA_DIR/node-id`.
@@ -47,34 +47,28 @@ pub struct JournalConfig {
     pub max_batch_events: usize,
 }
 
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            storage: Storage::default(),
-            server: Server::default(),
-            node: Node::default(),
-            journal: JournalConfig::default(),
-        }
-    }
-}
 impl Default for Storage {
     fn default() -> Self {
-        Storage { data_dir: "./vigie-data".into(), database: String::new(), postgres_schema: "vigie".into() }
+        Storage {
+            data_dir: "./vigie-data".into(),
+            database: String::new(),
+            postgres_schema: "vigie".into(),
+        }
     }
 }
 impl Default for Server {
     fn default() -> Self {
-        Server { listen: "127.0.0.1:8080".into(), max_upload_mb: 256 }
-    }
-}
-impl Default for Node {
-    fn default() -> Self {
-        Node { id: String::new() }
+        Server {
+            listen: "127.0.0.1:8080".into(),
+            max_upload_mb: 256,
+        }
     }
 }
 impl Default for JournalConfig {
     fn default() -> Self {
-        JournalConfig { max_batch_events: 50_000 }
+        JournalConfig {
+            max_batch_events: 50_000,
+        }
     }
 }
 
@@ -115,19 +109,26 @@ fn env_value(raw: &str) -> toml::Value {
 }
 
 /// Loads the layers. `file`: an explicit config file (must exist); without it `./vigie.toml` is read if present.
-pub fn load(file: Option<&Path>, env: impl Iterator<Item = (String, String)>) -> anyhow::Result<Config> {
+pub fn load(
+    file: Option<&Path>,
+    env: impl Iterator<Item = (String, String)>,
+) -> anyhow::Result<Config> {
     let mut value = toml::Value::try_from(Config::default())?;
     let path = match file {
         Some(p) => Some(p.to_path_buf()),
         None => Some(PathBuf::from("vigie.toml")).filter(|p| p.exists()),
     };
     if let Some(p) = path {
-        let text = std::fs::read_to_string(&p).with_context(|| format!("cannot read {}", p.display()))?;
-        let v: toml::Value = toml::from_str(&text).with_context(|| format!("{} is not valid TOML", p.display()))?;
+        let text =
+            std::fs::read_to_string(&p).with_context(|| format!("cannot read {}", p.display()))?;
+        let v: toml::Value =
+            toml::from_str(&text).with_context(|| format!("{} is not valid TOML", p.display()))?;
         merge(&mut value, v);
     }
     for (k, v) in env {
-        let Some(rest) = k.strip_prefix("VIGIE__") else { continue };
+        let Some(rest) = k.strip_prefix("VIGIE__") else {
+            continue;
+        };
         let path: Vec<String> = rest.split("__").map(|s| s.to_lowercase()).collect();
         if path.len() != 2 || path.iter().any(String::is_empty) {
             bail!("{k}: expected VIGIE__SECTION__KEY");
@@ -156,18 +157,34 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> impl Iterator<Item = (String, String)> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<Vec<_>>().into_iter()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect::<Vec<_>>()
+            .into_iter()
     }
 
     #[test]
     fn layers_apply_in_order() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("vigie.toml");
-        std::fs::write(&file, "[server]\nlisten = \"0.0.0.0:9000\"\nmax_upload_mb = 10\n").unwrap();
-        let c = load(Some(&file), env(&[("VIGIE__SERVER__MAX_UPLOAD_MB", "20"), ("OTHER", "x")])).unwrap();
+        std::fs::write(
+            &file,
+            "[server]\nlisten = \"0.0.0.0:9000\"\nmax_upload_mb = 10\n",
+        )
+        .unwrap();
+        let c = load(
+            Some(&file),
+            env(&[("VIGIE__SERVER__MAX_UPLOAD_MB", "20"), ("OTHER", "x")]),
+        )
+        .unwrap();
         assert_eq!(c.server.listen, "0.0.0.0:9000", "file over defaults");
         assert_eq!(c.server.max_upload_mb, 20, "env over file");
-        assert_eq!(c.storage.data_dir, PathBuf::from("./vigie-data"), "defaults stay");
+        assert_eq!(
+            c.storage.data_dir,
+            PathBuf::from("./vigie-data"),
+            "defaults stay"
+        );
     }
 
     #[test]

@@ -20,7 +20,8 @@ pub struct DataLock {
 
 impl DataLock {
     pub fn acquire(dir: &Path) -> anyhow::Result<DataLock> {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create the data directory {}", dir.display()))?;
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create the data directory {}", dir.display()))?;
         let path = dir.join("LOCK");
         let file = File::options()
             .create(true)
@@ -73,7 +74,10 @@ pub fn open_store(cfg: &config::Config) -> anyhow::Result<Box<dyn JournalStore>>
         };
         Ok(Box::new(vigie_journal_sqlite::SqliteStore::open_dir(&dir)?))
     } else if db.starts_with("postgres://") || db.starts_with("postgresql://") {
-        Ok(Box::new(vigie_journal_postgres::PostgresStore::connect(db, &cfg.storage.postgres_schema)?))
+        Ok(Box::new(vigie_journal_postgres::PostgresStore::connect(
+            db,
+            &cfg.storage.postgres_schema,
+        )?))
     } else {
         bail!(
             "unsupported database {:?}: leave it empty for SQLite under the data directory, or give a postgres:// URL",
@@ -87,7 +91,13 @@ pub fn open(cfg: &config::Config) -> anyhow::Result<(Journal, DataLock)> {
     let lock = DataLock::acquire(&cfg.storage.data_dir)?;
     let origin = node_id(cfg)?;
     let store = open_store(cfg)?;
-    let journal = Journal::open(store, JournalOptions { origin, max_batch_events: cfg.journal.max_batch_events })?;
+    let journal = Journal::open(
+        store,
+        JournalOptions {
+            origin,
+            max_batch_events: cfg.journal.max_batch_events,
+        },
+    )?;
     Ok((journal, lock))
 }
 

@@ -31,16 +31,29 @@ async fn import_then_read_the_registry_with_filters_and_paging() {
     assert_eq!(sites["total"], 2);
     assert_eq!(sites["items"].as_array().unwrap().len(), 1);
     assert_eq!(sites["items"][0]["id"], "MRS");
-    let page2 = app.get_json("/api/v1/sites?kind=venue&limit=1&offset=1").await;
+    let page2 = app
+        .get_json("/api/v1/sites?kind=venue&limit=1&offset=1")
+        .await;
     assert_eq!(page2["items"][0]["id"], "STA");
     assert_eq!(page2["items"][0]["lat"], 48.924475);
 
     // Organisation filter includes children.
-    assert_eq!(app.get_json("/api/v1/sites?organization_id=CPCO").await["total"], 3);
-    assert_eq!(app.get_json("/api/v1/sites?organization_id=GS-MRS").await["total"], 1);
-    assert_eq!(app.get_json("/api/v1/sites?q=vincennes").await["items"][0]["id"], "DEP1");
+    assert_eq!(
+        app.get_json("/api/v1/sites?organization_id=CPCO").await["total"],
+        3
+    );
+    assert_eq!(
+        app.get_json("/api/v1/sites?organization_id=GS-MRS").await["total"],
+        1
+    );
+    assert_eq!(
+        app.get_json("/api/v1/sites?q=vincennes").await["items"][0]["id"],
+        "DEP1"
+    );
 
-    let stock = app.get_json("/api/v1/stock?item_id=PLATE&condition=serviceable").await;
+    let stock = app
+        .get_json("/api/v1/stock?item_id=PLATE&condition=serviceable")
+        .await;
     assert_eq!(stock["total"], 1);
     assert_eq!(stock["items"][0]["quantity"], 1200);
     assert_eq!(stock["items"][0]["site_id"], "DEP1");
@@ -52,7 +65,10 @@ async fn import_then_read_the_registry_with_filters_and_paging() {
     assert_eq!(app.get("/api/v1/sites/NOPE").await.status(), 404);
     assert_eq!(app.get("/api/v1/items?limit=0").await.status(), 400);
     assert_eq!(app.get("/api/v1/sites?kind=stadium").await.status(), 400);
-    assert_eq!(app.get("/api/v1/forces?active_on=demain").await.status(), 400);
+    assert_eq!(
+        app.get("/api/v1/forces?active_on=demain").await.status(),
+        400
+    );
     assert_eq!(app.get("/api/v1/nothing-here").await.status(), 404);
 
     // Every event carries the actor of the request.
@@ -72,17 +88,45 @@ async fn a_bad_import_is_refused_whole_with_located_problems() {
     let r = app.import(&files, "", None).await;
     assert_eq!(r.status(), 422);
     let body: Value = r.json().await.unwrap();
-    assert_eq!(body["lines"][0], "forces.csv:2:7: unknown site NOWHERE in `site_id`");
+    assert_eq!(
+        body["lines"][0],
+        "forces.csv:2:7: unknown site NOWHERE in `site_id`"
+    );
     assert_eq!(body["problems"][0]["line"], 2);
-    assert_eq!(app.get_json("/health").await["last_seq"], 0, "nothing was written");
+    assert_eq!(
+        app.get_json("/health").await["last_seq"],
+        0,
+        "nothing was written"
+    );
 
     // A dry run reports without writing; the same import twice writes once.
-    let r: Value = app.import(&registry(), "?dry_run=true", None).await.json().await.unwrap();
+    let r: Value = app
+        .import(&registry(), "?dry_run=true", None)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(r["report"]["events"], 10);
     assert_eq!(app.get_json("/health").await["last_seq"], 0);
-    let first: Value = app.import(&registry(), "", None).await.json().await.unwrap();
-    let second: Value = app.import(&registry(), "", None).await.json().await.unwrap();
-    assert_eq!((first["report"]["events"].as_u64(), second["report"]["events"].as_u64()), (Some(10), Some(0)));
+    let first: Value = app
+        .import(&registry(), "", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let second: Value = app
+        .import(&registry(), "", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            first["report"]["events"].as_u64(),
+            second["report"]["events"].as_u64()
+        ),
+        (Some(10), Some(0))
+    );
     assert_eq!(app.get_json("/health").await["last_seq"], 10);
     // Without the header, the actor is the anonymous caller's address.
     let ev = app.get_json("/api/v1/events?after=0&limit=1").await;
@@ -99,7 +143,10 @@ async fn read_sse(resp: reqwest::Response, n: usize) -> Vec<(u64, String, Value)
     let mut out = Vec::new();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     while out.len() < n {
-        let chunk = tokio::time::timeout_at(deadline, stream.next()).await.expect("SSE timed out").expect("stream ended");
+        let chunk = tokio::time::timeout_at(deadline, stream.next())
+            .await
+            .expect("SSE timed out")
+            .expect("stream ended");
         buf.push_str(&String::from_utf8_lossy(&chunk.unwrap()));
         while let Some(end) = buf.find("\n\n") {
             let msg: String = buf.drain(..end + 2).collect();
@@ -124,13 +171,24 @@ async fn read_sse(resp: reqwest::Response, n: usize) -> Vec<(u64, String, Value)
 #[tokio::test]
 async fn the_event_stream_follows_the_journal_live_and_resumes() {
     let app = TestApp::spawn(Backend::Sqlite).await;
-    let live = app.client.get(app.url("/api/v1/events/stream")).send().await.unwrap();
+    let live = app
+        .client
+        .get(app.url("/api/v1/events/stream"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(live.headers()["content-type"], "text/event-stream");
     let reader = tokio::spawn(read_sse(live, 10));
     tokio::time::sleep(Duration::from_millis(100)).await;
-    assert_eq!(app.import(&registry(), "", Some("user:bob")).await.status(), 200);
+    assert_eq!(
+        app.import(&registry(), "", Some("user:bob")).await.status(),
+        200
+    );
     let got = reader.await.unwrap();
-    assert_eq!(got.iter().map(|g| g.0).collect::<Vec<_>>(), (1..=10).collect::<Vec<_>>());
+    assert_eq!(
+        got.iter().map(|g| g.0).collect::<Vec<_>>(),
+        (1..=10).collect::<Vec<_>>()
+    );
     assert_eq!(got[0].1, "organization.upserted");
     assert_eq!(got[0].2["actor"], "user:bob");
     assert_eq!(got[9].1, "stock.counted");
@@ -144,14 +202,22 @@ async fn the_event_stream_follows_the_journal_live_and_resumes() {
         .await
         .unwrap();
     let got = read_sse(resumed, 2).await;
-    assert_eq!(got.iter().map(|g| (g.0, g.1.as_str())).collect::<Vec<_>>(), vec![(9, "stock.counted"), (10, "stock.counted")]);
+    assert_eq!(
+        got.iter().map(|g| (g.0, g.1.as_str())).collect::<Vec<_>>(),
+        vec![(9, "stock.counted"), (10, "stock.counted")]
+    );
     app.stop().await;
 }
 
 #[tokio::test]
 async fn shutdown_is_graceful_even_with_a_live_stream_open() {
     let app = TestApp::spawn(Backend::Sqlite).await;
-    let live = app.client.get(app.url("/api/v1/events/stream")).send().await.unwrap();
+    let live = app
+        .client
+        .get(app.url("/api/v1/events/stream"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(live.status(), 200);
     // `stop` waits (with a timeout) for the server task to finish: an open stream must not hold it.
     app.stop().await;
@@ -168,7 +234,13 @@ async fn openapi_lists_the_routes() {
     let app = TestApp::spawn(Backend::Sqlite).await;
     let doc = app.get_json("/api/v1/openapi.json").await;
     assert_eq!(doc["openapi"], "3.1.0");
-    for p in ["/api/v1/sites", "/api/v1/stock", "/api/v1/import", "/api/v1/events/stream", "/health"] {
+    for p in [
+        "/api/v1/sites",
+        "/api/v1/stock",
+        "/api/v1/import",
+        "/api/v1/events/stream",
+        "/health",
+    ] {
         assert!(doc["paths"].get(p).is_some(), "{p}");
     }
     app.stop().await;
@@ -177,20 +249,40 @@ async fn openapi_lists_the_routes() {
 /// The same story on both backends: import, restart, the state is rebuilt from the journal.
 async fn restart_story(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    assert_eq!(app.get_json("/health").await["storage"], if backend == Backend::Sqlite { "sqlite" } else { "postgres" });
-    assert_eq!(app.import(&registry(), "", Some("user:carol")).await.status(), 200);
+    assert_eq!(
+        app.get_json("/health").await["storage"],
+        if backend == Backend::Sqlite {
+            "sqlite"
+        } else {
+            "postgres"
+        }
+    );
+    assert_eq!(
+        app.import(&registry(), "", Some("user:carol"))
+            .await
+            .status(),
+        200
+    );
     let before = app.get_json("/api/v1/stock?limit=100").await;
     let (cfg, dir) = app.stop().await;
     let app = TestApp::spawn_with(cfg, dir).await;
     assert_eq!(app.get_json("/health").await["last_seq"], 10);
     assert_eq!(app.get_json("/api/v1/stock?limit=100").await, before);
-    let again: Value = app.import(&registry(), "", None).await.json().await.unwrap();
+    let again: Value = app
+        .import(&registry(), "", None)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(again["report"]["events"], 0, "idempotent across restarts");
     let cfg = app.config.clone();
     app.stop().await;
     if backend == Backend::Postgres {
         tokio::task::spawn_blocking(move || {
-            vigie_journal_postgres::PostgresStore::drop_schema(&cfg.storage.database, &cfg.storage.postgres_schema)
+            vigie_journal_postgres::PostgresStore::drop_schema(
+                &cfg.storage.database,
+                &cfg.storage.postgres_schema,
+            )
         })
         .await
         .unwrap()
