@@ -56,6 +56,8 @@ pub struct State {
     pub forces: BTreeMap<ForceId, Stamped<Force>>,
     pub allowances: BTreeMap<(ItemId, AllowanceBasis), Stamped<Allowance>>,
     pub vehicles: BTreeMap<VehicleId, Stamped<Vehicle>>,
+    /// Index for the questions asked per item: item → site → positions of its lines in `stock[site].lines`.
+    pub stock_by_item: HashMap<ItemId, BTreeMap<SiteId, Vec<u32>>>,
     /// Sequence of the last applied event (0 when empty).
     pub last_seq: u64,
     stock_lines: usize,
@@ -138,11 +140,52 @@ impl State {
                     Some((k, _)) => k.clone(),
                     None => c.site_id,
                 };
+                if let Some(old) = self.stock.get(&site_id) {
+                    for l in &old.lines {
+                        if let Some(sites) = self.stock_by_item.get_mut(&l.item_id) {
+                            sites.remove(&site_id);
+                        }
+                    }
+                }
+                for (i, l) in lines.iter().enumerate() {
+                    let sites = match self.stock_by_item.get_mut(&l.item_id) {
+                        Some(s) => s,
+                        None => self.stock_by_item.entry(l.item_id.clone()).or_default(),
+                    };
+                    match sites.get_mut(&site_id) {
+                        Some(v) => v.push(i as u32),
+                        None => {
+                            sites.insert(site_id.clone(), vec![i as u32]);
+                        }
+                    }
+                }
                 if let Some(old) = self.stock.insert(site_id, SiteStock { lines, stamp }) {
                     self.stock_lines -= old.lines.len();
                 }
             }
         }
+    }
+
+    /// The stock lines of an item, with their site.
+    pub fn lines_of<'s>(
+        &'s self,
+        item: &ItemId,
+    ) -> impl Iterator<Item = (&'s SiteId, &'s StockLine)> + 's {
+        self.stock_by_item
+            .get(item)
+            .into_iter()
+            .flat_map(move |sites| {
+                sites.iter().flat_map(move |(site, idx)| {
+                    let lines = self
+                        .stock
+                        .get(site)
+                        .map(|s| s.lines.as_slice())
+                        .unwrap_or(&[]);
+                    idx.iter()
+                        .filter_map(move |&i| lines.get(i as usize))
+                        .map(move |l| (site, l))
+                })
+            })
     }
 
     /// The organisation and all its descendants.
@@ -215,7 +258,27 @@ mod tests {
         assert_eq!(st.counts().stock_lines, 1);
         assert_eq!(st.stock[&site].lines[0].item_id.as_str(), "C");
         assert_eq!(st.stock[&site].stamp.seq, 2);
-        assert_eq!(st.last_seq, 2);
+        // The per-item index follows: A's lines at S1 are gone, C's are there.
+        assert_eq!(st.lines_of(&ItemId::parse("A").unwrap()).count(), 0);
+        let c: Vec<_> = st.lines_of(&ItemId::parse("C").unwrap()).collect();
+        assert_eq!(
+            (c.len(), c[0].0.as_str(), c[0].1.quantity),
+            (1, "S1", Quantity::from_units(5))
+        );
+        st.apply(&env(
+            3,
+            Event::StockCounted(StockCount {
+                site_id: SiteId::parse("S2").unwrap(),
+                lines: vec![line("C", 1), line("C", 2)],
+            }),
+        ));
+        assert_eq!(
+            st.lines_of(&ItemId::parse("C").unwrap())
+                .map(|(_, l)| l.quantity)
+                .sum::<Quantity>(),
+            Quantity::from_units(8)
+        );
+        assert_eq!(st.last_seq, 3);
     }
 
     #[test]

@@ -1,0 +1,512 @@
+//! Logistics decision support: pure functions of the projection ([`State`]) and a question.
+//!
+//! Definitions (docs/logistics.md): for an item on a day D, `on_hand` is every counted quantity; `serviceable` is
+//! what is in serviceable condition and not expired on D (`expires_on < D` is expired); `reserved` is what Vigie
+//! plans committed and did not ship; `in_transit` is shipped and not received; `available = serviceable − reserved`.
+//! The `need` over N days is Σ over the forces engaged on D of headcount × allowance (× N for `person_day`).
+//!
+//! No I/O here: callers hold the state's read lock while a question is answered.
+
+pub mod gazetteer;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashSet};
+use vigie_domain::*;
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum AskError {
+    #[error("unknown item {0}")]
+    UnknownItem(String),
+    #[error("unknown site {0}")]
+    UnknownSite(String),
+    #[error("unknown organization {0}")]
+    UnknownOrganization(String),
+    #[error(transparent)]
+    Place(#[from] gazetteer::PlaceError),
+    #[error("{0}")]
+    BadArgument(String),
+}
+
+/// Travel estimates, until a road network is loaded: great-circle distance × detour factor, at a road speed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Travel {
+    pub detour_factor: f64,
+    /// Speed of a vehicle kind when the vehicle states none; `default_speed_kmh` for other kinds.
+    pub speed_by_kind: BTreeMap<String, f64>,
+    pub default_speed_kmh: f64,
+}
+
+impl Default for Travel {
+    fn default() -> Self {
+        Travel {
+            detour_factor: 1.3,
+            speed_by_kind: [
+                ("truck".to_string(), 70.0),
+                ("bus".to_string(), 80.0),
+                ("light".to_string(), 90.0),
+            ]
+            .into(),
+            default_speed_kmh: 70.0,
+        }
+    }
+}
+
+impl Travel {
+    pub fn road_km(&self, a: LatLon, b: LatLon) -> f64 {
+        a.distance_km(b) * self.detour_factor
+    }
+    /// Minutes to drive `km` at `speed_kmh`.
+    pub fn minutes(km: f64, speed_kmh: f64) -> f64 {
+        km / speed_kmh * 60.0
+    }
+    pub fn speed_of(&self, v: &Vehicle) -> f64 {
+        v.speed_kmh
+            .or_else(|| self.speed_by_kind.get(&v.kind).copied())
+            .unwrap_or(self.default_speed_kmh)
+    }
+    /// How an ETA was estimated, said with every ETA.
+    pub fn basis(&self) -> String {
+        format!(
+            "estimate: great-circle distance × {} at road speed (no road network loaded)",
+            self.detour_factor
+        )
+    }
+}
+
+/// Which sites and forces a question looks at: everything, or what an organisation and its children support.
+#[derive(Debug, Clone)]
+pub struct Scope {
+    orgs: Option<HashSet<OrgId>>,
+}
+
+impl Scope {
+    pub fn everything() -> Scope {
+        Scope { orgs: None }
+    }
+    pub fn of(state: &State, org: &str) -> Result<Scope, AskError> {
+        let id = OrgId::parse(org).map_err(|_| AskError::UnknownOrganization(org.to_string()))?;
+        if !state.organizations.contains_key(&id) {
+            return Err(AskError::UnknownOrganization(org.to_string()));
+        }
+        Ok(Scope {
+            orgs: Some(state.org_and_children(&id).into_iter().collect()),
+        })
+    }
+    pub fn includes(&self, org: &OrgId) -> bool {
+        self.orgs.as_ref().is_none_or(|o| o.contains(org))
+    }
+}
+
+/// The figures of one item, for a whole scope, an organisation or a site.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Figures {
+    pub need: Quantity,
+    pub on_hand: Quantity,
+    pub serviceable: Quantity,
+    pub reserved: Quantity,
+    pub in_transit: Quantity,
+    pub available: Quantity,
+    pub shortfall: Quantity,
+    /// available / need; `null` when there is no need.
+    pub coverage: Option<f64>,
+}
+
+impl Figures {
+    fn add_line(&mut self, l: &StockLine, on: NaiveDate) {
+        self.on_hand += l.quantity;
+        if is_serviceable(l, on) {
+            self.serviceable += l.quantity;
+        }
+    }
+    fn finish(&mut self) {
+        self.available = self.serviceable - self.reserved;
+        self.shortfall = if self.need > self.available {
+            self.need - self.available
+        } else {
+            Quantity::ZERO
+        };
+        self.coverage =
+            (self.need > Quantity::ZERO).then(|| self.available.as_f64() / self.need.as_f64());
+    }
+}
+
+/// Serviceable on `on`: in serviceable condition and not expired (a lot expiring on D is still good on D).
+pub fn is_serviceable(l: &StockLine, on: NaiveDate) -> bool {
+    l.condition == Condition::Serviceable && l.expires_on.is_none_or(|e| e >= on)
+}
+
+/// The need of one force for an item over `days`.
+pub fn force_need(state: &State, item: &ItemId, force: &Force, days: u32) -> Quantity {
+    let mut need = Quantity::ZERO;
+    if let Some(a) = state
+        .allowances
+        .get(&(item.clone(), AllowanceBasis::Person))
+    {
+        need += a.value.quantity.times(force.headcount as i64);
+    }
+    if let Some(a) = state
+        .allowances
+        .get(&(item.clone(), AllowanceBasis::PersonDay))
+    {
+        need += a.value.quantity.times(force.headcount as i64 * days as i64);
+    }
+    need
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OrgFigures {
+    pub organization_id: OrgId,
+    pub name: String,
+    #[serde(flatten)]
+    pub figures: Figures,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SiteFigures {
+    pub site_id: SiteId,
+    pub name: String,
+    pub organization_id: OrgId,
+    #[serde(flatten)]
+    pub figures: Figures,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Sufficiency {
+    pub item: ItemId,
+    pub item_name: String,
+    pub unit: String,
+    pub on: NaiveDate,
+    pub days: u32,
+    #[serde(flatten)]
+    pub figures: Figures,
+    /// Engaged persons counted in the need.
+    pub headcount: u64,
+    /// The oldest count the figures rest on (`null` when no stock is counted).
+    pub oldest_count: Option<DateTime<Utc>>,
+    /// Each organisation's own sites and forces (children are listed separately).
+    pub by_organization: Vec<OrgFigures>,
+    /// Sites holding the item or hosting forces that need it, worst shortfall first.
+    pub by_site: Vec<SiteFigures>,
+}
+
+pub fn item_id(state: &State, item: &str) -> Result<ItemId, AskError> {
+    let id = ItemId::parse(item).map_err(|_| AskError::UnknownItem(item.to_string()))?;
+    if !state.items.contains_key(&id) {
+        return Err(AskError::UnknownItem(item.to_string()));
+    }
+    Ok(id)
+}
+
+/// Do we have enough? The figures of one item on a day, over `days`, in a scope.
+pub fn sufficiency(
+    state: &State,
+    item: &ItemId,
+    on: NaiveDate,
+    days: u32,
+    scope: &Scope,
+) -> Result<Sufficiency, AskError> {
+    let it = state
+        .items
+        .get(item)
+        .ok_or_else(|| AskError::UnknownItem(item.to_string()))?;
+    if days == 0 {
+        return Err(AskError::BadArgument("days must be at least 1".into()));
+    }
+    let mut total = Figures::default();
+    let mut by_site: BTreeMap<&SiteId, Figures> = BTreeMap::new();
+    let mut by_org: BTreeMap<&OrgId, Figures> = BTreeMap::new();
+    let mut oldest: Option<DateTime<Utc>> = None;
+    for (site_id, line) in state.lines_of(item) {
+        let Some(site) = state.sites.get(site_id) else {
+            continue;
+        };
+        if !scope.includes(&site.value.organization_id) {
+            continue;
+        }
+        total.add_line(line, on);
+        by_site.entry(site_id).or_default().add_line(line, on);
+        by_org
+            .entry(&site.value.organization_id)
+            .or_default()
+            .add_line(line, on);
+        oldest = Some(oldest.map_or(line.counted_at, |o| o.min(line.counted_at)));
+    }
+    let mut headcount = 0u64;
+    for f in state.forces.values() {
+        let f = &f.value;
+        if !f.active_on(on) || !scope.includes(&f.organization_id) {
+            continue;
+        }
+        let need = force_need(state, item, f, days);
+        headcount += f.headcount as u64;
+        total.need += need;
+        by_org.entry(&f.organization_id).or_default().need += need;
+        if state.sites.contains_key(&f.site_id) {
+            by_site.entry(&f.site_id).or_default().need += need;
+        }
+    }
+    total.finish();
+    let mut by_site: Vec<SiteFigures> = by_site
+        .into_iter()
+        .filter_map(|(id, mut figures)| {
+            figures.finish();
+            let s = &state.sites.get(id)?.value;
+            Some(SiteFigures {
+                site_id: id.clone(),
+                name: s.name.clone(),
+                organization_id: s.organization_id.clone(),
+                figures,
+            })
+        })
+        .collect();
+    by_site.sort_by(|a, b| {
+        b.figures
+            .shortfall
+            .cmp(&a.figures.shortfall)
+            .then(a.site_id.cmp(&b.site_id))
+    });
+    let by_organization = by_org
+        .into_iter()
+        .map(|(id, mut figures)| {
+            figures.finish();
+            let name = state
+                .organizations
+                .get(id)
+                .map_or_else(String::new, |o| o.value.name.clone());
+            OrgFigures {
+                organization_id: id.clone(),
+                name,
+                figures,
+            }
+        })
+        .collect();
+    Ok(Sufficiency {
+        item: item.clone(),
+        item_name: it.value.name.clone(),
+        unit: it.value.unit.clone(),
+        on,
+        days,
+        figures: total,
+        headcount,
+        oldest_count: oldest,
+        by_organization,
+        by_site,
+    })
+}
+
+/// Sufficiency of every item that has an allowance, worst coverage first (items with no need last).
+pub fn sufficiency_all(
+    state: &State,
+    on: NaiveDate,
+    days: u32,
+    scope: &Scope,
+) -> Result<Vec<Sufficiency>, AskError> {
+    let items: Vec<&ItemId> = {
+        let mut v: Vec<&ItemId> = state.allowances.keys().map(|(i, _)| i).collect();
+        v.dedup();
+        v
+    };
+    let mut all = items
+        .into_iter()
+        .map(|i| sufficiency(state, i, on, days, scope))
+        .collect::<Result<Vec<_>, _>>()?;
+    all.sort_by(|a, b| {
+        let key = |s: &Sufficiency| s.figures.coverage.unwrap_or(f64::INFINITY);
+        key(a).total_cmp(&key(b)).then(a.item.cmp(&b.item))
+    });
+    Ok(all)
+}
+
+/// Where a question is asked from: a site, a position, or a French commune.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Near {
+    Site(String),
+    Point(LatLon),
+    Place(String),
+}
+
+impl Near {
+    /// `S1` (a site id), `47.2,-1.55` (a position) or `Nantes` (a commune); a site id wins over a commune name.
+    pub fn parse(state: &State, text: &str) -> Near {
+        let t = text.trim();
+        if state.sites.contains_key(t) {
+            return Near::Site(t.to_string());
+        }
+        if let Some((a, b)) = t.split_once(',') {
+            if let (Ok(lat), Ok(lon)) = (a.trim().parse::<f64>(), b.trim().parse::<f64>()) {
+                if let Ok(p) = LatLon::new(lat, lon) {
+                    return Near::Point(p);
+                }
+            }
+        }
+        Near::Place(t.to_string())
+    }
+
+    /// The position and a label for it.
+    pub fn resolve(&self, state: &State) -> Result<(LatLon, String), AskError> {
+        match self {
+            Near::Site(id) => {
+                let s = state
+                    .sites
+                    .get(id.as_str())
+                    .ok_or_else(|| AskError::UnknownSite(id.clone()))?;
+                Ok((
+                    s.value.position(),
+                    format!("{} ({})", s.value.name, s.value.id),
+                ))
+            }
+            Near::Point(p) => Ok((*p, format!("{:.5}, {:.5}", p.lat, p.lon))),
+            Near::Place(q) => {
+                let c = gazetteer::Gazetteer::get().resolve(q)?;
+                Ok((c.position(), c.describe()))
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Holding {
+    pub site_id: SiteId,
+    pub name: String,
+    pub kind: SiteKind,
+    pub organization_id: OrgId,
+    pub lat: f64,
+    pub lon: f64,
+    /// Available quantity per requested item (items the site does not hold are absent).
+    pub available: BTreeMap<ItemId, Quantity>,
+    pub distance_km: f64,
+    pub eta_min: f64,
+    pub oldest_count: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Located {
+    pub near: String,
+    pub lat: f64,
+    pub lon: f64,
+    pub on: NaiveDate,
+    pub items: Vec<ItemId>,
+    /// Sites holding available quantity, nearest first.
+    pub sites: Vec<Holding>,
+    pub totals: BTreeMap<ItemId, Quantity>,
+    /// With a headcount: days of autonomy the totals give that many persons, per `person_day` item.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub autonomy_days: Option<BTreeMap<ItemId, Option<f64>>>,
+    /// The fewest days over those items: how long the force is fed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub autonomy_days_min: Option<f64>,
+    pub eta_basis: String,
+}
+
+/// Where is it? Every site holding available quantity of the items, nearest first.
+#[allow(clippy::too_many_arguments)]
+pub fn locate(
+    state: &State,
+    items: &[ItemId],
+    near: &Near,
+    within_km: Option<f64>,
+    headcount: Option<u32>,
+    on: NaiveDate,
+    scope: &Scope,
+    travel: &Travel,
+) -> Result<Located, AskError> {
+    if items.is_empty() {
+        return Err(AskError::BadArgument("name at least one item".into()));
+    }
+    for i in items {
+        if !state.items.contains_key(i) {
+            return Err(AskError::UnknownItem(i.to_string()));
+        }
+    }
+    let (origin, label) = near.resolve(state)?;
+    let mut sites: BTreeMap<&SiteId, Holding> = BTreeMap::new();
+    let mut totals: BTreeMap<ItemId, Quantity> =
+        items.iter().map(|i| (i.clone(), Quantity::ZERO)).collect();
+    for item in items {
+        for (site_id, line) in state.lines_of(item) {
+            if !is_serviceable(line, on) {
+                continue;
+            }
+            let Some(site) = state.sites.get(site_id) else {
+                continue;
+            };
+            let s = &site.value;
+            if !scope.includes(&s.organization_id) {
+                continue;
+            }
+            let h = match sites.get_mut(site_id) {
+                Some(h) => h,
+                None => {
+                    let distance_km = origin.distance_km(s.position());
+                    if within_km.is_some_and(|k| distance_km > k) {
+                        continue;
+                    }
+                    let eta_min = Travel::minutes(
+                        distance_km * travel.detour_factor,
+                        travel.default_speed_kmh,
+                    );
+                    sites.entry(site_id).or_insert(Holding {
+                        site_id: s.id.clone(),
+                        name: s.name.clone(),
+                        kind: s.kind,
+                        organization_id: s.organization_id.clone(),
+                        lat: s.lat,
+                        lon: s.lon,
+                        available: BTreeMap::new(),
+                        distance_km,
+                        eta_min,
+                        oldest_count: None,
+                    })
+                }
+            };
+            *h.available.entry(item.clone()).or_default() += line.quantity;
+            h.oldest_count = Some(
+                h.oldest_count
+                    .map_or(line.counted_at, |o| o.min(line.counted_at)),
+            );
+            *totals.entry(item.clone()).or_default() += line.quantity;
+        }
+    }
+    let mut sites: Vec<Holding> = sites
+        .into_values()
+        .filter(|h| h.available.values().any(|q| *q > Quantity::ZERO))
+        .collect();
+    sites.sort_by(|a, b| {
+        a.distance_km
+            .total_cmp(&b.distance_km)
+            .then(a.site_id.cmp(&b.site_id))
+    });
+    let (autonomy_days, autonomy_days_min) = match headcount {
+        None => (None, None),
+        Some(h) => {
+            let per_item: BTreeMap<ItemId, Option<f64>> = items
+                .iter()
+                .map(|i| {
+                    let days = state
+                        .allowances
+                        .get(&(i.clone(), AllowanceBasis::PersonDay))
+                        .and_then(|a| {
+                            let per_day = a.value.quantity.as_f64() * h as f64;
+                            (per_day > 0.0).then(|| totals[i].as_f64() / per_day)
+                        });
+                    (i.clone(), days)
+                })
+                .collect();
+            let min = per_item.values().flatten().copied().reduce(f64::min);
+            (Some(per_item), min)
+        }
+    };
+    Ok(Located {
+        near: label,
+        lat: origin.lat,
+        lon: origin.lon,
+        on,
+        items: items.to_vec(),
+        sites,
+        totals,
+        autonomy_days,
+        autonomy_days_min,
+        eta_basis: format!("{} at {} km/h", travel.basis(), travel.default_speed_kmh),
+    })
+}

@@ -1,0 +1,396 @@
+//! The definitions of docs/logistics.md, checked on a small data set whose answers are computed by hand.
+//!
+//! Organisations: ROOT (strategic) > A > A1, and ROOT > B. Day D = 2024-07-26.
+//! Stock: SA (A): PLATE 100 serviceable + 10 unserviceable; RATION 50 expiring on D + 30 expired the day before.
+//!        SA1 (A1): PLATE 40; RATION 20 (no expiry). SB (B): PLATE 5; WATER 1000.
+//! Forces: F1 30 at SA (A), engaged 20–30 July; F2 10 at SA1 (A1), engaged on D only;
+//!         F3 50 at SB (B) from the 27th; F4 5 at SR (ROOT), all summer.
+//! Allowances: PLATE 2 per person; RATION 1 and WATER 2 per person and day.
+
+use chrono::NaiveDate;
+use vigie_domain::*;
+use vigie_logistics::*;
+
+fn d(s: &str) -> NaiveDate {
+    s.parse().unwrap()
+}
+
+fn world() -> State {
+    let mut st = State::new();
+    let mut seq = 0;
+    let mut apply = |st: &mut State, event: Event| {
+        seq += 1;
+        st.apply(&Envelope {
+            seq,
+            id: uuid::Uuid::from_u128(seq as u128),
+            time: chrono::DateTime::from_timestamp(1_721_000_000, 0).unwrap(),
+            actor: Actor::system("test"),
+            origin: "t".into(),
+            source: "test".into(),
+            event,
+        });
+    };
+    for (id, level, parent) in [
+        ("ROOT", OrgLevel::Strategic, None),
+        ("A", OrgLevel::Tactical, Some("ROOT")),
+        ("A1", OrgLevel::Tactical, Some("A")),
+        ("B", OrgLevel::Tactical, Some("ROOT")),
+    ] {
+        apply(
+            &mut st,
+            Event::OrganizationUpserted(Organization {
+                id: OrgId::parse(id).unwrap(),
+                name: format!("Org {id}"),
+                level,
+                parent_id: parent.map(|p| OrgId::parse(p).unwrap()),
+                attributes: Default::default(),
+            }),
+        );
+    }
+    for (id, org, lat, lon) in [
+        ("SA", "A", 48.0, 2.0),
+        ("SA1", "A1", 48.1, 2.0),
+        ("SB", "B", 43.3, 5.4),
+        ("SR", "ROOT", 48.8, 2.3),
+    ] {
+        apply(
+            &mut st,
+            Event::SiteUpserted(Site {
+                id: SiteId::parse(id).unwrap(),
+                name: format!("Site {id}"),
+                kind: SiteKind::Depot,
+                lat,
+                lon,
+                organization_id: OrgId::parse(org).unwrap(),
+                city: String::new(),
+                attributes: Default::default(),
+            }),
+        );
+    }
+    for id in ["PLATE", "RATION", "WATER", "TENT"] {
+        apply(
+            &mut st,
+            Event::ItemUpserted(Item {
+                id: ItemId::parse(id).unwrap(),
+                name: id.to_lowercase(),
+                category: "c".into(),
+                unit: "each".into(),
+                unit_mass_kg: 1.0,
+                unit_volume_m3: 0.01,
+                attributes: Default::default(),
+            }),
+        );
+    }
+    for (item, basis, q) in [
+        ("PLATE", AllowanceBasis::Person, 2),
+        ("RATION", AllowanceBasis::PersonDay, 1),
+        ("WATER", AllowanceBasis::PersonDay, 2),
+    ] {
+        apply(
+            &mut st,
+            Event::AllowanceSet(Allowance {
+                item_id: ItemId::parse(item).unwrap(),
+                basis,
+                quantity: Quantity::from_units(q),
+                attributes: Default::default(),
+            }),
+        );
+    }
+    let line = |item: &str, q: i64, cond: Condition, exp: Option<&str>| StockLine {
+        item_id: ItemId::parse(item).unwrap(),
+        quantity: Quantity::from_units(q),
+        condition: cond,
+        lot: None,
+        expires_on: exp.map(d),
+        counted_at: chrono::DateTime::from_timestamp(1_721_900_000, 0).unwrap(),
+        attributes: Default::default(),
+    };
+    use Condition::*;
+    for (site, lines) in [
+        (
+            "SA",
+            vec![
+                line("PLATE", 100, Serviceable, None),
+                line("PLATE", 10, Unserviceable, None),
+                line("RATION", 50, Serviceable, Some("2024-07-26")),
+                line("RATION", 30, Serviceable, Some("2024-07-25")),
+            ],
+        ),
+        (
+            "SA1",
+            vec![
+                line("PLATE", 40, Serviceable, None),
+                line("RATION", 20, Serviceable, None),
+            ],
+        ),
+        (
+            "SB",
+            vec![
+                line("PLATE", 5, Serviceable, None),
+                line("WATER", 1000, Serviceable, None),
+            ],
+        ),
+    ] {
+        apply(
+            &mut st,
+            Event::StockCounted(StockCount {
+                site_id: SiteId::parse(site).unwrap(),
+                lines,
+            }),
+        );
+    }
+    for (id, site, org, n, from, to) in [
+        ("F1", "SA", "A", 30, "2024-07-20", "2024-07-30"),
+        ("F2", "SA1", "A1", 10, "2024-07-26", "2024-07-26"),
+        ("F3", "SB", "B", 50, "2024-07-27", "2024-08-01"),
+        ("F4", "SR", "ROOT", 5, "2024-07-01", "2024-08-31"),
+    ] {
+        apply(
+            &mut st,
+            Event::ForceUpserted(Force {
+                id: ForceId::parse(id).unwrap(),
+                name: id.into(),
+                site_id: SiteId::parse(site).unwrap(),
+                headcount: n,
+                organization_id: OrgId::parse(org).unwrap(),
+                starts_on: d(from),
+                ends_on: d(to),
+                attributes: Default::default(),
+            }),
+        );
+    }
+    st
+}
+
+fn q(n: i64) -> Quantity {
+    Quantity::from_units(n)
+}
+
+/// (need, on_hand, serviceable, available, shortfall)
+fn figures(f: &Figures) -> (Quantity, Quantity, Quantity, Quantity, Quantity) {
+    (f.need, f.on_hand, f.serviceable, f.available, f.shortfall)
+}
+
+fn ask(st: &State, item: &str, on: &str, days: u32, org: Option<&str>) -> Sufficiency {
+    let scope = org.map_or_else(Scope::everything, |o| Scope::of(st, o).unwrap());
+    sufficiency(st, &item_id(st, item).unwrap(), d(on), days, &scope).unwrap()
+}
+
+#[test]
+fn person_allowances_count_engaged_forces_only() {
+    let st = world();
+    let s = ask(&st, "PLATE", "2024-07-26", 1, None);
+    // Need: 2 × (30 + 10 + 5); F3 is not engaged yet. Unserviceable plates are on hand, not serviceable.
+    assert_eq!(figures(&s.figures), (q(90), q(155), q(145), q(145), q(0)));
+    assert_eq!(s.headcount, 45);
+    assert!((s.figures.coverage.unwrap() - 145.0 / 90.0).abs() < 1e-9);
+    // `days` does not multiply a per-person allowance.
+    assert_eq!(ask(&st, "PLATE", "2024-07-26", 7, None).figures.need, q(90));
+    // The next day F2 has left and F3 has arrived: 2 × (30 + 50 + 5).
+    assert_eq!(
+        ask(&st, "PLATE", "2024-07-27", 1, None).figures.need,
+        q(170)
+    );
+}
+
+#[test]
+fn person_day_allowances_and_the_expiry_boundary() {
+    let st = world();
+    // On D the lot expiring on D is still good; the one that expired the day before is not.
+    let s = ask(&st, "RATION", "2024-07-26", 3, None);
+    assert_eq!(figures(&s.figures), (q(135), q(100), q(70), q(70), q(65)));
+    assert!((s.figures.coverage.unwrap() - 70.0 / 135.0).abs() < 1e-9);
+    // The day after, that lot is expired too; the need is 1 × (30 + 50 + 5).
+    let s = ask(&st, "RATION", "2024-07-27", 1, None);
+    assert_eq!(figures(&s.figures), (q(85), q(100), q(20), q(20), q(65)));
+}
+
+#[test]
+fn a_scope_is_an_organisation_and_its_children() {
+    let st = world();
+    let a = ask(&st, "PLATE", "2024-07-26", 1, Some("A"));
+    assert_eq!(figures(&a.figures), (q(80), q(150), q(140), q(140), q(0)));
+    let a1 = ask(&st, "PLATE", "2024-07-26", 1, Some("A1"));
+    assert_eq!(figures(&a1.figures), (q(20), q(40), q(40), q(40), q(0)));
+    let b = ask(&st, "PLATE", "2024-07-26", 1, Some("B"));
+    assert_eq!(figures(&b.figures), (q(0), q(5), q(5), q(5), q(0)));
+    assert_eq!(b.figures.coverage, None, "no need, no coverage ratio");
+    assert_eq!(
+        ask(&st, "PLATE", "2024-07-26", 1, Some("ROOT")).figures,
+        ask(&st, "PLATE", "2024-07-26", 1, None).figures
+    );
+}
+
+#[test]
+fn breakdowns_add_up_to_the_total() {
+    let st = world();
+    let s = ask(&st, "PLATE", "2024-07-26", 1, None);
+    let org = |id: &str| {
+        s.by_organization
+            .iter()
+            .find(|o| o.organization_id.as_str() == id)
+            .unwrap()
+    };
+    assert_eq!(
+        figures(&org("A").figures),
+        (q(60), q(110), q(100), q(100), q(0))
+    );
+    assert_eq!(
+        figures(&org("A1").figures),
+        (q(20), q(40), q(40), q(40), q(0))
+    );
+    assert_eq!(
+        figures(&org("ROOT").figures),
+        (q(10), q(0), q(0), q(0), q(10))
+    );
+    let sum = |f: fn(&Figures) -> Quantity| {
+        s.by_organization
+            .iter()
+            .map(|o| f(&o.figures))
+            .sum::<Quantity>()
+    };
+    assert_eq!(sum(|f| f.need), s.figures.need);
+    assert_eq!(sum(|f| f.on_hand), s.figures.on_hand);
+    // Sites: worst shortfall first (SR: 10 plates needed, none held).
+    assert_eq!(s.by_site[0].site_id.as_str(), "SR");
+    assert_eq!(
+        s.by_site
+            .iter()
+            .map(|x| x.figures.on_hand)
+            .sum::<Quantity>(),
+        s.figures.on_hand
+    );
+    assert_eq!(
+        s.oldest_count,
+        chrono::DateTime::from_timestamp(1_721_900_000, 0)
+    );
+}
+
+#[test]
+fn all_items_sorted_by_worst_coverage() {
+    let st = world();
+    let all = sufficiency_all(&st, d("2024-07-26"), 1, &Scope::everything()).unwrap();
+    let order: Vec<&str> = all.iter().map(|s| s.item.as_str()).collect();
+    // RATION 70/45, PLATE 145/90, WATER 1000/90: worst first.
+    assert_eq!(order, vec!["RATION", "PLATE", "WATER"]);
+}
+
+#[test]
+fn locate_nearest_first_with_radius_and_autonomy() {
+    let st = world();
+    let ration = vec![ItemId::parse("RATION").unwrap()];
+    let travel = Travel::default();
+    let near = Near::parse(&st, "48.0,2.0");
+    assert_eq!(near, Near::Point(LatLon::new(48.0, 2.0).unwrap()));
+    let l = locate(
+        &st,
+        &ration,
+        &near,
+        None,
+        Some(10),
+        d("2024-07-26"),
+        &Scope::everything(),
+        &travel,
+    )
+    .unwrap();
+    let sites: Vec<(&str, Quantity)> = l
+        .sites
+        .iter()
+        .map(|h| (h.site_id.as_str(), h.available[&ration[0]]))
+        .collect();
+    assert_eq!(sites, vec![("SA", q(50)), ("SA1", q(20))]);
+    assert!(
+        (l.sites[1].distance_km - 11.12).abs() < 0.05,
+        "{}",
+        l.sites[1].distance_km
+    );
+    // ETA: 11.12 km × 1.3 at 70 km/h ≈ 12.4 min.
+    assert!((l.sites[1].eta_min - l.sites[1].distance_km * 1.3 / 70.0 * 60.0).abs() < 1e-9);
+    assert_eq!(l.totals[&ration[0]], q(70));
+    // 70 rations feed 10 persons for 7 days.
+    assert_eq!(l.autonomy_days_min, Some(7.0));
+    let near_sa = locate(
+        &st,
+        &ration,
+        &Near::parse(&st, "SA"),
+        Some(5.0),
+        None,
+        d("2024-07-26"),
+        &Scope::everything(),
+        &travel,
+    )
+    .unwrap();
+    assert_eq!(near_sa.sites.len(), 1, "within 5 km only SA");
+    assert!(near_sa.autonomy_days.is_none());
+    // Two items: the autonomy is that of the scarcer one.
+    let both = vec![
+        ItemId::parse("RATION").unwrap(),
+        ItemId::parse("WATER").unwrap(),
+    ];
+    let l = locate(
+        &st,
+        &both,
+        &near,
+        None,
+        Some(10),
+        d("2024-07-26"),
+        &Scope::everything(),
+        &travel,
+    )
+    .unwrap();
+    assert_eq!(l.autonomy_days.as_ref().unwrap()[&both[1]], Some(50.0));
+    assert_eq!(l.autonomy_days_min, Some(7.0));
+}
+
+#[test]
+fn bad_questions_get_clear_errors() {
+    let st = world();
+    assert_eq!(
+        item_id(&st, "CASQUE").unwrap_err().to_string(),
+        "unknown item CASQUE"
+    );
+    assert_eq!(
+        Scope::of(&st, "Z").unwrap_err().to_string(),
+        "unknown organization Z"
+    );
+    let r = locate(
+        &st,
+        &[ItemId::parse("RATION").unwrap()],
+        &Near::parse(&st, "Nantess"),
+        None,
+        None,
+        d("2024-07-26"),
+        &Scope::everything(),
+        &Travel::default(),
+    );
+    assert!(r
+        .unwrap_err()
+        .to_string()
+        .starts_with("no French commune is called \"Nantess\""));
+    let s = sufficiency(
+        &st,
+        &ItemId::parse("PLATE").unwrap(),
+        d("2024-07-26"),
+        0,
+        &Scope::everything(),
+    );
+    assert_eq!(s.unwrap_err().to_string(), "days must be at least 1");
+    // A commune resolves through the gazetteer.
+    let l = locate(
+        &st,
+        &[ItemId::parse("WATER").unwrap()],
+        &Near::parse(&st, "Marseille"),
+        None,
+        None,
+        d("2024-07-26"),
+        &Scope::everything(),
+        &Travel::default(),
+    )
+    .unwrap();
+    assert!(
+        l.near.starts_with("Marseille (13, INSEE 13055"),
+        "{}",
+        l.near
+    );
+    assert_eq!(l.sites[0].site_id.as_str(), "SB");
+}
