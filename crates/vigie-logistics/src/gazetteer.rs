@@ -25,10 +25,10 @@ impl Commune {
             lon: self.lon,
         }
     }
-    /// `Saint-Denis (93, INSEE 93066, 141,441 inhabitants)`.
+    /// `Saint-Denis (93, INSEE 93066, 141441 hab.)`.
     pub fn describe(&self) -> String {
         format!(
-            "{} ({}, INSEE {}, {} inhabitants)",
+            "{} ({}, INSEE {}, {} hab.)",
             self.name, self.departement, self.insee, self.population
         )
     }

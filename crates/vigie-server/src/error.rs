@@ -62,6 +62,19 @@ impl IntoResponse for ApiError {
     }
 }
 
+impl From<vigie_logistics::AskError> for ApiError {
+    fn from(e: vigie_logistics::AskError) -> ApiError {
+        use vigie_logistics::AskError::*;
+        match e {
+            UnknownItem(_) | UnknownSite(_) | UnknownOrganization(_) => ApiError::NotFound(
+                // "unknown item X" → "item X"
+                e.to_string().trim_start_matches("unknown ").to_string(),
+            ),
+            Place(_) | BadArgument(_) => ApiError::BadRequest(e.to_string()),
+        }
+    }
+}
+
 impl From<vigie_journal::JournalError> for ApiError {
     fn from(e: vigie_journal::JournalError) -> ApiError {
         match e {

@@ -5,6 +5,7 @@
 //! Handlers never touch storage directly: reads go to the in-memory state, writes go through the journal, whose
 //! blocking calls run on tokio's blocking pool.
 
+mod ask;
 mod error;
 mod openapi;
 mod registry;
@@ -32,12 +33,15 @@ use vigie_journal::Journal;
 pub struct ServerOptions {
     /// Largest accepted upload, in bytes.
     pub max_upload_bytes: usize,
+    /// How travel times are estimated.
+    pub travel: vigie_logistics::Travel,
 }
 
 impl Default for ServerOptions {
     fn default() -> Self {
         ServerOptions {
             max_upload_bytes: 256 * 1024 * 1024,
+            travel: Default::default(),
         }
     }
 }
@@ -48,6 +52,7 @@ pub struct App {
     pub journal: Journal,
     events: broadcast::Sender<Arc<Envelope>>,
     shutdown: watch::Receiver<bool>,
+    travel: Arc<vigie_logistics::Travel>,
 }
 
 /// The HTTP header that names the actor of a write, until identities arrive (then the session names it).
@@ -96,6 +101,7 @@ pub fn router(journal: Journal, options: ServerOptions) -> (Router, watch::Sende
         journal,
         events,
         shutdown,
+        travel: Arc::new(options.travel.clone()),
     };
     let api = Router::new()
         .route("/organizations", get(registry::organizations))
@@ -114,6 +120,8 @@ pub fn router(journal: Journal, options: ServerOptions) -> (Router, watch::Sende
             "/import",
             post(import).layer(DefaultBodyLimit::max(options.max_upload_bytes)),
         )
+        .route("/ask/sufficiency", get(ask::sufficiency))
+        .route("/ask/locate", get(ask::locate))
         .route("/events", get(stream::list))
         .route("/events/stream", get(stream::sse))
         .route("/openapi.json", get(openapi::document));

@@ -63,6 +63,29 @@ pub async fn document() -> Json<Value> {
                     "422": {"description": "{error, message, problems: [{file, line, column, message}], lines}"}
                 }
             }},
+            "/api/v1/ask/sufficiency": {"get": {
+                "summary": "Do we have enough? need, on_hand, serviceable, reserved, in_transit, available, shortfall, coverage, by organisation and site",
+                "parameters": [
+                    {"name": "item", "in": "query", "schema": {"type": "string"}},
+                    {"name": "all", "in": "query", "schema": {"type": "boolean"}},
+                    {"name": "on", "in": "query", "schema": {"type": "string", "format": "date"}},
+                    {"name": "days", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+                    {"name": "org", "in": "query", "schema": {"type": "string"}}
+                ],
+                "responses": {"200": {"description": "Sufficiency"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}
+            }},
+            "/api/v1/ask/locate": {"get": {
+                "summary": "Where is it? Sites holding available quantity, nearest first, with totals and autonomy",
+                "parameters": [
+                    {"name": "item", "in": "query", "required": true, "schema": {"type": "string"}},
+                    {"name": "near", "in": "query", "required": true, "schema": {"type": "string"}, "description": "site id, lat,lon or French commune"},
+                    {"name": "within_km", "in": "query", "schema": {"type": "number"}},
+                    {"name": "headcount", "in": "query", "schema": {"type": "integer"}},
+                    {"name": "on", "in": "query", "schema": {"type": "string", "format": "date"}},
+                    {"name": "org", "in": "query", "schema": {"type": "string"}}
+                ],
+                "responses": {"200": {"description": "Located"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}
+            }},
             "/api/v1/events": {"get": {
                 "summary": "Journal events after a sequence",
                 "parameters": [

@@ -75,6 +75,11 @@ pub enum Command {
         #[arg(long)]
         effective: bool,
     },
+    /// Ask a logistics question of the current data (read-only: works beside a running server).
+    Ask {
+        #[command(subcommand)]
+        question: crate::ask::Question,
+    },
     /// Counts of the state and the journal position.
     Status,
     /// Print journal events as JSON lines.
@@ -88,7 +93,12 @@ pub enum Command {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing();
+    // Servers log their work; one-shot commands only warnings, so their output stays readable.
+    let serving = matches!(
+        cli.command,
+        Command::Serve { .. } | Command::Demo { .. } | Command::Import { .. }
+    );
+    init_tracing(if serving { "info" } else { "warn" });
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
@@ -98,9 +108,9 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn init_tracing() {
+fn init_tracing(default: &str) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("VIGIE_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter = EnvFilter::try_from_env("VIGIE_LOG").unwrap_or_else(|_| EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(std::io::stderr().is_terminal())
@@ -225,8 +235,15 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             }
         }
+        Command::Ask { question } => {
+            let journal = crate::open_read_only(&cfg)?;
+            let out = crate::ask::run(&journal, &cfg.logistics.travel(), question);
+            journal.shutdown();
+            println!("{}", out?.trim_end());
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Status => {
-            let (journal, _lock) = crate::open(&cfg)?;
+            let journal = crate::open_read_only(&cfg)?;
             let st = journal.state();
             let out = serde_json::json!({
                 "storage": journal.backend(),
@@ -240,7 +257,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Events { after, limit } => {
-            let (journal, _lock) = crate::open(&cfg)?;
+            let journal = crate::open_read_only(&cfg)?;
             let out = std::io::stdout();
             let mut out = out.lock();
             for e in journal.read_after(after, limit)? {
@@ -355,6 +372,7 @@ fn serve(cfg: &Config, journal: Journal) -> anyhow::Result<ExitCode> {
         .build()?;
     let options = vigie_server::ServerOptions {
         max_upload_bytes: cfg.server.max_upload_mb * 1024 * 1024,
+        travel: cfg.logistics.travel(),
     };
     let listen = cfg.server.listen.clone();
     let j = journal.clone();

@@ -13,6 +13,7 @@ pub struct Config {
     pub server: Server,
     pub node: Node,
     pub journal: JournalConfig,
+    pub logistics: Logistics,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -45,6 +46,38 @@ pub struct Node {
 pub struct JournalConfig {
     /// Most events written in one transaction by group commit.
     pub max_batch_events: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Logistics {
+    /// Road distance = great-circle distance × this factor (until a road network is loaded).
+    pub detour_factor: f64,
+    /// Road speed for estimates when neither the vehicle nor its kind says one.
+    pub default_speed_kmh: f64,
+    /// Road speed per vehicle kind, for vehicles that state none.
+    pub speed_kmh: std::collections::BTreeMap<String, f64>,
+}
+
+impl Default for Logistics {
+    fn default() -> Self {
+        let t = vigie_logistics::Travel::default();
+        Logistics {
+            detour_factor: t.detour_factor,
+            default_speed_kmh: t.default_speed_kmh,
+            speed_kmh: t.speed_by_kind,
+        }
+    }
+}
+
+impl Logistics {
+    pub fn travel(&self) -> vigie_logistics::Travel {
+        vigie_logistics::Travel {
+            detour_factor: self.detour_factor,
+            speed_by_kind: self.speed_kmh.clone(),
+            default_speed_kmh: self.default_speed_kmh,
+        }
+    }
 }
 
 impl Default for Storage {
@@ -101,6 +134,9 @@ fn env_value(raw: &str) -> toml::Value {
     if let Ok(i) = raw.parse::<i64>() {
         return toml::Value::Integer(i);
     }
+    if let Ok(f) = raw.parse::<f64>() {
+        return toml::Value::Float(f);
+    }
     match raw {
         "true" => toml::Value::Boolean(true),
         "false" => toml::Value::Boolean(false),
@@ -140,6 +176,18 @@ pub fn load(
         merge(&mut value, toml::Value::Table(over));
     }
     let cfg: Config = value.try_into().context("invalid configuration")?;
+    // NaN fails both checks: it is refused too.
+    if cfg.logistics.detour_factor.is_nan() || cfg.logistics.detour_factor < 1.0 {
+        bail!(
+            "logistics.detour_factor must be at least 1, found {}",
+            cfg.logistics.detour_factor
+        );
+    }
+    let speeds = std::iter::once(cfg.logistics.default_speed_kmh)
+        .chain(cfg.logistics.speed_kmh.values().copied());
+    if speeds.into_iter().any(|v| v.is_nan() || v <= 0.0) {
+        bail!("logistics speeds must be above 0 km/h");
+    }
     Ok(cfg)
 }
 

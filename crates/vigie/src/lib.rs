@@ -1,6 +1,7 @@
 //! The `vigie` binary's library: configuration, opening storage, the CLI commands, the demo data set and the
 //! synthetic generator. `main.rs` only calls [`cli::main`]; tests drive the same functions.
 
+pub mod ask;
 pub mod cli;
 pub mod config;
 pub mod demo;
@@ -84,6 +85,25 @@ pub fn open_store(cfg: &config::Config) -> anyhow::Result<Box<dyn JournalStore>>
             vigie_journal_postgres::redact_url(db)
         )
     }
+}
+
+/// Opens the journal to read only (`ask`, `status`, `events`): no lock, so it works beside a running server
+/// (SQLite in WAL mode lets readers and a writer work at once). Nothing is written through it.
+pub fn open_read_only(cfg: &config::Config) -> anyhow::Result<Journal> {
+    if cfg.storage.database.trim().is_empty() && !cfg.storage.data_dir.join("journal.db").exists() {
+        bail!(
+            "no Vigie data in {} (load some with `vigie import` or `vigie demo`, or pass --data DIR)",
+            cfg.storage.data_dir.display()
+        );
+    }
+    let store = open_store(cfg)?;
+    Ok(Journal::open(
+        store,
+        JournalOptions {
+            origin: "read-only".into(),
+            max_batch_events: 1,
+        },
+    )?)
 }
 
 /// Locks the data directory, opens the store and replays the journal.

@@ -5,7 +5,7 @@ use std::process::Command;
 /// The pure crates depend on no runtime, database or HTTP crate.
 #[test]
 fn the_domain_and_the_import_do_no_io() {
-    for krate in ["vigie-domain", "vigie-import"] {
+    for krate in ["vigie-domain", "vigie-import", "vigie-logistics"] {
         let out = Command::new(env!("CARGO"))
             .args([
                 "tree",

@@ -299,3 +299,111 @@ async fn restart_rebuilds_the_state_on_sqlite() {
 async fn restart_rebuilds_the_state_on_postgres() {
     restart_story(Backend::Postgres).await;
 }
+
+#[tokio::test]
+async fn ask_endpoints_answer_from_the_projection() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let mut files = registry();
+    files.push((
+        "allowances.csv",
+        "item_id,basis,quantity\nPLATE,person,2\nRATION,person_day,1\n",
+    ));
+    files.push((
+        "forces.csv",
+        "id,name,site_id,headcount,organization_id,starts_on,ends_on\nF1,Garde STA,STA,100,GS-IDF,2024-07-01,2024-08-31\n",
+    ));
+    assert_eq!(app.import(&files, "", None).await.status(), 200);
+
+    // 2 plates × 100 persons; 1,200 serviceable at DEP1, 30 unserviceable at MRS.
+    let s = app
+        .get_json("/api/v1/ask/sufficiency?item=PLATE&on=2024-07-26")
+        .await;
+    assert_eq!(
+        (
+            s["need"].as_i64(),
+            s["on_hand"].as_i64(),
+            s["serviceable"].as_i64()
+        ),
+        (Some(200), Some(1230), Some(1200))
+    );
+    assert_eq!(
+        (
+            s["available"].as_i64(),
+            s["shortfall"].as_i64(),
+            s["coverage"].as_f64()
+        ),
+        (Some(1200), Some(0), Some(6.0))
+    );
+    assert_eq!(s["by_organization"].as_array().unwrap().len(), 2);
+    let mrs = app
+        .get_json("/api/v1/ask/sufficiency?item=PLATE&on=2024-07-26&org=GS-MRS")
+        .await;
+    assert_eq!(
+        (
+            mrs["need"].as_i64(),
+            mrs["serviceable"].as_i64(),
+            mrs["coverage"].is_null()
+        ),
+        (Some(0), Some(0), true)
+    );
+    // Rations over 10 days: 1,000 needed, 500 held.
+    let r = app
+        .get_json("/api/v1/ask/sufficiency?item=RATION&on=2024-07-26&days=10")
+        .await;
+    assert_eq!(
+        (r["need"].as_i64(), r["shortfall"].as_i64()),
+        (Some(1000), Some(500))
+    );
+    let all = app
+        .get_json("/api/v1/ask/sufficiency?all=true&on=2024-07-26")
+        .await;
+    assert_eq!(all["items"][0]["item"], "RATION", "worst coverage first");
+
+    let l = app
+        .get_json("/api/v1/ask/locate?item=RATION&near=DEP1&headcount=100&on=2024-07-26")
+        .await;
+    assert_eq!(l["sites"][0]["site_id"], "DEP1");
+    assert_eq!(l["sites"][0]["distance_km"], 0.0);
+    assert_eq!(l["totals"]["RATION"], 500);
+    assert_eq!(l["autonomy_days_min"], 5.0);
+    assert!(l["eta_basis"].as_str().unwrap().starts_with("estimate"));
+    let l = app
+        .get_json("/api/v1/ask/locate?item=PLATE&near=Marseille&on=2024-07-26")
+        .await;
+    assert!(
+        l["near"].as_str().unwrap().starts_with("Marseille (13"),
+        "{}",
+        l["near"]
+    );
+    assert_eq!(
+        l["sites"][0]["site_id"], "DEP1",
+        "only serviceable stock is located"
+    );
+
+    // Bad questions: clear errors, the right status.
+    let r = app.get("/api/v1/ask/sufficiency?item=NOPE").await;
+    assert_eq!(r.status(), 404);
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["message"],
+        "item NOPE not found"
+    );
+    assert_eq!(
+        app.get("/api/v1/ask/sufficiency?item=PLATE&on=demain")
+            .await
+            .status(),
+        400
+    );
+    assert_eq!(
+        app.get("/api/v1/ask/sufficiency?item=PLATE&org=NOPE")
+            .await
+            .status(),
+        404
+    );
+    let r = app.get("/api/v1/ask/locate?item=PLATE&near=Nantess").await;
+    assert_eq!(r.status(), 400);
+    assert!(r.json::<Value>().await.unwrap()["message"]
+        .as_str()
+        .unwrap()
+        .contains("no French commune"));
+    app.stop().await;
+}

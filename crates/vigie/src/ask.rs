@@ -1,0 +1,273 @@
+//! `vigie ask …`: the logistics questions on the command line, as French tables or as JSON (`--json`, the same
+//! documents as `/api/v1/ask/...`).
+
+use anyhow::Context;
+use chrono::NaiveDate;
+use clap::Subcommand;
+use std::fmt::Write;
+use vigie_domain::{paris, ItemId, Quantity, State};
+use vigie_logistics::{self as logistics, Figures, Near, Scope, Sufficiency, Travel};
+
+#[derive(Debug, Subcommand)]
+pub enum Question {
+    /// Do we have enough? Need of the engaged forces against serviceable and available stock.
+    Sufficiency {
+        /// Item id (or --all for every item with an allowance).
+        #[arg(long, required_unless_present = "all")]
+        item: Option<String>,
+        #[arg(long)]
+        all: bool,
+        /// Day (YYYY-MM-DD; default: today in Paris).
+        #[arg(long)]
+        on: Option<String>,
+        /// Days of `person_day` allowances to cover.
+        #[arg(long, default_value_t = 1)]
+        days: u32,
+        /// Only what this organisation and its children support.
+        #[arg(long)]
+        org: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Where is it? Sites holding available quantity, nearest first.
+    Locate {
+        /// Item ids, comma-separated.
+        #[arg(long)]
+        item: String,
+        /// A site id, `LAT,LON`, or a French commune (name or INSEE code).
+        #[arg(long)]
+        near: String,
+        #[arg(long)]
+        within_km: Option<f64>,
+        /// Persons to feed: adds the days of autonomy.
+        #[arg(long)]
+        headcount: Option<u32>,
+        #[arg(long)]
+        on: Option<String>,
+        #[arg(long)]
+        org: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn day(on: Option<&str>) -> anyhow::Result<NaiveDate> {
+    match on {
+        None => Ok(paris::today(chrono::Utc::now())),
+        Some(s) => s
+            .parse()
+            .with_context(|| format!("--on: expected a date YYYY-MM-DD, found {s:?}")),
+    }
+}
+
+fn scope(st: &State, org: Option<&str>) -> anyhow::Result<Scope> {
+    Ok(match org {
+        Some(o) => Scope::of(st, o)?,
+        None => Scope::everything(),
+    })
+}
+
+/// `12 345,5` — French thousands and decimal separators.
+pub fn fr(q: Quantity) -> String {
+    let s = q.to_string();
+    let (int, frac) = s
+        .split_once('.')
+        .map_or((s.as_str(), None), |(a, b)| (a, Some(b)));
+    let (sign, digits) = int.strip_prefix('-').map_or(("", int), |d| ("-", d));
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push('\u{202f}');
+        }
+        out.push(c);
+    }
+    match frac {
+        Some(f) => format!("{sign}{out},{f}"),
+        None => format!("{sign}{out}"),
+    }
+}
+
+fn coverage(f: &Figures) -> String {
+    f.coverage.map_or("—".into(), |c| {
+        format!("{:.1} %", c * 100.0).replace('.', ",")
+    })
+}
+
+fn figures_line(f: &Figures) -> String {
+    format!(
+        "besoin {} | en stock {} | en état {} | réservé {} | en transit {} | disponible {} | manque {} | couverture {}",
+        fr(f.need),
+        fr(f.on_hand),
+        fr(f.serviceable),
+        fr(f.reserved),
+        fr(f.in_transit),
+        fr(f.available),
+        fr(f.shortfall),
+        coverage(f)
+    )
+}
+
+fn render_sufficiency(s: &Sufficiency, out: &mut String) {
+    let _ = writeln!(
+        out,
+        "{} ({}), le {}, sur {} jour(s)",
+        s.item_name, s.item, s.on, s.days
+    );
+    let _ = writeln!(out, "  {}", figures_line(&s.figures));
+    let oldest = s.oldest_count.map_or("aucun".into(), |t| {
+        paris::to_local(t).format("%d/%m/%Y %H:%M").to_string()
+    });
+    let _ = writeln!(
+        out,
+        "  personnel engagé : {} ; comptage le plus ancien : {} (heure de Paris)",
+        fr(Quantity::from_units(s.headcount as i64)),
+        oldest
+    );
+    let _ = writeln!(out, "  Par organisation :");
+    for o in &s.by_organization {
+        let _ = writeln!(
+            out,
+            "    {:<12} {}",
+            o.organization_id,
+            figures_line(&o.figures)
+        );
+    }
+    let short: Vec<_> = s
+        .by_site
+        .iter()
+        .filter(|x| x.figures.shortfall > Quantity::ZERO)
+        .take(10)
+        .collect();
+    if !short.is_empty() {
+        let _ = writeln!(out, "  Sites en manque (les 10 premiers) :");
+        for x in short {
+            let _ = writeln!(
+                out,
+                "    {:<16} {:<40} manque {}",
+                x.site_id,
+                x.name,
+                fr(x.figures.shortfall)
+            );
+        }
+    }
+}
+
+pub fn run(
+    journal: &vigie_journal::Journal,
+    travel: &Travel,
+    q: Question,
+) -> anyhow::Result<String> {
+    let st = journal.state();
+    match q {
+        Question::Sufficiency {
+            item,
+            all,
+            on,
+            days,
+            org,
+            json,
+        } => {
+            let on = day(on.as_deref())?;
+            let scope = scope(&st, org.as_deref())?;
+            if all {
+                let all = logistics::sufficiency_all(&st, on, days, &scope)?;
+                if json {
+                    return Ok(serde_json::to_string_pretty(
+                        &serde_json::json!({ "on": on, "days": days, "items": all }),
+                    )?);
+                }
+                let mut out = format!("Suffisance de tous les articles dotés, le {on}, sur {days} jour(s), la plus faible couverture d'abord\n");
+                for s in &all {
+                    let _ = writeln!(out, "  {:<16} {}", s.item, figures_line(&s.figures));
+                }
+                return Ok(out);
+            }
+            let item = logistics::item_id(&st, item.as_deref().unwrap_or_default())?;
+            let s = logistics::sufficiency(&st, &item, on, days, &scope)?;
+            if json {
+                return Ok(serde_json::to_string_pretty(&s)?);
+            }
+            let mut out = String::new();
+            render_sufficiency(&s, &mut out);
+            Ok(out)
+        }
+        Question::Locate {
+            item,
+            near,
+            within_km,
+            headcount,
+            on,
+            org,
+            json,
+        } => {
+            let on = day(on.as_deref())?;
+            let scope = scope(&st, org.as_deref())?;
+            let items = item
+                .split(',')
+                .map(|i| logistics::item_id(&st, i.trim()))
+                .collect::<Result<Vec<ItemId>, _>>()?;
+            let near = Near::parse(&st, &near);
+            let l =
+                logistics::locate(&st, &items, &near, within_km, headcount, on, &scope, travel)?;
+            if json {
+                return Ok(serde_json::to_string_pretty(&l)?);
+            }
+            let mut out = format!(
+                "Disponible près de {} le {}\n  (ETA estimées : distance orthodromique × {} à {} km/h, sans réseau routier)\n",
+                l.near,
+                l.on,
+                travel.detour_factor.to_string().replace('.', ","),
+                travel.default_speed_kmh
+            );
+            let _ = writeln!(
+                out,
+                "  {:<16} {:<40} {:<12} {:>9} {:>9}  disponible",
+                "site", "nom", "organisation", "km", "ETA min"
+            );
+            for h in &l.sites {
+                let avail: Vec<String> = h
+                    .available
+                    .iter()
+                    .map(|(i, q)| format!("{i} {}", fr(*q)))
+                    .collect();
+                let _ = writeln!(
+                    out,
+                    "  {:<16} {:<40} {:<12} {:>9.1} {:>9.0}  {}",
+                    h.site_id,
+                    h.name.chars().take(40).collect::<String>(),
+                    h.organization_id,
+                    h.distance_km,
+                    h.eta_min,
+                    avail.join(", ")
+                );
+            }
+            let totals: Vec<String> = l
+                .totals
+                .iter()
+                .map(|(i, q)| format!("{i} {}", fr(*q)))
+                .collect();
+            let _ = writeln!(out, "  Total : {}", totals.join(", "));
+            if let (Some(h), Some(days)) = (headcount, l.autonomy_days_min) {
+                let days = format!("{days:.1}").replace('.', ",");
+                let _ = writeln!(out, "  Autonomie pour {h} personnes : {days} jour(s)");
+            }
+            Ok(out)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn french_numbers() {
+        assert_eq!(fr(Quantity::from_units(38020)), "38\u{202f}020");
+        assert_eq!(
+            fr(Quantity::parse("1234567,5").unwrap()),
+            "1\u{202f}234\u{202f}567,5"
+        );
+        assert_eq!(fr(Quantity::from_units(-950)), "-950");
+        assert_eq!(fr(Quantity::ZERO), "0");
+    }
+}
