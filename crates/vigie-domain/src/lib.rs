@@ -7,6 +7,7 @@
 //! decisions built on it can be benchmarked without a disk.
 
 pub mod event;
+pub mod fxhash;
 pub mod geo;
 pub mod ids;
 pub mod instant;

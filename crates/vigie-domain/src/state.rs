@@ -166,6 +166,26 @@ impl State {
         }
     }
 
+    /// The sites holding an item, each with the site's lines and the positions of that item's lines among them.
+    pub fn item_sites<'s>(
+        &'s self,
+        item: &ItemId,
+    ) -> impl Iterator<Item = (&'s SiteId, &'s [StockLine], &'s [u32])> + 's {
+        self.stock_by_item
+            .get(item)
+            .into_iter()
+            .flat_map(move |sites| {
+                sites.iter().map(move |(site, idx)| {
+                    let lines = self
+                        .stock
+                        .get(site)
+                        .map(|s| s.lines.as_slice())
+                        .unwrap_or(&[]);
+                    (site, lines, idx.as_slice())
+                })
+            })
+    }
+
     /// The stock lines of an item, with their site.
     pub fn lines_of<'s>(
         &'s self,

@@ -12,6 +12,7 @@ pub mod gazetteer;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashSet};
+use vigie_domain::fxhash::FxHashMap;
 use vigie_domain::*;
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -136,22 +137,27 @@ pub fn is_serviceable(l: &StockLine, on: NaiveDate) -> bool {
     l.condition == Condition::Serviceable && l.expires_on.is_none_or(|e| e >= on)
 }
 
-/// The need of one force for an item over `days`.
-pub fn force_need(state: &State, item: &ItemId, force: &Force, days: u32) -> Quantity {
-    let mut need = Quantity::ZERO;
+/// What one person needs of an item over `days`: the `person` allowance plus `days` × the `person_day` one.
+pub fn per_person(state: &State, item: &ItemId, days: u32) -> Quantity {
+    let mut q = Quantity::ZERO;
     if let Some(a) = state
         .allowances
         .get(&(item.clone(), AllowanceBasis::Person))
     {
-        need += a.value.quantity.times(force.headcount as i64);
+        q += a.value.quantity;
     }
     if let Some(a) = state
         .allowances
         .get(&(item.clone(), AllowanceBasis::PersonDay))
     {
-        need += a.value.quantity.times(force.headcount as i64 * days as i64);
+        q += a.value.quantity.times(days as i64);
     }
-    need
+    q
+}
+
+/// The need of one force for an item over `days`.
+pub fn force_need(state: &State, item: &ItemId, force: &Force, days: u32) -> Quantity {
+    per_person(state, item, days).times(force.headcount as i64)
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -214,37 +220,42 @@ pub fn sufficiency(
         return Err(AskError::BadArgument("days must be at least 1".into()));
     }
     let mut total = Figures::default();
-    let mut by_site: BTreeMap<&SiteId, Figures> = BTreeMap::new();
-    let mut by_org: BTreeMap<&OrgId, Figures> = BTreeMap::new();
+    let mut by_site: FxHashMap<&SiteId, Figures> = FxHashMap::default();
+    let mut by_org: FxHashMap<&OrgId, Figures> = FxHashMap::default();
     let mut oldest: Option<DateTime<Utc>> = None;
-    for (site_id, line) in state.lines_of(item) {
+    for (site_id, lines, idx) in state.item_sites(item) {
         let Some(site) = state.sites.get(site_id) else {
             continue;
         };
-        if !scope.includes(&site.value.organization_id) {
+        let org = &site.value.organization_id;
+        if !scope.includes(org) {
             continue;
         }
-        total.add_line(line, on);
-        by_site.entry(site_id).or_default().add_line(line, on);
-        by_org
-            .entry(&site.value.organization_id)
-            .or_default()
-            .add_line(line, on);
-        oldest = Some(oldest.map_or(line.counted_at, |o| o.min(line.counted_at)));
+        let mut here = Figures::default();
+        for &i in idx {
+            let line = &lines[i as usize];
+            here.add_line(line, on);
+            oldest = Some(oldest.map_or(line.counted_at, |o| o.min(line.counted_at)));
+        }
+        total.on_hand += here.on_hand;
+        total.serviceable += here.serviceable;
+        let o = by_org.entry(org).or_default();
+        o.on_hand += here.on_hand;
+        o.serviceable += here.serviceable;
+        by_site.insert(site_id, here);
     }
+    let per_person = per_person(state, item, days);
     let mut headcount = 0u64;
     for f in state.forces.values() {
         let f = &f.value;
         if !f.active_on(on) || !scope.includes(&f.organization_id) {
             continue;
         }
-        let need = force_need(state, item, f, days);
+        let need = per_person.times(f.headcount as i64);
         headcount += f.headcount as u64;
         total.need += need;
         by_org.entry(&f.organization_id).or_default().need += need;
-        if state.sites.contains_key(&f.site_id) {
-            by_site.entry(&f.site_id).or_default().need += need;
-        }
+        by_site.entry(&f.site_id).or_default().need += need;
     }
     total.finish();
     let mut by_site: Vec<SiteFigures> = by_site
@@ -266,6 +277,8 @@ pub fn sufficiency(
             .cmp(&a.figures.shortfall)
             .then(a.site_id.cmp(&b.site_id))
     });
+    let mut by_org: Vec<(&OrgId, Figures)> = by_org.into_iter().collect();
+    by_org.sort_by(|a, b| a.0.cmp(b.0));
     let by_organization = by_org
         .into_iter()
         .map(|(id, mut figures)| {
@@ -420,24 +433,33 @@ pub fn locate(
         }
     }
     let (origin, label) = near.resolve(state)?;
-    let mut sites: BTreeMap<&SiteId, Holding> = BTreeMap::new();
+    let mut sites: FxHashMap<&SiteId, Holding> = FxHashMap::default();
     let mut totals: BTreeMap<ItemId, Quantity> =
         items.iter().map(|i| (i.clone(), Quantity::ZERO)).collect();
     for item in items {
-        for (site_id, line) in state.lines_of(item) {
-            if !is_serviceable(line, on) {
-                continue;
+        for (site_id, lines, idx) in state.item_sites(item) {
+            let mut available = Quantity::ZERO;
+            let mut oldest: Option<DateTime<Utc>> = None;
+            for &i in idx {
+                let line = &lines[i as usize];
+                if is_serviceable(line, on) {
+                    available += line.quantity;
+                    oldest = Some(oldest.map_or(line.counted_at, |o| o.min(line.counted_at)));
+                }
             }
-            let Some(site) = state.sites.get(site_id) else {
-                continue;
-            };
-            let s = &site.value;
-            if !scope.includes(&s.organization_id) {
+            if available <= Quantity::ZERO {
                 continue;
             }
             let h = match sites.get_mut(site_id) {
                 Some(h) => h,
                 None => {
+                    let Some(site) = state.sites.get(site_id) else {
+                        continue;
+                    };
+                    let s = &site.value;
+                    if !scope.includes(&s.organization_id) {
+                        continue;
+                    }
                     let distance_km = origin.distance_km(s.position());
                     if within_km.is_some_and(|k| distance_km > k) {
                         continue;
@@ -460,12 +482,12 @@ pub fn locate(
                     })
                 }
             };
-            *h.available.entry(item.clone()).or_default() += line.quantity;
-            h.oldest_count = Some(
-                h.oldest_count
-                    .map_or(line.counted_at, |o| o.min(line.counted_at)),
-            );
-            *totals.entry(item.clone()).or_default() += line.quantity;
+            *h.available.entry(item.clone()).or_default() += available;
+            h.oldest_count = match (h.oldest_count, oldest) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            *totals.entry(item.clone()).or_default() += available;
         }
     }
     let mut sites: Vec<Holding> = sites
