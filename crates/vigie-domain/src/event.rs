@@ -54,10 +54,7 @@ pub enum DecodeError {
     #[error("unknown event kind {0:?}")]
     UnknownKind(String),
     #[error("bad payload for {kind}: {source}")]
-    Payload {
-        kind: String,
-        source: serde_json::Error,
-    },
+    Payload { kind: String, source: serde_json::Error },
 }
 
 macro_rules! events {
@@ -166,14 +163,8 @@ mod tests {
         });
         let back = Event::decode(e.kind(), &e.payload_json()).unwrap();
         assert_eq!(back, e);
-        assert!(matches!(
-            Event::decode("nope", "{}"),
-            Err(DecodeError::UnknownKind(_))
-        ));
-        assert!(matches!(
-            Event::decode("site.upserted", "{}"),
-            Err(DecodeError::Payload { .. })
-        ));
+        assert!(matches!(Event::decode("nope", "{}"), Err(DecodeError::UnknownKind(_))));
+        assert!(matches!(Event::decode("site.upserted", "{}"), Err(DecodeError::Payload { .. })));
     }
 
     #[test]

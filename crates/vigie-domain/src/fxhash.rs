@@ -72,11 +72,7 @@ mod tests {
     #[test]
     fn distinct_ids_hash_apart_and_maps_work() {
         assert_ne!(h("S1"), h("S2"));
-        assert_ne!(
-            h("ABCDEFGH1"),
-            h("ABCDEFGH2"),
-            "bytes past the first word count"
-        );
+        assert_ne!(h("ABCDEFGH1"), h("ABCDEFGH2"), "bytes past the first word count");
         assert_eq!(h("DEP-VINCENNES"), h("DEP-VINCENNES"));
         let mut m: FxHashMap<String, u32> = FxHashMap::default();
         for i in 0..1000 {

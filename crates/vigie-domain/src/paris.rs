@@ -5,24 +5,17 @@
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, TimeZone, Utc};
 
 fn last_sunday(year: i32, month: u32) -> NaiveDate {
-    let first_next = if month == 12 {
-        NaiveDate::from_ymd_opt(year + 1, 1, 1)
-    } else {
-        NaiveDate::from_ymd_opt(year, month + 1, 1)
-    }
-    .expect("valid date");
+    let first_next =
+        if month == 12 { NaiveDate::from_ymd_opt(year + 1, 1, 1) } else { NaiveDate::from_ymd_opt(year, month + 1, 1) }
+            .expect("valid date");
     let last = first_next.pred_opt().expect("valid date");
     let back = last.weekday().num_days_from_sunday();
     last - Duration::days(back as i64)
 }
 
 fn summer_bounds_utc(year: i32) -> (NaiveDateTime, NaiveDateTime) {
-    let start = last_sunday(year, 3)
-        .and_hms_opt(1, 0, 0)
-        .expect("valid time");
-    let end = last_sunday(year, 10)
-        .and_hms_opt(1, 0, 0)
-        .expect("valid time");
+    let start = last_sunday(year, 3).and_hms_opt(1, 0, 0).expect("valid time");
+    let end = last_sunday(year, 10).and_hms_opt(1, 0, 0).expect("valid time");
     (start, end)
 }
 
@@ -90,27 +83,12 @@ mod tests {
     #[test]
     fn local_round_trips() {
         // Opening ceremony: 26 July 2024, 19:30 in Paris = 17:30 UTC.
-        assert_eq!(
-            from_local(local("2024-07-26 19:30")),
-            utc("2024-07-26T17:30:00Z")
-        );
-        assert_eq!(
-            to_local(utc("2024-07-26T17:30:00Z")),
-            local("2024-07-26 19:30")
-        );
-        assert_eq!(
-            from_local(local("2024-01-10 08:00")),
-            utc("2024-01-10T07:00:00Z")
-        );
+        assert_eq!(from_local(local("2024-07-26 19:30")), utc("2024-07-26T17:30:00Z"));
+        assert_eq!(to_local(utc("2024-07-26T17:30:00Z")), local("2024-07-26 19:30"));
+        assert_eq!(from_local(local("2024-01-10 08:00")), utc("2024-01-10T07:00:00Z"));
         // Repeated hour in October: the earlier instant.
-        assert_eq!(
-            from_local(local("2024-10-27 02:30")),
-            utc("2024-10-27T00:30:00Z")
-        );
+        assert_eq!(from_local(local("2024-10-27 02:30")), utc("2024-10-27T00:30:00Z"));
         // Missing hour in March: read as winter time.
-        assert_eq!(
-            from_local(local("2024-03-31 02:30")),
-            utc("2024-03-31T01:30:00Z")
-        );
+        assert_eq!(from_local(local("2024-03-31 02:30")), utc("2024-03-31T01:30:00Z"));
     }
 }

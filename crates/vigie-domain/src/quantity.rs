@@ -163,14 +163,10 @@ impl<'de> serde::Deserialize<'de> for Quantity {
                 f.write_str("a quantity")
             }
             fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Quantity, E> {
-                v.checked_mul(1000)
-                    .map(Quantity)
-                    .ok_or_else(|| E::custom("quantity too large"))
+                v.checked_mul(1000).map(Quantity).ok_or_else(|| E::custom("quantity too large"))
             }
             fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Quantity, E> {
-                i64::try_from(v)
-                    .map_err(E::custom)
-                    .and_then(|v| self.visit_i64(v))
+                i64::try_from(v).map_err(E::custom).and_then(|v| self.visit_i64(v))
             }
             fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Quantity, E> {
                 Ok(Quantity((v * 1000.0).round() as i64))
@@ -207,10 +203,7 @@ mod tests {
         check("abc", Err(QuantityError::NotANumber("abc".into())));
         check("", Err(QuantityError::NotANumber("".into())));
         check("1,2,3", Err(QuantityError::NotANumber("1,2,3".into())));
-        check(
-            "99999999999999999",
-            Err(QuantityError::TooLarge("99999999999999999".into())),
-        );
+        check("99999999999999999", Err(QuantityError::TooLarge("99999999999999999".into())));
     }
 
     #[test]
@@ -218,22 +211,13 @@ mod tests {
         let tenth = Quantity::parse("0.1").unwrap();
         let sum: Quantity = std::iter::repeat_n(tenth, 10).sum();
         assert_eq!(sum, Quantity::from_units(1));
-        assert_eq!(
-            Quantity::from_units(2).times(1200),
-            Quantity::from_units(2400)
-        );
+        assert_eq!(Quantity::from_units(2).times(1200), Quantity::from_units(2400));
     }
 
     #[test]
     fn json() {
-        assert_eq!(
-            serde_json::to_string(&Quantity::parse("3").unwrap()).unwrap(),
-            "3"
-        );
-        assert_eq!(
-            serde_json::to_string(&Quantity::parse("3,5").unwrap()).unwrap(),
-            "3.5"
-        );
+        assert_eq!(serde_json::to_string(&Quantity::parse("3").unwrap()).unwrap(), "3");
+        assert_eq!(serde_json::to_string(&Quantity::parse("3,5").unwrap()).unwrap(), "3.5");
         let q: Quantity = serde_json::from_str("2.25").unwrap();
         assert_eq!(q.to_string(), "2.25");
     }

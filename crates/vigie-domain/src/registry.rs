@@ -102,10 +102,7 @@ pub struct Site {
 
 impl Site {
     pub fn position(&self) -> LatLon {
-        LatLon {
-            lat: self.lat,
-            lon: self.lon,
-        }
+        LatLon { lat: self.lat, lon: self.lon }
     }
 }
 
@@ -198,10 +195,7 @@ mod tests {
     #[test]
     fn enums_parse_case_insensitively_and_list_expected_values() {
         assert_eq!(SiteKind::parse(" Venue "), Ok(SiteKind::Venue));
-        assert_eq!(
-            AllowanceBasis::parse("person_day"),
-            Ok(AllowanceBasis::PersonDay)
-        );
+        assert_eq!(AllowanceBasis::parse("person_day"), Ok(AllowanceBasis::PersonDay));
         let err = SiteKind::parse("stadium").unwrap_err();
         assert_eq!(
             err.to_string(),

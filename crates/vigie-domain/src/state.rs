@@ -4,12 +4,98 @@
 //! came from. Applying an event never fails: events are validated before they are appended.
 
 use crate::event::{Envelope, Event};
+use crate::fxhash::FxHashMap;
+use crate::geo::LatLon;
 use crate::ids::*;
+use crate::quantity::Quantity;
 use crate::registry::*;
+use chrono::NaiveDate;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
+
+/// Dense numbers for ids, so that the questions' hot loops index vectors instead of searching maps.
+/// A slot, once given, is never taken back.
+#[derive(Debug, Clone)]
+pub struct Slots<K> {
+    by_id: FxHashMap<K, u32>,
+    ids: Vec<K>,
+}
+
+impl<K> Default for Slots<K> {
+    fn default() -> Self {
+        Slots { by_id: FxHashMap::default(), ids: Vec::new() }
+    }
+}
+
+impl<K: Clone + Eq + std::hash::Hash + std::borrow::Borrow<str>> Slots<K> {
+    pub fn get(&self, id: &str) -> Option<u32> {
+        self.by_id.get(id).copied()
+    }
+    fn slot(&mut self, id: &K) -> u32 {
+        if let Some(&s) = self.by_id.get(id.borrow()) {
+            return s;
+        }
+        let s = self.ids.len() as u32;
+        self.ids.push(id.clone());
+        self.by_id.insert(id.clone(), s);
+        s
+    }
+    pub fn id(&self, slot: u32) -> &K {
+        &self.ids[slot as usize]
+    }
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+}
+
+/// What the questions need of a stock line, copied into the per-item index.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct IndexedLine {
+    pub quantity: Quantity,
+    pub serviceable_condition: bool,
+    pub expires_on: Option<NaiveDate>,
+    pub counted_at: DateTime<Utc>,
+}
+
+impl IndexedLine {
+    /// Serviceable on `on`: in serviceable condition and not expired (a lot expiring on D is still good on D).
+    pub fn serviceable_on(&self, on: NaiveDate) -> bool {
+        self.serviceable_condition && self.expires_on.is_none_or(|e| e >= on)
+    }
+}
+
+/// An engaged force as the questions see it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EngagedForce {
+    pub starts_on: NaiveDate,
+    pub ends_on: NaiveDate,
+    pub headcount: u32,
+    /// Site slot.
+    pub site: u32,
+    /// Organisation slot.
+    pub org: u32,
+}
+
+impl EngagedForce {
+    pub fn active_on(&self, day: NaiveDate) -> bool {
+        self.starts_on <= day && day <= self.ends_on
+    }
+}
+
+/// Per site slot: what the questions need of a site.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SiteFacts {
+    pub position: LatLon,
+    /// Organisation slot of the supporting organisation.
+    pub org: u32,
+    pub kind: SiteKind,
+    pub name: Arc<str>,
+}
 
 /// Which event last set a record.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -56,8 +142,17 @@ pub struct State {
     pub forces: BTreeMap<ForceId, Stamped<Force>>,
     pub allowances: BTreeMap<(ItemId, AllowanceBasis), Stamped<Allowance>>,
     pub vehicles: BTreeMap<VehicleId, Stamped<Vehicle>>,
-    /// Index for the questions asked per item: item → site → positions of its lines in `stock[site].lines`.
-    pub stock_by_item: HashMap<ItemId, BTreeMap<SiteId, Vec<u32>>>,
+    /// Index for the questions asked per item: item → site slot → that item's lines there.
+    pub stock_by_item: FxHashMap<ItemId, FxHashMap<u32, Vec<IndexedLine>>>,
+    pub site_slots: Slots<SiteId>,
+    pub org_slots: Slots<OrgId>,
+    /// Per site slot (`None` for a slot whose site record has not arrived).
+    pub site_facts: Vec<Option<SiteFacts>>,
+    /// Per organisation slot: its parent's slot.
+    pub org_parent: Vec<Option<u32>>,
+    /// Every force, compact, in slot order.
+    pub engaged: Vec<EngagedForce>,
+    force_slots: FxHashMap<ForceId, u32>,
     /// Sequence of the last applied event (0 when empty).
     pub last_seq: u64,
     stock_lines: usize,
@@ -105,26 +200,48 @@ impl State {
         let stamp = Stamp { seq, time, source };
         match event {
             Event::OrganizationUpserted(o) => {
-                self.organizations
-                    .insert(o.id.clone(), Stamped { value: o, stamp });
+                let slot = self.org_slots.slot(&o.id) as usize;
+                let parent = o.parent_id.as_ref().map(|p| self.org_slots.slot(p));
+                self.org_parent.resize(self.org_slots.len(), None);
+                self.org_parent[slot] = parent;
+                self.organizations.insert(o.id.clone(), Stamped { value: o, stamp });
             }
             Event::SiteUpserted(s) => {
+                let slot = self.site_slots.slot(&s.id) as usize;
+                let org = self.org_slots.slot(&s.organization_id);
+                self.org_parent.resize(self.org_slots.len(), None);
+                self.site_facts.resize(self.site_slots.len(), None);
+                self.site_facts[slot] =
+                    Some(SiteFacts { position: s.position(), org, kind: s.kind, name: Arc::from(s.name.as_str()) });
                 self.sites.insert(s.id.clone(), Stamped { value: s, stamp });
             }
             Event::ItemUpserted(i) => {
                 self.items.insert(i.id.clone(), Stamped { value: i, stamp });
             }
             Event::ForceUpserted(f) => {
-                self.forces
-                    .insert(f.id.clone(), Stamped { value: f, stamp });
+                let compact = EngagedForce {
+                    starts_on: f.starts_on,
+                    ends_on: f.ends_on,
+                    headcount: f.headcount,
+                    site: self.site_slots.slot(&f.site_id),
+                    org: self.org_slots.slot(&f.organization_id),
+                };
+                self.site_facts.resize(self.site_slots.len(), None);
+                self.org_parent.resize(self.org_slots.len(), None);
+                match self.force_slots.get(f.id.as_str()) {
+                    Some(&i) => self.engaged[i as usize] = compact,
+                    None => {
+                        self.force_slots.insert(f.id.clone(), self.engaged.len() as u32);
+                        self.engaged.push(compact);
+                    }
+                }
+                self.forces.insert(f.id.clone(), Stamped { value: f, stamp });
             }
             Event::AllowanceSet(a) => {
-                self.allowances
-                    .insert((a.item_id.clone(), a.basis), Stamped { value: a, stamp });
+                self.allowances.insert((a.item_id.clone(), a.basis), Stamped { value: a, stamp });
             }
             Event::VehicleUpserted(v) => {
-                self.vehicles
-                    .insert(v.id.clone(), Stamped { value: v, stamp });
+                self.vehicles.insert(v.id.clone(), Stamped { value: v, stamp });
             }
             Event::StockCounted(c) => {
                 // Share the catalogue's id allocations: a million lines then cost no extra id strings.
@@ -140,24 +257,26 @@ impl State {
                     Some((k, _)) => k.clone(),
                     None => c.site_id,
                 };
+                let slot = self.site_slots.slot(&site_id);
+                self.site_facts.resize(self.site_slots.len(), None);
                 if let Some(old) = self.stock.get(&site_id) {
                     for l in &old.lines {
                         if let Some(sites) = self.stock_by_item.get_mut(&l.item_id) {
-                            sites.remove(&site_id);
+                            sites.remove(&slot);
                         }
                     }
                 }
-                for (i, l) in lines.iter().enumerate() {
+                for l in &lines {
                     let sites = match self.stock_by_item.get_mut(&l.item_id) {
                         Some(s) => s,
                         None => self.stock_by_item.entry(l.item_id.clone()).or_default(),
                     };
-                    match sites.get_mut(&site_id) {
-                        Some(v) => v.push(i as u32),
-                        None => {
-                            sites.insert(site_id.clone(), vec![i as u32]);
-                        }
-                    }
+                    sites.entry(slot).or_default().push(IndexedLine {
+                        quantity: l.quantity,
+                        serviceable_condition: l.condition == Condition::Serviceable,
+                        expires_on: l.expires_on,
+                        counted_at: l.counted_at,
+                    });
                 }
                 if let Some(old) = self.stock.insert(site_id, SiteStock { lines, stamp }) {
                     self.stock_lines -= old.lines.len();
@@ -166,46 +285,31 @@ impl State {
         }
     }
 
-    /// The sites holding an item, each with the site's lines and the positions of that item's lines among them.
-    pub fn item_sites<'s>(
-        &'s self,
-        item: &ItemId,
-    ) -> impl Iterator<Item = (&'s SiteId, &'s [StockLine], &'s [u32])> + 's {
-        self.stock_by_item
-            .get(item)
-            .into_iter()
-            .flat_map(move |sites| {
-                sites.iter().map(move |(site, idx)| {
-                    let lines = self
-                        .stock
-                        .get(site)
-                        .map(|s| s.lines.as_slice())
-                        .unwrap_or(&[]);
-                    (site, lines, idx.as_slice())
-                })
-            })
+    /// The sites holding an item (by slot), each with that item's lines there.
+    pub fn item_sites<'s>(&'s self, item: &ItemId) -> impl Iterator<Item = (u32, &'s [IndexedLine])> + 's {
+        self.stock_by_item.get(item).into_iter().flat_map(|sites| sites.iter().map(|(s, l)| (*s, l.as_slice())))
     }
 
-    /// The stock lines of an item, with their site.
-    pub fn lines_of<'s>(
-        &'s self,
-        item: &ItemId,
-    ) -> impl Iterator<Item = (&'s SiteId, &'s StockLine)> + 's {
-        self.stock_by_item
-            .get(item)
-            .into_iter()
-            .flat_map(move |sites| {
-                sites.iter().flat_map(move |(site, idx)| {
-                    let lines = self
-                        .stock
-                        .get(site)
-                        .map(|s| s.lines.as_slice())
-                        .unwrap_or(&[]);
-                    idx.iter()
-                        .filter_map(move |&i| lines.get(i as usize))
-                        .map(move |l| (site, l))
-                })
-            })
+    /// Membership of the subtree of organisation slot `root` (itself included), indexed by organisation slot.
+    pub fn org_subtree(&self, root: u32) -> Vec<bool> {
+        let n = self.org_slots.len();
+        let mut member = vec![false; n];
+        for (slot, m) in member.iter_mut().enumerate() {
+            let mut cur = Some(slot as u32);
+            let mut steps = 0;
+            while let Some(c) = cur {
+                if c == root {
+                    *m = true;
+                    break;
+                }
+                cur = self.org_parent.get(c as usize).copied().flatten();
+                steps += 1;
+                if steps > n {
+                    break; // a cycle in the data: not a member
+                }
+            }
+        }
+        member
     }
 
     /// The organisation and all its descendants.
@@ -229,7 +333,6 @@ impl State {
 mod tests {
     use super::*;
     use crate::event::Actor;
-    use crate::quantity::Quantity;
     use chrono::NaiveDate;
 
     fn env(seq: u64, event: Event) -> Envelope {
@@ -262,27 +365,18 @@ mod tests {
         let site = SiteId::parse("S1").unwrap();
         st.apply(&env(
             1,
-            Event::StockCounted(StockCount {
-                site_id: site.clone(),
-                lines: vec![line("A", 1), line("B", 2)],
-            }),
+            Event::StockCounted(StockCount { site_id: site.clone(), lines: vec![line("A", 1), line("B", 2)] }),
         ));
         assert_eq!(st.counts().stock_lines, 2);
-        st.apply(&env(
-            2,
-            Event::StockCounted(StockCount {
-                site_id: site.clone(),
-                lines: vec![line("C", 5)],
-            }),
-        ));
+        st.apply(&env(2, Event::StockCounted(StockCount { site_id: site.clone(), lines: vec![line("C", 5)] })));
         assert_eq!(st.counts().stock_lines, 1);
         assert_eq!(st.stock[&site].lines[0].item_id.as_str(), "C");
         assert_eq!(st.stock[&site].stamp.seq, 2);
         // The per-item index follows: A's lines at S1 are gone, C's are there.
-        assert_eq!(st.lines_of(&ItemId::parse("A").unwrap()).count(), 0);
-        let c: Vec<_> = st.lines_of(&ItemId::parse("C").unwrap()).collect();
+        assert_eq!(st.item_sites(&ItemId::parse("A").unwrap()).count(), 0);
+        let c: Vec<_> = st.item_sites(&ItemId::parse("C").unwrap()).collect();
         assert_eq!(
-            (c.len(), c[0].0.as_str(), c[0].1.quantity),
+            (c.len(), st.site_slots.id(c[0].0).as_str(), c[0].1[0].quantity),
             (1, "S1", Quantity::from_units(5))
         );
         st.apply(&env(
@@ -292,12 +386,9 @@ mod tests {
                 lines: vec![line("C", 1), line("C", 2)],
             }),
         ));
-        assert_eq!(
-            st.lines_of(&ItemId::parse("C").unwrap())
-                .map(|(_, l)| l.quantity)
-                .sum::<Quantity>(),
-            Quantity::from_units(8)
-        );
+        let total: Quantity =
+            st.item_sites(&ItemId::parse("C").unwrap()).flat_map(|(_, l)| l.iter().map(|l| l.quantity)).sum();
+        assert_eq!(total, Quantity::from_units(8));
         assert_eq!(st.last_seq, 3);
     }
 
@@ -308,11 +399,7 @@ mod tests {
             Event::OrganizationUpserted(Organization {
                 id: OrgId::parse(id).unwrap(),
                 name: id.into(),
-                level: if parent.is_none() {
-                    OrgLevel::Strategic
-                } else {
-                    OrgLevel::Tactical
-                },
+                level: if parent.is_none() { OrgLevel::Strategic } else { OrgLevel::Tactical },
                 parent_id: parent.map(|p| OrgId::parse(p).unwrap()),
                 attributes: Attributes::new(),
             })
@@ -323,10 +410,7 @@ mod tests {
         st.apply(&env(4, org("B", Some("ROOT"))));
         let mut a = st.org_and_children(&OrgId::parse("A").unwrap());
         a.sort();
-        assert_eq!(
-            a,
-            vec![OrgId::parse("A").unwrap(), OrgId::parse("A1").unwrap()]
-        );
+        assert_eq!(a, vec![OrgId::parse("A").unwrap(), OrgId::parse("A1").unwrap()]);
         assert_eq!(st.org_and_children(&OrgId::parse("ROOT").unwrap()).len(), 4);
     }
 }

@@ -29,22 +29,13 @@ pub struct Problem {
 
 impl Problem {
     pub fn at(file: &str, line: u32, column: u32, message: impl Into<String>) -> Problem {
-        Problem {
-            file: file.to_string(),
-            line,
-            column,
-            message: message.into(),
-        }
+        Problem { file: file.to_string(), line, column, message: message.into() }
     }
 }
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}:{}:{}: {}",
-            self.file, self.line, self.column, self.message
-        )
+        write!(f, "{}:{}:{}: {}", self.file, self.line, self.column, self.message)
     }
 }
 
@@ -96,33 +87,10 @@ impl Table {
         match self {
             Table::Organizations => &["id", "name", "level"],
             Table::Sites => &["id", "name", "kind", "lat", "lon", "organization_id"],
-            Table::Items => &[
-                "id",
-                "name",
-                "category",
-                "unit",
-                "unit_mass_kg",
-                "unit_volume_m3",
-            ],
+            Table::Items => &["id", "name", "category", "unit", "unit_mass_kg", "unit_volume_m3"],
             Table::Allowances => &["item_id", "basis", "quantity"],
-            Table::Forces => &[
-                "id",
-                "name",
-                "site_id",
-                "headcount",
-                "organization_id",
-                "starts_on",
-                "ends_on",
-            ],
-            Table::Vehicles => &[
-                "id",
-                "site_id",
-                "kind",
-                "seats",
-                "payload_kg",
-                "cargo_m3",
-                "condition",
-            ],
+            Table::Forces => &["id", "name", "site_id", "headcount", "organization_id", "starts_on", "ends_on"],
+            Table::Vehicles => &["id", "site_id", "kind", "seats", "payload_kg", "cargo_m3", "condition"],
             Table::Stock => &["site_id", "item_id", "quantity", "condition", "counted_at"],
         }
     }
@@ -141,19 +109,13 @@ impl Table {
     /// The table a file or sheet name stands for: `stock.csv`, `stock-idf.csv`, `Stock_2024-07-26.csv`, sheet `Sites`.
     pub fn from_name(name: &str) -> Option<Table> {
         let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
-        let stem = base
-            .rsplit_once('.')
-            .map_or(base, |(s, _)| s)
-            .to_lowercase();
+        let stem = base.rsplit_once('.').map_or(base, |(s, _)| s).to_lowercase();
         let stem = stem.trim();
         let alias = |t: Table| -> bool {
             let n = t.name();
             stem == n
-                || stem
-                    .strip_prefix(n)
-                    .is_some_and(|r| r.starts_with(['-', '_', '.', ' ']))
-                || (t == Table::Organizations
-                    && (stem == "organisations" || stem.starts_with("organisations_")))
+                || stem.strip_prefix(n).is_some_and(|r| r.starts_with(['-', '_', '.', ' ']))
+                || (t == Table::Organizations && (stem == "organisations" || stem.starts_with("organisations_")))
         };
         Table::ALL.into_iter().find(|&t| alias(t))
     }
@@ -232,19 +194,12 @@ struct RowReader<'r, 'a> {
 
 impl<'a> RowReader<'_, 'a> {
     fn cell(&self, name: &str) -> Option<&text::Cell<'a>> {
-        self.header
-            .index
-            .get(name)
-            .and_then(|&i| self.row.cells.get(i))
+        self.header.index.get(name).and_then(|&i| self.row.cells.get(i))
     }
     /// Line and column of a named cell (past the row's end when the row is short of it).
     fn position(&self, name: &str) -> (u32, u32) {
         match self.header.index.get(name) {
-            Some(&i) => self
-                .row
-                .cells
-                .get(i)
-                .map_or((self.row.line, self.row.end_column), |c| (c.line, c.column)),
+            Some(&i) => self.row.cells.get(i).map_or((self.row.line, self.row.end_column), |c| (c.line, c.column)),
             None => (self.row.line, 0),
         }
     }
@@ -256,8 +211,7 @@ impl<'a> RowReader<'_, 'a> {
     }
     fn problem(&mut self, name: &str, message: String) {
         let (line, column) = self.position(name);
-        self.problems
-            .push(Problem::at(self.file, line, column.max(1), message));
+        self.problems.push(Problem::at(self.file, line, column.max(1), message));
         self.ok = false;
     }
     fn required(&mut self, name: &str) -> Option<&str> {
@@ -273,11 +227,7 @@ impl<'a> RowReader<'_, 'a> {
     fn string(&mut self, name: &str) -> Option<String> {
         self.required(name).map(str::to_string)
     }
-    fn id<T>(
-        &mut self,
-        name: &str,
-        parse: fn(&str) -> Result<T, vigie_domain::ids::IdError>,
-    ) -> Option<T> {
+    fn id<T>(&mut self, name: &str, parse: fn(&str) -> Result<T, vigie_domain::ids::IdError>) -> Option<T> {
         let t = self.required(name)?.to_string();
         match parse(&t) {
             Ok(v) => Some(v),
@@ -306,10 +256,7 @@ impl<'a> RowReader<'_, 'a> {
                 None
             }
             None => {
-                self.problem(
-                    name,
-                    format!("`{name}`: expected a number (decimal point or comma), found {t:?}"),
-                );
+                self.problem(name, format!("`{name}`: expected a number (decimal point or comma), found {t:?}"));
                 None
             }
         }
@@ -332,10 +279,7 @@ impl<'a> RowReader<'_, 'a> {
         let t = self.required(name)?.to_string();
         let v = values::parse_count(&t);
         if v.is_none() {
-            self.problem(
-                name,
-                format!("`{name}`: expected a whole number ≥ 0, found {t:?}"),
-            );
+            self.problem(name, format!("`{name}`: expected a whole number ≥ 0, found {t:?}"));
         }
         v
     }
@@ -351,10 +295,7 @@ impl<'a> RowReader<'_, 'a> {
         match values::parse_date(&t) {
             Some(d) => Some(Some(d)),
             None => {
-                self.problem(
-                    name,
-                    format!("`{name}`: expected a date YYYY-MM-DD or DD/MM/YYYY, found {t:?}"),
-                );
+                self.problem(name, format!("`{name}`: expected a date YYYY-MM-DD or DD/MM/YYYY, found {t:?}"));
                 None
             }
         }
@@ -367,14 +308,7 @@ impl<'a> RowReader<'_, 'a> {
         }
         let id = t.to_string();
         let (line, column) = self.position(field);
-        self.refs.push(Ref {
-            kind,
-            id,
-            field,
-            file: self.file_index,
-            line,
-            column,
-        });
+        self.refs.push(Ref { kind, id, field, file: self.file_index, line, column });
     }
     fn attributes(&self) -> Attributes {
         self.header
@@ -387,39 +321,21 @@ impl<'a> RowReader<'_, 'a> {
             .collect()
     }
     fn loc(&self, file: u16, key: &str, r1: &str, r2: &str) -> Loc {
-        Loc {
-            file,
-            line: self.row.line,
-            cols: [self.column(key), self.column(r1), self.column(r2)],
-        }
+        Loc { file, line: self.row.line, cols: [self.column(key), self.column(r1), self.column(r2)] }
     }
 }
 
-fn read_header(
-    file: &str,
-    table: Table,
-    row: &text::Row<'_>,
-    problems: &mut Vec<Problem>,
-) -> Option<Header> {
+fn read_header(file: &str, table: Table, row: &text::Row<'_>, problems: &mut Vec<Problem>) -> Option<Header> {
     let mut index = HashMap::new();
     let mut extras = Vec::new();
     let mut ok = true;
     for (i, c) in row.cells.iter().enumerate() {
         let name = c.text.trim().trim_start_matches('\u{feff}').to_lowercase();
-        let known = table
-            .required()
-            .iter()
-            .chain(table.optional())
-            .find(|&&k| k == name);
+        let known = table.required().iter().chain(table.optional()).find(|&&k| k == name);
         match known {
             Some(&k) => {
                 if index.insert(k, i).is_some() {
-                    problems.push(Problem::at(
-                        file,
-                        row.line,
-                        c.column,
-                        format!("column `{k}` appears twice"),
-                    ));
+                    problems.push(Problem::at(file, row.line, c.column, format!("column `{k}` appears twice")));
                     ok = false;
                 }
             }
@@ -427,22 +343,14 @@ fn read_header(
             None => extras.push((name, i)),
         }
     }
-    let found: Vec<String> = row
-        .cells
-        .iter()
-        .map(|c| c.text.trim().to_string())
-        .collect();
+    let found: Vec<String> = row.cells.iter().map(|c| c.text.trim().to_string()).collect();
     for k in table.required() {
         if !index.contains_key(k) {
             problems.push(Problem::at(
                 file,
                 row.line,
                 1,
-                format!(
-                    "missing required column `{k}` for table {} (found: {})",
-                    table.name(),
-                    found.join(", ")
-                ),
+                format!("missing required column `{k}` for table {} (found: {})", table.name(), found.join(", ")),
             ));
             ok = false;
         }
@@ -471,12 +379,7 @@ fn read_rows(
 ) {
     let header = match rows.next() {
         None => {
-            batch.problems.push(Problem::at(
-                file,
-                1,
-                1,
-                "the file is empty: expected a header row",
-            ));
+            batch.problems.push(Problem::at(file, 1, 1, "the file is empty: expected a header row"));
             return;
         }
         Some(Err(p)) => {
@@ -537,24 +440,11 @@ fn read_rows(
                 let id = r.id("id", OrgId::parse);
                 let name = r.string("name");
                 let level = r.choice("level", OrgLevel::parse);
-                let parent_id = if r.text("parent_id").is_empty() {
-                    None
-                } else {
-                    r.id("parent_id", OrgId::parse)
-                };
+                let parent_id = if r.text("parent_id").is_empty() { None } else { r.id("parent_id", OrgId::parse) };
                 if let (Some(id), Some(name), Some(level), true) = (id, name, level, r.ok) {
                     let loc = r.loc(f, "id", "parent_id", "");
                     let attributes = r.attributes();
-                    batch.organizations.push((
-                        Organization {
-                            id,
-                            name,
-                            level,
-                            parent_id,
-                            attributes,
-                        },
-                        loc,
-                    ));
+                    batch.organizations.push((Organization { id, name, level, parent_id, attributes }, loc));
                 }
             }
             Table::Sites => {
@@ -571,31 +461,12 @@ fn read_rows(
                     }
                 }
                 let city = r.text("city").to_string();
-                if let (
-                    Some(id),
-                    Some(name),
-                    Some(kind),
-                    Some(lat),
-                    Some(lon),
-                    Some(organization_id),
-                    true,
-                ) = (id, name, kind, lat, lon, organization_id, r.ok)
+                if let (Some(id), Some(name), Some(kind), Some(lat), Some(lon), Some(organization_id), true) =
+                    (id, name, kind, lat, lon, organization_id, r.ok)
                 {
                     let loc = r.loc(f, "id", "organization_id", "");
                     let attributes = r.attributes();
-                    batch.sites.push((
-                        Site {
-                            id,
-                            name,
-                            kind,
-                            lat,
-                            lon,
-                            organization_id,
-                            city,
-                            attributes,
-                        },
-                        loc,
-                    ));
+                    batch.sites.push((Site { id, name, kind, lat, lon, organization_id, city, attributes }, loc));
                 }
             }
             Table::Items => {
@@ -617,38 +488,19 @@ fn read_rows(
                 {
                     let loc = r.loc(f, "id", "", "");
                     let attributes = r.attributes();
-                    batch.items.push((
-                        Item {
-                            id,
-                            name,
-                            category,
-                            unit,
-                            unit_mass_kg,
-                            unit_volume_m3,
-                            attributes,
-                        },
-                        loc,
-                    ));
+                    batch
+                        .items
+                        .push((Item { id, name, category, unit, unit_mass_kg, unit_volume_m3, attributes }, loc));
                 }
             }
             Table::Allowances => {
                 let item_id = r.id("item_id", ItemId::parse);
                 let basis = r.choice("basis", AllowanceBasis::parse);
                 let quantity = r.quantity("quantity");
-                if let (Some(item_id), Some(basis), Some(quantity), true) =
-                    (item_id, basis, quantity, r.ok)
-                {
+                if let (Some(item_id), Some(basis), Some(quantity), true) = (item_id, basis, quantity, r.ok) {
                     let loc = r.loc(f, "item_id", "item_id", "");
                     let attributes = r.attributes();
-                    batch.allowances.push((
-                        Allowance {
-                            item_id,
-                            basis,
-                            quantity,
-                            attributes,
-                        },
-                        loc,
-                    ));
+                    batch.allowances.push((Allowance { item_id, basis, quantity, attributes }, loc));
                 }
             }
             Table::Forces => {
@@ -661,10 +513,7 @@ fn read_rows(
                 let ends_on = r.date("ends_on", false).flatten();
                 if let (Some(s), Some(e)) = (starts_on, ends_on) {
                     if e < s {
-                        r.problem(
-                            "ends_on",
-                            format!("`ends_on` ({e}) is before `starts_on` ({s})"),
-                        );
+                        r.problem("ends_on", format!("`ends_on` ({e}) is before `starts_on` ({s})"));
                     }
                 }
                 if let (
@@ -676,29 +525,12 @@ fn read_rows(
                     Some(starts_on),
                     Some(ends_on),
                     true,
-                ) = (
-                    id,
-                    name,
-                    site_id,
-                    headcount,
-                    organization_id,
-                    starts_on,
-                    ends_on,
-                    r.ok,
-                ) {
+                ) = (id, name, site_id, headcount, organization_id, starts_on, ends_on, r.ok)
+                {
                     let loc = r.loc(f, "id", "site_id", "organization_id");
                     let attributes = r.attributes();
                     batch.forces.push((
-                        Force {
-                            id,
-                            name,
-                            site_id,
-                            headcount,
-                            organization_id,
-                            starts_on,
-                            ends_on,
-                            attributes,
-                        },
+                        Force { id, name, site_id, headcount, organization_id, starts_on, ends_on, attributes },
                         loc,
                     ));
                 }
@@ -732,23 +564,12 @@ fn read_rows(
                     Some(cargo_m3),
                     Some(condition),
                     true,
-                ) = (
-                    id, site_id, kind, seats, payload_kg, cargo_m3, condition, r.ok,
-                ) {
+                ) = (id, site_id, kind, seats, payload_kg, cargo_m3, condition, r.ok)
+                {
                     let loc = r.loc(f, "id", "site_id", "");
                     let attributes = r.attributes();
                     batch.vehicles.push((
-                        Vehicle {
-                            id,
-                            site_id,
-                            kind,
-                            seats,
-                            payload_kg,
-                            cargo_m3,
-                            speed_kmh,
-                            condition,
-                            attributes,
-                        },
+                        Vehicle { id, site_id, kind, seats, payload_kg, cargo_m3, speed_kmh, condition, attributes },
                         loc,
                     ));
                 }
@@ -768,9 +589,7 @@ fn read_rows(
                 };
                 let quantity = r.quantity("quantity");
                 let condition = r.choice("condition", Condition::parse);
-                let lot = Some(r.text("lot"))
-                    .filter(|l| !l.is_empty())
-                    .map(str::to_string);
+                let lot = Some(r.text("lot")).filter(|l| !l.is_empty()).map(str::to_string);
                 let expires_on = r.date("expires_on", true).flatten();
                 let counted_at = match (r.required("counted_at"), &interner.instants) {
                     (None, _) => None,
@@ -792,28 +611,14 @@ fn read_rows(
                         }
                     }
                 };
-                if let (
-                    Some(site_id),
-                    Some(item_id),
-                    Some(quantity),
-                    Some(condition),
-                    Some(counted_at),
-                    true,
-                ) = (site_id, item_id, quantity, condition, counted_at, r.ok)
+                if let (Some(site_id), Some(item_id), Some(quantity), Some(condition), Some(counted_at), true) =
+                    (site_id, item_id, quantity, condition, counted_at, r.ok)
                 {
                     let loc = r.loc(f, "site_id", "site_id", "item_id");
                     let attributes = r.attributes();
                     batch.stock.push((
                         site_id,
-                        StockLine {
-                            item_id,
-                            quantity,
-                            condition,
-                            lot,
-                            expires_on,
-                            counted_at,
-                            attributes,
-                        },
+                        StockLine { item_id, quantity, condition, lot, expires_on, counted_at, attributes },
                         loc,
                     ));
                 }
@@ -825,15 +630,7 @@ fn read_rows(
 
 fn unknown_table(file: &str, name: &str) -> Problem {
     let names: Vec<_> = Table::ALL.iter().map(|t| t.name()).collect();
-    Problem::at(
-        file,
-        1,
-        1,
-        format!(
-            "{name:?} names no table; expected one of {}",
-            names.join(", ")
-        ),
-    )
+    Problem::at(file, 1, 1, format!("{name:?} names no table; expected one of {}", names.join(", ")))
 }
 
 /// Reads files into a batch. `progress(done, total)` is told how many bytes are read, from time to time.
@@ -861,15 +658,7 @@ pub fn read(files: &[SourceFile], progress: &mut dyn FnMut(usize, usize)) -> Bat
                 let idx = batch.files.len() as u16;
                 batch.files.push(display.clone());
                 let mut it = rows.into_iter().map(Ok);
-                read_rows(
-                    &mut batch,
-                    idx,
-                    &display,
-                    table,
-                    &mut it,
-                    &mut interner,
-                    &mut |_| {},
-                );
+                read_rows(&mut batch, idx, &display, table, &mut it, &mut interner, &mut |_| {});
             }
         } else {
             let Some(table) = Table::from_name(&f.name) else {
@@ -889,15 +678,9 @@ pub fn read(files: &[SourceFile], progress: &mut dyn FnMut(usize, usize)) -> Bat
                 pos.set(scanner.position());
                 r
             });
-            read_rows(
-                &mut batch,
-                idx,
-                &name,
-                table,
-                &mut it,
-                &mut interner,
-                &mut |_| progress(base + pos.get() * size / len, total),
-            );
+            read_rows(&mut batch, idx, &name, table, &mut it, &mut interner, &mut |_| {
+                progress(base + pos.get() * size / len, total)
+            });
         }
         done += f.bytes.len();
         progress(done, total);
@@ -937,8 +720,7 @@ struct Checker<'b> {
 impl Checker<'_> {
     fn at(&mut self, loc: Loc, col: usize, message: String) {
         let file = &self.batch.files[loc.file as usize];
-        self.problems
-            .push(Problem::at(file, loc.line, loc.cols[col].max(1), message));
+        self.problems.push(Problem::at(file, loc.line, loc.cols[col].max(1), message));
     }
     fn place(&self, loc: Loc) -> String {
         format!("{}:{}", self.batch.files[loc.file as usize], loc.line)
@@ -948,10 +730,7 @@ impl Checker<'_> {
 /// Checks the batch's references and duplicates against itself and `state`, then returns the events that bring
 /// `state` up to the batch. Every problem is reported; with any problem, no event.
 pub fn plan(batch: &Batch, state: &State, actor: &Actor) -> Result<Plan, Vec<Problem>> {
-    let mut c = Checker {
-        batch,
-        problems: batch.problems.clone(),
-    };
+    let mut c = Checker { batch, problems: batch.problems.clone() };
 
     // Duplicates within the batch.
     fn dups<K: std::hash::Hash + Eq + fmt::Display, T>(
@@ -971,16 +750,12 @@ pub fn plan(batch: &Batch, state: &State, actor: &Actor) -> Result<Plan, Vec<Pro
             }
         }
     }
-    dups(&mut c, "organization id", &batch.organizations, |o| {
-        o.id.clone()
-    });
+    dups(&mut c, "organization id", &batch.organizations, |o| o.id.clone());
     dups(&mut c, "site id", &batch.sites, |s| s.id.clone());
     dups(&mut c, "item id", &batch.items, |i| i.id.clone());
     dups(&mut c, "force id", &batch.forces, |f| f.id.clone());
     dups(&mut c, "vehicle id", &batch.vehicles, |v| v.id.clone());
-    dups(&mut c, "allowance", &batch.allowances, |a| {
-        format!("{} per {}", a.item_id, a.basis)
-    });
+    dups(&mut c, "allowance", &batch.allowances, |a| format!("{} per {}", a.item_id, a.basis));
 
     // References: to the batch or to what is already known.
     let orgs: HashSet<&str> = batch
@@ -989,25 +764,13 @@ pub fn plan(batch: &Batch, state: &State, actor: &Actor) -> Result<Plan, Vec<Pro
         .map(|(o, _)| o.id.as_str())
         .chain(state.organizations.keys().map(|k| k.as_str()))
         .collect();
-    let sites: HashSet<&str> = batch
-        .sites
-        .iter()
-        .map(|(s, _)| s.id.as_str())
-        .chain(state.sites.keys().map(|k| k.as_str()))
-        .collect();
-    let items: HashSet<&str> = batch
-        .items
-        .iter()
-        .map(|(i, _)| i.id.as_str())
-        .chain(state.items.keys().map(|k| k.as_str()))
-        .collect();
+    let sites: HashSet<&str> =
+        batch.sites.iter().map(|(s, _)| s.id.as_str()).chain(state.sites.keys().map(|k| k.as_str())).collect();
+    let items: HashSet<&str> =
+        batch.items.iter().map(|(i, _)| i.id.as_str()).chain(state.items.keys().map(|k| k.as_str())).collect();
     for (o, loc) in &batch.organizations {
         if o.parent_id.as_ref() == Some(&o.id) {
-            c.at(
-                *loc,
-                1,
-                format!("organization {} cannot be its own parent", o.id),
-            );
+            c.at(*loc, 1, format!("organization {} cannot be its own parent", o.id));
         }
     }
     for r in &batch.refs {
@@ -1018,12 +781,7 @@ pub fn plan(batch: &Batch, state: &State, actor: &Actor) -> Result<Plan, Vec<Pro
         };
         if !known {
             let file = &batch.files[r.file as usize];
-            c.problems.push(Problem::at(
-                file,
-                r.line,
-                r.column,
-                format!("unknown {what} {} in `{}`", r.id, r.field),
-            ));
+            c.problems.push(Problem::at(file, r.line, r.column, format!("unknown {what} {} in `{}`", r.id, r.field)));
         }
     }
     if !c.problems.is_empty() {
@@ -1037,10 +795,7 @@ pub fn plan(batch: &Batch, state: &State, actor: &Actor) -> Result<Plan, Vec<Pro
     let mut d = Differ {
         batch,
         actor,
-        report: Report {
-            files: batch.files.clone(),
-            ..Default::default()
-        },
+        report: Report { files: batch.files.clone(), ..Default::default() },
         events: Vec::new(),
     };
     d.diff(
@@ -1049,46 +804,17 @@ pub fn plan(batch: &Batch, state: &State, actor: &Actor) -> Result<Plan, Vec<Pro
         |o| state.organizations.get(&o.id).map(|x| &x.value),
         Event::OrganizationUpserted,
     );
-    d.diff(
-        Table::Sites,
-        &batch.sites,
-        |s| state.sites.get(&s.id).map(|x| &x.value),
-        Event::SiteUpserted,
-    );
-    d.diff(
-        Table::Items,
-        &batch.items,
-        |i| state.items.get(&i.id).map(|x| &x.value),
-        Event::ItemUpserted,
-    );
+    d.diff(Table::Sites, &batch.sites, |s| state.sites.get(&s.id).map(|x| &x.value), Event::SiteUpserted);
+    d.diff(Table::Items, &batch.items, |i| state.items.get(&i.id).map(|x| &x.value), Event::ItemUpserted);
     d.diff(
         Table::Allowances,
         &batch.allowances,
-        |a| {
-            state
-                .allowances
-                .get(&(a.item_id.clone(), a.basis))
-                .map(|x| &x.value)
-        },
+        |a| state.allowances.get(&(a.item_id.clone(), a.basis)).map(|x| &x.value),
         Event::AllowanceSet,
     );
-    d.diff(
-        Table::Forces,
-        &batch.forces,
-        |f| state.forces.get(&f.id).map(|x| &x.value),
-        Event::ForceUpserted,
-    );
-    d.diff(
-        Table::Vehicles,
-        &batch.vehicles,
-        |v| state.vehicles.get(&v.id).map(|x| &x.value),
-        Event::VehicleUpserted,
-    );
-    let Differ {
-        mut report,
-        mut events,
-        ..
-    } = d;
+    d.diff(Table::Forces, &batch.forces, |f| state.forces.get(&f.id).map(|x| &x.value), Event::ForceUpserted);
+    d.diff(Table::Vehicles, &batch.vehicles, |v| state.vehicles.get(&v.id).map(|x| &x.value), Event::VehicleUpserted);
+    let Differ { mut report, mut events, .. } = d;
     let source = |loc: &Loc| format!("import:{}", batch.files[loc.file as usize]);
     if !batch.stock.is_empty() {
         // A count replaces each named site's lines: group the lines by site, in order of first appearance.
@@ -1118,10 +844,7 @@ pub fn plan(batch: &Batch, state: &State, actor: &Actor) -> Result<Plan, Vec<Pro
             events.push(NewEvent {
                 actor: actor.clone(),
                 source: source(&loc),
-                event: Event::StockCounted(StockCount {
-                    site_id: site.clone(),
-                    lines,
-                }),
+                event: Event::StockCounted(StockCount { site_id: site.clone(), lines }),
             });
         }
     }
@@ -1160,11 +883,7 @@ impl Differ<'_> {
                 None => r.created += 1,
             }
             let source = format!("import:{}", self.batch.files[loc.file as usize]);
-            self.events.push(NewEvent {
-                actor: self.actor.clone(),
-                source,
-                event: make(rec.clone()),
-            });
+            self.events.push(NewEvent { actor: self.actor.clone(), source, event: make(rec.clone()) });
         }
     }
 }

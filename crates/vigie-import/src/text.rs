@@ -24,8 +24,8 @@ pub struct Row<'a> {
 
 /// Windows-1252 code points for bytes 0x80..=0x9F (the rest of the range is Latin-1).
 const CP1252_HIGH: [char; 32] = [
-    '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8d}', 'Ž', '\u{8f}',
-    '\u{90}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9d}', 'ž', 'Ÿ',
+    '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8d}', 'Ž', '\u{8f}', '\u{90}', '‘', '’',
+    '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9d}', 'ž', 'Ÿ',
 ];
 
 /// Decodes a text file: UTF-8 (a BOM is dropped), or Windows-1252 when the bytes are not UTF-8 (French Excel's
@@ -37,13 +37,7 @@ pub fn decode_text(bytes: &[u8]) -> Cow<'_, str> {
         Err(_) => Cow::Owned(
             bytes
                 .iter()
-                .map(|&b| {
-                    if (0x80..0xA0).contains(&b) {
-                        CP1252_HIGH[(b - 0x80) as usize]
-                    } else {
-                        b as char
-                    }
-                })
+                .map(|&b| if (0x80..0xA0).contains(&b) { CP1252_HIGH[(b - 0x80) as usize] } else { b as char })
                 .collect(),
         ),
     }
@@ -84,13 +78,7 @@ pub struct CsvScanner<'a> {
 
 impl<'a> CsvScanner<'a> {
     pub fn new(text: &'a str, delim: u8) -> Self {
-        CsvScanner {
-            text,
-            pos: 0,
-            line: 1,
-            col: 1,
-            delim,
-        }
+        CsvScanner { text, pos: 0, line: 1, col: 1, delim }
     }
 
     /// Bytes consumed so far (for progress).
@@ -136,12 +124,7 @@ impl<'a> CsvScanner<'a> {
                 loop {
                     match bytes.get(self.pos) {
                         None => {
-                            return Err(Problem::at(
-                                file,
-                                q_line,
-                                q_col,
-                                "quoted field is never closed",
-                            ));
+                            return Err(Problem::at(file, q_line, q_col, "quoted field is never closed"));
                         }
                         Some(b'"') if bytes.get(self.pos + 1) == Some(&b'"') => {
                             let o = owned.get_or_insert_with(String::new);
@@ -162,11 +145,7 @@ impl<'a> CsvScanner<'a> {
                     None => Cow::Borrowed(&self.text[start..self.pos]),
                 };
                 self.advance(b'"');
-                cells.push(Cell {
-                    text,
-                    line: cell_line,
-                    column,
-                });
+                cells.push(Cell { text, line: cell_line, column });
                 match bytes.get(self.pos) {
                     None => break,
                     Some(&b) if b == self.delim => self.advance(b),
@@ -211,11 +190,7 @@ impl<'a> CsvScanner<'a> {
                 if end_of_row && end > start && bytes[end - 1] == b'\r' {
                     end -= 1;
                 }
-                cells.push(Cell {
-                    text: Cow::Borrowed(&self.text[start..end]),
-                    line: cell_line,
-                    column,
-                });
+                cells.push(Cell { text: Cow::Borrowed(&self.text[start..end]), line: cell_line, column });
                 match bytes.get(self.pos) {
                     None => break,
                     Some(b'\n') => {
@@ -227,23 +202,16 @@ impl<'a> CsvScanner<'a> {
                 let _ = end_of_row;
             }
         }
-        let end_column = cells
-            .last()
-            .map_or(1, |c| c.column + c.text.chars().count() as u32 + 1);
-        Ok(Some(Row {
-            line,
-            cells,
-            end_column,
-        }))
+        let end_column = cells.last().map_or(1, |c| c.column + c.text.chars().count() as u32 + 1);
+        Ok(Some(Row { line, cells, end_column }))
     }
 }
 
 /// Reads every sheet of an XLSX workbook as rows of text cells.
 pub fn read_xlsx(file: &str, bytes: &[u8]) -> Result<Vec<(String, Vec<Row<'static>>)>, Problem> {
     use calamine::{Data, Reader};
-    let mut wb =
-        calamine::open_workbook_from_rs::<calamine::Xlsx<_>, _>(std::io::Cursor::new(bytes))
-            .map_err(|e| Problem::at(file, 1, 1, format!("not a readable XLSX workbook: {e}")))?;
+    let mut wb = calamine::open_workbook_from_rs::<calamine::Xlsx<_>, _>(std::io::Cursor::new(bytes))
+        .map_err(|e| Problem::at(file, 1, 1, format!("not a readable XLSX workbook: {e}")))?;
     let mut out = Vec::new();
     for name in wb.sheet_names().to_vec() {
         let range = wb
@@ -266,9 +234,7 @@ pub fn read_xlsx(file: &str, bytes: &[u8]) -> Result<Vec<(String, Vec<Row<'stati
                     Data::Int(i) => i.to_string(),
                     Data::Bool(b) => b.to_string(),
                     Data::DateTime(dt) => match dt.as_datetime() {
-                        Some(t) if t.time() == chrono::NaiveTime::MIN => {
-                            t.date().format("%Y-%m-%d").to_string()
-                        }
+                        Some(t) if t.time() == chrono::NaiveTime::MIN => t.date().format("%Y-%m-%d").to_string(),
                         Some(t) => t.format("%Y-%m-%d %H:%M:%S").to_string(),
                         None => dt.as_f64().to_string(),
                     },
@@ -282,21 +248,13 @@ pub fn read_xlsx(file: &str, bytes: &[u8]) -> Result<Vec<(String, Vec<Row<'stati
                         ))
                     }
                 };
-                cells.push(Cell {
-                    text: Cow::Owned(text),
-                    line,
-                    column,
-                });
+                cells.push(Cell { text: Cow::Owned(text), line, column });
             }
             if cells.iter().all(|c| c.text.trim().is_empty()) {
                 continue;
             }
             let end_column = c0 + r.len() as u32 + 1;
-            rows.push(Row {
-                line,
-                cells,
-                end_column,
-            });
+            rows.push(Row { line, cells, end_column });
         }
         out.push((name, rows));
     }
@@ -315,13 +273,7 @@ mod tests {
         let mut s = CsvScanner::new(text, d);
         let mut out = vec![];
         while let Some(r) = s.next_row("f.csv").unwrap() {
-            out.push((
-                r.line,
-                r.cells
-                    .into_iter()
-                    .map(|c| (c.text.into_owned(), c.line, c.column))
-                    .collect(),
-            ));
+            out.push((r.line, r.cells.into_iter().map(|c| (c.text.into_owned(), c.line, c.column)).collect()));
         }
         out
     }
@@ -338,40 +290,18 @@ mod tests {
                 (1, cells(1, &[("a", 1), ("b", 3), ("c", 5)])),
                 (2, cells(2, &[("1", 1), ("é", 3), ("x;y", 5)])),
                 // The third field starts on line 5, after the quoted field that spans two lines.
-                (
-                    4,
-                    [
-                        cells(4, &[("2", 1), ("multi\nline", 3)]),
-                        cells(5, &[("q\"q", 7)])
-                    ]
-                    .concat()
-                ),
+                (4, [cells(4, &[("2", 1), ("multi\nline", 3)]), cells(5, &[("q\"q", 7)])].concat()),
             ]
         );
-        assert_eq!(
-            rows("a,b\n1,2"),
-            vec![
-                (1, cells(1, &[("a", 1), ("b", 3)])),
-                (2, cells(2, &[("1", 1), ("2", 3)]))
-            ]
-        );
-        assert_eq!(
-            rows("a,b\n1,\n"),
-            vec![
-                (1, cells(1, &[("a", 1), ("b", 3)])),
-                (2, cells(2, &[("1", 1), ("", 3)]))
-            ]
-        );
+        assert_eq!(rows("a,b\n1,2"), vec![(1, cells(1, &[("a", 1), ("b", 3)])), (2, cells(2, &[("1", 1), ("2", 3)]))]);
+        assert_eq!(rows("a,b\n1,\n"), vec![(1, cells(1, &[("a", 1), ("b", 3)])), (2, cells(2, &[("1", 1), ("", 3)]))]);
     }
 
     #[test]
     fn bad_quotes_are_located() {
         let mut s = CsvScanner::new("a,b\n1,\"open\n", b',');
         s.next_row("f.csv").unwrap();
-        assert_eq!(
-            s.next_row("f.csv").unwrap_err().to_string(),
-            "f.csv:2:3: quoted field is never closed"
-        );
+        assert_eq!(s.next_row("f.csv").unwrap_err().to_string(), "f.csv:2:3: quoted field is never closed");
         let mut s = CsvScanner::new("\"a\"x,b\n", b',');
         assert_eq!(
             s.next_row("f.csv").unwrap_err().to_string(),

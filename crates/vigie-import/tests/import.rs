@@ -4,10 +4,7 @@ use vigie_domain::*;
 use vigie_import::{plan, read, Plan, Problem, SourceFile};
 
 fn file(name: &str, text: &str) -> SourceFile {
-    SourceFile {
-        name: name.into(),
-        bytes: text.as_bytes().to_vec(),
-    }
+    SourceFile { name: name.into(), bytes: text.as_bytes().to_vec() }
 }
 
 fn actor() -> Actor {
@@ -38,13 +35,15 @@ fn uuid_like(n: u64) -> uuid::Uuid {
     uuid::Uuid::from_u128(n as u128)
 }
 
-const ORGS: &str = "id,name,level,parent_id\nCPCO,Centre de planification,strategic,\nGSBDD-IDF,GSBdD Île-de-France,tactical,CPCO\n";
+const ORGS: &str =
+    "id,name,level,parent_id\nCPCO,Centre de planification,strategic,\nGSBDD-IDF,GSBdD Île-de-France,tactical,CPCO\n";
 const SITES_SEMI: &str = "\u{feff}id;name;kind;lat;lon;organization_id;city;commentaire\nSTA;Stade de France;venue;48,924475;2,360127;GSBDD-IDF;Saint-Denis;tribune nord\nDEP1;Dépôt de Vincennes;depot;48,8425;2,435;GSBDD-IDF;Vincennes;\n";
 const ITEMS: &str = "id,name,category,unit,unit_mass_kg,unit_volume_m3\nPLATE,Plaque balistique,protection,each,\"2,9\",0.004\nRATION,Ration de combat,food,each,0.9,0.002\n";
 const STOCK: &str = "site_id;item_id;quantity;condition;lot;expires_on;counted_at\nDEP1;PLATE;1 200;serviceable;L1;;2024-07-20 08:00\nDEP1;PLATE;35;unserviceable;L2;;2024-07-20 08:00\nDEP1;RATION;4000,5;serviceable;R9;31/12/2025;20/07/2024 08:00\n";
 const ALLOWANCES: &str = "item_id,basis,quantity\nPLATE,person,2\nRATION,person_day,1\n";
 const FORCES: &str = "id,name,site_id,headcount,organization_id,starts_on,ends_on\nF1,Sentinelle STA,STA,1200,GSBDD-IDF,2024-07-15,2024-08-15\n";
-const VEHICLES: &str = "id,site_id,kind,seats,payload_kg,cargo_m3,speed_kmh,condition\nV1,DEP1,Truck,2,8000,30,,serviceable\n";
+const VEHICLES: &str =
+    "id,site_id,kind,seats,payload_kg,cargo_m3,speed_kmh,condition\nV1,DEP1,Truck,2,8000,30,,serviceable\n";
 
 fn good_files() -> Vec<SourceFile> {
     vec![
@@ -68,44 +67,18 @@ fn good_files_in_both_delimiters_with_decimal_commas_and_bom() {
     apply(&mut st, &p);
     let sta = &st.sites[&SiteId::parse("STA").unwrap()].value;
     assert_eq!((sta.lat, sta.lon), (48.924475, 2.360127));
-    assert_eq!(
-        sta.attributes.get("commentaire").map(String::as_str),
-        Some("tribune nord")
-    );
-    assert_eq!(
-        st.sites[&SiteId::parse("DEP1").unwrap()].value.name,
-        "Dépôt de Vincennes"
-    );
-    assert_eq!(
-        st.items[&ItemId::parse("PLATE").unwrap()]
-            .value
-            .unit_mass_kg,
-        2.9
-    );
+    assert_eq!(sta.attributes.get("commentaire").map(String::as_str), Some("tribune nord"));
+    assert_eq!(st.sites[&SiteId::parse("DEP1").unwrap()].value.name, "Dépôt de Vincennes");
+    assert_eq!(st.items[&ItemId::parse("PLATE").unwrap()].value.unit_mass_kg, 2.9);
     let lines = &st.stock[&SiteId::parse("DEP1").unwrap()].lines;
     assert_eq!(lines.len(), 3);
     assert_eq!(lines[0].quantity, Quantity::from_units(1200));
     assert_eq!(lines[2].quantity.to_string(), "4000.5");
-    assert_eq!(
-        lines[2].expires_on,
-        chrono::NaiveDate::from_ymd_opt(2025, 12, 31)
-    );
+    assert_eq!(lines[2].expires_on, chrono::NaiveDate::from_ymd_opt(2025, 12, 31));
     // 08:00 in Paris in July is 06:00 UTC.
-    assert_eq!(
-        lines[0].counted_at.to_rfc3339(),
-        "2024-07-20T06:00:00+00:00"
-    );
-    assert_eq!(
-        st.vehicles[&VehicleId::parse("V1").unwrap()].value.kind,
-        "truck"
-    );
-    assert_eq!(
-        st.stock[&SiteId::parse("DEP1").unwrap()]
-            .stamp
-            .source
-            .as_ref(),
-        "import:stock-idf.csv"
-    );
+    assert_eq!(lines[0].counted_at.to_rfc3339(), "2024-07-20T06:00:00+00:00");
+    assert_eq!(st.vehicles[&VehicleId::parse("V1").unwrap()].value.kind, "truck");
+    assert_eq!(st.stock[&SiteId::parse("DEP1").unwrap()].stamp.source.as_ref(), "import:stock-idf.csv");
 }
 
 #[test]
@@ -115,15 +88,7 @@ fn importing_the_same_files_twice_changes_nothing() {
     apply(&mut st, &p);
     let again = import(&st, &good_files()).unwrap();
     assert!(again.events.is_empty(), "{:?}", again.events);
-    assert_eq!(
-        again
-            .report
-            .tables
-            .values()
-            .map(|t| t.unchanged)
-            .sum::<usize>(),
-        13
-    );
+    assert_eq!(again.report.tables.values().map(|t| t.unchanged).sum::<usize>(), 13);
     // A changed figure is one new event; other records stay unchanged.
     let mut files = good_files();
     files[3] = file("stock-idf.csv", &STOCK.replace("1 200", "1 100"));
@@ -137,18 +102,8 @@ fn windows_1252_exports_are_read() {
     let mut bytes = b"id;name;level;parent_id\nGSBDD-MRS;GSBdD Marseille ".to_vec();
     bytes.extend_from_slice(b"\xe9t\xe9;tactical;\n");
     let st = State::new();
-    let p = plan(
-        &read(
-            &[SourceFile {
-                name: "organizations.csv".into(),
-                bytes,
-            }],
-            &mut |_, _| {},
-        ),
-        &st,
-        &actor(),
-    )
-    .unwrap();
+    let p =
+        plan(&read(&[SourceFile { name: "organizations.csv".into(), bytes }], &mut |_, _| {}), &st, &actor()).unwrap();
     match &p.events[0].event {
         Event::OrganizationUpserted(o) => assert_eq!(o.name, "GSBdD Marseille été"),
         e => panic!("{e:?}"),
@@ -163,8 +118,7 @@ fn an_xlsx_workbook_imports_like_the_csv_files() {
         let ws = wb.add_worksheet();
         ws.set_name(name).unwrap();
         let text = csv.trim_start_matches('\u{feff}');
-        let mut scanner =
-            vigie_import::text::CsvScanner::new(text, vigie_import::text::detect_delimiter(text));
+        let mut scanner = vigie_import::text::CsvScanner::new(text, vigie_import::text::detect_delimiter(text));
         let mut r = 0;
         while let Some(row) = scanner.next_row("x").unwrap() {
             for (c, cell) in row.cells.iter().map(|c| c.text.as_ref()).enumerate() {
@@ -185,18 +139,7 @@ fn an_xlsx_workbook_imports_like_the_csv_files() {
     // Forces with real spreadsheet dates, as Excel stores them.
     let ws = wb.add_worksheet();
     ws.set_name("forces").unwrap();
-    for (c, h) in [
-        "id",
-        "name",
-        "site_id",
-        "headcount",
-        "organization_id",
-        "starts_on",
-        "ends_on",
-    ]
-    .iter()
-    .enumerate()
-    {
+    for (c, h) in ["id", "name", "site_id", "headcount", "organization_id", "starts_on", "ends_on"].iter().enumerate() {
         ws.write_string(0, c as u16, *h).unwrap();
     }
     ws.write_string(1, 0, "F1").unwrap();
@@ -205,21 +148,12 @@ fn an_xlsx_workbook_imports_like_the_csv_files() {
     ws.write_number(1, 3, 1200).unwrap();
     ws.write_string(1, 4, "GSBDD-IDF").unwrap();
     let fmt = rust_xlsxwriter::Format::new().set_num_format("dd/mm/yyyy");
-    ws.write_datetime_with_format(1, 5, ExcelDateTime::from_ymd(2024, 7, 15).unwrap(), &fmt)
-        .unwrap();
-    ws.write_datetime_with_format(1, 6, ExcelDateTime::from_ymd(2024, 8, 15).unwrap(), &fmt)
-        .unwrap();
+    ws.write_datetime_with_format(1, 5, ExcelDateTime::from_ymd(2024, 7, 15).unwrap(), &fmt).unwrap();
+    ws.write_datetime_with_format(1, 6, ExcelDateTime::from_ymd(2024, 8, 15).unwrap(), &fmt).unwrap();
     write(&mut wb, "stock", STOCK);
     let bytes = wb.save_to_buffer().unwrap();
 
-    let from_xlsx = import(
-        &State::new(),
-        &[SourceFile {
-            name: "registre.xlsx".into(),
-            bytes,
-        }],
-    )
-    .unwrap();
+    let from_xlsx = import(&State::new(), &[SourceFile { name: "registre.xlsx".into(), bytes }]).unwrap();
     let from_csv = import(&State::new(), &good_files()).unwrap();
     let events = |p: &Plan| p.events.iter().map(|e| e.event.clone()).collect::<Vec<_>>();
     let mut a = events(&from_xlsx);
@@ -228,10 +162,7 @@ fn an_xlsx_workbook_imports_like_the_csv_files() {
     a.sort_by_key(key);
     b.sort_by_key(key);
     assert_eq!(a, b);
-    assert!(from_xlsx
-        .events
-        .iter()
-        .any(|e| e.source == "import:registre.xlsx[stock]"));
+    assert!(from_xlsx.events.iter().any(|e| e.source == "import:registre.xlsx[stock]"));
 }
 
 /// Runs an import that must fail and compares its problems, one `file:line:column: message` per line.
@@ -290,29 +221,21 @@ fn every_problem_is_located_to_the_cell() {
     // Duplicate ids, across files of one import.
     check(
         &[
-            file(
-                "sites.csv",
-                "id,name,kind,lat,lon,organization_id\nX1,A,depot,48,2,CPCO\n",
-            ),
-            file(
-                "sites-2.csv",
-                "id,name,kind,lat,lon,organization_id\n\nX1,B,depot,48,2,CPCO\n",
-            ),
+            file("sites.csv", "id,name,kind,lat,lon,organization_id\nX1,A,depot,48,2,CPCO\n"),
+            file("sites-2.csv", "id,name,kind,lat,lon,organization_id\n\nX1,B,depot,48,2,CPCO\n"),
         ],
         &["sites-2.csv:3:1: duplicate site id X1 (first at sites.csv:2)"],
     );
     // Missing column, unknown table, out-of-range coordinates, bad id, short row.
-    check(&[file("sites.csv", "id,name,kind,lat,organization_id\n")], &[
-        "sites.csv:1:1: missing required column `lon` for table sites (found: id, name, kind, lat, organization_id)",
-    ]);
+    check(
+        &[file("sites.csv", "id,name,kind,lat,organization_id\n")],
+        &["sites.csv:1:1: missing required column `lon` for table sites (found: id, name, kind, lat, organization_id)"],
+    );
     check(&[file("stocks_old.csv", "a\n")], &[
         "stocks_old.csv:1:1: \"stocks_old.csv\" names no table; expected one of organizations, sites, items, allowances, forces, vehicles, stock",
     ]);
     check(
-        &[file(
-            "sites.csv",
-            "id,name,kind,lat,lon,organization_id\nX 1,A,depot,98.5,2,CPCO\nX2,B,depot,48\n",
-        )],
+        &[file("sites.csv", "id,name,kind,lat,lon,organization_id\nX 1,A,depot,98.5,2,CPCO\nX2,B,depot,48\n")],
         &[
             "sites.csv:2:1: `id`: an identifier cannot contain spaces or control characters",
             "sites.csv:2:13: latitude must be between -90 and 90, found 98.5",
@@ -320,41 +243,44 @@ fn every_problem_is_located_to_the_cell() {
             "sites.csv:3:15: `organization_id` is required",
         ],
     );
-    check(&[file("organizations.csv", "id,name,level,parent_id\nA,A,tactical,A\nB,B,regional,\n")], &[
-        "organizations.csv:2:14: organization A cannot be its own parent",
-        "organizations.csv:3:5: `level`: expected one of strategic, tactical, found \"regional\"",
-    ]);
-    check(&[file("vehicles.csv", "id,site_id,kind,seats,payload_kg,cargo_m3,condition\nV2,DEP1,bus,4.5,1000,10,ok\n")], &[
-        "vehicles.csv:2:13: `seats`: expected a whole number ≥ 0, found \"4.5\"",
-        "vehicles.csv:2:25: `condition`: expected one of serviceable, unserviceable, found \"ok\"",
-    ]);
-    check(&[file("items.csv", "id,name\n\"unterminated,x\n")], &[
-        "items.csv:1:1: missing required column `category` for table items (found: id, name)",
-        "items.csv:1:1: missing required column `unit` for table items (found: id, name)",
-        "items.csv:1:1: missing required column `unit_mass_kg` for table items (found: id, name)",
-        "items.csv:1:1: missing required column `unit_volume_m3` for table items (found: id, name)",
-    ]);
     check(
-        &[file(
-            "allowances.csv",
-            "item_id,basis,quantity\n\"PLATE,person,2\n",
-        )],
+        &[file("organizations.csv", "id,name,level,parent_id\nA,A,tactical,A\nB,B,regional,\n")],
+        &[
+            "organizations.csv:2:14: organization A cannot be its own parent",
+            "organizations.csv:3:5: `level`: expected one of strategic, tactical, found \"regional\"",
+        ],
+    );
+    check(
+        &[file("vehicles.csv", "id,site_id,kind,seats,payload_kg,cargo_m3,condition\nV2,DEP1,bus,4.5,1000,10,ok\n")],
+        &[
+            "vehicles.csv:2:13: `seats`: expected a whole number ≥ 0, found \"4.5\"",
+            "vehicles.csv:2:25: `condition`: expected one of serviceable, unserviceable, found \"ok\"",
+        ],
+    );
+    check(
+        &[file("items.csv", "id,name\n\"unterminated,x\n")],
+        &[
+            "items.csv:1:1: missing required column `category` for table items (found: id, name)",
+            "items.csv:1:1: missing required column `unit` for table items (found: id, name)",
+            "items.csv:1:1: missing required column `unit_mass_kg` for table items (found: id, name)",
+            "items.csv:1:1: missing required column `unit_volume_m3` for table items (found: id, name)",
+        ],
+    );
+    check(
+        &[file("allowances.csv", "item_id,basis,quantity\n\"PLATE,person,2\n")],
         &["allowances.csv:2:1: quoted field is never closed"],
     );
-    check(
-        &[file("allowances.csv", "")],
-        &["allowances.csv:1:1: the file is empty: expected a header row"],
-    );
+    check(&[file("allowances.csv", "")], &["allowances.csv:1:1: the file is empty: expected a header row"]);
 }
 
 #[test]
 fn an_import_with_one_bad_file_changes_nothing() {
     let mut files = good_files();
-    files.push(file("vehicles-2.csv", "id,site_id,kind,seats,payload_kg,cargo_m3,condition\nV9,NOWHERE,bus,40,1000,10,serviceable\n"));
+    files.push(file(
+        "vehicles-2.csv",
+        "id,site_id,kind,seats,payload_kg,cargo_m3,condition\nV9,NOWHERE,bus,40,1000,10,serviceable\n",
+    ));
     let err = import(&State::new(), &files).unwrap_err();
     assert_eq!(err.len(), 1);
-    assert_eq!(
-        err[0].to_string(),
-        "vehicles-2.csv:2:4: unknown site NOWHERE in `site_id`"
-    );
+    assert_eq!(err[0].to_string(), "vehicles-2.csv:2:4: unknown site NOWHERE in `site_id`");
 }

@@ -45,15 +45,11 @@ pub struct PostgresStore {
 impl PostgresStore {
     /// Connects and brings the schema up to date. `schema` isolates a journal (tests use one schema each).
     pub fn connect(url: &str, schema: &str) -> Result<PostgresStore, StoreError> {
-        if schema.is_empty()
-            || !schema
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_')
-        {
+        if schema.is_empty() || !schema.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
             return Err(err("schema names are letters, digits and _"));
         }
-        let mut client = Client::connect(url, NoTls)
-            .map_err(|e| err(format!("cannot connect to {}: {e}", redact_url(url))))?;
+        let mut client =
+            Client::connect(url, NoTls).map_err(|e| err(format!("cannot connect to {}: {e}", redact_url(url))))?;
         client
             .batch_execute(&format!(
                 "CREATE SCHEMA IF NOT EXISTS {schema};
@@ -61,35 +57,21 @@ impl PostgresStore {
                  CREATE TABLE IF NOT EXISTS vigie_migrations (version INT PRIMARY KEY);"
             ))
             .map_err(err)?;
-        let done: i32 = client
-            .query_one(
-                "SELECT COALESCE(MAX(version), 0) FROM vigie_migrations",
-                &[],
-            )
-            .map_err(err)?
-            .get(0);
+        let done: i32 =
+            client.query_one("SELECT COALESCE(MAX(version), 0) FROM vigie_migrations", &[]).map_err(err)?.get(0);
         for (i, m) in MIGRATIONS.iter().enumerate().skip(done as usize) {
             let mut tx = client.transaction().map_err(err)?;
             tx.batch_execute(m).map_err(err)?;
-            tx.execute(
-                "INSERT INTO vigie_migrations (version) VALUES ($1)",
-                &[&((i + 1) as i32)],
-            )
-            .map_err(err)?;
+            tx.execute("INSERT INTO vigie_migrations (version) VALUES ($1)", &[&((i + 1) as i32)]).map_err(err)?;
             tx.commit().map_err(err)?;
         }
-        Ok(PostgresStore {
-            client,
-            schema: schema.to_string(),
-        })
+        Ok(PostgresStore { client, schema: schema.to_string() })
     }
 
     /// Drops the store's schema and everything in it (tests).
     pub fn drop_schema(url: &str, schema: &str) -> Result<(), StoreError> {
         let mut client = Client::connect(url, NoTls).map_err(err)?;
-        client
-            .batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
-            .map_err(err)
+        client.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE")).map_err(err)
     }
 
     pub fn schema(&self) -> &str {
@@ -103,10 +85,7 @@ impl JournalStore for PostgresStore {
     }
 
     fn last_seq(&mut self) -> Result<u64, StoreError> {
-        let row = self
-            .client
-            .query_one("SELECT COALESCE(MAX(seq), 0) FROM journal", &[])
-            .map_err(err)?;
+        let row = self.client.query_one("SELECT COALESCE(MAX(seq), 0) FROM journal", &[]).map_err(err)?;
         Ok(row.get::<_, i64>(0) as u64)
     }
 
@@ -127,13 +106,7 @@ impl JournalStore for PostgresStore {
             let sources: Vec<&str> = chunk.iter().map(|r| r.source.as_str()).collect();
             let kinds: Vec<&str> = chunk.iter().map(|r| r.kind).collect();
             let payloads: Vec<&str> = chunk.iter().map(|r| r.payload.as_str()).collect();
-            tx.execute(
-                &sql,
-                &[
-                    &seqs, &ids, &times, &actors, &origins, &sources, &kinds, &payloads,
-                ],
-            )
-            .map_err(err)?;
+            tx.execute(&sql, &[&seqs, &ids, &times, &actors, &origins, &sources, &kinds, &payloads]).map_err(err)?;
         }
         tx.commit().map_err(err)
     }
@@ -188,8 +161,7 @@ mod tests {
     /// The PostgreSQL URL of the test cluster. Tests never skip silently: without a reachable server they fail and
     /// say how to start one (`.ci/run` starts one when none is running).
     pub fn test_url() -> String {
-        std::env::var("VIGIE_TEST_POSTGRES")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+        std::env::var("VIGIE_TEST_POSTGRES").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
     }
 
     #[test]
@@ -197,24 +169,16 @@ mod tests {
         let url = test_url();
         let schema = format!("story_{}", uuid::Uuid::now_v7().simple());
         if let Err(e) = Client::connect(&url, NoTls) {
-            panic!(
-                "PostgreSQL is needed at {} ({e}); run `bash .ci/run` or set VIGIE_TEST_POSTGRES",
-                redact_url(&url)
-            );
+            panic!("PostgreSQL is needed at {} ({e}); run `bash .ci/run` or set VIGIE_TEST_POSTGRES", redact_url(&url));
         }
         let (u, s) = (url.clone(), schema.clone());
-        vigie_journal::story::run(move || {
-            Box::new(PostgresStore::connect(&u, &s).expect("connect postgres"))
-        });
+        vigie_journal::story::run(move || Box::new(PostgresStore::connect(&u, &s).expect("connect postgres")));
         PostgresStore::drop_schema(&url, &schema).unwrap();
     }
 
     #[test]
     fn passwords_are_redacted() {
-        assert_eq!(
-            redact_url("postgres://vigie:s3cret@db:5432/v"),
-            "postgres://vigie:***@db:5432/v"
-        );
+        assert_eq!(redact_url("postgres://vigie:s3cret@db:5432/v"), "postgres://vigie:***@db:5432/v");
         assert_eq!(redact_url("postgres://vigie@db/v"), "postgres://vigie@db/v");
     }
 }

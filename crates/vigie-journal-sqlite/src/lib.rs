@@ -31,39 +31,26 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Opens (creating if needed) `DIR/journal.db` and brings its schema up to date.
     pub fn open_dir(dir: &Path) -> Result<SqliteStore, StoreError> {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| err(format!("cannot create {}: {e}", dir.display())))?;
+        std::fs::create_dir_all(dir).map_err(|e| err(format!("cannot create {}: {e}", dir.display())))?;
         Self::open(&dir.join("journal.db"))
     }
 
     pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
         let conn = Connection::open_with_flags(
             path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE
-                | OpenFlags::SQLITE_OPEN_CREATE
-                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(|e| err(format!("cannot open {}: {e}", path.display())))?;
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(err)?;
-        conn.pragma_update(None, "synchronous", "FULL")
-            .map_err(err)?;
-        conn.pragma_update(None, "busy_timeout", 5000)
-            .map_err(err)?;
-        conn.pragma_update(None, "cache_size", -65536)
-            .map_err(err)?;
-        let version: i64 = conn
-            .pragma_query_value(None, "user_version", |r| r.get(0))
-            .map_err(err)?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(err)?;
+        conn.pragma_update(None, "synchronous", "FULL").map_err(err)?;
+        conn.pragma_update(None, "busy_timeout", 5000).map_err(err)?;
+        conn.pragma_update(None, "cache_size", -65536).map_err(err)?;
+        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(err)?;
         for (i, m) in MIGRATIONS.iter().enumerate().skip(version as usize) {
             conn.execute_batch(m).map_err(err)?;
-            conn.pragma_update(None, "user_version", (i + 1) as i64)
-                .map_err(err)?;
+            conn.pragma_update(None, "user_version", (i + 1) as i64).map_err(err)?;
         }
-        Ok(SqliteStore {
-            conn,
-            path: path.to_path_buf(),
-        })
+        Ok(SqliteStore { conn, path: path.to_path_buf() })
     }
 
     pub fn path(&self) -> &Path {
@@ -78,9 +65,7 @@ impl JournalStore for SqliteStore {
 
     fn last_seq(&mut self) -> Result<u64, StoreError> {
         self.conn
-            .query_row("SELECT COALESCE(MAX(seq), 0) FROM journal", [], |r| {
-                r.get::<_, i64>(0)
-            })
+            .query_row("SELECT COALESCE(MAX(seq), 0) FROM journal", [], |r| r.get::<_, i64>(0))
             .map(|v| v as u64)
             .map_err(err)
     }
@@ -127,9 +112,7 @@ impl JournalStore for SqliteStore {
         let limit = limit.map_or(-1, |l| l.min(i64::MAX as u64) as i64);
         let mut rows = st.query(params![after as i64, limit]).map_err(err)?;
         while let Some(row) = rows.next().map_err(err)? {
-            let text = |i: usize| -> Result<&str, StoreError> {
-                row.get_ref(i).map_err(err)?.as_str().map_err(err)
-            };
+            let text = |i: usize| -> Result<&str, StoreError> { row.get_ref(i).map_err(err)?.as_str().map_err(err) };
             let id_bytes = row.get_ref(1).map_err(err)?.as_blob().map_err(err)?;
             let id = uuid::Uuid::from_slice(id_bytes).map_err(err)?;
             f(RawEvent {
@@ -155,9 +138,7 @@ mod tests {
     fn storage_story_on_sqlite() {
         let dir = tempfile_dir();
         let d = dir.clone();
-        vigie_journal::story::run(move || {
-            Box::new(SqliteStore::open_dir(&d).expect("open sqlite"))
-        });
+        vigie_journal::story::run(move || Box::new(SqliteStore::open_dir(&d).expect("open sqlite")));
         let _ = std::fs::remove_dir_all(dir);
     }
 
@@ -165,14 +146,8 @@ mod tests {
     fn pragmas_are_durable() {
         let dir = tempfile_dir();
         let s = SqliteStore::open_dir(&dir).unwrap();
-        let mode: String = s
-            .conn
-            .pragma_query_value(None, "journal_mode", |r| r.get(0))
-            .unwrap();
-        let sync: i64 = s
-            .conn
-            .pragma_query_value(None, "synchronous", |r| r.get(0))
-            .unwrap();
+        let mode: String = s.conn.pragma_query_value(None, "journal_mode", |r| r.get(0)).unwrap();
+        let sync: i64 = s.conn.pragma_query_value(None, "synchronous", |r| r.get(0)).unwrap();
         assert_eq!(mode, "wal");
         assert_eq!(sync, 2, "synchronous=FULL");
         let _ = std::fs::remove_dir_all(dir);

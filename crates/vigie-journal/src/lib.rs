@@ -56,10 +56,7 @@ pub struct StoreError {
 
 impl StoreError {
     pub fn new(backend: &'static str, message: impl std::fmt::Display) -> StoreError {
-        StoreError {
-            backend,
-            message: message.to_string(),
-        }
+        StoreError { backend, message: message.to_string() }
     }
 }
 
@@ -114,15 +111,8 @@ type Decide = Box<dyn FnOnce(&State) -> Result<Vec<NewEvent>, String> + Send>;
 type Subscriber = Box<dyn Fn(&[Arc<Envelope>]) + Send + Sync>;
 
 enum Request {
-    Command {
-        decide: Decide,
-        reply: mpsc::SyncSender<Result<Committed, JournalError>>,
-    },
-    Scan {
-        after: u64,
-        limit: u64,
-        reply: mpsc::SyncSender<Result<Vec<Envelope>, JournalError>>,
-    },
+    Command { decide: Decide, reply: mpsc::SyncSender<Result<Committed, JournalError>> },
+    Scan { after: u64, limit: u64, reply: mpsc::SyncSender<Result<Vec<Envelope>, JournalError>> },
     Stop,
 }
 
@@ -137,10 +127,7 @@ pub struct JournalOptions {
 
 impl Default for JournalOptions {
     fn default() -> Self {
-        JournalOptions {
-            origin: "local".into(),
-            max_batch_events: 50_000,
-        }
+        JournalOptions { origin: "local".into(), max_batch_events: 50_000 }
     }
 }
 
@@ -230,10 +217,7 @@ struct RawChunk {
 
 impl RawChunk {
     fn with_capacity(rows: usize) -> RawChunk {
-        RawChunk {
-            text: String::with_capacity(rows * 256),
-            rows: Vec::with_capacity(rows),
-        }
+        RawChunk { text: String::with_capacity(rows * 256), rows: Vec::with_capacity(rows) }
     }
     fn push(&mut self, raw: RawEvent<'_>) {
         let mut put = |s: &str| {
@@ -241,29 +225,21 @@ impl RawChunk {
             self.text.push_str(s);
             (start, s.len() as u32)
         };
-        let spans = [
-            put(raw.actor),
-            put(raw.origin),
-            put(raw.source),
-            put(raw.kind),
-            put(raw.payload),
-        ];
+        let spans = [put(raw.actor), put(raw.origin), put(raw.source), put(raw.kind), put(raw.payload)];
         self.rows.push((raw.seq, raw.id, raw.time_us, spans));
     }
     fn iter(&self) -> impl Iterator<Item = RawEvent<'_>> {
         let at = |(s, l): (u32, u32)| &self.text[s as usize..(s + l) as usize];
-        self.rows
-            .iter()
-            .map(move |&(seq, id, time_us, sp)| RawEvent {
-                seq,
-                id,
-                time_us,
-                actor: at(sp[0]),
-                origin: at(sp[1]),
-                source: at(sp[2]),
-                kind: at(sp[3]),
-                payload: at(sp[4]),
-            })
+        self.rows.iter().map(move |&(seq, id, time_us, sp)| RawEvent {
+            seq,
+            id,
+            time_us,
+            actor: at(sp[0]),
+            origin: at(sp[1]),
+            source: at(sp[2]),
+            kind: at(sp[3]),
+            payload: at(sp[4]),
+        })
     }
 }
 
@@ -283,9 +259,7 @@ pub fn replay_into(store: &mut dyn JournalStore, state: &mut State) -> Result<u6
                 chunk.push(raw);
                 if chunk.rows.len() == CHUNK {
                     let full = std::mem::replace(&mut chunk, RawChunk::with_capacity(CHUNK));
-                    raw_tx
-                        .send(full)
-                        .map_err(|_| StoreError::new("replay", "decoder stopped"))?;
+                    raw_tx.send(full).map_err(|_| StoreError::new("replay", "decoder stopped"))?;
                 }
                 Ok(())
             })?;
@@ -299,10 +273,9 @@ pub fn replay_into(store: &mut dyn JournalStore, state: &mut State) -> Result<u6
             for chunk in raw_rx {
                 let mut out = Vec::with_capacity(chunk.rows.len());
                 for raw in chunk.iter() {
-                    let env = decoder.decode(raw).map_err(|e| JournalError::Decode {
-                        seq: raw.seq,
-                        message: e.to_string(),
-                    })?;
+                    let env = decoder
+                        .decode(raw)
+                        .map_err(|e| JournalError::Decode { seq: raw.seq, message: e.to_string() })?;
                     out.push(env);
                 }
                 if env_tx.send(out).is_err() {
@@ -319,49 +292,27 @@ pub fn replay_into(store: &mut dyn JournalStore, state: &mut State) -> Result<u6
             }
         }
         // A decoding failure stops the decoder, which stops the scanner: report the decoder's error first.
-        decoder
-            .join()
-            .map_err(|_| JournalError::Failed("the replay decoder panicked".into()))??;
-        scanner
-            .join()
-            .map_err(|_| JournalError::Failed("the replay scanner panicked".into()))??;
+        decoder.join().map_err(|_| JournalError::Failed("the replay decoder panicked".into()))??;
+        scanner.join().map_err(|_| JournalError::Failed("the replay scanner panicked".into()))??;
         Ok(n)
     })
 }
 
 impl Journal {
     /// Opens the journal on a store: replays it into a fresh state, then starts the writer thread.
-    pub fn open(
-        mut store: Box<dyn JournalStore>,
-        options: JournalOptions,
-    ) -> Result<Journal, JournalError> {
+    pub fn open(mut store: Box<dyn JournalStore>, options: JournalOptions) -> Result<Journal, JournalError> {
         let started = std::time::Instant::now();
         let mut state = State::new();
         let events = replay_into(store.as_mut(), &mut state)?;
-        let replay = ReplayStats {
-            events,
-            seconds: started.elapsed().as_secs_f64(),
-        };
-        tracing::info!(
-            backend = store.backend(),
-            events,
-            seconds = replay.seconds,
-            "journal replayed"
-        );
+        let replay = ReplayStats { events, seconds: started.elapsed().as_secs_f64() };
+        tracing::info!(backend = store.backend(), events, seconds = replay.seconds, "journal replayed");
         let backend = store.backend();
         let state = Arc::new(RwLock::new(state));
         let subscribers: Arc<RwLock<Vec<Subscriber>>> = Arc::default();
         let (tx, rx) = mpsc::channel();
         let origin: Arc<str> = Arc::from(options.origin.as_str());
-        let writer = Writer {
-            store,
-            rx,
-            state: state.clone(),
-            subscribers: subscribers.clone(),
-            options,
-            origin,
-            failed: None,
-        };
+        let writer =
+            Writer { store, rx, state: state.clone(), subscribers: subscribers.clone(), options, origin, failed: None };
         let handle = thread::Builder::new()
             .name("vigie-journal".into())
             .spawn(move || writer.run())
@@ -399,20 +350,12 @@ impl Journal {
     /// Registers a function called with every durable batch of events, in order, on the writer thread.
     /// It must not block.
     pub fn subscribe(&self, f: impl Fn(&[Arc<Envelope>]) + Send + Sync + 'static) {
-        self.inner
-            .subscribers
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(Box::new(f));
+        self.inner.subscribers.write().unwrap_or_else(|p| p.into_inner()).push(Box::new(f));
     }
 
     fn send(&self, req: Request) -> Result<(), JournalError> {
         let guard = self.inner.tx.lock().unwrap_or_else(|p| p.into_inner());
-        guard
-            .as_ref()
-            .ok_or(JournalError::Stopped)?
-            .send(req)
-            .map_err(|_| JournalError::Stopped)
+        guard.as_ref().ok_or(JournalError::Stopped)?.send(req).map_err(|_| JournalError::Stopped)
     }
 
     /// Runs a command: `decide` sees the current state (including every command acknowledged before) and returns
@@ -422,10 +365,7 @@ impl Journal {
         decide: impl FnOnce(&State) -> Result<Vec<NewEvent>, String> + Send + 'static,
     ) -> Result<Committed, JournalError> {
         let (reply, rx) = mpsc::sync_channel(1);
-        self.send(Request::Command {
-            decide: Box::new(decide),
-            reply,
-        })?;
+        self.send(Request::Command { decide: Box::new(decide), reply })?;
         rx.recv().map_err(|_| JournalError::Stopped)?
     }
 
@@ -437,29 +377,15 @@ impl Journal {
     /// Reads up to `limit` stored events after `after` (for catching up a stream).
     pub fn read_after(&self, after: u64, limit: u64) -> Result<Vec<Envelope>, JournalError> {
         let (reply, rx) = mpsc::sync_channel(1);
-        self.send(Request::Scan {
-            after,
-            limit,
-            reply,
-        })?;
+        self.send(Request::Scan { after, limit, reply })?;
         rx.recv().map_err(|_| JournalError::Stopped)?
     }
 
     /// Stops the writer after the requests already queued, and waits for it.
     pub fn shutdown(&self) {
         let _ = self.send(Request::Stop);
-        self.inner
-            .tx
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take();
-        if let Some(h) = self
-            .inner
-            .writer
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take()
-        {
+        self.inner.tx.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(h) = self.inner.writer.lock().unwrap_or_else(|p| p.into_inner()).take() {
             let _ = h.join();
         }
     }
@@ -470,12 +396,7 @@ impl Drop for Inner {
         if let Some(tx) = self.tx.get_mut().unwrap_or_else(|p| p.into_inner()).take() {
             let _ = tx.send(Request::Stop);
         }
-        if let Some(h) = self
-            .writer
-            .get_mut()
-            .unwrap_or_else(|p| p.into_inner())
-            .take()
-        {
+        if let Some(h) = self.writer.get_mut().unwrap_or_else(|p| p.into_inner()).take() {
             let _ = h.join();
         }
     }
@@ -515,11 +436,7 @@ impl Writer {
             for req in queue {
                 match req {
                     Request::Stop => stop = true,
-                    Request::Scan {
-                        after,
-                        limit,
-                        reply,
-                    } => {
+                    Request::Scan { after, limit, reply } => {
                         // Write what is pending first, so a scan sees every acknowledged event.
                         self.flush(&mut pending, &mut rows, &mut envelopes);
                         let _ = reply.send(self.scan(after, limit));
@@ -552,10 +469,7 @@ impl Writer {
                     Ok(())
                 }
                 Err(e) => {
-                    failure = Some(JournalError::Decode {
-                        seq: raw.seq,
-                        message: e.to_string(),
-                    });
+                    failure = Some(JournalError::Decode { seq: raw.seq, message: e.to_string() });
                     Err(StoreError::new("decode", "stopped"))
                 }
             })
@@ -580,8 +494,7 @@ impl Writer {
         }
         let mut st = self.state.write().unwrap_or_else(|p| p.into_inner());
         // Storage keeps microseconds: the state must hold exactly what a replay will rebuild.
-        let now =
-            DateTime::from_timestamp_micros(Utc::now().timestamp_micros()).unwrap_or_default();
+        let now = DateTime::from_timestamp_micros(Utc::now().timestamp_micros()).unwrap_or_default();
         let mut mine = Vec::with_capacity(events.len());
         for ne in events {
             let env = Envelope {
@@ -611,29 +524,15 @@ impl Writer {
         Ok(mine)
     }
 
-    fn flush(
-        &mut self,
-        pending: &mut Vec<Pending>,
-        rows: &mut Vec<RowToWrite>,
-        envelopes: &mut Vec<Arc<Envelope>>,
-    ) {
+    fn flush(&mut self, pending: &mut Vec<Pending>, rows: &mut Vec<RowToWrite>, envelopes: &mut Vec<Arc<Envelope>>) {
         if pending.is_empty() {
             return;
         }
-        let written = if rows.is_empty() {
-            Ok(())
-        } else {
-            self.store.append(rows)
-        };
+        let written = if rows.is_empty() { Ok(()) } else { self.store.append(rows) };
         match written {
             Ok(()) => {
                 if !envelopes.is_empty() {
-                    for s in self
-                        .subscribers
-                        .read()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .iter()
-                    {
+                    for s in self.subscribers.read().unwrap_or_else(|p| p.into_inner()).iter() {
                         s(envelopes);
                     }
                 }
@@ -688,10 +587,7 @@ impl JournalStore for MemoryStore {
         f: &mut dyn FnMut(RawEvent<'_>) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
         let start = self.rows.partition_point(|r| r.seq <= after);
-        for r in self.rows[start..]
-            .iter()
-            .take(limit.unwrap_or(u64::MAX) as usize)
-        {
+        for r in self.rows[start..].iter().take(limit.unwrap_or(u64::MAX) as usize) {
             f(RawEvent {
                 seq: r.seq,
                 id: r.id,

@@ -34,18 +34,11 @@ fn count(site: &str, n: usize) -> Event {
 }
 
 fn new(actor: &str, source: &str, event: Event) -> NewEvent {
-    NewEvent {
-        actor: Actor::parse(actor).unwrap(),
-        source: source.into(),
-        event,
-    }
+    NewEvent { actor: Actor::parse(actor).unwrap(), source: source.into(), event }
 }
 
 pub fn run(open: impl Fn() -> Box<dyn JournalStore>) {
-    let opts = || JournalOptions {
-        origin: "node-a".into(),
-        ..Default::default()
-    };
+    let opts = || JournalOptions { origin: "node-a".into(), ..Default::default() };
 
     // A new store is empty.
     let mut store = open();
@@ -60,10 +53,7 @@ pub fn run(open: impl Fn() -> Box<dyn JournalStore>) {
 
     // Appends get consecutive sequences from 1 and carry actor, origin and source.
     let c = journal
-        .append(vec![
-            new("user:alice", "import:orgs.csv", org("A")),
-            new("user:alice", "import:orgs.csv", org("B")),
-        ])
+        .append(vec![new("user:alice", "import:orgs.csv", org("A")), new("user:alice", "import:orgs.csv", org("B"))])
         .unwrap();
     assert_eq!((c.first_seq(), c.last_seq()), (Some(1), Some(2)));
     assert_eq!(c.events[0].actor.as_str(), "user:alice");
@@ -91,12 +81,7 @@ pub fn run(open: impl Fn() -> Box<dyn JournalStore>) {
             let j = journal.clone();
             std::thread::spawn(move || {
                 for i in 0..50 {
-                    j.append(vec![new(
-                        &format!("user:t{t}"),
-                        "api",
-                        org(&format!("T{t}-{i}")),
-                    )])
-                    .unwrap();
+                    j.append(vec![new(&format!("user:t{t}"), "api", org(&format!("T{t}-{i}")))]).unwrap();
                 }
             })
         })
@@ -109,28 +94,19 @@ pub fn run(open: impl Fn() -> Box<dyn JournalStore>) {
 
     // Reads return what was written, field for field.
     let back = journal.read_after(0, 3).unwrap();
-    assert_eq!(
-        back.iter().map(|e| e.seq).collect::<Vec<_>>(),
-        vec![1, 2, 3]
-    );
+    assert_eq!(back.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![1, 2, 3]);
     assert_eq!(back[0].event, org("A"));
     assert_eq!(back[2].event, count("S1", 3));
     assert_eq!(back[2].actor.as_str(), "cli:root");
     assert_eq!(&*back[2].source, "import:stock.csv");
     let tail = journal.read_after(400, 100).unwrap();
-    assert_eq!(
-        tail.iter().map(|e| e.seq).collect::<Vec<_>>(),
-        vec![401, 402, 403]
-    );
+    assert_eq!(tail.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![401, 402, 403]);
     let written: Vec<_> = journal.read_after(0, 1000).unwrap();
     assert_eq!(*seen.lock().unwrap(), (1..=403).collect::<Vec<_>>());
 
     let before = journal.state().counts();
     journal.shutdown();
-    assert!(matches!(
-        journal.append(vec![new("a:b", "x", org("Z"))]),
-        Err(crate::JournalError::Stopped)
-    ));
+    assert!(matches!(journal.append(vec![new("a:b", "x", org("Z"))]), Err(crate::JournalError::Stopped)));
     drop(journal);
 
     // Reopened, the state is rebuilt from the journal: same records, same stamps.
@@ -147,9 +123,7 @@ pub fn run(open: impl Fn() -> Box<dyn JournalStore>) {
     }
     assert_eq!(journal.read_after(0, 1000).unwrap(), written);
     // And it goes on from where it stopped.
-    let c = journal
-        .append(vec![new("user:bob", "api", org("C"))])
-        .unwrap();
+    let c = journal.append(vec![new("user:bob", "api", org("C"))]).unwrap();
     assert_eq!(c.first_seq(), Some(404));
     journal.shutdown();
 }
@@ -196,11 +170,7 @@ mod tests {
         shared.0.lock().unwrap().fail_next_append = true;
         let r = journal.append(vec![new("a:b", "x", org("B"))]);
         assert!(matches!(r, Err(crate::JournalError::Store(_))), "{r:?}");
-        assert_eq!(
-            journal.state().organizations.len(),
-            1,
-            "the undurable event is gone from the state"
-        );
+        assert_eq!(journal.state().organizations.len(), 1, "the undurable event is gone from the state");
         assert_eq!(journal.state().last_seq, 1);
         let c = journal.append(vec![new("a:b", "x", org("B"))]).unwrap();
         assert_eq!(c.first_seq(), Some(2), "no gap in the sequence");

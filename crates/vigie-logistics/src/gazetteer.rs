@@ -20,32 +20,20 @@ pub struct Commune {
 
 impl Commune {
     pub fn position(&self) -> LatLon {
-        LatLon {
-            lat: self.lat,
-            lon: self.lon,
-        }
+        LatLon { lat: self.lat, lon: self.lon }
     }
     /// `Saint-Denis (93, INSEE 93066, 141441 hab.)`.
     pub fn describe(&self) -> String {
-        format!(
-            "{} ({}, INSEE {}, {} hab.)",
-            self.name, self.departement, self.insee, self.population
-        )
+        format!("{} ({}, INSEE {}, {} hab.)", self.name, self.departement, self.insee, self.population)
     }
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum PlaceError {
     #[error("no French commune is called {query:?}{}", hint(.suggestions))]
-    NotFound {
-        query: String,
-        suggestions: Vec<String>,
-    },
+    NotFound { query: String, suggestions: Vec<String> },
     #[error("{query:?} names {} communes; say which with its département or INSEE code: {}", .candidates.len(), .candidates.join("; "))]
-    Ambiguous {
-        query: String,
-        candidates: Vec<String>,
-    },
+    Ambiguous { query: String, candidates: Vec<String> },
 }
 
 fn hint(s: &[String]) -> String {
@@ -126,11 +114,7 @@ impl Gazetteer {
         for v in by_name.values_mut() {
             v.sort_by_key(|&i| std::cmp::Reverse(communes[i].population));
         }
-        Gazetteer {
-            communes,
-            by_name,
-            by_insee,
-        }
+        Gazetteer { communes, by_name, by_insee }
     }
 
     pub fn len(&self) -> usize {
@@ -162,11 +146,7 @@ impl Gazetteer {
         if let Some((name, dep)) = norm.rsplit_once(' ') {
             let dep = dep.to_uppercase();
             if let Some(found) = self.by_name.get(name) {
-                let hits: Vec<usize> = found
-                    .iter()
-                    .copied()
-                    .filter(|&i| self.communes[i].departement == dep)
-                    .collect();
+                let hits: Vec<usize> = found.iter().copied().filter(|&i| self.communes[i].departement == dep).collect();
                 if let [one] = hits.as_slice() {
                     return Ok(&self.communes[*one]);
                 }
@@ -191,10 +171,7 @@ mod tests {
     use super::*;
 
     fn check(query: &str, expect: Result<&str, &str>) {
-        let got = Gazetteer::get()
-            .resolve(query)
-            .map(|c| c.insee)
-            .map_err(|e| e.to_string());
+        let got = Gazetteer::get().resolve(query).map(|c| c.insee).map_err(|e| e.to_string());
         match (got, expect) {
             (Ok(insee), Ok(want)) => assert_eq!(insee, want, "{query}"),
             (Err(msg), Err(want)) => assert!(msg.contains(want), "{query}: {msg}"),

@@ -11,8 +11,7 @@ pub mod gazetteer;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
-use std::collections::{BTreeMap, HashSet};
-use vigie_domain::fxhash::FxHashMap;
+use std::collections::BTreeMap;
 use vigie_domain::*;
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -42,12 +41,7 @@ impl Default for Travel {
     fn default() -> Self {
         Travel {
             detour_factor: 1.3,
-            speed_by_kind: [
-                ("truck".to_string(), 70.0),
-                ("bus".to_string(), 80.0),
-                ("light".to_string(), 90.0),
-            ]
-            .into(),
+            speed_by_kind: [("truck".to_string(), 70.0), ("bus".to_string(), 80.0), ("light".to_string(), 90.0)].into(),
             default_speed_kmh: 70.0,
         }
     }
@@ -62,23 +56,19 @@ impl Travel {
         km / speed_kmh * 60.0
     }
     pub fn speed_of(&self, v: &Vehicle) -> f64 {
-        v.speed_kmh
-            .or_else(|| self.speed_by_kind.get(&v.kind).copied())
-            .unwrap_or(self.default_speed_kmh)
+        v.speed_kmh.or_else(|| self.speed_by_kind.get(&v.kind).copied()).unwrap_or(self.default_speed_kmh)
     }
     /// How an ETA was estimated, said with every ETA.
     pub fn basis(&self) -> String {
-        format!(
-            "estimate: great-circle distance × {} at road speed (no road network loaded)",
-            self.detour_factor
-        )
+        format!("estimate: great-circle distance × {} at road speed (no road network loaded)", self.detour_factor)
     }
 }
 
 /// Which sites and forces a question looks at: everything, or what an organisation and its children support.
 #[derive(Debug, Clone)]
 pub struct Scope {
-    orgs: Option<HashSet<OrgId>>,
+    /// Membership by organisation slot; `None` is everything.
+    orgs: Option<Vec<bool>>,
 }
 
 impl Scope {
@@ -86,16 +76,13 @@ impl Scope {
         Scope { orgs: None }
     }
     pub fn of(state: &State, org: &str) -> Result<Scope, AskError> {
-        let id = OrgId::parse(org).map_err(|_| AskError::UnknownOrganization(org.to_string()))?;
-        if !state.organizations.contains_key(&id) {
-            return Err(AskError::UnknownOrganization(org.to_string()));
-        }
-        Ok(Scope {
-            orgs: Some(state.org_and_children(&id).into_iter().collect()),
-        })
+        let slot = state.org_slots.get(org).filter(|_| state.organizations.contains_key(org));
+        let slot = slot.ok_or_else(|| AskError::UnknownOrganization(org.to_string()))?;
+        Ok(Scope { orgs: Some(state.org_subtree(slot)) })
     }
-    pub fn includes(&self, org: &OrgId) -> bool {
-        self.orgs.as_ref().is_none_or(|o| o.contains(org))
+    /// Whether the organisation in this slot is in scope.
+    pub fn includes(&self, org_slot: u32) -> bool {
+        self.orgs.as_ref().is_none_or(|o| o.get(org_slot as usize).copied().unwrap_or(false))
     }
 }
 
@@ -114,21 +101,16 @@ pub struct Figures {
 }
 
 impl Figures {
-    fn add_line(&mut self, l: &StockLine, on: NaiveDate) {
+    fn add_line(&mut self, l: &IndexedLine, on: NaiveDate) {
         self.on_hand += l.quantity;
-        if is_serviceable(l, on) {
+        if l.serviceable_on(on) {
             self.serviceable += l.quantity;
         }
     }
     fn finish(&mut self) {
         self.available = self.serviceable - self.reserved;
-        self.shortfall = if self.need > self.available {
-            self.need - self.available
-        } else {
-            Quantity::ZERO
-        };
-        self.coverage =
-            (self.need > Quantity::ZERO).then(|| self.available.as_f64() / self.need.as_f64());
+        self.shortfall = if self.need > self.available { self.need - self.available } else { Quantity::ZERO };
+        self.coverage = (self.need > Quantity::ZERO).then(|| self.available.as_f64() / self.need.as_f64());
     }
 }
 
@@ -137,19 +119,15 @@ pub fn is_serviceable(l: &StockLine, on: NaiveDate) -> bool {
     l.condition == Condition::Serviceable && l.expires_on.is_none_or(|e| e >= on)
 }
 
+pub use vigie_domain::state::IndexedLine;
+
 /// What one person needs of an item over `days`: the `person` allowance plus `days` × the `person_day` one.
 pub fn per_person(state: &State, item: &ItemId, days: u32) -> Quantity {
     let mut q = Quantity::ZERO;
-    if let Some(a) = state
-        .allowances
-        .get(&(item.clone(), AllowanceBasis::Person))
-    {
+    if let Some(a) = state.allowances.get(&(item.clone(), AllowanceBasis::Person)) {
         q += a.value.quantity;
     }
-    if let Some(a) = state
-        .allowances
-        .get(&(item.clone(), AllowanceBasis::PersonDay))
-    {
+    if let Some(a) = state.allowances.get(&(item.clone(), AllowanceBasis::PersonDay)) {
         q += a.value.quantity.times(days as i64);
     }
     q
@@ -171,7 +149,7 @@ pub struct OrgFigures {
 #[derive(Debug, Clone, Serialize)]
 pub struct SiteFigures {
     pub site_id: SiteId,
-    pub name: String,
+    pub name: std::sync::Arc<str>,
     pub organization_id: OrgId,
     #[serde(flatten)]
     pub figures: Figures,
@@ -212,88 +190,72 @@ pub fn sufficiency(
     days: u32,
     scope: &Scope,
 ) -> Result<Sufficiency, AskError> {
-    let it = state
-        .items
-        .get(item)
-        .ok_or_else(|| AskError::UnknownItem(item.to_string()))?;
+    let it = state.items.get(item).ok_or_else(|| AskError::UnknownItem(item.to_string()))?;
     if days == 0 {
         return Err(AskError::BadArgument("days must be at least 1".into()));
     }
     let mut total = Figures::default();
-    let mut by_site: FxHashMap<&SiteId, Figures> = FxHashMap::default();
-    let mut by_org: FxHashMap<&OrgId, Figures> = FxHashMap::default();
+    let mut by_site: Vec<Option<Figures>> = vec![None; state.site_slots.len()];
+    let mut by_org: Vec<Option<Figures>> = vec![None; state.org_slots.len()];
     let mut oldest: Option<DateTime<Utc>> = None;
-    for (site_id, lines, idx) in state.item_sites(item) {
-        let Some(site) = state.sites.get(site_id) else {
-            continue;
-        };
-        let org = &site.value.organization_id;
-        if !scope.includes(org) {
+    for (slot, lines) in state.item_sites(item) {
+        let Some(facts) = &state.site_facts[slot as usize] else { continue };
+        if !scope.includes(facts.org) {
             continue;
         }
         let mut here = Figures::default();
-        for &i in idx {
-            let line = &lines[i as usize];
+        for line in lines {
             here.add_line(line, on);
             oldest = Some(oldest.map_or(line.counted_at, |o| o.min(line.counted_at)));
         }
         total.on_hand += here.on_hand;
         total.serviceable += here.serviceable;
-        let o = by_org.entry(org).or_default();
+        let o = by_org[facts.org as usize].get_or_insert_with(Figures::default);
         o.on_hand += here.on_hand;
         o.serviceable += here.serviceable;
-        by_site.insert(site_id, here);
+        by_site[slot as usize] = Some(here);
     }
     let per_person = per_person(state, item, days);
     let mut headcount = 0u64;
-    for f in state.forces.values() {
-        let f = &f.value;
-        if !f.active_on(on) || !scope.includes(&f.organization_id) {
+    for f in &state.engaged {
+        if !f.active_on(on) || !scope.includes(f.org) {
             continue;
         }
         let need = per_person.times(f.headcount as i64);
         headcount += f.headcount as u64;
         total.need += need;
-        by_org.entry(&f.organization_id).or_default().need += need;
-        by_site.entry(&f.site_id).or_default().need += need;
+        by_org[f.org as usize].get_or_insert_with(Figures::default).need += need;
+        by_site[f.site as usize].get_or_insert_with(Figures::default).need += need;
     }
     total.finish();
     let mut by_site: Vec<SiteFigures> = by_site
         .into_iter()
-        .filter_map(|(id, mut figures)| {
+        .enumerate()
+        .filter_map(|(slot, figures)| {
+            let mut figures = figures?;
             figures.finish();
-            let s = &state.sites.get(id)?.value;
+            let facts = state.site_facts[slot].as_ref()?;
             Some(SiteFigures {
-                site_id: id.clone(),
-                name: s.name.clone(),
-                organization_id: s.organization_id.clone(),
+                site_id: state.site_slots.id(slot as u32).clone(),
+                name: facts.name.clone(),
+                organization_id: state.org_slots.id(facts.org).clone(),
                 figures,
             })
         })
         .collect();
-    by_site.sort_by(|a, b| {
-        b.figures
-            .shortfall
-            .cmp(&a.figures.shortfall)
-            .then(a.site_id.cmp(&b.site_id))
-    });
-    let mut by_org: Vec<(&OrgId, Figures)> = by_org.into_iter().collect();
-    by_org.sort_by(|a, b| a.0.cmp(b.0));
-    let by_organization = by_org
+    by_site.sort_by(|a, b| b.figures.shortfall.cmp(&a.figures.shortfall).then_with(|| a.site_id.cmp(&b.site_id)));
+    let mut by_organization: Vec<OrgFigures> = by_org
         .into_iter()
-        .map(|(id, mut figures)| {
+        .enumerate()
+        .filter_map(|(slot, figures)| {
+            let mut figures = figures?;
             figures.finish();
-            let name = state
-                .organizations
-                .get(id)
-                .map_or_else(String::new, |o| o.value.name.clone());
-            OrgFigures {
-                organization_id: id.clone(),
-                name,
-                figures,
-            }
+            let id = state.org_slots.id(slot as u32);
+            let name = state.organizations.get(id).map_or_else(String::new, |o| o.value.name.clone());
+            Some(OrgFigures { organization_id: id.clone(), name, figures })
         })
         .collect();
+    by_organization.sort_by(|a, b| a.organization_id.cmp(&b.organization_id));
     Ok(Sufficiency {
         item: item.clone(),
         item_name: it.value.name.clone(),
@@ -309,21 +271,13 @@ pub fn sufficiency(
 }
 
 /// Sufficiency of every item that has an allowance, worst coverage first (items with no need last).
-pub fn sufficiency_all(
-    state: &State,
-    on: NaiveDate,
-    days: u32,
-    scope: &Scope,
-) -> Result<Vec<Sufficiency>, AskError> {
+pub fn sufficiency_all(state: &State, on: NaiveDate, days: u32, scope: &Scope) -> Result<Vec<Sufficiency>, AskError> {
     let items: Vec<&ItemId> = {
         let mut v: Vec<&ItemId> = state.allowances.keys().map(|(i, _)| i).collect();
         v.dedup();
         v
     };
-    let mut all = items
-        .into_iter()
-        .map(|i| sufficiency(state, i, on, days, scope))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut all = items.into_iter().map(|i| sufficiency(state, i, on, days, scope)).collect::<Result<Vec<_>, _>>()?;
     all.sort_by(|a, b| {
         let key = |s: &Sufficiency| s.figures.coverage.unwrap_or(f64::INFINITY);
         key(a).total_cmp(&key(b)).then(a.item.cmp(&b.item))
@@ -360,14 +314,8 @@ impl Near {
     pub fn resolve(&self, state: &State) -> Result<(LatLon, String), AskError> {
         match self {
             Near::Site(id) => {
-                let s = state
-                    .sites
-                    .get(id.as_str())
-                    .ok_or_else(|| AskError::UnknownSite(id.clone()))?;
-                Ok((
-                    s.value.position(),
-                    format!("{} ({})", s.value.name, s.value.id),
-                ))
+                let s = state.sites.get(id.as_str()).ok_or_else(|| AskError::UnknownSite(id.clone()))?;
+                Ok((s.value.position(), format!("{} ({})", s.value.name, s.value.id)))
             }
             Near::Point(p) => Ok((*p, format!("{:.5}, {:.5}", p.lat, p.lon))),
             Near::Place(q) => {
@@ -381,7 +329,7 @@ impl Near {
 #[derive(Debug, Clone, Serialize)]
 pub struct Holding {
     pub site_id: SiteId,
-    pub name: String,
+    pub name: std::sync::Arc<str>,
     pub kind: SiteKind,
     pub organization_id: OrgId,
     pub lat: f64,
@@ -433,54 +381,47 @@ pub fn locate(
         }
     }
     let (origin, label) = near.resolve(state)?;
-    let mut sites: FxHashMap<&SiteId, Holding> = FxHashMap::default();
-    let mut totals: BTreeMap<ItemId, Quantity> =
-        items.iter().map(|i| (i.clone(), Quantity::ZERO)).collect();
+    // Position of each site's holding in `sites`, by site slot.
+    let mut at: Vec<u32> = vec![u32::MAX; state.site_slots.len()];
+    let mut sites: Vec<Holding> = Vec::new();
+    let mut totals: BTreeMap<ItemId, Quantity> = items.iter().map(|i| (i.clone(), Quantity::ZERO)).collect();
     for item in items {
-        for (site_id, lines, idx) in state.item_sites(item) {
+        for (slot, lines) in state.item_sites(item) {
             let mut available = Quantity::ZERO;
             let mut oldest: Option<DateTime<Utc>> = None;
-            for &i in idx {
-                let line = &lines[i as usize];
-                if is_serviceable(line, on) {
-                    available += line.quantity;
-                    oldest = Some(oldest.map_or(line.counted_at, |o| o.min(line.counted_at)));
-                }
+            for line in lines.iter().filter(|l| l.serviceable_on(on)) {
+                available += line.quantity;
+                oldest = Some(oldest.map_or(line.counted_at, |o| o.min(line.counted_at)));
             }
             if available <= Quantity::ZERO {
                 continue;
             }
-            let h = match sites.get_mut(site_id) {
-                Some(h) => h,
-                None => {
-                    let Some(site) = state.sites.get(site_id) else {
-                        continue;
-                    };
-                    let s = &site.value;
-                    if !scope.includes(&s.organization_id) {
+            let h = match at[slot as usize] {
+                u32::MAX => {
+                    let Some(facts) = &state.site_facts[slot as usize] else { continue };
+                    if !scope.includes(facts.org) {
                         continue;
                     }
-                    let distance_km = origin.distance_km(s.position());
+                    let distance_km = origin.distance_km(facts.position);
                     if within_km.is_some_and(|k| distance_km > k) {
                         continue;
                     }
-                    let eta_min = Travel::minutes(
-                        distance_km * travel.detour_factor,
-                        travel.default_speed_kmh,
-                    );
-                    sites.entry(site_id).or_insert(Holding {
-                        site_id: s.id.clone(),
-                        name: s.name.clone(),
-                        kind: s.kind,
-                        organization_id: s.organization_id.clone(),
-                        lat: s.lat,
-                        lon: s.lon,
+                    at[slot as usize] = sites.len() as u32;
+                    sites.push(Holding {
+                        site_id: state.site_slots.id(slot).clone(),
+                        name: facts.name.clone(),
+                        kind: facts.kind,
+                        organization_id: state.org_slots.id(facts.org).clone(),
+                        lat: facts.position.lat,
+                        lon: facts.position.lon,
                         available: BTreeMap::new(),
                         distance_km,
-                        eta_min,
+                        eta_min: Travel::minutes(distance_km * travel.detour_factor, travel.default_speed_kmh),
                         oldest_count: None,
-                    })
+                    });
+                    sites.last_mut().expect("just pushed")
                 }
+                i => &mut sites[i as usize],
             };
             *h.available.entry(item.clone()).or_default() += available;
             h.oldest_count = match (h.oldest_count, oldest) {
@@ -490,28 +431,17 @@ pub fn locate(
             *totals.entry(item.clone()).or_default() += available;
         }
     }
-    let mut sites: Vec<Holding> = sites
-        .into_values()
-        .filter(|h| h.available.values().any(|q| *q > Quantity::ZERO))
-        .collect();
-    sites.sort_by(|a, b| {
-        a.distance_km
-            .total_cmp(&b.distance_km)
-            .then(a.site_id.cmp(&b.site_id))
-    });
+    sites.sort_by(|a, b| a.distance_km.total_cmp(&b.distance_km).then(a.site_id.cmp(&b.site_id)));
     let (autonomy_days, autonomy_days_min) = match headcount {
         None => (None, None),
         Some(h) => {
             let per_item: BTreeMap<ItemId, Option<f64>> = items
                 .iter()
                 .map(|i| {
-                    let days = state
-                        .allowances
-                        .get(&(i.clone(), AllowanceBasis::PersonDay))
-                        .and_then(|a| {
-                            let per_day = a.value.quantity.as_f64() * h as f64;
-                            (per_day > 0.0).then(|| totals[i].as_f64() / per_day)
-                        });
+                    let days = state.allowances.get(&(i.clone(), AllowanceBasis::PersonDay)).and_then(|a| {
+                        let per_day = a.value.quantity.as_f64() * h as f64;
+                        (per_day > 0.0).then(|| totals[i].as_f64() / per_day)
+                    });
                     (i.clone(), days)
                 })
                 .collect();

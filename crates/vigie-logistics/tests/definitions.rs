@@ -47,12 +47,9 @@ fn world() -> State {
             }),
         );
     }
-    for (id, org, lat, lon) in [
-        ("SA", "A", 48.0, 2.0),
-        ("SA1", "A1", 48.1, 2.0),
-        ("SB", "B", 43.3, 5.4),
-        ("SR", "ROOT", 48.8, 2.3),
-    ] {
+    for (id, org, lat, lon) in
+        [("SA", "A", 48.0, 2.0), ("SA1", "A1", 48.1, 2.0), ("SB", "B", 43.3, 5.4), ("SR", "ROOT", 48.8, 2.3)]
+    {
         apply(
             &mut st,
             Event::SiteUpserted(Site {
@@ -116,28 +113,10 @@ fn world() -> State {
                 line("RATION", 30, Serviceable, Some("2024-07-25")),
             ],
         ),
-        (
-            "SA1",
-            vec![
-                line("PLATE", 40, Serviceable, None),
-                line("RATION", 20, Serviceable, None),
-            ],
-        ),
-        (
-            "SB",
-            vec![
-                line("PLATE", 5, Serviceable, None),
-                line("WATER", 1000, Serviceable, None),
-            ],
-        ),
+        ("SA1", vec![line("PLATE", 40, Serviceable, None), line("RATION", 20, Serviceable, None)]),
+        ("SB", vec![line("PLATE", 5, Serviceable, None), line("WATER", 1000, Serviceable, None)]),
     ] {
-        apply(
-            &mut st,
-            Event::StockCounted(StockCount {
-                site_id: SiteId::parse(site).unwrap(),
-                lines,
-            }),
-        );
+        apply(&mut st, Event::StockCounted(StockCount { site_id: SiteId::parse(site).unwrap(), lines }));
     }
     for (id, site, org, n, from, to) in [
         ("F1", "SA", "A", 30, "2024-07-20", "2024-07-30"),
@@ -187,10 +166,7 @@ fn person_allowances_count_engaged_forces_only() {
     // `days` does not multiply a per-person allowance.
     assert_eq!(ask(&st, "PLATE", "2024-07-26", 7, None).figures.need, q(90));
     // The next day F2 has left and F3 has arrived: 2 × (30 + 50 + 5).
-    assert_eq!(
-        ask(&st, "PLATE", "2024-07-27", 1, None).figures.need,
-        q(170)
-    );
+    assert_eq!(ask(&st, "PLATE", "2024-07-27", 1, None).figures.need, q(170));
 }
 
 #[test]
@@ -225,45 +201,17 @@ fn a_scope_is_an_organisation_and_its_children() {
 fn breakdowns_add_up_to_the_total() {
     let st = world();
     let s = ask(&st, "PLATE", "2024-07-26", 1, None);
-    let org = |id: &str| {
-        s.by_organization
-            .iter()
-            .find(|o| o.organization_id.as_str() == id)
-            .unwrap()
-    };
-    assert_eq!(
-        figures(&org("A").figures),
-        (q(60), q(110), q(100), q(100), q(0))
-    );
-    assert_eq!(
-        figures(&org("A1").figures),
-        (q(20), q(40), q(40), q(40), q(0))
-    );
-    assert_eq!(
-        figures(&org("ROOT").figures),
-        (q(10), q(0), q(0), q(0), q(10))
-    );
-    let sum = |f: fn(&Figures) -> Quantity| {
-        s.by_organization
-            .iter()
-            .map(|o| f(&o.figures))
-            .sum::<Quantity>()
-    };
+    let org = |id: &str| s.by_organization.iter().find(|o| o.organization_id.as_str() == id).unwrap();
+    assert_eq!(figures(&org("A").figures), (q(60), q(110), q(100), q(100), q(0)));
+    assert_eq!(figures(&org("A1").figures), (q(20), q(40), q(40), q(40), q(0)));
+    assert_eq!(figures(&org("ROOT").figures), (q(10), q(0), q(0), q(0), q(10)));
+    let sum = |f: fn(&Figures) -> Quantity| s.by_organization.iter().map(|o| f(&o.figures)).sum::<Quantity>();
     assert_eq!(sum(|f| f.need), s.figures.need);
     assert_eq!(sum(|f| f.on_hand), s.figures.on_hand);
     // Sites: worst shortfall first (SR: 10 plates needed, none held).
     assert_eq!(s.by_site[0].site_id.as_str(), "SR");
-    assert_eq!(
-        s.by_site
-            .iter()
-            .map(|x| x.figures.on_hand)
-            .sum::<Quantity>(),
-        s.figures.on_hand
-    );
-    assert_eq!(
-        s.oldest_count,
-        chrono::DateTime::from_timestamp(1_721_900_000, 0)
-    );
+    assert_eq!(s.by_site.iter().map(|x| x.figures.on_hand).sum::<Quantity>(), s.figures.on_hand);
+    assert_eq!(s.oldest_count, chrono::DateTime::from_timestamp(1_721_900_000, 0));
 }
 
 #[test]
@@ -282,62 +230,23 @@ fn locate_nearest_first_with_radius_and_autonomy() {
     let travel = Travel::default();
     let near = Near::parse(&st, "48.0,2.0");
     assert_eq!(near, Near::Point(LatLon::new(48.0, 2.0).unwrap()));
-    let l = locate(
-        &st,
-        &ration,
-        &near,
-        None,
-        Some(10),
-        d("2024-07-26"),
-        &Scope::everything(),
-        &travel,
-    )
-    .unwrap();
-    let sites: Vec<(&str, Quantity)> = l
-        .sites
-        .iter()
-        .map(|h| (h.site_id.as_str(), h.available[&ration[0]]))
-        .collect();
+    let l = locate(&st, &ration, &near, None, Some(10), d("2024-07-26"), &Scope::everything(), &travel).unwrap();
+    let sites: Vec<(&str, Quantity)> = l.sites.iter().map(|h| (h.site_id.as_str(), h.available[&ration[0]])).collect();
     assert_eq!(sites, vec![("SA", q(50)), ("SA1", q(20))]);
-    assert!(
-        (l.sites[1].distance_km - 11.12).abs() < 0.05,
-        "{}",
-        l.sites[1].distance_km
-    );
+    assert!((l.sites[1].distance_km - 11.12).abs() < 0.05, "{}", l.sites[1].distance_km);
     // ETA: 11.12 km × 1.3 at 70 km/h ≈ 12.4 min.
     assert!((l.sites[1].eta_min - l.sites[1].distance_km * 1.3 / 70.0 * 60.0).abs() < 1e-9);
     assert_eq!(l.totals[&ration[0]], q(70));
     // 70 rations feed 10 persons for 7 days.
     assert_eq!(l.autonomy_days_min, Some(7.0));
-    let near_sa = locate(
-        &st,
-        &ration,
-        &Near::parse(&st, "SA"),
-        Some(5.0),
-        None,
-        d("2024-07-26"),
-        &Scope::everything(),
-        &travel,
-    )
-    .unwrap();
+    let near_sa =
+        locate(&st, &ration, &Near::parse(&st, "SA"), Some(5.0), None, d("2024-07-26"), &Scope::everything(), &travel)
+            .unwrap();
     assert_eq!(near_sa.sites.len(), 1, "within 5 km only SA");
     assert!(near_sa.autonomy_days.is_none());
     // Two items: the autonomy is that of the scarcer one.
-    let both = vec![
-        ItemId::parse("RATION").unwrap(),
-        ItemId::parse("WATER").unwrap(),
-    ];
-    let l = locate(
-        &st,
-        &both,
-        &near,
-        None,
-        Some(10),
-        d("2024-07-26"),
-        &Scope::everything(),
-        &travel,
-    )
-    .unwrap();
+    let both = vec![ItemId::parse("RATION").unwrap(), ItemId::parse("WATER").unwrap()];
+    let l = locate(&st, &both, &near, None, Some(10), d("2024-07-26"), &Scope::everything(), &travel).unwrap();
     assert_eq!(l.autonomy_days.as_ref().unwrap()[&both[1]], Some(50.0));
     assert_eq!(l.autonomy_days_min, Some(7.0));
 }
@@ -345,14 +254,8 @@ fn locate_nearest_first_with_radius_and_autonomy() {
 #[test]
 fn bad_questions_get_clear_errors() {
     let st = world();
-    assert_eq!(
-        item_id(&st, "CASQUE").unwrap_err().to_string(),
-        "unknown item CASQUE"
-    );
-    assert_eq!(
-        Scope::of(&st, "Z").unwrap_err().to_string(),
-        "unknown organization Z"
-    );
+    assert_eq!(item_id(&st, "CASQUE").unwrap_err().to_string(), "unknown item CASQUE");
+    assert_eq!(Scope::of(&st, "Z").unwrap_err().to_string(), "unknown organization Z");
     let r = locate(
         &st,
         &[ItemId::parse("RATION").unwrap()],
@@ -363,17 +266,8 @@ fn bad_questions_get_clear_errors() {
         &Scope::everything(),
         &Travel::default(),
     );
-    assert!(r
-        .unwrap_err()
-        .to_string()
-        .starts_with("no French commune is called \"Nantess\""));
-    let s = sufficiency(
-        &st,
-        &ItemId::parse("PLATE").unwrap(),
-        d("2024-07-26"),
-        0,
-        &Scope::everything(),
-    );
+    assert!(r.unwrap_err().to_string().starts_with("no French commune is called \"Nantess\""));
+    let s = sufficiency(&st, &ItemId::parse("PLATE").unwrap(), d("2024-07-26"), 0, &Scope::everything());
     assert_eq!(s.unwrap_err().to_string(), "days must be at least 1");
     // A commune resolves through the gazetteer.
     let l = locate(
@@ -387,10 +281,6 @@ fn bad_questions_get_clear_errors() {
         &Travel::default(),
     )
     .unwrap();
-    assert!(
-        l.near.starts_with("Marseille (13, INSEE 13055"),
-        "{}",
-        l.near
-    );
+    assert!(l.near.starts_with("Marseille (13, INSEE 13055"), "{}", l.near);
     assert_eq!(l.sites[0].site_id.as_str(), "SB");
 }

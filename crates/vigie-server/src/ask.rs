@@ -34,9 +34,7 @@ pub struct LocateQuery {
 pub fn parse_day(on: Option<&str>) -> Result<NaiveDate, ApiError> {
     match on {
         None => Ok(vigie_domain::paris::today(chrono::Utc::now())),
-        Some(s) => s.parse().map_err(|_| {
-            ApiError::BadRequest(format!("on: expected a date YYYY-MM-DD, found {s:?}"))
-        }),
+        Some(s) => s.parse().map_err(|_| ApiError::BadRequest(format!("on: expected a date YYYY-MM-DD, found {s:?}"))),
     }
 }
 
@@ -55,10 +53,8 @@ pub async fn sufficiency(
         let all = logistics::sufficiency_all(&st, on, days, &scope)?;
         return Ok(Json(json!({ "on": on, "days": days, "items": all })));
     }
-    let item = q
-        .item
-        .as_deref()
-        .ok_or_else(|| ApiError::BadRequest("name an item (item=ID) or ask for all=true".into()))?;
+    let item =
+        q.item.as_deref().ok_or_else(|| ApiError::BadRequest("name an item (item=ID) or ask for all=true".into()))?;
     let item = logistics::item_id(&st, item)?;
     Ok(Json(
         serde_json::to_value(logistics::sufficiency(&st, &item, on, days, &scope)?)
@@ -66,33 +62,15 @@ pub async fn sufficiency(
     ))
 }
 
-pub async fn locate(
-    AxState(app): AxState<App>,
-    Query(q): Query<LocateQuery>,
-) -> Result<Json<Value>, ApiError> {
+pub async fn locate(AxState(app): AxState<App>, Query(q): Query<LocateQuery>) -> Result<Json<Value>, ApiError> {
     let on = parse_day(q.on.as_deref())?;
     let st = app.journal.state();
-    let items = q
-        .item
-        .split(',')
-        .map(|i| logistics::item_id(&st, i.trim()))
-        .collect::<Result<Vec<ItemId>, _>>()?;
+    let items = q.item.split(',').map(|i| logistics::item_id(&st, i.trim())).collect::<Result<Vec<ItemId>, _>>()?;
     let scope = match &q.org {
         Some(o) => Scope::of(&st, o)?,
         None => Scope::everything(),
     };
     let near = Near::parse(&st, &q.near);
-    let located = logistics::locate(
-        &st,
-        &items,
-        &near,
-        q.within_km,
-        q.headcount,
-        on,
-        &scope,
-        &app.travel,
-    )?;
-    Ok(Json(
-        serde_json::to_value(located).map_err(|e| ApiError::Internal(e.to_string()))?,
-    ))
+    let located = logistics::locate(&st, &items, &near, q.within_km, q.headcount, on, &scope, &app.travel)?;
+    Ok(Json(serde_json::to_value(located).map_err(|e| ApiError::Internal(e.to_string()))?))
 }

@@ -25,14 +25,10 @@ pub enum ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, body) = match &self {
-            ApiError::BadRequest(m) => (
-                StatusCode::BAD_REQUEST,
-                json!({"error": "bad_request", "message": m}),
-            ),
-            ApiError::NotFound(what) => (
-                StatusCode::NOT_FOUND,
-                json!({"error": "not_found", "message": format!("{what} not found")}),
-            ),
+            ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, json!({"error": "bad_request", "message": m})),
+            ApiError::NotFound(what) => {
+                (StatusCode::NOT_FOUND, json!({"error": "not_found", "message": format!("{what} not found")}))
+            }
             ApiError::Invalid(problems) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 json!({
@@ -42,14 +38,10 @@ impl IntoResponse for ApiError {
                     "lines": problems.iter().map(|p| p.to_string()).collect::<Vec<_>>(),
                 }),
             ),
-            ApiError::Conflict(m) => (
-                StatusCode::CONFLICT,
-                json!({"error": "conflict", "message": m}),
-            ),
-            ApiError::Unavailable => (
-                StatusCode::SERVICE_UNAVAILABLE,
-                json!({"error": "unavailable", "message": self.to_string()}),
-            ),
+            ApiError::Conflict(m) => (StatusCode::CONFLICT, json!({"error": "conflict", "message": m})),
+            ApiError::Unavailable => {
+                (StatusCode::SERVICE_UNAVAILABLE, json!({"error": "unavailable", "message": self.to_string()}))
+            }
             ApiError::Internal(detail) => {
                 tracing::error!(%detail, "internal error");
                 (

@@ -39,10 +39,7 @@ pub struct ServerOptions {
 
 impl Default for ServerOptions {
     fn default() -> Self {
-        ServerOptions {
-            max_upload_bytes: 256 * 1024 * 1024,
-            travel: Default::default(),
-        }
+        ServerOptions { max_upload_bytes: 256 * 1024 * 1024, travel: Default::default() }
     }
 }
 
@@ -62,16 +59,13 @@ impl App {
     fn actor(&self, headers: &HeaderMap, peer: Option<SocketAddr>) -> Result<Actor, ApiError> {
         match headers.get(ACTOR_HEADER) {
             Some(v) => {
-                let s = v
-                    .to_str()
-                    .map_err(|_| ApiError::BadRequest("the actor header is not text".into()))?;
+                let s = v.to_str().map_err(|_| ApiError::BadRequest("the actor header is not text".into()))?;
                 Actor::parse(s).map_err(|e| ApiError::BadRequest(e.to_string()))
             }
-            None => Ok(Actor::parse(&format!(
-                "anonymous@{}",
-                peer.map_or("unknown".to_string(), |p| p.ip().to_string())
-            ))
-            .expect("valid actor")),
+            None => {
+                Ok(Actor::parse(&format!("anonymous@{}", peer.map_or("unknown".to_string(), |p| p.ip().to_string())))
+                    .expect("valid actor"))
+            }
         }
     }
 
@@ -81,9 +75,7 @@ impl App {
         f: impl FnOnce(Journal) -> Result<T, ApiError> + Send + 'static,
     ) -> Result<T, ApiError> {
         let j = self.journal.clone();
-        tokio::task::spawn_blocking(move || f(j))
-            .await
-            .map_err(|e| ApiError::Internal(e.to_string()))?
+        tokio::task::spawn_blocking(move || f(j)).await.map_err(|e| ApiError::Internal(e.to_string()))?
     }
 }
 
@@ -97,12 +89,7 @@ pub fn router(journal: Journal, options: ServerOptions) -> (Router, watch::Sende
         }
     });
     let (stop_tx, shutdown) = watch::channel(false);
-    let app = App {
-        journal,
-        events,
-        shutdown,
-        travel: Arc::new(options.travel.clone()),
-    };
+    let app = App { journal, events, shutdown, travel: Arc::new(options.travel.clone()) };
     let api = Router::new()
         .route("/organizations", get(registry::organizations))
         .route("/organizations/{id}", get(registry::organization))
@@ -116,10 +103,7 @@ pub fn router(journal: Journal, options: ServerOptions) -> (Router, watch::Sende
         .route("/allowances", get(registry::allowances))
         .route("/vehicles", get(registry::vehicles))
         .route("/vehicles/{id}", get(registry::vehicle))
-        .route(
-            "/import",
-            post(import).layer(DefaultBodyLimit::max(options.max_upload_bytes)),
-        )
+        .route("/import", post(import).layer(DefaultBodyLimit::max(options.max_upload_bytes)))
         .route("/ask/sufficiency", get(ask::sufficiency))
         .route("/ask/locate", get(ask::locate))
         .route("/events", get(stream::list))
@@ -146,12 +130,9 @@ pub async fn serve(
         tracing::info!("shutting down: closing live streams, finishing requests in flight");
         let _ = stop.send(true);
     };
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(signal)
-    .await
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(signal)
+        .await
 }
 
 async fn health(AxState(app): AxState<App>) -> Json<Value> {
@@ -183,9 +164,7 @@ pub fn commit_import(
 ) -> Result<vigie_import::Report, ImportFailure> {
     if dry_run {
         let st = journal.state();
-        return vigie_import::plan(&batch, &st, &actor)
-            .map(|p| p.report)
-            .map_err(ImportFailure::Invalid);
+        return vigie_import::plan(&batch, &st, &actor).map(|p| p.report).map_err(ImportFailure::Invalid);
     }
     type Outcome = Option<Result<vigie_import::Report, Vec<vigie_import::Problem>>>;
     let outcome: Arc<std::sync::Mutex<Outcome>> = Arc::default();
@@ -204,9 +183,7 @@ pub fn commit_import(
         (_, Some(Err(problems))) => Err(ImportFailure::Invalid(problems)),
         (Ok(_), Some(Ok(report))) => Ok(report),
         (Err(e), _) => Err(ImportFailure::Journal(e)),
-        (Ok(_), None) => Err(ImportFailure::Journal(
-            vigie_journal::JournalError::Rejected("no outcome".into()),
-        )),
+        (Ok(_), None) => Err(ImportFailure::Journal(vigie_journal::JournalError::Rejected("no outcome".into()))),
     }
 }
 
@@ -227,24 +204,14 @@ async fn import(
 ) -> Result<Json<Value>, ApiError> {
     let actor = app.actor(&headers, Some(peer))?;
     let mut files = Vec::new();
-    while let Some(field) = form
-        .next_field()
-        .await
-        .map_err(|e| ApiError::BadRequest(e.body_text()))?
-    {
+    while let Some(field) = form.next_field().await.map_err(|e| ApiError::BadRequest(e.body_text()))? {
         let name = field
             .file_name()
             .or(field.name())
             .map(str::to_string)
             .ok_or_else(|| ApiError::BadRequest("every part needs a file name".into()))?;
-        let bytes = field
-            .bytes()
-            .await
-            .map_err(|e| ApiError::BadRequest(e.body_text()))?;
-        files.push(SourceFile {
-            name,
-            bytes: bytes.to_vec(),
-        });
+        let bytes = field.bytes().await.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+        files.push(SourceFile { name, bytes: bytes.to_vec() });
     }
     if files.is_empty() {
         return Err(ApiError::BadRequest("no file in the form".into()));

@@ -8,11 +8,7 @@ fn list(summary: &str, filters: &[&str]) -> Value {
         .iter()
         .map(|p| json!({"name": p, "in": "query", "schema": {"type": "integer", "minimum": 0}}))
         .collect();
-    params.extend(
-        filters
-            .iter()
-            .map(|f| json!({"name": f, "in": "query", "schema": {"type": "string"}})),
-    );
+    params.extend(filters.iter().map(|f| json!({"name": f, "in": "query", "schema": {"type": "string"}})));
     json!({"get": {
         "summary": summary,
         "parameters": params,

@@ -39,9 +39,7 @@ impl Filters {
         match self.limit {
             None => Ok(DEFAULT_LIMIT),
             Some(0) => Err(ApiError::BadRequest("limit must be at least 1".into())),
-            Some(l) if l > MAX_LIMIT => Err(ApiError::BadRequest(format!(
-                "limit must be at most {MAX_LIMIT}"
-            ))),
+            Some(l) if l > MAX_LIMIT => Err(ApiError::BadRequest(format!("limit must be at most {MAX_LIMIT}"))),
             Some(l) => Ok(l),
         }
     }
@@ -58,8 +56,7 @@ impl Filters {
         match &self.organization_id {
             None => Ok(None),
             Some(o) => {
-                let id = OrgId::parse(o)
-                    .map_err(|e| ApiError::BadRequest(format!("organization_id: {e}")))?;
+                let id = OrgId::parse(o).map_err(|e| ApiError::BadRequest(format!("organization_id: {e}")))?;
                 if !st.organizations.contains_key(&id) {
                     return Err(ApiError::NotFound(format!("organization {id}")));
                 }
@@ -72,10 +69,7 @@ impl Filters {
         what: &str,
         parse: fn(&str) -> Result<T, UnknownValue>,
     ) -> Result<Option<T>, ApiError> {
-        v.as_deref()
-            .map(parse)
-            .transpose()
-            .map_err(|e| ApiError::BadRequest(format!("{what}: {e}")))
+        v.as_deref().map(parse).transpose().map_err(|e| ApiError::BadRequest(format!("{what}: {e}")))
     }
 }
 
@@ -101,111 +95,69 @@ fn page<T: Serialize>(it: impl Iterator<Item = T>, f: &Filters) -> Result<Respon
     }
     let mut headers = HeaderMap::new();
     headers.insert("x-total-count", HeaderValue::from(total));
-    Ok((
-        headers,
-        Json(Page {
-            total,
-            offset,
-            limit,
-            items,
-        }),
-    )
-        .into_response())
+    Ok((headers, Json(Page { total, offset, limit, items })).into_response())
 }
 
 fn one<T: Serialize>(v: Option<T>, what: String) -> Result<Response, ApiError> {
-    v.map(|v| Json(v).into_response())
-        .ok_or(ApiError::NotFound(what))
+    v.map(|v| Json(v).into_response()).ok_or(ApiError::NotFound(what))
 }
 
-pub async fn organizations(
-    AxState(app): AxState<App>,
-    Query(f): Query<Filters>,
-) -> Result<Response, ApiError> {
+pub async fn organizations(AxState(app): AxState<App>, Query(f): Query<Filters>) -> Result<Response, ApiError> {
     let st = app.journal.state();
     let level = Filters::choice(&f.level, "level", OrgLevel::parse)?;
     page(
         st.organizations.values().filter(|o| {
             level.is_none_or(|l| o.value.level == l)
-                && f.parent_id
-                    .as_deref()
-                    .is_none_or(|p| o.value.parent_id.as_ref().is_some_and(|x| x.as_str() == p))
+                && f.parent_id.as_deref().is_none_or(|p| o.value.parent_id.as_ref().is_some_and(|x| x.as_str() == p))
                 && f.matches_text(o.value.id.as_str(), &o.value.name)
         }),
         &f,
     )
 }
 
-pub async fn organization(
-    AxState(app): AxState<App>,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
+pub async fn organization(AxState(app): AxState<App>, Path(id): Path<String>) -> Result<Response, ApiError> {
     let st = app.journal.state();
-    one(
-        st.organizations.get(id.as_str()),
-        format!("organization {id}"),
-    )
+    one(st.organizations.get(id.as_str()), format!("organization {id}"))
 }
 
-pub async fn sites(
-    AxState(app): AxState<App>,
-    Query(f): Query<Filters>,
-) -> Result<Response, ApiError> {
+pub async fn sites(AxState(app): AxState<App>, Query(f): Query<Filters>) -> Result<Response, ApiError> {
     let st = app.journal.state();
     let kind = Filters::choice(&f.kind, "kind", SiteKind::parse)?;
     let orgs = f.orgs(&st)?;
     page(
         st.sites.values().filter(|s| {
             kind.is_none_or(|k| s.value.kind == k)
-                && orgs
-                    .as_ref()
-                    .is_none_or(|o| o.contains(&s.value.organization_id))
-                && f.city
-                    .as_deref()
-                    .is_none_or(|c| s.value.city.eq_ignore_ascii_case(c))
+                && orgs.as_ref().is_none_or(|o| o.contains(&s.value.organization_id))
+                && f.city.as_deref().is_none_or(|c| s.value.city.eq_ignore_ascii_case(c))
                 && f.matches_text(s.value.id.as_str(), &s.value.name)
         }),
         &f,
     )
 }
 
-pub async fn site(
-    AxState(app): AxState<App>,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
+pub async fn site(AxState(app): AxState<App>, Path(id): Path<String>) -> Result<Response, ApiError> {
     let st = app.journal.state();
     one(st.sites.get(id.as_str()), format!("site {id}"))
 }
 
-pub async fn items(
-    AxState(app): AxState<App>,
-    Query(f): Query<Filters>,
-) -> Result<Response, ApiError> {
+pub async fn items(AxState(app): AxState<App>, Query(f): Query<Filters>) -> Result<Response, ApiError> {
     let st = app.journal.state();
     page(
         st.items.values().filter(|i| {
-            f.category
-                .as_deref()
-                .is_none_or(|c| i.value.category.eq_ignore_ascii_case(c))
+            f.category.as_deref().is_none_or(|c| i.value.category.eq_ignore_ascii_case(c))
                 && f.matches_text(i.value.id.as_str(), &i.value.name)
         }),
         &f,
     )
 }
 
-pub async fn item(
-    AxState(app): AxState<App>,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
+pub async fn item(AxState(app): AxState<App>, Path(id): Path<String>) -> Result<Response, ApiError> {
     let st = app.journal.state();
     one(st.items.get(id.as_str()), format!("item {id}"))
 }
 
 /// Stock lines, flattened with their site; the site's count stamp says when and from where they were counted.
-pub async fn stock(
-    AxState(app): AxState<App>,
-    Query(f): Query<Filters>,
-) -> Result<Response, ApiError> {
+pub async fn stock(AxState(app): AxState<App>, Query(f): Query<Filters>) -> Result<Response, ApiError> {
     let st = app.journal.state();
     let condition = Filters::choice(&f.condition, "condition", Condition::parse)?;
     let orgs = f.orgs(&st)?;
@@ -220,16 +172,11 @@ pub async fn stock(
         .iter()
         .filter(|(site, _)| site_filter.is_none_or(|s| site.as_str() == s))
         .filter(|(site, _)| {
-            orgs.as_ref().is_none_or(|o| {
-                st.sites
-                    .get(*site)
-                    .is_some_and(|s| o.contains(&s.value.organization_id))
-            })
+            orgs.as_ref().is_none_or(|o| st.sites.get(*site).is_some_and(|s| o.contains(&s.value.organization_id)))
         })
         .flat_map(|(site, ss)| ss.lines.iter().map(move |l| (site, ss, l)))
         .filter(|(_, _, l)| {
-            f.item_id.as_deref().is_none_or(|i| l.item_id.as_str() == i)
-                && condition.is_none_or(|c| l.condition == c)
+            f.item_id.as_deref().is_none_or(|i| l.item_id.as_str() == i) && condition.is_none_or(|c| l.condition == c)
         })
         .map(|(site, ss, l)| {
             json!({
@@ -247,19 +194,15 @@ pub async fn stock(
     page(it, &f)
 }
 
-pub async fn forces(
-    AxState(app): AxState<App>,
-    Query(f): Query<Filters>,
-) -> Result<Response, ApiError> {
+pub async fn forces(AxState(app): AxState<App>, Query(f): Query<Filters>) -> Result<Response, ApiError> {
     let st = app.journal.state();
     let orgs = f.orgs(&st)?;
     let day = f
         .active_on
         .as_deref()
         .map(|d| {
-            d.parse::<NaiveDate>().map_err(|_| {
-                ApiError::BadRequest(format!("active_on: expected YYYY-MM-DD, found {d:?}"))
-            })
+            d.parse::<NaiveDate>()
+                .map_err(|_| ApiError::BadRequest(format!("active_on: expected YYYY-MM-DD, found {d:?}")))
         })
         .transpose()?;
     page(
@@ -274,52 +217,31 @@ pub async fn forces(
     )
 }
 
-pub async fn force(
-    AxState(app): AxState<App>,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
+pub async fn force(AxState(app): AxState<App>, Path(id): Path<String>) -> Result<Response, ApiError> {
     let st = app.journal.state();
     one(st.forces.get(id.as_str()), format!("force {id}"))
 }
 
-pub async fn allowances(
-    AxState(app): AxState<App>,
-    Query(f): Query<Filters>,
-) -> Result<Response, ApiError> {
+pub async fn allowances(AxState(app): AxState<App>, Query(f): Query<Filters>) -> Result<Response, ApiError> {
     let st = app.journal.state();
-    page(
-        st.allowances.values().filter(|a| {
-            f.item_id
-                .as_deref()
-                .is_none_or(|i| a.value.item_id.as_str() == i)
-        }),
-        &f,
-    )
+    page(st.allowances.values().filter(|a| f.item_id.as_deref().is_none_or(|i| a.value.item_id.as_str() == i)), &f)
 }
 
-pub async fn vehicles(
-    AxState(app): AxState<App>,
-    Query(f): Query<Filters>,
-) -> Result<Response, ApiError> {
+pub async fn vehicles(AxState(app): AxState<App>, Query(f): Query<Filters>) -> Result<Response, ApiError> {
     let st = app.journal.state();
     let condition = Filters::choice(&f.condition, "condition", Condition::parse)?;
     page(
         st.vehicles.values().filter(|x| {
             let v = &x.value;
             f.site_id.as_deref().is_none_or(|s| v.site_id.as_str() == s)
-                && f.kind
-                    .as_deref()
-                    .is_none_or(|k| v.kind.eq_ignore_ascii_case(k))
+                && f.kind.as_deref().is_none_or(|k| v.kind.eq_ignore_ascii_case(k))
                 && condition.is_none_or(|c| v.condition == c)
         }),
         &f,
     )
 }
 
-pub async fn vehicle(
-    AxState(app): AxState<App>,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
+pub async fn vehicle(AxState(app): AxState<App>, Path(id): Path<String>) -> Result<Response, ApiError> {
     let st = app.journal.state();
     one(st.vehicles.get(id.as_str()), format!("vehicle {id}"))
 }

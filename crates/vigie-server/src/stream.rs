@@ -28,15 +28,10 @@ pub struct StreamQuery {
     kinds: Option<String>,
 }
 
-pub async fn list(
-    AxState(app): AxState<App>,
-    Query(q): Query<StreamQuery>,
-) -> Result<Json<Value>, ApiError> {
+pub async fn list(AxState(app): AxState<App>, Query(q): Query<StreamQuery>) -> Result<Json<Value>, ApiError> {
     let after = q.after.unwrap_or(0);
     let limit = q.limit.unwrap_or(100).clamp(1, 10_000);
-    let events = app
-        .blocking(move |j| j.read_after(after, limit).map_err(ApiError::from))
-        .await?;
+    let events = app.blocking(move |j| j.read_after(after, limit).map_err(ApiError::from)).await?;
     let next = events.last().map_or(after, |e| e.seq);
     Ok(Json(json!({ "events": events, "next_after": next })))
 }
@@ -59,11 +54,7 @@ impl Cursor {
             }
             if self.catching_up {
                 let after = self.last;
-                let page = self
-                    .app
-                    .blocking(move |j| j.read_after(after, 1000).map_err(ApiError::from))
-                    .await
-                    .ok()?;
+                let page = self.app.blocking(move |j| j.read_after(after, 1000).map_err(ApiError::from)).await.ok()?;
                 if page.is_empty() {
                     self.catching_up = false;
                 } else {
@@ -81,9 +72,7 @@ impl Cursor {
     }
 
     fn wanted(&self, e: &Envelope) -> bool {
-        self.kinds
-            .as_ref()
-            .is_none_or(|k| k.iter().any(|k| k == e.event.kind()))
+        self.kinds.as_ref().is_none_or(|k| k.iter().any(|k| k == e.event.kind()))
     }
 }
 
@@ -92,38 +81,20 @@ pub async fn sse(
     headers: HeaderMap,
     Query(q): Query<StreamQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
-    let from_header = headers
-        .get("last-event-id")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
+    let from_header = headers.get("last-event-id").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     // Subscribe before reading the position, so nothing falls between catch-up and live.
     let rx = app.events.subscribe();
     let now = app.journal.state().last_seq;
     let last = from_header.or(q.after).unwrap_or(now);
-    let kinds = q.kinds.map(|k| {
-        k.split(',')
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty())
-            .collect()
-    });
+    let kinds = q.kinds.map(|k| k.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect());
     let mut shutdown = app.shutdown.clone();
-    let cursor = Cursor {
-        app,
-        last,
-        rx,
-        buffer: VecDeque::new(),
-        catching_up: last < now,
-        kinds,
-    };
+    let cursor = Cursor { app, last, rx, buffer: VecDeque::new(), catching_up: last < now, kinds };
     let events = stream::unfold(cursor, |mut c| async move {
         loop {
             let e = c.next().await?;
             if c.wanted(&e) {
                 let data = serde_json::to_string(&*e).unwrap_or_default();
-                let ev = SseEvent::default()
-                    .id(e.seq.to_string())
-                    .event(e.event.kind())
-                    .data(data);
+                let ev = SseEvent::default().id(e.seq.to_string()).event(e.event.kind()).data(data);
                 return Some((Ok(ev), c));
             }
         }
@@ -131,6 +102,5 @@ pub async fn sse(
     let stop = async move {
         let _ = shutdown.wait_for(|s| *s).await;
     };
-    Ok(Sse::new(events.take_until(Box::pin(stop)))
-        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+    Ok(Sse::new(events.take_until(Box::pin(stop))).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }

@@ -51,20 +51,11 @@ fn mib(b: usize) -> f64 {
     b as f64 / (1024.0 * 1024.0)
 }
 
-fn line(
-    what: &str,
-    value: f64,
-    unit: &str,
-    baseline_name: &str,
-    baseline: f64,
-    higher_is_better: bool,
-) {
-    let ratio = if higher_is_better {
-        value / baseline
-    } else {
-        baseline / value
-    };
-    println!("{what:<48} {value:>14.0} {unit:<10} | baseline {baseline_name}: {baseline:>12.0} {unit} | ratio {ratio:.2}×");
+fn line(what: &str, value: f64, unit: &str, baseline_name: &str, baseline: f64, higher_is_better: bool) {
+    let ratio = if higher_is_better { value / baseline } else { baseline / value };
+    println!(
+        "{what:<48} {value:>14.0} {unit:<10} | baseline {baseline_name}: {baseline:>12.0} {unit} | ratio {ratio:.2}×"
+    );
 }
 
 fn main() {
@@ -76,22 +67,12 @@ fn main() {
 
     // ---- Import ----
     let files = vigie::cli::read_paths(std::slice::from_ref(&data)).unwrap();
-    let stock = files
-        .iter()
-        .find(|f| f.name.ends_with("stock.csv"))
-        .unwrap()
-        .clone();
-    let others: Vec<_> = files
-        .iter()
-        .filter(|f| !f.name.ends_with("stock.csv"))
-        .cloned()
-        .collect();
+    let stock = files.iter().find(|f| f.name.ends_with("stock.csv")).unwrap().clone();
+    let others: Vec<_> = files.iter().filter(|f| !f.name.ends_with("stock.csv")).cloned().collect();
     let lines = summary.stock_lines as f64;
 
     let t = Instant::now();
-    let mut rdr = csv::ReaderBuilder::new()
-        .delimiter(b';')
-        .from_reader(stock.bytes.as_slice());
+    let mut rdr = csv::ReaderBuilder::new().delimiter(b';').from_reader(stock.bytes.as_slice());
     let mut rec = csv::StringRecord::new();
     let mut n = 0usize;
     while rdr.read_record(&mut rec).unwrap() {
@@ -105,9 +86,7 @@ fn main() {
     let journal = Journal::open(Box::new(store), JournalOptions::default()).unwrap();
     let actor = Actor::system("bench");
     let batch = vigie_import::read(&others, &mut |_, _| {});
-    vigie_server::commit_import(&journal, batch, actor.clone(), false)
-        .map_err(|_| "registry import")
-        .unwrap();
+    vigie_server::commit_import(&journal, batch, actor.clone(), false).map_err(|_| "registry import").unwrap();
     let t = Instant::now();
     let batch = vigie_import::read(std::slice::from_ref(&stock), &mut |_, _| {});
     let plan = vigie_import::plan(&batch, &journal.state(), &actor).unwrap();
@@ -126,9 +105,8 @@ fn main() {
     // End to end, as `vigie import` does it: read, validate, plan, append durably, apply.
     let t = Instant::now();
     let batch = vigie_import::read(std::slice::from_ref(&stock), &mut |_, _| {});
-    let report = vigie_server::commit_import(&journal, batch, actor.clone(), false)
-        .map_err(|_| "stock import")
-        .unwrap();
+    let report =
+        vigie_server::commit_import(&journal, batch, actor.clone(), false).map_err(|_| "stock import").unwrap();
     let total_s = t.elapsed().as_secs_f64();
     println!(
         "{:<48} {:>14.0} lines/s    | {} stock events, {:.2} s end to end (goal ≥ 200,000 lines/s with validation)",
@@ -197,8 +175,7 @@ fn main() {
     let n_batch = 500_000;
     let t = Instant::now();
     for chunk in 0..(n_batch / 5000) {
-        j.append((0..5000).map(|i| org(chunk * 5000 + i)).collect())
-            .unwrap();
+        j.append((0..5000).map(|i| org(chunk * 5000 + i)).collect()).unwrap();
     }
     let batch_rate = n_batch as f64 / t.elapsed().as_secs_f64();
     j.shutdown();
@@ -239,10 +216,7 @@ fn main() {
     );
 
     // ---- Replay ----
-    let n_replay: usize = std::env::var("VIGIE_BENCH_REPLAY")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(10_000_000);
+    let n_replay: usize = std::env::var("VIGIE_BENCH_REPLAY").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000_000);
     let dir = tmp.path().join("replay");
     let mut store = SqliteStore::open_dir(&dir).unwrap();
     let t = Instant::now();
@@ -292,10 +266,7 @@ fn main() {
         }
         store.append(&rows).unwrap();
     }
-    println!(
-        "# wrote {n_replay} events for replay in {:.1} s",
-        t.elapsed().as_secs_f64()
-    );
+    println!("# wrote {n_replay} events for replay in {:.1} s", t.elapsed().as_secs_f64());
     let t = Instant::now();
     let mut bytes = 0usize;
     store
@@ -307,11 +278,7 @@ fn main() {
     let scan_s = t.elapsed().as_secs_f64();
     drop(store);
     let t = Instant::now();
-    let j = Journal::open(
-        Box::new(SqliteStore::open_dir(&dir).unwrap()),
-        JournalOptions::default(),
-    )
-    .unwrap();
+    let j = Journal::open(Box::new(SqliteStore::open_dir(&dir).unwrap()), JournalOptions::default()).unwrap();
     let replay_s = t.elapsed().as_secs_f64();
     assert_eq!(j.state().last_seq, n_replay as u64);
     println!(

@@ -25,9 +25,7 @@ fn main() {
     vigie::generate::write(&data, 1.0, 2024).unwrap();
     let files = vigie::cli::read_paths(std::slice::from_ref(&data)).unwrap();
     let batch = vigie_import::read(&files, &mut |_, _| {});
-    let plan = vigie_import::plan(&batch, &State::new(), &Actor::system("bench"))
-        .map_err(|p| p.len())
-        .unwrap();
+    let plan = vigie_import::plan(&batch, &State::new(), &Actor::system("bench")).map_err(|p| p.len()).unwrap();
     let mut st = State::new();
     for (i, e) in plan.events.into_iter().enumerate() {
         st.apply_owned(Envelope {
@@ -42,18 +40,13 @@ fn main() {
     }
     drop(batch);
     let c = st.counts();
-    println!(
-        "# state: {} sites, {} items, {} stock lines, {} forces",
-        c.sites, c.items, c.stock_lines, c.forces
-    );
+    println!("# state: {} sites, {} items, {} stock lines, {} forces", c.sites, c.items, c.stock_lines, c.forces);
 
     let day = NaiveDate::from_ymd_opt(2024, 7, 26).unwrap();
     let mut rng = Rng::new(7);
     let n = 200;
     let items: Vec<String> = (0..n).map(|_| format!("I{}", rng.range(0, 99))).collect();
-    let near: Vec<String> = (0..n)
-        .map(|_| format!("S{}", rng.range(0, c.sites as u64 - 1)))
-        .collect();
+    let near: Vec<String> = (0..n).map(|_| format!("S{}", rng.range(0, c.sites as u64 - 1))).collect();
     let scope = Scope::everything();
     let travel = Travel::default();
 
@@ -64,29 +57,15 @@ fn main() {
         let t = Instant::now();
         let s = sufficiency(&st, &id, day, 1, &scope).unwrap();
         suff.push(t.elapsed().as_secs_f64());
-        vigie_answers.push((
-            i.clone(),
-            s.figures.need,
-            s.figures.on_hand,
-            s.figures.serviceable,
-        ));
+        vigie_answers.push((i.clone(), s.figures.need, s.figures.on_hand, s.figures.serviceable));
     }
     let mut loc = Vec::new();
     let mut loc_answers = Vec::new();
     for (i, s) in items.iter().zip(&near) {
         let id = ItemId::parse(i).unwrap();
         let t = Instant::now();
-        let l = locate(
-            &st,
-            std::slice::from_ref(&id),
-            &Near::Site(s.clone()),
-            None,
-            None,
-            day,
-            &scope,
-            &travel,
-        )
-        .unwrap();
+        let l =
+            locate(&st, std::slice::from_ref(&id), &Near::Site(s.clone()), None, None, day, &scope, &travel).unwrap();
         loc.push(t.elapsed().as_secs_f64());
         loc_answers.push((
             format!("{i}@{s}"),
@@ -98,48 +77,24 @@ fn main() {
 
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/duckdb_baseline.py");
     let out = std::process::Command::new("python3")
-        .args([
-            script,
-            data.to_str().unwrap(),
-            &day.to_string(),
-            &items.join(","),
-            &near.join(","),
-        ])
+        .args([script, data.to_str().unwrap(), &day.to_string(), &items.join(","), &near.join(",")])
         .output()
         .expect("python3 runs");
     if !out.status.success() {
         println!(
             "# DuckDB baseline unavailable ({}); install it with `pip install duckdb`",
-            String::from_utf8_lossy(&out.stderr)
-                .lines()
-                .last()
-                .unwrap_or("")
+            String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or("")
         );
     }
     let duck: Option<serde_json::Value> = serde_json::from_slice(&out.stdout).ok();
 
     let ms = |s: f64| s * 1000.0;
-    let (v50, v99) = (
-        percentile(&mut suff.clone(), 0.5),
-        percentile(&mut suff, 0.99),
-    );
-    let (l50, l99) = (
-        percentile(&mut loc.clone(), 0.5),
-        percentile(&mut loc, 0.99),
-    );
+    let (v50, v99) = (percentile(&mut suff.clone(), 0.5), percentile(&mut suff, 0.99));
+    let (l50, l99) = (percentile(&mut loc.clone(), 0.5), percentile(&mut loc, 0.99));
     let report = |what: &str, p50: f64, p99: f64, key: &str| {
-        let mut line = format!(
-            "{what:<34} p50 {:>8.3} ms  p99 {:>8.3} ms (goal p99 < 1 ms)",
-            ms(p50),
-            ms(p99)
-        );
+        let mut line = format!("{what:<34} p50 {:>8.3} ms  p99 {:>8.3} ms (goal p99 < 1 ms)", ms(p50), ms(p99));
         if let Some(d) = &duck {
-            let mut v: Vec<f64> = d[key]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|x| x.as_f64().unwrap())
-                .collect();
+            let mut v: Vec<f64> = d[key].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
             let (d50, d99) = (percentile(&mut v.clone(), 0.5), percentile(&mut v, 0.99));
             line += &format!(
                 " | baseline DuckDB: p50 {:>8.3} ms p99 {:>8.3} ms | ratio p50 {:.0}×, p99 {:.0}×",
@@ -151,12 +106,7 @@ fn main() {
         }
         println!("{line}");
     };
-    report(
-        "sufficiency (one item, breakdowns)",
-        v50,
-        v99,
-        "sufficiency",
-    );
+    report("sufficiency (one item, breakdowns)", v50, v99, "sufficiency");
     report("locate (one item, nearest first)", l50, l99, "locate");
 
     // Same answers, or the comparison means nothing.
@@ -165,30 +115,14 @@ fn main() {
         for (i, need, on_hand, serviceable) in vigie_answers.iter().take(20) {
             let a = &d["answers"]["sufficiency"][i];
             assert_eq!(a["need"].as_f64().unwrap(), need.as_f64(), "need of {i}");
-            assert_eq!(
-                a["on_hand"].as_f64().unwrap(),
-                on_hand.as_f64(),
-                "on hand of {i}"
-            );
-            assert_eq!(
-                a["serviceable"].as_f64().unwrap(),
-                serviceable.as_f64(),
-                "serviceable of {i}"
-            );
+            assert_eq!(a["on_hand"].as_f64().unwrap(), on_hand.as_f64(), "on hand of {i}");
+            assert_eq!(a["serviceable"].as_f64().unwrap(), serviceable.as_f64(), "serviceable of {i}");
             checked += 1;
         }
         for (k, sites, first, total) in loc_answers.iter().take(20) {
             let a = &d["answers"]["locate"][k];
-            assert_eq!(
-                a["sites"].as_u64().unwrap() as usize,
-                *sites,
-                "sites of {k}"
-            );
-            assert_eq!(
-                a["first"].as_str().map(str::to_string),
-                *first,
-                "nearest of {k}"
-            );
+            assert_eq!(a["sites"].as_u64().unwrap() as usize, *sites, "sites of {k}");
+            assert_eq!(a["first"].as_str().map(str::to_string), *first, "nearest of {k}");
             assert_eq!(a["total"].as_f64().unwrap(), total.as_f64(), "total of {k}");
             checked += 1;
         }

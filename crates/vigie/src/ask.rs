@@ -54,9 +54,7 @@ pub enum Question {
 fn day(on: Option<&str>) -> anyhow::Result<NaiveDate> {
     match on {
         None => Ok(paris::today(chrono::Utc::now())),
-        Some(s) => s
-            .parse()
-            .with_context(|| format!("--on: expected a date YYYY-MM-DD, found {s:?}")),
+        Some(s) => s.parse().with_context(|| format!("--on: expected a date YYYY-MM-DD, found {s:?}")),
     }
 }
 
@@ -70,9 +68,7 @@ fn scope(st: &State, org: Option<&str>) -> anyhow::Result<Scope> {
 /// `12 345,5` — French thousands and decimal separators.
 pub fn fr(q: Quantity) -> String {
     let s = q.to_string();
-    let (int, frac) = s
-        .split_once('.')
-        .map_or((s.as_str(), None), |(a, b)| (a, Some(b)));
+    let (int, frac) = s.split_once('.').map_or((s.as_str(), None), |(a, b)| (a, Some(b)));
     let (sign, digits) = int.strip_prefix('-').map_or(("", int), |d| ("-", d));
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
@@ -88,9 +84,7 @@ pub fn fr(q: Quantity) -> String {
 }
 
 fn coverage(f: &Figures) -> String {
-    f.coverage.map_or("—".into(), |c| {
-        format!("{:.1} %", c * 100.0).replace('.', ",")
-    })
+    f.coverage.map_or("—".into(), |c| format!("{:.1} %", c * 100.0).replace('.', ","))
 }
 
 fn figures_line(f: &Figures) -> String {
@@ -108,15 +102,9 @@ fn figures_line(f: &Figures) -> String {
 }
 
 fn render_sufficiency(s: &Sufficiency, out: &mut String) {
-    let _ = writeln!(
-        out,
-        "{} ({}), le {}, sur {} jour(s)",
-        s.item_name, s.item, s.on, s.days
-    );
+    let _ = writeln!(out, "{} ({}), le {}, sur {} jour(s)", s.item_name, s.item, s.on, s.days);
     let _ = writeln!(out, "  {}", figures_line(&s.figures));
-    let oldest = s.oldest_count.map_or("aucun".into(), |t| {
-        paris::to_local(t).format("%d/%m/%Y %H:%M").to_string()
-    });
+    let oldest = s.oldest_count.map_or("aucun".into(), |t| paris::to_local(t).format("%d/%m/%Y %H:%M").to_string());
     let _ = writeln!(
         out,
         "  personnel engagé : {} ; comptage le plus ancien : {} (heure de Paris)",
@@ -125,48 +113,21 @@ fn render_sufficiency(s: &Sufficiency, out: &mut String) {
     );
     let _ = writeln!(out, "  Par organisation :");
     for o in &s.by_organization {
-        let _ = writeln!(
-            out,
-            "    {:<12} {}",
-            o.organization_id,
-            figures_line(&o.figures)
-        );
+        let _ = writeln!(out, "    {:<12} {}", o.organization_id, figures_line(&o.figures));
     }
-    let short: Vec<_> = s
-        .by_site
-        .iter()
-        .filter(|x| x.figures.shortfall > Quantity::ZERO)
-        .take(10)
-        .collect();
+    let short: Vec<_> = s.by_site.iter().filter(|x| x.figures.shortfall > Quantity::ZERO).take(10).collect();
     if !short.is_empty() {
         let _ = writeln!(out, "  Sites en manque (les 10 premiers) :");
         for x in short {
-            let _ = writeln!(
-                out,
-                "    {:<16} {:<40} manque {}",
-                x.site_id,
-                x.name,
-                fr(x.figures.shortfall)
-            );
+            let _ = writeln!(out, "    {:<16} {:<40} manque {}", x.site_id, x.name, fr(x.figures.shortfall));
         }
     }
 }
 
-pub fn run(
-    journal: &vigie_journal::Journal,
-    travel: &Travel,
-    q: Question,
-) -> anyhow::Result<String> {
+pub fn run(journal: &vigie_journal::Journal, travel: &Travel, q: Question) -> anyhow::Result<String> {
     let st = journal.state();
     match q {
-        Question::Sufficiency {
-            item,
-            all,
-            on,
-            days,
-            org,
-            json,
-        } => {
+        Question::Sufficiency { item, all, on, days, org, json } => {
             let on = day(on.as_deref())?;
             let scope = scope(&st, org.as_deref())?;
             if all {
@@ -191,24 +152,13 @@ pub fn run(
             render_sufficiency(&s, &mut out);
             Ok(out)
         }
-        Question::Locate {
-            item,
-            near,
-            within_km,
-            headcount,
-            on,
-            org,
-            json,
-        } => {
+        Question::Locate { item, near, within_km, headcount, on, org, json } => {
             let on = day(on.as_deref())?;
             let scope = scope(&st, org.as_deref())?;
-            let items = item
-                .split(',')
-                .map(|i| logistics::item_id(&st, i.trim()))
-                .collect::<Result<Vec<ItemId>, _>>()?;
+            let items =
+                item.split(',').map(|i| logistics::item_id(&st, i.trim())).collect::<Result<Vec<ItemId>, _>>()?;
             let near = Near::parse(&st, &near);
-            let l =
-                logistics::locate(&st, &items, &near, within_km, headcount, on, &scope, travel)?;
+            let l = logistics::locate(&st, &items, &near, within_km, headcount, on, &scope, travel)?;
             if json {
                 return Ok(serde_json::to_string_pretty(&l)?);
             }
@@ -225,11 +175,7 @@ pub fn run(
                 "site", "nom", "organisation", "km", "ETA min"
             );
             for h in &l.sites {
-                let avail: Vec<String> = h
-                    .available
-                    .iter()
-                    .map(|(i, q)| format!("{i} {}", fr(*q)))
-                    .collect();
+                let avail: Vec<String> = h.available.iter().map(|(i, q)| format!("{i} {}", fr(*q))).collect();
                 let _ = writeln!(
                     out,
                     "  {:<16} {:<40} {:<12} {:>9.1} {:>9.0}  {}",
@@ -241,11 +187,7 @@ pub fn run(
                     avail.join(", ")
                 );
             }
-            let totals: Vec<String> = l
-                .totals
-                .iter()
-                .map(|(i, q)| format!("{i} {}", fr(*q)))
-                .collect();
+            let totals: Vec<String> = l.totals.iter().map(|(i, q)| format!("{i} {}", fr(*q))).collect();
             let _ = writeln!(out, "  Total : {}", totals.join(", "));
             if let (Some(h), Some(days)) = (headcount, l.autonomy_days_min) {
                 let days = format!("{days:.1}").replace('.', ",");
@@ -263,10 +205,7 @@ mod tests {
     #[test]
     fn french_numbers() {
         assert_eq!(fr(Quantity::from_units(38020)), "38\u{202f}020");
-        assert_eq!(
-            fr(Quantity::parse("1234567,5").unwrap()),
-            "1\u{202f}234\u{202f}567,5"
-        );
+        assert_eq!(fr(Quantity::parse("1234567,5").unwrap()), "1\u{202f}234\u{202f}567,5");
         assert_eq!(fr(Quantity::from_units(-950)), "-950");
         assert_eq!(fr(Quantity::ZERO), "0");
     }

@@ -94,10 +94,7 @@ pub enum Command {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     // Servers log their work; one-shot commands only warnings, so their output stays readable.
-    let serving = matches!(
-        cli.command,
-        Command::Serve { .. } | Command::Demo { .. } | Command::Import { .. }
-    );
+    let serving = matches!(cli.command, Command::Serve { .. } | Command::Demo { .. } | Command::Import { .. });
     init_tracing(if serving { "info" } else { "warn" });
     match run(cli) {
         Ok(code) => code,
@@ -181,19 +178,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             serve(&cfg, journal)
         }
-        Command::Import {
-            paths,
-            actor,
-            dry_run,
-            json,
-        } => {
+        Command::Import { paths, actor, dry_run, json } => {
             let actor = match actor {
                 Some(a) => Actor::parse(&a).map_err(|e| anyhow::anyhow!("--actor: {e}"))?,
-                None => Actor::parse(&format!(
-                    "cli:{}",
-                    std::env::var("USER").unwrap_or_else(|_| "unknown".into())
-                ))
-                .map_err(|e| anyhow::anyhow!("{e}"))?,
+                None => Actor::parse(&format!("cli:{}", std::env::var("USER").unwrap_or_else(|_| "unknown".into())))
+                    .map_err(|e| anyhow::anyhow!("{e}"))?,
             };
             let files = read_paths(&paths)?;
             let (journal, _lock) = crate::open(&cfg)?;
@@ -221,12 +210,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
                 Err(problems) => {
                     if json {
-                        println!(
-                            "{}",
-                            serde_json::to_string_pretty(
-                                &serde_json::json!({ "problems": problems })
-                            )?
-                        );
+                        println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "problems": problems }))?);
                     } else {
                         eprintln!("{}", lines(&problems));
                     }
@@ -270,11 +254,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 fn lines(problems: &[Problem]) -> String {
-    problems
-        .iter()
-        .map(|p| p.to_string())
-        .collect::<Vec<_>>()
-        .join("\n")
+    problems.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("\n")
 }
 
 /// Files named, and the `.csv`/`.xlsx` files of folders named (sorted by name).
@@ -286,11 +266,7 @@ pub fn read_paths(paths: &[PathBuf]) -> anyhow::Result<Vec<SourceFile>> {
                 .with_context(|| format!("cannot read the folder {}", p.display()))?
                 .filter_map(|e| e.ok().map(|e| e.path()))
                 .filter(|e| {
-                    let ext = e
-                        .extension()
-                        .and_then(|x| x.to_str())
-                        .unwrap_or("")
-                        .to_lowercase();
+                    let ext = e.extension().and_then(|x| x.to_str()).unwrap_or("").to_lowercase();
                     matches!(ext.as_str(), "csv" | "xlsx" | "xlsm")
                 })
                 .collect();
@@ -310,10 +286,7 @@ pub fn read_paths(paths: &[PathBuf]) -> anyhow::Result<Vec<SourceFile>> {
 
 fn read_one(p: &Path) -> anyhow::Result<SourceFile> {
     let bytes = std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?;
-    Ok(SourceFile {
-        name: p.display().to_string(),
-        bytes,
-    })
+    Ok(SourceFile { name: p.display().to_string(), bytes })
 }
 
 /// A progress bar on stderr, drawn only when stderr is a terminal.
@@ -333,12 +306,7 @@ impl Progress {
         }
         self.last = pct;
         let filled = pct * 30 / 100;
-        eprint!(
-            "\r[{}{}] {:>3}% read",
-            "#".repeat(filled),
-            ".".repeat(30 - filled),
-            pct
-        );
+        eprint!("\r[{}{}] {:>3}% read", "#".repeat(filled), ".".repeat(30 - filled), pct);
         if pct >= 100 {
             eprintln!();
         }
@@ -352,10 +320,7 @@ pub fn import_files(
     actor: Actor,
     dry_run: bool,
 ) -> Result<vigie_import::Report, Vec<Problem>> {
-    let mut progress = Progress {
-        tty: std::io::stderr().is_terminal(),
-        last: usize::MAX,
-    };
+    let mut progress = Progress { tty: std::io::stderr().is_terminal(), last: usize::MAX };
     let batch = vigie_import::read(&files, &mut |d, t| progress.update(d, t));
     drop(files);
     vigie_server::commit_import(journal, batch, actor, dry_run).map_err(|e| match e {
@@ -367,9 +332,7 @@ pub fn import_files(
 }
 
 fn serve(cfg: &Config, journal: Journal) -> anyhow::Result<ExitCode> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let options = vigie_server::ServerOptions {
         max_upload_bytes: cfg.server.max_upload_mb * 1024 * 1024,
         travel: cfg.logistics.travel(),
@@ -377,9 +340,8 @@ fn serve(cfg: &Config, journal: Journal) -> anyhow::Result<ExitCode> {
     let listen = cfg.server.listen.clone();
     let j = journal.clone();
     rt.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(&listen)
-            .await
-            .with_context(|| format!("cannot listen on {listen}"))?;
+        let listener =
+            tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("cannot listen on {listen}"))?;
         let addr = listener.local_addr()?;
         // One line on stdout that scripts and tests can read.
         println!("vigie listening on http://{addr}");

@@ -62,11 +62,7 @@ pub struct Logistics {
 impl Default for Logistics {
     fn default() -> Self {
         let t = vigie_logistics::Travel::default();
-        Logistics {
-            detour_factor: t.detour_factor,
-            default_speed_kmh: t.default_speed_kmh,
-            speed_kmh: t.speed_by_kind,
-        }
+        Logistics { detour_factor: t.detour_factor, default_speed_kmh: t.default_speed_kmh, speed_kmh: t.speed_by_kind }
     }
 }
 
@@ -82,26 +78,17 @@ impl Logistics {
 
 impl Default for Storage {
     fn default() -> Self {
-        Storage {
-            data_dir: "./vigie-data".into(),
-            database: String::new(),
-            postgres_schema: "vigie".into(),
-        }
+        Storage { data_dir: "./vigie-data".into(), database: String::new(), postgres_schema: "vigie".into() }
     }
 }
 impl Default for Server {
     fn default() -> Self {
-        Server {
-            listen: "127.0.0.1:8080".into(),
-            max_upload_mb: 256,
-        }
+        Server { listen: "127.0.0.1:8080".into(), max_upload_mb: 256 }
     }
 }
 impl Default for JournalConfig {
     fn default() -> Self {
-        JournalConfig {
-            max_batch_events: 50_000,
-        }
+        JournalConfig { max_batch_events: 50_000 }
     }
 }
 
@@ -145,20 +132,15 @@ fn env_value(raw: &str) -> toml::Value {
 }
 
 /// Loads the layers. `file`: an explicit config file (must exist); without it `./vigie.toml` is read if present.
-pub fn load(
-    file: Option<&Path>,
-    env: impl Iterator<Item = (String, String)>,
-) -> anyhow::Result<Config> {
+pub fn load(file: Option<&Path>, env: impl Iterator<Item = (String, String)>) -> anyhow::Result<Config> {
     let mut value = toml::Value::try_from(Config::default())?;
     let path = match file {
         Some(p) => Some(p.to_path_buf()),
         None => Some(PathBuf::from("vigie.toml")).filter(|p| p.exists()),
     };
     if let Some(p) = path {
-        let text =
-            std::fs::read_to_string(&p).with_context(|| format!("cannot read {}", p.display()))?;
-        let v: toml::Value =
-            toml::from_str(&text).with_context(|| format!("{} is not valid TOML", p.display()))?;
+        let text = std::fs::read_to_string(&p).with_context(|| format!("cannot read {}", p.display()))?;
+        let v: toml::Value = toml::from_str(&text).with_context(|| format!("{} is not valid TOML", p.display()))?;
         merge(&mut value, v);
     }
     for (k, v) in env {
@@ -178,13 +160,9 @@ pub fn load(
     let cfg: Config = value.try_into().context("invalid configuration")?;
     // NaN fails both checks: it is refused too.
     if cfg.logistics.detour_factor.is_nan() || cfg.logistics.detour_factor < 1.0 {
-        bail!(
-            "logistics.detour_factor must be at least 1, found {}",
-            cfg.logistics.detour_factor
-        );
+        bail!("logistics.detour_factor must be at least 1, found {}", cfg.logistics.detour_factor);
     }
-    let speeds = std::iter::once(cfg.logistics.default_speed_kmh)
-        .chain(cfg.logistics.speed_kmh.values().copied());
+    let speeds = std::iter::once(cfg.logistics.default_speed_kmh).chain(cfg.logistics.speed_kmh.values().copied());
     if speeds.into_iter().any(|v| v.is_nan() || v <= 0.0) {
         bail!("logistics speeds must be above 0 km/h");
     }
@@ -205,34 +183,18 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> impl Iterator<Item = (String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect::<Vec<_>>()
-            .into_iter()
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<Vec<_>>().into_iter()
     }
 
     #[test]
     fn layers_apply_in_order() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("vigie.toml");
-        std::fs::write(
-            &file,
-            "[server]\nlisten = \"0.0.0.0:9000\"\nmax_upload_mb = 10\n",
-        )
-        .unwrap();
-        let c = load(
-            Some(&file),
-            env(&[("VIGIE__SERVER__MAX_UPLOAD_MB", "20"), ("OTHER", "x")]),
-        )
-        .unwrap();
+        std::fs::write(&file, "[server]\nlisten = \"0.0.0.0:9000\"\nmax_upload_mb = 10\n").unwrap();
+        let c = load(Some(&file), env(&[("VIGIE__SERVER__MAX_UPLOAD_MB", "20"), ("OTHER", "x")])).unwrap();
         assert_eq!(c.server.listen, "0.0.0.0:9000", "file over defaults");
         assert_eq!(c.server.max_upload_mb, 20, "env over file");
-        assert_eq!(
-            c.storage.data_dir,
-            PathBuf::from("./vigie-data"),
-            "defaults stay"
-        );
+        assert_eq!(c.storage.data_dir, PathBuf::from("./vigie-data"), "defaults stay");
     }
 
     #[test]

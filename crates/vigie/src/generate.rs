@@ -33,14 +33,8 @@ pub fn write(out: &Path, scale: f64, seed: u64) -> anyhow::Result<Summary> {
     anyhow::ensure!(scale > 0.0, "--scale must be above 0");
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
     let n = |base: f64| ((base * scale).round() as usize).max(1);
-    let (orgs, sites, items, lines, forces, vehicles) = (
-        20,
-        n(2000.0),
-        n(1000.0),
-        n(1_000_000.0),
-        n(5000.0),
-        n(10_000.0),
-    );
+    let (orgs, sites, items, lines, forces, vehicles) =
+        (20, n(2000.0), n(1000.0), n(1_000_000.0), n(5000.0), n(10_000.0));
     let mut rng = Rng::new(seed);
     let create = |name: &str| -> anyhow::Result<BufWriter<std::fs::File>> {
         let p = out.join(name);
@@ -58,9 +52,7 @@ pub fn write(out: &Path, scale: f64, seed: u64) -> anyhow::Result<Summary> {
     }
     w.flush()?;
 
-    let kinds = [
-        "depot", "base", "venue", "village", "airport", "hq", "camp", "other",
-    ];
+    let kinds = ["depot", "base", "venue", "village", "airport", "hq", "camp", "other"];
     let mut w = create("sites.csv")?;
     writeln!(w, "id;name;kind;lat;lon;organization_id;city")?;
     for s in 0..sites {
@@ -100,10 +92,7 @@ pub fn write(out: &Path, scale: f64, seed: u64) -> anyhow::Result<Summary> {
     w.flush()?;
 
     let mut w = create("forces.csv")?;
-    writeln!(
-        w,
-        "id;name;site_id;headcount;organization_id;starts_on;ends_on"
-    )?;
+    writeln!(w, "id;name;site_id;headcount;organization_id;starts_on;ends_on")?;
     for f in 0..forces {
         let start = rng.range(1, 20);
         writeln!(
@@ -118,36 +107,21 @@ pub fn write(out: &Path, scale: f64, seed: u64) -> anyhow::Result<Summary> {
     w.flush()?;
 
     let mut w = create("vehicles.csv")?;
-    writeln!(
-        w,
-        "id;site_id;kind;seats;payload_kg;cargo_m3;speed_kmh;condition"
-    )?;
+    writeln!(w, "id;site_id;kind;seats;payload_kg;cargo_m3;speed_kmh;condition")?;
     for v in 0..vehicles {
         let (kind, seats, kg, m3, speed) = match v % 3 {
             0 => ("truck", 3, 10_000, 40.0, 80),
             1 => ("bus", 50, 1_500, 8.0, 90),
             _ => ("light", 4, 500, 1.5, 100),
         };
-        let cond = if rng.range(0, 9) == 0 {
-            "unserviceable"
-        } else {
-            "serviceable"
-        };
-        writeln!(
-            w,
-            "V{v};S{};{kind};{seats};{kg};{};{speed};{cond}",
-            rng.range(0, sites as u64 - 1),
-            comma(m3, 1)
-        )?;
+        let cond = if rng.range(0, 9) == 0 { "unserviceable" } else { "serviceable" };
+        writeln!(w, "V{v};S{};{kind};{seats};{kg};{};{speed};{cond}", rng.range(0, sites as u64 - 1), comma(m3, 1))?;
     }
     w.flush()?;
 
     // Stock: lines spread evenly over the sites, each site's lines together (as a site's count is exported).
     let mut w = create("stock.csv")?;
-    writeln!(
-        w,
-        "site_id;item_id;quantity;condition;lot;expires_on;counted_at"
-    )?;
+    writeln!(w, "site_id;item_id;quantity;condition;lot;expires_on;counted_at")?;
     let per_site = lines.div_ceil(sites);
     let mut written = 0;
     'sites: for s in 0..sites {
@@ -157,11 +131,7 @@ pub fn write(out: &Path, scale: f64, seed: u64) -> anyhow::Result<Summary> {
                 break 'sites;
             }
             let item = rng.range(0, items as u64 - 1);
-            let cond = if rng.range(0, 19) == 0 {
-                "unserviceable"
-            } else {
-                "serviceable"
-            };
+            let cond = if rng.range(0, 19) == 0 { "unserviceable" } else { "serviceable" };
             let exp = if item.is_multiple_of(4) {
                 format!("2024-{:02}-{:02}", rng.range(6, 12), rng.range(1, 28))
             } else {
@@ -177,11 +147,5 @@ pub fn write(out: &Path, scale: f64, seed: u64) -> anyhow::Result<Summary> {
         }
     }
     w.flush()?;
-    Ok(Summary {
-        sites,
-        items,
-        stock_lines: written,
-        forces,
-        vehicles,
-    })
+    Ok(Summary { sites, items, stock_lines: written, forces, vehicles })
 }

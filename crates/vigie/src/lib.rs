@@ -21,8 +21,7 @@ pub struct DataLock {
 
 impl DataLock {
     pub fn acquire(dir: &Path) -> anyhow::Result<DataLock> {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("cannot create the data directory {}", dir.display()))?;
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create the data directory {}", dir.display()))?;
         let path = dir.join("LOCK");
         let file = File::options()
             .create(true)
@@ -75,10 +74,7 @@ pub fn open_store(cfg: &config::Config) -> anyhow::Result<Box<dyn JournalStore>>
         };
         Ok(Box::new(vigie_journal_sqlite::SqliteStore::open_dir(&dir)?))
     } else if db.starts_with("postgres://") || db.starts_with("postgresql://") {
-        Ok(Box::new(vigie_journal_postgres::PostgresStore::connect(
-            db,
-            &cfg.storage.postgres_schema,
-        )?))
+        Ok(Box::new(vigie_journal_postgres::PostgresStore::connect(db, &cfg.storage.postgres_schema)?))
     } else {
         bail!(
             "unsupported database {:?}: leave it empty for SQLite under the data directory, or give a postgres:// URL",
@@ -97,13 +93,7 @@ pub fn open_read_only(cfg: &config::Config) -> anyhow::Result<Journal> {
         );
     }
     let store = open_store(cfg)?;
-    Ok(Journal::open(
-        store,
-        JournalOptions {
-            origin: "read-only".into(),
-            max_batch_events: 1,
-        },
-    )?)
+    Ok(Journal::open(store, JournalOptions { origin: "read-only".into(), max_batch_events: 1 })?)
 }
 
 /// Locks the data directory, opens the store and replays the journal.
@@ -111,13 +101,7 @@ pub fn open(cfg: &config::Config) -> anyhow::Result<(Journal, DataLock)> {
     let lock = DataLock::acquire(&cfg.storage.data_dir)?;
     let origin = node_id(cfg)?;
     let store = open_store(cfg)?;
-    let journal = Journal::open(
-        store,
-        JournalOptions {
-            origin,
-            max_batch_events: cfg.journal.max_batch_events,
-        },
-    )?;
+    let journal = Journal::open(store, JournalOptions { origin, max_batch_events: cfg.journal.max_batch_events })?;
     Ok((journal, lock))
 }
 

@@ -5,10 +5,7 @@ use std::process::{Command, Stdio};
 
 fn vigie(data: &std::path::Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_vigie"));
-    c.arg("--data")
-        .arg(data)
-        .env("VIGIE_LOG", "warn")
-        .env_remove("VIGIE__STORAGE__DATABASE");
+    c.arg("--data").arg(data).env("VIGIE_LOG", "warn").env_remove("VIGIE__STORAGE__DATABASE");
     c
 }
 
@@ -26,12 +23,12 @@ fn import_reports_every_problem_and_writes_nothing_then_imports_once() {
     let dir = tempfile::tempdir().unwrap();
     let files = dir.path().join("files");
     std::fs::create_dir_all(&files).unwrap();
+    std::fs::write(files.join("organizations.csv"), "id,name,level,parent_id\nCPCO,Centre,strategic,\n").unwrap();
     std::fs::write(
-        files.join("organizations.csv"),
-        "id,name,level,parent_id\nCPCO,Centre,strategic,\n",
+        files.join("sites.csv"),
+        "id;name;kind;lat;lon;organization_id\nS1;Un;depot;48,8;2,3;CPCO\nS2;Deux;stade;48,8;2,3;NOPE\n",
     )
     .unwrap();
-    std::fs::write(files.join("sites.csv"), "id;name;kind;lat;lon;organization_id\nS1;Un;depot;48,8;2,3;CPCO\nS2;Deux;stade;48,8;2,3;NOPE\n").unwrap();
     std::fs::write(files.join("notes.txt"), "ignored: not a table file").unwrap();
     let data = dir.path().join("data");
 
@@ -39,26 +36,14 @@ fn import_reports_every_problem_and_writes_nothing_then_imports_once() {
     assert_eq!(code, 1, "{err}");
     let sites = files.join("sites.csv").display().to_string();
     assert!(err.contains(&format!("{sites}:3:9: `kind`: expected one of depot, base, venue, village, airport, hq, camp, other, found \"stade\"")), "{err}");
-    assert!(
-        err.contains(&format!(
-            "{sites}:3:24: unknown organization NOPE in `organization_id`"
-        )),
-        "{err}"
-    );
+    assert!(err.contains(&format!("{sites}:3:24: unknown organization NOPE in `organization_id`")), "{err}");
     assert!(err.contains("2 problem(s): nothing was imported"), "{err}");
     let (_, status, _) = run(vigie(&data).arg("status"));
     assert!(status.contains("\"last_seq\": 0"), "{status}");
 
-    std::fs::write(
-        files.join("sites.csv"),
-        "id;name;kind;lat;lon;organization_id\nS1;Un;depot;48,8;2,3;CPCO\n",
-    )
-    .unwrap();
-    let (code, out, err) = run(vigie(&data)
-        .arg("import")
-        .arg(&files)
-        .arg("--actor")
-        .arg("user:test"));
+    std::fs::write(files.join("sites.csv"), "id;name;kind;lat;lon;organization_id\nS1;Un;depot;48,8;2,3;CPCO\n")
+        .unwrap();
+    let (code, out, err) = run(vigie(&data).arg("import").arg(&files).arg("--actor").arg("user:test"));
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("appended 2 event(s)"), "{out}");
     let (code, out, _) = run(vigie(&data).arg("import").arg(&files));
@@ -67,24 +52,18 @@ fn import_reports_every_problem_and_writes_nothing_then_imports_once() {
     let (_, events, _) = run(vigie(&data).args(["events", "--after", "0"]));
     let first: serde_json::Value = serde_json::from_str(events.lines().next().unwrap()).unwrap();
     assert_eq!(first["actor"], "user:test");
-    assert_eq!(
-        first["source"],
-        format!("import:{}", files.join("organizations.csv").display())
-    );
+    assert_eq!(first["source"], format!("import:{}", files.join("organizations.csv").display()));
 }
 
 #[test]
 fn generated_data_sets_are_valid_imports() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("gen");
-    let (code, stdout, err) = run(vigie(&dir.path().join("unused"))
-        .args(["generate", "--scale", "0.01", "--out"])
-        .arg(&out));
+    let (code, stdout, err) =
+        run(vigie(&dir.path().join("unused")).args(["generate", "--scale", "0.01", "--out"]).arg(&out));
     assert_eq!(code, 0, "{err}");
     assert!(stdout.contains("10000 stock lines"), "{stdout}");
-    let (code, stdout, err) = run(vigie(&dir.path().join("data"))
-        .args(["import", "--json"])
-        .arg(&out));
+    let (code, stdout, err) = run(vigie(&dir.path().join("data")).args(["import", "--json"]).arg(&out));
     assert_eq!(code, 0, "{err}");
     let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(report["tables"]["stock"]["rows"], 10_000);
@@ -98,21 +77,11 @@ fn config_prints_defaults_and_layers() {
     assert_eq!(code, 0);
     assert!(out.contains("listen = \"127.0.0.1:8080\""), "{out}");
     let (_, out, _) = run(vigie(dir.path())
-        .args([
-            "config",
-            "--effective",
-            "--database",
-            "postgres://vigie:s3cret@db/v",
-        ])
+        .args(["config", "--effective", "--database", "postgres://vigie:s3cret@db/v"])
         .env("VIGIE__SERVER__LISTEN", "0.0.0.0:9999"));
     assert!(out.contains("listen = \"0.0.0.0:9999\""), "{out}");
-    assert!(
-        out.contains("postgres://vigie:***@db/v") && !out.contains("s3cret"),
-        "{out}"
-    );
-    let (code, _, err) = run(vigie(dir.path())
-        .arg("config")
-        .env("VIGIE__SERVER__LISTN", "x"));
+    assert!(out.contains("postgres://vigie:***@db/v") && !out.contains("s3cret"), "{out}");
+    let (code, _, err) = run(vigie(dir.path()).arg("config").env("VIGIE__SERVER__LISTN", "x"));
     assert_eq!(code, 2);
     assert!(err.contains("listn"), "{err}");
 }
@@ -128,29 +97,13 @@ fn the_demo_serves_the_paris_2024_scenario() {
         .spawn()
         .unwrap();
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .trim()
-        .strip_prefix("vigie listening on ")
-        .expect("address line")
-        .to_string();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let url = line.trim().strip_prefix("vigie listening on ").expect("address line").to_string();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let result = rt.block_on(async {
         let get = |p: &str| {
             let u = format!("{url}{p}");
-            async move {
-                reqwest::get(u)
-                    .await
-                    .unwrap()
-                    .json::<serde_json::Value>()
-                    .await
-                    .unwrap()
-            }
+            async move { reqwest::get(u).await.unwrap().json::<serde_json::Value>().await.unwrap() }
         };
         let health = get("/health").await;
         let venues = get("/api/v1/sites?kind=venue&limit=100").await;
@@ -158,18 +111,12 @@ fn the_demo_serves_the_paris_2024_scenario() {
         let sta = get("/api/v1/sites/STA").await;
         (health, venues, plates, sta)
     });
-    let _ = Command::new("kill")
-        .arg("-TERM")
-        .arg(child.id().to_string())
-        .status();
+    let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
     let status = child.wait().unwrap();
     let (health, venues, plates, sta) = result;
     assert_eq!(health["status"], "ok");
     assert_eq!(venues["total"], 44);
     assert_eq!(sta["name"], "Stade de France");
     assert!(plates["total"].as_u64().unwrap() >= 5, "{plates}");
-    assert!(
-        status.success(),
-        "SIGTERM stops the server gracefully: {status:?}"
-    );
+    assert!(status.success(), "SIGTERM stops the server gracefully: {status:?}");
 }

@@ -26,14 +26,8 @@ async fn every_acknowledged_event_survives_sigkill() {
         .spawn()
         .unwrap();
     let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
-    let url = first
-        .trim()
-        .strip_prefix("vigie listening on ")
-        .expect("address line")
-        .to_string();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    let url = first.trim().strip_prefix("vigie listening on ").expect("address line").to_string();
 
     let acked: Arc<Mutex<Vec<String>>> = Arc::default();
     let client = reqwest::Client::new();
@@ -44,15 +38,9 @@ async fn every_acknowledged_event_survives_sigkill() {
             for i in 0.. {
                 let id = format!("W{w}-{i}");
                 let csv = format!("id,name,level,parent_id\n{id},Org {id},tactical,\n");
-                let part = reqwest::multipart::Part::bytes(csv.into_bytes())
-                    .file_name("organizations.csv");
+                let part = reqwest::multipart::Part::bytes(csv.into_bytes()).file_name("organizations.csv");
                 let form = reqwest::multipart::Form::new().part("file", part);
-                match client
-                    .post(format!("{url}/api/v1/import"))
-                    .multipart(form)
-                    .send()
-                    .await
-                {
+                match client.post(format!("{url}/api/v1/import")).multipart(form).send().await {
                     Ok(r) if r.status() == 200 => acked.lock().unwrap().push(id),
                     _ => break, // the server is gone
                 }
@@ -70,29 +58,19 @@ async fn every_acknowledged_event_survives_sigkill() {
         w.await.unwrap();
     }
     let acked = acked.lock().unwrap().clone();
-    assert!(
-        acked.len() >= 300,
-        "the writers were acknowledged {} times",
-        acked.len()
-    );
+    assert!(acked.len() >= 300, "the writers were acknowledged {} times", acked.len());
 
     // Restart on the same directory and read the whole journal back.
     let out = tokio::task::spawn_blocking(move || {
         vigie()
-            .args([
-                "--data", &data, "events", "--after", "0", "--limit", "1000000",
-            ])
+            .args(["--data", &data, "events", "--after", "0", "--limit", "1000000"])
             .env("VIGIE_LOG", "warn")
             .output()
             .unwrap()
     })
     .await
     .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let mut seqs = Vec::new();
     let mut stored = HashSet::new();
     for line in String::from_utf8(out.stdout).unwrap().lines() {
@@ -101,16 +79,7 @@ async fn every_acknowledged_event_survives_sigkill() {
         stored.insert(e["payload"]["id"].as_str().unwrap().to_string());
     }
     let missing: Vec<_> = acked.iter().filter(|id| !stored.contains(*id)).collect();
-    assert!(
-        missing.is_empty(),
-        "{} acknowledged events lost: {:?}",
-        missing.len(),
-        &missing[..missing.len().min(5)]
-    );
-    assert_eq!(
-        seqs,
-        (1..=seqs.len() as u64).collect::<Vec<_>>(),
-        "sequences are gap-free"
-    );
+    assert!(missing.is_empty(), "{} acknowledged events lost: {:?}", missing.len(), &missing[..missing.len().min(5)]);
+    assert_eq!(seqs, (1..=seqs.len() as u64).collect::<Vec<_>>(), "sequences are gap-free");
     assert!(stored.len() >= acked.len());
 }

@@ -31,29 +31,16 @@ async fn import_then_read_the_registry_with_filters_and_paging() {
     assert_eq!(sites["total"], 2);
     assert_eq!(sites["items"].as_array().unwrap().len(), 1);
     assert_eq!(sites["items"][0]["id"], "MRS");
-    let page2 = app
-        .get_json("/api/v1/sites?kind=venue&limit=1&offset=1")
-        .await;
+    let page2 = app.get_json("/api/v1/sites?kind=venue&limit=1&offset=1").await;
     assert_eq!(page2["items"][0]["id"], "STA");
     assert_eq!(page2["items"][0]["lat"], 48.924475);
 
     // Organisation filter includes children.
-    assert_eq!(
-        app.get_json("/api/v1/sites?organization_id=CPCO").await["total"],
-        3
-    );
-    assert_eq!(
-        app.get_json("/api/v1/sites?organization_id=GS-MRS").await["total"],
-        1
-    );
-    assert_eq!(
-        app.get_json("/api/v1/sites?q=vincennes").await["items"][0]["id"],
-        "DEP1"
-    );
+    assert_eq!(app.get_json("/api/v1/sites?organization_id=CPCO").await["total"], 3);
+    assert_eq!(app.get_json("/api/v1/sites?organization_id=GS-MRS").await["total"], 1);
+    assert_eq!(app.get_json("/api/v1/sites?q=vincennes").await["items"][0]["id"], "DEP1");
 
-    let stock = app
-        .get_json("/api/v1/stock?item_id=PLATE&condition=serviceable")
-        .await;
+    let stock = app.get_json("/api/v1/stock?item_id=PLATE&condition=serviceable").await;
     assert_eq!(stock["total"], 1);
     assert_eq!(stock["items"][0]["quantity"], 1200);
     assert_eq!(stock["items"][0]["site_id"], "DEP1");
@@ -65,10 +52,7 @@ async fn import_then_read_the_registry_with_filters_and_paging() {
     assert_eq!(app.get("/api/v1/sites/NOPE").await.status(), 404);
     assert_eq!(app.get("/api/v1/items?limit=0").await.status(), 400);
     assert_eq!(app.get("/api/v1/sites?kind=stadium").await.status(), 400);
-    assert_eq!(
-        app.get("/api/v1/forces?active_on=demain").await.status(),
-        400
-    );
+    assert_eq!(app.get("/api/v1/forces?active_on=demain").await.status(), 400);
     assert_eq!(app.get("/api/v1/nothing-here").await.status(), 404);
 
     // Every event carries the actor of the request.
@@ -84,49 +68,24 @@ async fn import_then_read_the_registry_with_filters_and_paging() {
 async fn a_bad_import_is_refused_whole_with_located_problems() {
     let app = TestApp::spawn(Backend::Sqlite).await;
     let mut files = registry();
-    files.push(("forces.csv", "id,name,site_id,headcount,organization_id,starts_on,ends_on\nF1,Un,NOWHERE,10,GS-IDF,2024-07-01,2024-08-01\n"));
+    files.push((
+        "forces.csv",
+        "id,name,site_id,headcount,organization_id,starts_on,ends_on\nF1,Un,NOWHERE,10,GS-IDF,2024-07-01,2024-08-01\n",
+    ));
     let r = app.import(&files, "", None).await;
     assert_eq!(r.status(), 422);
     let body: Value = r.json().await.unwrap();
-    assert_eq!(
-        body["lines"][0],
-        "forces.csv:2:7: unknown site NOWHERE in `site_id`"
-    );
+    assert_eq!(body["lines"][0], "forces.csv:2:7: unknown site NOWHERE in `site_id`");
     assert_eq!(body["problems"][0]["line"], 2);
-    assert_eq!(
-        app.get_json("/health").await["last_seq"],
-        0,
-        "nothing was written"
-    );
+    assert_eq!(app.get_json("/health").await["last_seq"], 0, "nothing was written");
 
     // A dry run reports without writing; the same import twice writes once.
-    let r: Value = app
-        .import(&registry(), "?dry_run=true", None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let r: Value = app.import(&registry(), "?dry_run=true", None).await.json().await.unwrap();
     assert_eq!(r["report"]["events"], 10);
     assert_eq!(app.get_json("/health").await["last_seq"], 0);
-    let first: Value = app
-        .import(&registry(), "", None)
-        .await
-        .json()
-        .await
-        .unwrap();
-    let second: Value = app
-        .import(&registry(), "", None)
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(
-        (
-            first["report"]["events"].as_u64(),
-            second["report"]["events"].as_u64()
-        ),
-        (Some(10), Some(0))
-    );
+    let first: Value = app.import(&registry(), "", None).await.json().await.unwrap();
+    let second: Value = app.import(&registry(), "", None).await.json().await.unwrap();
+    assert_eq!((first["report"]["events"].as_u64(), second["report"]["events"].as_u64()), (Some(10), Some(0)));
     assert_eq!(app.get_json("/health").await["last_seq"], 10);
     // Without the header, the actor is the anonymous caller's address.
     let ev = app.get_json("/api/v1/events?after=0&limit=1").await;
@@ -143,10 +102,8 @@ async fn read_sse(resp: reqwest::Response, n: usize) -> Vec<(u64, String, Value)
     let mut out = Vec::new();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     while out.len() < n {
-        let chunk = tokio::time::timeout_at(deadline, stream.next())
-            .await
-            .expect("SSE timed out")
-            .expect("stream ended");
+        let chunk =
+            tokio::time::timeout_at(deadline, stream.next()).await.expect("SSE timed out").expect("stream ended");
         buf.push_str(&String::from_utf8_lossy(&chunk.unwrap()));
         while let Some(end) = buf.find("\n\n") {
             let msg: String = buf.drain(..end + 2).collect();
@@ -171,24 +128,13 @@ async fn read_sse(resp: reqwest::Response, n: usize) -> Vec<(u64, String, Value)
 #[tokio::test]
 async fn the_event_stream_follows_the_journal_live_and_resumes() {
     let app = TestApp::spawn(Backend::Sqlite).await;
-    let live = app
-        .client
-        .get(app.url("/api/v1/events/stream"))
-        .send()
-        .await
-        .unwrap();
+    let live = app.client.get(app.url("/api/v1/events/stream")).send().await.unwrap();
     assert_eq!(live.headers()["content-type"], "text/event-stream");
     let reader = tokio::spawn(read_sse(live, 10));
     tokio::time::sleep(Duration::from_millis(100)).await;
-    assert_eq!(
-        app.import(&registry(), "", Some("user:bob")).await.status(),
-        200
-    );
+    assert_eq!(app.import(&registry(), "", Some("user:bob")).await.status(), 200);
     let got = reader.await.unwrap();
-    assert_eq!(
-        got.iter().map(|g| g.0).collect::<Vec<_>>(),
-        (1..=10).collect::<Vec<_>>()
-    );
+    assert_eq!(got.iter().map(|g| g.0).collect::<Vec<_>>(), (1..=10).collect::<Vec<_>>());
     assert_eq!(got[0].1, "organization.upserted");
     assert_eq!(got[0].2["actor"], "user:bob");
     assert_eq!(got[9].1, "stock.counted");
@@ -212,20 +158,12 @@ async fn the_event_stream_follows_the_journal_live_and_resumes() {
 #[tokio::test]
 async fn shutdown_is_graceful_even_with_a_live_stream_open() {
     let app = TestApp::spawn(Backend::Sqlite).await;
-    let live = app
-        .client
-        .get(app.url("/api/v1/events/stream"))
-        .send()
-        .await
-        .unwrap();
+    let live = app.client.get(app.url("/api/v1/events/stream")).send().await.unwrap();
     assert_eq!(live.status(), 200);
     // `stop` waits (with a timeout) for the server task to finish: an open stream must not hold it.
     app.stop().await;
     let mut s = live.bytes_stream();
-    let end = tokio::time::timeout(Duration::from_secs(5), async {
-        while let Some(Ok(_)) = s.next().await {}
-    })
-    .await;
+    let end = tokio::time::timeout(Duration::from_secs(5), async { while let Some(Ok(_)) = s.next().await {} }).await;
     assert!(end.is_ok(), "the stream was closed by the shutdown");
 }
 
@@ -234,13 +172,7 @@ async fn openapi_lists_the_routes() {
     let app = TestApp::spawn(Backend::Sqlite).await;
     let doc = app.get_json("/api/v1/openapi.json").await;
     assert_eq!(doc["openapi"], "3.1.0");
-    for p in [
-        "/api/v1/sites",
-        "/api/v1/stock",
-        "/api/v1/import",
-        "/api/v1/events/stream",
-        "/health",
-    ] {
+    for p in ["/api/v1/sites", "/api/v1/stock", "/api/v1/import", "/api/v1/events/stream", "/health"] {
         assert!(doc["paths"].get(p).is_some(), "{p}");
     }
     app.stop().await;
@@ -251,38 +183,21 @@ async fn restart_story(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     assert_eq!(
         app.get_json("/health").await["storage"],
-        if backend == Backend::Sqlite {
-            "sqlite"
-        } else {
-            "postgres"
-        }
+        if backend == Backend::Sqlite { "sqlite" } else { "postgres" }
     );
-    assert_eq!(
-        app.import(&registry(), "", Some("user:carol"))
-            .await
-            .status(),
-        200
-    );
+    assert_eq!(app.import(&registry(), "", Some("user:carol")).await.status(), 200);
     let before = app.get_json("/api/v1/stock?limit=100").await;
     let (cfg, dir) = app.stop().await;
     let app = TestApp::spawn_with(cfg, dir).await;
     assert_eq!(app.get_json("/health").await["last_seq"], 10);
     assert_eq!(app.get_json("/api/v1/stock?limit=100").await, before);
-    let again: Value = app
-        .import(&registry(), "", None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let again: Value = app.import(&registry(), "", None).await.json().await.unwrap();
     assert_eq!(again["report"]["events"], 0, "idempotent across restarts");
     let cfg = app.config.clone();
     app.stop().await;
     if backend == Backend::Postgres {
         tokio::task::spawn_blocking(move || {
-            vigie_journal_postgres::PostgresStore::drop_schema(
-                &cfg.storage.database,
-                &cfg.storage.postgres_schema,
-            )
+            vigie_journal_postgres::PostgresStore::drop_schema(&cfg.storage.database, &cfg.storage.postgres_schema)
         })
         .await
         .unwrap()
@@ -304,10 +219,7 @@ async fn restart_rebuilds_the_state_on_postgres() {
 async fn ask_endpoints_answer_from_the_projection() {
     let app = TestApp::spawn(Backend::Sqlite).await;
     let mut files = registry();
-    files.push((
-        "allowances.csv",
-        "item_id,basis,quantity\nPLATE,person,2\nRATION,person_day,1\n",
-    ));
+    files.push(("allowances.csv", "item_id,basis,quantity\nPLATE,person,2\nRATION,person_day,1\n"));
     files.push((
         "forces.csv",
         "id,name,site_id,headcount,organization_id,starts_on,ends_on\nF1,Garde STA,STA,100,GS-IDF,2024-07-01,2024-08-31\n",
@@ -315,95 +227,45 @@ async fn ask_endpoints_answer_from_the_projection() {
     assert_eq!(app.import(&files, "", None).await.status(), 200);
 
     // 2 plates × 100 persons; 1,200 serviceable at DEP1, 30 unserviceable at MRS.
-    let s = app
-        .get_json("/api/v1/ask/sufficiency?item=PLATE&on=2024-07-26")
-        .await;
+    let s = app.get_json("/api/v1/ask/sufficiency?item=PLATE&on=2024-07-26").await;
     assert_eq!(
-        (
-            s["need"].as_i64(),
-            s["on_hand"].as_i64(),
-            s["serviceable"].as_i64()
-        ),
+        (s["need"].as_i64(), s["on_hand"].as_i64(), s["serviceable"].as_i64()),
         (Some(200), Some(1230), Some(1200))
     );
     assert_eq!(
-        (
-            s["available"].as_i64(),
-            s["shortfall"].as_i64(),
-            s["coverage"].as_f64()
-        ),
+        (s["available"].as_i64(), s["shortfall"].as_i64(), s["coverage"].as_f64()),
         (Some(1200), Some(0), Some(6.0))
     );
     assert_eq!(s["by_organization"].as_array().unwrap().len(), 2);
-    let mrs = app
-        .get_json("/api/v1/ask/sufficiency?item=PLATE&on=2024-07-26&org=GS-MRS")
-        .await;
+    let mrs = app.get_json("/api/v1/ask/sufficiency?item=PLATE&on=2024-07-26&org=GS-MRS").await;
     assert_eq!(
-        (
-            mrs["need"].as_i64(),
-            mrs["serviceable"].as_i64(),
-            mrs["coverage"].is_null()
-        ),
+        (mrs["need"].as_i64(), mrs["serviceable"].as_i64(), mrs["coverage"].is_null()),
         (Some(0), Some(0), true)
     );
     // Rations over 10 days: 1,000 needed, 500 held.
-    let r = app
-        .get_json("/api/v1/ask/sufficiency?item=RATION&on=2024-07-26&days=10")
-        .await;
-    assert_eq!(
-        (r["need"].as_i64(), r["shortfall"].as_i64()),
-        (Some(1000), Some(500))
-    );
-    let all = app
-        .get_json("/api/v1/ask/sufficiency?all=true&on=2024-07-26")
-        .await;
+    let r = app.get_json("/api/v1/ask/sufficiency?item=RATION&on=2024-07-26&days=10").await;
+    assert_eq!((r["need"].as_i64(), r["shortfall"].as_i64()), (Some(1000), Some(500)));
+    let all = app.get_json("/api/v1/ask/sufficiency?all=true&on=2024-07-26").await;
     assert_eq!(all["items"][0]["item"], "RATION", "worst coverage first");
 
-    let l = app
-        .get_json("/api/v1/ask/locate?item=RATION&near=DEP1&headcount=100&on=2024-07-26")
-        .await;
+    let l = app.get_json("/api/v1/ask/locate?item=RATION&near=DEP1&headcount=100&on=2024-07-26").await;
     assert_eq!(l["sites"][0]["site_id"], "DEP1");
     assert_eq!(l["sites"][0]["distance_km"], 0.0);
     assert_eq!(l["totals"]["RATION"], 500);
     assert_eq!(l["autonomy_days_min"], 5.0);
     assert!(l["eta_basis"].as_str().unwrap().starts_with("estimate"));
-    let l = app
-        .get_json("/api/v1/ask/locate?item=PLATE&near=Marseille&on=2024-07-26")
-        .await;
-    assert!(
-        l["near"].as_str().unwrap().starts_with("Marseille (13"),
-        "{}",
-        l["near"]
-    );
-    assert_eq!(
-        l["sites"][0]["site_id"], "DEP1",
-        "only serviceable stock is located"
-    );
+    let l = app.get_json("/api/v1/ask/locate?item=PLATE&near=Marseille&on=2024-07-26").await;
+    assert!(l["near"].as_str().unwrap().starts_with("Marseille (13"), "{}", l["near"]);
+    assert_eq!(l["sites"][0]["site_id"], "DEP1", "only serviceable stock is located");
 
     // Bad questions: clear errors, the right status.
     let r = app.get("/api/v1/ask/sufficiency?item=NOPE").await;
     assert_eq!(r.status(), 404);
-    assert_eq!(
-        r.json::<Value>().await.unwrap()["message"],
-        "item NOPE not found"
-    );
-    assert_eq!(
-        app.get("/api/v1/ask/sufficiency?item=PLATE&on=demain")
-            .await
-            .status(),
-        400
-    );
-    assert_eq!(
-        app.get("/api/v1/ask/sufficiency?item=PLATE&org=NOPE")
-            .await
-            .status(),
-        404
-    );
+    assert_eq!(r.json::<Value>().await.unwrap()["message"], "item NOPE not found");
+    assert_eq!(app.get("/api/v1/ask/sufficiency?item=PLATE&on=demain").await.status(), 400);
+    assert_eq!(app.get("/api/v1/ask/sufficiency?item=PLATE&org=NOPE").await.status(), 404);
     let r = app.get("/api/v1/ask/locate?item=PLATE&near=Nantess").await;
     assert_eq!(r.status(), 400);
-    assert!(r.json::<Value>().await.unwrap()["message"]
-        .as_str()
-        .unwrap()
-        .contains("no French commune"));
+    assert!(r.json::<Value>().await.unwrap()["message"].as_str().unwrap().contains("no French commune"));
     app.stop().await;
 }

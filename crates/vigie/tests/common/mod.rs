@@ -31,8 +31,7 @@ pub fn config(backend: Backend, dir: PathBuf) -> Config {
     let mut cfg = Config::default();
     cfg.storage.data_dir = dir;
     if backend == Backend::Postgres {
-        cfg.storage.database =
-            std::env::var("VIGIE_TEST_POSTGRES").unwrap_or_else(|_| PG_DEFAULT.into());
+        cfg.storage.database = std::env::var("VIGIE_TEST_POSTGRES").unwrap_or_else(|_| PG_DEFAULT.into());
         cfg.storage.postgres_schema = format!("http_{}", vigie_journal::new_event_id().simple());
     }
     cfg
@@ -88,22 +87,13 @@ impl TestApp {
     }
 
     /// Posts files to the import endpoint as a multipart form.
-    pub async fn import(
-        &self,
-        files: &[(&str, &str)],
-        query: &str,
-        actor: Option<&str>,
-    ) -> reqwest::Response {
+    pub async fn import(&self, files: &[(&str, &str)], query: &str, actor: Option<&str>) -> reqwest::Response {
         let mut form = reqwest::multipart::Form::new();
         for (name, body) in files {
-            let part = reqwest::multipart::Part::bytes(body.as_bytes().to_vec())
-                .file_name(name.to_string());
+            let part = reqwest::multipart::Part::bytes(body.as_bytes().to_vec()).file_name(name.to_string());
             form = form.part("file", part);
         }
-        let mut req = self
-            .client
-            .post(self.url(&format!("/api/v1/import{query}")))
-            .multipart(form);
+        let mut req = self.client.post(self.url(&format!("/api/v1/import{query}"))).multipart(form);
         if let Some(a) = actor {
             req = req.header("x-vigie-actor", a);
         }
@@ -116,15 +106,10 @@ impl TestApp {
             let _ = s.send(());
         }
         if let Some(t) = self.task.take() {
-            tokio::time::timeout(std::time::Duration::from_secs(10), t)
-                .await
-                .expect("graceful shutdown")
-                .unwrap();
+            tokio::time::timeout(std::time::Duration::from_secs(10), t).await.expect("graceful shutdown").unwrap();
         }
         let j = self.journal.clone();
-        tokio::task::spawn_blocking(move || j.shutdown())
-            .await
-            .unwrap();
+        tokio::task::spawn_blocking(move || j.shutdown()).await.unwrap();
         drop(self._lock);
         (self.config, self.dir)
     }
@@ -136,10 +121,5 @@ pub const ITEMS: &str = "id,name,category,unit,unit_mass_kg,unit_volume_m3\nPLAT
 pub const STOCK: &str = "site_id,item_id,quantity,condition,lot,expires_on,counted_at\nDEP1,PLATE,1200,serviceable,L1,,2024-07-20 08:00\nDEP1,RATION,500,serviceable,R1,2025-01-01,2024-07-20 08:00\nMRS,PLATE,30,unserviceable,L2,,2024-07-20 09:00\n";
 
 pub fn registry() -> Vec<(&'static str, &'static str)> {
-    vec![
-        ("organizations.csv", ORGS),
-        ("sites.csv", SITES),
-        ("items.csv", ITEMS),
-        ("stock.csv", STOCK),
-    ]
+    vec![("organizations.csv", ORGS), ("sites.csv", SITES), ("items.csv", ITEMS), ("stock.csv", STOCK)]
 }
