@@ -104,6 +104,10 @@ events! {
     ForceUpserted(Force) = "force.upserted",
     AllowanceSet(Allowance) = "allowance.set",
     VehicleUpserted(Vehicle) = "vehicle.upserted",
+    PlanCommitted(crate::plan::Plan) = "plan.committed",
+    PlanShipped(crate::plan::PlanStep) = "plan.shipped",
+    PlanReceived(crate::plan::PlanStep) = "plan.received",
+    PlanCancelled(crate::plan::PlanStep) = "plan.cancelled",
 }
 
 /// An event on its way to the journal: the journal adds sequence, id, time and origin.

@@ -7,6 +7,7 @@ use crate::event::{Envelope, Event};
 use crate::fxhash::FxHashMap;
 use crate::geo::LatLon;
 use crate::ids::*;
+use crate::plan::{Plan, PlanId, PlanStatus};
 use crate::quantity::Quantity;
 use crate::registry::*;
 use chrono::NaiveDate;
@@ -60,6 +61,8 @@ pub struct IndexedLine {
     pub serviceable_condition: bool,
     pub expires_on: Option<NaiveDate>,
     pub counted_at: DateTime<Utc>,
+    /// `false` for a movement since the count (a plan shipped from or received at the site).
+    pub counted: bool,
 }
 
 impl IndexedLine {
@@ -84,6 +87,30 @@ pub struct EngagedForce {
 impl EngagedForce {
     pub fn active_on(&self, day: NaiveDate) -> bool {
         self.starts_on <= day && day <= self.ends_on
+    }
+}
+
+/// A plan and where it stands.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PlanRecord {
+    #[serde(flatten)]
+    pub plan: Plan,
+    pub status: PlanStatus,
+    pub committed_at: DateTime<Utc>,
+    pub shipped_at: Option<DateTime<Utc>>,
+    pub received_at: Option<DateTime<Utc>>,
+    pub cancelled_at: Option<DateTime<Utc>>,
+}
+
+fn add(map: &mut FxHashMap<ItemId, FxHashMap<u32, Quantity>>, item: &ItemId, slot: u32, q: Quantity) {
+    let by_site = match map.get_mut(item) {
+        Some(m) => m,
+        None => map.entry(item.clone()).or_default(),
+    };
+    let v = by_site.entry(slot).or_default();
+    *v += q;
+    if *v == Quantity::ZERO {
+        by_site.remove(&slot);
     }
 }
 
@@ -152,6 +179,15 @@ pub struct State {
     pub org_parent: Vec<Option<u32>>,
     /// Every force, compact, in slot order.
     pub engaged: Vec<EngagedForce>,
+    pub plans: BTreeMap<PlanId, Stamped<PlanRecord>>,
+    /// Quantities reserved by committed plans: item → origin site slot → quantity.
+    pub reserved: FxHashMap<ItemId, FxHashMap<u32, Quantity>>,
+    /// Quantities on the road: item → destination site slot → quantity.
+    pub in_transit: FxHashMap<ItemId, FxHashMap<u32, Quantity>>,
+    /// Vehicles held by active plans.
+    pub vehicle_holds: FxHashMap<VehicleId, PlanId>,
+    /// Items moved in or out of a site slot since its last count (a count clears them).
+    adjusted: FxHashMap<u32, Vec<ItemId>>,
     force_slots: FxHashMap<ForceId, u32>,
     /// Sequence of the last applied event (0 when empty).
     pub last_seq: u64,
@@ -243,6 +279,66 @@ impl State {
             Event::VehicleUpserted(v) => {
                 self.vehicles.insert(v.id.clone(), Stamped { value: v, stamp });
             }
+            Event::PlanCommitted(p) => {
+                for m in &p.movements {
+                    let from = self.site_slots.slot(&m.from);
+                    add(&mut self.reserved, &m.item_id, from, m.quantity);
+                }
+                for v in p.movements.iter().filter_map(|m| m.vehicle_id.as_ref()).chain(&p.vehicles) {
+                    self.vehicle_holds.insert(v.clone(), p.id.clone());
+                }
+                self.site_facts.resize(self.site_slots.len(), None);
+                let record = PlanRecord {
+                    plan: p,
+                    status: PlanStatus::Committed,
+                    committed_at: time,
+                    shipped_at: None,
+                    received_at: None,
+                    cancelled_at: None,
+                };
+                self.plans.insert(record.plan.id.clone(), Stamped { value: record, stamp });
+            }
+            Event::PlanShipped(step) => {
+                let Some(rec) = self.plans.get_mut(&step.plan_id) else { return };
+                rec.value.status = PlanStatus::Shipped;
+                rec.value.shipped_at = Some(time);
+                rec.stamp = stamp;
+                let plan = rec.value.plan.clone();
+                let to = self.site_slots.slot(&plan.destination);
+                for m in &plan.movements {
+                    let from = self.site_slots.slot(&m.from);
+                    add(&mut self.reserved, &m.item_id, from, Quantity::ZERO - m.quantity);
+                    add(&mut self.in_transit, &m.item_id, to, m.quantity);
+                    self.adjust(&m.item_id, from, Quantity::ZERO - m.quantity, time);
+                }
+                self.site_facts.resize(self.site_slots.len(), None);
+            }
+            Event::PlanReceived(step) => {
+                let Some(rec) = self.plans.get_mut(&step.plan_id) else { return };
+                rec.value.status = PlanStatus::Received;
+                rec.value.received_at = Some(time);
+                rec.stamp = stamp;
+                let plan = rec.value.plan.clone();
+                let to = self.site_slots.slot(&plan.destination);
+                for m in &plan.movements {
+                    add(&mut self.in_transit, &m.item_id, to, Quantity::ZERO - m.quantity);
+                    self.adjust(&m.item_id, to, m.quantity, time);
+                }
+                self.release_vehicles(&plan);
+                self.site_facts.resize(self.site_slots.len(), None);
+            }
+            Event::PlanCancelled(step) => {
+                let Some(rec) = self.plans.get_mut(&step.plan_id) else { return };
+                rec.value.status = PlanStatus::Cancelled;
+                rec.value.cancelled_at = Some(time);
+                rec.stamp = stamp;
+                let plan = rec.value.plan.clone();
+                for m in &plan.movements {
+                    let from = self.site_slots.slot(&m.from);
+                    add(&mut self.reserved, &m.item_id, from, Quantity::ZERO - m.quantity);
+                }
+                self.release_vehicles(&plan);
+            }
             Event::StockCounted(c) => {
                 // Share the catalogue's id allocations: a million lines then cost no extra id strings.
                 let mut lines = c.lines;
@@ -259,11 +355,12 @@ impl State {
                 };
                 let slot = self.site_slots.slot(&site_id);
                 self.site_facts.resize(self.site_slots.len(), None);
-                if let Some(old) = self.stock.get(&site_id) {
-                    for l in &old.lines {
-                        if let Some(sites) = self.stock_by_item.get_mut(&l.item_id) {
-                            sites.remove(&slot);
-                        }
+                // The count replaces what was counted there before and every movement since.
+                let moved = self.adjusted.remove(&slot).unwrap_or_default();
+                let old = self.stock.get(&site_id).map(|o| o.lines.iter().map(|l| &l.item_id)).into_iter().flatten();
+                for item in old.chain(moved.iter()) {
+                    if let Some(sites) = self.stock_by_item.get_mut(item) {
+                        sites.remove(&slot);
                     }
                 }
                 for l in &lines {
@@ -276,6 +373,7 @@ impl State {
                         serviceable_condition: l.condition == Condition::Serviceable,
                         expires_on: l.expires_on,
                         counted_at: l.counted_at,
+                        counted: true,
                     });
                 }
                 if let Some(old) = self.stock.insert(site_id, SiteStock { lines, stamp }) {
@@ -283,6 +381,40 @@ impl State {
                 }
             }
         }
+    }
+
+    /// A movement since the count, as a serviceable line of the item at the site (negative when it left).
+    fn adjust(&mut self, item: &ItemId, slot: u32, q: Quantity, at: DateTime<Utc>) {
+        self.adjusted.entry(slot).or_default().push(item.clone());
+        let sites = match self.stock_by_item.get_mut(item) {
+            Some(s) => s,
+            None => self.stock_by_item.entry(item.clone()).or_default(),
+        };
+        sites.entry(slot).or_default().push(IndexedLine {
+            quantity: q,
+            serviceable_condition: true,
+            expires_on: None,
+            counted_at: at,
+            counted: false,
+        });
+    }
+
+    fn release_vehicles(&mut self, plan: &Plan) {
+        for v in plan.movements.iter().filter_map(|m| m.vehicle_id.as_ref()).chain(&plan.vehicles) {
+            if self.vehicle_holds.get(v) == Some(&plan.id) {
+                self.vehicle_holds.remove(v);
+            }
+        }
+    }
+
+    /// Quantity of an item reserved at a site slot by committed plans.
+    pub fn reserved_at(&self, item: &ItemId, slot: u32) -> Quantity {
+        self.reserved.get(item).and_then(|m| m.get(&slot)).copied().unwrap_or_default()
+    }
+
+    /// Quantity of an item on its way to a site slot.
+    pub fn in_transit_to(&self, item: &ItemId, slot: u32) -> Quantity {
+        self.in_transit.get(item).and_then(|m| m.get(&slot)).copied().unwrap_or_default()
     }
 
     /// The sites holding an item (by slot), each with that item's lines there.

@@ -8,6 +8,7 @@
 //! No I/O here: callers hold the state's read lock while a question is answered.
 
 pub mod gazetteer;
+pub mod plans;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
@@ -24,6 +25,11 @@ pub enum AskError {
     UnknownOrganization(String),
     #[error(transparent)]
     Place(#[from] gazetteer::PlaceError),
+    #[error("unknown plan {0}")]
+    UnknownPlan(String),
+    /// Not enough of something: quantities, vehicles.
+    #[error("not available: {0}")]
+    Unavailable(String),
     #[error("{0}")]
     BadArgument(String),
 }
@@ -206,14 +212,29 @@ pub fn sufficiency(
         let mut here = Figures::default();
         for line in lines {
             here.add_line(line, on);
-            oldest = Some(oldest.map_or(line.counted_at, |o| o.min(line.counted_at)));
+            if line.counted {
+                oldest = Some(oldest.map_or(line.counted_at, |o| o.min(line.counted_at)));
+            }
         }
+        here.reserved = state.reserved_at(item, slot);
         total.on_hand += here.on_hand;
         total.serviceable += here.serviceable;
+        total.reserved += here.reserved;
         let o = by_org[facts.org as usize].get_or_insert_with(Figures::default);
         o.on_hand += here.on_hand;
         o.serviceable += here.serviceable;
+        o.reserved += here.reserved;
         by_site[slot as usize] = Some(here);
+    }
+    // Quantities on their way count for their destination.
+    for (&slot, &q) in state.in_transit.get(item).into_iter().flatten() {
+        let Some(facts) = &state.site_facts[slot as usize] else { continue };
+        if !scope.includes(facts.org) {
+            continue;
+        }
+        total.in_transit += q;
+        by_org[facts.org as usize].get_or_insert_with(Figures::default).in_transit += q;
+        by_site[slot as usize].get_or_insert_with(Figures::default).in_transit += q;
     }
     let per_person = per_person(state, item, days);
     let mut headcount = 0u64;
@@ -387,11 +408,13 @@ pub fn locate(
     let mut totals: BTreeMap<ItemId, Quantity> = items.iter().map(|i| (i.clone(), Quantity::ZERO)).collect();
     for item in items {
         for (slot, lines) in state.item_sites(item) {
-            let mut available = Quantity::ZERO;
+            let mut available = Quantity::ZERO - state.reserved_at(item, slot);
             let mut oldest: Option<DateTime<Utc>> = None;
             for line in lines.iter().filter(|l| l.serviceable_on(on)) {
                 available += line.quantity;
-                oldest = Some(oldest.map_or(line.counted_at, |o| o.min(line.counted_at)));
+                if line.counted {
+                    oldest = Some(oldest.map_or(line.counted_at, |o| o.min(line.counted_at)));
+                }
             }
             if available <= Quantity::ZERO {
                 continue;

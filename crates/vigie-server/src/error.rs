@@ -58,7 +58,8 @@ impl From<vigie_logistics::AskError> for ApiError {
     fn from(e: vigie_logistics::AskError) -> ApiError {
         use vigie_logistics::AskError::*;
         match e {
-            UnknownItem(_) | UnknownSite(_) | UnknownOrganization(_) => ApiError::NotFound(
+            Unavailable(_) => ApiError::Conflict(e.to_string()),
+            UnknownItem(_) | UnknownSite(_) | UnknownOrganization(_) | UnknownPlan(_) => ApiError::NotFound(
                 // "unknown item X" → "item X"
                 e.to_string().trim_start_matches("unknown ").to_string(),
             ),

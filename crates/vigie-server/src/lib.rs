@@ -5,9 +5,12 @@
 //! Handlers never touch storage directly: reads go to the in-memory state, writes go through the journal, whose
 //! blocking calls run on tokio's blocking pool.
 
+#![recursion_limit = "512"]
+
 mod ask;
 mod error;
 mod openapi;
+mod plans;
 mod registry;
 mod stream;
 
@@ -106,6 +109,9 @@ pub fn router(journal: Journal, options: ServerOptions) -> (Router, watch::Sende
         .route("/import", post(import).layer(DefaultBodyLimit::max(options.max_upload_bytes)))
         .route("/ask/sufficiency", get(ask::sufficiency))
         .route("/ask/locate", get(ask::locate))
+        .route("/plans", get(plans::list).post(plans::commit))
+        .route("/plans/{id}", get(plans::one))
+        .route("/plans/{id}/{action}", post(plans::step))
         .route("/events", get(stream::list))
         .route("/events/stream", get(stream::sse))
         .route("/openapi.json", get(openapi::document));

@@ -82,6 +82,30 @@ pub async fn document() -> Json<Value> {
                 ],
                 "responses": {"200": {"description": "Located"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}
             }},
+            "/api/v1/plans": {
+                "get": {"summary": "Plans (filter: status)", "responses": {"200": {"description": "{total, items}"}}},
+                "post": {
+                    "summary": "Commit a plan: reserves its quantities (available on `on`) and vehicles",
+                    "requestBody": {"content": {"application/json": {"schema": {"type": "object", "properties": {
+                        "destination": {"type": "string"},
+                        "movements": {"type": "array", "items": {"type": "object", "properties": {
+                            "from": {"type": "string"}, "item_id": {"type": "string"},
+                            "quantity": {"type": "number"}, "vehicle_id": {"type": "string"}}}},
+                        "vehicles": {"type": "array", "items": {"type": "string"}},
+                        "purpose": {"type": "string"}, "note": {"type": "string"},
+                        "on": {"type": "string", "format": "date"}}}}}},
+                    "responses": {"201": {"description": "The plan, committed"}, "409": {"description": "Not available"}}
+                }
+            },
+            "/api/v1/plans/{id}": by_id("One plan"),
+            "/api/v1/plans/{id}/{action}": {"post": {
+                "summary": "ship (committed → shipped), receive (shipped → received) or cancel (committed → cancelled)",
+                "parameters": [
+                    {"name": "id", "in": "path", "required": true, "schema": {"type": "string"}},
+                    {"name": "action", "in": "path", "required": true, "schema": {"type": "string", "enum": ["ship", "receive", "cancel"]}}
+                ],
+                "responses": {"200": {"description": "The plan"}, "400": {"$ref": "#/components/responses/Error"}}
+            }},
             "/api/v1/events": {"get": {
                 "summary": "Journal events after a sequence",
                 "parameters": [

@@ -269,3 +269,76 @@ async fn ask_endpoints_answer_from_the_projection() {
     assert!(r.json::<Value>().await.unwrap()["message"].as_str().unwrap().contains("no French commune"));
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_plan_commits_never_reserve_more_than_is_available() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    assert_eq!(app.import(&registry(), "", None).await.status(), 200);
+    // DEP1 holds 1,200 serviceable plates: 40 clients race to take 100 each.
+    let body = serde_json::json!({
+        "destination": "STA",
+        "movements": [{"from": "DEP1", "item_id": "PLATE", "quantity": 100}],
+        "purpose": "reinforce",
+        "on": "2024-07-26"
+    });
+    let mut tasks = Vec::new();
+    for _ in 0..40 {
+        let (client, url, body) = (app.client.clone(), app.url("/api/v1/plans"), body.clone());
+        tasks.push(tokio::spawn(async move {
+            client.post(url).header("x-vigie-actor", "user:racer").json(&body).send().await.unwrap().status().as_u16()
+        }));
+    }
+    let mut codes = Vec::new();
+    for t in tasks {
+        codes.push(t.await.unwrap());
+    }
+    assert_eq!(codes.iter().filter(|&&c| c == 201).count(), 12, "{codes:?}");
+    assert_eq!(codes.iter().filter(|&&c| c == 409).count(), 28, "{codes:?}");
+    let s = app.get_json("/api/v1/ask/sufficiency?item=PLATE&on=2024-07-26").await;
+    assert_eq!((s["reserved"].as_i64(), s["available"].as_i64()), (Some(1200), Some(0)));
+
+    // Ship one, receive it: stock moves from DEP1 to STA; cancel another: its reservation is released.
+    let plans = app.get_json("/api/v1/plans?status=committed").await;
+    let ids: Vec<String> =
+        plans["items"].as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap().to_string()).collect();
+    assert_eq!(ids.len(), 12);
+    let post = |path: String| {
+        let c = app.client.clone();
+        async move { c.post(path).send().await.unwrap() }
+    };
+    let r = post(app.url(&format!("/api/v1/plans/{}/ship", ids[0]))).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<Value>().await.unwrap()["status"], "shipped");
+    let s = app.get_json("/api/v1/ask/sufficiency?item=PLATE&on=2024-07-26").await;
+    assert_eq!(
+        (s["on_hand"].as_i64(), s["in_transit"].as_i64(), s["reserved"].as_i64()),
+        (Some(1130), Some(100), Some(1100))
+    );
+    assert_eq!(post(app.url(&format!("/api/v1/plans/{}/receive", ids[0]))).await.status(), 200);
+    assert_eq!(post(app.url(&format!("/api/v1/plans/{}/cancel", ids[1]))).await.status(), 200);
+    let s = app.get_json("/api/v1/ask/sufficiency?item=PLATE&on=2024-07-26").await;
+    assert_eq!(
+        (s["on_hand"].as_i64(), s["in_transit"].as_i64(), s["available"].as_i64()),
+        (Some(1230), Some(0), Some(200))
+    );
+    let sta = s["by_site"].as_array().unwrap().iter().find(|x| x["site_id"] == "STA").unwrap();
+    assert_eq!(sta["on_hand"], 100, "received at the destination");
+    // Wrong steps and unknown plans are refused clearly.
+    assert_eq!(post(app.url(&format!("/api/v1/plans/{}/receive", ids[2]))).await.status(), 400);
+    assert_eq!(post(app.url("/api/v1/plans/P-nope/ship")).await.status(), 404);
+    let bad = app
+        .client
+        .post(app.url("/api/v1/plans"))
+        .json(&serde_json::json!({"destination": "NOWHERE", "movements": []}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 404);
+    let events = app.get_json("/api/v1/events?after=10&limit=100").await;
+    assert!(events["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["kind"] == "plan.committed" && e["actor"] == "user:racer"));
+    app.stop().await;
+}
