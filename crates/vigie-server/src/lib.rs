@@ -11,6 +11,8 @@ mod ask;
 mod error;
 mod openapi;
 mod plans;
+
+pub use plans::{commit_plan, step_plan, ProposedPlan};
 mod registry;
 mod stream;
 

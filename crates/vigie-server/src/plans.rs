@@ -34,14 +34,14 @@ fn record(app: &App, id: &str) -> Result<Value, ApiError> {
     serde_json::to_value(rec).map_err(|e| ApiError::Internal(e.to_string()))
 }
 
-pub async fn commit(
-    AxState(app): AxState<App>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    body: Result<Json<ProposedPlan>, axum::extract::rejection::JsonRejection>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let Json(p) = body.map_err(|e| ApiError::BadRequest(e.body_text()))?;
-    let actor = app.actor(&headers, Some(peer))?;
+/// Commits a proposed plan: checks it for a precise error, then decides again inside the journal command, where
+/// commits are decided one after another. Blocks until the plan is durable.
+pub fn commit_plan(
+    journal: &vigie_journal::Journal,
+    p: ProposedPlan,
+    actor: Actor,
+    source: String,
+) -> Result<PlanId, ApiError> {
     let on = crate::ask::parse_day(p.on.as_deref())?;
     let plan = Plan {
         id: PlanId(format!("P-{}", vigie_journal::new_event_id().simple())),
@@ -51,17 +51,47 @@ pub async fn commit(
         purpose: p.purpose,
         note: p.note,
     };
-    // A first look for a precise error on a bad plan; the decisive check runs in the journal.
-    check_commit(&app.journal.state(), &plan, on)?;
+    check_commit(&journal.state(), &plan, on)?;
     let id = plan.id.clone();
-    app.blocking(move |j| {
-        j.execute(move |st| {
-            check_commit(st, &plan, on).map_err(|e| e.to_string())?;
-            Ok(vec![NewEvent { actor, source: "POST /api/v1/plans".into(), event: Event::PlanCommitted(plan) }])
-        })
-        .map_err(ApiError::from)
-    })
-    .await?;
+    journal.execute(move |st| {
+        check_commit(st, &plan, on).map_err(|e| e.to_string())?;
+        Ok(vec![NewEvent { actor, source, event: Event::PlanCommitted(plan) }])
+    })?;
+    Ok(id)
+}
+
+/// Ships, receives or cancels a plan (`action`: ship, receive, cancel). Blocks until the step is durable.
+pub fn step_plan(
+    journal: &vigie_journal::Journal,
+    id: &str,
+    action: &str,
+    actor: Actor,
+    source: String,
+) -> Result<(), ApiError> {
+    let (to, make): (PlanStatus, fn(PlanStep) -> Event) = match action {
+        "ship" => (PlanStatus::Shipped, Event::PlanShipped),
+        "receive" => (PlanStatus::Received, Event::PlanReceived),
+        "cancel" => (PlanStatus::Cancelled, Event::PlanCancelled),
+        other => return Err(ApiError::NotFound(format!("action {other}"))),
+    };
+    check_step(&journal.state(), id, to)?;
+    let plan_id = PlanId(id.to_string());
+    journal.execute(move |st| {
+        check_step(st, &plan_id.0, to).map_err(|e| e.to_string())?;
+        Ok(vec![NewEvent { actor, source, event: make(PlanStep { plan_id }) }])
+    })?;
+    Ok(())
+}
+
+pub async fn commit(
+    AxState(app): AxState<App>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Result<Json<ProposedPlan>, axum::extract::rejection::JsonRejection>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let Json(p) = body.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let actor = app.actor(&headers, Some(peer))?;
+    let id = app.blocking(move |j| commit_plan(&j, p, actor, "POST /api/v1/plans".into())).await?;
     Ok((StatusCode::CREATED, Json(record(&app, &id.0)?)))
 }
 
@@ -72,23 +102,9 @@ pub async fn step(
     Path((id, action)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
     let actor = app.actor(&headers, Some(peer))?;
-    let (to, make): (PlanStatus, fn(PlanStep) -> Event) = match action.as_str() {
-        "ship" => (PlanStatus::Shipped, Event::PlanShipped),
-        "receive" => (PlanStatus::Received, Event::PlanReceived),
-        "cancel" => (PlanStatus::Cancelled, Event::PlanCancelled),
-        other => return Err(ApiError::NotFound(format!("action {other}"))),
-    };
-    check_step(&app.journal.state(), &id, to)?;
     let source = format!("POST /api/v1/plans/{id}/{action}");
-    let plan_id = PlanId(id.clone());
-    app.blocking(move |j| {
-        j.execute(move |st| {
-            check_step(st, &plan_id.0, to).map_err(|e| e.to_string())?;
-            Ok(vec![NewEvent { actor, source, event: make(PlanStep { plan_id }) }])
-        })
-        .map_err(ApiError::from)
-    })
-    .await?;
+    let i = id.clone();
+    app.blocking(move |j| step_plan(&j, &i, &action, actor, source)).await?;
     Ok(Json(record(&app, &id)?))
 }
 

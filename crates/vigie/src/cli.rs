@@ -80,6 +80,14 @@ pub enum Command {
         #[command(subcommand)]
         question: crate::ask::Question,
     },
+    /// Plans: commit one (from a JSON file, as POST /api/v1/plans takes it), ship, receive, cancel, list.
+    Plan {
+        #[command(subcommand)]
+        action: PlanAction,
+        /// Who acts (default: cli:$USER).
+        #[arg(long, global = true)]
+        actor: Option<String>,
+    },
     /// Counts of the state and the journal position.
     Status,
     /// Print journal events as JSON lines.
@@ -89,6 +97,33 @@ pub enum Command {
         #[arg(long, default_value_t = 100)]
         limit: u64,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PlanAction {
+    /// Commit the plan in FILE (JSON: destination, movements [{from, item_id, quantity, vehicle_id}], vehicles…).
+    Commit { file: PathBuf },
+    /// Mark a committed plan shipped (its quantities leave their origin).
+    Ship { id: String },
+    /// Mark a shipped plan received (its quantities reach the destination).
+    Receive { id: String },
+    /// Cancel a committed plan (its reservations are released).
+    Cancel { id: String },
+    /// List plans.
+    List,
+}
+
+fn step(journal: &Journal, id: String, verb: &str, actor: Actor) -> Result<String, vigie_server::ApiError> {
+    vigie_server::step_plan(journal, &id, verb, actor, format!("cli:plan {verb} {id}"))
+        .map(|_| format!("plan {id}: {verb} done"))
+}
+
+fn cli_actor(actor: Option<String>) -> anyhow::Result<Actor> {
+    match actor {
+        Some(a) => Actor::parse(&a).map_err(|e| anyhow::anyhow!("--actor: {e}")),
+        None => Actor::parse(&format!("cli:{}", std::env::var("USER").unwrap_or_else(|_| "unknown".into())))
+            .map_err(|e| anyhow::anyhow!("{e}")),
+    }
 }
 
 pub fn main() -> ExitCode {
@@ -179,11 +214,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             serve(&cfg, journal)
         }
         Command::Import { paths, actor, dry_run, json } => {
-            let actor = match actor {
-                Some(a) => Actor::parse(&a).map_err(|e| anyhow::anyhow!("--actor: {e}"))?,
-                None => Actor::parse(&format!("cli:{}", std::env::var("USER").unwrap_or_else(|_| "unknown".into())))
-                    .map_err(|e| anyhow::anyhow!("{e}"))?,
-            };
+            let actor = cli_actor(actor)?;
             let files = read_paths(&paths)?;
             let (journal, _lock) = crate::open(&cfg)?;
             let result = import_files(&journal, files, actor, dry_run);
@@ -225,6 +256,53 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             journal.shutdown();
             println!("{}", out?.trim_end());
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Plan { action, actor } => {
+            if let PlanAction::List = action {
+                let journal = crate::open_read_only(&cfg)?;
+                let st = journal.state();
+                for p in st.plans.values() {
+                    let r = &p.value;
+                    println!(
+                        "{:<36} {:<10} vers {:<16} {} mouvement(s) {}",
+                        r.plan.id,
+                        r.status.as_str(),
+                        r.plan.destination,
+                        r.plan.movements.len(),
+                        r.plan.purpose
+                    );
+                }
+                drop(st);
+                journal.shutdown();
+                return Ok(ExitCode::SUCCESS);
+            }
+            let actor = cli_actor(actor)?;
+            let (journal, _lock) = crate::open(&cfg)?;
+            let result = match action {
+                PlanAction::Commit { file } => {
+                    let text =
+                        std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+                    let proposed: vigie_server::ProposedPlan = serde_json::from_str(&text)
+                        .with_context(|| format!("{} is not a plan (JSON)", file.display()))?;
+                    vigie_server::commit_plan(&journal, proposed, actor, format!("cli:plan commit {}", file.display()))
+                        .map(|id| format!("plan {id} committed"))
+                }
+                PlanAction::Ship { id } => step(&journal, id, "ship", actor),
+                PlanAction::Receive { id } => step(&journal, id, "receive", actor),
+                PlanAction::Cancel { id } => step(&journal, id, "cancel", actor),
+                PlanAction::List => unreachable!("handled above"),
+            };
+            journal.shutdown();
+            match result {
+                Ok(msg) => {
+                    println!("{msg}");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    Ok(ExitCode::from(1))
+                }
+            }
         }
         Command::Status => {
             let journal = crate::open_read_only(&cfg)?;
