@@ -9,6 +9,7 @@
 
 pub mod gazetteer;
 pub mod plans;
+pub mod reinforce;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;

@@ -30,6 +30,36 @@ pub struct LocateQuery {
     org: Option<String>,
 }
 
+#[derive(Debug, Deserialize)]
+pub struct ReinforceQuery {
+    site: String,
+    /// `ITEM=QTY[,ITEM=QTY…]`
+    need: String,
+    /// Wanted by (RFC 3339 or Paris local time `YYYY-MM-DD HH:MM`).
+    by: Option<String>,
+    on: Option<String>,
+}
+
+/// Minutes from now until a deadline given as RFC 3339 or Paris local time.
+pub fn deadline_minutes(by: Option<&str>) -> Result<Option<f64>, ApiError> {
+    by.map(|b| {
+        let at = vigie_import::values::parse_instant(b).ok_or_else(|| {
+            ApiError::BadRequest(format!("by: expected a date and time (2024-07-26 18:00, Paris time), found {b:?}"))
+        })?;
+        Ok((at - chrono::Utc::now()).num_seconds() as f64 / 60.0)
+    })
+    .transpose()
+}
+
+pub async fn reinforce(AxState(app): AxState<App>, Query(q): Query<ReinforceQuery>) -> Result<Json<Value>, ApiError> {
+    let on = parse_day(q.on.as_deref())?;
+    let deadline = deadline_minutes(q.by.as_deref())?;
+    let st = app.journal.state();
+    let need = vigie_logistics::reinforce::parse_need(&st, &q.need)?;
+    let r = vigie_logistics::reinforce::reinforce(&st, &q.site, &need, on, deadline, &app.travel)?;
+    Ok(Json(serde_json::to_value(r).map_err(|e| ApiError::Internal(e.to_string()))?))
+}
+
 /// `on=YYYY-MM-DD`, by default today in Paris.
 pub fn parse_day(on: Option<&str>) -> Result<NaiveDate, ApiError> {
     match on {

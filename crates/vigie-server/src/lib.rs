@@ -12,6 +12,7 @@ mod error;
 mod openapi;
 mod plans;
 
+pub use ask::deadline_minutes;
 pub use plans::{commit_plan, step_plan, ProposedPlan};
 mod registry;
 mod stream;
@@ -111,6 +112,7 @@ pub fn router(journal: Journal, options: ServerOptions) -> (Router, watch::Sende
         .route("/import", post(import).layer(DefaultBodyLimit::max(options.max_upload_bytes)))
         .route("/ask/sufficiency", get(ask::sufficiency))
         .route("/ask/locate", get(ask::locate))
+        .route("/ask/reinforce", get(ask::reinforce))
         .route("/plans", get(plans::list).post(plans::commit))
         .route("/plans/{id}", get(plans::one))
         .route("/plans/{id}/{action}", post(plans::step))

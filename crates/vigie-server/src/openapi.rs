@@ -82,6 +82,16 @@ pub async fn document() -> Json<Value> {
                 ],
                 "responses": {"200": {"description": "Located"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}
             }},
+            "/api/v1/ask/reinforce": {"get": {
+                "summary": "Reinforce a site: sources by arrival, loads within payload and volume, unmet quantities, a plan to commit",
+                "parameters": [
+                    {"name": "site", "in": "query", "required": true, "schema": {"type": "string"}},
+                    {"name": "need", "in": "query", "required": true, "schema": {"type": "string"}, "description": "ITEM=QTY[,ITEM=QTY…]"},
+                    {"name": "by", "in": "query", "schema": {"type": "string"}, "description": "deadline, RFC 3339 or Paris local time"},
+                    {"name": "on", "in": "query", "schema": {"type": "string", "format": "date"}}
+                ],
+                "responses": {"200": {"description": "Reinforcement"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}
+            }},
             "/api/v1/plans": {
                 "get": {"summary": "Plans (filter: status)", "responses": {"200": {"description": "{total, items}"}}},
                 "post": {

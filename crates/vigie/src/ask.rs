@@ -49,6 +49,21 @@ pub enum Question {
         #[arg(long)]
         json: bool,
     },
+    /// Reinforce a site: sources by arrival and a plan within the vehicles' payload and volume.
+    Reinforce {
+        #[arg(long)]
+        site: String,
+        /// ITEM=QTY[,ITEM=QTY…]
+        #[arg(long)]
+        need: String,
+        /// Wanted by (Paris local time `YYYY-MM-DD HH:MM`, or RFC 3339).
+        #[arg(long)]
+        by: Option<String>,
+        #[arg(long)]
+        on: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn day(on: Option<&str>) -> anyhow::Result<NaiveDate> {
@@ -150,6 +165,62 @@ pub fn run(journal: &vigie_journal::Journal, travel: &Travel, q: Question) -> an
             }
             let mut out = String::new();
             render_sufficiency(&s, &mut out);
+            Ok(out)
+        }
+        Question::Reinforce { site, need, by, on, json } => {
+            let on = day(on.as_deref())?;
+            let deadline = vigie_server::deadline_minutes(by.as_deref()).map_err(|e| anyhow::anyhow!("--by: {e}"))?;
+            let need = logistics::reinforce::parse_need(&st, &need)?;
+            let r = logistics::reinforce::reinforce(&st, &site, &need, on, deadline, travel)?;
+            if json {
+                return Ok(serde_json::to_string_pretty(&r)?);
+            }
+            let minutes = |m: f64| format!("{}h{:02}", (m / 60.0).floor(), (m % 60.0).round() as i64 % 60);
+            let mut out = format!(
+                "Renforcer {} le {} (ETA estimées)\n  Sources, la plus tôt arrivée d'abord :\n",
+                r.site_id, r.on
+            );
+            for s in r.sources.iter().take(10) {
+                let avail: Vec<String> = s.available.iter().map(|(i, q)| format!("{i} {}", fr(*q))).collect();
+                let _ = writeln!(
+                    out,
+                    "    {:<16} {:>7.1} km  {:>6}  {} véhicule(s) libre(s)  {}",
+                    s.site_id,
+                    s.distance_km,
+                    minutes(s.eta_min),
+                    s.vehicles.len(),
+                    avail.join(", ")
+                );
+            }
+            let _ = writeln!(out, "  Plan proposé :");
+            for l in &r.loads {
+                let items: Vec<String> = l.items.iter().map(|(i, q)| format!("{i} {}", fr(*q))).collect();
+                let _ = writeln!(
+                    out,
+                    "    {:<12} depuis {:<16} {:<40} {:>7.0}/{:.0} kg {:>6.1}/{:.1} m³  arrivée +{}",
+                    l.vehicle_id,
+                    l.from,
+                    items.join(", "),
+                    l.mass_kg,
+                    l.payload_kg,
+                    l.volume_m3,
+                    l.cargo_m3,
+                    minutes(l.eta_min)
+                );
+            }
+            for (i, u) in r.unmet.iter().filter(|(_, u)| **u > Quantity::ZERO) {
+                let _ = writeln!(out, "  NON COUVERT : {i} {}", fr(*u));
+            }
+            if let Some(e) = r.eta_min {
+                let _ = writeln!(out, "  Tout est arrivé dans {}", minutes(e));
+            }
+            if let Some(ok) = r.meets_deadline {
+                let _ = writeln!(out, "  Échéance tenue : {}", if ok { "oui" } else { "NON" });
+            }
+            let _ = writeln!(
+                out,
+                "  Pour engager : vigie ask reinforce … --json, puis le champ proposed_plan à POST /api/v1/plans"
+            );
             Ok(out)
         }
         Question::Locate { item, near, within_km, headcount, on, org, json } => {

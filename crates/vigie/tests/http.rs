@@ -342,3 +342,27 @@ async fn concurrent_plan_commits_never_reserve_more_than_is_available() {
         .any(|e| e["kind"] == "plan.committed" && e["actor"] == "user:racer"));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_reinforcement_answer_commits_as_it_is() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let mut files = registry();
+    files.push(("vehicles.csv", "id,site_id,kind,seats,payload_kg,cargo_m3,speed_kmh,condition\nT1,DEP1,truck,2,1000,10,,serviceable\n"));
+    assert_eq!(app.import(&files, "", None).await.status(), 200);
+    // 400 plates of 2.9 kg weigh 1,160 kg: the 1,000 kg truck takes 344, the rest is unmet and said so.
+    let r = app.get_json("/api/v1/ask/reinforce?site=STA&need=PLATE=400&on=2024-07-26&by=2099-01-01%2012:00").await;
+    assert_eq!(r["loads"][0]["vehicle_id"], "T1");
+    assert_eq!(r["sent"]["PLATE"], 344);
+    assert_eq!(r["unmet"]["PLATE"], 56);
+    assert_eq!(r["meets_deadline"], true);
+    let committed = app.client.post(app.url("/api/v1/plans")).json(&r["proposed_plan"]).send().await.unwrap();
+    assert_eq!(committed.status(), 201);
+    let plan: Value = committed.json().await.unwrap();
+    assert_eq!((plan["status"].as_str(), plan["purpose"].as_str()), (Some("committed"), Some("reinforce")));
+    // The truck is now held: asking again, nothing can carry the plates.
+    let again = app.get_json("/api/v1/ask/reinforce?site=STA&need=PLATE=10&on=2024-07-26").await;
+    assert_eq!((again["loads"].as_array().unwrap().len(), again["unmet"]["PLATE"].as_i64()), (0, Some(10)));
+    assert_eq!(app.get("/api/v1/ask/reinforce?site=STA&need=PLATE").await.status(), 400);
+    assert_eq!(app.get("/api/v1/ask/reinforce?site=STA&need=PLATE=1&by=tomorrow").await.status(), 400);
+    app.stop().await;
+}
