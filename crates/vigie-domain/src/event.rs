@@ -108,6 +108,7 @@ events! {
     PlanShipped(crate::plan::PlanStep) = "plan.shipped",
     PlanReceived(crate::plan::PlanStep) = "plan.received",
     PlanCancelled(crate::plan::PlanStep) = "plan.cancelled",
+    SupportShifted(crate::plan::SupportShift) = "support.shifted",
 }
 
 /// An event on its way to the journal: the journal adds sequence, id, time and origin.

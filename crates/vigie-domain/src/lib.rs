@@ -20,7 +20,7 @@ pub mod state;
 pub use event::{Actor, Envelope, Event, NewEvent};
 pub use geo::LatLon;
 pub use ids::{ForceId, ItemId, OrgId, SiteId, VehicleId};
-pub use plan::{Movement, Plan, PlanId, PlanStatus, PlanStep};
+pub use plan::{Movement, Plan, PlanId, PlanStatus, PlanStep, SupportShift};
 pub use quantity::Quantity;
 pub use registry::*;
 pub use state::State;

@@ -79,3 +79,13 @@ pub struct Plan {
 pub struct PlanStep {
     pub plan_id: PlanId,
 }
+
+/// A shift of effort: the sites named (and the forces on them that `from` supported) are supported by `to` from now on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SupportShift {
+    pub from: crate::ids::OrgId,
+    pub to: crate::ids::OrgId,
+    pub sites: Vec<SiteId>,
+    #[serde(default)]
+    pub reason: String,
+}

@@ -327,6 +327,31 @@ impl State {
                 self.release_vehicles(&plan);
                 self.site_facts.resize(self.site_slots.len(), None);
             }
+            Event::SupportShifted(shift) => {
+                let to = self.org_slots.slot(&shift.to);
+                let from = self.org_slots.slot(&shift.from);
+                self.org_parent.resize(self.org_slots.len(), None);
+                for site in &shift.sites {
+                    if let Some(rec) = self.sites.get_mut(site) {
+                        rec.value.organization_id = shift.to.clone();
+                        rec.stamp = stamp.clone();
+                    }
+                    if let Some(slot) = self.site_slots.get(site.as_str()) {
+                        if let Some(Some(f)) = self.site_facts.get_mut(slot as usize) {
+                            f.org = to;
+                        }
+                        for e in self.engaged.iter_mut().filter(|e| e.site == slot && e.org == from) {
+                            e.org = to;
+                        }
+                    }
+                }
+                for f in self.forces.values_mut() {
+                    if f.value.organization_id == shift.from && shift.sites.contains(&f.value.site_id) {
+                        f.value.organization_id = shift.to.clone();
+                        f.stamp = stamp.clone();
+                    }
+                }
+            }
             Event::PlanCancelled(step) => {
                 let Some(rec) = self.plans.get_mut(&step.plan_id) else { return };
                 rec.value.status = PlanStatus::Cancelled;

@@ -10,6 +10,7 @@
 pub mod gazetteer;
 pub mod plans;
 pub mod reinforce;
+pub mod whatif;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;

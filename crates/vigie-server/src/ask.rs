@@ -51,15 +51,6 @@ pub fn deadline_minutes(by: Option<&str>) -> Result<Option<f64>, ApiError> {
     .transpose()
 }
 
-pub async fn reinforce(AxState(app): AxState<App>, Query(q): Query<ReinforceQuery>) -> Result<Json<Value>, ApiError> {
-    let on = parse_day(q.on.as_deref())?;
-    let deadline = deadline_minutes(q.by.as_deref())?;
-    let st = app.journal.state();
-    let need = vigie_logistics::reinforce::parse_need(&st, &q.need)?;
-    let r = vigie_logistics::reinforce::reinforce(&st, &q.site, &need, on, deadline, &app.travel)?;
-    Ok(Json(serde_json::to_value(r).map_err(|e| ApiError::Internal(e.to_string()))?))
-}
-
 /// `on=YYYY-MM-DD`, by default today in Paris.
 pub fn parse_day(on: Option<&str>) -> Result<NaiveDate, ApiError> {
     match on {
@@ -68,39 +59,164 @@ pub fn parse_day(on: Option<&str>) -> Result<NaiveDate, ApiError> {
     }
 }
 
+/// A what-if body: a scenario applied to a copy of the state before the question is answered.
+#[derive(Debug, Deserialize)]
+pub struct WhatIf {
+    pub scenario: vigie_logistics::whatif::Scenario,
+}
+
+/// Answers on the current state, or on a copy changed by a scenario (never written).
+fn answer(
+    app: &App,
+    what_if: Option<WhatIf>,
+    f: impl FnOnce(&vigie_domain::State) -> Result<Value, ApiError>,
+) -> Result<Json<Value>, ApiError> {
+    let st = app.journal.state();
+    match what_if {
+        None => f(&st).map(Json),
+        Some(w) => {
+            let copy = vigie_logistics::whatif::apply_scenario(&st, &w.scenario)?;
+            drop(st);
+            let mut v = f(&copy)?;
+            if let Value::Object(m) = &mut v {
+                m.insert("what_if".into(), json!(w.scenario));
+            }
+            Ok(Json(v))
+        }
+    }
+}
+
+fn to_value(v: impl serde::Serialize) -> Result<Value, ApiError> {
+    serde_json::to_value(v).map_err(|e| ApiError::Internal(e.to_string()))
+}
+
 pub async fn sufficiency(
     AxState(app): AxState<App>,
     Query(q): Query<SufficiencyQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let on = parse_day(q.on.as_deref())?;
-    let days = q.days.unwrap_or(1);
-    let st = app.journal.state();
-    let scope = match &q.org {
-        Some(o) => Scope::of(&st, o)?,
-        None => Scope::everything(),
-    };
-    if q.all {
-        let all = logistics::sufficiency_all(&st, on, days, &scope)?;
-        return Ok(Json(json!({ "on": on, "days": days, "items": all })));
-    }
-    let item =
-        q.item.as_deref().ok_or_else(|| ApiError::BadRequest("name an item (item=ID) or ask for all=true".into()))?;
-    let item = logistics::item_id(&st, item)?;
-    Ok(Json(
-        serde_json::to_value(logistics::sufficiency(&st, &item, on, days, &scope)?)
-            .map_err(|e| ApiError::Internal(e.to_string()))?,
-    ))
+    sufficiency_on(&app, q, None)
+}
+
+pub async fn sufficiency_what_if(
+    AxState(app): AxState<App>,
+    Query(q): Query<SufficiencyQuery>,
+    Json(w): Json<WhatIf>,
+) -> Result<Json<Value>, ApiError> {
+    sufficiency_on(&app, q, Some(w))
 }
 
 pub async fn locate(AxState(app): AxState<App>, Query(q): Query<LocateQuery>) -> Result<Json<Value>, ApiError> {
+    locate_on(&app, q, None)
+}
+
+pub async fn locate_what_if(
+    AxState(app): AxState<App>,
+    Query(q): Query<LocateQuery>,
+    Json(w): Json<WhatIf>,
+) -> Result<Json<Value>, ApiError> {
+    locate_on(&app, q, Some(w))
+}
+
+pub async fn reinforce(AxState(app): AxState<App>, Query(q): Query<ReinforceQuery>) -> Result<Json<Value>, ApiError> {
+    reinforce_on(&app, q, None)
+}
+
+pub async fn reinforce_what_if(
+    AxState(app): AxState<App>,
+    Query(q): Query<ReinforceQuery>,
+    Json(w): Json<WhatIf>,
+) -> Result<Json<Value>, ApiError> {
+    reinforce_on(&app, q, Some(w))
+}
+
+fn sufficiency_on(app: &App, q: SufficiencyQuery, what_if: Option<WhatIf>) -> Result<Json<Value>, ApiError> {
     let on = parse_day(q.on.as_deref())?;
-    let st = app.journal.state();
-    let items = q.item.split(',').map(|i| logistics::item_id(&st, i.trim())).collect::<Result<Vec<ItemId>, _>>()?;
-    let scope = match &q.org {
-        Some(o) => Scope::of(&st, o)?,
-        None => Scope::everything(),
+    let days = q.days.unwrap_or(1);
+    answer(app, what_if, |st| {
+        let scope = match &q.org {
+            Some(o) => Scope::of(st, o)?,
+            None => Scope::everything(),
+        };
+        if q.all {
+            let all = logistics::sufficiency_all(st, on, days, &scope)?;
+            return Ok(json!({ "on": on, "days": days, "items": all }));
+        }
+        let item = q
+            .item
+            .as_deref()
+            .ok_or_else(|| ApiError::BadRequest("name an item (item=ID) or ask for all=true".into()))?;
+        let item = logistics::item_id(st, item)?;
+        to_value(logistics::sufficiency(st, &item, on, days, &scope)?)
+    })
+}
+
+fn locate_on(app: &App, q: LocateQuery, what_if: Option<WhatIf>) -> Result<Json<Value>, ApiError> {
+    let on = parse_day(q.on.as_deref())?;
+    let travel = app.travel.clone();
+    answer(app, what_if, |st| {
+        let items = q.item.split(',').map(|i| logistics::item_id(st, i.trim())).collect::<Result<Vec<ItemId>, _>>()?;
+        let scope = match &q.org {
+            Some(o) => Scope::of(st, o)?,
+            None => Scope::everything(),
+        };
+        let near = Near::parse(st, &q.near);
+        to_value(logistics::locate(st, &items, &near, q.within_km, q.headcount, on, &scope, &travel)?)
+    })
+}
+
+fn reinforce_on(app: &App, q: ReinforceQuery, what_if: Option<WhatIf>) -> Result<Json<Value>, ApiError> {
+    let on = parse_day(q.on.as_deref())?;
+    let deadline = deadline_minutes(q.by.as_deref())?;
+    let travel = app.travel.clone();
+    answer(app, what_if, |st| {
+        let need = vigie_logistics::reinforce::parse_need(st, &q.need)?;
+        to_value(vigie_logistics::reinforce::reinforce(st, &q.site, &need, on, deadline, &travel)?)
+    })
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ShiftBody {
+    from: String,
+    to: String,
+    sites: Option<Vec<vigie_domain::SiteId>>,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    dry_run: bool,
+    on: Option<String>,
+    days: Option<u32>,
+}
+
+/// `POST /api/v1/shift`: a shift of effort; with `dry_run`, only its effect on every organisation.
+pub async fn shift(
+    AxState(app): AxState<App>,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
+    headers: axum::http::HeaderMap,
+    Json(b): Json<ShiftBody>,
+) -> Result<Json<Value>, ApiError> {
+    let actor = app.actor(&headers, Some(peer))?;
+    let on = parse_day(b.on.as_deref())?;
+    let (shift, effect) = {
+        let st = app.journal.state();
+        let shift = vigie_logistics::whatif::propose_shift(&st, &b.from, &b.to, b.sites.as_deref(), &b.reason)?;
+        let effect = vigie_logistics::whatif::shift_effect(&st, &shift, on, b.days.unwrap_or(1))?;
+        (shift, effect)
     };
-    let near = Near::parse(&st, &q.near);
-    let located = logistics::locate(&st, &items, &near, q.within_km, q.headcount, on, &scope, &app.travel)?;
-    Ok(Json(serde_json::to_value(located).map_err(|e| ApiError::Internal(e.to_string()))?))
+    if !b.dry_run {
+        let s = shift.clone();
+        app.blocking(move |j| {
+            j.execute(move |st| {
+                vigie_logistics::whatif::propose_shift(st, s.from.as_str(), s.to.as_str(), Some(&s.sites), &s.reason)
+                    .map_err(|e| e.to_string())?;
+                Ok(vec![vigie_domain::NewEvent {
+                    actor,
+                    source: "POST /api/v1/shift".into(),
+                    event: vigie_domain::Event::SupportShifted(s),
+                }])
+            })
+            .map_err(ApiError::from)
+        })
+        .await?;
+    }
+    Ok(Json(json!({ "dry_run": b.dry_run, "shift": shift, "effect": effect })))
 }

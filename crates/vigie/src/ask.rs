@@ -139,14 +139,14 @@ fn render_sufficiency(s: &Sufficiency, out: &mut String) {
     }
 }
 
-pub fn run(journal: &vigie_journal::Journal, travel: &Travel, q: Question) -> anyhow::Result<String> {
-    let st = journal.state();
+pub fn run(st: &State, travel: &Travel, q: Question) -> anyhow::Result<String> {
+    let st = st;
     match q {
         Question::Sufficiency { item, all, on, days, org, json } => {
             let on = day(on.as_deref())?;
-            let scope = scope(&st, org.as_deref())?;
+            let scope = scope(st, org.as_deref())?;
             if all {
-                let all = logistics::sufficiency_all(&st, on, days, &scope)?;
+                let all = logistics::sufficiency_all(st, on, days, &scope)?;
                 if json {
                     return Ok(serde_json::to_string_pretty(
                         &serde_json::json!({ "on": on, "days": days, "items": all }),
@@ -158,8 +158,8 @@ pub fn run(journal: &vigie_journal::Journal, travel: &Travel, q: Question) -> an
                 }
                 return Ok(out);
             }
-            let item = logistics::item_id(&st, item.as_deref().unwrap_or_default())?;
-            let s = logistics::sufficiency(&st, &item, on, days, &scope)?;
+            let item = logistics::item_id(st, item.as_deref().unwrap_or_default())?;
+            let s = logistics::sufficiency(st, &item, on, days, &scope)?;
             if json {
                 return Ok(serde_json::to_string_pretty(&s)?);
             }
@@ -170,8 +170,8 @@ pub fn run(journal: &vigie_journal::Journal, travel: &Travel, q: Question) -> an
         Question::Reinforce { site, need, by, on, json } => {
             let on = day(on.as_deref())?;
             let deadline = vigie_server::deadline_minutes(by.as_deref()).map_err(|e| anyhow::anyhow!("--by: {e}"))?;
-            let need = logistics::reinforce::parse_need(&st, &need)?;
-            let r = logistics::reinforce::reinforce(&st, &site, &need, on, deadline, travel)?;
+            let need = logistics::reinforce::parse_need(st, &need)?;
+            let r = logistics::reinforce::reinforce(st, &site, &need, on, deadline, travel)?;
             if json {
                 return Ok(serde_json::to_string_pretty(&r)?);
             }
@@ -225,11 +225,11 @@ pub fn run(journal: &vigie_journal::Journal, travel: &Travel, q: Question) -> an
         }
         Question::Locate { item, near, within_km, headcount, on, org, json } => {
             let on = day(on.as_deref())?;
-            let scope = scope(&st, org.as_deref())?;
+            let scope = scope(st, org.as_deref())?;
             let items =
-                item.split(',').map(|i| logistics::item_id(&st, i.trim())).collect::<Result<Vec<ItemId>, _>>()?;
-            let near = Near::parse(&st, &near);
-            let l = logistics::locate(&st, &items, &near, within_km, headcount, on, &scope, travel)?;
+                item.split(',').map(|i| logistics::item_id(st, i.trim())).collect::<Result<Vec<ItemId>, _>>()?;
+            let near = Near::parse(st, &near);
+            let l = logistics::locate(st, &items, &near, within_km, headcount, on, &scope, travel)?;
             if json {
                 return Ok(serde_json::to_string_pretty(&l)?);
             }

@@ -79,6 +79,32 @@ pub enum Command {
     Ask {
         #[command(subcommand)]
         question: crate::ask::Question,
+        /// What-if: answer on a copy of the data changed by this scenario (JSON), nothing written.
+        #[arg(long, global = true)]
+        scenario: Option<PathBuf>,
+    },
+    /// Shift of effort: the sites of one organisation (all, or those named) and their forces pass to another.
+    Shift {
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: String,
+        /// Comma-separated site ids (default: every site `--from` supports).
+        #[arg(long)]
+        sites: Option<String>,
+        #[arg(long, default_value = "")]
+        reason: String,
+        /// Show the effect on every organisation's sufficiency, change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long)]
+        on: Option<String>,
+        #[arg(long, default_value_t = 1)]
+        days: u32,
+        #[arg(long)]
+        json: bool,
+        #[arg(long)]
+        actor: Option<String>,
     },
     /// Plans: commit one (from a JSON file, as POST /api/v1/plans takes it), ship, receive, cancel, list.
     Plan {
@@ -250,11 +276,104 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             }
         }
-        Command::Ask { question } => {
+        Command::Ask { question, scenario } => {
             let journal = crate::open_read_only(&cfg)?;
-            let out = crate::ask::run(&journal, &cfg.logistics.travel(), question);
+            let travel = cfg.logistics.travel();
+            let out = {
+                let st = journal.state();
+                match scenario {
+                    None => crate::ask::run(&st, &travel, question),
+                    Some(file) => {
+                        let text = std::fs::read_to_string(&file)
+                            .with_context(|| format!("cannot read {}", file.display()))?;
+                        let sc: vigie_logistics::whatif::Scenario = serde_json::from_str(&text)
+                            .with_context(|| format!("{} is not a scenario (JSON)", file.display()))?;
+                        let copy = vigie_logistics::whatif::apply_scenario(&st, &sc)?;
+                        drop(st);
+                        eprintln!("what-if « {} » : {} changement(s), rien n'est écrit", sc.name, sc.changes.len());
+                        crate::ask::run(&copy, &travel, question)
+                    }
+                }
+            };
             journal.shutdown();
             println!("{}", out?.trim_end());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Shift { from, to, sites, reason, dry_run, on, days, json, actor } => {
+            let on = match on {
+                Some(d) => d.parse().with_context(|| format!("--on: expected YYYY-MM-DD, found {d:?}"))?,
+                None => vigie_domain::paris::today(chrono::Utc::now()),
+            };
+            let sites: Option<Vec<vigie_domain::SiteId>> = sites
+                .map(|s| {
+                    s.split(',')
+                        .map(|x| vigie_domain::SiteId::parse(x.trim()).map_err(|e| anyhow::anyhow!("--sites: {e}")))
+                        .collect::<anyhow::Result<Vec<_>>>()
+                })
+                .transpose()?;
+            // A dry run only reads; a shift writes, so it holds the data directory's lock.
+            let (journal, _lock) = if dry_run {
+                (crate::open_read_only(&cfg)?, None)
+            } else {
+                let (j, l) = crate::open(&cfg)?;
+                (j, Some(l))
+            };
+            let (shift, effect) = {
+                let st = journal.state();
+                let shift = vigie_logistics::whatif::propose_shift(&st, &from, &to, sites.as_deref(), &reason)?;
+                let effect = vigie_logistics::whatif::shift_effect(&st, &shift, on, days)?;
+                (shift, effect)
+            };
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(
+                        &serde_json::json!({"dry_run": dry_run, "shift": shift, "effect": effect})
+                    )?
+                );
+            } else {
+                println!(
+                    "Bascule d'effort {} → {} : {} site(s) ({})",
+                    shift.from,
+                    shift.to,
+                    shift.sites.len(),
+                    shift.sites.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+                );
+                for o in &effect {
+                    for i in &o.items {
+                        let cov = |c: Option<f64>| {
+                            c.map_or("—".to_string(), |c| format!("{:.1} %", c * 100.0).replace('.', ","))
+                        };
+                        println!(
+                            "  {:<12} {:<16} couverture {} → {} ; manque {} → {}",
+                            o.organization_id,
+                            i.item,
+                            cov(i.before.coverage),
+                            cov(i.after.coverage),
+                            crate::ask::fr(i.before.shortfall),
+                            crate::ask::fr(i.after.shortfall)
+                        );
+                    }
+                }
+            }
+            if dry_run {
+                journal.shutdown();
+                return Ok(ExitCode::SUCCESS);
+            }
+            let actor = cli_actor(actor)?;
+            let s = shift.clone();
+            let r = journal.execute(move |st| {
+                vigie_logistics::whatif::propose_shift(st, s.from.as_str(), s.to.as_str(), Some(&s.sites), &s.reason)
+                    .map_err(|e| e.to_string())?;
+                Ok(vec![vigie_domain::NewEvent {
+                    actor,
+                    source: "cli:shift".into(),
+                    event: vigie_domain::Event::SupportShifted(s),
+                }])
+            });
+            journal.shutdown();
+            r?;
+            println!("bascule enregistrée");
             Ok(ExitCode::SUCCESS)
         }
         Command::Plan { action, actor } => {

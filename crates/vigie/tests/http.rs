@@ -347,7 +347,10 @@ async fn concurrent_plan_commits_never_reserve_more_than_is_available() {
 async fn a_reinforcement_answer_commits_as_it_is() {
     let app = TestApp::spawn(Backend::Sqlite).await;
     let mut files = registry();
-    files.push(("vehicles.csv", "id,site_id,kind,seats,payload_kg,cargo_m3,speed_kmh,condition\nT1,DEP1,truck,2,1000,10,,serviceable\n"));
+    files.push((
+        "vehicles.csv",
+        "id,site_id,kind,seats,payload_kg,cargo_m3,speed_kmh,condition\nT1,DEP1,truck,2,1000,10,,serviceable\n",
+    ));
     assert_eq!(app.import(&files, "", None).await.status(), 200);
     // 400 plates of 2.9 kg weigh 1,160 kg: the 1,000 kg truck takes 344, the rest is unmet and said so.
     let r = app.get_json("/api/v1/ask/reinforce?site=STA&need=PLATE=400&on=2024-07-26&by=2099-01-01%2012:00").await;
@@ -364,5 +367,48 @@ async fn a_reinforcement_answer_commits_as_it_is() {
     assert_eq!((again["loads"].as_array().unwrap().len(), again["unmet"]["PLATE"].as_i64()), (0, Some(10)));
     assert_eq!(app.get("/api/v1/ask/reinforce?site=STA&need=PLATE").await.status(), 400);
     assert_eq!(app.get("/api/v1/ask/reinforce?site=STA&need=PLATE=1&by=tomorrow").await.status(), 400);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn shift_of_effort_with_its_dry_run_and_what_if_questions() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let mut files = registry();
+    files.push(("allowances.csv", "item_id,basis,quantity\nPLATE,person,2\n"));
+    files.push(("forces.csv", "id,name,site_id,headcount,organization_id,starts_on,ends_on\nF1,Garde MRS,MRS,10,GS-MRS,2024-07-01,2024-08-31\n"));
+    assert_eq!(app.import(&files, "", None).await.status(), 200);
+    let before = app.get_json("/api/v1/ask/sufficiency?item=PLATE&on=2024-07-26&org=GS-IDF").await;
+    assert_eq!(before["need"], 0);
+
+    // Dry run: GS-IDF would take MRS (and F1): its need becomes 20 plates; nothing is written.
+    let dry = serde_json::json!({"from": "GS-MRS", "to": "GS-IDF", "dry_run": true, "on": "2024-07-26"});
+    let r: Value = app.client.post(app.url("/api/v1/shift")).json(&dry).send().await.unwrap().json().await.unwrap();
+    let idf = r["effect"].as_array().unwrap().iter().find(|e| e["organization_id"] == "GS-IDF").unwrap();
+    assert_eq!((idf["items"][0]["before"]["need"].as_i64(), idf["items"][0]["after"]["need"].as_i64()), (Some(0), Some(20)));
+    let seq = app.get_json("/health").await["last_seq"].clone();
+
+    // What-if on any question: the same shift as a scenario, answered on a copy.
+    let scenario = serde_json::json!({"scenario": {"name": "bascule", "changes": [
+        {"shift_support": {"from": "GS-MRS", "to": "GS-IDF", "sites": ["MRS"]}}]}});
+    let w: Value = app.client.post(app.url("/api/v1/ask/sufficiency?item=PLATE&on=2024-07-26&org=GS-IDF"))
+        .json(&scenario).send().await.unwrap().json().await.unwrap();
+    assert_eq!((w["need"].as_i64(), w["what_if"]["name"].as_str()), (Some(20), Some("bascule")));
+    assert_eq!(app.get_json("/health").await["last_seq"], seq, "what-if writes nothing");
+    let bad = serde_json::json!({"scenario": {"changes": [{"lose_site": {"site": "NOPE"}}]}});
+    let r = app.client.post(app.url("/api/v1/ask/locate?item=PLATE&near=DEP1")).json(&bad).send().await.unwrap();
+    assert_eq!(r.status(), 404);
+
+    // The shift itself: an event with its actor; answers follow the new responsibility.
+    let go = serde_json::json!({"from": "GS-MRS", "to": "GS-IDF", "reason": "GS Marseille saturé", "on": "2024-07-26"});
+    let r = app.client.post(app.url("/api/v1/shift")).header("x-vigie-actor", "user:cpco").json(&go).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let after = app.get_json("/api/v1/ask/sufficiency?item=PLATE&on=2024-07-26&org=GS-IDF").await;
+    assert_eq!((after["need"].as_i64(), after["serviceable"].as_i64()), (Some(20), Some(1200)));
+    assert_eq!(app.get_json("/api/v1/sites/MRS").await["organization_id"], "GS-IDF");
+    let ev = app.get_json(&format!("/api/v1/events?after={seq}")).await;
+    assert_eq!((ev["events"][0]["kind"].as_str(), ev["events"][0]["actor"].as_str()), (Some("support.shifted"), Some("user:cpco")));
+    // Nothing left to shift from GS-MRS.
+    let again = app.client.post(app.url("/api/v1/shift")).json(&go).send().await.unwrap();
+    assert_eq!(again.status(), 400);
     app.stop().await;
 }
