@@ -18,6 +18,18 @@ pub fn available_at(state: &State, item: &ItemId, site: &SiteId, on: NaiveDate) 
     serviceable - state.reserved_at(item, slot)
 }
 
+/// Available quantity of an item at every site slot holding some (one pass over the item's index).
+pub fn available_by_slot(state: &State, item: &ItemId, on: NaiveDate) -> Vec<(u32, Quantity)> {
+    state
+        .item_sites(item)
+        .map(|(slot, lines)| {
+            let serviceable: Quantity = lines.iter().filter(|l| l.serviceable_on(on)).map(|l| l.quantity).sum();
+            (slot, serviceable - state.reserved_at(item, slot))
+        })
+        .filter(|(_, q)| *q > Quantity::ZERO)
+        .collect()
+}
+
 /// Checks a plan against the state: sites, items and vehicles exist; quantities are positive and available at
 /// their origin on `on`; vehicles are serviceable, stand at an origin of the plan, and no other active plan holds them.
 pub fn check_commit(state: &State, plan: &Plan, on: NaiveDate) -> Result<(), AskError> {

@@ -6,7 +6,7 @@
 //! source loads its serviceable vehicles that no plan holds, largest first, item after item, never beyond a
 //! vehicle's payload or volume. Whatever cannot be sent is reported as unmet.
 
-use crate::{plans::available_at, AskError, Travel};
+use crate::{plans::available_by_slot, AskError, Travel};
 use chrono::NaiveDate;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -98,18 +98,17 @@ pub fn reinforce(
             vehicles_at.entry(&v.site_id).or_default().push(v);
         }
     }
-    let mut sources: Vec<Source> = Vec::new();
-    for s in state.sites.values() {
-        let s = &s.value;
-        if s.id == target.value.id {
-            continue;
+    // What each site can give, in one pass per item.
+    let mut offers: BTreeMap<u32, BTreeMap<ItemId, Quantity>> = BTreeMap::new();
+    for item in need.keys() {
+        for (slot, q) in available_by_slot(state, item, on) {
+            offers.entry(slot).or_default().insert(item.clone(), q);
         }
-        let available: BTreeMap<ItemId, Quantity> = need
-            .keys()
-            .map(|i| (i.clone(), available_at(state, i, &s.id, on)))
-            .filter(|(_, q)| *q > Quantity::ZERO)
-            .collect();
-        if available.is_empty() {
+    }
+    let mut sources: Vec<Source> = Vec::new();
+    for (slot, available) in offers {
+        let Some(s) = state.sites.get(state.site_slots.id(slot)).map(|s| &s.value) else { continue };
+        if s.id == target.value.id {
             continue;
         }
         let mut vs = vehicles_at.get(&s.id).cloned().unwrap_or_default();

@@ -75,6 +75,18 @@ fn main() {
         ));
     }
 
+    // Reinforce: 100 units of 3 items to a random site, from the 2,000 candidate sites and their vehicles.
+    let mut reinf = Vec::new();
+    for (k, s) in near.iter().enumerate().take(50) {
+        let text = format!("{}=100,{}=100,{}=100", items[k], items[(k + 1) % n], items[(k + 2) % n]);
+        let need = vigie_logistics::reinforce::parse_need(&st, &text).unwrap();
+        let t = Instant::now();
+        let r = vigie_logistics::reinforce::reinforce(&st, s, &need, day, None, &travel).unwrap();
+        reinf.push(t.elapsed().as_secs_f64());
+        assert!(r.sources.len() > 10);
+    }
+    let (r50, r99) = (percentile(&mut reinf.clone(), 0.5), percentile(&mut reinf, 0.99));
+
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/duckdb_baseline.py");
     let out = std::process::Command::new("python3")
         .args([script, data.to_str().unwrap(), &day.to_string(), &items.join(","), &near.join(",")])
@@ -108,6 +120,12 @@ fn main() {
     };
     report("sufficiency (one item, breakdowns)", v50, v99, "sufficiency");
     report("locate (one item, nearest first)", l50, l99, "locate");
+    println!(
+        "{:<34} p50 {:>8.3} ms  p99 {:>8.3} ms (3 items, 2,000 candidate sites, 10,000 vehicles; no baseline)",
+        "reinforce (sources, loads, plan)",
+        ms(r50),
+        ms(r99)
+    );
 
     // Same answers, or the comparison means nothing.
     if let Some(d) = &duck {

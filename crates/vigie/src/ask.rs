@@ -140,7 +140,6 @@ fn render_sufficiency(s: &Sufficiency, out: &mut String) {
 }
 
 pub fn run(st: &State, travel: &Travel, q: Question) -> anyhow::Result<String> {
-    let st = st;
     match q {
         Question::Sufficiency { item, all, on, days, org, json } => {
             let on = day(on.as_deref())?;

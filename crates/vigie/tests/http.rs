@@ -384,14 +384,25 @@ async fn shift_of_effort_with_its_dry_run_and_what_if_questions() {
     let dry = serde_json::json!({"from": "GS-MRS", "to": "GS-IDF", "dry_run": true, "on": "2024-07-26"});
     let r: Value = app.client.post(app.url("/api/v1/shift")).json(&dry).send().await.unwrap().json().await.unwrap();
     let idf = r["effect"].as_array().unwrap().iter().find(|e| e["organization_id"] == "GS-IDF").unwrap();
-    assert_eq!((idf["items"][0]["before"]["need"].as_i64(), idf["items"][0]["after"]["need"].as_i64()), (Some(0), Some(20)));
+    assert_eq!(
+        (idf["items"][0]["before"]["need"].as_i64(), idf["items"][0]["after"]["need"].as_i64()),
+        (Some(0), Some(20))
+    );
     let seq = app.get_json("/health").await["last_seq"].clone();
 
     // What-if on any question: the same shift as a scenario, answered on a copy.
     let scenario = serde_json::json!({"scenario": {"name": "bascule", "changes": [
         {"shift_support": {"from": "GS-MRS", "to": "GS-IDF", "sites": ["MRS"]}}]}});
-    let w: Value = app.client.post(app.url("/api/v1/ask/sufficiency?item=PLATE&on=2024-07-26&org=GS-IDF"))
-        .json(&scenario).send().await.unwrap().json().await.unwrap();
+    let w: Value = app
+        .client
+        .post(app.url("/api/v1/ask/sufficiency?item=PLATE&on=2024-07-26&org=GS-IDF"))
+        .json(&scenario)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!((w["need"].as_i64(), w["what_if"]["name"].as_str()), (Some(20), Some("bascule")));
     assert_eq!(app.get_json("/health").await["last_seq"], seq, "what-if writes nothing");
     let bad = serde_json::json!({"scenario": {"changes": [{"lose_site": {"site": "NOPE"}}]}});
@@ -400,13 +411,17 @@ async fn shift_of_effort_with_its_dry_run_and_what_if_questions() {
 
     // The shift itself: an event with its actor; answers follow the new responsibility.
     let go = serde_json::json!({"from": "GS-MRS", "to": "GS-IDF", "reason": "GS Marseille saturé", "on": "2024-07-26"});
-    let r = app.client.post(app.url("/api/v1/shift")).header("x-vigie-actor", "user:cpco").json(&go).send().await.unwrap();
+    let r =
+        app.client.post(app.url("/api/v1/shift")).header("x-vigie-actor", "user:cpco").json(&go).send().await.unwrap();
     assert_eq!(r.status(), 200);
     let after = app.get_json("/api/v1/ask/sufficiency?item=PLATE&on=2024-07-26&org=GS-IDF").await;
     assert_eq!((after["need"].as_i64(), after["serviceable"].as_i64()), (Some(20), Some(1200)));
     assert_eq!(app.get_json("/api/v1/sites/MRS").await["organization_id"], "GS-IDF");
     let ev = app.get_json(&format!("/api/v1/events?after={seq}")).await;
-    assert_eq!((ev["events"][0]["kind"].as_str(), ev["events"][0]["actor"].as_str()), (Some("support.shifted"), Some("user:cpco")));
+    assert_eq!(
+        (ev["events"][0]["kind"].as_str(), ev["events"][0]["actor"].as_str()),
+        (Some("support.shifted"), Some("user:cpco"))
+    );
     // Nothing left to shift from GS-MRS.
     let again = app.client.post(app.url("/api/v1/shift")).json(&go).send().await.unwrap();
     assert_eq!(again.status(), 400);
