@@ -54,21 +54,27 @@ impl<K: Clone + Eq + std::hash::Hash + std::borrow::Borrow<str>> Slots<K> {
     }
 }
 
-/// What the questions need of a stock line, copied into the per-item index.
+/// What the questions need of a stock line, copied into the per-item index (32 bytes).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct IndexedLine {
-    pub quantity: Quantity,
+    /// Site slot.
+    pub site: u32,
     pub serviceable_condition: bool,
-    pub expires_on: Option<NaiveDate>,
-    pub counted_at: DateTime<Utc>,
     /// `false` for a movement since the count (a plan shipped from or received at the site).
     pub counted: bool,
+    pub quantity: Quantity,
+    pub expires_on: Option<NaiveDate>,
+    /// Seconds since the Unix epoch.
+    counted_at_s: i64,
 }
 
 impl IndexedLine {
     /// Serviceable on `on`: in serviceable condition and not expired (a lot expiring on D is still good on D).
     pub fn serviceable_on(&self, on: NaiveDate) -> bool {
         self.serviceable_condition && self.expires_on.is_none_or(|e| e >= on)
+    }
+    pub fn counted_at(&self) -> DateTime<Utc> {
+        DateTime::from_timestamp(self.counted_at_s, 0).unwrap_or_default()
     }
 }
 
@@ -169,8 +175,8 @@ pub struct State {
     pub forces: BTreeMap<ForceId, Stamped<Force>>,
     pub allowances: BTreeMap<(ItemId, AllowanceBasis), Stamped<Allowance>>,
     pub vehicles: BTreeMap<VehicleId, Stamped<Vehicle>>,
-    /// Index for the questions asked per item: item → site slot → that item's lines there.
-    pub stock_by_item: FxHashMap<ItemId, FxHashMap<u32, Vec<IndexedLine>>>,
+    /// Index for the questions asked per item: every line of the item, with its site slot.
+    pub stock_by_item: FxHashMap<ItemId, Vec<IndexedLine>>,
     pub site_slots: Slots<SiteId>,
     pub org_slots: Slots<OrgId>,
     /// Per site slot (`None` for a slot whose site record has not arrived).
@@ -382,23 +388,28 @@ impl State {
                 self.site_facts.resize(self.site_slots.len(), None);
                 // The count replaces what was counted there before and every movement since.
                 let moved = self.adjusted.remove(&slot).unwrap_or_default();
-                let old = self.stock.get(&site_id).map(|o| o.lines.iter().map(|l| &l.item_id)).into_iter().flatten();
-                for item in old.chain(moved.iter()) {
-                    if let Some(sites) = self.stock_by_item.get_mut(item) {
-                        sites.remove(&slot);
+                let mut touched: Vec<&ItemId> =
+                    self.stock.get(&site_id).map(|o| o.lines.iter().map(|l| &l.item_id).collect()).unwrap_or_default();
+                touched.extend(moved.iter());
+                touched.sort_unstable();
+                touched.dedup();
+                for item in touched {
+                    if let Some(v) = self.stock_by_item.get_mut(item) {
+                        v.retain(|l| l.site != slot);
                     }
                 }
                 for l in &lines {
-                    let sites = match self.stock_by_item.get_mut(&l.item_id) {
-                        Some(s) => s,
+                    let v = match self.stock_by_item.get_mut(&l.item_id) {
+                        Some(v) => v,
                         None => self.stock_by_item.entry(l.item_id.clone()).or_default(),
                     };
-                    sites.entry(slot).or_default().push(IndexedLine {
-                        quantity: l.quantity,
+                    v.push(IndexedLine {
+                        site: slot,
                         serviceable_condition: l.condition == Condition::Serviceable,
-                        expires_on: l.expires_on,
-                        counted_at: l.counted_at,
                         counted: true,
+                        quantity: l.quantity,
+                        expires_on: l.expires_on,
+                        counted_at_s: l.counted_at.timestamp(),
                     });
                 }
                 if let Some(old) = self.stock.insert(site_id, SiteStock { lines, stamp }) {
@@ -411,16 +422,17 @@ impl State {
     /// A movement since the count, as a serviceable line of the item at the site (negative when it left).
     fn adjust(&mut self, item: &ItemId, slot: u32, q: Quantity, at: DateTime<Utc>) {
         self.adjusted.entry(slot).or_default().push(item.clone());
-        let sites = match self.stock_by_item.get_mut(item) {
-            Some(s) => s,
+        let v = match self.stock_by_item.get_mut(item) {
+            Some(v) => v,
             None => self.stock_by_item.entry(item.clone()).or_default(),
         };
-        sites.entry(slot).or_default().push(IndexedLine {
-            quantity: q,
+        v.push(IndexedLine {
+            site: slot,
             serviceable_condition: true,
-            expires_on: None,
-            counted_at: at,
             counted: false,
+            quantity: q,
+            expires_on: None,
+            counted_at_s: at.timestamp(),
         });
     }
 
@@ -442,9 +454,9 @@ impl State {
         self.in_transit.get(item).and_then(|m| m.get(&slot)).copied().unwrap_or_default()
     }
 
-    /// The sites holding an item (by slot), each with that item's lines there.
-    pub fn item_sites<'s>(&'s self, item: &ItemId) -> impl Iterator<Item = (u32, &'s [IndexedLine])> + 's {
-        self.stock_by_item.get(item).into_iter().flat_map(|sites| sites.iter().map(|(s, l)| (*s, l.as_slice())))
+    /// Every line of an item (counted lines and movements since), each with its site slot.
+    pub fn item_lines(&self, item: &ItemId) -> &[IndexedLine] {
+        self.stock_by_item.get(item).map_or(&[], Vec::as_slice)
     }
 
     /// Membership of the subtree of organisation slot `root` (itself included), indexed by organisation slot.
@@ -530,12 +542,9 @@ mod tests {
         assert_eq!(st.stock[&site].lines[0].item_id.as_str(), "C");
         assert_eq!(st.stock[&site].stamp.seq, 2);
         // The per-item index follows: A's lines at S1 are gone, C's are there.
-        assert_eq!(st.item_sites(&ItemId::parse("A").unwrap()).count(), 0);
-        let c: Vec<_> = st.item_sites(&ItemId::parse("C").unwrap()).collect();
-        assert_eq!(
-            (c.len(), st.site_slots.id(c[0].0).as_str(), c[0].1[0].quantity),
-            (1, "S1", Quantity::from_units(5))
-        );
+        assert!(st.item_lines(&ItemId::parse("A").unwrap()).is_empty());
+        let c = st.item_lines(&ItemId::parse("C").unwrap());
+        assert_eq!((c.len(), st.site_slots.id(c[0].site).as_str(), c[0].quantity), (1, "S1", Quantity::from_units(5)));
         st.apply(&env(
             3,
             Event::StockCounted(StockCount {
@@ -543,9 +552,9 @@ mod tests {
                 lines: vec![line("C", 1), line("C", 2)],
             }),
         ));
-        let total: Quantity =
-            st.item_sites(&ItemId::parse("C").unwrap()).flat_map(|(_, l)| l.iter().map(|l| l.quantity)).sum();
+        let total: Quantity = st.item_lines(&ItemId::parse("C").unwrap()).iter().map(|l| l.quantity).sum();
         assert_eq!(total, Quantity::from_units(8));
+        assert_eq!(std::mem::size_of::<IndexedLine>(), 32);
         assert_eq!(st.last_seq, 3);
     }
 

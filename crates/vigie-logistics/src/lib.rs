@@ -206,19 +206,23 @@ pub fn sufficiency(
     let mut by_site: Vec<Option<Figures>> = vec![None; state.site_slots.len()];
     let mut by_org: Vec<Option<Figures>> = vec![None; state.org_slots.len()];
     let mut oldest: Option<DateTime<Utc>> = None;
-    for (slot, lines) in state.item_sites(item) {
+    for line in state.item_lines(item) {
+        let slot = line.site;
         let Some(facts) = &state.site_facts[slot as usize] else { continue };
         if !scope.includes(facts.org) {
             continue;
         }
-        let mut here = Figures::default();
-        for line in lines {
-            here.add_line(line, on);
-            if line.counted {
-                oldest = Some(oldest.map_or(line.counted_at, |o| o.min(line.counted_at)));
-            }
+        let here = by_site[slot as usize].get_or_insert_with(Figures::default);
+        here.add_line(line, on);
+        if line.counted {
+            oldest = Some(oldest.map_or(line.counted_at(), |o| o.min(line.counted_at())));
         }
-        here.reserved = state.reserved_at(item, slot);
+    }
+    // Totals per site, then per organisation; reservations are per site.
+    for (slot, here) in by_site.iter_mut().enumerate() {
+        let Some(here) = here else { continue };
+        let Some(facts) = &state.site_facts[slot] else { continue };
+        here.reserved = state.reserved_at(item, slot as u32);
         total.on_hand += here.on_hand;
         total.serviceable += here.serviceable;
         total.reserved += here.reserved;
@@ -226,7 +230,6 @@ pub fn sufficiency(
         o.on_hand += here.on_hand;
         o.serviceable += here.serviceable;
         o.reserved += here.reserved;
-        by_site[slot as usize] = Some(here);
     }
     // Quantities on their way count for their destination.
     for (&slot, &q) in state.in_transit.get(item).into_iter().flatten() {
@@ -408,22 +411,33 @@ pub fn locate(
     let mut at: Vec<u32> = vec![u32::MAX; state.site_slots.len()];
     let mut sites: Vec<Holding> = Vec::new();
     let mut totals: BTreeMap<ItemId, Quantity> = items.iter().map(|i| (i.clone(), Quantity::ZERO)).collect();
+    let mut serviceable: Vec<Quantity> = vec![Quantity::ZERO; state.site_slots.len()];
+    let mut oldest: Vec<Option<DateTime<Utc>>> = vec![None; state.site_slots.len()];
+    let mut seen: Vec<bool> = vec![false; state.site_slots.len()];
     for item in items {
-        for (slot, lines) in state.item_sites(item) {
-            let mut available = Quantity::ZERO - state.reserved_at(item, slot);
-            let mut oldest: Option<DateTime<Utc>> = None;
-            for line in lines.iter().filter(|l| l.serviceable_on(on)) {
-                available += line.quantity;
-                if line.counted {
-                    oldest = Some(oldest.map_or(line.counted_at, |o| o.min(line.counted_at)));
-                }
+        let mut touched: Vec<u32> = Vec::new();
+        for line in state.item_lines(item).iter().filter(|l| l.serviceable_on(on)) {
+            let i = line.site as usize;
+            if !seen[i] {
+                seen[i] = true;
+                touched.push(line.site);
             }
+            serviceable[i] += line.quantity;
+            if line.counted {
+                oldest[i] = Some(oldest[i].map_or(line.counted_at(), |o| o.min(line.counted_at())));
+            }
+        }
+        for slot in touched {
+            let i = slot as usize;
+            seen[i] = false;
+            let available = std::mem::take(&mut serviceable[i]) - state.reserved_at(item, slot);
+            let count = oldest[i].take();
             if available <= Quantity::ZERO {
                 continue;
             }
-            let h = match at[slot as usize] {
+            let h = match at[i] {
                 u32::MAX => {
-                    let Some(facts) = &state.site_facts[slot as usize] else { continue };
+                    let Some(facts) = &state.site_facts[i] else { continue };
                     if !scope.includes(facts.org) {
                         continue;
                     }
@@ -431,7 +445,7 @@ pub fn locate(
                     if within_km.is_some_and(|k| distance_km > k) {
                         continue;
                     }
-                    at[slot as usize] = sites.len() as u32;
+                    at[i] = sites.len() as u32;
                     sites.push(Holding {
                         site_id: state.site_slots.id(slot).clone(),
                         name: facts.name.clone(),
@@ -446,10 +460,10 @@ pub fn locate(
                     });
                     sites.last_mut().expect("just pushed")
                 }
-                i => &mut sites[i as usize],
+                k => &mut sites[k as usize],
             };
             *h.available.entry(item.clone()).or_default() += available;
-            h.oldest_count = match (h.oldest_count, oldest) {
+            h.oldest_count = match (h.oldest_count, count) {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
             };

@@ -10,22 +10,20 @@ use vigie_domain::*;
 /// Quantity of an item available at a site on a day: serviceable (not expired) minus reserved.
 pub fn available_at(state: &State, item: &ItemId, site: &SiteId, on: NaiveDate) -> Quantity {
     let Some(slot) = state.site_slots.get(site.as_str()) else { return Quantity::ZERO };
-    let serviceable: Quantity = state
-        .item_sites(item)
-        .filter(|(s, _)| *s == slot)
-        .flat_map(|(_, lines)| lines.iter().filter(|l| l.serviceable_on(on)).map(|l| l.quantity))
-        .sum();
+    let serviceable: Quantity =
+        state.item_lines(item).iter().filter(|l| l.site == slot && l.serviceable_on(on)).map(|l| l.quantity).sum();
     serviceable - state.reserved_at(item, slot)
 }
 
 /// Available quantity of an item at every site slot holding some (one pass over the item's index).
 pub fn available_by_slot(state: &State, item: &ItemId, on: NaiveDate) -> Vec<(u32, Quantity)> {
-    state
-        .item_sites(item)
-        .map(|(slot, lines)| {
-            let serviceable: Quantity = lines.iter().filter(|l| l.serviceable_on(on)).map(|l| l.quantity).sum();
-            (slot, serviceable - state.reserved_at(item, slot))
-        })
+    let mut by_slot: BTreeMap<u32, Quantity> = BTreeMap::new();
+    for l in state.item_lines(item).iter().filter(|l| l.serviceable_on(on)) {
+        *by_slot.entry(l.site).or_default() += l.quantity;
+    }
+    by_slot
+        .into_iter()
+        .map(|(slot, q)| (slot, q - state.reserved_at(item, slot)))
         .filter(|(_, q)| *q > Quantity::ZERO)
         .collect()
 }
