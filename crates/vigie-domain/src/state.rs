@@ -13,7 +13,7 @@ use crate::registry::*;
 use chrono::NaiveDate;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// Dense numbers for ids, so that the questions' hot loops index vectors instead of searching maps.
@@ -171,7 +171,8 @@ pub struct State {
     pub organizations: BTreeMap<OrgId, Stamped<Organization>>,
     pub sites: BTreeMap<SiteId, Stamped<Site>>,
     pub items: BTreeMap<ItemId, Stamped<Item>>,
-    pub stock: BTreeMap<SiteId, SiteStock>,
+    /// The stock counted at each site, by site slot.
+    stock: Vec<Option<SiteStock>>,
     pub forces: BTreeMap<ForceId, Stamped<Force>>,
     pub allowances: BTreeMap<(ItemId, AllowanceBasis), Stamped<Allowance>>,
     pub vehicles: BTreeMap<VehicleId, Stamped<Vehicle>>,
@@ -194,11 +195,15 @@ pub struct State {
     pub vehicle_holds: FxHashMap<VehicleId, PlanId>,
     /// Items moved in or out of a site slot since its last count (a count clears them).
     adjusted: FxHashMap<u32, Vec<ItemId>>,
+    /// One shared allocation per item id.
+    item_slots: Slots<ItemId>,
+    scratch: Vec<ItemId>,
     force_slots: FxHashMap<ForceId, u32>,
     /// Sequence of the last applied event (0 when empty).
     pub last_seq: u64,
     stock_lines: usize,
-    sources: HashMap<String, Arc<str>>,
+    sources: FxHashMap<String, Arc<str>>,
+    last_source: Option<Arc<str>>,
 }
 
 impl State {
@@ -231,7 +236,16 @@ impl State {
     fn apply_parts(&mut self, seq: u64, time: DateTime<Utc>, source: &str, event: Event) {
         debug_assert!(seq > self.last_seq, "events applied out of order");
         self.last_seq = seq;
-        let source = match self.sources.get(source) {
+        let source = match &self.last_source {
+            Some(last) if &**last == source => last.clone(),
+            _ => self.source(source),
+        };
+        let stamp = Stamp { seq, time, source };
+        self.apply_event(time, stamp, event);
+    }
+
+    fn source(&mut self, source: &str) -> Arc<str> {
+        let s = match self.sources.get(source) {
             Some(s) => s.clone(),
             None => {
                 let s: Arc<str> = Arc::from(source);
@@ -239,7 +253,11 @@ impl State {
                 s
             }
         };
-        let stamp = Stamp { seq, time, source };
+        self.last_source = Some(s.clone());
+        s
+    }
+
+    fn apply_event(&mut self, time: DateTime<Utc>, stamp: Stamp, event: Event) {
         match event {
             Event::OrganizationUpserted(o) => {
                 let slot = self.org_slots.slot(&o.id) as usize;
@@ -257,7 +275,9 @@ impl State {
                     Some(SiteFacts { position: s.position(), org, kind: s.kind, name: Arc::from(s.name.as_str()) });
                 self.sites.insert(s.id.clone(), Stamped { value: s, stamp });
             }
-            Event::ItemUpserted(i) => {
+            Event::ItemUpserted(mut i) => {
+                let slot = self.item_slots.slot(&i.id);
+                i.id = self.item_slots.id(slot).clone();
                 self.items.insert(i.id.clone(), Stamped { value: i, stamp });
             }
             Event::ForceUpserted(f) => {
@@ -371,33 +391,38 @@ impl State {
                 self.release_vehicles(&plan);
             }
             Event::StockCounted(c) => {
-                // Share the catalogue's id allocations: a million lines then cost no extra id strings.
+                // Share one allocation per id (hash lookups): a million lines then cost no extra id strings.
                 let mut lines = c.lines;
                 for l in &mut lines {
-                    if let Some((id, _)) = self.items.get_key_value(l.item_id.as_str()) {
-                        l.item_id = id.clone();
-                    }
+                    let i = self.item_slots.slot(&l.item_id);
+                    l.item_id = self.item_slots.id(i).clone();
                 }
-                lines.shrink_to_fit();
+                // Give back spare capacity only where it is worth a reallocation.
+                if lines.capacity() > lines.len() + lines.len() / 4 + 4 {
+                    lines.shrink_to_fit();
+                }
                 self.stock_lines += lines.len();
-                let site_id = match self.sites.get_key_value(c.site_id.as_str()) {
-                    Some((k, _)) => k.clone(),
-                    None => c.site_id,
-                };
-                let slot = self.site_slots.slot(&site_id);
+                let slot = self.site_slots.slot(&c.site_id);
                 self.site_facts.resize(self.site_slots.len(), None);
                 // The count replaces what was counted there before and every movement since.
-                let moved = self.adjusted.remove(&slot).unwrap_or_default();
-                let mut touched: Vec<&ItemId> =
-                    self.stock.get(&site_id).map(|o| o.lines.iter().map(|l| &l.item_id).collect()).unwrap_or_default();
-                touched.extend(moved.iter());
+                let mut touched = std::mem::take(&mut self.scratch);
+                touched.clear();
+                self.stock.resize_with(self.site_slots.len(), || None);
+                if let Some(old) = &self.stock[slot as usize] {
+                    touched.extend(old.lines.iter().map(|l| l.item_id.clone()));
+                }
+                if !self.adjusted.is_empty() {
+                    touched.extend(self.adjusted.remove(&slot).unwrap_or_default());
+                }
                 touched.sort_unstable();
                 touched.dedup();
-                for item in touched {
+                for item in &touched {
                     if let Some(v) = self.stock_by_item.get_mut(item) {
                         v.retain(|l| l.site != slot);
                     }
                 }
+                touched.clear();
+                self.scratch = touched;
                 for l in &lines {
                     let v = match self.stock_by_item.get_mut(&l.item_id) {
                         Some(v) => v,
@@ -412,7 +437,7 @@ impl State {
                         counted_at_s: l.counted_at.timestamp(),
                     });
                 }
-                if let Some(old) = self.stock.insert(site_id, SiteStock { lines, stamp }) {
+                if let Some(old) = self.stock[slot as usize].replace(SiteStock { lines, stamp }) {
                     self.stock_lines -= old.lines.len();
                 }
             }
@@ -452,6 +477,23 @@ impl State {
     /// Quantity of an item on its way to a site slot.
     pub fn in_transit_to(&self, item: &ItemId, slot: u32) -> Quantity {
         self.in_transit.get(item).and_then(|m| m.get(&slot)).copied().unwrap_or_default()
+    }
+
+    /// The stock counted at a site.
+    pub fn stock_of(&self, site: &str) -> Option<&SiteStock> {
+        self.site_slots.get(site).and_then(|s| self.stock.get(s as usize)).and_then(Option::as_ref)
+    }
+
+    /// Every site's counted stock, in site-id order.
+    pub fn stock_iter(&self) -> impl Iterator<Item = (&SiteId, &SiteStock)> {
+        let mut all: Vec<(&SiteId, &SiteStock)> = self
+            .stock
+            .iter()
+            .enumerate()
+            .filter_map(|(slot, s)| s.as_ref().map(|s| (self.site_slots.id(slot as u32), s)))
+            .collect();
+        all.sort_by(|a, b| a.0.cmp(b.0));
+        all.into_iter()
     }
 
     /// Every line of an item (counted lines and movements since), each with its site slot.
@@ -539,8 +581,9 @@ mod tests {
         assert_eq!(st.counts().stock_lines, 2);
         st.apply(&env(2, Event::StockCounted(StockCount { site_id: site.clone(), lines: vec![line("C", 5)] })));
         assert_eq!(st.counts().stock_lines, 1);
-        assert_eq!(st.stock[&site].lines[0].item_id.as_str(), "C");
-        assert_eq!(st.stock[&site].stamp.seq, 2);
+        assert_eq!(st.stock_of("S1").unwrap().lines[0].item_id.as_str(), "C");
+        assert_eq!(st.stock_of("S1").unwrap().stamp.seq, 2);
+        assert_eq!(st.stock_iter().map(|(s, _)| s.as_str()).collect::<Vec<_>>(), vec!["S1"]);
         // The per-item index follows: A's lines at S1 are gone, C's are there.
         assert!(st.item_lines(&ItemId::parse("A").unwrap()).is_empty());
         let c = st.item_lines(&ItemId::parse("C").unwrap());

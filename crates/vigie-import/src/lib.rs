@@ -833,7 +833,7 @@ pub fn plan(batch: &Batch, state: &State, actor: &Actor) -> Result<Plan, Vec<Pro
         r.rows = batch.stock.len();
         for (site, loc) in order {
             let lines = by_site.remove(site).unwrap_or_default();
-            match state.stock.get(site) {
+            match state.stock_of(site.as_str()) {
                 Some(cur) if cur.lines == lines => {
                     r.unchanged += lines.len();
                     continue;

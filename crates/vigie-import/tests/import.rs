@@ -70,7 +70,7 @@ fn good_files_in_both_delimiters_with_decimal_commas_and_bom() {
     assert_eq!(sta.attributes.get("commentaire").map(String::as_str), Some("tribune nord"));
     assert_eq!(st.sites[&SiteId::parse("DEP1").unwrap()].value.name, "Dépôt de Vincennes");
     assert_eq!(st.items[&ItemId::parse("PLATE").unwrap()].value.unit_mass_kg, 2.9);
-    let lines = &st.stock[&SiteId::parse("DEP1").unwrap()].lines;
+    let lines = &st.stock_of("DEP1").unwrap().lines;
     assert_eq!(lines.len(), 3);
     assert_eq!(lines[0].quantity, Quantity::from_units(1200));
     assert_eq!(lines[2].quantity.to_string(), "4000.5");
@@ -78,7 +78,7 @@ fn good_files_in_both_delimiters_with_decimal_commas_and_bom() {
     // 08:00 in Paris in July is 06:00 UTC.
     assert_eq!(lines[0].counted_at.to_rfc3339(), "2024-07-20T06:00:00+00:00");
     assert_eq!(st.vehicles[&VehicleId::parse("V1").unwrap()].value.kind, "truck");
-    assert_eq!(st.stock[&SiteId::parse("DEP1").unwrap()].stamp.source.as_ref(), "import:stock-idf.csv");
+    assert_eq!(st.stock_of("DEP1").unwrap().stamp.source.as_ref(), "import:stock-idf.csv");
 }
 
 #[test]

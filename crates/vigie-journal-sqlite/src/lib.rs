@@ -96,6 +96,32 @@ impl JournalStore for SqliteStore {
         tx.commit().map_err(err)
     }
 
+    fn scan_projection(
+        &mut self,
+        after: u64,
+        f: &mut dyn FnMut(RawEvent<'_>) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT seq, time_us, source, kind, payload FROM journal WHERE seq > ?1 ORDER BY seq")
+            .map_err(err)?;
+        let mut rows = st.query(params![after as i64]).map_err(err)?;
+        while let Some(row) = rows.next().map_err(err)? {
+            let text = |i: usize| -> Result<&str, StoreError> { row.get_ref(i).map_err(err)?.as_str().map_err(err) };
+            f(RawEvent {
+                seq: row.get::<_, i64>(0).map_err(err)? as u64,
+                id: uuid::Uuid::nil(),
+                time_us: row.get(1).map_err(err)?,
+                actor: "",
+                origin: "",
+                source: text(2)?,
+                kind: text(3)?,
+                payload: text(4)?,
+            })?;
+        }
+        Ok(())
+    }
+
     fn scan(
         &mut self,
         after: u64,

@@ -68,6 +68,16 @@ pub trait JournalStore: Send + 'static {
     fn last_seq(&mut self) -> Result<u64, StoreError>;
     /// Appends the rows in one transaction; returns only once the transaction is durable.
     fn append(&mut self, rows: &[RowToWrite]) -> Result<(), StoreError>;
+    /// Replay's scan: every event after `after`, in order, with only what the projection reads (sequence, time,
+    /// source, kind, payload); a backend may leave `id`, `actor` and `origin` empty to read less.
+    fn scan_projection(
+        &mut self,
+        after: u64,
+        f: &mut dyn FnMut(RawEvent<'_>) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        self.scan(after, None, f)
+    }
+
     /// Calls `f` for every event with `seq > after`, in order, at most `limit` of them.
     fn scan(
         &mut self,
@@ -157,15 +167,24 @@ struct Inner {
 /// a replay of millions of events then allocates them once each.
 #[derive(Default)]
 pub struct Decoder {
-    texts: std::collections::HashMap<Box<str>, Arc<str>>,
-    actors: std::collections::HashMap<Box<str>, Actor>,
+    texts: vigie_domain::fxhash::FxHashMap<Box<str>, Arc<str>>,
+    actors: vigie_domain::fxhash::FxHashMap<Box<str>, Actor>,
+    /// The last text returned: consecutive events mostly share their source and origin.
+    last_text: Option<Arc<str>>,
+    last_actor: Option<Actor>,
 }
 
 impl Decoder {
     const MAX_CACHED: usize = 65_536;
 
     fn text(&mut self, s: &str) -> Arc<str> {
+        if let Some(last) = &self.last_text {
+            if &**last == s {
+                return last.clone();
+            }
+        }
         if let Some(a) = self.texts.get(s) {
+            self.last_text = Some(a.clone());
             return a.clone();
         }
         let a: Arc<str> = Arc::from(s);
@@ -176,7 +195,17 @@ impl Decoder {
     }
 
     fn actor(&mut self, s: &str) -> Actor {
+        if s.is_empty() {
+            // A projection scan does not read actors.
+            return self.actor("system:replay");
+        }
+        if let Some(last) = &self.last_actor {
+            if last.as_str() == s {
+                return last.clone();
+            }
+        }
         if let Some(a) = self.actors.get(s) {
+            self.last_actor = Some(a.clone());
             return a.clone();
         }
         let a = Actor::parse(s).unwrap_or_else(|_| Actor::system("unknown"));
@@ -255,7 +284,7 @@ pub fn replay_into(store: &mut dyn JournalStore, state: &mut State) -> Result<u6
     std::thread::scope(|scope| {
         let scanner = scope.spawn(move || -> Result<(), JournalError> {
             let mut chunk = RawChunk::with_capacity(CHUNK);
-            store.scan(after, None, &mut |raw| {
+            store.scan_projection(after, &mut |raw| {
                 chunk.push(raw);
                 if chunk.rows.len() == CHUNK {
                     let full = std::mem::replace(&mut chunk, RawChunk::with_capacity(CHUNK));

@@ -117,7 +117,7 @@ pub fn run(open: impl Fn() -> Box<dyn JournalStore>) {
     assert_eq!(journal.state().counts(), before);
     {
         let state = journal.state();
-        let stock = &state.stock[&SiteId::parse("S1").unwrap()];
+        let stock = state.stock_of("S1").unwrap();
         assert_eq!(stock.stamp.seq, 3);
         assert_eq!(&*stock.stamp.source, "import:stock.csv");
     }

@@ -58,8 +58,7 @@ pub fn events_of(state: &State, change: &Change) -> Result<Vec<Event>, AskError>
                 crate::item_id(state, i.as_str())?;
             }
             let lines = state
-                .stock
-                .get(id)
+                .stock_of(id.as_str())
                 .map(|s| s.lines.clone())
                 .unwrap_or_default()
                 .into_iter()

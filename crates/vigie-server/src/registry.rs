@@ -168,8 +168,7 @@ pub async fn stock(AxState(app): AxState<App>, Query(f): Query<Filters>) -> Resu
         }
     }
     let it = st
-        .stock
-        .iter()
+        .stock_iter()
         .filter(|(site, _)| site_filter.is_none_or(|s| site.as_str() == s))
         .filter(|(site, _)| {
             orgs.as_ref().is_none_or(|o| st.sites.get(*site).is_some_and(|s| o.contains(&s.value.organization_id)))

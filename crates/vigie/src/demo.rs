@@ -407,8 +407,8 @@ mod tests {
         // Fewer serviceable plates than two per engaged soldier: the shortfall the staff must see.
         let plates = ItemId::parse("PLAQUE-BAL").unwrap();
         let serviceable: i64 = st
-            .stock
-            .values()
+            .stock_iter()
+            .map(|(_, s)| s)
             .flat_map(|s| &s.lines)
             .filter(|l| l.item_id == plates && l.condition == Condition::Serviceable)
             .map(|l| l.quantity.milli() / 1000)
@@ -416,7 +416,7 @@ mod tests {
         let per_person = st.allowances[&(plates.clone(), AllowanceBasis::Person)].value.quantity.milli() / 1000;
         assert!(serviceable < per_person * engaged as i64, "{serviceable} plates for {engaged}");
         // An expired lot of rations exists.
-        assert!(st.stock.values().flat_map(|s| &s.lines).any(|l| l.expires_on.is_some_and(|d| d < today)));
+        assert!(st.stock_iter().flat_map(|(_, s)| &s.lines).any(|l| l.expires_on.is_some_and(|d| d < today)));
         assert!(st.vehicles.values().any(|v| v.value.condition == Condition::Unserviceable));
     }
 }
