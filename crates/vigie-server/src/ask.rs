@@ -187,6 +187,22 @@ pub struct ShiftBody {
     days: Option<u32>,
 }
 
+/// Records a shift of effort, checked again inside the journal command. Blocks until it is durable.
+pub fn commit_shift(
+    journal: &vigie_journal::Journal,
+    shift: vigie_domain::SupportShift,
+    actor: vigie_domain::Actor,
+    source: String,
+) -> Result<(), ApiError> {
+    journal.execute(move |st| {
+        let s = &shift;
+        vigie_logistics::whatif::propose_shift(st, s.from.as_str(), s.to.as_str(), Some(&s.sites), &s.reason)
+            .map_err(|e| e.to_string())?;
+        Ok(vec![vigie_domain::NewEvent { actor, source, event: vigie_domain::Event::SupportShifted(shift) }])
+    })?;
+    Ok(())
+}
+
 /// `POST /api/v1/shift`: a shift of effort; with `dry_run`, only its effect on every organisation.
 pub async fn shift(
     AxState(app): AxState<App>,
@@ -204,19 +220,7 @@ pub async fn shift(
     };
     if !b.dry_run {
         let s = shift.clone();
-        app.blocking(move |j| {
-            j.execute(move |st| {
-                vigie_logistics::whatif::propose_shift(st, s.from.as_str(), s.to.as_str(), Some(&s.sites), &s.reason)
-                    .map_err(|e| e.to_string())?;
-                Ok(vec![vigie_domain::NewEvent {
-                    actor,
-                    source: "POST /api/v1/shift".into(),
-                    event: vigie_domain::Event::SupportShifted(s),
-                }])
-            })
-            .map_err(ApiError::from)
-        })
-        .await?;
+        app.blocking(move |j| commit_shift(&j, s, actor, "POST /api/v1/shift".into())).await?;
     }
     Ok(Json(json!({ "dry_run": b.dry_run, "shift": shift, "effect": effect })))
 }

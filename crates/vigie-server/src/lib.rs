@@ -12,7 +12,7 @@ mod error;
 mod openapi;
 mod plans;
 
-pub use ask::deadline_minutes;
+pub use ask::{commit_shift, deadline_minutes};
 pub use plans::{commit_plan, step_plan, ProposedPlan};
 mod registry;
 mod stream;

@@ -361,16 +361,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::SUCCESS);
             }
             let actor = cli_actor(actor)?;
-            let s = shift.clone();
-            let r = journal.execute(move |st| {
-                vigie_logistics::whatif::propose_shift(st, s.from.as_str(), s.to.as_str(), Some(&s.sites), &s.reason)
-                    .map_err(|e| e.to_string())?;
-                Ok(vec![vigie_domain::NewEvent {
-                    actor,
-                    source: "cli:shift".into(),
-                    event: vigie_domain::Event::SupportShifted(s),
-                }])
-            });
+            let r = vigie_server::commit_shift(&journal, shift, actor, "cli:shift".into());
             journal.shutdown();
             r?;
             println!("bascule enregistrée");
