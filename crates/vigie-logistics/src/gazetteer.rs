@@ -88,7 +88,9 @@ impl Gazetteer {
 
     fn parse(data: &'static str) -> Gazetteer {
         let mut communes = Vec::with_capacity(35_000);
-        for line in data.lines().skip(1) {
+        let mut lines = data.lines();
+        let _header = lines.next();
+        for line in lines {
             let f: Vec<&'static str> = line.split(',').collect();
             if f.len() != 6 {
                 continue;
