@@ -41,11 +41,13 @@ pub struct ServerOptions {
     pub max_upload_bytes: usize,
     /// How travel times are estimated.
     pub travel: vigie_logistics::Travel,
+    /// Events kept for live streams; a client further behind catches up from storage.
+    pub live_buffer: usize,
 }
 
 impl Default for ServerOptions {
     fn default() -> Self {
-        ServerOptions { max_upload_bytes: 256 * 1024 * 1024, travel: Default::default() }
+        ServerOptions { max_upload_bytes: 256 * 1024 * 1024, travel: Default::default(), live_buffer: 8192 }
     }
 }
 
@@ -87,7 +89,7 @@ impl App {
 
 /// Builds the router over a journal. The returned sender is closed by [`serve`] at shutdown.
 pub fn router(journal: Journal, options: ServerOptions) -> (Router, watch::Sender<bool>) {
-    let (events, _) = broadcast::channel(8192);
+    let (events, _) = broadcast::channel(options.live_buffer.max(1));
     let tx = events.clone();
     journal.subscribe(move |batch| {
         for e in batch {

@@ -524,6 +524,7 @@ fn serve(cfg: &Config, journal: Journal) -> anyhow::Result<ExitCode> {
     let options = vigie_server::ServerOptions {
         max_upload_bytes: cfg.server.max_upload_mb * 1024 * 1024,
         travel: cfg.logistics.travel(),
+        ..Default::default()
     };
     let listen = cfg.server.listen.clone();
     let j = journal.clone();

@@ -427,3 +427,19 @@ async fn shift_of_effort_with_its_dry_run_and_what_if_questions() {
     assert_eq!(again.status(), 400);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_stream_that_falls_behind_catches_up_from_storage() {
+    // A live buffer of 2 events: a batch of 10 makes the client lag, and it must still get all of them, in order.
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = common::config(Backend::Sqlite, dir.path().to_path_buf());
+    let options = vigie_server::ServerOptions { live_buffer: 2, ..Default::default() };
+    let app = TestApp::spawn_with_options(cfg, dir, options).await;
+    let live = app.client.get(app.url("/api/v1/events/stream")).send().await.unwrap();
+    let reader = tokio::spawn(read_sse(live, 10));
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(app.import(&registry(), "", None).await.status(), 200);
+    let got = reader.await.unwrap();
+    assert_eq!(got.iter().map(|g| g.0).collect::<Vec<_>>(), (1..=10).collect::<Vec<_>>(), "no event lost or repeated");
+    app.stop().await;
+}

@@ -45,6 +45,14 @@ impl TestApp {
     }
 
     pub async fn spawn_with(cfg: Config, dir: tempfile::TempDir) -> TestApp {
+        Self::spawn_with_options(cfg, dir, Default::default()).await
+    }
+
+    pub async fn spawn_with_options(
+        cfg: Config,
+        dir: tempfile::TempDir,
+        options: vigie_server::ServerOptions,
+    ) -> TestApp {
         let c = cfg.clone();
         let (journal, lock) = tokio::task::spawn_blocking(move || vigie::open(&c)).await.unwrap().unwrap_or_else(|e| {
             panic!("cannot open the store ({e:#}); PostgreSQL tests need a server: run `bash .ci/run`")
@@ -54,7 +62,7 @@ impl TestApp {
         let (stop, stopped) = oneshot::channel::<()>();
         let j = journal.clone();
         let task = tokio::spawn(async move {
-            vigie_server::serve(listener, j, Default::default(), async {
+            vigie_server::serve(listener, j, options, async {
                 let _ = stopped.await;
             })
             .await
