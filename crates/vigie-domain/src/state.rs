@@ -325,11 +325,7 @@ impl State {
                 self.plans.insert(record.plan.id.clone(), Stamped { value: record, stamp });
             }
             Event::PlanShipped(step) => {
-                let Some(rec) = self.plans.get_mut(&step.plan_id) else { return };
-                rec.value.status = PlanStatus::Shipped;
-                rec.value.shipped_at = Some(time);
-                rec.stamp = stamp;
-                let plan = rec.value.plan.clone();
+                let Some(plan) = self.mark_plan(&step.plan_id, PlanStatus::Shipped, time, stamp) else { return };
                 let to = self.site_slots.slot(&plan.destination);
                 for m in &plan.movements {
                     let from = self.site_slots.slot(&m.from);
@@ -340,11 +336,7 @@ impl State {
                 self.site_facts.resize(self.site_slots.len(), None);
             }
             Event::PlanReceived(step) => {
-                let Some(rec) = self.plans.get_mut(&step.plan_id) else { return };
-                rec.value.status = PlanStatus::Received;
-                rec.value.received_at = Some(time);
-                rec.stamp = stamp;
-                let plan = rec.value.plan.clone();
+                let Some(plan) = self.mark_plan(&step.plan_id, PlanStatus::Received, time, stamp) else { return };
                 let to = self.site_slots.slot(&plan.destination);
                 for m in &plan.movements {
                     add(&mut self.in_transit, &m.item_id, to, Quantity::ZERO - m.quantity);
@@ -379,11 +371,7 @@ impl State {
                 }
             }
             Event::PlanCancelled(step) => {
-                let Some(rec) = self.plans.get_mut(&step.plan_id) else { return };
-                rec.value.status = PlanStatus::Cancelled;
-                rec.value.cancelled_at = Some(time);
-                rec.stamp = stamp;
-                let plan = rec.value.plan.clone();
+                let Some(plan) = self.mark_plan(&step.plan_id, PlanStatus::Cancelled, time, stamp) else { return };
                 for m in &plan.movements {
                     let from = self.site_slots.slot(&m.from);
                     add(&mut self.reserved, &m.item_id, from, Quantity::ZERO - m.quantity);
@@ -442,6 +430,20 @@ impl State {
                 }
             }
         }
+    }
+
+    /// Records a plan's step (status, its time, the stamp) and returns the plan it applies to.
+    fn mark_plan(&mut self, id: &PlanId, status: PlanStatus, time: DateTime<Utc>, stamp: Stamp) -> Option<Plan> {
+        let rec = self.plans.get_mut(id)?;
+        rec.value.status = status;
+        match status {
+            PlanStatus::Shipped => rec.value.shipped_at = Some(time),
+            PlanStatus::Received => rec.value.received_at = Some(time),
+            PlanStatus::Cancelled => rec.value.cancelled_at = Some(time),
+            PlanStatus::Committed => {}
+        }
+        rec.stamp = stamp;
+        Some(rec.value.plan.clone())
     }
 
     /// A movement since the count, as a serviceable line of the item at the site (negative when it left).
