@@ -134,7 +134,17 @@ impl Gazetteer {
         if let Some(&i) = self.by_insee.get(q) {
             return Ok(&self.communes[i]);
         }
-        let norm = normalize(&q.replace(['(', ')'], " "));
+        let mut norm = normalize(&q.replace(['(', ')'], " "));
+        // The reference names drop the leading article (`Mans`, `Rochelle`): `Le Mans` finds `Mans`.
+        let known = |n: &str| {
+            self.by_name.contains_key(n) || n.rsplit_once(' ').is_some_and(|(a, _)| self.by_name.contains_key(a))
+        };
+        if !known(&norm) {
+            let bare = ["le ", "la ", "les ", "l "].iter().find_map(|a| norm.strip_prefix(a)).map(str::to_string);
+            if let Some(bare) = bare.filter(|b| known(b)) {
+                norm = bare;
+            }
+        }
         if let Some(found) = self.by_name.get(&norm) {
             return match found.as_slice() {
                 [one] => Ok(&self.communes[*one]),
@@ -191,6 +201,9 @@ mod tests {
         check("saint etienne", Ok("42218"));
         check("St-Denis (93)", Ok("93066"));
         check("Saint-Denis 974", Ok("97411"));
+        check("Le Mans", Ok("72181"));
+        check("La Rochelle (17)", Ok("17300"));
+        check("L'Haÿ-les-Roses", Ok("94038"));
         check("ile saint denis", Ok("93039"));
         check("Saint-Denis", Err("\"Saint-Denis\" names"));
         check("Saint-Denis", Err("Saint-Denis (93, INSEE 93066"));

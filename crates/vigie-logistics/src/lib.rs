@@ -7,6 +7,7 @@
 //!
 //! No I/O here: callers hold the state's read lock while a question is answered.
 
+pub mod deploy;
 pub mod gazetteer;
 pub mod plans;
 pub mod reinforce;

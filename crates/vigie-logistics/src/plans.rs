@@ -29,7 +29,8 @@ pub fn available_by_slot(state: &State, item: &ItemId, on: NaiveDate) -> Vec<(u3
 }
 
 /// Checks a plan against the state: sites, items and vehicles exist; quantities are positive and available at
-/// their origin on `on`; vehicles are serviceable, stand at an origin of the plan, and no other active plan holds them.
+/// their origin on `on`; vehicles are serviceable and held by no other active plan; a vehicle that carries a
+/// movement stands at its origin (others, such as those carrying persons, may stand anywhere).
 pub fn check_commit(state: &State, plan: &Plan, on: NaiveDate) -> Result<(), AskError> {
     if state.plans.contains_key(&plan.id) {
         return Err(AskError::BadArgument(format!("plan {} exists already", plan.id)));
@@ -65,8 +66,8 @@ pub fn check_commit(state: &State, plan: &Plan, on: NaiveDate) -> Result<(), Ask
             )));
         }
     }
-    let origins: Vec<&SiteId> = plan.movements.iter().map(|m| &m.from).collect();
-    for v in plan.movements.iter().filter_map(|m| m.vehicle_id.as_ref()).chain(&plan.vehicles) {
+    let carrying = plan.movements.iter().filter_map(|m| m.vehicle_id.as_ref().map(|v| (v, Some(&m.from))));
+    for (v, origin) in carrying.chain(plan.vehicles.iter().map(|v| (v, None))) {
         let Some(rec) = state.vehicles.get(v) else {
             return Err(AskError::BadArgument(format!("unknown vehicle {v}")));
         };
@@ -76,9 +77,9 @@ pub fn check_commit(state: &State, plan: &Plan, on: NaiveDate) -> Result<(), Ask
         if let Some(other) = state.vehicle_holds.get(v) {
             return Err(AskError::Unavailable(format!("vehicle {v} is held by plan {other}")));
         }
-        if !origins.is_empty() && !origins.contains(&&rec.value.site_id) {
+        if let Some(origin) = origin.filter(|o| **o != rec.value.site_id) {
             return Err(AskError::BadArgument(format!(
-                "vehicle {v} stands at {}, not at an origin of the plan",
+                "vehicle {v} stands at {}, not at {origin} where it would load",
                 rec.value.site_id
             )));
         }

@@ -160,7 +160,7 @@ fn vehicles_are_held_by_one_active_plan_at_a_time() {
     step(&mut st, "P10", PlanStatus::Received);
     check_commit(&st, &plan("P15", "SA", "SB", "PLATE", 10, Some("T1")), on).unwrap();
     let e = check_commit(&st, &plan("P16", "SA1", "SB", "PLATE", 10, Some("T1")), on).unwrap_err();
-    assert_eq!(e.to_string(), "vehicle T1 stands at SA, not at an origin of the plan");
+    assert_eq!(e.to_string(), "vehicle T1 stands at SA, not at SA1 where it would load");
 }
 
 mod properties {

@@ -40,6 +40,18 @@ pub struct ReinforceQuery {
     on: Option<String>,
 }
 
+#[derive(Debug, Deserialize)]
+pub struct DeployQuery {
+    /// Departure zone: site id, `LAT,LON` or French commune.
+    from: String,
+    to: String,
+    headcount: u32,
+    days: Option<u32>,
+    by: Option<String>,
+    within_km: Option<f64>,
+    on: Option<String>,
+}
+
 /// Minutes from now until a deadline given as RFC 3339 or Paris local time.
 pub fn deadline_minutes(by: Option<&str>) -> Result<Option<f64>, ApiError> {
     by.map(|b| {
@@ -127,6 +139,36 @@ pub async fn reinforce_what_if(
     Json(w): Json<WhatIf>,
 ) -> Result<Json<Value>, ApiError> {
     reinforce_on(&app, q, Some(w))
+}
+
+pub async fn deploy(AxState(app): AxState<App>, Query(q): Query<DeployQuery>) -> Result<Json<Value>, ApiError> {
+    deploy_on(&app, q, None)
+}
+
+pub async fn deploy_what_if(
+    AxState(app): AxState<App>,
+    Query(q): Query<DeployQuery>,
+    Json(w): Json<WhatIf>,
+) -> Result<Json<Value>, ApiError> {
+    deploy_on(&app, q, Some(w))
+}
+
+fn deploy_on(app: &App, q: DeployQuery, what_if: Option<WhatIf>) -> Result<Json<Value>, ApiError> {
+    let on = parse_day(q.on.as_deref())?;
+    let deadline_min = deadline_minutes(q.by.as_deref())?;
+    let travel = app.travel.clone();
+    answer(app, what_if, |st| {
+        let request = logistics::deploy::DeployRequest {
+            from: Near::parse(st, &q.from),
+            to: Near::parse(st, &q.to),
+            headcount: q.headcount,
+            days: q.days.unwrap_or(1),
+            on,
+            deadline_min,
+            within_km: q.within_km.unwrap_or(100.0),
+        };
+        to_value(logistics::deploy::deploy(st, &request, &travel)?)
+    })
 }
 
 fn sufficiency_on(app: &App, q: SufficiencyQuery, what_if: Option<WhatIf>) -> Result<Json<Value>, ApiError> {

@@ -115,6 +115,7 @@ pub fn router(journal: Journal, options: ServerOptions) -> (Router, watch::Sende
         .route("/ask/sufficiency", get(ask::sufficiency).post(ask::sufficiency_what_if))
         .route("/ask/locate", get(ask::locate).post(ask::locate_what_if))
         .route("/ask/reinforce", get(ask::reinforce).post(ask::reinforce_what_if))
+        .route("/ask/deploy", get(ask::deploy).post(ask::deploy_what_if))
         .route("/shift", post(ask::shift))
         .route("/plans", get(plans::list).post(plans::commit))
         .route("/plans/{id}", get(plans::one))

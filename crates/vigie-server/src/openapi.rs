@@ -92,6 +92,19 @@ pub async fn document() -> Json<Value> {
                 ],
                 "responses": {"200": {"description": "Reinforcement"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}
             }},
+            "/api/v1/ask/deploy": {"get": {
+                "summary": "Deploy reinforcements without equipment or vehicles: resources near both zones, the plan that has everyone there fully equipped soonest (then fewest vehicle-km), shortfall",
+                "parameters": [
+                    {"name": "from", "in": "query", "required": true, "schema": {"type": "string"}, "description": "site id, lat,lon or French commune"},
+                    {"name": "to", "in": "query", "required": true, "schema": {"type": "string"}, "description": "site id (the plan can then be committed), lat,lon or French commune"},
+                    {"name": "headcount", "in": "query", "required": true, "schema": {"type": "integer", "minimum": 1}},
+                    {"name": "days", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+                    {"name": "by", "in": "query", "schema": {"type": "string"}, "description": "deadline, RFC 3339 or Paris local time"},
+                    {"name": "within_km", "in": "query", "schema": {"type": "number"}},
+                    {"name": "on", "in": "query", "schema": {"type": "string", "format": "date"}}
+                ],
+                "responses": {"200": {"description": "Deployment"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}
+            }},
             "/api/v1/plans": {
                 "get": {"summary": "Plans (filter: status)", "responses": {"200": {"description": "{total, items}"}}},
                 "post": {

@@ -64,6 +64,37 @@ pub enum Question {
         #[arg(long)]
         json: bool,
     },
+    /// Deploy reinforcements without equipment or vehicles: what is near both zones, and the plan that has every
+    /// person at the destination with the full kit soonest (then with the fewest vehicle-km).
+    Deploy {
+        /// Departure zone: a site id, `LAT,LON`, or a French commune.
+        #[arg(long)]
+        from: String,
+        /// Deployment zone: a site id (the plan can then be committed), `LAT,LON`, or a French commune.
+        #[arg(long)]
+        to: String,
+        #[arg(long)]
+        headcount: u32,
+        /// Days of `person_day` allowances in the kit.
+        #[arg(long, default_value_t = 1)]
+        days: u32,
+        /// Wanted by (Paris local time `YYYY-MM-DD HH:MM`, or RFC 3339).
+        #[arg(long)]
+        by: Option<String>,
+        /// Radius of the lists of resources near each zone.
+        #[arg(long, default_value_t = 100.0)]
+        within_km: f64,
+        #[arg(long)]
+        on: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `2h05` from minutes.
+fn hours(m: f64) -> String {
+    let m = m.round() as i64;
+    format!("{}h{:02}", m / 60, m % 60)
 }
 
 fn day(on: Option<&str>) -> anyhow::Result<NaiveDate> {
@@ -174,7 +205,7 @@ pub fn run(st: &State, travel: &Travel, q: Question) -> anyhow::Result<String> {
             if json {
                 return Ok(serde_json::to_string_pretty(&r)?);
             }
-            let minutes = |m: f64| format!("{}h{:02}", (m / 60.0).floor(), (m % 60.0).round() as i64 % 60);
+            let minutes = hours;
             let mut out = format!(
                 "Renforcer {} le {} (ETA estimées)\n  Sources, la plus tôt arrivée d'abord :\n",
                 r.site_id, r.on
@@ -222,6 +253,23 @@ pub fn run(st: &State, travel: &Travel, q: Question) -> anyhow::Result<String> {
             );
             Ok(out)
         }
+        Question::Deploy { from, to, headcount, days, by, within_km, on, json } => {
+            let request = logistics::deploy::DeployRequest {
+                from: Near::parse(st, &from),
+                to: Near::parse(st, &to),
+                headcount,
+                days,
+                on: day(on.as_deref())?,
+                deadline_min: vigie_server::deadline_minutes(by.as_deref())
+                    .map_err(|e| anyhow::anyhow!("--by: {e}"))?,
+                within_km,
+            };
+            let r = logistics::deploy::deploy(st, &request, travel)?;
+            if json {
+                return Ok(serde_json::to_string_pretty(&r)?);
+            }
+            Ok(render_deployment(&r))
+        }
         Question::Locate { item, near, within_km, headcount, on, org, json } => {
             let on = day(on.as_deref())?;
             let scope = scope(st, org.as_deref())?;
@@ -266,6 +314,105 @@ pub fn run(st: &State, travel: &Travel, q: Question) -> anyhow::Result<String> {
             Ok(out)
         }
     }
+}
+
+fn render_deployment(r: &logistics::deploy::Deployment) -> String {
+    let mut out = format!(
+        "Déployer {} personnes de {} vers {}, dotées pour {} jour(s), le {} (ETA estimées)\n",
+        fr(Quantity::from_units(r.headcount as i64)),
+        r.from.label,
+        r.to.label,
+        r.days,
+        r.on
+    );
+    let _ = writeln!(out, "  Dotation :");
+    for k in &r.kit {
+        let _ = writeln!(
+            out,
+            "    {:<16} besoin {:>8}  sur place {:>8}  à acheminer {:>8}",
+            k.item_id,
+            fr(k.need),
+            fr(k.on_site),
+            fr(k.to_bring)
+        );
+    }
+    for (title, near) in [("départ", &r.near_departure), ("destination", &r.near_destination)] {
+        let seats: u32 = near.vehicles.iter().map(|v| v.seats).sum();
+        let _ = writeln!(
+            out,
+            "  Près de la zone de {title} ({} km) : {} véhicule(s) libre(s), {} places ; {} site(s) avec de la dotation",
+            near.within_km,
+            near.vehicles.len(),
+            seats,
+            near.stock.len()
+        );
+        for s in near.stock.iter().take(5) {
+            let avail: Vec<String> = s.available.iter().map(|(i, q)| format!("{i} {}", fr(*q))).collect();
+            let _ = writeln!(out, "    {:<16} {:>6.1} km  {}", s.site_id, s.distance_km, avail.join(", "));
+        }
+    }
+    let _ = writeln!(
+        out,
+        "  Plan {} ({} véhicule(s), {:.0} km au total) :",
+        if r.optimal { "optimal" } else { "le meilleur trouvé (optimalité non prouvée)" },
+        r.legs.len(),
+        r.vehicle_km
+    );
+    for l in &r.legs {
+        let what = if l.role == "persons" {
+            format!("{} pers. ({} places)", l.persons, l.seats)
+        } else {
+            let items: Vec<String> = l.items.iter().map(|(i, q)| format!("{i} {}", fr(*q))).collect();
+            format!(
+                "{} ({:.0}/{:.0} kg, {:.1}/{:.1} m³)",
+                items.join(", "),
+                l.mass_kg,
+                l.payload_kg,
+                l.volume_m3,
+                l.cargo_m3
+            )
+        };
+        let _ = writeln!(
+            out,
+            "    {:<10} {:<6} depuis {:<16} → {:<40} {:>6.0} km  arrivée +{}  {}",
+            l.vehicle_id,
+            l.kind,
+            l.site_id,
+            l.route.join(" → "),
+            l.km,
+            hours(l.eta_min),
+            what
+        );
+    }
+    match r.eta_min {
+        Some(e) => {
+            let _ = writeln!(out, "  Tous sur place et équipés dans {}", hours(e));
+            if let Some(lb) = r.eta_lower_bound_min.filter(|_| !r.optimal) {
+                let _ = writeln!(out, "  (aucun plan ne peut arriver avant {})", hours(lb));
+            }
+        }
+        None => {
+            let _ = writeln!(out, "  Aucun plan ne les amène");
+        }
+    }
+    if r.shortfall.persons > 0 {
+        let _ = writeln!(out, "  NON ACHEMINÉS : {} personnes", fr(Quantity::from_units(r.shortfall.persons as i64)));
+    }
+    for (i, q) in &r.shortfall.items {
+        let _ = writeln!(out, "  NON COUVERT : {i} {}", fr(*q));
+    }
+    if let Some(ok) = r.meets_deadline {
+        let _ = writeln!(out, "  Échéance tenue : {}", if ok { "oui" } else { "NON" });
+    }
+    if r.proposed_plan.is_some() {
+        let _ = writeln!(
+            out,
+            "  Pour engager : vigie ask deploy … --json, puis le champ proposed_plan à POST /api/v1/plans"
+        );
+    } else {
+        let _ = writeln!(out, "  La destination n'est pas un site : déclarez-la comme site pour engager le plan");
+    }
+    out
 }
 
 #[cfg(test)]

@@ -371,6 +371,51 @@ async fn a_reinforcement_answer_commits_as_it_is() {
 }
 
 #[tokio::test]
+async fn a_deployment_answer_commits_as_it_is_and_holds_its_vehicles() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let mut files = registry();
+    files.push(("allowances.csv", "item_id,basis,quantity\nPLATE,person,2\nRATION,person_day,1\n"));
+    files.push((
+        "vehicles.csv",
+        "id,site_id,kind,seats,payload_kg,cargo_m3,speed_kmh,condition\nT1,DEP1,truck,2,1000,10,,serviceable\nB1,DEP1,bus,40,0,0,,serviceable\n",
+    ));
+    assert_eq!(app.import(&files, "", None).await.status(), 200);
+    // 10 persons for 2 days: 20 plates, 20 rations. The bus carries the persons, the truck the kit (it alone can).
+    let r = app.get_json("/api/v1/ask/deploy?from=DEP1&to=STA&headcount=10&days=2&on=2024-07-26").await;
+    let kit: Vec<(&str, i64)> = r["kit"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| (k["item_id"].as_str().unwrap(), k["need"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(kit, vec![("PLATE", 20), ("RATION", 20)]);
+    let legs = r["legs"].as_array().unwrap();
+    let roles: Vec<(&str, &str)> =
+        legs.iter().map(|l| (l["vehicle_id"].as_str().unwrap(), l["role"].as_str().unwrap())).collect();
+    assert_eq!(roles, vec![("B1", "persons"), ("T1", "kit")], "the bus (80 km/h) arrives before the truck (70)");
+    assert_eq!((legs[0]["persons"].as_i64(), legs[1]["items"]["PLATE"].as_i64()), (Some(10), Some(20)));
+    assert_eq!(r["eta_min"], legs[1]["eta_min"]);
+    assert_eq!(r["optimal"], true);
+    assert!(r["eta_basis"].as_str().unwrap().starts_with("estimate"));
+    let committed = app.client.post(app.url("/api/v1/plans")).json(&r["proposed_plan"]).send().await.unwrap();
+    assert_eq!(committed.status(), 201);
+    let plan: Value = committed.json().await.unwrap();
+    assert_eq!((plan["purpose"].as_str(), plan["vehicles"][0].as_str()), (Some("deploy"), Some("B1")));
+    // Both vehicles are held now: nothing can move anyone, and that is said.
+    let again = app.get_json("/api/v1/ask/deploy?from=DEP1&to=STA&headcount=10&on=2024-07-26").await;
+    assert_eq!((again["shortfall"]["persons"].as_i64(), again["legs"].as_array().unwrap().len()), (Some(10), 0));
+    assert_eq!(again["shortfall"]["items"]["PLATE"], 20);
+    // A commune works as a zone; the plan can only be committed to a site.
+    let place = app.get_json("/api/v1/ask/deploy?from=Vincennes&to=Saint-Denis%2093&headcount=1&on=2024-07-26").await;
+    assert!(place["from"]["label"].as_str().unwrap().starts_with("Vincennes"));
+    assert!(place["proposed_plan"].is_null());
+    assert_eq!(app.get("/api/v1/ask/deploy?from=DEP1&to=STA&headcount=0").await.status(), 400);
+    assert_eq!(app.get("/api/v1/ask/deploy?from=Nulle-Part-sur-Mer&to=STA&headcount=5").await.status(), 400);
+    assert_eq!(app.get("/api/v1/ask/deploy?from=DEP1&to=STA&headcount=5&on=hier").await.status(), 400);
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn shift_of_effort_with_its_dry_run_and_what_if_questions() {
     let app = TestApp::spawn(Backend::Sqlite).await;
     let mut files = registry();
