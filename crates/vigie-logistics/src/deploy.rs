@@ -10,7 +10,7 @@
 
 pub mod solver;
 
-use crate::plans::{available_at, available_by_slot};
+use crate::plans::available_by_slot;
 use crate::{per_person, AskError, Near, Travel};
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -18,8 +18,8 @@ use solver::{Carrier, Mission, Problem, Role, Unit};
 use std::collections::BTreeMap;
 use vigie_domain::*;
 
-/// Nodes each search may visit before it settles for the best plan found (then `optimal` is false).
-pub const SEARCH_BUDGET: u64 = 20_000;
+/// Nodes one question may visit before it settles for the best plan found (then `optimal` is false).
+pub const SEARCH_BUDGET: u64 = 10_000;
 
 /// A question: move `headcount` persons from `from` to `to`, equipped for `days` days.
 #[derive(Debug, Clone)]
@@ -136,6 +136,8 @@ pub struct Deployment {
     pub eta_lower_bound_min: Option<f64>,
     /// The search proved that no plan arrives sooner, nor as soon with fewer vehicle-kilometres.
     pub optimal: bool,
+    /// The search proved that no plan arrives sooner (the kilometres may not be the fewest).
+    pub eta_optimal: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub meets_deadline: Option<bool>,
     pub shortfall: Shortfall,
@@ -179,6 +181,8 @@ pub fn deploy(state: &State, q: &DeployRequest, travel: &Travel) -> Result<Deplo
     let mut items: Vec<&ItemId> = state.allowances.keys().map(|(i, _)| i).collect();
     items.dedup();
     let mut kit = Vec::new();
+    // Available quantity of each kit item by site slot, in one pass over the item's lines.
+    let mut held: Vec<Vec<(u32, Quantity)>> = Vec::new();
     for item in items {
         let Some(it) = state.items.get(item).map(|i| &i.value) else { continue };
         let per = per_person(state, item, q.days);
@@ -186,7 +190,11 @@ pub fn deploy(state: &State, q: &DeployRequest, travel: &Travel) -> Result<Deplo
         if need == 0 {
             continue;
         }
-        let on_site = to.site_id.as_ref().map_or(0, |s| units_floor(available_at(state, item, s, q.on))).min(need);
+        let avail = available_by_slot(state, item, q.on);
+        let at_dest =
+            dest_slot.and_then(|d| avail.iter().find(|(slot, _)| *slot == d)).map_or(0, |(_, q)| units_floor(*q));
+        let on_site = at_dest.min(need);
+        held.push(avail);
         kit.push(KitLine {
             item_id: item.clone(),
             name: it.name.clone(),
@@ -206,8 +214,8 @@ pub fn deploy(state: &State, q: &DeployRequest, travel: &Travel) -> Result<Deplo
         .filter(|v| v.condition == Condition::Serviceable && !state.vehicle_holds.contains_key(&v.id))
         .collect();
     let mut offers: BTreeMap<u32, Vec<i64>> = BTreeMap::new();
-    for (i, line) in kit.iter().enumerate() {
-        for (slot, avail) in available_by_slot(state, &line.item_id, q.on) {
+    for (i, avail) in held.into_iter().enumerate() {
+        for (slot, avail) in avail {
             if Some(slot) != dest_slot {
                 offers.entry(slot).or_insert_with(|| vec![0; kit.len()])[i] = units_floor(avail);
             }
@@ -266,7 +274,8 @@ pub fn deploy(state: &State, q: &DeployRequest, travel: &Travel) -> Result<Deplo
 
     // The best plan for everything; else for the largest group that can arrive with its kit (as far as depots with
     // a vehicle hold it): feasibility only shrinks as the group grows, so bisect on its size.
-    let mut outcome = solver::solve(&problem, SEARCH_BUDGET);
+    let orders = solver::Orders::of(&problem);
+    let mut outcome = solver::solve_with(&problem, &orders, SEARCH_BUDGET);
     let mut search_nodes = outcome.nodes;
     if outcome.best.is_none() {
         let reach = solver::reachable(&problem);
@@ -281,11 +290,15 @@ pub fn deploy(state: &State, q: &DeployRequest, travel: &Travel) -> Result<Deplo
             p
         };
         let (mut lo, mut hi) = (0u32, if persons_travel { reach.persons } else { q.headcount });
-        outcome = solver::solve(&group(0), SEARCH_BUDGET);
+        outcome = solver::solve_with(&group(0), &orders, SEARCH_BUDGET);
         search_nodes += outcome.nodes;
         while lo < hi {
+            if search_nodes >= 2 * SEARCH_BUDGET {
+                outcome.proven = false; // out of time: the largest group found so far
+                break;
+            }
             let mid = lo + (hi - lo).div_ceil(2);
-            let o = solver::solve(&group(mid), SEARCH_BUDGET);
+            let o = solver::solve_with(&group(mid), &orders, SEARCH_BUDGET);
             search_nodes += o.nodes;
             if o.best.is_some() {
                 lo = mid;
@@ -390,6 +403,7 @@ pub fn deploy(state: &State, q: &DeployRequest, travel: &Travel) -> Result<Deplo
         eta_min,
         vehicle_km,
         eta_lower_bound_min,
+        eta_optimal: optimal || eta_min.zip(eta_lower_bound_min).is_some_and(|(e, lb)| e <= lb + 1e-9),
         optimal: optimal && eta_min.is_some(),
         shortfall,
         proposed_plan,

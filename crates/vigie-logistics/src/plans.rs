@@ -15,15 +15,22 @@ pub fn available_at(state: &State, item: &ItemId, site: &SiteId, on: NaiveDate) 
     serviceable - state.reserved_at(item, slot)
 }
 
-/// Available quantity of an item at every site slot holding some (one pass over the item's index).
+/// Available quantity of an item at every site slot holding some, by slot (one pass over the item's index).
 pub fn available_by_slot(state: &State, item: &ItemId, on: NaiveDate) -> Vec<(u32, Quantity)> {
-    let mut by_slot: BTreeMap<u32, Quantity> = BTreeMap::new();
+    let mut sums: Vec<Quantity> = vec![Quantity::ZERO; state.site_slots.len()];
+    let mut touched: Vec<u32> = Vec::new();
     for l in state.item_lines(item).iter().filter(|l| l.serviceable_on(on)) {
-        *by_slot.entry(l.site).or_default() += l.quantity;
+        let q = &mut sums[l.site as usize];
+        if *q == Quantity::ZERO {
+            touched.push(l.site);
+        }
+        *q += l.quantity;
     }
-    by_slot
+    touched.sort_unstable();
+    touched.dedup();
+    touched
         .into_iter()
-        .map(|(slot, q)| (slot, q - state.reserved_at(item, slot)))
+        .map(|slot| (slot, sums[slot as usize] - state.reserved_at(item, slot)))
         .filter(|(_, q)| *q > Quantity::ZERO)
         .collect()
 }

@@ -354,7 +354,13 @@ fn render_deployment(r: &logistics::deploy::Deployment) -> String {
     let _ = writeln!(
         out,
         "  Plan {} ({} véhicule(s), {:.0} km au total) :",
-        if r.optimal { "optimal" } else { "le meilleur trouvé (optimalité non prouvée)" },
+        if r.optimal {
+            "optimal"
+        } else if r.eta_optimal {
+            "au plus tôt (prouvé ; kilométrage : le meilleur trouvé)"
+        } else {
+            "le meilleur trouvé (optimalité non prouvée)"
+        },
         r.legs.len(),
         r.vehicle_km
     );

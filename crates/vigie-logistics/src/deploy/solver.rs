@@ -125,8 +125,14 @@ impl Problem {
     }
 }
 
-/// Finds the best plan, spending at most `budget` nodes on each search.
+/// Finds the best plan, spending about `budget` nodes in all (the last search, which minimises the distance, always
+/// gets at least a quarter of it).
 pub fn solve(p: &Problem, budget: u64) -> Outcome {
+    solve_with(p, &Orders::of(p), budget)
+}
+
+/// [`solve`] with the carriers' orders already sorted (they depend on the carriers only, not on the need).
+pub fn solve_with(p: &Problem, orders: &Orders, budget: u64) -> Outcome {
     let mut nodes = 0u64;
     let mut proven = true;
     if p.persons == 0 && !p.has_freight() {
@@ -145,14 +151,19 @@ pub fn solve(p: &Problem, budget: u64) -> Outcome {
     times.sort_by(f64::total_cmp);
     times.dedup();
     // The first duration at which the relaxed conditions hold: nothing sooner can work.
-    let first = times.partition_point(|&t| !relaxed(p, t));
+    let useful = Useful::of(p);
+    let first = times.partition_point(|&t| !relaxed(p, &useful, t));
     if first == times.len() {
         return Outcome { best: None, proven, nodes, makespan_lower_bound: None };
     }
     // Every duration before `bound` is proven too short.
     let mut bound = first;
     let mut feasible = |i: usize| -> bool {
-        let s = Search::run(p, times[i], true, budget);
+        if nodes >= budget {
+            proven = false;
+            return false;
+        }
+        let s = Search::run(p, orders, &useful, times[i], true, budget - nodes);
         nodes += s.nodes;
         let sure = !s.exhausted && !s.unproven;
         proven &= sure;
@@ -186,10 +197,10 @@ pub fn solve(p: &Problem, budget: u64) -> Outcome {
             lo = mid + 1;
         }
     }
-    let s = Search::run(p, times[hi], false, budget);
+    let s = Search::run(p, orders, &useful, times[hi], false, budget.saturating_sub(nodes).max(budget / 4));
     nodes += s.nodes;
     proven &= !s.exhausted && !s.unproven;
-    let best = s.best.or_else(|| Search::run(p, times[hi], true, budget).best);
+    let best = s.best.or_else(|| Search::run(p, orders, &useful, times[hi], true, budget).best);
     Outcome { best, proven, nodes, makespan_lower_bound: times.get(bound.min(hi)).copied() }
 }
 
@@ -215,14 +226,14 @@ pub fn reachable(p: &Problem) -> Problem {
 
 /// Necessary conditions at a makespan: enough seats, payload, volume and stock among the carriers fast enough
 /// (as if every carrier could fly both missions at once).
-fn relaxed(p: &Problem, limit: f64) -> bool {
+fn relaxed(p: &Problem, useful: &Useful, limit: f64) -> bool {
     let (mut seats, mut kg, mut m3) = (0u64, 0.0, 0.0);
     let mut depots = vec![false; p.stock.len()];
     for c in 0..p.carriers.len() {
-        if p.can(c, Role::Troop, limit) {
+        if useful.can(p, c, Role::Troop, limit) {
             seats += p.carriers[c].seats as u64;
         }
-        if p.can(c, Role::Freight, limit) {
+        if useful.can(p, c, Role::Freight, limit) {
             kg += p.carriers[c].payload_kg;
             m3 += p.carriers[c].cargo_m3;
             depots[p.carriers[c].depot.expect("freight carriers stand at a depot")] = true;
@@ -232,7 +243,7 @@ fn relaxed(p: &Problem, limit: f64) -> bool {
         p.need[i] <= 0
             || depots.iter().enumerate().filter(|(_, &on)| on).map(|(d, _)| p.stock[d][i]).sum::<i64>() >= p.need[i]
     });
-    let fast: Vec<usize> = (0..p.carriers.len()).filter(|&c| p.can(c, Role::Freight, limit)).collect();
+    let fast: Vec<usize> = (0..p.carriers.len()).filter(|&c| useful.can(p, c, Role::Freight, limit)).collect();
     seats >= p.persons as u64
         && kg + EPS >= p.mass(&p.need)
         && m3 + EPS >= p.volume(&p.need)
@@ -253,6 +264,8 @@ struct Search<'a> {
     unproven: bool,
     /// Carriers with something to do, in branching order.
     order: Vec<usize>,
+    /// Seats, payload and volume of the carriers from each depth of `order` on (as if each could fly both roles).
+    rest: Vec<(u64, f64, f64)>,
     /// The carrier before it in `order` when they are alike.
     twin_before: Vec<Option<usize>>,
     /// Position of each carrier in `order` (`usize::MAX` when not in it): decided when below the depth.
@@ -266,44 +279,38 @@ struct Search<'a> {
     roles: Vec<Role>,
     /// Freight carriers chosen at each depot.
     at_depot: Vec<u32>,
+    /// Units of each item held by the depots with a chosen freight carrier.
+    covered: Vec<i64>,
     best: Option<Assignment>,
 }
 
 impl<'a> Search<'a> {
-    fn run(p: &'a Problem, limit: f64, any: bool, budget: u64) -> Search<'a> {
+    fn run(p: &'a Problem, orders: &Orders, useful: &Useful, limit: f64, any: bool, budget: u64) -> Search<'a> {
         let n = p.carriers.len();
-        let troop_ok: Vec<bool> = (0..n).map(|c| p.can(c, Role::Troop, limit)).collect();
-        let freight_ok: Vec<bool> = (0..n).map(|c| p.can(c, Role::Freight, limit)).collect();
-        let mut order: Vec<usize> = (0..n).filter(|&c| troop_ok[c] || freight_ok[c]).collect();
-        // Cheapest mission first: the first dive is a greedy plan.
-        let cheapest = |c: usize| {
-            let t = troop_ok[c].then(|| p.carriers[c].troop.map(|m| m.km)).flatten().unwrap_or(f64::INFINITY);
-            let f = freight_ok[c].then(|| p.carriers[c].freight.map(|m| m.km)).flatten().unwrap_or(f64::INFINITY);
-            t.min(f)
-        };
-        // Carriers that are alike (same capacities, depot and missions) are interchangeable: they sit side by side
-        // in the order, and each takes a role no higher than the one before it (troop, freight, idle), so that
-        // the search never tries two orderings of the same plan.
-        let group = twins(p, &order);
-        order.sort_by(|&a, &b| cheapest(a).total_cmp(&cheapest(b)).then(group[a].cmp(&group[b])).then(a.cmp(&b)));
+        let troop_ok: Vec<bool> = (0..n).map(|c| useful.can(p, c, Role::Troop, limit)).collect();
+        let freight_ok: Vec<bool> = (0..n).map(|c| useful.can(p, c, Role::Freight, limit)).collect();
+        let order: Vec<usize> = orders.all.iter().copied().filter(|&c| troop_ok[c] || freight_ok[c]).collect();
         let mut rank = vec![usize::MAX; n];
         let mut twin_before = vec![None; n];
         for (i, &c) in order.iter().enumerate() {
             rank[c] = i;
-            if i > 0 && group[order[i - 1]] == group[c] {
+            if i > 0 && orders.group[order[i - 1]] == orders.group[c] {
                 twin_before[c] = Some(order[i - 1]);
             }
         }
-        let sorted_by = |ok: &[bool], key: &dyn Fn(usize) -> f64| {
-            let mut v: Vec<usize> = order.iter().copied().filter(|&c| ok[c]).collect();
-            v.sort_by(|&a, &b| key(a).total_cmp(&key(b)).then(a.cmp(&b)));
-            v
-        };
-        let troop_km = |c: usize| p.carriers[c].troop.map_or(f64::INFINITY, |m| m.km);
-        let freight_km = |c: usize| p.carriers[c].freight.map_or(f64::INFINITY, |m| m.km);
-        let by_seat = sorted_by(&troop_ok, &|c| troop_km(c) / p.carriers[c].seats as f64);
-        let by_kg = sorted_by(&freight_ok, &|c| freight_km(c) / p.carriers[c].payload_kg);
-        let by_m3 = sorted_by(&freight_ok, &|c| freight_km(c) / p.carriers[c].cargo_m3);
+        let mut rest = vec![(0u64, 0.0f64, 0.0f64); order.len() + 1];
+        for (i, &c) in order.iter().enumerate().rev() {
+            let k = &p.carriers[c];
+            let (s, kg, m3) = rest[i + 1];
+            rest[i] = if freight_ok[c] { (s, kg + k.payload_kg, m3 + k.cargo_m3) } else { (s, kg, m3) };
+            if troop_ok[c] {
+                rest[i].0 += k.seats as u64;
+            }
+        }
+        let keep = |list: &[usize], ok: &[bool]| list.iter().copied().filter(|&c| ok[c]).collect::<Vec<usize>>();
+        let by_seat = keep(&orders.by_seat, &troop_ok);
+        let by_kg = keep(&orders.by_kg, &freight_ok);
+        let by_m3 = keep(&orders.by_m3, &freight_ok);
         let mut s = Search {
             p,
             limit,
@@ -313,6 +320,7 @@ impl<'a> Search<'a> {
             exhausted: false,
             unproven: false,
             order,
+            rest,
             twin_before,
             rank,
             troop_ok,
@@ -322,6 +330,7 @@ impl<'a> Search<'a> {
             by_m3,
             roles: vec![Role::Idle; n],
             at_depot: vec![0; p.stock.len()],
+            covered: vec![0; p.need.len()],
             best: None,
         };
         let seats = p.persons as i64;
@@ -346,7 +355,7 @@ impl<'a> Search<'a> {
                 self.nodes += packer.nodes;
                 match packed {
                     Packed::Yes => {
-                        self.record(packer.loads);
+                        self.record(packer.loads());
                         return; // more carriers only add distance
                     }
                     Packed::No => {} // the totals fit but not whole units: more carriers may help
@@ -357,9 +366,17 @@ impl<'a> Search<'a> {
         if depth == self.order.len() {
             return;
         }
-        let Some(bound) = self.lower_bound(depth, seats_left, kg_left, m3_left) else { return };
-        if !self.any && self.best.as_ref().is_some_and(|b| km + bound >= b.km - EPS) {
+        // Seeking any plan, the carriers left need only be able to cover the rest (sums kept per depth); seeking
+        // the shortest, the fractional covers bound the distance still to add.
+        let (seats, kg, m3) = self.rest[depth];
+        if seats < seats_left.max(0) as u64 || kg + EPS < kg_left || m3 + EPS < m3_left {
             return;
+        }
+        if !self.any {
+            let Some(bound) = self.lower_bound(depth, seats_left, kg_left, m3_left) else { return };
+            if self.best.as_ref().is_some_and(|b| km + bound >= b.km - EPS) {
+                return;
+            }
         }
         let c = self.order[depth];
         let carrier = &self.p.carriers[c];
@@ -375,7 +392,7 @@ impl<'a> Search<'a> {
                 Role::Troop => self.dive(depth + 1, seats_left - carrier.seats as i64, kg_left, m3_left, km + m.km),
                 Role::Freight => {
                     let d = carrier.depot.expect("freight carriers stand at a depot");
-                    self.at_depot[d] += 1;
+                    self.enter_depot(d, 1);
                     self.dive(
                         depth + 1,
                         seats_left,
@@ -383,7 +400,7 @@ impl<'a> Search<'a> {
                         m3_left - carrier.cargo_m3,
                         km + m.km,
                     );
-                    self.at_depot[d] -= 1;
+                    self.enter_depot(d, -1);
                 }
                 Role::Idle => unreachable!(),
             }
@@ -397,11 +414,21 @@ impl<'a> Search<'a> {
 
     /// The depots of the chosen freight carriers hold enough of every item.
     fn stock_covers(&self) -> bool {
-        (0..self.p.need.len()).all(|i| {
-            self.p.need[i] <= 0
-                || (0..self.p.stock.len()).filter(|&d| self.at_depot[d] > 0).map(|d| self.p.stock[d][i]).sum::<i64>()
-                    >= self.p.need[i]
-        })
+        self.p.need.iter().zip(&self.covered).all(|(&n, &c)| c >= n)
+    }
+
+    /// One freight carrier more (`+1`) or less (`-1`) at a depot; its stock counts while one is there.
+    fn enter_depot(&mut self, d: usize, step: i32) {
+        let before = self.at_depot[d];
+        self.at_depot[d] = (before as i32 + step) as u32;
+        let sign = match (before, self.at_depot[d]) {
+            (0, 1) => 1,
+            (1, 0) => -1,
+            _ => return,
+        };
+        for (c, &s) in self.covered.iter_mut().zip(&self.p.stock[d]) {
+            *c += sign * s;
+        }
     }
 
     /// A lower bound on the distance still to add, from the carriers not yet decided (`None`: nothing can work).
@@ -428,17 +455,7 @@ impl<'a> Search<'a> {
         let seats = cover(&self.by_seat, seats_left.max(0) as f64, &|c| carriers[c].seats as f64, &troop_km)?;
         let kg = cover(&self.by_kg, kg_left.max(0.0), &|c| carriers[c].payload_kg, &freight_km)?;
         let m3 = cover(&self.by_m3, m3_left.max(0.0), &|c| carriers[c].cargo_m3, &freight_km)?;
-        // Stock still uncovered must sit at depots that open carriers can still reach.
-        let mut reachable = self.at_depot.iter().map(|&n| n > 0).collect::<Vec<bool>>();
-        for &c in self.order[depth..].iter().filter(|&&c| self.freight_ok[c]) {
-            reachable[carriers[c].depot.expect("freight carriers stand at a depot")] = true;
-        }
-        let stock_ok = (0..self.p.need.len()).all(|i| {
-            self.p.need[i] <= 0
-                || (0..self.p.stock.len()).filter(|&d| reachable[d]).map(|d| self.p.stock[d][i]).sum::<i64>()
-                    >= self.p.need[i]
-        });
-        stock_ok.then_some(seats + kg.max(m3))
+        Some(seats + kg.max(m3))
     }
 
     fn record(&mut self, loads: Vec<Vec<i64>>) {
@@ -498,9 +515,9 @@ struct Packer<'a> {
     items: Vec<usize>,
     need: Vec<i64>,
     stock: Vec<Vec<i64>>,
+    /// Room and load of each carrier, by position in `carriers`.
     kg_left: Vec<f64>,
     m3_left: Vec<f64>,
-    /// Loads by carrier index in the problem.
     loads: Vec<Vec<i64>>,
     /// Item order of each carrier, set when its turn comes.
     order: Vec<Vec<usize>>,
@@ -522,10 +539,20 @@ impl<'a> Packer<'a> {
             p,
             items,
             need: p.need.iter().map(|&n| n.max(0)).collect(),
-            stock: p.stock.clone(),
-            kg_left: p.carriers.iter().map(|c| c.payload_kg).collect(),
-            m3_left: p.carriers.iter().map(|c| c.cargo_m3).collect(),
-            loads: p.carriers.iter().map(|_| vec![0; p.need.len()]).collect(),
+            // Only the rows of the depots involved are copied.
+            stock: {
+                let mut rows = vec![Vec::new(); p.stock.len()];
+                for &c in &carriers {
+                    let d = p.carriers[c].depot.expect("freight carriers stand at a depot");
+                    if rows[d].is_empty() {
+                        rows[d] = p.stock[d].clone();
+                    }
+                }
+                rows
+            },
+            kg_left: carriers.iter().map(|&c| p.carriers[c].payload_kg).collect(),
+            m3_left: carriers.iter().map(|&c| p.carriers[c].cargo_m3).collect(),
+            loads: carriers.iter().map(|_| vec![0; p.need.len()]).collect(),
             order: vec![Vec::new(); carriers.len()],
             exact: p.need.iter().map(|&n| n.max(0)).sum::<i64>() <= EXACT_UNITS,
             carriers,
@@ -534,11 +561,23 @@ impl<'a> Packer<'a> {
         }
     }
 
+    /// Loads by carrier index in the problem (empty for the others).
+    fn loads(&self) -> Vec<Vec<i64>> {
+        let mut all = vec![Vec::new(); self.p.carriers.len()];
+        for (k, &c) in self.carriers.iter().enumerate() {
+            all[c] = self.loads[k].clone();
+        }
+        all
+    }
+
     fn run(&mut self) -> Packed {
+        if !self.exact {
+            return if self.greedy() { Packed::Yes } else { Packed::Unknown };
+        }
         match self.place(0, 0) {
             Some(true) => Packed::Yes,
-            Some(false) if self.exact => Packed::No,
-            _ => Packed::Unknown,
+            Some(false) => Packed::No,
+            None => Packed::Unknown,
         }
     }
 
@@ -575,40 +614,80 @@ impl<'a> Packer<'a> {
             }
             return self.place(k + 1, 0);
         }
-        let c = self.carriers[k];
-        let d = self.p.carriers[c].depot.expect("freight carriers stand at a depot");
         let i = self.order[k][j];
-        let u = self.p.units[i];
-        let room = |left: f64, per: f64| if per > 0.0 { ((left + EPS) / per).floor() as i64 } else { i64::MAX };
-        let most = self.need[i]
-            .min(self.stock[d][i])
-            .min(room(self.kg_left[c], u.mass_kg))
-            .min(room(self.m3_left[c], u.volume_m3));
-        let fewest = if self.exact { 0 } else { most.max(0) };
-        for x in (fewest..=most.max(0)).rev() {
-            self.need[i] -= x;
-            self.stock[d][i] -= x;
-            self.kg_left[c] -= x as f64 * u.mass_kg;
-            self.m3_left[c] -= x as f64 * u.volume_m3;
-            self.loads[c][i] += x;
+        let most = self.most(k, i);
+        for x in (0..=most).rev() {
+            self.take(k, i, x);
             let r = self.place(k, j + 1);
             if r != Some(false) {
                 return r;
             }
-            self.need[i] += x;
-            self.stock[d][i] += x;
-            self.kg_left[c] += x as f64 * u.mass_kg;
-            self.m3_left[c] += x as f64 * u.volume_m3;
-            self.loads[c][i] -= x;
+            self.take(k, i, -x);
         }
         Some(false)
     }
 
+    /// The most units of item `i` the carrier at position `k` can still take.
+    fn most(&self, k: usize, i: usize) -> i64 {
+        let d = self.p.carriers[self.carriers[k]].depot.expect("freight carriers stand at a depot");
+        let u = self.p.units[i];
+        let room = |left: f64, per: f64| if per > 0.0 { ((left + EPS) / per).floor() as i64 } else { i64::MAX };
+        self.need[i]
+            .min(self.stock[d][i])
+            .min(room(self.kg_left[k], u.mass_kg))
+            .min(room(self.m3_left[k], u.volume_m3))
+            .max(0)
+    }
+
+    /// Loads (or, negative, unloads) `x` units of item `i` into the carrier at position `k`.
+    fn take(&mut self, k: usize, i: usize, x: i64) {
+        let d = self.p.carriers[self.carriers[k]].depot.expect("freight carriers stand at a depot");
+        let u = self.p.units[i];
+        self.need[i] -= x;
+        self.stock[d][i] -= x;
+        self.kg_left[k] -= x as f64 * u.mass_kg;
+        self.m3_left[k] -= x as f64 * u.volume_m3;
+        self.loads[k][i] += x;
+    }
+
+    /// One pass, no backtracking: carriers by depot, each taking first what later depots cannot give, then the
+    /// heaviest needs, as much as fits.
+    fn greedy(&mut self) -> bool {
+        let n = self.carriers.len();
+        let depot = |k: usize| self.p.carriers[self.carriers[k]].depot.expect("freight carriers stand at a depot");
+        // What the depots after each carrier's own hold, untouched yet since depots are served in order.
+        let mut later = vec![vec![0i64; self.need.len()]; n + 1];
+        for k in (0..n).rev() {
+            later[k] = later[k + 1].clone();
+            if k + 1 < n && depot(k + 1) != depot(k) {
+                for (l, &s) in later[k].iter_mut().zip(&self.stock[depot(k + 1)]) {
+                    *l += s;
+                }
+            }
+        }
+        for (k, later) in later.iter().take(n).enumerate() {
+            self.nodes += self.items.len() as u64; // work, counted against the budget like nodes
+            let mut items = self.items.clone();
+            items.sort_by_key(|&i| std::cmp::Reverse((self.need[i] - later[i]).max(0)));
+            for i in items {
+                let x = self.most(k, i);
+                if x > 0 {
+                    self.take(k, i, x);
+                }
+            }
+            if self.need.iter().all(|&x| x <= 0) {
+                return true;
+            }
+        }
+        false
+    }
+
     /// Whether the carriers from position `k` on can still hold and reach what is left.
     fn rest_can_cover(&self, k: usize) -> bool {
-        let rest = &self.carriers[k.min(self.carriers.len())..];
-        let kg: f64 = rest.iter().map(|&c| self.kg_left[c]).sum();
-        let m3: f64 = rest.iter().map(|&c| self.m3_left[c]).sum();
+        let k = k.min(self.carriers.len());
+        let rest = &self.carriers[k..];
+        let kg: f64 = self.kg_left[k..].iter().sum();
+        let m3: f64 = self.m3_left[k..].iter().sum();
         if kg + EPS < self.p.mass(&self.need) || m3 + EPS < self.p.volume(&self.need) {
             return false;
         }
@@ -619,6 +698,9 @@ impl<'a> Packer<'a> {
     }
 }
 
+/// Above this many depots, the flow condition is not checked (it only prunes).
+const FLOW_DEPOTS: usize = 48;
+
 /// Necessary for a packing: the mass, and apart from it the volume, of the need can flow from the items through
 /// the depots that hold them into the freight carriers standing there.
 fn flows_cover(p: &Problem, freight: &[usize]) -> bool {
@@ -626,6 +708,9 @@ fn flows_cover(p: &Problem, freight: &[usize]) -> bool {
     let mut depots: Vec<usize> = freight.iter().filter_map(|&c| p.carriers[c].depot).collect();
     depots.sort_unstable();
     depots.dedup();
+    if depots.len() > FLOW_DEPOTS {
+        return true; // only a pruning condition: skipped where the dense network would cost more than it saves
+    }
     let dim = |size: &dyn Fn(usize) -> f64, room: &dyn Fn(usize) -> f64| {
         // Nodes: source 0, items 1..=I, depots, sink.
         let (ni, nd) = (items.len(), depots.len());
@@ -707,4 +792,75 @@ fn twins(p: &Problem, carriers: &[usize]) -> Vec<usize> {
         group[c] = if i > 0 && key(sorted[i - 1]) == key(c) { group[sorted[i - 1]] } else { i };
     }
     group
+}
+
+/// Orders of the carriers that do not depend on the makespan, sorted once per problem.
+pub struct Orders {
+    /// Branching order: cheapest mission first (the first dive is a greedy plan), twins side by side.
+    all: Vec<usize>,
+    /// Carriers that are alike (same capacities, depot and missions) share a group: each takes a role no higher
+    /// than its twin before it (troop, freight, idle), so the search never tries two orderings of one plan.
+    group: Vec<usize>,
+    /// Troop carriers by kilometres per seat; freight carriers by kilometres per kg and per m³.
+    by_seat: Vec<usize>,
+    by_kg: Vec<usize>,
+    by_m3: Vec<usize>,
+}
+
+impl Orders {
+    pub fn of(p: &Problem) -> Orders {
+        let n = p.carriers.len();
+        let all: Vec<usize> = (0..n).collect();
+        let group = twins(p, &all);
+        let troop_km = |c: usize| p.carriers[c].troop.map_or(f64::INFINITY, |m| m.km);
+        let freight_km = |c: usize| p.carriers[c].freight.map_or(f64::INFINITY, |m| m.km);
+        let sorted = |keep: &dyn Fn(usize) -> bool, key: &dyn Fn(usize) -> f64| {
+            let mut v: Vec<usize> = (0..n).filter(|&c| keep(c)).collect();
+            v.sort_by(|&a, &b| key(a).total_cmp(&key(b)).then(group[a].cmp(&group[b])).then(a.cmp(&b)));
+            v
+        };
+        let carriers = &p.carriers;
+        Orders {
+            all: sorted(&|c| carriers[c].troop.is_some() || carriers[c].freight.is_some(), &|c| {
+                troop_km(c).min(freight_km(c))
+            }),
+            by_seat: sorted(&|c| carriers[c].troop.is_some() && carriers[c].seats > 0, &|c| {
+                troop_km(c) / carriers[c].seats as f64
+            }),
+            by_kg: sorted(&|c| carriers[c].freight.is_some() && carriers[c].payload_kg > 0.0, &|c| {
+                freight_km(c) / carriers[c].payload_kg
+            }),
+            by_m3: sorted(&|c| carriers[c].freight.is_some() && carriers[c].cargo_m3 > 0.0, &|c| {
+                freight_km(c) / carriers[c].cargo_m3
+            }),
+            group,
+        }
+    }
+}
+
+/// Which carriers have something to do in each role, whatever the makespan: computed once per problem, since it
+/// looks at every depot's stock.
+struct Useful {
+    troop: Vec<bool>,
+    freight: Vec<bool>,
+}
+
+impl Useful {
+    fn of(p: &Problem) -> Useful {
+        let n = p.carriers.len();
+        Useful {
+            troop: (0..n).map(|c| p.can(c, Role::Troop, f64::INFINITY)).collect(),
+            freight: (0..n).map(|c| p.can(c, Role::Freight, f64::INFINITY)).collect(),
+        }
+    }
+
+    /// [`Problem::can`], from the cache.
+    fn can(&self, p: &Problem, c: usize, role: Role, limit: f64) -> bool {
+        let (useful, mission) = match role {
+            Role::Idle => return true,
+            Role::Troop => (self.troop[c], p.carriers[c].troop),
+            Role::Freight => (self.freight[c], p.carriers[c].freight),
+        };
+        useful && mission.is_some_and(|m| m.minutes <= limit + EPS)
+    }
 }
