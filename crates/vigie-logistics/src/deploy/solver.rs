@@ -158,15 +158,19 @@ pub fn solve_with(p: &Problem, orders: &Orders, budget: u64) -> Outcome {
     }
     // Every duration before `bound` is proven too short.
     let mut bound = first;
-    let mut feasible = |i: usize| -> bool {
-        if nodes >= budget {
+    // Whether a plan exists within `times[i]`, spending what is left of the budget plus `extra`.
+    let unsure = std::cell::Cell::new(false);
+    let mut feasible = |i: usize, extra: u64| -> bool {
+        if nodes >= budget + extra {
             proven = false;
+            unsure.set(true);
             return false;
         }
-        let s = Search::run(p, orders, &useful, times[i], true, budget - nodes);
+        let s = Search::run(p, orders, &useful, times[i], true, budget + extra - nodes);
         nodes += s.nodes;
         let sure = !s.exhausted && !s.unproven;
         proven &= sure;
+        unsure.set(unsure.get() || !sure);
         if s.best.is_none() && sure && i >= bound {
             bound = i + 1;
         }
@@ -175,8 +179,8 @@ pub fn solve_with(p: &Problem, orders: &Orders, budget: u64) -> Outcome {
     // Gallop from the first candidate, then bisect between the last failure and the first success.
     let last = times.len() - 1;
     let (mut lo, mut probe, mut step) = (first, first, 1);
-    let found = loop {
-        if feasible(probe) {
+    let mut found = loop {
+        if feasible(probe, 0) {
             break Some(probe);
         }
         if probe == last {
@@ -186,12 +190,17 @@ pub fn solve_with(p: &Problem, orders: &Orders, budget: u64) -> Outcome {
         probe = (probe + step).min(last);
         step *= 2;
     };
+    // Out of budget before any plan was found: the latest duration lets every carrier in, where the first dive
+    // (the greedy plan) is most likely to succeed; a late plan is better than a shortfall that may not exist.
+    if found.is_none() && unsure.get() && feasible(last, budget / 2) {
+        (lo, found) = (last, Some(last));
+    }
     let Some(mut hi) = found else {
         return Outcome { best: None, proven, nodes, makespan_lower_bound: times.get(bound).copied() };
     };
     while lo < hi {
         let mid = lo + (hi - lo) / 2;
-        if feasible(mid) {
+        if feasible(mid, 0) {
             hi = mid;
         } else {
             lo = mid + 1;
