@@ -205,7 +205,6 @@ pub fn run(st: &State, travel: &Travel, q: Question) -> anyhow::Result<String> {
             if json {
                 return Ok(serde_json::to_string_pretty(&r)?);
             }
-            let minutes = hours;
             let mut out = format!(
                 "Renforcer {} le {} (ETA estimées)\n  Sources, la plus tôt arrivée d'abord :\n",
                 r.site_id, r.on
@@ -217,7 +216,7 @@ pub fn run(st: &State, travel: &Travel, q: Question) -> anyhow::Result<String> {
                     "    {:<16} {:>7.1} km  {:>6}  {} véhicule(s) libre(s)  {}",
                     s.site_id,
                     s.distance_km,
-                    minutes(s.eta_min),
+                    hours(s.eta_min),
                     s.vehicles.len(),
                     avail.join(", ")
                 );
@@ -235,14 +234,14 @@ pub fn run(st: &State, travel: &Travel, q: Question) -> anyhow::Result<String> {
                     l.payload_kg,
                     l.volume_m3,
                     l.cargo_m3,
-                    minutes(l.eta_min)
+                    hours(l.eta_min)
                 );
             }
             for (i, u) in r.unmet.iter().filter(|(_, u)| **u > Quantity::ZERO) {
                 let _ = writeln!(out, "  NON COUVERT : {i} {}", fr(*u));
             }
             if let Some(e) = r.eta_min {
-                let _ = writeln!(out, "  Tout est arrivé dans {}", minutes(e));
+                let _ = writeln!(out, "  Tout est arrivé dans {}", hours(e));
             }
             if let Some(ok) = r.meets_deadline {
                 let _ = writeln!(out, "  Échéance tenue : {}", if ok { "oui" } else { "NON" });

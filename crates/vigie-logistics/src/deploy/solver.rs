@@ -222,41 +222,41 @@ pub fn reachable(p: &Problem) -> Problem {
         .map(|c| p.carriers[c].seats as u64)
         .sum();
     r.persons = p.persons.min(seats.min(u32::MAX as u64) as u32);
-    let mut depots = vec![false; p.stock.len()];
-    for c in (0..p.carriers.len()).filter(|&c| p.can(c, Role::Freight, f64::INFINITY)) {
-        depots[p.carriers[c].depot.expect("freight carriers stand at a depot")] = true;
-    }
-    for i in 0..p.need.len() {
-        let held: i64 = (0..p.stock.len()).filter(|&d| depots[d]).map(|d| p.stock[d][i]).sum();
-        r.need[i] = p.need[i].min(held);
+    let freight: Vec<usize> = (0..p.carriers.len()).filter(|&c| p.can(c, Role::Freight, f64::INFINITY)).collect();
+    for (need, held) in r.need.iter_mut().zip(held_by(p, &freight)) {
+        *need = (*need).min(held);
     }
     r
+}
+
+/// Units of each item held by the depots the freight carriers stand at (each depot counted once).
+fn held_by(p: &Problem, freight: &[usize]) -> Vec<i64> {
+    let mut depots: Vec<usize> = freight.iter().filter_map(|&c| p.carriers[c].depot).collect();
+    depots.sort_unstable();
+    depots.dedup();
+    let mut held = vec![0i64; p.need.len()];
+    for d in depots {
+        for (h, &s) in held.iter_mut().zip(&p.stock[d]) {
+            *h += s;
+        }
+    }
+    held
 }
 
 /// Necessary conditions at a makespan: enough seats, payload, volume and stock among the carriers fast enough
 /// (as if every carrier could fly both missions at once).
 fn relaxed(p: &Problem, useful: &Useful, limit: f64) -> bool {
-    let (mut seats, mut kg, mut m3) = (0u64, 0.0, 0.0);
-    let mut depots = vec![false; p.stock.len()];
-    for c in 0..p.carriers.len() {
-        if useful.can(p, c, Role::Troop, limit) {
-            seats += p.carriers[c].seats as u64;
-        }
-        if useful.can(p, c, Role::Freight, limit) {
-            kg += p.carriers[c].payload_kg;
-            m3 += p.carriers[c].cargo_m3;
-            depots[p.carriers[c].depot.expect("freight carriers stand at a depot")] = true;
-        }
-    }
-    let stock_ok = (0..p.need.len()).all(|i| {
-        p.need[i] <= 0
-            || depots.iter().enumerate().filter(|(_, &on)| on).map(|(d, _)| p.stock[d][i]).sum::<i64>() >= p.need[i]
-    });
+    let seats: u64 = (0..p.carriers.len())
+        .filter(|&c| useful.can(p, c, Role::Troop, limit))
+        .map(|c| p.carriers[c].seats as u64)
+        .sum();
     let fast: Vec<usize> = (0..p.carriers.len()).filter(|&c| useful.can(p, c, Role::Freight, limit)).collect();
+    let kg: f64 = fast.iter().map(|&c| p.carriers[c].payload_kg).sum();
+    let m3: f64 = fast.iter().map(|&c| p.carriers[c].cargo_m3).sum();
     seats >= p.persons as u64
         && kg + EPS >= p.mass(&p.need)
         && m3 + EPS >= p.volume(&p.need)
-        && stock_ok
+        && held_by(p, &fast).iter().zip(&p.need).all(|(&h, &n)| h >= n)
         && flows_cover(p, &fast)
 }
 
@@ -530,6 +530,9 @@ struct Packer<'a> {
     loads: Vec<Vec<i64>>,
     /// Item order of each carrier, set when its turn comes.
     order: Vec<Vec<usize>>,
+    /// Units of each item at the depots served after each carrier's own (untouched while that carrier loads,
+    /// since depots are served in turn).
+    later: Vec<Vec<i64>>,
     exact: bool,
     budget: u64,
     nodes: u64,
@@ -544,6 +547,17 @@ impl<'a> Packer<'a> {
         });
         let mut carriers = carriers.to_vec();
         carriers.sort_by_key(|&c| (p.carriers[c].depot, c));
+        let depot = |k: usize| p.carriers[carriers[k]].depot.expect("freight carriers stand at a depot");
+        let n = carriers.len();
+        let mut later = vec![vec![0i64; p.need.len()]; n + 1];
+        for k in (0..n).rev() {
+            later[k] = later[k + 1].clone();
+            if k + 1 < n && depot(k + 1) != depot(k) {
+                for (l, &s) in later[k].iter_mut().zip(&p.stock[depot(k + 1)]) {
+                    *l += s;
+                }
+            }
+        }
         Packer {
             p,
             items,
@@ -563,6 +577,7 @@ impl<'a> Packer<'a> {
             m3_left: carriers.iter().map(|&c| p.carriers[c].cargo_m3).collect(),
             loads: carriers.iter().map(|_| vec![0; p.need.len()]).collect(),
             order: vec![Vec::new(); carriers.len()],
+            later,
             exact: p.need.iter().map(|&n| n.max(0)).sum::<i64>() <= EXACT_UNITS,
             carriers,
             budget,
@@ -592,14 +607,8 @@ impl<'a> Packer<'a> {
 
     /// Items for the carrier at position `k`: first what the depots of the carriers after it cannot cover.
     fn item_order(&self, k: usize) -> Vec<usize> {
-        let d = self.p.carriers[self.carriers[k]].depot;
-        let mut later: Vec<usize> =
-            self.carriers[k + 1..].iter().filter_map(|&c| self.p.carriers[c].depot).filter(|&x| Some(x) != d).collect();
-        later.sort_unstable();
-        later.dedup();
-        let must = |i: usize| self.need[i] - later.iter().map(|&x| self.stock[x][i]).sum::<i64>();
         let mut items = self.items.clone();
-        items.sort_by_key(|&i| std::cmp::Reverse(must(i).max(0)));
+        items.sort_by_key(|&i| std::cmp::Reverse((self.need[i] - self.later[k][i]).max(0)));
         items
     }
 
@@ -662,23 +671,9 @@ impl<'a> Packer<'a> {
     /// One pass, no backtracking: carriers by depot, each taking first what later depots cannot give, then the
     /// heaviest needs, as much as fits.
     fn greedy(&mut self) -> bool {
-        let n = self.carriers.len();
-        let depot = |k: usize| self.p.carriers[self.carriers[k]].depot.expect("freight carriers stand at a depot");
-        // What the depots after each carrier's own hold, untouched yet since depots are served in order.
-        let mut later = vec![vec![0i64; self.need.len()]; n + 1];
-        for k in (0..n).rev() {
-            later[k] = later[k + 1].clone();
-            if k + 1 < n && depot(k + 1) != depot(k) {
-                for (l, &s) in later[k].iter_mut().zip(&self.stock[depot(k + 1)]) {
-                    *l += s;
-                }
-            }
-        }
-        for (k, later) in later.iter().take(n).enumerate() {
+        for k in 0..self.carriers.len() {
             self.nodes += self.items.len() as u64; // work, counted against the budget like nodes
-            let mut items = self.items.clone();
-            items.sort_by_key(|&i| std::cmp::Reverse((self.need[i] - later[i]).max(0)));
-            for i in items {
+            for i in self.item_order(k) {
                 let x = self.most(k, i);
                 if x > 0 {
                     self.take(k, i, x);
@@ -865,11 +860,11 @@ impl Useful {
 
     /// [`Problem::can`], from the cache.
     fn can(&self, p: &Problem, c: usize, role: Role, limit: f64) -> bool {
-        let (useful, mission) = match role {
+        let useful = match role {
             Role::Idle => return true,
-            Role::Troop => (self.troop[c], p.carriers[c].troop),
-            Role::Freight => (self.freight[c], p.carriers[c].freight),
+            Role::Troop => self.troop[c],
+            Role::Freight => self.freight[c],
         };
-        useful && mission.is_some_and(|m| m.minutes <= limit + EPS)
+        useful && p.mission(c, role).is_some_and(|m| m.minutes <= limit + EPS)
     }
 }
