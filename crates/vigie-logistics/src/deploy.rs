@@ -134,6 +134,8 @@ pub struct Deployment {
     pub vehicle_km: f64,
     /// Proven: no plan for this group arrives sooner (equals `eta_min` when `optimal`).
     pub eta_lower_bound_min: Option<f64>,
+    /// Proven: no plan arriving by `eta_min` covers fewer vehicle-kilometres (equals `vehicle_km` when `optimal`).
+    pub vehicle_km_lower_bound: Option<f64>,
     /// The search proved that no plan arrives sooner, nor as soon with fewer vehicle-kilometres.
     pub optimal: bool,
     /// The search proved that no plan arrives sooner (the kilometres may not be the fewest).
@@ -207,45 +209,53 @@ pub fn deploy(state: &State, q: &DeployRequest, travel: &Travel) -> Result<Deplo
     }
 
     // Free serviceable vehicles, and the kit each site can give (the destination's own counts as on site).
-    let free: Vec<&Vehicle> = state
+    let free: Vec<(&Vehicle, u32)> = state
         .vehicles
         .values()
         .map(|v| &v.value)
         .filter(|v| v.condition == Condition::Serviceable && !state.vehicle_holds.contains_key(&v.id))
+        .map(|v| (v, state.site_slots.get(v.site_id.as_str()).expect("vehicles stand at known sites")))
         .collect();
-    let mut offers: BTreeMap<u32, Vec<i64>> = BTreeMap::new();
-    for (i, avail) in held.into_iter().enumerate() {
-        for (slot, avail) in avail {
-            if Some(slot) != dest_slot {
-                offers.entry(slot).or_insert_with(|| vec![0; kit.len()])[i] = units_floor(avail);
-            }
-        }
+    let offers = Offers::of(state.site_slots.len(), kit.len(), held, dest_slot);
+    // Great-circle distances from each site involved to both zones, once per site rather than per vehicle.
+    let mut zones: Vec<Option<(f64, f64)>> = vec![None; state.site_slots.len()];
+    let mut zone = |slot: u32| {
+        *zones[slot as usize].get_or_insert_with(|| {
+            let here = state.site_facts[slot as usize].as_ref().expect("sites in use have facts").position;
+            (here.distance_km(a), here.distance_km(b))
+        })
+    };
+    for (_, slot) in &free {
+        zone(*slot);
     }
-    let position = |slot: u32| state.site_facts[slot as usize].as_ref().map(|f| f.position);
+    for slot in offers.slots() {
+        zone(slot);
+    }
 
     // The problem: depots are sites holding kit with a vehicle that can load.
-    let persons_travel = travel.road_km(a, b) >= 0.5;
-    let mut depot_of: BTreeMap<u32, usize> = BTreeMap::new();
+    let ab_km = travel.road_km(a, b);
+    let persons_travel = ab_km >= 0.5;
+    let mut depot_of: Vec<Option<usize>> = vec![None; state.site_slots.len()];
     let mut stock: Vec<Vec<i64>> = Vec::new();
     let mut carriers = Vec::with_capacity(free.len());
-    let mut vehicle_slot = Vec::with_capacity(free.len());
-    for v in &free {
-        let slot = state.site_slots.get(v.site_id.as_str()).expect("vehicles stand at known sites");
-        let here = position(slot).expect("vehicles stand at known sites");
+    for &(v, slot) in &free {
+        let (to_a, to_b) = zones[slot as usize].expect("computed for every free vehicle");
         let speed = travel.speed_of(v);
         let troop = (persons_travel && v.seats > 0).then(|| {
-            let km = travel.road_km(here, a) + travel.road_km(a, b);
+            let km = to_a * travel.detour_factor + ab_km;
             Mission { minutes: Travel::minutes(km, speed), km }
         });
-        let depot = match offers.get(&slot) {
-            Some(row) if v.payload_kg > 0.0 && v.cargo_m3 > 0.0 => Some(*depot_of.entry(slot).or_insert_with(|| {
-                stock.push(row.clone());
-                stock.len() - 1
-            })),
+        let depot = match offers.row(slot) {
+            Some(row) if v.payload_kg > 0.0 && v.cargo_m3 > 0.0 => {
+                Some(*depot_of[slot as usize].get_or_insert_with(|| {
+                    stock.push(row.to_vec());
+                    stock.len() - 1
+                }))
+            }
             _ => None,
         };
         let freight = depot.map(|_| {
-            let km = travel.road_km(here, b);
+            let km = to_b * travel.detour_factor;
             Mission { minutes: Travel::minutes(km, speed), km }
         });
         carriers.push(Carrier {
@@ -256,7 +266,6 @@ pub fn deploy(state: &State, q: &DeployRequest, travel: &Travel) -> Result<Deplo
             troop,
             freight,
         });
-        vehicle_slot.push(slot);
     }
     let problem = Problem {
         persons: if persons_travel { q.headcount } else { 0 },
@@ -310,6 +319,7 @@ pub fn deploy(state: &State, q: &DeployRequest, travel: &Travel) -> Result<Deplo
     }
     let optimal = outcome.proven;
     let eta_lower_bound_min = outcome.makespan_lower_bound;
+    let vehicle_km_lower_bound = outcome.km_lower_bound;
     let assignment = outcome.best.expect("a group of none with the kit at hand always has a plan");
 
     // Back to vehicles and items.
@@ -319,7 +329,7 @@ pub fn deploy(state: &State, q: &DeployRequest, travel: &Travel) -> Result<Deplo
     let mut carried = vec![0i64; kit.len()];
     let mut seated = 0u32;
     for (c, role) in assignment.roles.iter().enumerate() {
-        let v = free[c];
+        let v = free[c].0;
         let carrier = &problem.carriers[c];
         let (mission, route) = match role {
             Role::Idle => continue,
@@ -388,10 +398,10 @@ pub fn deploy(state: &State, q: &DeployRequest, travel: &Travel) -> Result<Deplo
             "on": q.on,
         })
     });
-    let nearby = |p: LatLon| nearby(state, p, q.within_km, &free, &offers, &kit);
+    let nearby = |zone: usize| nearby(state, &zones, zone, q.within_km, &free, &offers, &kit);
     Ok(Deployment {
-        near_departure: nearby(a),
-        near_destination: nearby(b),
+        near_departure: nearby(0),
+        near_destination: nearby(1),
         meets_deadline: q.deadline_min.map(|d| eta_min.is_some_and(|e| e <= d)),
         from,
         to,
@@ -403,6 +413,7 @@ pub fn deploy(state: &State, q: &DeployRequest, travel: &Travel) -> Result<Deplo
         eta_min,
         vehicle_km,
         eta_lower_bound_min,
+        vehicle_km_lower_bound,
         eta_optimal: optimal || eta_min.zip(eta_lower_bound_min).is_some_and(|(e, lb)| e <= lb + 1e-9),
         optimal: optimal && eta_min.is_some(),
         shortfall,
@@ -412,19 +423,53 @@ pub fn deploy(state: &State, q: &DeployRequest, travel: &Travel) -> Result<Deplo
     })
 }
 
+/// Whole units of each kit item each site other than the destination can give, by site slot.
+struct Offers {
+    width: usize,
+    /// Row of each slot in `units` (`u32::MAX`: none).
+    row_of: Vec<u32>,
+    units: Vec<i64>,
+}
+
+impl Offers {
+    fn of(slots: usize, width: usize, held: Vec<Vec<(u32, Quantity)>>, dest: Option<u32>) -> Offers {
+        let mut o = Offers { width, row_of: vec![u32::MAX; slots], units: Vec::new() };
+        for (i, avail) in held.into_iter().enumerate() {
+            for (slot, avail) in avail.into_iter().filter(|(slot, _)| Some(*slot) != dest) {
+                let row = &mut o.row_of[slot as usize];
+                if *row == u32::MAX {
+                    *row = (o.units.len() / width) as u32;
+                    o.units.resize(o.units.len() + width, 0);
+                }
+                o.units[*row as usize * width + i] = units_floor(avail);
+            }
+        }
+        o
+    }
+    fn row(&self, slot: u32) -> Option<&[i64]> {
+        let r = *self.row_of.get(slot as usize)?;
+        (r != u32::MAX).then(|| &self.units[r as usize * self.width..(r as usize + 1) * self.width])
+    }
+    fn slots(&self) -> impl Iterator<Item = u32> + '_ {
+        (0..self.row_of.len() as u32).filter(|&s| self.row_of[s as usize] != u32::MAX)
+    }
+}
+
+/// What lies within `within_km` of zone 0 (departure) or 1 (destination), from the distances computed per site.
 fn nearby(
     state: &State,
-    p: LatLon,
+    zones: &[Option<(f64, f64)>],
+    zone: usize,
     within_km: f64,
-    free: &[&Vehicle],
-    offers: &BTreeMap<u32, Vec<i64>>,
+    free: &[(&Vehicle, u32)],
+    offers: &Offers,
     kit: &[KitLine],
 ) -> Nearby {
+    let distance = |slot: u32| zones[slot as usize].map(|(a, b)| if zone == 0 { a } else { b });
     let mut vehicles: Vec<NearbyVehicle> = free
         .iter()
-        .filter_map(|v| {
-            let slot = state.site_slots.get(v.site_id.as_str())?;
-            let d = state.site_facts[slot as usize].as_ref()?.position.distance_km(p);
+        .filter_map(|&(v, slot)| {
+            let d = distance(slot)?;
             (d <= within_km).then(|| NearbyVehicle {
                 vehicle_id: v.id.clone(),
                 site_id: v.site_id.clone(),
@@ -438,13 +483,13 @@ fn nearby(
         .collect();
     vehicles.sort_by(|a, b| a.distance_km.total_cmp(&b.distance_km).then(a.vehicle_id.cmp(&b.vehicle_id)));
     let mut stock: Vec<NearbyStock> = offers
-        .iter()
-        .filter_map(|(&slot, row)| {
-            let facts = state.site_facts[slot as usize].as_ref()?;
-            let d = facts.position.distance_km(p);
+        .slots()
+        .filter_map(|slot| {
+            let d = distance(slot)?;
+            let row = offers.row(slot)?;
             (d <= within_km).then(|| NearbyStock {
                 site_id: state.site_slots.id(slot).clone(),
-                name: facts.name.to_string(),
+                name: state.site_facts[slot as usize].as_ref().map_or(String::new(), |f| f.name.to_string()),
                 distance_km: d,
                 available: row
                     .iter()

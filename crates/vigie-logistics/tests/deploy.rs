@@ -206,8 +206,107 @@ mod optimality {
                     check_valid(&p, a);
                     prop_assert!((a.makespan_min - t).abs() < 1e-9, "makespan {} vs exhaustive {t}", a.makespan_min);
                     prop_assert!((a.km - km).abs() < 1e-6, "km {} vs exhaustive {km}", a.km);
+                    prop_assert_eq!(got.makespan_lower_bound, Some(a.makespan_min), "proven: the bound is reached");
+                    prop_assert_eq!(got.km_lower_bound, Some(a.km), "proven: the bound is reached");
                 }
                 (got, expected) => prop_assert!(false, "solver {got:?} vs exhaustive {expected:?}"),
+            }
+        }
+
+        /// Without any search budget, only the quick plan is built: whatever comes back keeps the rules, its bounds
+        /// never exceed the exhaustive optimum, and it claims a proof only where it has one.
+        #[test]
+        fn a_starved_search_never_claims_more_than_it_knows(p in problem()) {
+            let expected = exhaustive(&p);
+            let got = solver::solve(&p, 0);
+            if let (Some(lb), Some((t, _))) = (got.makespan_lower_bound, expected) {
+                prop_assert!(lb <= t + 1e-9, "makespan bound {lb} above the optimum {t}");
+            }
+            if expected.is_some() && got.proven {
+                prop_assert!(got.best.is_some(), "a proof that no plan exists, where one does");
+            }
+            if let Some(a) = &got.best {
+                check_valid(&p, a);
+                let (t, km) = expected.expect("a valid plan exists, so the exhaustive search finds one");
+                prop_assert!(a.makespan_min >= t - 1e-9);
+                if (a.makespan_min - t).abs() < 1e-9 {
+                    let lb = got.km_lower_bound.expect("a plan has a distance bound");
+                    prop_assert!(lb <= km + 1e-6 && lb <= a.km + 1e-6, "km bound {lb}, optimum {km}, plan {}", a.km);
+                }
+                if got.proven {
+                    prop_assert!((a.makespan_min - t).abs() < 1e-9 && (a.km - km).abs() < 1e-6);
+                }
+            }
+        }
+    }
+
+    /// Large needs (packing only greedy): a fleet where every depot holds the whole need and one carrier there
+    /// could take it all gets a valid plan, with the budget spent or not, and its bounds hold.
+    #[test]
+    fn large_needs_always_get_a_plan_when_the_fleet_obviously_suffices() {
+        let mut rng = 0x9e3779b97f4a7c15u64;
+        let mut next = |n: u64| {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng % n
+        };
+        for _ in 0..200 {
+            let items = 1 + next(4) as usize;
+            let depots = 1 + next(5) as usize;
+            let units: Vec<Unit> = (0..items)
+                .map(|_| Unit { mass_kg: 1.0 + next(20) as f64, volume_m3: 0.01 * (1 + next(10)) as f64 })
+                .collect();
+            let need: Vec<i64> = (0..items).map(|_| 101 + next(300) as i64).collect();
+            let (kg, m3): (f64, f64) = need
+                .iter()
+                .zip(&units)
+                .map(|(&n, u)| (n as f64 * u.mass_kg, n as f64 * u.volume_m3))
+                .fold((0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1));
+            let persons = next(120) as u32;
+            let mut carriers = Vec::new();
+            for d in 0..depots {
+                let t = 10.0 + next(300) as f64;
+                // One carrier that takes everything, and smaller ones.
+                carriers.push(Carrier {
+                    seats: 2,
+                    payload_kg: kg,
+                    cargo_m3: m3,
+                    depot: Some(d),
+                    troop: Some(Mission { minutes: t + 30.0, km: t }),
+                    freight: Some(Mission { minutes: t, km: t }),
+                });
+                for _ in 0..next(6) {
+                    let t = 10.0 + next(300) as f64;
+                    carriers.push(Carrier {
+                        seats: 4,
+                        payload_kg: 1.0 + next(800) as f64,
+                        cargo_m3: 0.1 + next(30) as f64 * 0.1,
+                        depot: Some(d),
+                        troop: Some(Mission { minutes: t + 20.0, km: t }),
+                        freight: Some(Mission { minutes: t, km: t }),
+                    });
+                }
+            }
+            for _ in 0..(persons / 40 + 1) {
+                let t = 10.0 + next(300) as f64;
+                carriers.push(Carrier {
+                    seats: 50,
+                    payload_kg: 0.0,
+                    cargo_m3: 0.0,
+                    depot: None,
+                    troop: Some(Mission { minutes: t, km: t }),
+                    freight: None,
+                });
+            }
+            let p = Problem { persons, units, need: need.clone(), stock: vec![need; depots], carriers };
+            for budget in [0, 10_000] {
+                let got = solver::solve(&p, budget);
+                let a = got.best.as_ref().expect("the fleet obviously suffices");
+                check_valid(&p, a);
+                assert!(got.makespan_lower_bound.unwrap() <= a.makespan_min + 1e-9);
+                assert!(got.km_lower_bound.unwrap() <= a.km + 1e-6);
+                assert!(!got.proven, "greedy packing proves nothing about the distance");
             }
         }
     }

@@ -392,8 +392,11 @@ fn render_deployment(r: &logistics::deploy::Deployment) -> String {
     match r.eta_min {
         Some(e) => {
             let _ = writeln!(out, "  Tous sur place et équipés dans {}", hours(e));
-            if let Some(lb) = r.eta_lower_bound_min.filter(|_| !r.optimal) {
+            if let Some(lb) = r.eta_lower_bound_min.filter(|_| !r.eta_optimal) {
                 let _ = writeln!(out, "  (aucun plan ne peut arriver avant {})", hours(lb));
+            }
+            if let Some(lb) = r.vehicle_km_lower_bound.filter(|_| !r.optimal) {
+                let _ = writeln!(out, "  (aucun plan arrivant aussi tôt ne fait moins de {lb:.0} km)");
             }
         }
         None => {

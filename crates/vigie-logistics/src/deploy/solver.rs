@@ -87,6 +87,8 @@ pub struct Outcome {
     pub nodes: u64,
     /// No plan arrives before this many minutes (equal to the best makespan when proven).
     pub makespan_lower_bound: Option<f64>,
+    /// No plan arriving as soon as the best one covers fewer kilometres (equal to its distance when proven).
+    pub km_lower_bound: Option<f64>,
 }
 
 const EPS: f64 = 1e-9;
@@ -134,6 +136,7 @@ pub fn solve(p: &Problem, budget: u64) -> Outcome {
 /// [`solve`] with the carriers' orders already sorted (they depend on the carriers only, not on the need).
 pub fn solve_with(p: &Problem, orders: &Orders, budget: u64) -> Outcome {
     let mut nodes = 0u64;
+    let mut built = 0u64;
     let mut proven = true;
     if p.persons == 0 && !p.has_freight() {
         let n = p.carriers.len();
@@ -144,7 +147,7 @@ pub fn solve_with(p: &Problem, orders: &Orders, budget: u64) -> Outcome {
             makespan_min: 0.0,
             km: 0.0,
         };
-        return Outcome { best: Some(best), proven, nodes, makespan_lower_bound: Some(0.0) };
+        return Outcome { best: Some(best), proven, nodes, makespan_lower_bound: Some(0.0), km_lower_bound: Some(0.0) };
     }
     let mut times: Vec<f64> =
         p.carriers.iter().flat_map(|c| [c.troop, c.freight]).flatten().map(|m| m.minutes).collect();
@@ -154,20 +157,19 @@ pub fn solve_with(p: &Problem, orders: &Orders, budget: u64) -> Outcome {
     let useful = Useful::of(p);
     let first = times.partition_point(|&t| !relaxed(p, &useful, t));
     if first == times.len() {
-        return Outcome { best: None, proven, nodes, makespan_lower_bound: None };
+        return Outcome { best: None, proven, nodes, makespan_lower_bound: None, km_lower_bound: None };
     }
     // Every duration before `bound` is proven too short.
     let mut bound = first;
-    // Whether a plan exists within `times[i]`, spending what is left of the budget plus `extra`.
+    // Whether a plan exists within `times[i]`, spending what is left of the budget (`last_chance`: half the budget
+    // of its own).
     let unsure = std::cell::Cell::new(false);
-    let mut feasible = |i: usize, extra: u64| -> bool {
-        if nodes >= budget + extra {
-            proven = false;
-            unsure.set(true);
-            return false;
-        }
-        let s = Search::run(p, orders, &useful, times[i], true, budget + extra - nodes);
+    let mut feasible = |i: usize, last_chance: bool| -> bool {
+        // Out of budget, the search still builds its quick plan (which is not counted) but explores nothing.
+        let allowance = if last_chance { budget / 2 } else { budget.saturating_sub(nodes) };
+        let s = Search::run(p, orders, &useful, times[i], true, allowance);
         nodes += s.nodes;
+        built += s.built;
         let sure = !s.exhausted && !s.unproven;
         proven &= sure;
         unsure.set(unsure.get() || !sure);
@@ -180,7 +182,7 @@ pub fn solve_with(p: &Problem, orders: &Orders, budget: u64) -> Outcome {
     let last = times.len() - 1;
     let (mut lo, mut probe, mut step) = (first, first, 1);
     let mut found = loop {
-        if feasible(probe, 0) {
+        if feasible(probe, false) {
             break Some(probe);
         }
         if probe == last {
@@ -192,25 +194,33 @@ pub fn solve_with(p: &Problem, orders: &Orders, budget: u64) -> Outcome {
     };
     // Out of budget before any plan was found: the latest duration lets every carrier in, where the first dive
     // (the greedy plan) is most likely to succeed; a late plan is better than a shortfall that may not exist.
-    if found.is_none() && unsure.get() && feasible(last, budget / 2) {
-        (lo, found) = (last, Some(last));
+    if found.is_none() && unsure.get() && feasible(last, true) {
+        found = Some(last);
     }
     let Some(mut hi) = found else {
-        return Outcome { best: None, proven, nodes, makespan_lower_bound: times.get(bound).copied() };
+        let makespan_lower_bound = times.get(bound).copied();
+        return Outcome { best: None, proven, nodes: nodes + built, makespan_lower_bound, km_lower_bound: None };
     };
     while lo < hi {
         let mid = lo + (hi - lo) / 2;
-        if feasible(mid, 0) {
+        if feasible(mid, false) {
             hi = mid;
         } else {
             lo = mid + 1;
         }
     }
-    let s = Search::run(p, orders, &useful, times[hi], false, budget.saturating_sub(nodes).max(budget / 4));
-    nodes += s.nodes;
+    // Where packing is only greedy (large needs), the distance cannot be proven shortest and the branch and bound
+    // was not seen to improve on the quick plan: it is left out, and the answer says so.
+    let exact = p.need.iter().map(|&n| n.max(0)).sum::<i64>() <= EXACT_UNITS;
+    let allowance = if exact { budget.saturating_sub(nodes).max(budget / 4) } else { 0 };
+    let s = Search::run(p, orders, &useful, times[hi], false, allowance);
+    nodes += s.nodes + s.built;
     proven &= !s.exhausted && !s.unproven;
+    let root = s.root_bound;
     let best = s.best.or_else(|| Search::run(p, orders, &useful, times[hi], true, budget).best);
-    Outcome { best, proven, nodes, makespan_lower_bound: times.get(bound.min(hi)).copied() }
+    let km_lower_bound = best.as_ref().map(|b| if proven { b.km } else { root.min(b.km) });
+    let makespan_lower_bound = times.get(bound.min(hi)).copied();
+    Outcome { best, proven, nodes: nodes + built, makespan_lower_bound, km_lower_bound }
 }
 
 /// The same problem asking only what the carriers and depots could ever bring: the persons there are seats for,
@@ -268,6 +278,10 @@ struct Search<'a> {
     any: bool,
     budget: u64,
     nodes: u64,
+    /// Work spent building a plan without search (not counted against the budget).
+    built: u64,
+    /// The distance bound at the root: no plan within the makespan covers fewer kilometres.
+    root_bound: f64,
     exhausted: bool,
     /// A packing was given up without proof that none exists.
     unproven: bool,
@@ -326,6 +340,8 @@ impl<'a> Search<'a> {
             any,
             budget,
             nodes: 0,
+            built: 0,
+            root_bound: 0.0,
             exhausted: false,
             unproven: false,
             order,
@@ -342,9 +358,84 @@ impl<'a> Search<'a> {
             covered: vec![0; p.need.len()],
             best: None,
         };
-        let seats = p.persons as i64;
-        s.dive(0, seats, p.mass(&p.need), p.volume(&p.need), 0.0);
+        let (seats, kg, m3) = (p.persons as i64, p.mass(&p.need), p.volume(&p.need));
+        s.root_bound = s.lower_bound(0, seats, kg, m3).unwrap_or(f64::INFINITY);
+        // A quick plan first: it answers feasibility at once where it succeeds, and bounds the distance.
+        s.construct();
+        s.dive(0, seats, kg, m3, 0.0);
         s
+    }
+
+    /// Builds one plan without search: the persons in the carriers with the fewest kilometres per seat (those that
+    /// cannot carry kit first), the kit packed greedily into the nearest other carriers, more of them until it fits.
+    fn construct(&mut self) -> bool {
+        let p = self.p;
+        let mut troop = self.by_seat.clone();
+        troop.sort_by_key(|&c| self.freight_ok[c]); // stable: kilometres per seat within each group
+        let mut seats_left = p.persons as i64;
+        let mut taken = vec![false; p.carriers.len()];
+        for c in troop {
+            if seats_left <= 0 {
+                break;
+            }
+            taken[c] = true;
+            seats_left -= p.carriers[c].seats as i64;
+        }
+        if seats_left > 0 {
+            return false;
+        }
+        let km = |c: usize| p.carriers[c].freight.map_or(f64::INFINITY, |m| m.km);
+        let mut freight: Vec<usize> = self.order.iter().copied().filter(|&c| self.freight_ok[c] && !taken[c]).collect();
+        freight.sort_by(|&a, &b| km(a).total_cmp(&km(b)).then(a.cmp(&b)));
+        let (kg, m3) = (p.mass(&p.need), p.volume(&p.need));
+        let mut loads = vec![Vec::new(); p.carriers.len()];
+        if p.has_freight() {
+            // The nearest carriers until they hold the need with a margin and their depots hold it all; on failure,
+            // a wider margin.
+            let (mut n, mut room_kg, mut room_m3, mut margin) = (0, 0.0, 0.0, 1.25);
+            let mut covered = vec![0i64; p.need.len()];
+            let mut seen = vec![false; p.stock.len()];
+            let mut short = p.need.iter().filter(|&&x| x > 0).count();
+            loop {
+                while n < freight.len() && (room_kg < margin * kg || room_m3 < margin * m3 || short > 0) {
+                    let k = &p.carriers[freight[n]];
+                    room_kg += k.payload_kg;
+                    room_m3 += k.cargo_m3;
+                    let d = k.depot.expect("freight carriers stand at a depot");
+                    if !std::mem::replace(&mut seen[d], true) {
+                        for ((c, &s), &x) in covered.iter_mut().zip(&p.stock[d]).zip(&p.need) {
+                            short -= (x > 0 && *c < x && *c + s >= x) as usize;
+                            *c += s;
+                        }
+                    }
+                    n += 1;
+                }
+                let mut packer = Packer::new(p, &freight[..n], u64::MAX);
+                let packed = packer.greedy();
+                self.built += packer.nodes;
+                if packed {
+                    loads = packer.loads();
+                    for &c in &freight[..n] {
+                        taken[c] = true;
+                    }
+                    break;
+                }
+                if n == freight.len() {
+                    return false;
+                }
+                margin *= 2.0;
+            }
+        }
+        for c in 0..p.carriers.len() {
+            self.roles[c] = match (taken[c], loads[c].is_empty()) {
+                (false, _) => Role::Idle,
+                (true, true) => Role::Troop,
+                (true, false) => Role::Freight,
+            };
+        }
+        self.record(loads);
+        self.roles.fill(Role::Idle);
+        true
     }
 
     fn dive(&mut self, depth: usize, seats_left: i64, kg_left: f64, m3_left: f64, km: f64) {
@@ -545,8 +636,17 @@ impl<'a> Packer<'a> {
             let w = |i: usize| p.need[i] as f64 * p.units[i].mass_kg;
             w(b).total_cmp(&w(a)).then(a.cmp(&b))
         });
+        // Depots nearest first (their carriers side by side, largest first): a greedy fill then leaves the far
+        // carriers empty, and they stay home.
         let mut carriers = carriers.to_vec();
-        carriers.sort_by_key(|&c| (p.carriers[c].depot, c));
+        let key = |c: usize| {
+            let k = &p.carriers[c];
+            (k.freight.map_or(f64::INFINITY, |m| m.km), k.depot, -k.payload_kg, c)
+        };
+        carriers.sort_by(|&a, &b| {
+            let (x, y) = (key(a), key(b));
+            x.0.total_cmp(&y.0).then(x.1.cmp(&y.1)).then(x.2.total_cmp(&y.2)).then(x.3.cmp(&y.3))
+        });
         let depot = |k: usize| p.carriers[carriers[k]].depot.expect("freight carriers stand at a depot");
         let n = carriers.len();
         let mut later = vec![vec![0i64; p.need.len()]; n + 1];
@@ -789,11 +889,11 @@ fn twins(p: &Problem, carriers: &[usize]) -> Vec<usize> {
         let m = |m: Option<Mission>| m.map(|m| (m.minutes.to_bits(), m.km.to_bits()));
         (k.seats, k.payload_kg.to_bits(), k.cargo_m3.to_bits(), k.depot, m(k.troop), m(k.freight))
     };
-    let mut sorted = carriers.to_vec();
-    sorted.sort_by_key(|&c| key(c));
+    let mut sorted: Vec<_> = carriers.iter().map(|&c| (key(c), c)).collect();
+    sorted.sort_unstable();
     let mut group = vec![usize::MAX; p.carriers.len()];
-    for (i, &c) in sorted.iter().enumerate() {
-        group[c] = if i > 0 && key(sorted[i - 1]) == key(c) { group[sorted[i - 1]] } else { i };
+    for (i, (k, c)) in sorted.iter().enumerate() {
+        group[*c] = if i > 0 && sorted[i - 1].0 == *k { group[sorted[i - 1].1] } else { i };
     }
     group
 }
@@ -818,10 +918,11 @@ impl Orders {
         let group = twins(p, &all);
         let troop_km = |c: usize| p.carriers[c].troop.map_or(f64::INFINITY, |m| m.km);
         let freight_km = |c: usize| p.carriers[c].freight.map_or(f64::INFINITY, |m| m.km);
+        // Keys computed once per carrier, not once per comparison.
         let sorted = |keep: &dyn Fn(usize) -> bool, key: &dyn Fn(usize) -> f64| {
-            let mut v: Vec<usize> = (0..n).filter(|&c| keep(c)).collect();
-            v.sort_by(|&a, &b| key(a).total_cmp(&key(b)).then(group[a].cmp(&group[b])).then(a.cmp(&b)));
-            v
+            let mut v: Vec<(f64, usize, usize)> = (0..n).filter(|&c| keep(c)).map(|c| (key(c), group[c], c)).collect();
+            v.sort_unstable_by(|x, y| x.0.total_cmp(&y.0).then(x.1.cmp(&y.1)).then(x.2.cmp(&y.2)));
+            v.into_iter().map(|(_, _, c)| c).collect()
         };
         let carriers = &p.carriers;
         Orders {
