@@ -8,10 +8,13 @@
 //!   maintenance.
 //! - [`rollup`]: the state of a group (application at a site, site, application, suite) from its members.
 //! - [`availability`]: time-weighted availability that leaves maintenance out.
+//! - [`estate`]: every check in memory, with dependencies (UNREACHABLE instead of a storm of reds) and
+//!   maintenance windows.
 //!
 //! Times are milliseconds since the Unix epoch (UTC), given by the caller.
 
 pub mod availability;
+pub mod estate;
 pub mod machine;
 pub mod plugin;
 pub mod rollup;

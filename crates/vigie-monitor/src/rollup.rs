@@ -20,8 +20,13 @@ use std::str::FromStr;
 pub enum Rule {
     #[default]
     Worst,
-    MinOk { n: u32 },
-    Percent { warning: f64, critical: f64 },
+    MinOk {
+        n: u32,
+    },
+    Percent {
+        warning: f64,
+        critical: f64,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
