@@ -109,6 +109,32 @@ events! {
     PlanReceived(crate::plan::PlanStep) = "plan.received",
     PlanCancelled(crate::plan::PlanStep) = "plan.cancelled",
     SupportShifted(crate::plan::SupportShift) = "support.shifted",
+    PartnerUpserted(crate::toc::Partner) = "partner.upserted",
+    ApplicationUpserted(crate::toc::Application) = "application.upserted",
+    AssetUpserted(crate::toc::Asset) = "asset.upserted",
+    CheckUpserted(crate::toc::Check) = "check.upserted",
+    DependencySet(crate::toc::Dependency) = "dependency.set",
+    MaintenanceScheduled(crate::toc::MaintenanceWindow) = "maintenance.scheduled",
+    MaintenanceCancelled(crate::toc::WindowCancelled) = "maintenance.cancelled",
+    CheckStateChanged(crate::toc::CheckStateChange) = "check.state_changed",
+    CheckAcknowledged(crate::toc::CheckAcknowledged) = "check.acknowledged",
+}
+
+impl Event {
+    /// Whether the event changes the TOC's registry (what is supervised and how), as opposed to its states.
+    pub fn changes_toc_registry(&self) -> bool {
+        matches!(
+            self,
+            Event::PartnerUpserted(_)
+                | Event::ApplicationUpserted(_)
+                | Event::AssetUpserted(_)
+                | Event::CheckUpserted(_)
+                | Event::DependencySet(_)
+                | Event::MaintenanceScheduled(_)
+                | Event::MaintenanceCancelled(_)
+                | Event::SiteUpserted(_)
+        )
+    }
 }
 
 /// An event on its way to the journal: the journal adds sequence, id, time and origin.

@@ -84,6 +84,16 @@ id_type!(/// An engaged force (unit).
     ForceId);
 id_type!(/// A vehicle.
     VehicleId);
+id_type!(/// A technology partner or support group.
+    PartnerId);
+id_type!(/// A supervised application (OMS, ODS…).
+    ApplicationId);
+id_type!(/// A computer, server, network device, printer… at a site.
+    AssetId);
+id_type!(/// A check: one thing tested, by push or actively.
+    CheckId);
+id_type!(/// A maintenance window.
+    WindowId);
 
 #[cfg(test)]
 mod tests {

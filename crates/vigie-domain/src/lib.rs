@@ -9,17 +9,20 @@
 pub mod event;
 pub mod fxhash;
 pub mod geo;
+pub mod health;
 pub mod ids;
 pub mod instant;
 pub mod paris;
 pub mod plan;
 pub mod quantity;
+#[macro_use]
 pub mod registry;
 pub mod state;
+pub mod toc;
 
 pub use event::{Actor, Envelope, Event, NewEvent};
 pub use geo::LatLon;
-pub use ids::{ForceId, ItemId, OrgId, SiteId, VehicleId};
+pub use ids::{ApplicationId, AssetId, CheckId, ForceId, ItemId, OrgId, PartnerId, SiteId, VehicleId, WindowId};
 pub use plan::{Movement, Plan, PlanId, PlanStatus, PlanStep, SupportShift};
 pub use quantity::Quantity;
 pub use registry::*;

@@ -166,6 +166,30 @@ pub struct Counts {
     pub vehicles: usize,
 }
 
+/// The TOC's registry, as imported, and the last journalled hard state of each check.
+#[derive(Debug, Clone, Default)]
+pub struct TocRegistry {
+    pub partners: BTreeMap<PartnerId, Stamped<crate::toc::Partner>>,
+    pub applications: BTreeMap<ApplicationId, Stamped<crate::toc::Application>>,
+    pub assets: BTreeMap<AssetId, Stamped<crate::toc::Asset>>,
+    pub checks: BTreeMap<CheckId, Stamped<crate::toc::Check>>,
+    /// By (child, group).
+    pub dependencies: BTreeMap<(String, String), crate::toc::Dependency>,
+    pub windows: BTreeMap<WindowId, Stamped<crate::toc::MaintenanceWindow>>,
+    pub hard: FxHashMap<CheckId, HardState>,
+    /// Bumped by every change of the registry (not of states): the live monitoring rebuilds on it.
+    pub version: u64,
+}
+
+/// A check's state as the journal knows it (what a restart starts from).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct HardState {
+    pub status: crate::health::Status,
+    pub since: DateTime<Utc>,
+    pub flapping: bool,
+    pub acknowledged: bool,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct State {
     pub organizations: BTreeMap<OrgId, Stamped<Organization>>,
@@ -199,6 +223,8 @@ pub struct State {
     item_slots: Slots<ItemId>,
     scratch: Vec<ItemId>,
     force_slots: FxHashMap<ForceId, u32>,
+    /// The technology operations centre's registry and journalled states.
+    pub toc: TocRegistry,
     /// Sequence of the last applied event (0 when empty).
     pub last_seq: u64,
     stock_lines: usize,
@@ -368,6 +394,60 @@ impl State {
                         f.value.organization_id = shift.to.clone();
                         f.stamp = stamp.clone();
                     }
+                }
+            }
+            Event::PartnerUpserted(p) => {
+                self.toc.partners.insert(p.id.clone(), Stamped { value: p, stamp });
+                self.toc.version += 1;
+            }
+            Event::ApplicationUpserted(a) => {
+                self.toc.applications.insert(a.id.clone(), Stamped { value: a, stamp });
+                self.toc.version += 1;
+            }
+            Event::AssetUpserted(a) => {
+                self.toc.assets.insert(a.id.clone(), Stamped { value: a, stamp });
+                self.toc.version += 1;
+            }
+            Event::CheckUpserted(c) => {
+                self.toc.checks.insert(c.id.clone(), Stamped { value: c, stamp });
+                self.toc.version += 1;
+            }
+            Event::DependencySet(d) => {
+                let key = (d.child.clone(), d.group.clone());
+                if d.parents.is_empty() {
+                    self.toc.dependencies.remove(&key);
+                } else {
+                    self.toc.dependencies.insert(key, d);
+                }
+                self.toc.version += 1;
+            }
+            Event::MaintenanceScheduled(w) => {
+                self.toc.windows.insert(w.id.clone(), Stamped { value: w, stamp });
+                self.toc.version += 1;
+            }
+            Event::MaintenanceCancelled(c) => {
+                self.toc.windows.remove(&c.id);
+                self.toc.version += 1;
+            }
+            Event::CheckStateChanged(c) => {
+                let h = self.toc.hard.entry(c.check_id.clone()).or_insert(HardState {
+                    status: c.from,
+                    since: c.at,
+                    flapping: false,
+                    acknowledged: false,
+                });
+                if c.from != c.to || h.status != c.to {
+                    h.since = c.at;
+                    h.acknowledged = false;
+                }
+                h.status = c.to;
+                if let Some(f) = c.flapping {
+                    h.flapping = f;
+                }
+            }
+            Event::CheckAcknowledged(a) => {
+                if let Some(h) = self.toc.hard.get_mut(&a.check_id) {
+                    h.acknowledged = true;
                 }
             }
             Event::PlanCancelled(step) => {

@@ -17,6 +17,7 @@ use std::fmt;
 use vigie_domain::geo::{parse_decimal, LatLon};
 use vigie_domain::ids::check_id;
 use vigie_domain::*;
+use vigie_monitor::rollup::Rule;
 
 /// One problem in an imported file, located to the cell.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -57,10 +58,15 @@ pub enum Table {
     Forces,
     Vehicles,
     Stock,
+    Partners,
+    Applications,
+    Assets,
+    Checks,
+    Dependencies,
 }
 
 impl Table {
-    pub const ALL: [Table; 7] = [
+    pub const ALL: [Table; 12] = [
         Table::Organizations,
         Table::Sites,
         Table::Items,
@@ -68,6 +74,11 @@ impl Table {
         Table::Forces,
         Table::Vehicles,
         Table::Stock,
+        Table::Partners,
+        Table::Applications,
+        Table::Assets,
+        Table::Checks,
+        Table::Dependencies,
     ];
 
     pub fn name(self) -> &'static str {
@@ -79,6 +90,11 @@ impl Table {
             Table::Forces => "forces",
             Table::Vehicles => "vehicles",
             Table::Stock => "stock",
+            Table::Partners => "partners",
+            Table::Applications => "applications",
+            Table::Assets => "assets",
+            Table::Checks => "checks",
+            Table::Dependencies => "dependencies",
         }
     }
 
@@ -92,6 +108,11 @@ impl Table {
             Table::Forces => &["id", "name", "site_id", "headcount", "organization_id", "starts_on", "ends_on"],
             Table::Vehicles => &["id", "site_id", "kind", "seats", "payload_kg", "cargo_m3", "condition"],
             Table::Stock => &["site_id", "item_id", "quantity", "condition", "counted_at"],
+            Table::Partners => &["id", "name"],
+            Table::Applications => &["id", "name", "suite", "criticality", "partner_id"],
+            Table::Assets => &["id", "name", "kind", "site_id"],
+            Table::Checks => &["id", "target", "site_id", "kind", "interval_s", "timeout_s"],
+            Table::Dependencies => &["child_id", "parent_id"],
         }
     }
 
@@ -102,6 +123,10 @@ impl Table {
             Table::Sites => &["city"],
             Table::Vehicles => &["speed_kmh"],
             Table::Stock => &["lot", "expires_on"],
+            Table::Applications => &["rollup"],
+            Table::Assets => &["application_id"],
+            Table::Checks => &["application_id", "asset_id", "max_attempts", "ttl_s", "expect", "labels", "tags"],
+            Table::Dependencies => &["group"],
             _ => &[],
         }
     }
@@ -136,6 +161,11 @@ enum RefKind {
     Organization,
     Site,
     Item,
+    Partner,
+    Application,
+    Asset,
+    /// A check or an asset.
+    Supervised,
 }
 
 /// A reference read from a cell, checked by [`plan`] whether or not the rest of its row was valid.
@@ -161,9 +191,21 @@ pub struct Batch {
     forces: Vec<(Force, Loc)>,
     vehicles: Vec<(Vehicle, Loc)>,
     stock: Vec<(SiteId, StockLine, Loc)>,
+    toc: TocRecords,
     /// Rows read per table.
     pub rows: BTreeMap<Table, usize>,
     pub problems: Vec<Problem>,
+}
+
+/// Records of the TOC tables.
+#[derive(Debug, Default)]
+struct TocRecords {
+    partners: Vec<(toc::Partner, Loc)>,
+    applications: Vec<(toc::Application, Loc)>,
+    assets: Vec<(toc::Asset, Loc)>,
+    checks: Vec<(toc::Check, Loc)>,
+    /// (child, group, parent)
+    dependencies: Vec<(String, String, String, Loc)>,
 }
 
 impl Batch {
@@ -414,6 +456,28 @@ fn read_rows(
             ok: true,
         };
         let f = file_index;
+        if matches!(table, Table::Partners | Table::Applications | Table::Assets | Table::Checks | Table::Dependencies)
+        {
+            match table {
+                Table::Applications => r.reference(RefKind::Partner, "partner_id"),
+                Table::Assets => {
+                    r.reference(RefKind::Site, "site_id");
+                    r.reference(RefKind::Application, "application_id");
+                }
+                Table::Checks => {
+                    r.reference(RefKind::Site, "site_id");
+                    r.reference(RefKind::Application, "application_id");
+                    r.reference(RefKind::Asset, "asset_id");
+                }
+                Table::Dependencies => {
+                    r.reference(RefKind::Supervised, "child_id");
+                    r.reference(RefKind::Supervised, "parent_id");
+                }
+                _ => {}
+            }
+            read_toc_row(&mut batch.toc, table, &mut r, f);
+            continue;
+        }
         match table {
             Table::Organizations => r.reference(RefKind::Organization, "parent_id"),
             Table::Sites => r.reference(RefKind::Organization, "organization_id"),
@@ -424,6 +488,7 @@ fn read_rows(
                 r.reference(RefKind::Organization, "organization_id");
             }
             Table::Vehicles => r.reference(RefKind::Site, "site_id"),
+            Table::Partners | Table::Applications | Table::Assets | Table::Checks | Table::Dependencies => {}
             Table::Stock => {
                 // A stock file names the same sites and items on every line: note each once per file.
                 let (site, item) = (r.text("site_id").to_string(), r.text("item_id").to_string());
@@ -574,6 +639,7 @@ fn read_rows(
                     ));
                 }
             }
+            Table::Partners | Table::Applications | Table::Assets | Table::Checks | Table::Dependencies => {}
             Table::Stock => {
                 let site_id = match interner.sites.get(r.text("site_id")) {
                     Some(id) => Some(id.clone()),
@@ -626,6 +692,181 @@ fn read_rows(
         }
     }
     *batch.rows.entry(table).or_default() += n;
+}
+
+/// The TOC tables (docs/data-format.md): partners, applications, assets, checks, dependencies.
+fn read_toc_row(batch: &mut TocRecords, table: Table, r: &mut RowReader<'_, '_>, f: u16) {
+    let optional_id = |r: &mut RowReader<'_, '_>, name: &str| -> Option<Option<String>> {
+        let t = r.text(name).to_string();
+        if t.is_empty() {
+            return Some(None);
+        }
+        match check_id(&t) {
+            Ok(()) => Some(Some(t)),
+            Err(e) => {
+                r.problem(name, format!("`{name}`: {e}"));
+                None
+            }
+        }
+    };
+    match table {
+        Table::Partners => {
+            let id = r.id("id", PartnerId::parse);
+            let name = r.string("name");
+            if let (Some(id), Some(name), true) = (id, name, r.ok) {
+                let loc = r.loc(f, "id", "", "");
+                batch.partners.push((toc::Partner { id, name, attributes: r.attributes() }, loc));
+            }
+        }
+        Table::Applications => {
+            let id = r.id("id", ApplicationId::parse);
+            let name = r.string("name");
+            let suite = r.string("suite");
+            let criticality = r.choice("criticality", toc::Criticality::parse);
+            let partner_id = optional_id(r, "partner_id").map(|p| p.map(|p| PartnerId::parse(&p).expect("checked")));
+            let rollup = r.text("rollup").to_string();
+            if let Err(e) = Some(rollup.as_str()).filter(|t| !t.is_empty()).map_or(Ok(Rule::Worst), str::parse::<Rule>)
+            {
+                r.problem("rollup", format!("`rollup`: {e}"));
+            }
+            if let (Some(id), Some(name), Some(suite), Some(criticality), Some(partner_id), true) =
+                (id, name, suite, criticality, partner_id, r.ok)
+            {
+                let loc = r.loc(f, "id", "partner_id", "");
+                let attributes = r.attributes();
+                let a = toc::Application { id, name, suite, criticality, partner_id, rollup, attributes };
+                batch.applications.push((a, loc));
+            }
+        }
+        Table::Assets => {
+            let id = r.id("id", AssetId::parse);
+            let name = r.string("name");
+            let kind = r.string("kind").map(|k| k.to_lowercase());
+            let site_id = r.id("site_id", SiteId::parse);
+            let application_id =
+                optional_id(r, "application_id").map(|a| a.map(|a| ApplicationId::parse(&a).expect("checked")));
+            if let (Some(id), Some(name), Some(kind), Some(site_id), Some(application_id), true) =
+                (id, name, kind, site_id, application_id, r.ok)
+            {
+                let loc = r.loc(f, "id", "site_id", "application_id");
+                let attributes = r.attributes();
+                batch.assets.push((toc::Asset { id, name, kind, site_id, application_id, attributes }, loc));
+            }
+        }
+        Table::Checks => {
+            let id = r.id("id", CheckId::parse);
+            let target = r.string("target");
+            let kind = r.choice("kind", toc::CheckKind::parse);
+            let site_id = optional_id(r, "site_id").map(|s| s.map(|s| SiteId::parse(&s).expect("checked")));
+            let application_id =
+                optional_id(r, "application_id").map(|a| a.map(|a| ApplicationId::parse(&a).expect("checked")));
+            let asset_id = optional_id(r, "asset_id").map(|a| a.map(|a| AssetId::parse(&a).expect("checked")));
+            let interval_s = r.count("interval_s").filter(|&v| {
+                v > 0 || {
+                    r.problem("interval_s", "`interval_s` must be at least 1".into());
+                    false
+                }
+            });
+            let timeout_s = r.count("timeout_s").filter(|&v| {
+                v > 0 || {
+                    r.problem("timeout_s", "`timeout_s` must be at least 1".into());
+                    false
+                }
+            });
+            let max_attempts = if r.text("max_attempts").is_empty() {
+                Some(3)
+            } else {
+                match r.count("max_attempts") {
+                    Some(v @ 1..=10) => Some(v as u8),
+                    Some(v) => {
+                        r.problem("max_attempts", format!("`max_attempts` must be between 1 and 10, found {v}"));
+                        None
+                    }
+                    None => None,
+                }
+            };
+            let ttl_s = if r.text("ttl_s").is_empty() { Some(None) } else { r.count("ttl_s").map(Some) };
+            let labels_text = r.text("labels").to_string();
+            let labels = match toc::parse_labels(&labels_text) {
+                Some(l) => Some(l),
+                None => {
+                    r.problem(
+                        "labels",
+                        format!("`labels`: expected name=value pairs separated by commas, found {labels_text:?}"),
+                    );
+                    None
+                }
+            };
+            let tags: Vec<String> =
+                r.text("tags").split([',', '|']).map(str::trim).filter(|t| !t.is_empty()).map(str::to_string).collect();
+            let expect = r.text("expect").to_string();
+            if let (
+                Some(id),
+                Some(target),
+                Some(kind),
+                Some(site_id),
+                Some(application_id),
+                Some(asset_id),
+                Some(interval_s),
+                Some(timeout_s),
+                Some(max_attempts),
+                Some(ttl_s),
+                Some(labels),
+                true,
+            ) = (
+                id,
+                target,
+                kind,
+                site_id,
+                application_id,
+                asset_id,
+                interval_s,
+                timeout_s,
+                max_attempts,
+                ttl_s,
+                labels,
+                r.ok,
+            ) {
+                let loc = r.loc(f, "id", "site_id", "asset_id");
+                let attributes = r.attributes();
+                batch.checks.push((
+                    toc::Check {
+                        id,
+                        target,
+                        kind,
+                        site_id,
+                        application_id,
+                        asset_id,
+                        interval_s,
+                        timeout_s,
+                        max_attempts,
+                        ttl_s,
+                        expect,
+                        labels,
+                        tags,
+                        attributes,
+                    },
+                    loc,
+                ));
+            }
+        }
+        Table::Dependencies => {
+            let child = r.id("child_id", CheckId::parse);
+            let parent = r.id("parent_id", CheckId::parse);
+            let group = r.text("group").to_string();
+            if let (Some(c), Some(p)) = (&child, &parent) {
+                if c == p {
+                    r.problem("parent_id", format!("{c} cannot depend on itself"));
+                }
+            }
+            if let (Some(child), Some(parent), true) = (child, parent, r.ok) {
+                let loc = r.loc(f, "child_id", "child_id", "parent_id");
+                let group = if group.is_empty() { parent.to_string() } else { group };
+                batch.dependencies.push((child.to_string(), group, parent.to_string(), loc));
+            }
+        }
+        _ => unreachable!("not a TOC table"),
+    }
 }
 
 fn unknown_table(file: &str, name: &str) -> Problem {
@@ -756,6 +997,15 @@ pub fn plan(batch: &Batch, state: &State, actor: &Actor) -> Result<Plan, Vec<Pro
     dups(&mut c, "force id", &batch.forces, |f| f.id.clone());
     dups(&mut c, "vehicle id", &batch.vehicles, |v| v.id.clone());
     dups(&mut c, "allowance", &batch.allowances, |a| format!("{} per {}", a.item_id, a.basis));
+    dups(&mut c, "partner id", &batch.toc.partners, |p| p.id.clone());
+    dups(&mut c, "application id", &batch.toc.applications, |a| a.id.clone());
+    dups(&mut c, "asset id", &batch.toc.assets, |a| a.id.clone());
+    dups(&mut c, "check id", &batch.toc.checks, |k| k.id.clone());
+    {
+        let deps: Vec<(String, Loc)> =
+            batch.toc.dependencies.iter().map(|(c, g, p, loc)| (format!("{c} on {p} (group {g})"), *loc)).collect();
+        dups(&mut c, "dependency", &deps, |d| d.clone());
+    }
 
     // References: to the batch or to what is already known.
     let orgs: HashSet<&str> = batch
@@ -773,11 +1023,30 @@ pub fn plan(batch: &Batch, state: &State, actor: &Actor) -> Result<Plan, Vec<Pro
             c.at(*loc, 1, format!("organization {} cannot be its own parent", o.id));
         }
     }
+    let toc = &state.toc;
+    let partners: HashSet<&str> =
+        batch.toc.partners.iter().map(|(p, _)| p.id.as_str()).chain(toc.partners.keys().map(|k| k.as_str())).collect();
+    let applications: HashSet<&str> = batch
+        .toc
+        .applications
+        .iter()
+        .map(|(a, _)| a.id.as_str())
+        .chain(toc.applications.keys().map(|k| k.as_str()))
+        .collect();
+    let assets: HashSet<&str> =
+        batch.toc.assets.iter().map(|(a, _)| a.id.as_str()).chain(toc.assets.keys().map(|k| k.as_str())).collect();
+    let checks: HashSet<&str> =
+        batch.toc.checks.iter().map(|(k, _)| k.id.as_str()).chain(toc.checks.keys().map(|k| k.as_str())).collect();
     for r in &batch.refs {
+        let id = r.id.as_str();
         let (known, what) = match r.kind {
-            RefKind::Organization => (orgs.contains(r.id.as_str()), "organization"),
-            RefKind::Site => (sites.contains(r.id.as_str()), "site"),
-            RefKind::Item => (items.contains(r.id.as_str()), "item"),
+            RefKind::Organization => (orgs.contains(id), "organization"),
+            RefKind::Site => (sites.contains(id), "site"),
+            RefKind::Item => (items.contains(id), "item"),
+            RefKind::Partner => (partners.contains(id), "partner"),
+            RefKind::Application => (applications.contains(id), "application"),
+            RefKind::Asset => (assets.contains(id), "asset"),
+            RefKind::Supervised => (checks.contains(id) || assets.contains(id), "check or asset"),
         };
         if !known {
             let file = &batch.files[r.file as usize];
@@ -814,6 +1083,37 @@ pub fn plan(batch: &Batch, state: &State, actor: &Actor) -> Result<Plan, Vec<Pro
     );
     d.diff(Table::Forces, &batch.forces, |f| state.forces.get(&f.id).map(|x| &x.value), Event::ForceUpserted);
     d.diff(Table::Vehicles, &batch.vehicles, |v| state.vehicles.get(&v.id).map(|x| &x.value), Event::VehicleUpserted);
+    d.diff(Table::Partners, &batch.toc.partners, |p| toc.partners.get(&p.id).map(|x| &x.value), Event::PartnerUpserted);
+    d.diff(
+        Table::Applications,
+        &batch.toc.applications,
+        |a| toc.applications.get(&a.id).map(|x| &x.value),
+        Event::ApplicationUpserted,
+    );
+    d.diff(Table::Assets, &batch.toc.assets, |a| toc.assets.get(&a.id).map(|x| &x.value), Event::AssetUpserted);
+    d.diff(Table::Checks, &batch.toc.checks, |k| toc.checks.get(&k.id).map(|x| &x.value), Event::CheckUpserted);
+    // Dependency rows with the same child and group make one record (a redundancy group).
+    let mut groups: Vec<(toc::Dependency, Loc)> = Vec::new();
+    let mut at: HashMap<(&str, &str), usize> = HashMap::new();
+    for (child, group, parent, loc) in &batch.toc.dependencies {
+        let k = *at.entry((child.as_str(), group.as_str())).or_insert_with(|| {
+            groups.push((toc::Dependency { child: child.clone(), group: group.clone(), parents: Vec::new() }, *loc));
+            groups.len() - 1
+        });
+        groups[k].0.parents.push(parent.clone());
+    }
+    for (g, _) in &mut groups {
+        g.parents.sort();
+    }
+    d.diff(
+        Table::Dependencies,
+        &groups,
+        |g| toc.dependencies.get(&(g.child.clone(), g.group.clone())),
+        Event::DependencySet,
+    );
+    if let Some(r) = d.report.tables.get_mut(&Table::Dependencies) {
+        r.rows = batch.toc.dependencies.len();
+    }
     let Differ { mut report, mut events, .. } = d;
     let source = |loc: &Loc| format!("import:{}", batch.files[loc.file as usize]);
     if !batch.stock.is_empty() {

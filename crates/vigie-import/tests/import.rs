@@ -232,7 +232,8 @@ fn every_problem_is_located_to_the_cell() {
         &["sites.csv:1:1: missing required column `lon` for table sites (found: id, name, kind, lat, organization_id)"],
     );
     check(&[file("stocks_old.csv", "a\n")], &[
-        "stocks_old.csv:1:1: \"stocks_old.csv\" names no table; expected one of organizations, sites, items, allowances, forces, vehicles, stock",
+        "stocks_old.csv:1:1: \"stocks_old.csv\" names no table; expected one of organizations, sites, items, allowances, forces, vehicles, stock, partners, applications, assets, \
+             checks, dependencies",
     ]);
     check(
         &[file("sites.csv", "id,name,kind,lat,lon,organization_id\nX 1,A,depot,98.5,2,CPCO\nX2,B,depot,48\n")],
@@ -283,4 +284,80 @@ fn an_import_with_one_bad_file_changes_nothing() {
     let err = import(&State::new(), &files).unwrap_err();
     assert_eq!(err.len(), 1);
     assert_eq!(err[0].to_string(), "vehicles-2.csv:2:4: unknown site NOWHERE in `site_id`");
+}
+
+const PARTNERS: &str = "id;name;email\nATOS;Atos (intégrateur);toc@example.org\nORANGE;Orange Business;\n";
+const APPLICATIONS: &str = "id;name;suite;criticality;partner_id;rollup\nODS-RES;Diffusion des résultats;ODS;critical;ATOS;percent 25 50\nOMS-ACC;Accréditation;OMS;high;;\n";
+const ASSETS: &str =
+    "id;name;kind;site_id;application_id\nSTA-UPL-A;Lien A;network;STA;\nSTA-PC-1;Poste 1;computer;STA;ODS-RES\n";
+const CHECKS: &str =
+    "id;target;site_id;kind;interval_s;timeout_s;asset_id;application_id;max_attempts;ttl_s;expect;labels;tags\n\
+    UPL-A;10.0.0.1:443;STA;tcp;30;5;STA-UPL-A;;1;;;;réseau\n\
+    PC-1;poste-1;STA;push;60;10;STA-PC-1;ODS-RES;;;;\"alertname=HostDown, instance=pc-1\";poste|sta\n\
+    ODS-WEB;https://ods.example.org/health;;http;60;10;;ODS-RES;3;;200 ~OK;;\n";
+const DEPENDENCIES: &str = "child_id;parent_id;group\nPC-1;UPL-A;uplinks\nPC-1;STA-UPL-A;uplinks\n";
+
+fn toc_files() -> Vec<SourceFile> {
+    vec![
+        file("partners.csv", PARTNERS),
+        file("applications.csv", APPLICATIONS),
+        file("assets.csv", ASSETS),
+        file("checks.csv", CHECKS),
+        file("dependencies.csv", DEPENDENCIES),
+    ]
+}
+
+#[test]
+fn the_toc_tables_import_with_their_references_and_redundancy_groups() {
+    let mut st = State::new();
+    let p = import(&st, &good_files()).unwrap();
+    apply(&mut st, &p);
+    let p = import(&st, &toc_files()).unwrap();
+    apply(&mut st, &p);
+    let toc = &st.toc;
+    assert_eq!((toc.partners.len(), toc.applications.len(), toc.assets.len(), toc.checks.len()), (2, 2, 2, 3));
+    let pc = &toc.checks[&CheckId::parse("PC-1").unwrap()].value;
+    assert_eq!(pc.kind, toc::CheckKind::Push);
+    assert_eq!(pc.ttl(), Some(180), "push: three intervals");
+    assert_eq!(pc.max_attempts, 3, "default");
+    assert_eq!(pc.labels, [("alertname".to_string(), "HostDown".to_string()), ("instance".into(), "pc-1".into())]);
+    assert_eq!(pc.tags, ["poste", "sta"]);
+    let web = &toc.checks[&CheckId::parse("ODS-WEB").unwrap()].value;
+    assert_eq!((web.site_id.as_ref(), web.expect.as_str(), web.ttl()), (None, "200 ~OK", None));
+    // Two rows of one group: one redundancy group of two parents (a check and an asset).
+    let d = &toc.dependencies[&("PC-1".to_string(), "uplinks".to_string())];
+    assert_eq!(d.parents, ["STA-UPL-A", "UPL-A"]);
+    let app = &toc.applications[&ApplicationId::parse("ODS-RES").unwrap()].value;
+    assert_eq!((app.rollup.as_str(), app.criticality), ("percent 25 50", toc::Criticality::Critical));
+    assert_eq!(toc.partners[&PartnerId::parse("ATOS").unwrap()].value.attributes["email"], "toc@example.org");
+    // Again: nothing changes.
+    assert!(import(&st, &toc_files()).unwrap().events.is_empty());
+}
+
+#[test]
+fn toc_problems_are_located_to_the_cell() {
+    check(
+        &[
+            file("applications.csv", "id;name;suite;criticality;partner_id;rollup\nA1;App;OMS;vital;NOPE;best\n"),
+            file(
+                "checks.csv",
+                "id;target;site_id;kind;interval_s;timeout_s;max_attempts;labels\n\
+                 C1;x;STA;ping;0;5;11;a\n\
+                 C2;x;NOWHERE;push;60;5;;\n",
+            ),
+            file("dependencies.csv", "child_id;parent_id\nC2;C2\nC2;GHOST\n"),
+        ],
+        &[
+            "applications.csv:2:12: `criticality`: expected one of critical, high, medium, low, found \"vital\"",
+            "applications.csv:2:18: unknown partner NOPE in `partner_id`",
+            "applications.csv:2:23: `rollup`: expected a roll-up rule: `worst`, `min_ok N` (N ≥ 1) or `percent W C` (0 ≤ W ≤ C ≤ 100), found \"best\"",
+            "checks.csv:2:10: `kind`: expected one of push, http, tcp, command, found \"ping\"",
+            "checks.csv:2:15: `interval_s` must be at least 1",
+            "checks.csv:2:19: `max_attempts` must be between 1 and 10, found 11",
+            "checks.csv:2:22: `labels`: expected name=value pairs separated by commas, found \"a\"",
+            "checks.csv:3:6: unknown site NOWHERE in `site_id`",
+            "dependencies.csv:2:4: C2 cannot depend on itself",
+            "dependencies.csv:3:4: unknown check or asset GHOST in `parent_id`",
+        ],
+    );
 }
