@@ -67,5 +67,14 @@ fi
 pg_up "$VIGIE_TEST_POSTGRES" || { echo "error: no PostgreSQL could be reached or started for the tests" >&2; exit 1; }
 say "PostgreSQL for tests: ${VIGIE_TEST_POSTGRES}"
 
+# Command checks are tested with real Nagios plugins (Debian monitoring-plugins-basic).
+if [ ! -x /usr/lib/nagios/plugins/check_dummy ]; then
+  say "installing the Nagios plugins (monitoring-plugins-basic) from Debian"
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq monitoring-plugins-basic >/dev/null \
+    || { echo "error: could not install monitoring-plugins-basic (needed by the command-check tests)" >&2; exit 1; }
+fi
+
 say "cargo test (all crates)"
 cargo test --workspace --locked

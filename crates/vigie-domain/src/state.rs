@@ -177,8 +177,15 @@ pub struct TocRegistry {
     pub dependencies: BTreeMap<(String, String), crate::toc::Dependency>,
     pub windows: BTreeMap<WindowId, Stamped<crate::toc::MaintenanceWindow>>,
     pub hard: FxHashMap<CheckId, HardState>,
+    /// The latest journalled state changes, oldest first (at most [`TocRegistry::HISTORY`]), with their sequence.
+    pub history: std::collections::VecDeque<(u64, crate::toc::CheckStateChange)>,
     /// Bumped by every change of the registry (not of states): the live monitoring rebuilds on it.
     pub version: u64,
+}
+
+impl TocRegistry {
+    /// State changes kept in memory for the history endpoints (older ones stay in the journal).
+    pub const HISTORY: usize = 100_000;
 }
 
 /// A check's state as the journal knows it (what a restart starts from).
@@ -444,6 +451,10 @@ impl State {
                 if let Some(f) = c.flapping {
                     h.flapping = f;
                 }
+                if self.toc.history.len() == TocRegistry::HISTORY {
+                    self.toc.history.pop_front();
+                }
+                self.toc.history.push_back((stamp.seq, c));
             }
             Event::CheckAcknowledged(a) => {
                 if let Some(h) = self.toc.hard.get_mut(&a.check_id) {

@@ -227,6 +227,57 @@ impl Estate {
         d
     }
 
+    /// Sets a check's state (from the journal, or carried over from a previous estate); call [`Estate::settle`]
+    /// once every state is set.
+    pub fn restore(&mut self, slot: u32, state: CheckState) {
+        self.states[slot as usize] = state;
+    }
+
+    /// Recomputes what every check shows (after restoring states), parents before children; the changes are
+    /// returned but the availability counters start afresh at `at`.
+    pub fn settle(&mut self, at: Millis) -> Vec<Change> {
+        let mut changes = Vec::new();
+        let mut order: Vec<u32> =
+            (0..self.defs.len() as u32).filter(|&c| self.parents[c as usize].is_empty()).collect();
+        let mut pending: Vec<usize> = self.parents.iter().map(|es| es.iter().map(|e| members(e).len()).sum()).collect();
+        let mut k = 0;
+        while k < order.len() {
+            let p = order[k];
+            k += 1;
+            for &c in &self.children[p as usize] {
+                pending[c as usize] -= 1;
+                if pending[c as usize] == 0 {
+                    order.push(c);
+                }
+            }
+        }
+        let active: Vec<Window> = self.windows.iter().filter(|w| w.active(at)).cloned().collect();
+        for c in order {
+            let m = active.iter().any(|w| w.covers(&self.defs[c as usize]));
+            self.states[c as usize].in_maintenance = m;
+            let (to, cause) = self.compute(c);
+            let from = std::mem::replace(&mut self.shown[c as usize], to);
+            self.cause[c as usize] = cause;
+            if from != to {
+                changes.push(Change {
+                    check: self.defs[c as usize].id.clone(),
+                    from,
+                    to,
+                    at,
+                    cause: cause.map(|r| self.defs[r as usize].id.clone()),
+                });
+            }
+            self.durations[c as usize] = Durations::default();
+            self.since[c as usize] = at;
+        }
+        changes
+    }
+
+    /// Every check's id, in slot order.
+    pub fn ids(&self) -> impl Iterator<Item = &Arc<str>> {
+        self.defs.iter().map(|d| &d.id)
+    }
+
     /// Takes one result for check `slot`.
     pub fn ingest(&mut self, slot: u32, status: Status, at: Millis) -> Outcome {
         let mut out = Outcome::default();
@@ -251,6 +302,11 @@ impl Estate {
         self.windows.retain(|x| x.id != w.id);
         self.windows.push(w);
         self.tick(now)
+    }
+
+    /// Sets the windows without applying them (before [`Estate::settle`]).
+    pub fn put_windows(&mut self, windows: Vec<Window>) {
+        self.windows = windows;
     }
 
     /// Removes a window and applies the change at `now`.

@@ -7,12 +7,14 @@
 //! - [`machine`]: one check's state machine: soft and hard states, flapping, staleness, acknowledgement,
 //!   maintenance.
 //! - [`rollup`]: the state of a group (application at a site, site, application, suite) from its members.
+//! - [`alertmanager`]: Prometheus Alertmanager webhook payloads (version 4) and the label index.
 //! - [`availability`]: time-weighted availability that leaves maintenance out.
 //! - [`estate`]: every check in memory, with dependencies (UNREACHABLE instead of a storm of reds) and
 //!   maintenance windows.
 //!
 //! Times are milliseconds since the Unix epoch (UTC), given by the caller.
 
+pub mod alertmanager;
 pub mod availability;
 pub mod estate;
 pub mod machine;

@@ -16,6 +16,9 @@ pub enum ApiError {
     Invalid(Vec<Problem>),
     #[error("{0}")]
     Conflict(String),
+    /// Well-formed but unacceptable input: nothing was changed.
+    #[error("{message}")]
+    Unprocessable { message: String, problems: Vec<String> },
     #[error("the server is shutting down")]
     Unavailable,
     #[error("internal error: {0}")]
@@ -39,6 +42,10 @@ impl IntoResponse for ApiError {
                 }),
             ),
             ApiError::Conflict(m) => (StatusCode::CONFLICT, json!({"error": "conflict", "message": m})),
+            ApiError::Unprocessable { message, problems } => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                json!({"error": "invalid", "message": message, "problems": problems}),
+            ),
             ApiError::Unavailable => {
                 (StatusCode::SERVICE_UNAVAILABLE, json!({"error": "unavailable", "message": self.to_string()}))
             }

@@ -9,6 +9,7 @@
 
 mod ask;
 mod error;
+pub mod monitoring;
 mod openapi;
 mod plans;
 
@@ -43,11 +44,21 @@ pub struct ServerOptions {
     pub travel: vigie_logistics::Travel,
     /// Events kept for live streams; a client further behind catches up from storage.
     pub live_buffer: usize,
+    /// Active checks (http, tcp, command) running at once.
+    pub check_workers: usize,
+    /// Run the active checks (off in tests that only push).
+    pub active_checks: bool,
 }
 
 impl Default for ServerOptions {
     fn default() -> Self {
-        ServerOptions { max_upload_bytes: 256 * 1024 * 1024, travel: Default::default(), live_buffer: 8192 }
+        ServerOptions {
+            max_upload_bytes: 256 * 1024 * 1024,
+            travel: Default::default(),
+            live_buffer: 8192,
+            check_workers: 32,
+            active_checks: true,
+        }
     }
 }
 
@@ -58,6 +69,8 @@ pub struct App {
     events: broadcast::Sender<Arc<Envelope>>,
     shutdown: watch::Receiver<bool>,
     travel: Arc<vigie_logistics::Travel>,
+    /// The TOC's live picture.
+    pub live: Arc<monitoring::live::Live>,
 }
 
 /// The HTTP header that names the actor of a write, until identities arrive (then the session names it).
@@ -89,6 +102,11 @@ impl App {
 
 /// Builds the router over a journal. The returned sender is closed by [`serve`] at shutdown.
 pub fn router(journal: Journal, options: ServerOptions) -> (Router, watch::Sender<bool>) {
+    let (router, stop, _) = build(journal, options);
+    (router, stop)
+}
+
+fn build(journal: Journal, options: ServerOptions) -> (Router, watch::Sender<bool>, App) {
     let (events, _) = broadcast::channel(options.live_buffer.max(1));
     let tx = events.clone();
     journal.subscribe(move |batch| {
@@ -97,7 +115,11 @@ pub fn router(journal: Journal, options: ServerOptions) -> (Router, watch::Sende
         }
     });
     let (stop_tx, shutdown) = watch::channel(false);
-    let app = App { journal, events, shutdown, travel: Arc::new(options.travel.clone()) };
+    let live = {
+        let st = journal.state();
+        Arc::new(monitoring::live::Live::new(&st, chrono::Utc::now().timestamp_millis()))
+    };
+    let app = App { journal, events, shutdown, travel: Arc::new(options.travel.clone()), live };
     let api = Router::new()
         .route("/organizations", get(registry::organizations))
         .route("/organizations/{id}", get(registry::organization))
@@ -122,13 +144,15 @@ pub fn router(journal: Journal, options: ServerOptions) -> (Router, watch::Sende
         .route("/plans/{id}/{action}", post(plans::step))
         .route("/events", get(stream::list))
         .route("/events/stream", get(stream::sse))
-        .route("/openapi.json", get(openapi::document));
+        .route("/openapi.json", get(openapi::document))
+        .nest("/monitoring", monitoring::routes());
     let router = Router::new()
         .route("/health", get(health))
+        .route("/metrics", get(monitoring::metrics))
         .nest("/api/v1", api)
         .fallback(|| async { ApiError::NotFound("route".into()) })
-        .with_state(app);
-    (router, stop_tx)
+        .with_state(app.clone());
+    (router, stop_tx, app)
 }
 
 /// Serves until `shutdown` completes, then stops accepting, ends live streams and waits for requests in flight.
@@ -138,7 +162,13 @@ pub async fn serve(
     options: ServerOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let (router, stop) = router(journal, options);
+    let (workers, active) = (options.check_workers, options.active_checks);
+    let (router, stop, app) = build(journal, options);
+    // The monitoring's background work: time passing (staleness, maintenance windows), the active checks.
+    tokio::spawn(monitoring::tick_loop(app.clone()));
+    if active {
+        tokio::spawn(monitoring::active::run(app, workers));
+    }
     let signal = async move {
         shutdown.await;
         tracing::info!("shutting down: closing live streams, finishing requests in flight");

@@ -2,10 +2,11 @@
 
 use std::process::Command;
 
-/// The pure crates depend on no runtime, database or HTTP crate.
+/// The pure crates (domain, import, logistics decisions, monitoring model) depend on no runtime, database or HTTP
+/// crate.
 #[test]
 fn the_domain_and_the_import_do_no_io() {
-    for krate in ["vigie-domain", "vigie-import", "vigie-logistics"] {
+    for krate in ["vigie-domain", "vigie-import", "vigie-logistics", "vigie-monitor"] {
         let out = Command::new(env!("CARGO"))
             .args(["tree", "--offline", "--locked", "-e", "normal", "--prefix", "none", "-p", krate])
             .current_dir(env!("CARGO_MANIFEST_DIR"))

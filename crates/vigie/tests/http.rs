@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{registry, Backend, TestApp};
+use common::{read_sse, registry, Backend, TestApp};
 use futures_util::StreamExt;
 use serde_json::Value;
 use std::time::Duration;
@@ -93,36 +93,6 @@ async fn a_bad_import_is_refused_whole_with_located_problems() {
     let bad_actor = app.import(&registry(), "", Some("   ")).await;
     assert_eq!(bad_actor.status(), 400);
     app.stop().await;
-}
-
-/// Reads SSE messages from a response until `n` have arrived (or a timeout), returning (id, event, data).
-async fn read_sse(resp: reqwest::Response, n: usize) -> Vec<(u64, String, Value)> {
-    let mut stream = resp.bytes_stream();
-    let mut buf = String::new();
-    let mut out = Vec::new();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while out.len() < n {
-        let chunk =
-            tokio::time::timeout_at(deadline, stream.next()).await.expect("SSE timed out").expect("stream ended");
-        buf.push_str(&String::from_utf8_lossy(&chunk.unwrap()));
-        while let Some(end) = buf.find("\n\n") {
-            let msg: String = buf.drain(..end + 2).collect();
-            let (mut id, mut ev, mut data) = (0, String::new(), String::new());
-            for line in msg.lines() {
-                if let Some(v) = line.strip_prefix("id:") {
-                    id = v.trim().parse().unwrap();
-                } else if let Some(v) = line.strip_prefix("event:") {
-                    ev = v.trim().to_string();
-                } else if let Some(v) = line.strip_prefix("data:") {
-                    data.push_str(v.trim());
-                }
-            }
-            if !data.is_empty() {
-                out.push((id, ev, serde_json::from_str(&data).unwrap()));
-            }
-        }
-    }
-    out
 }
 
 #[tokio::test]

@@ -131,3 +131,35 @@ pub const STOCK: &str = "site_id,item_id,quantity,condition,lot,expires_on,count
 pub fn registry() -> Vec<(&'static str, &'static str)> {
     vec![("organizations.csv", ORGS), ("sites.csv", SITES), ("items.csv", ITEMS), ("stock.csv", STOCK)]
 }
+
+/// Reads SSE messages from a response until `n` have arrived (or a timeout), returning (id, event, data).
+pub async fn read_sse(resp: reqwest::Response, n: usize) -> Vec<(u64, String, serde_json::Value)> {
+    let mut stream = resp.bytes_stream();
+    let mut buf = String::new();
+    let mut out = Vec::new();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    while out.len() < n {
+        let chunk = tokio::time::timeout_at(deadline, futures_util::StreamExt::next(&mut stream))
+            .await
+            .expect("SSE timed out")
+            .expect("stream ended");
+        buf.push_str(&String::from_utf8_lossy(&chunk.unwrap()));
+        while let Some(end) = buf.find("\n\n") {
+            let msg: String = buf.drain(..end + 2).collect();
+            let (mut id, mut ev, mut data) = (0, String::new(), String::new());
+            for line in msg.lines() {
+                if let Some(v) = line.strip_prefix("id:") {
+                    id = v.trim().parse().unwrap();
+                } else if let Some(v) = line.strip_prefix("event:") {
+                    ev = v.trim().to_string();
+                } else if let Some(v) = line.strip_prefix("data:") {
+                    data.push_str(v.trim());
+                }
+            }
+            if !data.is_empty() {
+                out.push((id, ev, serde_json::from_str(&data).unwrap()));
+            }
+        }
+    }
+    out
+}
