@@ -140,7 +140,7 @@ fn main() {
         let in_process = rss_bytes().saturating_sub(rss0) as f64 / n as f64;
 
         // Ingestion over the batch API: 4 connections, batches of 1,000.
-        let total = n.max(2_000_000).min(4_000_000);
+        let total = n.clamp(2_000_000, 4_000_000);
         let bodies: Vec<Vec<u8>> = (0..total / 1000).map(|b| batch(b * 1000, 1000, n)).collect();
         let t = Instant::now();
         let mut tasks = Vec::new();
