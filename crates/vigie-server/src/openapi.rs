@@ -146,7 +146,53 @@ pub async fn document() -> Json<Value> {
                 ],
                 "responses": {"200": {"description": "text/event-stream"}}
             }},
-            "/api/v1/openapi.json": {"get": {"summary": "This document", "responses": {"200": {"description": "OpenAPI"}}}}
+            "/api/v1/openapi.json": {"get": {"summary": "This document", "responses": {"200": {"description": "OpenAPI"}}}},
+            "/api/v1/monitoring/results": {"post": {
+                "summary": "Push check results: one object, an array, or {results: [...]}; fields check (or check_id), \
+                            status (OK, WARNING, CRITICAL, UNKNOWN or 0-3) or exit_status, output (or plugin_output), \
+                            performance_data (text or list), time (RFC 3339 or epoch seconds). One bad result refuses \
+                            the batch.",
+                "responses": {"200": {"description": "{accepted, state_changes}"}, "400": {"$ref": "#/components/responses/Error"},
+                              "422": {"description": "{error, message, problems[]}: nothing was taken"}}
+            }},
+            "/api/v1/monitoring/alertmanager": {"post": {
+                "summary": "Prometheus Alertmanager webhook (payload version 4): alerts mapped to checks by labels",
+                "responses": {"200": {"description": "{alerts, checks, unmatched_alerts, state_changes}"},
+                              "400": {"$ref": "#/components/responses/Error"}}
+            }},
+            "/api/v1/monitoring/state": {"get": {
+                "summary": "Counts by state and roll-ups of every suite, application, site and application at a site",
+                "responses": {"200": {"description": "{at, checks, counts, suites, applications, sites, applications_at_sites}"}}
+            }},
+            "/api/v1/monitoring/checks": list("Checks with their state", &["site", "application", "suite", "state"]),
+            "/api/v1/monitoring/checks/{id}": by_id("One check: state, parsed output and performance data, history"),
+            "/api/v1/monitoring/checks/{id}/ack": {"post": {
+                "summary": "Acknowledge a hard problem ({comment})",
+                "responses": {"200": {"description": "acknowledged"}, "404": {"$ref": "#/components/responses/Error"},
+                              "409": {"$ref": "#/components/responses/Error"}}
+            }},
+            "/api/v1/monitoring/history": list("Journalled state changes, newest first", &["check", "site"]),
+            "/api/v1/monitoring/maintenance": {
+                "get": {"summary": "Maintenance windows", "responses": {"200": {"description": "{windows}"}}},
+                "post": {"summary": "Schedule or replace a window {id, scope: {by: site|application|asset|check|tag, id}, \
+                                    starts_at, ends_at, every_hours?, reason?}",
+                         "responses": {"200": {"description": "scheduled"}, "400": {"$ref": "#/components/responses/Error"},
+                                       "404": {"$ref": "#/components/responses/Error"}}}
+            },
+            "/api/v1/monitoring/maintenance/{id}": {"delete": {
+                "summary": "Cancel a window", "responses": {"204": {"description": "cancelled"}}
+            }},
+            "/api/v1/monitoring/stream": {"get": {
+                "summary": "Server-sent events: what checks show, as it changes (event state; resync when behind)",
+                "parameters": [
+                    {"name": "site", "in": "query", "schema": {"type": "string"}},
+                    {"name": "application", "in": "query", "schema": {"type": "string"}},
+                    {"name": "suite", "in": "query", "schema": {"type": "string"}}
+                ],
+                "responses": {"200": {"description": "text/event-stream"}}
+            }},
+            "/metrics": {"get": {"summary": "Prometheus text exposition format 0.0.4",
+                                 "responses": {"200": {"description": "text/plain; version=0.0.4"}}}}
         },
         "components": {
             "schemas": {

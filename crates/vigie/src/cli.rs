@@ -209,7 +209,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 cfg.server.listen = l;
             }
             let (journal, _lock) = crate::open(&cfg)?;
-            serve(&cfg, journal)
+            serve(&cfg, journal, false)
         }
         Command::Demo { listen, no_serve } => {
             if let Some(l) = listen {
@@ -232,12 +232,21 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 c.vehicles,
                 report.events
             );
+            eprintln!(
+                "TOC estate: {} partners, {} applications, {} assets, {} checks; `vigie demo` feeds them and plays \
+                 incidents (a power cut at Arena Bercy, a flapping uplink at Paris La Défense Arena, an application \
+                 error at the Stade de France, a planned maintenance at Versailles)",
+                st.toc.partners.len(),
+                st.toc.applications.len(),
+                st.toc.assets.len(),
+                st.toc.checks.len()
+            );
             drop(st);
             if no_serve {
                 journal.shutdown();
                 return Ok(ExitCode::SUCCESS);
             }
-            serve(&cfg, journal)
+            serve(&cfg, journal, true)
         }
         Command::Import { paths, actor, dry_run, json } => {
             let actor = cli_actor(actor)?;
@@ -519,11 +528,12 @@ pub fn import_files(
     })
 }
 
-fn serve(cfg: &Config, journal: Journal) -> anyhow::Result<ExitCode> {
+fn serve(cfg: &Config, journal: Journal, simulate: bool) -> anyhow::Result<ExitCode> {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let options = vigie_server::ServerOptions {
         max_upload_bytes: cfg.server.max_upload_mb * 1024 * 1024,
         travel: cfg.logistics.travel(),
+        check_workers: cfg.monitoring.check_workers.max(1),
         ..Default::default()
     };
     let listen = cfg.server.listen.clone();
@@ -535,6 +545,10 @@ fn serve(cfg: &Config, journal: Journal) -> anyhow::Result<ExitCode> {
         // One line on stdout that scripts and tests can read.
         println!("vigie listening on http://{addr}");
         let _ = std::io::stdout().flush();
+        if simulate {
+            // The demo's TOC simulator feeds the checks through the push API, as agents would.
+            tokio::spawn(crate::demo::toc::simulate(format!("http://{addr}")));
+        }
         vigie_server::serve(listener, j, options, shutdown_signal()).await?;
         anyhow::Ok(())
     })?;

@@ -14,6 +14,20 @@ pub struct Config {
     pub node: Node,
     pub journal: JournalConfig,
     pub logistics: Logistics,
+    pub monitoring: Monitoring,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Monitoring {
+    /// Active checks (http, tcp, command) running at once.
+    pub check_workers: usize,
+}
+
+impl Default for Monitoring {
+    fn default() -> Self {
+        Monitoring { check_workers: vigie_server::ServerOptions::default().check_workers }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

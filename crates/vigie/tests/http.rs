@@ -142,7 +142,16 @@ async fn openapi_lists_the_routes() {
     let app = TestApp::spawn(Backend::Sqlite).await;
     let doc = app.get_json("/api/v1/openapi.json").await;
     assert_eq!(doc["openapi"], "3.1.0");
-    for p in ["/api/v1/sites", "/api/v1/stock", "/api/v1/import", "/api/v1/events/stream", "/health"] {
+    for p in [
+        "/api/v1/sites",
+        "/api/v1/stock",
+        "/api/v1/import",
+        "/api/v1/events/stream",
+        "/health",
+        "/api/v1/monitoring/results",
+        "/api/v1/monitoring/stream",
+        "/metrics",
+    ] {
         assert!(doc["paths"].get(p).is_some(), "{p}");
     }
     app.stop().await;

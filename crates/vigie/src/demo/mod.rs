@@ -5,6 +5,8 @@
 //! Dates are relative to the day it runs (J = today in Paris), so the forces are engaged whenever the demo is
 //! shown. The data goes through the ordinary import, as CSV files, so it is validated and traced like any import.
 
+pub mod toc;
+
 use crate::Rng;
 use chrono::{DateTime, Duration, Utc};
 use std::fmt::Write;
@@ -157,6 +159,7 @@ pub fn files(now: DateTime<Utc>) -> Vec<SourceFile> {
     for (id, name, kind, lat, lon, city, org) in SITES {
         writeln!(sites, "{id},{},{kind},{lat},{lon},{org},{}", csv_field(name), csv_field(city)).unwrap();
     }
+    sites += &toc::site_rows(STRATEGIC);
 
     let mut items = String::from("id,name,category,unit,unit_mass_kg,unit_volume_m3\n");
     for (id, name, cat, unit, kg, m3) in ITEMS {
@@ -365,7 +368,7 @@ pub fn files(now: DateTime<Utc>) -> Vec<SourceFile> {
         }
     }
 
-    vec![
+    let mut all = vec![
         file("organizations.csv", orgs),
         file("sites.csv", sites),
         file("items.csv", items),
@@ -373,7 +376,9 @@ pub fn files(now: DateTime<Utc>) -> Vec<SourceFile> {
         file("forces.csv", forces),
         file("vehicles.csv", vehicles),
         file("stock.csv", stock),
-    ]
+    ];
+    all.extend(toc::files());
+    all
 }
 
 #[cfg(test)]
@@ -418,5 +423,9 @@ mod tests {
         // An expired lot of rations exists.
         assert!(st.stock_iter().flat_map(|(_, s)| &s.lines).any(|l| l.expires_on.is_some_and(|d| d < today)));
         assert!(st.vehicles.values().any(|v| v.value.condition == Condition::Unserviceable));
+        // The TOC's estate.
+        assert_eq!((st.toc.partners.len(), st.toc.applications.len()), (15, 150));
+        assert_eq!(st.toc.assets.values().filter(|a| a.value.kind == "computer").count(), toc::COMPUTERS);
+        assert!(st.toc.checks.len() > 10_000);
     }
 }
