@@ -67,13 +67,14 @@ fi
 pg_up "$VIGIE_TEST_POSTGRES" || { echo "error: no PostgreSQL could be reached or started for the tests" >&2; exit 1; }
 say "PostgreSQL for tests: ${VIGIE_TEST_POSTGRES}"
 
-# Command checks are tested with real Nagios plugins (Debian monitoring-plugins-basic).
-if [ ! -x /usr/lib/nagios/plugins/check_dummy ]; then
-  say "installing the Nagios plugins (monitoring-plugins-basic) from Debian"
+# Command checks are tested with real Nagios plugins (Debian monitoring-plugins-basic), TLS expiry against a real
+# `openssl s_server`.
+if [ ! -x /usr/lib/nagios/plugins/check_dummy ] || ! command -v openssl >/dev/null; then
+  say "installing the Nagios plugins (monitoring-plugins-basic) and openssl from Debian"
   sudo=""
   [ "$(id -u)" = 0 ] || sudo="sudo"
-  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq monitoring-plugins-basic >/dev/null \
-    || { echo "error: could not install monitoring-plugins-basic (needed by the command-check tests)" >&2; exit 1; }
+  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq monitoring-plugins-basic openssl >/dev/null \
+    || { echo "error: could not install monitoring-plugins-basic and openssl (needed by the monitoring tests)" >&2; exit 1; }
 fi
 
 say "cargo test (all crates)"

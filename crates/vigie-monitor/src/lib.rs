@@ -8,6 +8,7 @@
 //!   maintenance.
 //! - [`rollup`]: the state of a group (application at a site, site, application, suite) from its members.
 //! - [`alertmanager`]: Prometheus Alertmanager webhook payloads (version 4) and the label index.
+//! - [`x509`]: when a certificate expires (DER), for the TLS expiry of http checks.
 //! - [`availability`]: time-weighted availability that leaves maintenance out.
 //! - [`estate`]: every check in memory, with dependencies (UNREACHABLE instead of a storm of reds) and
 //!   maintenance windows.
@@ -21,6 +22,7 @@ pub mod machine;
 pub mod plugin;
 pub mod rollup;
 pub mod status;
+pub mod x509;
 
 pub use machine::{CheckState, Policy, StateType, Transition};
 pub use status::{Shown, Status};

@@ -48,6 +48,8 @@ pub struct ServerOptions {
     pub check_workers: usize,
     /// Run the active checks (off in tests that only push).
     pub active_checks: bool,
+    /// Extra certificate authorities (PEM) trusted by the http checks, beside the bundled web roots.
+    pub check_ca_pem: Option<Vec<u8>>,
 }
 
 impl Default for ServerOptions {
@@ -58,6 +60,7 @@ impl Default for ServerOptions {
             live_buffer: 8192,
             check_workers: 32,
             active_checks: true,
+            check_ca_pem: None,
         }
     }
 }
@@ -162,12 +165,12 @@ pub async fn serve(
     options: ServerOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let (workers, active) = (options.check_workers, options.active_checks);
+    let (workers, active, ca) = (options.check_workers, options.active_checks, options.check_ca_pem.clone());
     let (router, stop, app) = build(journal, options);
     // The monitoring's background work: time passing (staleness, maintenance windows), the active checks.
     tokio::spawn(monitoring::tick_loop(app.clone()));
     if active {
-        tokio::spawn(monitoring::active::run(app, workers));
+        tokio::spawn(monitoring::active::run(app, workers, ca));
     }
     let signal = async move {
         shutdown.await;

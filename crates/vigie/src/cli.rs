@@ -534,6 +534,15 @@ fn serve(cfg: &Config, journal: Journal, simulate: bool) -> anyhow::Result<ExitC
         max_upload_bytes: cfg.server.max_upload_mb * 1024 * 1024,
         travel: cfg.logistics.travel(),
         check_workers: cfg.monitoring.check_workers.max(1),
+        check_ca_pem: if cfg.monitoring.ca_file.as_os_str().is_empty() {
+            None
+        } else {
+            let pem = std::fs::read(&cfg.monitoring.ca_file)
+                .with_context(|| format!("cannot read [monitoring] ca_file {}", cfg.monitoring.ca_file.display()))?;
+            vigie_server::monitoring::active::client(Some(&pem))
+                .map_err(|e| anyhow::anyhow!("[monitoring] ca_file: {e}"))?;
+            Some(pem)
+        },
         ..Default::default()
     };
     let listen = cfg.server.listen.clone();

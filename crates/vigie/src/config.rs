@@ -22,11 +22,13 @@ pub struct Config {
 pub struct Monitoring {
     /// Active checks (http, tcp, command) running at once.
     pub check_workers: usize,
+    /// A PEM file of certificate authorities the http checks trust beside the bundled web roots (an internal PKI).
+    pub ca_file: PathBuf,
 }
 
 impl Default for Monitoring {
     fn default() -> Self {
-        Monitoring { check_workers: vigie_server::ServerOptions::default().check_workers }
+        Monitoring { check_workers: vigie_server::ServerOptions::default().check_workers, ca_file: PathBuf::new() }
     }
 }
 

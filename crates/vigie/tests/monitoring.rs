@@ -358,3 +358,122 @@ async fn active_checks_probe_real_servers_and_run_real_plugins() {
     assert!(m["vigie_active_checks_runs_total"] >= 7.0);
     app.stop().await;
 }
+
+/// Runs openssl (Debian's, installed with the system); panics with its error output.
+fn openssl(dir: &std::path::Path, args: &[&str]) {
+    let out = std::process::Command::new("openssl").args(args).current_dir(dir).output().expect("openssl runs");
+    assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// The TLS expiry of an http check, against a real TLS server (`openssl s_server`) whose certificate, signed by a
+/// test CA given in the configuration, expires in 10 days.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_checks_report_the_tls_certificate_expiry() {
+    let pki = tempfile::tempdir().unwrap();
+    let d = pki.path();
+    openssl(
+        d,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-days",
+            "365",
+            "-subj",
+            "/CN=Vigie test CA",
+        ],
+    );
+    openssl(
+        d,
+        &["req", "-newkey", "rsa:2048", "-nodes", "-keyout", "leaf.key", "-out", "leaf.csr", "-subj", "/CN=localhost"],
+    );
+    std::fs::write(
+        d.join("ext.cnf"),
+        "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    openssl(
+        d,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "leaf.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "leaf.pem",
+            "-days",
+            "10",
+            "-extfile",
+            "ext.cnf",
+        ],
+    );
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut server = tokio::process::Command::new("openssl")
+        .args([
+            "s_server",
+            "-cert",
+            "leaf.pem",
+            "-key",
+            "leaf.key",
+            "-accept",
+            &format!("127.0.0.1:{port}"),
+            "-www",
+            "-quiet",
+        ])
+        .current_dir(d)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("openssl s_server starts");
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = common::config(Backend::Sqlite, dir.path().to_path_buf());
+    let options = vigie_server::ServerOptions {
+        check_ca_pem: Some(std::fs::read(d.join("ca.pem")).unwrap()),
+        ..Default::default()
+    };
+    let app = TestApp::spawn_with_options(cfg, dir, options).await;
+    let checks = format!(
+        "id;target;site_id;kind;interval_s;timeout_s;max_attempts;expect\n\
+         TLS-WARN;https://127.0.0.1:{port}/;STA;http;1;5;1;cert:30,5\n\
+         TLS-OK;https://127.0.0.1:{port}/;STA;http;1;5;1;200 cert:7,3\n"
+    );
+    let mut files = registry();
+    files.push(("checks.csv", Box::leak(checks.into_boxed_str())));
+    assert_eq!(app.import(&files, "", None).await.status(), 200);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let (warn, ok) = loop {
+        let (w, o) = (check(&app, "TLS-WARN").await, check(&app, "TLS-OK").await);
+        if w["last_result"] != Value::Null && o["last_result"] != Value::Null {
+            break (w, o);
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no TLS results: {w} {o}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(warn["hard"], "WARNING", "{warn}");
+    assert!(warn["output"].as_str().unwrap().contains("certificate expires soon"), "{warn}");
+    assert_eq!(ok["hard"], "OK", "{ok}");
+    let perf = &ok["plugin"]["perfdata"];
+    let days = perf.as_array().unwrap().iter().find(|p| p["label"] == "cert_days").expect("cert_days perfdata");
+    assert!((9.0..=10.0).contains(&days["value"].as_f64().unwrap()), "{days}");
+    assert_eq!((days["warn"].as_str(), days["crit"].as_str()), (Some("7"), Some("3")));
+    let _ = server.kill().await;
+    app.stop().await;
+}

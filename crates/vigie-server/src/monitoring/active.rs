@@ -1,4 +1,5 @@
-//! Active checks: `http` (status, body match, response time), `tcp` (connect time) and `command`
+//! Active checks: `http` (status, body match, response time, TLS certificate expiry), `tcp` (connect time) and
+//! `command`
 //! (Nagios-compatible plugins: exit code 0–3, `TEXT | perfdata`), run on a bounded pool of workers, each check
 //! every `interval_s` with a random first delay (jitter) so that a thousand checks do not fire at once.
 //! Their results go through the same path as pushed ones.
@@ -53,14 +54,19 @@ async fn tcp(target: &str, timeout: Duration) -> Probe {
     }
 }
 
-/// `expect`: an expected status code and/or `~text` the body must contain (`200`, `200 ~OK`, `~Welcome`).
+/// `expect`: an expected status code, `cert:W[,C]` (the TLS certificate must stay valid more than W days, WARNING,
+/// and C days, CRITICAL), and/or `~text` the body must contain, last (`200`, `200 cert:30,14 ~OK`, `~Welcome`).
 async fn http(client: &reqwest::Client, url: &str, expect: &str, timeout: Duration) -> Probe {
     let mut code: Option<u16> = None;
     let mut needle: Option<&str> = None;
-    for part in expect.split_whitespace() {
-        match part.strip_prefix('~') {
-            Some(t) => needle = Some(t),
-            None => code = part.parse().ok(),
+    let mut cert_days: Option<(i64, i64)> = None;
+    for part in expect.split('~').next().unwrap_or("").split_whitespace() {
+        if let Some(days) = part.strip_prefix("cert:") {
+            let mut d = days.split(',').filter_map(|x| x.trim().parse::<i64>().ok());
+            let w = d.next().unwrap_or(30);
+            cert_days = Some((w, d.next().unwrap_or(0)));
+        } else {
+            code = part.parse().ok();
         }
     }
     // A needle with spaces: everything after the first `~`.
@@ -79,13 +85,27 @@ async fn http(client: &reqwest::Client, url: &str, expect: &str, timeout: Durati
         Err(e) => return probe(Status::Critical, format!("HTTP CRITICAL - {url}: {}", error_chain(&e))),
     };
     let status = resp.status();
+    // Days the peer's certificate stays valid (https only).
+    let cert = resp
+        .extensions()
+        .get::<reqwest::tls::TlsInfo>()
+        .and_then(|t| t.peer_certificate())
+        .and_then(vigie_monitor::x509::not_after)
+        .map(|t| (t, (t - now_ms() / 1000).div_euclid(86_400)));
     let body = match resp.text().await {
         Ok(b) => b,
         Err(e) => return probe(Status::Critical, format!("HTTP CRITICAL - reading the body of {url}: {e}")),
     };
     let s = started.elapsed().as_secs_f64();
-    let perf = format!("time={s:.6}s;;;0.000000 size={}B;;;0", body.len());
-    let line = format!("HTTP/1.1 {status} - {} bytes in {s:.3} second response time", body.len());
+    let mut perf = format!("time={s:.6}s;;;0.000000 size={}B;;;0", body.len());
+    let mut line = format!("HTTP/1.1 {status} - {} bytes in {s:.3} second response time", body.len());
+    if let Some((until, days)) = cert {
+        let date =
+            chrono::DateTime::from_timestamp(until, 0).map_or_else(String::new, |d| d.format("%Y-%m-%d").to_string());
+        line += &format!(" - certificate valid until {date} ({days} days)");
+        let (w, c) = cert_days.map_or((String::new(), String::new()), |(w, c)| (w.to_string(), c.to_string()));
+        perf += &format!(" cert_days={days};{w};{c};0");
+    }
     let code_ok = match code {
         Some(c) => status.as_u16() == c,
         None => !(status.is_client_error() || status.is_server_error()),
@@ -97,6 +117,20 @@ async fn http(client: &reqwest::Client, url: &str, expect: &str, timeout: Durati
     if let Some(n) = needle.filter(|n| !n.is_empty()) {
         if !body.contains(n) {
             return probe(Status::Critical, format!("HTTP CRITICAL: {line} - string '{n}' not found | {perf}"));
+        }
+    }
+    if let Some((warn, crit)) = cert_days {
+        match cert {
+            None => {
+                return probe(Status::Critical, format!("HTTP CRITICAL: {line} - no TLS certificate to check | {perf}"))
+            }
+            Some((_, days)) if days < crit => {
+                return probe(Status::Critical, format!("HTTP CRITICAL: {line} - certificate expires soon | {perf}"))
+            }
+            Some((_, days)) if days < warn => {
+                return probe(Status::Warning, format!("HTTP WARNING: {line} - certificate expires soon | {perf}"))
+            }
+            _ => {}
         }
     }
     probe(Status::Ok, format!("HTTP OK: {line} | {perf}"))
@@ -143,12 +177,31 @@ fn jitter(seed: &mut u64, below_ms: u64) -> u64 {
     }
 }
 
+/// The HTTP client of the checks: TLS with the bundled web roots plus the operator's own CAs (PEM), and the peer
+/// certificate kept for its expiry.
+pub fn client(extra_roots_pem: Option<&[u8]>) -> Result<reqwest::Client, String> {
+    let mut b = reqwest::Client::builder().user_agent(concat!("vigie/", env!("CARGO_PKG_VERSION"))).tls_info(true);
+    if let Some(pem) = extra_roots_pem {
+        let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| format!("the CA file: {e}"))?;
+        if certs.is_empty() {
+            return Err("the CA file holds no certificate".into());
+        }
+        for c in certs {
+            b = b.add_root_certificate(c);
+        }
+    }
+    b.build().map_err(|e| e.to_string())
+}
+
 /// Runs every active check on schedule until shutdown, at most `workers` at a time.
-pub async fn run(app: App, workers: usize) {
-    let client = reqwest::Client::builder().user_agent(concat!("vigie/", env!("CARGO_PKG_VERSION"))).build();
-    let Ok(client) = client else {
-        tracing::error!("active checks: no HTTP client");
-        return;
+pub async fn run(app: App, workers: usize, extra_roots_pem: Option<Vec<u8>>) {
+    let client = client(extra_roots_pem.as_deref());
+    let client = match client {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(error = %e, "active checks not started: no HTTP client");
+            return;
+        }
     };
     let pool = Arc::new(Semaphore::new(workers.max(1)));
     let (tx, mut rx) = mpsc::channel::<(String, Probe, i64)>(4096);
