@@ -233,8 +233,8 @@ impl Estate {
         self.states[slot as usize] = state;
     }
 
-    /// Recomputes what every check shows (after restoring states), parents before children; the changes are
-    /// returned but the availability counters start afresh at `at`.
+    /// Recomputes what every check shows (after restoring states), parents before children; the availability
+    /// counters go on from `at` (with what [`Estate::carry_durations`] gave them).
     pub fn settle(&mut self, at: Millis) -> Vec<Change> {
         let mut changes = Vec::new();
         let mut order: Vec<u32> =
@@ -267,10 +267,15 @@ impl Estate {
                     cause: cause.map(|r| self.defs[r as usize].id.clone()),
                 });
             }
-            self.durations[c as usize] = Durations::default();
             self.since[c as usize] = at;
         }
         changes
+    }
+
+    /// Carries a check's time counters over from a previous estate (up to the rebuild), so that availability
+    /// survives registry changes.
+    pub fn carry_durations(&mut self, slot: u32, d: Durations) {
+        self.durations[slot as usize] = d;
     }
 
     /// Every check's id, in slot order.

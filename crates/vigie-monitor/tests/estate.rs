@@ -133,6 +133,15 @@ fn availability_per_check_leaves_maintenance_out() {
     let d = e.durations(a, 10 * H);
     assert_eq!((d.up_ms, d.down_ms, d.maintenance_ms), (6 * H, 2 * H, 2 * H));
     assert_eq!(d.availability(), Some(0.75));
+    // A rebuilt estate (the registry changed) carries the counters on.
+    let mut again = venue(0);
+    let a2 = again.slot("UPLINK-A").unwrap();
+    again.restore(a2, e.state(a).clone());
+    again.carry_durations(a2, e.durations(a, 10 * H));
+    again.settle(10 * H);
+    again.ingest(a2, Status::Critical, 11 * H);
+    let d = again.durations(a2, 12 * H);
+    assert_eq!((d.up_ms, d.down_ms, d.maintenance_ms), (7 * H, 3 * H, 2 * H));
 }
 
 #[test]

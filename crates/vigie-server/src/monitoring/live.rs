@@ -264,6 +264,7 @@ impl Inner {
             let carried = previous.and_then(|p| p.estate.slot(&id).map(|s| (p, s)));
             if let Some((p, s)) = carried {
                 estate.restore(slot, p.estate.state(s).clone());
+                estate.carry_durations(slot, p.estate.durations(s, now));
                 outputs[slot as usize] = p.outputs[s as usize].clone();
             } else if let Some(h) = CheckId::parse(&id).ok().and_then(|c| toc.hard.get(&c)) {
                 let mut st = CheckState::restored(h.status, millis(h.since), h.flapping);
