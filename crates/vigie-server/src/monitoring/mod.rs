@@ -579,42 +579,27 @@ pub async fn metrics(AxState(app): AxState<App>) -> impl IntoResponse {
         .map(|s| (format!("{{state=\"{}\"}}", s.as_str().to_lowercase()), counts.get(*s) as f64))
         .collect();
     metric("vigie_checks", "gauge", "Checks by the state they show.", &per_state);
-    metric("vigie_checks_total", "gauge", "Checks supervised.", &[(String::new(), checks as f64)]);
     let load = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed) as f64;
-    metric(
-        "vigie_results_total",
-        "counter",
-        "Results taken (push, Alertmanager, active).",
-        &[(String::new(), load(&c.results))],
-    );
-    metric(
-        "vigie_state_changes_total",
-        "counter",
-        "Hard state changes journalled.",
-        &[(String::new(), load(&c.state_changes))],
-    );
-    metric("vigie_alerts_total", "counter", "Alertmanager alerts received.", &[(String::new(), load(&c.alerts))]);
-    metric(
-        "vigie_alerts_unmatched_total",
-        "counter",
-        "Alertmanager alerts that matched no check.",
-        &[(String::new(), load(&c.alerts_unmatched))],
-    );
-    metric("vigie_active_checks_runs_total", "counter", "Active checks run.", &[(String::new(), load(&c.active_runs))]);
-    metric(
-        "vigie_active_checks_running",
-        "gauge",
-        "Active checks running now.",
-        &[(String::new(), load(&c.active_running))],
-    );
-    metric(
-        "vigie_journal_last_seq",
-        "gauge",
-        "Sequence of the last journalled event.",
-        &[(String::new(), last_seq as f64)],
-    );
-    metric("vigie_state_history_entries", "gauge", "State changes kept in memory.", &[(String::new(), hist as f64)]);
-    metric("vigie_time_seconds", "gauge", "The server's clock.", &[(String::new(), now as f64 / 1000.0)]);
+    let single: [(&str, &str, &str, f64); 10] = [
+        ("vigie_checks_total", "gauge", "Checks supervised.", checks as f64),
+        ("vigie_results_total", "counter", "Results taken (push, Alertmanager, active).", load(&c.results)),
+        ("vigie_state_changes_total", "counter", "Hard state changes journalled.", load(&c.state_changes)),
+        ("vigie_alerts_total", "counter", "Alertmanager alerts received.", load(&c.alerts)),
+        (
+            "vigie_alerts_unmatched_total",
+            "counter",
+            "Alertmanager alerts that matched no check.",
+            load(&c.alerts_unmatched),
+        ),
+        ("vigie_active_checks_runs_total", "counter", "Active checks run.", load(&c.active_runs)),
+        ("vigie_active_checks_running", "gauge", "Active checks running now.", load(&c.active_running)),
+        ("vigie_journal_last_seq", "gauge", "Sequence of the last journalled event.", last_seq as f64),
+        ("vigie_state_history_entries", "gauge", "State changes kept in memory.", hist as f64),
+        ("vigie_time_seconds", "gauge", "The server's clock.", now as f64 / 1000.0),
+    ];
+    for (name, kind, help, v) in single {
+        metric(name, kind, help, &[(String::new(), v)]);
+    }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], out)
 }
 
