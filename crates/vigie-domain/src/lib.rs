@@ -12,6 +12,7 @@ pub mod geo;
 pub mod health;
 pub mod ids;
 pub mod instant;
+pub mod itsm;
 pub mod paris;
 pub mod plan;
 pub mod quantity;

@@ -232,6 +232,10 @@ pub struct State {
     force_slots: FxHashMap<ForceId, u32>,
     /// The technology operations centre's registry and journalled states.
     pub toc: TocRegistry,
+    /// Incidents by `sys_id`, each as last recorded.
+    pub incidents: BTreeMap<String, Stamped<crate::itsm::Incident>>,
+    /// The highest incident number given (`INC0000042` → 42), deleted ones included: numbers are never reused.
+    pub last_incident_number: u64,
     /// Sequence of the last applied event (0 when empty).
     pub last_seq: u64,
     stock_lines: usize,
@@ -460,6 +464,14 @@ impl State {
                 if let Some(h) = self.toc.hard.get_mut(&a.check_id) {
                     h.acknowledged = true;
                 }
+            }
+            Event::IncidentRecorded(i) => {
+                let n = i.number.strip_prefix("INC").and_then(|d| d.parse::<u64>().ok()).unwrap_or(0);
+                self.last_incident_number = self.last_incident_number.max(n);
+                self.incidents.insert(i.sys_id.clone(), Stamped { value: i, stamp });
+            }
+            Event::IncidentDeleted(d) => {
+                self.incidents.remove(&d.sys_id);
             }
             Event::PlanCancelled(step) => {
                 let Some(plan) = self.mark_plan(&step.plan_id, PlanStatus::Cancelled, time, stamp) else { return };

@@ -1,0 +1,74 @@
+//! Incidents, with the field names ServiceNow gives them (docs/incidents.md): the journal records each version of
+//! an incident whole, so that replay needs no merge logic and the history is the journal.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// An append-only journal line of an incident (work note or comment).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Entry {
+    pub at: DateTime<Utc>,
+    pub by: String,
+    pub text: String,
+}
+
+/// An incident record. Codes are ServiceNow's: `state` 1 New, 2 In Progress, 3 On Hold, 6 Resolved, 7 Closed,
+/// 8 Canceled; `impact`, `urgency` 1 High … 3 Low; `priority` 1 Critical … 5 Planning.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Incident {
+    /// 32 lower-case hexadecimal digits.
+    pub sys_id: String,
+    /// `INC` and 7 digits.
+    pub number: String,
+    pub short_description: String,
+    #[serde(default)]
+    pub description: String,
+    pub state: u8,
+    /// 1 Awaiting Caller, 2 Awaiting Change, 3 Awaiting Problem, 4 Awaiting Vendor, 5 Awaiting Evidence.
+    #[serde(default)]
+    pub hold_reason: String,
+    pub impact: u8,
+    pub urgency: u8,
+    pub priority: u8,
+    #[serde(default)]
+    pub category: String,
+    /// A partner or support group.
+    #[serde(default)]
+    pub assignment_group: String,
+    #[serde(default)]
+    pub assigned_to: String,
+    #[serde(default)]
+    pub caller_id: String,
+    /// An application, asset or check.
+    #[serde(default)]
+    pub cmdb_ci: String,
+    /// A site.
+    #[serde(default)]
+    pub location: String,
+    #[serde(default)]
+    pub parent_incident: String,
+    #[serde(default)]
+    pub close_code: String,
+    #[serde(default)]
+    pub close_notes: String,
+    pub opened_at: DateTime<Utc>,
+    #[serde(default)]
+    pub resolved_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub closed_at: Option<DateTime<Utc>>,
+    pub sys_mod_count: u32,
+    pub sys_created_on: DateTime<Utc>,
+    pub sys_created_by: String,
+    pub sys_updated_on: DateTime<Utc>,
+    pub sys_updated_by: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub work_notes: Vec<Entry>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub comments: Vec<Entry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IncidentDeleted {
+    pub sys_id: String,
+    pub number: String,
+}

@@ -1,0 +1,10 @@
+//! Incidents, as ServiceNow names them, so that its clients work against Vigie unchanged (docs/incidents.md).
+//!
+//! - [`query`]: ServiceNow encoded queries (`sysparm_query`): parse, evaluate on a record, order.
+//! - [`incident`]: the incident record's states, the impact × urgency priority matrix, and the lifecycle rules
+//!   (what a change may do, with a clear error when it may not).
+//!
+//! Pure: records and changes in, decisions out.
+
+pub mod incident;
+pub mod query;
