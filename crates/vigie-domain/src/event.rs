@@ -118,7 +118,7 @@ events! {
     MaintenanceCancelled(crate::toc::WindowCancelled) = "maintenance.cancelled",
     CheckStateChanged(crate::toc::CheckStateChange) = "check.state_changed",
     CheckAcknowledged(crate::toc::CheckAcknowledged) = "check.acknowledged",
-    IncidentRecorded(crate::itsm::Incident) = "incident.recorded",
+    IncidentRecorded(Box<crate::itsm::Incident>) = "incident.recorded",
     IncidentDeleted(crate::itsm::IncidentDeleted) = "incident.deleted",
 }
 

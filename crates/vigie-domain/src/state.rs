@@ -468,7 +468,7 @@ impl State {
             Event::IncidentRecorded(i) => {
                 let n = i.number.strip_prefix("INC").and_then(|d| d.parse::<u64>().ok()).unwrap_or(0);
                 self.last_incident_number = self.last_incident_number.max(n);
-                self.incidents.insert(i.sys_id.clone(), Stamped { value: i, stamp });
+                self.incidents.insert(i.sys_id.clone(), Stamped { value: *i, stamp });
             }
             Event::IncidentDeleted(d) => {
                 self.incidents.remove(&d.sys_id);
