@@ -77,5 +77,14 @@ if [ ! -x /usr/lib/nagios/plugins/check_dummy ] || ! command -v openssl >/dev/nu
     || { echo "error: could not install monitoring-plugins-basic and openssl (needed by the monitoring tests)" >&2; exit 1; }
 fi
 
+# The Table API is tested with the real pysnow client, installed from PyPI into a virtual environment.
+if ! python3 -c "import ensurepip, venv" >/dev/null 2>&1; then
+  say "installing python3-venv from Debian (for the pysnow test)"
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq python3-venv >/dev/null \
+    || { echo "error: could not install python3-venv (needed by the pysnow test)" >&2; exit 1; }
+fi
+
 say "cargo test (all crates)"
 cargo test --workspace --locked

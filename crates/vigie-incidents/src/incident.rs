@@ -45,7 +45,7 @@ pub fn priority(impact: u8, urgency: u8) -> u8 {
 pub fn display(field: &str, value: &str) -> Option<String> {
     let code: u8 = value.parse().ok()?;
     Some(match field {
-        "state" => STATES.iter().find(|s| s.0 == code)?.1.to_string(),
+        "state" | "incident_state" => STATES.iter().find(|s| s.0 == code)?.1.to_string(),
         "impact" | "urgency" => format!("{code} - {}", ["High", "Medium", "Low"].get(code as usize - 1)?),
         "priority" => {
             format!("{code} - {}", ["Critical", "High", "Moderate", "Low", "Planning"].get(code as usize - 1)?)

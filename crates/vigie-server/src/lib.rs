@@ -16,6 +16,7 @@ mod plans;
 pub use ask::{commit_shift, deadline_minutes};
 pub use plans::{commit_plan, step_plan, ProposedPlan};
 mod registry;
+mod servicenow;
 mod stream;
 
 pub use error::ApiError;
@@ -50,6 +51,8 @@ pub struct ServerOptions {
     pub active_checks: bool,
     /// Extra certificate authorities (PEM) trusted by the http checks, beside the bundled web roots.
     pub check_ca_pem: Option<Vec<u8>>,
+    /// Users (name, password) of the ServiceNow-compatible Table API (Basic authentication); none: refused.
+    pub table_api_users: Vec<(String, String)>,
 }
 
 impl Default for ServerOptions {
@@ -61,6 +64,7 @@ impl Default for ServerOptions {
             check_workers: 32,
             active_checks: true,
             check_ca_pem: None,
+            table_api_users: Vec::new(),
         }
     }
 }
@@ -74,6 +78,8 @@ pub struct App {
     travel: Arc<vigie_logistics::Travel>,
     /// The TOC's live picture.
     pub live: Arc<monitoring::live::Live>,
+    /// Users of the Table API.
+    table_users: Arc<Vec<(String, String)>>,
 }
 
 /// The HTTP header that names the actor of a write, until identities arrive (then the session names it).
@@ -122,7 +128,8 @@ fn build(journal: Journal, options: ServerOptions) -> (Router, watch::Sender<boo
         let st = journal.state();
         Arc::new(monitoring::live::Live::new(&st, chrono::Utc::now().timestamp_millis()))
     };
-    let app = App { journal, events, shutdown, travel: Arc::new(options.travel.clone()), live };
+    let table_users = Arc::new(options.table_api_users.clone());
+    let app = App { journal, events, shutdown, travel: Arc::new(options.travel.clone()), live, table_users };
     let api = Router::new()
         .route("/organizations", get(registry::organizations))
         .route("/organizations/{id}", get(registry::organization))
@@ -153,6 +160,7 @@ fn build(journal: Journal, options: ServerOptions) -> (Router, watch::Sender<boo
         .route("/health", get(health))
         .route("/metrics", get(monitoring::metrics))
         .nest("/api/v1", api)
+        .merge(servicenow::routes())
         .fallback(|| async { ApiError::NotFound("route".into()) })
         .with_state(app.clone());
     (router, stop_tx, app)

@@ -215,6 +215,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if let Some(l) = listen {
                 cfg.server.listen = l;
             }
+            if cfg.servicenow.user.is_empty() {
+                // Demo only: a known Table API user, said on the terminal and in the README.
+                cfg.servicenow.user = "demo".into();
+                cfg.servicenow.password = "demo".into();
+                eprintln!("Table API (/api/now/table/incident): user demo, password demo (demo only)");
+            }
             let (journal, _lock) = crate::open(&cfg)?;
             let files = crate::demo::files(chrono::Utc::now());
             let report = import_files(&journal, files, Actor::system("demo"), false)
@@ -534,6 +540,11 @@ fn serve(cfg: &Config, journal: Journal, simulate: bool) -> anyhow::Result<ExitC
         max_upload_bytes: cfg.server.max_upload_mb * 1024 * 1024,
         travel: cfg.logistics.travel(),
         check_workers: cfg.monitoring.check_workers.max(1),
+        table_api_users: if cfg.servicenow.user.is_empty() || cfg.servicenow.password.is_empty() {
+            Vec::new()
+        } else {
+            vec![(cfg.servicenow.user.clone(), cfg.servicenow.password.clone())]
+        },
         check_ca_pem: if cfg.monitoring.ca_file.as_os_str().is_empty() {
             None
         } else {

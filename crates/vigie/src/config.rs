@@ -15,6 +15,17 @@ pub struct Config {
     pub journal: JournalConfig,
     pub logistics: Logistics,
     pub monitoring: Monitoring,
+    pub servicenow: ServiceNow,
+}
+
+/// The ServiceNow-compatible Table API (`/api/now/table/incident`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServiceNow {
+    /// The user of Basic authentication (until identities come, one user); empty: the Table API refuses everyone.
+    pub user: String,
+    /// Its password (prefer `VIGIE__SERVICENOW__PASSWORD` to the file).
+    pub password: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -190,6 +201,9 @@ impl Config {
     pub fn redacted_toml(&self) -> String {
         let mut c = self.clone();
         c.storage.database = vigie_journal_postgres::redact_url(&c.storage.database);
+        if !c.servicenow.password.is_empty() {
+            c.servicenow.password = "********".into();
+        }
         toml::to_string_pretty(&c).expect("config serializes")
     }
 }

@@ -1,0 +1,165 @@
+//! The ServiceNow-compatible Table API, black-box: the envelope, errors, paging headers, optimistic locking, the
+//! journal; then the real `pysnow` client (installed from PyPI into a virtual environment) driving it unchanged.
+
+mod common;
+
+use common::{Backend, TestApp};
+use serde_json::{json, Value};
+
+const USER: &str = "pysnow";
+const PASSWORD: &str = "s3cret-pour-les-tests";
+
+async fn spawn() -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = common::config(Backend::Sqlite, dir.path().to_path_buf());
+    let options = vigie_server::ServerOptions {
+        active_checks: false,
+        table_api_users: vec![(USER.into(), PASSWORD.into())],
+        ..Default::default()
+    };
+    TestApp::spawn_with_options(cfg, dir, options).await
+}
+
+fn req(app: &TestApp, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+    app.client.request(method, app.url(path)).basic_auth(USER, Some(PASSWORD))
+}
+
+#[tokio::test]
+async fn the_table_api_speaks_servicenow() {
+    let app = spawn().await;
+    // No credentials: 401 in ServiceNow's error envelope.
+    let r = app.get("/api/now/table/incident").await;
+    assert_eq!(r.status(), 401);
+    assert!(r.headers()["www-authenticate"].to_str().unwrap().starts_with("Basic"));
+    let e: Value = r.json().await.unwrap();
+    assert_eq!(e["status"], "failure");
+    assert_eq!(e["error"]["message"], "User Not Authenticated");
+    let r = req(&app, reqwest::Method::GET, "/api/now/table/change_request").send().await.unwrap();
+    assert_eq!(r.status(), 400);
+
+    // Create 5, then page by 2.
+    for k in 0..5 {
+        let r = req(&app, reqwest::Method::POST, "/api/now/table/incident")
+            .json(&json!({"short_description": format!("Incident {k}"), "impact": 2, "urgency": 1}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["result"]["number"], format!("INC{:07}", k + 1));
+        assert_eq!(body["result"]["priority"], "2", "impact 2 × urgency 1");
+        assert_eq!(body["result"]["state"], "1");
+    }
+    let r = req(
+        &app,
+        reqwest::Method::GET,
+        "/api/now/table/incident?sysparm_limit=2&sysparm_offset=2&sysparm_query=ORDERBYnumber",
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(r.headers()["x-total-count"], "5");
+    let link = r.headers()["link"].to_str().unwrap().to_string();
+    assert!(link.contains("rel=\"next\"") && link.contains("rel=\"prev\"") && link.contains("rel=\"first\""), "{link}");
+    assert!(link.starts_with(&format!("<http://{}/api/now/table/incident?", app.addr)), "absolute: {link}");
+    assert!(link.contains("sysparm_offset=4"), "{link}");
+    let page: Value = r.json().await.unwrap();
+    let numbers: Vec<&str> = page["result"].as_array().unwrap().iter().map(|r| r["number"].as_str().unwrap()).collect();
+    assert_eq!(numbers, ["INC0000003", "INC0000004"]);
+    let last = req(&app, reqwest::Method::GET, "/api/now/table/incident?sysparm_limit=2&sysparm_offset=4")
+        .send()
+        .await
+        .unwrap();
+    let link = last.headers()["link"].to_str().unwrap();
+    assert!(!link.contains("rel=\"next\""), "no next on the last page: {link}");
+    let r = req(&app, reqwest::Method::GET, "/api/now/table/incident?sysparm_query=state~1").send().await.unwrap();
+    assert_eq!(r.status(), 400);
+    assert!(r.json::<Value>().await.unwrap()["error"]["detail"].as_str().unwrap().contains("expected an operator"));
+    let r = req(&app, reqwest::Method::GET, "/api/now/table/incident?sysparm_limit=deux").send().await.unwrap();
+    assert_eq!(r.status(), 400);
+
+    // PATCH with the optimistic lock, then a stale one.
+    let all: Value = req(
+        &app,
+        reqwest::Method::GET,
+        "/api/now/table/incident?sysparm_query=number=INC0000001&sysparm_exclude_reference_link=True",
+    )
+    .send()
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let sys_id = all["result"][0]["sys_id"].as_str().unwrap().to_string();
+    let path = format!("/api/now/table/incident/{sys_id}");
+    let r = req(&app, reqwest::Method::PATCH, &path)
+        .json(&json!({"sys_mod_count": "0", "state": "2"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = req(&app, reqwest::Method::PATCH, &path)
+        .json(&json!({"sys_mod_count": "0", "state": "1"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409, "optimistic locking");
+    let r = req(&app, reqwest::Method::PUT, &path).json(&json!({"state": "6"})).send().await.unwrap();
+    assert_eq!(r.status(), 400);
+    let e: Value = r.json().await.unwrap();
+    assert_eq!(e["error"]["detail"], "close_code: required to resolve an incident");
+    assert_eq!(req(&app, reqwest::Method::DELETE, &path).send().await.unwrap().status(), 204);
+    assert_eq!(req(&app, reqwest::Method::GET, &path).send().await.unwrap().status(), 404);
+    assert_eq!(req(&app, reqwest::Method::DELETE, &path).send().await.unwrap().status(), 404);
+
+    // Every change is in the journal with the authenticated user.
+    let events = app.get_json("/api/v1/events?after=0&limit=100").await;
+    let kinds: Vec<(&str, &str)> = events["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["kind"].as_str().unwrap(), e["actor"].as_str().unwrap()))
+        .collect();
+    assert_eq!(kinds.len(), 7);
+    assert!(kinds.iter().all(|(_, a)| *a == "servicenow:pysnow"), "{kinds:?}");
+    assert_eq!(kinds.last().unwrap().0, "incident.deleted");
+    app.stop().await;
+}
+
+/// A virtual environment with pysnow, made once per target directory.
+fn pysnow_python() -> std::path::PathBuf {
+    let venv = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("pysnow-venv");
+    let python = venv.join("bin/python");
+    let ready = python.exists()
+        && std::process::Command::new(&python).args(["-c", "import pysnow"]).status().is_ok_and(|s| s.success());
+    if !ready {
+        let made =
+            std::process::Command::new("python3").args(["-m", "venv"]).arg(&venv).status().expect("python3 runs");
+        assert!(made.success(), "python3 -m venv failed (Debian: apt-get install python3-venv)");
+        let pip = std::process::Command::new(venv.join("bin/pip"))
+            .args(["install", "--quiet", "pysnow==0.7.17"])
+            .status()
+            .expect("pip runs");
+        assert!(pip.success(), "pip install pysnow failed: PyPI must be reachable");
+    }
+    python
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_real_pysnow_client_works_unchanged() {
+    let python = tokio::task::spawn_blocking(pysnow_python).await.unwrap();
+    let app = spawn().await;
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/pysnow_client.py");
+    let out = tokio::process::Command::new(&python)
+        .arg(script)
+        .env("VIGIE_HOST", app.addr.to_string())
+        .env("VIGIE_USER", USER)
+        .env("VIGIE_PASSWORD", PASSWORD)
+        .output()
+        .await
+        .unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "pysnow against Vigie:\n{text}");
+    assert!(text.contains("pysnow: all checks passed"), "{text}");
+    app.stop().await;
+}
