@@ -234,6 +234,8 @@ pub struct State {
     pub toc: TocRegistry,
     /// Incidents by `sys_id`, each as last recorded.
     pub incidents: BTreeMap<String, Stamped<crate::itsm::Incident>>,
+    /// Each incident's (time, state, priority) whenever one of them changed, from its opening: its SLA clocks.
+    pub incident_timeline: BTreeMap<String, Vec<(DateTime<Utc>, u8, u8)>>,
     /// The highest incident number given (`INC0000042` → 42), deleted ones included: numbers are never reused.
     pub last_incident_number: u64,
     /// Sequence of the last applied event (0 when empty).
@@ -468,10 +470,15 @@ impl State {
             Event::IncidentRecorded(i) => {
                 let n = i.number.strip_prefix("INC").and_then(|d| d.parse::<u64>().ok()).unwrap_or(0);
                 self.last_incident_number = self.last_incident_number.max(n);
+                let line = self.incident_timeline.entry(i.sys_id.clone()).or_default();
+                if line.last().is_none_or(|&(_, s, p)| (s, p) != (i.state, i.priority)) {
+                    line.push((if line.is_empty() { i.opened_at } else { i.sys_updated_on }, i.state, i.priority));
+                }
                 self.incidents.insert(i.sys_id.clone(), Stamped { value: *i, stamp });
             }
             Event::IncidentDeleted(d) => {
                 self.incidents.remove(&d.sys_id);
+                self.incident_timeline.remove(&d.sys_id);
             }
             Event::PlanCancelled(step) => {
                 let Some(plan) = self.mark_plan(&step.plan_id, PlanStatus::Cancelled, time, stamp) else { return };

@@ -4,7 +4,10 @@
 //! - [`incident`]: the incident record's states, the impact × urgency priority matrix, and the lifecycle rules
 //!   (what a change may do, with a clear error when it may not).
 //!
+//! - [`sla`]: response and resolution clocks, paused while On Hold, re-targeted by priority.
+//!
 //! Pure: records and changes in, decisions out.
 
 pub mod incident;
 pub mod query;
+pub mod sla;

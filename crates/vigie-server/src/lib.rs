@@ -9,6 +9,7 @@
 
 mod ask;
 mod error;
+mod incidents;
 pub mod monitoring;
 mod openapi;
 mod plans;
@@ -53,6 +54,8 @@ pub struct ServerOptions {
     pub check_ca_pem: Option<Vec<u8>>,
     /// Users (name, password) of the ServiceNow-compatible Table API (Basic authentication); none: refused.
     pub table_api_users: Vec<(String, String)>,
+    /// Response and resolution targets of incidents, per priority.
+    pub sla: vigie_incidents::sla::Targets,
 }
 
 impl Default for ServerOptions {
@@ -65,6 +68,7 @@ impl Default for ServerOptions {
             active_checks: true,
             check_ca_pem: None,
             table_api_users: Vec::new(),
+            sla: Default::default(),
         }
     }
 }
@@ -80,6 +84,7 @@ pub struct App {
     pub live: Arc<monitoring::live::Live>,
     /// Users of the Table API.
     table_users: Arc<Vec<(String, String)>>,
+    sla: Arc<vigie_incidents::sla::Targets>,
 }
 
 /// The HTTP header that names the actor of a write, until identities arrive (then the session names it).
@@ -129,7 +134,8 @@ fn build(journal: Journal, options: ServerOptions) -> (Router, watch::Sender<boo
         Arc::new(monitoring::live::Live::new(&st, chrono::Utc::now().timestamp_millis()))
     };
     let table_users = Arc::new(options.table_api_users.clone());
-    let app = App { journal, events, shutdown, travel: Arc::new(options.travel.clone()), live, table_users };
+    let sla = Arc::new(options.sla.clone());
+    let app = App { journal, events, shutdown, travel: Arc::new(options.travel.clone()), live, table_users, sla };
     let api = Router::new()
         .route("/organizations", get(registry::organizations))
         .route("/organizations/{id}", get(registry::organization))
@@ -155,6 +161,8 @@ fn build(journal: Journal, options: ServerOptions) -> (Router, watch::Sender<boo
         .route("/events", get(stream::list))
         .route("/events/stream", get(stream::sse))
         .route("/openapi.json", get(openapi::document))
+        .route("/incidents", get(incidents::list))
+        .route("/incidents/{id}", get(incidents::one))
         .nest("/monitoring", monitoring::routes());
     let router = Router::new()
         .route("/health", get(health))

@@ -540,6 +540,10 @@ fn serve(cfg: &Config, journal: Journal, simulate: bool) -> anyhow::Result<ExitC
         max_upload_bytes: cfg.server.max_upload_mb * 1024 * 1024,
         travel: cfg.logistics.travel(),
         check_workers: cfg.monitoring.check_workers.max(1),
+        sla: vigie_incidents::sla::Targets {
+            response_min: cfg.incidents.response_min,
+            resolution_min: cfg.incidents.resolution_min,
+        },
         table_api_users: if cfg.servicenow.user.is_empty() || cfg.servicenow.password.is_empty() {
             Vec::new()
         } else {

@@ -16,6 +16,24 @@ pub struct Config {
     pub logistics: Logistics,
     pub monitoring: Monitoring,
     pub servicenow: ServiceNow,
+    pub incidents: Incidents,
+}
+
+/// Service levels of incidents.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Incidents {
+    /// Minutes to respond (leave New), priorities 1 to 5.
+    pub response_min: [u32; 5],
+    /// Minutes to resolve, paused while On Hold, priorities 1 to 5.
+    pub resolution_min: [u32; 5],
+}
+
+impl Default for Incidents {
+    fn default() -> Self {
+        let t = vigie_incidents::sla::Targets::default();
+        Incidents { response_min: t.response_min, resolution_min: t.resolution_min }
+    }
 }
 
 /// The ServiceNow-compatible Table API (`/api/now/table/incident`).

@@ -163,3 +163,56 @@ async fn the_real_pysnow_client_works_unchanged() {
     assert!(text.contains("pysnow: all checks passed"), "{text}");
     app.stop().await;
 }
+
+/// Vigie's incident view: SLA clocks follow the lifecycle (response achieved on leaving New, resolution paused
+/// while On Hold), and the list filters open incidents, most urgent first.
+#[tokio::test]
+async fn incidents_show_their_sla_clocks() {
+    let app = spawn().await;
+    let create = |body: Value| {
+        let app = &app;
+        async move {
+            let r = req(app, reqwest::Method::POST, "/api/now/table/incident").json(&body).send().await.unwrap();
+            assert_eq!(r.status(), 201);
+            r.json::<Value>().await.unwrap()["result"]["sys_id"].as_str().unwrap().to_string()
+        }
+    };
+    let p1 = create(json!({"short_description": "Résultats indisponibles", "impact": 1, "urgency": 1})).await;
+    let p3 = create(json!({"short_description": "Imprimante", "impact": 2, "urgency": 2})).await;
+    let patch = |id: String, body: Value| {
+        let app = &app;
+        async move {
+            let r = req(app, reqwest::Method::PATCH, &format!("/api/now/table/incident/{id}"))
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+        }
+    };
+    patch(p1.clone(), json!({"state": "2"})).await;
+    patch(p1.clone(), json!({"state": "3", "hold_reason": "4"})).await;
+    let one = app.get_json(&format!("/api/v1/incidents/{p1}")).await;
+    assert_eq!(one["sla"]["priority"], 1);
+    assert_eq!(one["sla"]["response"]["stage"], "achieved");
+    assert_eq!(one["sla"]["response"]["target_ms"], 15 * 60_000);
+    assert_eq!(one["sla"]["resolution"]["paused"], true);
+    assert_eq!(one["sla"]["resolution"]["target_ms"], 240 * 60_000);
+    assert_eq!(one["timeline"].as_array().unwrap().len(), 3, "opened, in progress, on hold");
+    assert_eq!(app.get_json("/api/v1/incidents/INC0000002").await["incident"]["sys_id"], p3.as_str());
+    let list = app.get_json("/api/v1/incidents").await;
+    let numbers: Vec<&str> =
+        list["incidents"].as_array().unwrap().iter().map(|i| i["incident"]["number"].as_str().unwrap()).collect();
+    assert_eq!(numbers, ["INC0000001", "INC0000002"], "priority 1 first");
+    patch(p3.clone(), json!({"state": "6", "close_code": "Solved (Work Around)", "close_notes": "autre imprimante"}))
+        .await;
+    assert_eq!(app.get_json("/api/v1/incidents").await["incidents"].as_array().unwrap().len(), 1, "resolved: not open");
+    let all = app.get_json("/api/v1/incidents?status=all").await;
+    let resolved =
+        all["incidents"].as_array().unwrap().iter().find(|i| i["incident"]["sys_id"] == p3.as_str()).unwrap().clone();
+    assert_eq!(resolved["sla"]["resolution"]["stage"], "achieved");
+    assert_eq!(app.get_json("/api/v1/incidents?sla=breached").await["incidents"].as_array().unwrap().len(), 0);
+    assert_eq!(app.get("/api/v1/incidents?sla=late").await.status(), 400);
+    assert_eq!(app.get("/api/v1/incidents/INC9999999").await.status(), 404);
+    app.stop().await;
+}
