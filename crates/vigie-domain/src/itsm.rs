@@ -47,6 +47,12 @@ pub struct Incident {
     pub location: String,
     #[serde(default)]
     pub parent_incident: String,
+    /// The de-duplication key of incidents opened from alerts (`site|application`), as ServiceNow's field.
+    #[serde(default)]
+    pub correlation_id: String,
+    /// Checks whose alerts are attached to it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub alerts: Vec<String>,
     #[serde(default)]
     pub close_code: String,
     #[serde(default)]

@@ -167,6 +167,7 @@ fn values(i: &Incident) -> Vec<(&'static str, String)> {
         ("cmdb_ci", i.cmdb_ci.clone()),
         ("location", i.location.clone()),
         ("parent_incident", i.parent_incident.clone()),
+        ("correlation_id", i.correlation_id.clone()),
         ("close_code", i.close_code.clone()),
         ("close_notes", i.close_notes.clone()),
         ("opened_at", time(&i.opened_at)),

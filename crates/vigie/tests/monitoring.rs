@@ -477,3 +477,72 @@ async fn http_checks_report_the_tls_certificate_expiry() {
     let _ = server.kill().await;
     app.stop().await;
 }
+
+/// Alerts of a critical application open one incident per site and application; a storm attaches to it; an
+/// unreachable check or a failure in maintenance opens none; recoveries note it and propose the resolution.
+#[tokio::test]
+async fn alerts_of_critical_applications_open_one_incident_per_site_and_application() {
+    let app = spawn(false).await;
+    app.import(&toc(), "", None).await;
+    let push = |check: &'static str, status: &'static str| {
+        let app = &app;
+        async move {
+            let r = post(
+                app,
+                "/api/v1/monitoring/results",
+                json!({"check": check, "status": status, "output": "HTTP 500"}),
+            )
+            .await;
+            assert_eq!(r.status(), 200);
+        }
+    };
+    let incidents = || {
+        let app = &app;
+        async move { app.get_json("/api/v1/incidents?status=all").await["incidents"].as_array().unwrap().clone() }
+    };
+    // Behind a failed uplink: unreachable, no incident (the uplink serves no application).
+    push("UPLINK", "CRITICAL").await;
+    push("PC-1", "CRITICAL").await;
+    assert!(incidents().await.is_empty(), "an unreachable check opens nothing");
+    push("PC-1", "OK").await;
+    push("UPLINK", "OK").await;
+    // The storm: PC-1 then PC-2 (two attempts) of ODS-RES at STA: one incident.
+    push("PC-1", "CRITICAL").await;
+    push("PC-2", "CRITICAL").await;
+    push("PC-2", "CRITICAL").await;
+    let list = incidents().await;
+    assert_eq!(list.len(), 1, "{list:?}");
+    let i = &list[0]["incident"];
+    assert_eq!(i["number"], "INC0000001");
+    assert_eq!(i["correlation_id"], "STA|ODS-RES");
+    assert_eq!(i["alerts"], json!(["PC-1", "PC-2"]));
+    assert_eq!((i["priority"].as_u64(), i["assignment_group"].as_str()), (Some(1), Some("ATOS")));
+    assert_eq!(i["short_description"], "Diffusion des résultats en erreur – Stade de France");
+    // Recoveries.
+    push("PC-1", "OK").await;
+    push("PC-2", "OK").await;
+    let i = incidents().await[0]["incident"].clone();
+    let notes: Vec<&str> = i["work_notes"].as_array().unwrap().iter().map(|n| n["text"].as_str().unwrap()).collect();
+    assert_eq!(notes.len(), 4);
+    assert_eq!(notes[2], "PC-1 rétabli.");
+    assert!(notes[3].ends_with("résolution proposée."), "{notes:?}");
+    assert_eq!(i["state"], 1, "people resolve, with a close code");
+    // In maintenance: recorded, no incident.
+    let now = chrono::Utc::now();
+    let window = json!({"id": "M", "scope": {"by": "site", "id": "STA"}, "starts_at": now - chrono::Duration::minutes(1),
+                        "ends_at": now + chrono::Duration::hours(1)});
+    assert_eq!(post(&app, "/api/v1/monitoring/maintenance", window).await.status(), 200);
+    let before = incidents().await[0]["incident"]["work_notes"].as_array().unwrap().len();
+    push("PC-1", "CRITICAL").await;
+    let after = incidents().await;
+    assert_eq!(after.len(), 1);
+    assert_eq!(after[0]["incident"]["work_notes"].as_array().unwrap().len(), before, "nothing attached in maintenance");
+    let events = app.get_json("/api/v1/events?after=0&limit=1000").await;
+    assert!(events["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "incident.recorded")
+        .all(|e| e["actor"] == "system:supervision"));
+    app.stop().await;
+}

@@ -64,10 +64,83 @@ fn with_live<T>(app: &App, f: impl FnOnce(&live::Live) -> T) -> T {
 async fn commit(app: &App, events: Vec<NewEvent>, changes: Vec<Arc<LiveChange>>) -> Result<usize, ApiError> {
     let n = events.len();
     if !events.is_empty() {
-        app.blocking(move |j| j.append(events).map(|_| ()).map_err(ApiError::from)).await?;
+        let live = app.live.clone();
+        // The incidents the alerts open or touch are decided with them, in one journal command.
+        app.blocking(move |j| {
+            j.execute(move |st| {
+                let mut all = events;
+                let opened = alert_incidents(st, &live, &all);
+                all.extend(opened);
+                Ok(all)
+            })
+            .map(|_| ())
+            .map_err(ApiError::from)
+        })
+        .await?;
     }
     app.live.broadcast(changes);
     Ok(n)
+}
+
+/// Incident versions for the hard changes among `events` (docs/incidents.md, alert → incident).
+fn alert_incidents(st: &vigie_domain::State, live: &live::Live, events: &[NewEvent]) -> Vec<NewEvent> {
+    use vigie_domain::health::Shown;
+    use vigie_domain::toc::Criticality;
+    use vigie_incidents::alerts::{decide, AlertChange};
+    let g = live.lock();
+    let alerts: Vec<AlertChange> = events
+        .iter()
+        .filter_map(|e| match &e.event {
+            Event::CheckStateChanged(c) if c.from != c.to => Some(c),
+            _ => None,
+        })
+        .filter_map(|c| {
+            let slot = g.estate.slot(c.check_id.as_str())?;
+            let site_id = g.site_of(slot).map(|s| s.to_string());
+            let app = g.application_of(slot).map(|a| a.0.to_string());
+            let app_rec = app
+                .as_deref()
+                .and_then(|a| vigie_domain::ApplicationId::parse(a).ok())
+                .and_then(|a| st.toc.applications.get(&a))
+                .map(|a| &a.value);
+            let site_name = site_id
+                .as_deref()
+                .and_then(|s| vigie_domain::SiteId::parse(s).ok())
+                .and_then(|s| st.sites.get(&s).map(|r| r.value.name.clone()))
+                .unwrap_or_else(|| site_id.clone().unwrap_or_default());
+            Some(AlertChange {
+                check_id: c.check_id.to_string(),
+                site_id,
+                site_name,
+                application_name: app_rec.map_or_else(|| app.clone().unwrap_or_default(), |a| a.name.clone()),
+                critical: app_rec.is_some_and(|a| a.criticality == Criticality::Critical),
+                partner: app_rec.and_then(|a| a.partner_id.as_ref()).map(|p| p.to_string()),
+                application_id: app,
+                to: c.to,
+                unreachable: g.estate.shown(slot) == Shown::Unreachable,
+                during_maintenance: c.during_maintenance,
+                output: c.output.split(" | ").next().unwrap_or("").to_string(),
+                at: c.at,
+            })
+        })
+        .collect();
+    if alerts.is_empty() {
+        return Vec::new();
+    }
+    let open = |key: &str| {
+        st.incidents.values().map(|s| &s.value).find(|i| i.correlation_id == key && matches!(i.state, 1..=3)).cloned()
+    };
+    let ok = |check: &str| g.estate.slot(check).is_some_and(|s| g.estate.state(s).hard == Status::Ok);
+    let mut sys_id = || vigie_journal::new_event_id().simple().to_string();
+    let actor = Actor::system("supervision");
+    decide(&alerts, &open, &ok, st.last_incident_number, &mut sys_id, actor.as_str())
+        .into_iter()
+        .map(|i| NewEvent {
+            actor: actor.clone(),
+            source: format!("alert:{}", i.correlation_id),
+            event: Event::IncidentRecorded(Box::new(i)),
+        })
+        .collect()
 }
 
 /// One result as clients send it: Vigie's fields or Icinga's (`exit_status`, `plugin_output`,
