@@ -120,6 +120,7 @@ events! {
     CheckAcknowledged(crate::toc::CheckAcknowledged) = "check.acknowledged",
     IncidentRecorded(Box<crate::itsm::Incident>) = "incident.recorded",
     IncidentDeleted(crate::itsm::IncidentDeleted) = "incident.deleted",
+    LogEntryAdded(crate::itsm::LogEntry) = "log.entry_added",
 }
 
 impl Event {

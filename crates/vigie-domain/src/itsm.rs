@@ -78,3 +78,22 @@ pub struct IncidentDeleted {
     pub sys_id: String,
     pub number: String,
 }
+
+/// A line of the operations log (main courante).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogEntry {
+    /// 32 hex.
+    pub id: String,
+    pub at: DateTime<Utc>,
+    /// The shift it belongs to (`2024-07-26 matin`, `… après-midi`, `… nuit`), Europe/Paris 3×8.
+    pub shift: String,
+    /// The operator on duty who wrote it.
+    pub by: String,
+    /// `note`, `decision`, `handover`.
+    pub kind: String,
+    pub text: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub incident: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub site: String,
+}

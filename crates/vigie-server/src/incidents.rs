@@ -76,3 +76,89 @@ pub async fn one(AxState(app): AxState<App>, Path(id): Path<String>) -> Result<J
         .unwrap_or_default();
     Ok(Json(json!({"incident": i, "sla": sla(&st, &i.value.sys_id, &app.sla, now), "timeline": timeline})))
 }
+
+#[derive(Debug, Deserialize, Default)]
+pub struct LogQuery {
+    shift: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LogIn {
+    text: String,
+    #[serde(default)]
+    kind: Option<String>,
+    #[serde(default)]
+    incident: String,
+    #[serde(default)]
+    site: String,
+}
+
+fn shift_or_now(q: &LogQuery) -> Result<String, ApiError> {
+    match &q.shift {
+        None => Ok(vigie_incidents::oplog::shift_of(chrono::Utc::now())),
+        Some(s) if vigie_incidents::oplog::shift_start(s).is_some() => Ok(s.clone()),
+        Some(s) => {
+            Err(ApiError::BadRequest(format!("shift: expected `YYYY-MM-DD matin|après-midi|nuit`, found {s:?}")))
+        }
+    }
+}
+
+/// `GET /api/v1/log?shift=`: the operations log of a shift (default: the current one).
+pub async fn log(AxState(app): AxState<App>, Query(q): Query<LogQuery>) -> Result<Json<Value>, ApiError> {
+    let shift = shift_or_now(&q)?;
+    let st = app.journal.state();
+    let entries: Vec<&vigie_domain::itsm::LogEntry> = st.log.iter().filter(|e| e.shift == shift).collect();
+    Ok(Json(json!({"shift": shift, "entries": entries})))
+}
+
+/// `POST /api/v1/log`: an entry by the operator on duty (the request's actor), in the current shift.
+pub async fn add_log(
+    AxState(app): AxState<App>,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
+    headers: axum::http::HeaderMap,
+    Json(body): Json<LogIn>,
+) -> Result<Json<Value>, ApiError> {
+    let actor = app.actor(&headers, Some(peer))?;
+    let kind = body.kind.unwrap_or_else(|| "note".into());
+    if !matches!(kind.as_str(), "note" | "decision" | "handover") {
+        return Err(ApiError::BadRequest(format!("kind: expected note, decision or handover, found {kind:?}")));
+    }
+    if body.text.trim().is_empty() {
+        return Err(ApiError::BadRequest("text: an entry needs a text".into()));
+    }
+    let now = chrono::Utc::now();
+    if !body.incident.is_empty() && !app.journal.state().incidents.values().any(|i| i.value.number == body.incident) {
+        return Err(ApiError::NotFound(format!("incident {}", body.incident)));
+    }
+    let entry = vigie_domain::itsm::LogEntry {
+        id: vigie_journal::new_event_id().simple().to_string(),
+        at: now,
+        shift: vigie_incidents::oplog::shift_of(now),
+        by: actor.to_string(),
+        kind,
+        text: body.text,
+        incident: body.incident,
+        site: body.site,
+    };
+    let event = vigie_domain::NewEvent {
+        actor,
+        source: "POST /api/v1/log".into(),
+        event: vigie_domain::Event::LogEntryAdded(entry.clone()),
+    };
+    app.blocking(move |j| j.append(vec![event]).map(|_| ()).map_err(ApiError::from)).await?;
+    Ok(Json(json!({"entry": entry})))
+}
+
+/// `GET /api/v1/log/handover?shift=`: what the next shift inherits: open incidents, SLA breaches, pending actions,
+/// the shift's log.
+pub async fn handover(AxState(app): AxState<App>, Query(q): Query<LogQuery>) -> Result<Json<Value>, ApiError> {
+    let shift = shift_or_now(&q)?;
+    let now = chrono::Utc::now().timestamp_millis();
+    let st = app.journal.state();
+    let incidents: Vec<&vigie_domain::itsm::Incident> = st.incidents.values().map(|s| &s.value).collect();
+    let breached = |i: &vigie_domain::itsm::Incident| {
+        let clocks = sla(&st, &i.sys_id, &app.sla, now);
+        ["response", "resolution"].iter().any(|k| clocks[*k]["stage"] == "breached")
+    };
+    Ok(Json(json!(vigie_incidents::oplog::handover(&shift, &incidents, &st.log, &breached))))
+}

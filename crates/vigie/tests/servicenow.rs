@@ -216,3 +216,59 @@ async fn incidents_show_their_sla_clocks() {
     assert_eq!(app.get("/api/v1/incidents/INC9999999").await.status(), 404);
     app.stop().await;
 }
+
+/// The operations log over HTTP: entries by the operator on duty in the current shift, and the hand-over.
+#[tokio::test]
+async fn the_operations_log_and_the_shift_handover() {
+    let app = spawn().await;
+    let r = req(&app, reqwest::Method::POST, "/api/now/table/incident")
+        .json(&json!({"short_description": "Coupure Bercy", "impact": 1, "urgency": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let log = |body: Value| {
+        let app = &app;
+        async move {
+            app.client
+                .post(app.url("/api/v1/log"))
+                .header("x-vigie-actor", "user:chef-de-quart")
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let r = log(json!({"text": "Prise de quart, RAS", "kind": "note"})).await;
+    assert_eq!(r.status(), 200);
+    let entry: Value = r.json().await.unwrap();
+    let shift = entry["entry"]["shift"].as_str().unwrap().to_string();
+    assert!(shift.ends_with("matin") || shift.ends_with("après-midi") || shift.ends_with("nuit"), "{shift}");
+    assert_eq!(entry["entry"]["by"], "user:chef-de-quart");
+    assert_eq!(
+        log(json!({"text": "Bascule sur le lien B", "kind": "decision", "incident": "INC0000001"})).await.status(),
+        200
+    );
+    assert_eq!(log(json!({"text": "x", "incident": "INC0000099"})).await.status(), 404);
+    assert_eq!(log(json!({"text": "x", "kind": "rumeur"})).await.status(), 400);
+    assert_eq!(log(json!({"text": "  "})).await.status(), 400);
+    // The entry's shift, not the current one: the test may straddle a change of shift.
+    let h: Value = app
+        .client
+        .get(app.url("/api/v1/log/handover"))
+        .query(&[("shift", shift.as_str())])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(h["shift"], shift.as_str());
+    assert_eq!(h["open_incidents"][0]["number"], "INC0000001");
+    assert_eq!(h["entries"].as_array().unwrap().len(), 2);
+    assert_eq!(h["entries"][1]["kind"], "decision");
+    let other = app.get_json("/api/v1/log?shift=2024-07-26%20nuit").await;
+    assert_eq!(other["entries"].as_array().unwrap().len(), 0);
+    assert_eq!(app.get("/api/v1/log?shift=demain").await.status(), 400);
+    app.stop().await;
+}
