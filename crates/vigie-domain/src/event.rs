@@ -121,6 +121,7 @@ events! {
     IncidentRecorded(Box<crate::itsm::Incident>) = "incident.recorded",
     IncidentDeleted(crate::itsm::IncidentDeleted) = "incident.deleted",
     LogEntryAdded(crate::itsm::LogEntry) = "log.entry_added",
+    IncidentSynced(crate::itsm::IncidentSynced) = "incident.synced",
 }
 
 impl Event {

@@ -97,3 +97,11 @@ pub struct LogEntry {
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub site: String,
 }
+
+/// An incident version pushed to the external ServiceNow: the remote record and the version it holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IncidentSynced {
+    pub sys_id: String,
+    pub remote_sys_id: String,
+    pub sys_mod_count: u32,
+}

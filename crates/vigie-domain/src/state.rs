@@ -236,6 +236,8 @@ pub struct State {
     pub incidents: BTreeMap<String, Stamped<crate::itsm::Incident>>,
     /// Each incident's (time, state, priority) whenever one of them changed, from its opening: its SLA clocks.
     pub incident_timeline: BTreeMap<String, Vec<(DateTime<Utc>, u8, u8)>>,
+    /// What the external ServiceNow holds of each incident: (remote sys_id, version pushed).
+    pub incident_sync: BTreeMap<String, (String, u32)>,
     /// The operations log, oldest first.
     pub log: Vec<crate::itsm::LogEntry>,
     /// The highest incident number given (`INC0000042` → 42), deleted ones included: numbers are never reused.
@@ -479,6 +481,9 @@ impl State {
                 self.incidents.insert(i.sys_id.clone(), Stamped { value: *i, stamp });
             }
             Event::LogEntryAdded(e) => self.log.push(e),
+            Event::IncidentSynced(s) => {
+                self.incident_sync.insert(s.sys_id, (s.remote_sys_id, s.sys_mod_count));
+            }
             Event::IncidentDeleted(d) => {
                 self.incidents.remove(&d.sys_id);
                 self.incident_timeline.remove(&d.sys_id);

@@ -19,6 +19,7 @@ pub use plans::{commit_plan, step_plan, ProposedPlan};
 mod registry;
 mod servicenow;
 mod stream;
+pub mod sync;
 
 pub use error::ApiError;
 
@@ -56,6 +57,8 @@ pub struct ServerOptions {
     pub table_api_users: Vec<(String, String)>,
     /// Response and resolution targets of incidents, per priority.
     pub sla: vigie_incidents::sla::Targets,
+    /// Push incidents to an external ServiceNow.
+    pub sync: Option<sync::SyncOptions>,
 }
 
 impl Default for ServerOptions {
@@ -69,6 +72,7 @@ impl Default for ServerOptions {
             check_ca_pem: None,
             table_api_users: Vec::new(),
             sla: Default::default(),
+            sync: None,
         }
     }
 }
@@ -184,9 +188,13 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let (workers, active, ca) = (options.check_workers, options.active_checks, options.check_ca_pem.clone());
+    let outbound = options.sync.clone();
     let (router, stop, app) = build(journal, options);
     // The monitoring's background work: time passing (staleness, maintenance windows), the active checks.
     tokio::spawn(monitoring::tick_loop(app.clone()));
+    if let Some(o) = outbound {
+        tokio::spawn(sync::run(app.clone(), o));
+    }
     if active {
         tokio::spawn(monitoring::active::run(app, workers, ca));
     }

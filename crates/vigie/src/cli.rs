@@ -540,6 +540,12 @@ fn serve(cfg: &Config, journal: Journal, simulate: bool) -> anyhow::Result<ExitC
         max_upload_bytes: cfg.server.max_upload_mb * 1024 * 1024,
         travel: cfg.logistics.travel(),
         check_workers: cfg.monitoring.check_workers.max(1),
+        sync: (!cfg.servicenow.sync_url.is_empty()).then(|| vigie_server::sync::SyncOptions {
+            url: cfg.servicenow.sync_url.clone(),
+            user: cfg.servicenow.sync_user.clone(),
+            password: cfg.servicenow.sync_password.clone(),
+            retry_max: std::time::Duration::from_secs(cfg.servicenow.sync_retry_max_s.max(1)),
+        }),
         sla: vigie_incidents::sla::Targets {
             response_min: cfg.incidents.response_min,
             resolution_min: cfg.incidents.resolution_min,

@@ -19,6 +19,19 @@ pub struct Config {
     pub incidents: Incidents,
 }
 
+impl Default for ServiceNow {
+    fn default() -> Self {
+        ServiceNow {
+            user: String::new(),
+            password: String::new(),
+            sync_url: String::new(),
+            sync_user: String::new(),
+            sync_password: String::new(),
+            sync_retry_max_s: 60,
+        }
+    }
+}
+
 /// Service levels of incidents.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
@@ -37,13 +50,19 @@ impl Default for Incidents {
 }
 
 /// The ServiceNow-compatible Table API (`/api/now/table/incident`).
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct ServiceNow {
     /// The user of Basic authentication (until identities come, one user); empty: the Table API refuses everyone.
     pub user: String,
     /// Its password (prefer `VIGIE__SERVICENOW__PASSWORD` to the file).
     pub password: String,
+    /// An external ServiceNow (`https://INSTANCE.service-now.com`) to push incidents to; empty: no sync.
+    pub sync_url: String,
+    pub sync_user: String,
+    pub sync_password: String,
+    /// Longest wait between attempts when the remote is down, in seconds.
+    pub sync_retry_max_s: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -219,8 +238,10 @@ impl Config {
     pub fn redacted_toml(&self) -> String {
         let mut c = self.clone();
         c.storage.database = vigie_journal_postgres::redact_url(&c.storage.database);
-        if !c.servicenow.password.is_empty() {
-            c.servicenow.password = "********".into();
+        for secret in [&mut c.servicenow.password, &mut c.servicenow.sync_password] {
+            if !secret.is_empty() {
+                *secret = "********".into();
+            }
         }
         toml::to_string_pretty(&c).expect("config serializes")
     }

@@ -272,3 +272,93 @@ async fn the_operations_log_and_the_shift_handover() {
     assert_eq!(app.get("/api/v1/log?shift=demain").await.status(), 400);
     app.stop().await;
 }
+
+/// Outbound sync against a second Vigie serving the Table API: creations and updates arrive, with the remote
+/// sys_id recorded; while the remote is down nothing is lost, and it catches up once it is back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn incidents_sync_to_a_remote_table_api_even_across_its_downtime() {
+    let remote_options = || vigie_server::ServerOptions {
+        active_checks: false,
+        table_api_users: vec![("remote".into(), "pw-remote".into())],
+        ..Default::default()
+    };
+    let rdir = tempfile::tempdir().unwrap();
+    let rcfg = common::config(Backend::Sqlite, rdir.path().to_path_buf());
+    let remote = TestApp::spawn_with_options(rcfg, rdir, remote_options()).await;
+    let remote_addr = remote.addr;
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = common::config(Backend::Sqlite, dir.path().to_path_buf());
+    let options = vigie_server::ServerOptions {
+        active_checks: false,
+        table_api_users: vec![(USER.into(), PASSWORD.into())],
+        sync: Some(vigie_server::sync::SyncOptions {
+            url: format!("http://{remote_addr}"),
+            user: "remote".into(),
+            password: "pw-remote".into(),
+            retry_max: std::time::Duration::from_millis(500),
+        }),
+        ..Default::default()
+    };
+    let local = TestApp::spawn_with_options(cfg, dir, options).await;
+    let remote_rows = |addr: std::net::SocketAddr| async move {
+        let r = reqwest::Client::new()
+            .get(format!("http://{addr}/api/now/table/incident?sysparm_query=correlation_idSTARTSWITHvigie:^ORDERBYcorrelation_id"))
+            .basic_auth("remote", Some("pw-remote"))
+            .send()
+            .await;
+        match r {
+            Ok(r) if r.status().is_success() => r.json::<Value>().await.unwrap()["result"].as_array().unwrap().clone(),
+            _ => Vec::new(),
+        }
+    };
+    let wait_for = |addr: std::net::SocketAddr, check: Box<dyn Fn(&[Value]) -> bool + Send>| async move {
+        for _ in 0..100 {
+            let rows = remote_rows(addr).await;
+            if check(&rows) {
+                return rows;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("the remote did not get there: {:?}", remote_rows(addr).await);
+    };
+    let r = req(&local, reqwest::Method::POST, "/api/now/table/incident")
+        .json(&json!({"short_description": "Panne ODS au Stade de France", "impact": 1, "urgency": 1}))
+        .send()
+        .await
+        .unwrap();
+    let local_id = r.json::<Value>().await.unwrap()["result"]["sys_id"].as_str().unwrap().to_string();
+    let rows = wait_for(remote_addr, Box::new(|r| r.len() == 1)).await;
+    assert_eq!(rows[0]["correlation_id"], "vigie:INC0000001");
+    assert_eq!(rows[0]["priority"], "1");
+    let remote_id = rows[0]["sys_id"].as_str().unwrap().to_string();
+    // An update travels as an update of the same remote record.
+    let r = req(&local, reqwest::Method::PATCH, &format!("/api/now/table/incident/{local_id}"))
+        .json(&json!({"state": "2", "assigned_to": "chef-de-quart"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let rows = wait_for(remote_addr, Box::new(|r| r.len() == 1 && r[0]["state"] == "2")).await;
+    assert_eq!(rows[0]["sys_id"], remote_id.as_str());
+    assert_eq!(rows[0]["assigned_to"], "chef-de-quart");
+    let events = local.get_json("/api/v1/events?after=0&limit=100").await;
+    let synced: Vec<&Value> =
+        events["events"].as_array().unwrap().iter().filter(|e| e["kind"] == "incident.synced").collect();
+    assert!(synced.iter().all(|e| e["payload"]["remote_sys_id"] == remote_id.as_str()) && synced.len() >= 2);
+
+    // The remote goes down; an incident opened meanwhile waits, then arrives when it is back.
+    let (rcfg, rdir) = remote.stop().await;
+    let r = req(&local, reqwest::Method::POST, "/api/now/table/incident")
+        .json(&json!({"short_description": "Ouvert pendant la coupure", "impact": 2, "urgency": 2}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await; // a few failed attempts
+    let remote = TestApp::spawn_at(rcfg, rdir, remote_options(), &remote_addr.to_string()).await;
+    let rows = wait_for(remote_addr, Box::new(|r| r.len() == 2)).await;
+    assert_eq!(rows[1]["correlation_id"], "vigie:INC0000002");
+    assert_eq!(rows[1]["short_description"], "Ouvert pendant la coupure");
+    local.stop().await;
+    remote.stop().await;
+}

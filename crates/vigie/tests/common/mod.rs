@@ -53,11 +53,21 @@ impl TestApp {
         dir: tempfile::TempDir,
         options: vigie_server::ServerOptions,
     ) -> TestApp {
+        Self::spawn_at(cfg, dir, options, "127.0.0.1:0").await
+    }
+
+    /// The app on a given address (to bring a server back where its clients expect it).
+    pub async fn spawn_at(
+        cfg: Config,
+        dir: tempfile::TempDir,
+        options: vigie_server::ServerOptions,
+        bind: &str,
+    ) -> TestApp {
         let c = cfg.clone();
         let (journal, lock) = tokio::task::spawn_blocking(move || vigie::open(&c)).await.unwrap().unwrap_or_else(|e| {
             panic!("cannot open the store ({e:#}); PostgreSQL tests need a server: run `bash .ci/run`")
         });
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let listener = tokio::net::TcpListener::bind(bind).await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
         let j = journal.clone();
