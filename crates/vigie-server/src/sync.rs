@@ -52,7 +52,7 @@ fn backlog(app: &App) -> Vec<(Incident, Option<String>)> {
         .filter(|i| st.incident_sync.get(&i.sys_id).is_none_or(|(_, n)| *n < i.sys_mod_count))
         .map(|i| (i.clone(), st.incident_sync.get(&i.sys_id).map(|(r, _)| r.clone())))
         .collect();
-    v.sort_by(|a, b| a.0.sys_updated_on.cmp(&b.0.sys_updated_on));
+    v.sort_by_key(|a| a.0.sys_updated_on);
     v
 }
 
