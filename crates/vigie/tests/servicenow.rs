@@ -311,7 +311,8 @@ async fn incidents_sync_to_a_remote_table_api_even_across_its_downtime() {
             _ => Vec::new(),
         }
     };
-    let wait_for = |addr: std::net::SocketAddr, check: Box<dyn Fn(&[Value]) -> bool + Send>| async move {
+    type Check = Box<dyn Fn(&[Value]) -> bool + Send>;
+    let wait_for = |addr: std::net::SocketAddr, check: Check| async move {
         for _ in 0..100 {
             let rows = remote_rows(addr).await;
             if check(&rows) {
