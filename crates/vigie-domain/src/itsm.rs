@@ -53,6 +53,21 @@ pub struct Incident {
     /// Checks whose alerts are attached to it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub alerts: Vec<String>,
+    /// Major incident (crisis): `""`, `proposed`, `accepted`, `rejected`.
+    #[serde(default)]
+    pub major_incident_state: String,
+    #[serde(default)]
+    pub crisis_lead: String,
+    #[serde(default)]
+    pub communication_lead: String,
+    /// A committed logistics plan the crisis relies on (e.g. water and rations after a catering failure).
+    #[serde(default)]
+    pub plan_id: String,
+    /// Post-incident review.
+    #[serde(default)]
+    pub review_summary: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub review_actions: Vec<ReviewAction>,
     #[serde(default)]
     pub close_code: String,
     #[serde(default)]
@@ -104,4 +119,12 @@ pub struct IncidentSynced {
     pub sys_id: String,
     pub remote_sys_id: String,
     pub sys_mod_count: u32,
+}
+
+/// An action of a post-incident review.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReviewAction {
+    pub text: String,
+    pub owner: String,
+    pub done: bool,
 }

@@ -12,7 +12,7 @@
 
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
-use vigie_domain::itsm::{Entry, Incident};
+use vigie_domain::itsm::{Entry, Incident, ReviewAction};
 
 /// Field → value as text (JSON numbers and booleans as their text).
 pub type Changes = BTreeMap<String, String>;
@@ -112,6 +112,12 @@ pub fn create(
         parent_incident: String::new(),
         correlation_id: String::new(),
         alerts: Vec::new(),
+        major_incident_state: String::new(),
+        crisis_lead: String::new(),
+        communication_lead: String::new(),
+        plan_id: String::new(),
+        review_summary: String::new(),
+        review_actions: Vec::new(),
         close_code: String::new(),
         close_notes: String::new(),
         opened_at: now,
@@ -170,6 +176,43 @@ fn apply(
             "location" => i.location = text,
             "parent_incident" => i.parent_incident = text,
             "correlation_id" => i.correlation_id = text,
+            "u_crisis_lead" => i.crisis_lead = text,
+            "u_communication_lead" => i.communication_lead = text,
+            "u_plan_id" => i.plan_id = text,
+            "u_review" => i.review_summary = text,
+            "major_incident_state" => {
+                let to = text.trim().to_ascii_lowercase();
+                let from = i.major_incident_state.as_str();
+                let allowed = matches!(
+                    (from, to.as_str()),
+                    ("", "proposed") | ("proposed", "accepted") | ("proposed", "rejected") | ("rejected", "proposed")
+                ) || from == to;
+                if !allowed {
+                    let from = if from.is_empty() { "none" } else { from };
+                    return Err(invalid(
+                        "major_incident_state",
+                        format!("cannot go from {from} to {to:?} (none → proposed → accepted or rejected)"),
+                    ));
+                }
+                i.major_incident_state = to;
+            }
+            "u_review_action" if !value.trim().is_empty() => {
+                let (owner, what) = value.split_once(':').map_or(("", value.as_str()), |(o, t)| (o.trim(), t.trim()));
+                i.review_actions.push(ReviewAction { text: what.to_string(), owner: owner.to_string(), done: false });
+            }
+            "u_review_action_done" => {
+                let n: usize = value
+                    .trim()
+                    .parse()
+                    .map_err(|_| invalid("u_review_action_done", "expected an action number, from 1"))?;
+                let a = i.review_actions.get_mut(n.wrapping_sub(1)).ok_or_else(|| {
+                    invalid(
+                        "u_review_action_done",
+                        format!("no action {n} (there are {})", current.review_actions.len()),
+                    )
+                })?;
+                a.done = true;
+            }
             "close_code" => i.close_code = text,
             "close_notes" => i.close_notes = text,
             "state" => i.state = code("state", value, &[1, 2, 3, 6, 7, 8])?,
@@ -190,6 +233,15 @@ fn apply(
     let matrix_moved = changes.contains_key("impact") || changes.contains_key("urgency");
     if !priority_set && (matrix_moved || new) {
         i.priority = priority(i.impact, i.urgency);
+    }
+    // A crisis is accepted with its lead, and is top priority.
+    if i.major_incident_state == "accepted" && current.major_incident_state != "accepted" {
+        if i.crisis_lead.trim().is_empty() {
+            return Err(invalid("u_crisis_lead", "required to accept a major incident (who leads the crisis cell)"));
+        }
+        if !priority_set {
+            i.priority = 1;
+        }
     }
     // The state's conditions and stamps.
     if i.state == 3 && i.hold_reason.is_empty() {

@@ -105,3 +105,48 @@ fn priority_is_editable_until_impact_or_urgency_move_and_locks_are_optimistic() 
     assert_eq!(e, IncidentError::Conflict { current: 3, given: "2".into() });
     assert!(update(&p3, &ch(&[("sys_mod_count", "3"), ("description", "à jour")]), t0(), "u").is_ok());
 }
+
+#[test]
+fn a_major_incident_is_proposed_then_accepted_with_its_lead_and_reviewed() {
+    let i = create(
+        &ch(&[("short_description", "Rupture d'eau au village"), ("impact", "2"), ("urgency", "2")]),
+        "9".repeat(32),
+        9,
+        t0(),
+        "u",
+    )
+    .unwrap();
+    let e = update(&i, &ch(&[("major_incident_state", "accepted")]), t0(), "u").unwrap_err();
+    assert!(e.to_string().starts_with("major_incident_state: cannot go from none to \"accepted\""), "{e}");
+    let p = update(&i, &ch(&[("major_incident_state", "proposed")]), t0(), "u").unwrap();
+    let e = update(&p, &ch(&[("major_incident_state", "accepted")]), t0(), "u").unwrap_err();
+    assert_eq!(e.to_string(), "u_crisis_lead: required to accept a major incident (who leads the crisis cell)");
+    let a = update(
+        &p,
+        &ch(&[
+            ("major_incident_state", "accepted"),
+            ("u_crisis_lead", "COL Martin"),
+            ("u_communication_lead", "CNE Durand"),
+        ]),
+        t0(),
+        "u",
+    )
+    .unwrap();
+    assert_eq!((a.major_incident_state.as_str(), a.priority, a.crisis_lead.as_str()), ("accepted", 1, "COL Martin"));
+    assert!(update(&a, &ch(&[("major_incident_state", "proposed")]), t0(), "u").is_err(), "no way back");
+    let r = update(
+        &a,
+        &ch(&[("u_review", "Canalisation rompue"), ("u_review_action", "GSBdD IDF: stock tampon d'eau au village")]),
+        t0(),
+        "u",
+    )
+    .unwrap();
+    assert_eq!(r.review_actions.len(), 1);
+    assert_eq!((r.review_actions[0].owner.as_str(), r.review_actions[0].done), ("GSBdD IDF", false));
+    let d = update(&r, &ch(&[("u_review_action_done", "1")]), t0(), "u").unwrap();
+    assert!(d.review_actions[0].done);
+    assert!(update(&d, &ch(&[("u_review_action_done", "2")]), t0(), "u")
+        .unwrap_err()
+        .to_string()
+        .contains("no action 2"));
+}

@@ -162,3 +162,58 @@ pub async fn handover(AxState(app): AxState<App>, Query(q): Query<LogQuery>) -> 
     };
     Ok(Json(json!(vigie_incidents::oplog::handover(&shift, &incidents, &st.log, &breached))))
 }
+
+/// `GET /api/v1/incidents/{id}/timeline`: one timeline of the incident (the crisis view): state and priority
+/// changes, work notes, comments, decisions and notes of the operations log about it, its attached alerts' state
+/// changes, and its linked logistics plan's steps; in time order.
+pub async fn timeline(AxState(app): AxState<App>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+    let st = app.journal.state();
+    let i = st
+        .incidents
+        .get(&id)
+        .or_else(|| st.incidents.values().find(|s| s.value.number == id))
+        .map(|s| &s.value)
+        .ok_or_else(|| ApiError::NotFound(format!("incident {id}")))?;
+    let mut rows: Vec<(chrono::DateTime<chrono::Utc>, Value)> = Vec::new();
+    for (at, state, priority) in st.incident_timeline.get(&i.sys_id).into_iter().flatten() {
+        rows.push((*at, json!({"at": at, "kind": "state", "state": state, "priority": priority})));
+    }
+    for n in &i.work_notes {
+        rows.push((n.at, json!({"at": n.at, "kind": "work_note", "by": n.by, "text": n.text})));
+    }
+    for c in &i.comments {
+        rows.push((c.at, json!({"at": c.at, "kind": "comment", "by": c.by, "text": c.text})));
+    }
+    for e in st.log.iter().filter(|e| e.incident == i.number) {
+        rows.push((e.at, json!({"at": e.at, "kind": e.kind, "by": e.by, "text": e.text})));
+    }
+    for (_, c) in st.toc.history.iter().filter(|(_, c)| i.alerts.iter().any(|a| a == c.check_id.as_str())) {
+        rows.push((
+            c.at,
+            json!({"at": c.at, "kind": "alert", "check": c.check_id, "from": c.from, "to": c.to, "text": c.output}),
+        ));
+    }
+    let plan = (!i.plan_id.is_empty()).then(|| st.plans.get(i.plan_id.as_str()).map(|p| &p.value)).flatten();
+    if let Some(p) = plan {
+        for (at, step) in [
+            (Some(p.committed_at), "committed"),
+            (p.shipped_at, "shipped"),
+            (p.received_at, "received"),
+            (p.cancelled_at, "cancelled"),
+        ] {
+            if let Some(at) = at {
+                rows.push((at, json!({"at": at, "kind": "plan", "plan": i.plan_id, "step": step})));
+            }
+        }
+    }
+    rows.sort_by_key(|r| r.0);
+    Ok(Json(json!({
+        "number": i.number,
+        "major_incident_state": i.major_incident_state,
+        "crisis_lead": i.crisis_lead,
+        "communication_lead": i.communication_lead,
+        "plan": plan,
+        "review": {"summary": i.review_summary, "actions": i.review_actions},
+        "timeline": rows.into_iter().map(|r| r.1).collect::<Vec<_>>(),
+    })))
+}

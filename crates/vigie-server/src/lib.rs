@@ -167,6 +167,7 @@ fn build(journal: Journal, options: ServerOptions) -> (Router, watch::Sender<boo
         .route("/openapi.json", get(openapi::document))
         .route("/incidents", get(incidents::list))
         .route("/incidents/{id}", get(incidents::one))
+        .route("/incidents/{id}/timeline", get(incidents::timeline))
         .route("/log", get(incidents::log).post(incidents::add_log))
         .route("/log/handover", get(incidents::handover))
         .nest("/monitoring", monitoring::routes());

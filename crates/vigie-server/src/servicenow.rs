@@ -168,6 +168,11 @@ fn values(i: &Incident) -> Vec<(&'static str, String)> {
         ("location", i.location.clone()),
         ("parent_incident", i.parent_incident.clone()),
         ("correlation_id", i.correlation_id.clone()),
+        ("major_incident_state", i.major_incident_state.clone()),
+        ("u_crisis_lead", i.crisis_lead.clone()),
+        ("u_communication_lead", i.communication_lead.clone()),
+        ("u_plan_id", i.plan_id.clone()),
+        ("u_review", i.review_summary.clone()),
         ("close_code", i.close_code.clone()),
         ("close_notes", i.close_notes.clone()),
         ("opened_at", time(&i.opened_at)),
@@ -321,6 +326,16 @@ fn not_found() -> SnError {
     sn(StatusCode::NOT_FOUND, "No Record found", "Record doesn't exist or ACL restricts the record retrieval")
 }
 
+/// A linked logistics plan must exist.
+fn check_plan(st: &State, fields: &Changes) -> Result<(), SnError> {
+    match fields.get("u_plan_id").map(|p| p.trim()).filter(|p| !p.is_empty()) {
+        Some(p) if !st.plans.contains_key(p) => {
+            Err(sn(StatusCode::BAD_REQUEST, "Operation Failed", format!("u_plan_id: unknown plan {p}")))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// A body's fields as text.
 fn changes(body: &[u8]) -> Result<Changes, SnError> {
     let v: Value = serde_json::from_slice(body).map_err(|e| {
@@ -389,6 +404,7 @@ async fn create(
     let by = actor.to_string();
     let sys_id = vigie_journal::new_event_id().simple().to_string();
     let i = record(&app, actor, "POST /api/now/table/incident".into(), move |st| {
+        check_plan(st, &fields)?;
         let i = incident::create(&fields, sys_id, st.last_incident_number + 1, chrono::Utc::now(), &by)
             .map_err(incident_error)?;
         Ok(Event::IncidentRecorded(Box::new(i)))
@@ -420,6 +436,7 @@ async fn update(
     let source = format!("PUT /api/now/table/incident/{sys_id}");
     let i = record(&app, actor, source, move |st| {
         let current = st.incidents.get(&sys_id).ok_or_else(not_found)?;
+        check_plan(st, &fields)?;
         let i = incident::update(&current.value, &fields, chrono::Utc::now(), &by).map_err(incident_error)?;
         Ok(Event::IncidentRecorded(Box::new(i)))
     })

@@ -363,3 +363,69 @@ async fn incidents_sync_to_a_remote_table_api_even_across_its_downtime() {
     local.stop().await;
     remote.stop().await;
 }
+
+/// A crisis: a catering failure becomes a major incident, accepted with its lead, linked to the committed water and
+/// rations plan; its timeline merges state changes, notes, the log's decisions and the plan's steps.
+#[tokio::test]
+async fn a_crisis_links_its_logistics_plan_and_has_one_timeline() {
+    let app = spawn().await;
+    assert_eq!(app.import(&common::registry(), "", None).await.status(), 200);
+    let plan: Value = app
+        .client
+        .post(app.url("/api/v1/plans"))
+        .json(&json!({"destination": "STA", "movements": [{"from": "DEP1", "item_id": "RATION", "quantity": 200}],
+                      "purpose": "reinforce", "on": "2024-07-26"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let plan_id = plan["id"].as_str().expect("a committed plan").to_string();
+    let r = req(&app, reqwest::Method::POST, "/api/now/table/incident")
+        .json(&json!({"short_description": "Rupture de canalisation : restauration arrêtée au Stade de France",
+                      "impact": 2, "urgency": 1, "location": "STA", "major_incident_state": "proposed"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let sys_id = r.json::<Value>().await.unwrap()["result"]["sys_id"].as_str().unwrap().to_string();
+    let path = format!("/api/now/table/incident/{sys_id}");
+    let bad = req(&app, reqwest::Method::PATCH, &path).json(&json!({"u_plan_id": "P-NOPE"})).send().await.unwrap();
+    assert_eq!(bad.status(), 400);
+    let r = req(&app, reqwest::Method::PATCH, &path)
+        .json(&json!({"major_incident_state": "accepted", "u_crisis_lead": "COL Martin", "u_plan_id": plan_id,
+                      "work_notes": "Cellule de crise activée"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let rec = r.json::<Value>().await.unwrap()["result"].clone();
+    assert_eq!((rec["major_incident_state"].as_str(), rec["priority"].as_str()), (Some("accepted"), Some("1")));
+    let logged = app
+        .client
+        .post(app.url("/api/v1/log"))
+        .header("x-vigie-actor", "user:chef-de-quart")
+        .json(&json!({"text": "Décision : rations et eau depuis Vincennes", "kind": "decision", "incident": "INC0000001"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(logged.status(), 200);
+    let t = app.get_json("/api/v1/incidents/INC0000001/timeline").await;
+    assert_eq!(t["crisis_lead"], "COL Martin");
+    assert_eq!(t["plan"]["id"], plan_id.as_str());
+    let kinds: Vec<&str> = t["timeline"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    for k in ["state", "work_note", "decision", "plan"] {
+        assert!(kinds.contains(&k), "{k} in {kinds:?}");
+    }
+    let times: Vec<chrono::DateTime<chrono::FixedOffset>> = t["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| chrono::DateTime::parse_from_rfc3339(e["at"].as_str().unwrap()).unwrap())
+        .collect();
+    let mut sorted = times.clone();
+    sorted.sort();
+    assert_eq!(times, sorted, "one timeline, in time order");
+    app.stop().await;
+}
