@@ -122,6 +122,7 @@ events! {
     IncidentDeleted(crate::itsm::IncidentDeleted) = "incident.deleted",
     LogEntryAdded(crate::itsm::LogEntry) = "log.entry_added",
     IncidentSynced(crate::itsm::IncidentSynced) = "incident.synced",
+    SlaBreached(crate::itsm::SlaBreached) = "incident.sla_breached",
 }
 
 impl Event {

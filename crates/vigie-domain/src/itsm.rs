@@ -128,3 +128,15 @@ pub struct ReviewAction {
     pub owner: String,
     pub done: bool,
 }
+
+/// An SLA clock of an incident went past its target (recorded once per clock).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SlaBreached {
+    pub sys_id: String,
+    pub number: String,
+    /// `response` or `resolution`.
+    pub clock: String,
+    /// When the target was passed.
+    pub at: DateTime<Utc>,
+    pub priority: u8,
+}

@@ -238,6 +238,8 @@ pub struct State {
     pub incident_timeline: BTreeMap<String, Vec<(DateTime<Utc>, u8, u8)>>,
     /// What the external ServiceNow holds of each incident: (remote sys_id, version pushed).
     pub incident_sync: BTreeMap<String, (String, u32)>,
+    /// SLA breaches recorded: (sys_id, clock) → when the target was passed.
+    pub sla_breaches: BTreeMap<(String, String), DateTime<Utc>>,
     /// The operations log, oldest first.
     pub log: Vec<crate::itsm::LogEntry>,
     /// The highest incident number given (`INC0000042` → 42), deleted ones included: numbers are never reused.
@@ -481,6 +483,9 @@ impl State {
                 self.incidents.insert(i.sys_id.clone(), Stamped { value: *i, stamp });
             }
             Event::LogEntryAdded(e) => self.log.push(e),
+            Event::SlaBreached(b) => {
+                self.sla_breaches.insert((b.sys_id, b.clock), b.at);
+            }
             Event::IncidentSynced(s) => {
                 self.incident_sync.insert(s.sys_id, (s.remote_sys_id, s.sys_mod_count));
             }

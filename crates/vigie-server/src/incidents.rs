@@ -217,3 +217,62 @@ pub async fn timeline(AxState(app): AxState<App>, Path(id): Path<String>) -> Res
         "timeline": rows.into_iter().map(|r| r.1).collect::<Vec<_>>(),
     })))
 }
+
+/// The breaches to record now: clocks of incidents past their target and not yet recorded.
+pub fn new_breaches(st: &State, targets: &Targets, now: i64) -> Vec<vigie_domain::itsm::SlaBreached> {
+    let mut out = Vec::new();
+    for i in st.incidents.values().map(|s| &s.value) {
+        let clocks = sla(&st, &i.sys_id, targets, now);
+        for clock in ["response", "resolution"] {
+            let Some(at) = clocks[clock]["breached_at"].as_i64() else { continue };
+            if st.sla_breaches.contains_key(&(i.sys_id.clone(), clock.to_string())) {
+                continue;
+            }
+            out.push(vigie_domain::itsm::SlaBreached {
+                sys_id: i.sys_id.clone(),
+                number: i.number.clone(),
+                clock: clock.to_string(),
+                at: chrono::DateTime::from_timestamp_millis(at).unwrap_or_default(),
+                priority: i.priority,
+            });
+        }
+    }
+    out
+}
+
+/// Records SLA breaches as they happen (every 5 seconds), until shutdown.
+pub async fn sla_loop(app: App) {
+    let actor = vigie_domain::Actor::system("sla");
+    let mut shutdown = app.shutdown.clone();
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(5));
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        tokio::select! {
+            _ = every.tick() => {}
+            _ = shutdown.wait_for(|s| *s) => return,
+        }
+        let targets = app.sla.clone();
+        let a = actor.clone();
+        // Decided inside the journal command, so that a breach is recorded once.
+        let r = app
+            .blocking(move |j| {
+                j.execute(move |st| {
+                    let now = chrono::Utc::now().timestamp_millis();
+                    Ok(new_breaches(st, &targets, now)
+                        .into_iter()
+                        .map(|b| vigie_domain::NewEvent {
+                            actor: a.clone(),
+                            source: format!("sla:{}", b.number),
+                            event: vigie_domain::Event::SlaBreached(b),
+                        })
+                        .collect())
+                })
+                .map(|_| ())
+                .map_err(ApiError::from)
+            })
+            .await;
+        if let Err(e) = r {
+            tracing::warn!(error = %e, "SLA breaches not recorded");
+        }
+    }
+}

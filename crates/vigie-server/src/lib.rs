@@ -193,6 +193,7 @@ pub async fn serve(
     let (router, stop, app) = build(journal, options);
     // The monitoring's background work: time passing (staleness, maintenance windows), the active checks.
     tokio::spawn(monitoring::tick_loop(app.clone()));
+    tokio::spawn(incidents::sla_loop(app.clone()));
     if let Some(o) = outbound {
         tokio::spawn(sync::run(app.clone(), o));
     }

@@ -429,3 +429,53 @@ async fn a_crisis_links_its_logistics_plan_and_has_one_timeline() {
     assert_eq!(times, sorted, "one timeline, in time order");
     app.stop().await;
 }
+
+/// A breach is recorded in the journal once, when it happens (here a response target of 0 minutes).
+#[tokio::test]
+async fn sla_breaches_are_recorded_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = common::config(Backend::Sqlite, dir.path().to_path_buf());
+    let options = vigie_server::ServerOptions {
+        active_checks: false,
+        table_api_users: vec![(USER.into(), PASSWORD.into())],
+        sla: vigie_incidents::sla::Targets { response_min: [0; 5], resolution_min: [600; 5] },
+        ..Default::default()
+    };
+    let app = TestApp::spawn_with_options(cfg, dir, options).await;
+    let r = req(&app, reqwest::Method::POST, "/api/now/table/incident")
+        .json(&json!({"short_description": "Personne ne répond", "impact": 1, "urgency": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let breaches = || {
+        let app = &app;
+        async move {
+            let events = app.get_json("/api/v1/events?after=0&limit=100").await;
+            events["events"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|e| e["kind"] == "incident.sla_breached")
+                .cloned()
+                .collect::<Vec<_>>()
+        }
+    };
+    let mut found = Vec::new();
+    for _ in 0..80 {
+        found = breaches().await;
+        if !found.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["payload"]["clock"], "response");
+    assert_eq!(found[0]["payload"]["number"], "INC0000001");
+    assert_eq!(found[0]["actor"], "system:sla");
+    tokio::time::sleep(std::time::Duration::from_millis(5500)).await; // another round
+    assert_eq!(breaches().await.len(), 1, "recorded once");
+    let h = app.get_json("/api/v1/log/handover").await;
+    assert_eq!(h["breaches"], json!(["INC0000001"]));
+    app.stop().await;
+}
