@@ -222,7 +222,7 @@ pub async fn timeline(AxState(app): AxState<App>, Path(id): Path<String>) -> Res
 pub fn new_breaches(st: &State, targets: &Targets, now: i64) -> Vec<vigie_domain::itsm::SlaBreached> {
     let mut out = Vec::new();
     for i in st.incidents.values().map(|s| &s.value) {
-        let clocks = sla(&st, &i.sys_id, targets, now);
+        let clocks = sla(st, &i.sys_id, targets, now);
         for clock in ["response", "resolution"] {
             let Some(at) = clocks[clock]["breached_at"].as_i64() else { continue };
             if st.sla_breaches.contains_key(&(i.sys_id.clone(), clock.to_string())) {
