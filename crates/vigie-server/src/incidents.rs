@@ -243,14 +243,8 @@ pub fn new_breaches(st: &State, targets: &Targets, now: i64) -> Vec<vigie_domain
 /// Records SLA breaches as they happen (every 5 seconds), until shutdown.
 pub async fn sla_loop(app: App) {
     let actor = vigie_domain::Actor::system("sla");
-    let mut shutdown = app.shutdown.clone();
-    let mut every = tokio::time::interval(std::time::Duration::from_secs(5));
-    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    loop {
-        tokio::select! {
-            _ = every.tick() => {}
-            _ = shutdown.wait_for(|s| *s) => return,
-        }
+    let mut every = crate::Every::new(&app, std::time::Duration::from_secs(5));
+    while every.next().await {
         let targets = app.sla.clone();
         let a = actor.clone();
         // Decided inside the journal command, so that a breach is recorded once.

@@ -118,6 +118,28 @@ impl App {
     }
 }
 
+/// The pace of a background loop: [`Every::next`] waits for the next period, and says false once the server shuts
+/// down.
+pub(crate) struct Every {
+    interval: tokio::time::Interval,
+    shutdown: watch::Receiver<bool>,
+}
+
+impl Every {
+    pub(crate) fn new(app: &App, period: std::time::Duration) -> Every {
+        let mut interval = tokio::time::interval(period);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        Every { interval, shutdown: app.shutdown.clone() }
+    }
+
+    pub(crate) async fn next(&mut self) -> bool {
+        tokio::select! {
+            _ = self.interval.tick() => true,
+            _ = self.shutdown.wait_for(|s| *s) => false,
+        }
+    }
+}
+
 /// Builds the router over a journal. The returned sender is closed by [`serve`] at shutdown.
 pub fn router(journal: Journal, options: ServerOptions) -> (Router, watch::Sender<bool>) {
     let (router, stop, _) = build(journal, options);

@@ -680,14 +680,8 @@ pub async fn metrics(AxState(app): AxState<App>) -> impl IntoResponse {
 /// on their own schedule.
 pub async fn tick_loop(app: App) {
     let actor = Actor::system("monitoring");
-    let mut shutdown = app.shutdown.clone();
-    let mut every = tokio::time::interval(Duration::from_secs(1));
-    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    loop {
-        tokio::select! {
-            _ = every.tick() => {}
-            _ = shutdown.wait_for(|s| *s) => return,
-        }
+    let mut every = crate::Every::new(&app, Duration::from_secs(1));
+    while every.next().await {
         let live = app.live.clone();
         let st = app.journal.state_handle();
         let a = actor.clone();
