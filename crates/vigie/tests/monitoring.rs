@@ -504,9 +504,13 @@ async fn alerts_of_critical_applications_open_one_incident_per_site_and_applicat
     push("UPLINK", "CRITICAL").await;
     push("PC-1", "CRITICAL").await;
     assert!(incidents().await.is_empty(), "an unreachable check opens nothing");
-    push("PC-1", "OK").await;
+    // The uplink comes back but PC-1 still fails: now its own failure shows, and opens the incident.
     push("UPLINK", "OK").await;
-    // The storm: PC-1 then PC-2 (two attempts) of ODS-RES at STA: one incident.
+    let list = incidents().await;
+    assert_eq!(list.len(), 1, "{list:?}");
+    assert_eq!(list[0]["incident"]["alerts"], json!(["PC-1"]));
+    push("PC-1", "OK").await;
+    // The storm: PC-1 then PC-2 (two attempts) of ODS-RES at STA: the same incident, still open.
     push("PC-1", "CRITICAL").await;
     push("PC-2", "CRITICAL").await;
     push("PC-2", "CRITICAL").await;
@@ -523,9 +527,10 @@ async fn alerts_of_critical_applications_open_one_incident_per_site_and_applicat
     push("PC-2", "OK").await;
     let i = incidents().await[0]["incident"].clone();
     let notes: Vec<&str> = i["work_notes"].as_array().unwrap().iter().map(|n| n["text"].as_str().unwrap()).collect();
-    assert_eq!(notes.len(), 4);
-    assert_eq!(notes[2], "PC-1 rétabli.");
-    assert!(notes[3].ends_with("résolution proposée."), "{notes:?}");
+    assert_eq!(notes.len(), 6, "{notes:?}");
+    assert!(notes[1].ends_with("résolution proposée."), "PC-1 back, the only alert: {notes:?}");
+    assert_eq!(notes[4], "PC-1 rétabli.");
+    assert!(notes[5].ends_with("résolution proposée."), "{notes:?}");
     assert_eq!(i["state"], 1, "people resolve, with a close code");
     // In maintenance: recorded, no incident.
     let now = chrono::Utc::now();

@@ -65,11 +65,12 @@ async fn commit(app: &App, events: Vec<NewEvent>, changes: Vec<Arc<LiveChange>>)
     let n = events.len();
     if !events.is_empty() {
         let live = app.live.clone();
+        let shown = changes.clone();
         // The incidents the alerts open or touch are decided with them, in one journal command.
         app.blocking(move |j| {
             j.execute(move |st| {
                 let mut all = events;
-                let opened = alert_incidents(st, &live, &all);
+                let opened = alert_incidents(st, &live, &all, &shown);
                 all.extend(opened);
                 Ok(all)
             })
@@ -82,20 +83,53 @@ async fn commit(app: &App, events: Vec<NewEvent>, changes: Vec<Arc<LiveChange>>)
     Ok(n)
 }
 
-/// Incident versions for the hard changes among `events` (docs/incidents.md, alert → incident).
-fn alert_incidents(st: &vigie_domain::State, live: &live::Live, events: &[NewEvent]) -> Vec<NewEvent> {
+/// Incident versions for the hard changes among `events`, and for checks that were hidden behind a failed
+/// dependency and now show their own failure (`shown`: UNREACHABLE → CRITICAL) (docs/incidents.md).
+fn alert_incidents(
+    st: &vigie_domain::State,
+    live: &live::Live,
+    events: &[NewEvent],
+    shown: &[Arc<LiveChange>],
+) -> Vec<NewEvent> {
     use vigie_domain::health::Shown;
     use vigie_domain::toc::Criticality;
     use vigie_incidents::alerts::{decide, AlertChange};
+    /// What the rules need of a change: check, status, when, output, during maintenance.
+    struct Raw<'a> {
+        check: &'a str,
+        to: Status,
+        at: chrono::DateTime<chrono::Utc>,
+        output: &'a str,
+        during_maintenance: bool,
+    }
     let g = live.lock();
-    let alerts: Vec<AlertChange> = events
+    let hard = events.iter().filter_map(|e| match &e.event {
+        Event::CheckStateChanged(c) if c.from != c.to => Some(Raw {
+            check: c.check_id.as_str(),
+            to: c.to,
+            at: c.at,
+            output: &c.output,
+            during_maintenance: c.during_maintenance,
+        }),
+        _ => None,
+    });
+    let hard: Vec<Raw> = hard.collect();
+    let seen: std::collections::HashSet<&str> = hard.iter().map(|r| r.check).collect();
+    let revealed = shown
         .iter()
-        .filter_map(|e| match &e.event {
-            Event::CheckStateChanged(c) if c.from != c.to => Some(c),
-            _ => None,
-        })
+        .filter(|c| c.from == Shown::Unreachable && c.to == Shown::Critical && !seen.contains(&*c.check_id))
+        .map(|c| Raw {
+            check: &c.check_id,
+            to: Status::Critical,
+            at: c.at,
+            output: &c.output,
+            during_maintenance: false,
+        });
+    let alerts: Vec<AlertChange> = hard
+        .into_iter()
+        .chain(revealed)
         .filter_map(|c| {
-            let slot = g.estate.slot(c.check_id.as_str())?;
+            let slot = g.estate.slot(c.check)?;
             let site_id = g.site_of(slot).map(|s| s.to_string());
             let app = g.application_of(slot).map(|a| a.0.to_string());
             let app_rec = app
@@ -109,7 +143,7 @@ fn alert_incidents(st: &vigie_domain::State, live: &live::Live, events: &[NewEve
                 .and_then(|s| st.sites.get(&s).map(|r| r.value.name.clone()))
                 .unwrap_or_else(|| site_id.clone().unwrap_or_default());
             Some(AlertChange {
-                check_id: c.check_id.to_string(),
+                check_id: c.check.to_string(),
                 site_id,
                 site_name,
                 application_name: app_rec.map_or_else(|| app.clone().unwrap_or_default(), |a| a.name.clone()),
