@@ -119,6 +119,11 @@ pub struct IncidentSynced {
     pub sys_id: String,
     pub remote_sys_id: String,
     pub sys_mod_count: u32,
+    /// Work notes and comments pushed so far (each is sent once, the remote appends it).
+    #[serde(default)]
+    pub work_notes_pushed: u32,
+    #[serde(default)]
+    pub comments_pushed: u32,
 }
 
 /// An action of a post-incident review.

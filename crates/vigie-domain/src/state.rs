@@ -236,8 +236,8 @@ pub struct State {
     pub incidents: BTreeMap<String, Stamped<crate::itsm::Incident>>,
     /// Each incident's (time, state, priority) whenever one of them changed, from its opening: its SLA clocks.
     pub incident_timeline: BTreeMap<String, Vec<(DateTime<Utc>, u8, u8)>>,
-    /// What the external ServiceNow holds of each incident: (remote sys_id, version pushed).
-    pub incident_sync: BTreeMap<String, (String, u32)>,
+    /// What the external ServiceNow holds of each incident.
+    pub incident_sync: BTreeMap<String, crate::itsm::IncidentSynced>,
     /// SLA breaches recorded: (sys_id, clock) → when the target was passed.
     pub sla_breaches: BTreeMap<(String, String), DateTime<Utc>>,
     /// The operations log, oldest first.
@@ -487,7 +487,7 @@ impl State {
                 self.sla_breaches.insert((b.sys_id, b.clock), b.at);
             }
             Event::IncidentSynced(s) => {
-                self.incident_sync.insert(s.sys_id, (s.remote_sys_id, s.sys_mod_count));
+                self.incident_sync.insert(s.sys_id.clone(), s);
             }
             Event::IncidentDeleted(d) => {
                 self.incidents.remove(&d.sys_id);

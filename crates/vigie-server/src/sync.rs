@@ -20,9 +20,20 @@ pub struct SyncOptions {
     pub retry_max: Duration,
 }
 
-/// The fields pushed: the record as ServiceNow takes it, our number as the correlation.
-fn payload(i: &Incident) -> Value {
-    json!({
+/// The fields pushed: the record as ServiceNow takes it, our number as the correlation, and the work notes and
+/// comments not pushed yet (the remote appends them).
+fn payload(i: &Incident, done: Option<&IncidentSynced>) -> Value {
+    let fresh = |entries: &[vigie_domain::itsm::Entry], pushed: u32| -> String {
+        entries
+            .iter()
+            .skip(pushed as usize)
+            .map(|e| format!("[{} – {}] {}", e.at.format("%Y-%m-%d %H:%M:%S"), e.by, e.text))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let notes = fresh(&i.work_notes, done.map_or(0, |d| d.work_notes_pushed));
+    let comments = fresh(&i.comments, done.map_or(0, |d| d.comments_pushed));
+    let mut v = json!({
         "short_description": i.short_description,
         "description": i.description,
         "state": i.state.to_string(),
@@ -39,33 +50,45 @@ fn payload(i: &Incident) -> Value {
         "close_code": i.close_code,
         "close_notes": i.close_notes,
         "correlation_id": format!("vigie:{}", i.number),
-    })
+    });
+    if !notes.is_empty() {
+        v["work_notes"] = json!(notes);
+    }
+    if !comments.is_empty() {
+        v["comments"] = json!(comments);
+    }
+    v
 }
 
-/// Versions to push, oldest change first: (incident, remote sys_id if created there).
-fn backlog(app: &App) -> Vec<(Incident, Option<String>)> {
+/// Versions to push, oldest change first: (incident, what the remote holds of it).
+fn backlog(app: &App) -> Vec<(Incident, Option<IncidentSynced>)> {
     let st = app.journal.state();
-    let mut v: Vec<(Incident, Option<String>)> = st
+    let mut v: Vec<(Incident, Option<IncidentSynced>)> = st
         .incidents
         .values()
         .map(|s| &s.value)
-        .filter(|i| st.incident_sync.get(&i.sys_id).is_none_or(|(_, n)| *n < i.sys_mod_count))
-        .map(|i| (i.clone(), st.incident_sync.get(&i.sys_id).map(|(r, _)| r.clone())))
+        .filter(|i| st.incident_sync.get(&i.sys_id).is_none_or(|s| s.sys_mod_count < i.sys_mod_count))
+        .map(|i| (i.clone(), st.incident_sync.get(&i.sys_id).cloned()))
         .collect();
     v.sort_by_key(|a| a.0.sys_updated_on);
     v
 }
 
-async fn push(client: &reqwest::Client, o: &SyncOptions, i: &Incident, remote: Option<&str>) -> Result<String, String> {
+async fn push(
+    client: &reqwest::Client,
+    o: &SyncOptions,
+    i: &Incident,
+    done: Option<&IncidentSynced>,
+) -> Result<String, String> {
     let base = format!("{}/api/now/table/incident", o.url.trim_end_matches('/'));
-    let req = match remote {
+    let req = match done {
         None => client.post(&base),
-        Some(id) => client.patch(format!("{base}/{id}")),
+        Some(d) => client.patch(format!("{base}/{}", d.remote_sys_id)),
     };
     let r = req
         .basic_auth(&o.user, Some(&o.password))
         .header("accept", "application/json")
-        .json(&payload(i))
+        .json(&payload(i, done))
         .send()
         .await
         .map_err(|e| e.to_string())?;
@@ -94,8 +117,8 @@ pub async fn run(app: App, o: SyncOptions) {
     let mut wait = Duration::from_secs(1);
     loop {
         let mut failed = false;
-        for (i, remote) in backlog(&app) {
-            match push(&client, &o, &i, remote.as_deref()).await {
+        for (i, done) in backlog(&app) {
+            match push(&client, &o, &i, done.as_ref()).await {
                 Ok(remote_sys_id) => {
                     let event = NewEvent {
                         actor: actor.clone(),
@@ -104,6 +127,8 @@ pub async fn run(app: App, o: SyncOptions) {
                             sys_id: i.sys_id.clone(),
                             remote_sys_id,
                             sys_mod_count: i.sys_mod_count,
+                            work_notes_pushed: i.work_notes.len() as u32,
+                            comments_pushed: i.comments.len() as u32,
                         }),
                     };
                     if let Err(e) =

@@ -334,7 +334,7 @@ async fn incidents_sync_to_a_remote_table_api_even_across_its_downtime() {
     let remote_id = rows[0]["sys_id"].as_str().unwrap().to_string();
     // An update travels as an update of the same remote record.
     let r = req(&local, reqwest::Method::PATCH, &format!("/api/now/table/incident/{local_id}"))
-        .json(&json!({"state": "2", "assigned_to": "chef-de-quart"}))
+        .json(&json!({"state": "2", "assigned_to": "chef-de-quart", "work_notes": "Pris en charge par le CTO"}))
         .send()
         .await
         .unwrap();
@@ -342,6 +342,23 @@ async fn incidents_sync_to_a_remote_table_api_even_across_its_downtime() {
     let rows = wait_for(remote_addr, Box::new(|r| r.len() == 1 && r[0]["state"] == "2")).await;
     assert_eq!(rows[0]["sys_id"], remote_id.as_str());
     assert_eq!(rows[0]["assigned_to"], "chef-de-quart");
+    // The work note arrives once, even after a further update.
+    let r = req(&local, reqwest::Method::PATCH, &format!("/api/now/table/incident/{local_id}"))
+        .json(&json!({"category": "réseau"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    wait_for(remote_addr, Box::new(|r| r.len() == 1 && r[0]["category"] == "réseau")).await;
+    let notes = reqwest::get(format!("http://{remote_addr}/api/v1/incidents/{remote_id}"))
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap()["incident"]["work_notes"]
+        .clone();
+    assert_eq!(notes.as_array().unwrap().len(), 1, "{notes}");
+    assert!(notes[0]["text"].as_str().unwrap().ends_with("Pris en charge par le CTO"), "{notes}");
     let events = local.get_json("/api/v1/events?after=0&limit=100").await;
     let synced: Vec<&Value> =
         events["events"].as_array().unwrap().iter().filter(|e| e["kind"] == "incident.synced").collect();
