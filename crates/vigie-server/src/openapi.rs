@@ -191,6 +191,41 @@ pub async fn document() -> Json<Value> {
                 ],
                 "responses": {"200": {"description": "text/event-stream"}}
             }},
+            "/api/v1/incidents": {"get": {
+                "summary": "Incidents with their SLA clocks, most urgent first",
+                "parameters": [
+                    {"name": "status", "in": "query", "schema": {"type": "string", "enum": ["open", "all"]}},
+                    {"name": "sla", "in": "query", "schema": {"type": "string", "enum": ["breached", "warning"]}}
+                ],
+                "responses": {"200": {"description": "{incidents: [{incident, sla}]}"}, "400": {"$ref": "#/components/responses/Error"}}
+            }},
+            "/api/v1/incidents/{id}": by_id("One incident (number or sys_id) with its SLA clocks and timeline of states"),
+            "/api/v1/incidents/{id}/timeline": by_id("The crisis view: one timeline of states, notes, decisions, alerts and the linked plan"),
+            "/api/v1/log": {
+                "get": {"summary": "The operations log of a shift (`YYYY-MM-DD matin|après-midi|nuit`, default: now)",
+                        "parameters": [{"name": "shift", "in": "query", "schema": {"type": "string"}}],
+                        "responses": {"200": {"description": "{shift, entries}"}}},
+                "post": {"summary": "An entry {text, kind: note|decision|handover, incident?, site?} by the operator on duty",
+                         "responses": {"200": {"description": "{entry}"}, "400": {"$ref": "#/components/responses/Error"},
+                                       "404": {"$ref": "#/components/responses/Error"}}}
+            },
+            "/api/v1/log/handover": {"get": {
+                "summary": "What the next shift inherits: open incidents, SLA breaches, pending actions, the shift's log",
+                "parameters": [{"name": "shift", "in": "query", "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "Handover"}}
+            }},
+            "/api/now/table/incident": {
+                "get": {"summary": "ServiceNow Table API: incidents (sysparm_query, sysparm_limit, sysparm_offset, sysparm_fields, \
+                                    sysparm_display_value); Basic authentication; X-Total-Count and Link headers",
+                        "responses": {"200": {"description": "{result: [...]}"}, "401": {"description": "{error, status: failure}"}}},
+                "post": {"summary": "Open an incident", "responses": {"201": {"description": "{result}"}}}
+            },
+            "/api/now/table/incident/{sys_id}": {
+                "get": {"summary": "One incident", "responses": {"200": {"description": "{result}"}, "404": {"description": "{error, status: failure}"}}},
+                "put": {"summary": "Partial update", "responses": {"200": {"description": "{result}"}, "409": {"description": "sys_mod_count conflict"}}},
+                "patch": {"summary": "Partial update", "responses": {"200": {"description": "{result}"}}},
+                "delete": {"summary": "Delete", "responses": {"204": {"description": "deleted"}}}
+            },
             "/metrics": {"get": {"summary": "Prometheus text exposition format 0.0.4",
                                  "responses": {"200": {"description": "text/plain; version=0.0.4"}}}}
         },
