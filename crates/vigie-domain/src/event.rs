@@ -183,6 +183,38 @@ impl Serialize for Envelope {
     }
 }
 
+/// Which journal events an audit question asks for: by whom, about what, when (every part optional).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AuditFilter {
+    /// Exactly this actor (`user:alice`, `servicenow:pysnow`, `system:demo`…).
+    pub actor: Option<String>,
+    /// Events whose payload names this object: a field whose value is exactly it (a site, an item, a check, an
+    /// incident number or sys_id, a plan…).
+    pub object: Option<String>,
+    /// From this instant on, included.
+    pub since: Option<DateTime<Utc>>,
+    /// Before this instant, excluded.
+    pub until: Option<DateTime<Utc>>,
+}
+
+impl AuditFilter {
+    pub fn matches(&self, e: &Envelope) -> bool {
+        self.actor.as_deref().is_none_or(|a| e.actor.as_str() == a)
+            && self.since.is_none_or(|t| e.time >= t)
+            && self.until.is_none_or(|t| e.time < t)
+            && self.object.as_deref().is_none_or(|o| mentions(&e.event.payload_value(), o))
+    }
+}
+
+fn mentions(v: &serde_json::Value, object: &str) -> bool {
+    match v {
+        serde_json::Value::String(s) => s == object,
+        serde_json::Value::Array(a) => a.iter().any(|x| mentions(x, object)),
+        serde_json::Value::Object(m) => m.values().any(|x| mentions(x, object)),
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -201,6 +233,43 @@ mod tests {
         assert_eq!(back, e);
         assert!(matches!(Event::decode("nope", "{}"), Err(DecodeError::UnknownKind(_))));
         assert!(matches!(Event::decode("site.upserted", "{}"), Err(DecodeError::Payload { .. })));
+    }
+
+    #[test]
+    fn audit_filters_by_actor_object_and_time() {
+        let site = |id: &str| {
+            Event::SiteUpserted(Site {
+                id: crate::ids::SiteId::parse(id).unwrap(),
+                name: "Stade".into(),
+                kind: SiteKind::Venue,
+                lat: 48.9,
+                lon: 2.36,
+                organization_id: OrgId::parse("GS-IDF").unwrap(),
+                city: String::new(),
+                attributes: Attributes::new(),
+            })
+        };
+        let t = |h: u32| chrono::NaiveDate::from_ymd_opt(2024, 7, 26).unwrap().and_hms_opt(h, 0, 0).unwrap().and_utc();
+        let env = |seq: u64, actor: &str, hour: u32, event: Event| Envelope {
+            seq,
+            id: Uuid::nil(),
+            time: t(hour),
+            actor: Actor::parse(actor).unwrap(),
+            origin: "n".into(),
+            source: "s".into(),
+            event,
+        };
+        let events = [
+            env(1, "user:alice", 8, site("STA")),
+            env(2, "user:bob", 9, site("STA-PC")),
+            env(3, "user:bob", 10, site("MRS")),
+        ];
+        let ask = |f: AuditFilter| events.iter().filter(|e| f.matches(e)).map(|e| e.seq).collect::<Vec<_>>();
+        assert_eq!(ask(AuditFilter::default()), [1, 2, 3]);
+        assert_eq!(ask(AuditFilter { actor: Some("user:bob".into()), ..Default::default() }), [2, 3]);
+        assert_eq!(ask(AuditFilter { object: Some("STA".into()), ..Default::default() }), [1], "exact values only");
+        assert_eq!(ask(AuditFilter { object: Some("GS-IDF".into()), ..Default::default() }), [1, 2, 3]);
+        assert_eq!(ask(AuditFilter { since: Some(t(9)), until: Some(t(10)), ..Default::default() }), [2]);
     }
 
     #[test]

@@ -16,6 +16,7 @@ mod plans;
 
 pub use ask::{commit_shift, deadline_minutes};
 pub use plans::{commit_plan, step_plan, ProposedPlan};
+pub use stream::{audit_events, audit_time};
 mod registry;
 mod servicenow;
 mod stream;
@@ -186,6 +187,7 @@ fn build(journal: Journal, options: ServerOptions) -> (Router, watch::Sender<boo
         .route("/plans/{id}/{action}", post(plans::step))
         .route("/events", get(stream::list))
         .route("/events/stream", get(stream::sse))
+        .route("/audit", get(stream::audit))
         .route("/openapi.json", get(openapi::document))
         .route("/incidents", get(incidents::list))
         .route("/incidents/{id}", get(incidents::one))

@@ -146,6 +146,18 @@ pub async fn document() -> Json<Value> {
                 ],
                 "responses": {"200": {"description": "text/event-stream"}}
             }},
+            "/api/v1/audit": {"get": {
+                "summary": "Who changed what, when: journal events by actor, object (a value the payload names) and time, in pages",
+                "parameters": [
+                    {"name": "actor", "in": "query", "schema": {"type": "string"}},
+                    {"name": "object", "in": "query", "schema": {"type": "string"}},
+                    {"name": "since", "in": "query", "schema": {"type": "string"}},
+                    {"name": "until", "in": "query", "schema": {"type": "string"}},
+                    {"name": "after", "in": "query", "schema": {"type": "integer"}},
+                    {"name": "limit", "in": "query", "schema": {"type": "integer"}}
+                ],
+                "responses": {"200": {"description": "{events, next_after}"}, "400": {"$ref": "#/components/responses/Error"}}
+            }},
             "/api/v1/openapi.json": {"get": {"summary": "This document", "responses": {"200": {"description": "OpenAPI"}}}},
             "/api/v1/monitoring/results": {"post": {
                 "summary": "Push check results: one object, an array, or {results: [...]}; fields check (or check_id), \

@@ -1,4 +1,4 @@
-//! The journal as a live stream (SSE) and as pages (`GET /api/v1/events`).
+//! The journal as a live stream (SSE), as pages (`GET /api/v1/events`), and as an audit trail (`GET /api/v1/audit`).
 //!
 //! A stream starts after `?after=SEQ` or the `Last-Event-ID` header (a reconnecting browser sends it), catches up
 //! from storage, then follows live events. When a client falls behind the live buffer it catches up from storage
@@ -103,4 +103,68 @@ pub async fn sse(
         let _ = shutdown.wait_for(|s| *s).await;
     };
     Ok(Sse::new(events.take_until(Box::pin(stop))).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct AuditQuery {
+    actor: Option<String>,
+    object: Option<String>,
+    /// RFC 3339, or a Paris local time `YYYY-MM-DD HH:MM`.
+    since: Option<String>,
+    until: Option<String>,
+    /// Continue after this sequence (the previous answer's `next_after`).
+    after: Option<u64>,
+    limit: Option<usize>,
+}
+
+/// Parses an audit bound: RFC 3339, or a Paris local time.
+pub fn audit_time(name: &str, v: Option<&str>) -> Result<Option<chrono::DateTime<chrono::Utc>>, ApiError> {
+    match v.map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(t) => vigie_import::values::parse_instant(t).map(Some).ok_or_else(|| {
+            ApiError::BadRequest(format!(
+                "{name}: expected a date and time (RFC 3339 or `YYYY-MM-DD HH:MM`, Paris), found {t:?}"
+            ))
+        }),
+    }
+}
+
+/// `GET /api/v1/audit`: journal events by actor, object and time, oldest first, in pages (`next_after`).
+pub async fn audit(AxState(app): AxState<App>, Query(q): Query<AuditQuery>) -> Result<Json<Value>, ApiError> {
+    let filter = vigie_domain::event::AuditFilter {
+        actor: q.actor.filter(|a| !a.is_empty()),
+        object: q.object.filter(|o| !o.is_empty()),
+        since: audit_time("since", q.since.as_deref())?,
+        until: audit_time("until", q.until.as_deref())?,
+    };
+    let limit = q.limit.unwrap_or(100).clamp(1, 10_000);
+    let after = q.after.unwrap_or(0);
+    let (events, next) = app.blocking(move |j| audit_events(&j, &filter, after, limit).map_err(ApiError::from)).await?;
+    Ok(Json(json!({ "events": events, "next_after": next })))
+}
+
+/// Up to `limit` events after `after` that the filter keeps, read from storage in pages; and the sequence to go on
+/// from.
+pub fn audit_events(
+    journal: &vigie_journal::Journal,
+    filter: &vigie_domain::event::AuditFilter,
+    mut after: u64,
+    limit: usize,
+) -> Result<(Vec<Envelope>, u64), vigie_journal::JournalError> {
+    let mut found = Vec::new();
+    loop {
+        let page = journal.read_after(after, 10_000)?;
+        if page.is_empty() {
+            return Ok((found, after));
+        }
+        for e in page {
+            after = e.seq;
+            if filter.matches(&e) {
+                found.push(e);
+                if found.len() == limit {
+                    return Ok((found, after));
+                }
+            }
+        }
+    }
 }

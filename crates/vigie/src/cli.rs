@@ -116,6 +116,23 @@ pub enum Command {
     },
     /// Counts of the state and the journal position.
     Status,
+    /// Who changed what, when: journal events by actor, object and time, as JSON lines (read-only).
+    Audit {
+        /// Exactly this actor (`user:alice`, `servicenow:pysnow`…).
+        #[arg(long)]
+        actor: Option<String>,
+        /// Events whose payload names this object (a site, item, check, incident number, plan…).
+        #[arg(long)]
+        object: Option<String>,
+        /// From (RFC 3339, or `YYYY-MM-DD HH:MM` in Paris time).
+        #[arg(long)]
+        since: Option<String>,
+        /// Until, excluded.
+        #[arg(long)]
+        until: Option<String>,
+        #[arg(long, default_value_t = 1000)]
+        limit: usize,
+    },
     /// Print journal events as JSON lines.
     Events {
         #[arg(long, default_value_t = 0)]
@@ -440,6 +457,23 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             });
             drop(st);
             println!("{}", serde_json::to_string_pretty(&out)?);
+            journal.shutdown();
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Audit { actor, object, since, until, limit } => {
+            let filter = vigie_domain::event::AuditFilter {
+                actor,
+                object,
+                since: vigie_server::audit_time("--since", since.as_deref()).map_err(|e| anyhow::anyhow!("{e}"))?,
+                until: vigie_server::audit_time("--until", until.as_deref()).map_err(|e| anyhow::anyhow!("{e}"))?,
+            };
+            let journal = crate::open_read_only(&cfg)?;
+            let out = std::io::stdout();
+            let mut out = out.lock();
+            let (events, _) = vigie_server::audit_events(&journal, &filter, 0, limit.max(1))?;
+            for e in events {
+                writeln!(out, "{}", serde_json::to_string(&e)?)?;
+            }
             journal.shutdown();
             Ok(ExitCode::SUCCESS)
         }

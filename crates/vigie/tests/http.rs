@@ -467,3 +467,45 @@ async fn a_stream_that_falls_behind_catches_up_from_storage() {
     assert_eq!(got.iter().map(|g| g.0).collect::<Vec<_>>(), (1..=10).collect::<Vec<_>>(), "no event lost or repeated");
     app.stop().await;
 }
+
+/// Who changed what, when: the audit trail by actor, object and time, over HTTP and from the command line.
+#[tokio::test]
+async fn the_audit_trail_answers_by_actor_object_and_time() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    assert_eq!(app.import(&registry(), "", Some("user:alice")).await.status(), 200);
+    let r = app
+        .client
+        .post(app.url("/api/v1/plans"))
+        .header("x-vigie-actor", "user:bob")
+        .json(&serde_json::json!({"destination": "STA", "movements": [{"from": "DEP1", "item_id": "PLATE", "quantity": 10}],
+                                   "purpose": "reinforce", "on": "2024-07-26"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let bob = app.get_json("/api/v1/audit?actor=user:bob").await;
+    let kinds: Vec<&str> = bob["events"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["plan.committed"]);
+    let dep1 = app.get_json("/api/v1/audit?object=DEP1").await;
+    let kinds: Vec<&str> = dep1["events"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["site.upserted", "stock.counted", "plan.committed"], "every event that names DEP1");
+    let paged = app.get_json("/api/v1/audit?actor=user:alice&limit=3").await;
+    assert_eq!(paged["events"].as_array().unwrap().len(), 3);
+    let rest = app.get_json(&format!("/api/v1/audit?actor=user:alice&after={}", paged["next_after"])).await;
+    assert_eq!(rest["events"].as_array().unwrap().len(), 10 - 3, "the import wrote 10 events");
+    assert_eq!(app.get_json("/api/v1/audit?since=2100-01-01T00:00:00Z").await["events"].as_array().unwrap().len(), 0);
+    assert_eq!(app.get("/api/v1/audit?since=hier").await.status(), 400);
+    // The same from the command line, read-only beside the running server.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_vigie"))
+        .arg("--data")
+        .arg(app.dir.path())
+        .args(["audit", "--actor", "user:bob"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let lines: Vec<Value> =
+        String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0]["kind"], "plan.committed");
+    app.stop().await;
+}
