@@ -44,6 +44,8 @@ use vigie_journal::Journal;
 pub struct ServerOptions {
     /// Largest accepted upload, in bytes.
     pub max_upload_bytes: usize,
+    /// Largest accepted body of any other request, in bytes.
+    pub max_body_bytes: usize,
     /// How travel times are estimated.
     pub travel: vigie_logistics::Travel,
     /// Events kept for live streams; a client further behind catches up from storage.
@@ -66,6 +68,7 @@ impl Default for ServerOptions {
     fn default() -> Self {
         ServerOptions {
             max_upload_bytes: 256 * 1024 * 1024,
+            max_body_bytes: 8 * 1024 * 1024,
             travel: Default::default(),
             live_buffer: 8192,
             check_workers: 32,
@@ -195,12 +198,17 @@ fn build(journal: Journal, options: ServerOptions) -> (Router, watch::Sender<boo
         .route("/log", get(incidents::log).post(incidents::add_log))
         .route("/log/handover", get(incidents::handover))
         .nest("/monitoring", monitoring::routes());
+    let body_limit = options.max_body_bytes;
     let router = Router::new()
         .route("/health", get(health))
         .route("/metrics", get(monitoring::metrics))
         .nest("/api/v1", api)
         .merge(servicenow::routes())
         .fallback(|| async { ApiError::NotFound("route".into()) })
+        // Every request body is bounded (the import has its own, larger bound); every answer says how a browser
+        // may use it.
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(axum::middleware::map_response(security_headers))
         .with_state(app.clone());
     (router, stop_tx, app)
 }
@@ -232,6 +240,20 @@ pub async fn serve(
     axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(signal)
         .await
+}
+
+/// Headers on every answer: no sniffing, no framing, no referrer, only same-origin content.
+async fn security_headers(mut r: axum::response::Response) -> axum::response::Response {
+    use axum::http::{header, HeaderValue};
+    let h = r.headers_mut();
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'self'; frame-ancestors 'none'; base-uri 'none'"),
+    );
+    r
 }
 
 async fn health(AxState(app): AxState<App>) -> Json<Value> {

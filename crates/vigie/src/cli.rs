@@ -572,6 +572,7 @@ fn serve(cfg: &Config, journal: Journal, simulate: bool) -> anyhow::Result<ExitC
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let options = vigie_server::ServerOptions {
         max_upload_bytes: cfg.server.max_upload_mb * 1024 * 1024,
+        max_body_bytes: cfg.server.max_body_mb.max(1) * 1024 * 1024,
         travel: cfg.logistics.travel(),
         check_workers: cfg.monitoring.check_workers.max(1),
         sync: (!cfg.servicenow.sync_url.is_empty()).then(|| vigie_server::sync::SyncOptions {

@@ -96,6 +96,8 @@ pub struct Storage {
 pub struct Server {
     pub listen: String,
     pub max_upload_mb: usize,
+    /// Largest body of any other request (results, plans, incidents…), in MB.
+    pub max_body_mb: usize,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -147,7 +149,7 @@ impl Default for Storage {
 }
 impl Default for Server {
     fn default() -> Self {
-        Server { listen: "127.0.0.1:8080".into(), max_upload_mb: 256 }
+        Server { listen: "127.0.0.1:8080".into(), max_upload_mb: 256, max_body_mb: 8 }
     }
 }
 impl Default for JournalConfig {

@@ -509,3 +509,29 @@ async fn the_audit_trail_answers_by_actor_object_and_time() {
     assert_eq!(lines[0]["kind"], "plan.committed");
     app.stop().await;
 }
+
+/// Every answer carries the security headers; a request body past the bound is refused before it is read whole.
+#[tokio::test]
+async fn answers_carry_security_headers_and_bodies_are_bounded() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    for path in ["/health", "/api/v1/sites", "/nothing"] {
+        let r = app.get(path).await;
+        let h = r.headers();
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(h["x-frame-options"], "DENY", "{path}");
+        assert_eq!(h["referrer-policy"], "no-referrer", "{path}");
+        assert!(h["content-security-policy"].to_str().unwrap().contains("default-src 'self'"), "{path}");
+    }
+    let huge = format!("[{}]", vec!["{\"check\":\"X\",\"status\":\"OK\"}"; 400_000].join(","));
+    assert!(huge.len() > 8 * 1024 * 1024);
+    let r = app
+        .client
+        .post(app.url("/api/v1/monitoring/results"))
+        .header("content-type", "application/json")
+        .body(huge)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 413);
+    app.stop().await;
+}
