@@ -164,6 +164,12 @@ pub struct Counts {
     pub forces: usize,
     pub allowances: usize,
     pub vehicles: usize,
+    pub partners: usize,
+    pub applications: usize,
+    pub assets: usize,
+    pub checks: usize,
+    pub incidents: usize,
+    pub log_entries: usize,
 }
 
 /// The TOC's registry, as imported, and the last journalled hard state of each check.
@@ -265,6 +271,12 @@ impl State {
             forces: self.forces.len(),
             allowances: self.allowances.len(),
             vehicles: self.vehicles.len(),
+            partners: self.toc.partners.len(),
+            applications: self.toc.applications.len(),
+            assets: self.toc.assets.len(),
+            checks: self.toc.checks.len(),
+            incidents: self.incidents.len(),
+            log_entries: self.log.len(),
         }
     }
 
