@@ -200,20 +200,13 @@ enum Perf {
     List(Vec<String>),
 }
 
-/// A body object: `{"results": [...]}` or one result (the fields written out rather than flattened, so that a large
-/// batch is parsed in one pass, not buffered).
+/// A body object: `{"results": [...]}` or one result. `results`, a field of its own, is parsed in place; only the
+/// few fields of a single result go through the flattened buffer.
 #[derive(Debug, Deserialize)]
 struct ObjectIn {
     results: Option<Vec<ResultIn>>,
-    #[serde(alias = "check_id")]
-    check: Option<String>,
-    status: Option<Value>,
-    exit_status: Option<i64>,
-    #[serde(alias = "plugin_output")]
-    output: Option<String>,
-    performance_data: Option<Perf>,
-    #[serde(alias = "execution_end")]
-    time: Option<Value>,
+    #[serde(flatten)]
+    one: ResultIn,
 }
 
 fn parse_body(body: &[u8]) -> Result<Vec<ResultIn>, ApiError> {
@@ -225,14 +218,7 @@ fn parse_body(body: &[u8]) -> Result<Vec<ResultIn>, ApiError> {
             let o: ObjectIn = serde_json::from_slice(body).map_err(bad)?;
             Ok(match o.results {
                 Some(r) => r,
-                None => vec![ResultIn {
-                    check: o.check,
-                    status: o.status,
-                    exit_status: o.exit_status,
-                    output: o.output,
-                    performance_data: o.performance_data,
-                    time: o.time,
-                }],
+                None => vec![o.one],
             })
         }
         _ => Err(ApiError::BadRequest("expected a JSON object or array of results".into())),
