@@ -123,9 +123,27 @@ events! {
     LogEntryAdded(crate::itsm::LogEntry) = "log.entry_added",
     IncidentSynced(crate::itsm::IncidentSynced) = "incident.synced",
     SlaBreached(crate::itsm::SlaBreached) = "incident.sla_breached",
+    UserUpserted(crate::access::User) = "user.upserted",
+    TokenIssued(crate::access::TokenIssued) = "token.issued",
+    TokenRevoked(crate::access::TokenRevoked) = "token.revoked",
+    SessionOpened(crate::access::SessionOpened) = "session.opened",
+    AccessDenied(crate::access::AccessDenied) = "access.denied",
 }
 
 impl Event {
+    /// The payload as shown outside the journal (HTTP, command line): password and token hashes are left out.
+    pub fn shown_payload(&self) -> serde_json::Value {
+        let mut v = self.payload_value();
+        if let (Event::UserUpserted(_) | Event::TokenIssued(_), serde_json::Value::Object(m)) = (self, &mut v) {
+            for secret in ["password_hash", "hash"] {
+                if let Some(h) = m.get_mut(secret) {
+                    *h = serde_json::Value::String("(hidden)".into());
+                }
+            }
+        }
+        v
+    }
+
     /// Whether the event changes the TOC's registry (what is supervised and how), as opposed to its states.
     pub fn changes_toc_registry(&self) -> bool {
         matches!(
@@ -178,7 +196,7 @@ impl Serialize for Envelope {
         st.serialize_field("origin", &self.origin)?;
         st.serialize_field("source", &self.source)?;
         st.serialize_field("kind", self.event.kind())?;
-        st.serialize_field("payload", &self.event.payload_value())?;
+        st.serialize_field("payload", &self.event.shown_payload())?;
         st.end()
     }
 }
@@ -186,7 +204,7 @@ impl Serialize for Envelope {
 /// Which journal events an audit question asks for: by whom, about what, when (every part optional).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AuditFilter {
-    /// Exactly this actor (`user:alice`, `servicenow:pysnow`, `system:demo`…).
+    /// This actor (`user:alice`, `system:demo`…), and what it did through its tokens (`user:alice/token:ID`).
     pub actor: Option<String>,
     /// Events whose payload names this object: a field whose value is exactly it (a site, an item, a check, an
     /// incident number or sys_id, a plan…).
@@ -199,8 +217,10 @@ pub struct AuditFilter {
 
 impl AuditFilter {
     pub fn matches(&self, e: &Envelope) -> bool {
-        self.actor.as_deref().is_none_or(|a| e.actor.as_str() == a)
-            && self.since.is_none_or(|t| e.time >= t)
+        self.actor.as_deref().is_none_or(|a| {
+            let actor = e.actor.as_str();
+            actor == a || actor.strip_prefix(a).is_some_and(|rest| rest.starts_with('/'))
+        }) && self.since.is_none_or(|t| e.time >= t)
             && self.until.is_none_or(|t| e.time < t)
             && self.object.as_deref().is_none_or(|o| mentions(&e.event.payload_value(), o))
     }
@@ -263,12 +283,19 @@ mod tests {
             env(1, "user:alice", 8, site("STA")),
             env(2, "user:bob", 9, site("STA-PC")),
             env(3, "user:bob", 10, site("MRS")),
+            env(4, "user:bob/token:t1", 11, site("MRS")),
         ];
         let ask = |f: AuditFilter| events.iter().filter(|e| f.matches(e)).map(|e| e.seq).collect::<Vec<_>>();
-        assert_eq!(ask(AuditFilter::default()), [1, 2, 3]);
-        assert_eq!(ask(AuditFilter { actor: Some("user:bob".into()), ..Default::default() }), [2, 3]);
+        assert_eq!(ask(AuditFilter::default()), [1, 2, 3, 4]);
+        assert_eq!(ask(AuditFilter { actor: Some("user:bob".into()), ..Default::default() }), [2, 3, 4]);
+        assert_eq!(ask(AuditFilter { actor: Some("user:bob/token:t1".into()), ..Default::default() }), [4]);
+        assert_eq!(
+            ask(AuditFilter { actor: Some("user:bo".into()), ..Default::default() }),
+            Vec::<u64>::new(),
+            "whole names"
+        );
         assert_eq!(ask(AuditFilter { object: Some("STA".into()), ..Default::default() }), [1], "exact values only");
-        assert_eq!(ask(AuditFilter { object: Some("GS-IDF".into()), ..Default::default() }), [1, 2, 3]);
+        assert_eq!(ask(AuditFilter { object: Some("GS-IDF".into()), ..Default::default() }), [1, 2, 3, 4]);
         assert_eq!(ask(AuditFilter { since: Some(t(9)), until: Some(t(10)), ..Default::default() }), [2]);
     }
 

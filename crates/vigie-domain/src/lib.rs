@@ -6,6 +6,7 @@
 //! value or a pure function of values, so the edges (import, storage, HTTP, CLI) can be tested apart and the
 //! decisions built on it can be benchmarked without a disk.
 
+pub mod access;
 pub mod event;
 pub mod fxhash;
 pub mod geo;

@@ -238,6 +238,8 @@ pub struct State {
     force_slots: FxHashMap<ForceId, u32>,
     /// The technology operations centre's registry and journalled states.
     pub toc: TocRegistry,
+    /// Users and API tokens.
+    pub accounts: crate::access::Accounts,
     /// Incidents by `sys_id`, each as last recorded.
     pub incidents: BTreeMap<String, Stamped<crate::itsm::Incident>>,
     /// Each incident's (time, state, priority) whenever one of them changed, from its opening: its SLA clocks.
@@ -495,6 +497,11 @@ impl State {
                 self.incidents.insert(i.sys_id.clone(), Stamped { value: *i, stamp });
             }
             Event::LogEntryAdded(e) => self.log.push(e),
+            e @ (Event::UserUpserted(_) | Event::TokenIssued(_) | Event::TokenRevoked(_)) => {
+                self.accounts.apply(time, &e)
+            }
+            // Kept in the journal for the audit; they change nothing.
+            Event::SessionOpened(_) | Event::AccessDenied(_) => {}
             Event::SlaBreached(b) => {
                 self.sla_breaches.insert((b.sys_id, b.clock), b.at);
             }

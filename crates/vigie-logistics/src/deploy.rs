@@ -33,6 +33,8 @@ pub struct DeployRequest {
     pub deadline_min: Option<f64>,
     /// Radius of the lists of resources near each zone.
     pub within_km: f64,
+    /// Whose stock and vehicles may be used (a tactical group: its own; the strategic centre: everything).
+    pub sources: crate::Scope,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -192,7 +194,8 @@ pub fn deploy(state: &State, q: &DeployRequest, travel: &Travel) -> Result<Deplo
         if need == 0 {
             continue;
         }
-        let avail = available_by_slot(state, item, q.on);
+        let mut avail = available_by_slot(state, item, q.on);
+        avail.retain(|&(slot, _)| q.sources.includes_site(state, slot));
         let at_dest =
             dest_slot.and_then(|d| avail.iter().find(|(slot, _)| *slot == d)).map_or(0, |(_, q)| units_floor(*q));
         let on_site = at_dest.min(need);
@@ -215,6 +218,7 @@ pub fn deploy(state: &State, q: &DeployRequest, travel: &Travel) -> Result<Deplo
         .map(|v| &v.value)
         .filter(|v| v.condition == Condition::Serviceable && !state.vehicle_holds.contains_key(&v.id))
         .map(|v| (v, state.site_slots.get(v.site_id.as_str()).expect("vehicles stand at known sites")))
+        .filter(|&(_, slot)| q.sources.includes_site(state, slot))
         .collect();
     let offers = Offers::of(state.site_slots.len(), kit.len(), held, dest_slot);
     // Great-circle distances from each site involved to both zones, once per site rather than per vehicle.

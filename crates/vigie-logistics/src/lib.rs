@@ -93,6 +93,11 @@ impl Scope {
     pub fn includes(&self, org_slot: u32) -> bool {
         self.orgs.as_ref().is_none_or(|o| o.get(org_slot as usize).copied().unwrap_or(false))
     }
+    /// A site slot, by the organisation that supports it.
+    pub fn includes_site(&self, state: &State, site_slot: u32) -> bool {
+        self.orgs.is_none()
+            || state.site_facts.get(site_slot as usize).and_then(Option::as_ref).is_some_and(|f| self.includes(f.org))
+    }
 }
 
 /// The figures of one item, for a whole scope, an organisation or a site.

@@ -88,20 +88,24 @@ pub fn reinforce(
     on: NaiveDate,
     deadline_min: Option<f64>,
     travel: &Travel,
+    sources: &crate::Scope,
 ) -> Result<Reinforcement, AskError> {
     let target = state.sites.get(site).ok_or_else(|| AskError::UnknownSite(site.to_string()))?;
     let dest = target.value.position();
     let mut vehicles_at: BTreeMap<&SiteId, Vec<&Vehicle>> = BTreeMap::new();
     for v in state.vehicles.values() {
         let v = &v.value;
-        if v.condition == Condition::Serviceable && !state.vehicle_holds.contains_key(&v.id) {
+        let here = state.site_slots.get(v.site_id.as_str()).is_some_and(|s| sources.includes_site(state, s));
+        if here && v.condition == Condition::Serviceable && !state.vehicle_holds.contains_key(&v.id) {
             vehicles_at.entry(&v.site_id).or_default().push(v);
         }
     }
     // What each site can give, in one pass per item.
     let mut offers: BTreeMap<u32, BTreeMap<ItemId, Quantity>> = BTreeMap::new();
     for item in need.keys() {
-        for (slot, q) in available_by_slot(state, item, on) {
+        for (slot, q) in
+            available_by_slot(state, item, on).into_iter().filter(|&(s, _)| sources.includes_site(state, s))
+        {
             offers.entry(slot).or_default().insert(item.clone(), q);
         }
     }

@@ -378,6 +378,7 @@ fn request(st: &State, from: &str, to: &str, headcount: u32) -> DeployRequest {
         on: d("2024-07-26"),
         deadline_min: None,
         within_km: 150.0,
+        sources: vigie_logistics::Scope::everything(),
     }
 }
 

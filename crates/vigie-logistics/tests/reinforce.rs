@@ -41,7 +41,8 @@ fn sources_by_arrival_loads_within_limits_and_unmet_reported() {
     let st = fleet();
     let travel = Travel::default();
     let need = parse_need(&st, "PLATE=120").unwrap();
-    let r = reinforce(&st, "SB", &need, d("2024-07-26"), Some(600.0), &travel).unwrap();
+    let r = reinforce(&st, "SB", &need, d("2024-07-26"), Some(600.0), &travel, &vigie_logistics::Scope::everything())
+        .unwrap();
     // SA1 is a little farther than SA but its light vehicle is faster: it arrives first.
     let order: Vec<&str> = r.sources.iter().map(|s| s.site_id.as_str()).collect();
     assert_eq!(order, vec!["SA1", "SA"]);
@@ -69,7 +70,9 @@ fn sources_by_arrival_loads_within_limits_and_unmet_reported() {
 fn several_items_share_a_vehicle_and_held_vehicles_are_not_used() {
     let mut st = fleet();
     let need = parse_need(&st, "PLATE=30, RATION=25").unwrap();
-    let r = reinforce(&st, "SB", &need, d("2024-07-26"), None, &Travel::default()).unwrap();
+    let r =
+        reinforce(&st, "SB", &need, d("2024-07-26"), None, &Travel::default(), &vigie_logistics::Scope::everything())
+            .unwrap();
     // L1 (50 kg) takes 30 plates then 20 rations; T1 takes the 5 rations left.
     let l1 = &r.loads[0];
     assert_eq!(l1.vehicle_id.as_str(), "L1");
@@ -91,7 +94,9 @@ fn several_items_share_a_vehicle_and_held_vehicles_are_not_used() {
             note: String::new(),
         })],
     );
-    let r = reinforce(&st, "SB", &need, d("2024-07-26"), None, &Travel::default()).unwrap();
+    let r =
+        reinforce(&st, "SB", &need, d("2024-07-26"), None, &Travel::default(), &vigie_logistics::Scope::everything())
+            .unwrap();
     assert!(r.loads.iter().all(|l| l.vehicle_id.as_str() != "L1"));
 }
 
@@ -99,7 +104,16 @@ fn several_items_share_a_vehicle_and_held_vehicles_are_not_used() {
 fn without_vehicles_everything_is_unmet_and_said_so() {
     let st = world();
     let need = parse_need(&st, "PLATE=10").unwrap();
-    let r = reinforce(&st, "SB", &need, d("2024-07-26"), Some(60.0), &Travel::default()).unwrap();
+    let r = reinforce(
+        &st,
+        "SB",
+        &need,
+        d("2024-07-26"),
+        Some(60.0),
+        &Travel::default(),
+        &vigie_logistics::Scope::everything(),
+    )
+    .unwrap();
     assert_eq!(r.sources.len(), 2, "sources are listed even when nothing can carry their stock");
     assert!(r.loads.is_empty());
     assert_eq!(r.unmet[&ItemId::parse("PLATE").unwrap()], q(10));
@@ -114,7 +128,9 @@ fn bad_requests() {
     assert_eq!(parse_need(&st, "PLATE=-2").unwrap_err().to_string(), "PLATE: the quantity must be above 0");
     let need = parse_need(&st, "PLATE=1").unwrap();
     assert_eq!(
-        reinforce(&st, "NOPE", &need, d("2024-07-26"), None, &Travel::default()).unwrap_err().to_string(),
+        reinforce(&st, "NOPE", &need, d("2024-07-26"), None, &Travel::default(), &vigie_logistics::Scope::everything())
+            .unwrap_err()
+            .to_string(),
         "unknown site NOPE"
     );
 }
@@ -140,7 +156,7 @@ mod properties {
             apply(&mut st, events);
             let need = parse_need(&st, &format!("PLATE={plates},RATION={rations},WATER={water}")).unwrap();
             let on = d("2024-07-26");
-            let r = reinforce(&st, sites[to], &need, on, None, &Travel::default()).unwrap();
+            let r = reinforce(&st, sites[to], &need, on, None, &Travel::default(), &vigie_logistics::Scope::everything()).unwrap();
             let mut used = std::collections::HashSet::new();
             let mut from: BTreeMap<(SiteId, ItemId), Quantity> = BTreeMap::new();
             for l in &r.loads {

@@ -1,11 +1,13 @@
 //! `GET /api/v1/ask/...`: the logistics questions, answered from the projection (same answers as `vigie ask`).
 
+use crate::access::Caller;
 use crate::{ApiError, App};
 use axum::extract::{Query, State as AxState};
 use axum::Json;
 use chrono::NaiveDate;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use vigie_domain::access::Reach;
 use vigie_domain::ItemId;
 use vigie_logistics::{self as logistics, Near, Scope};
 
@@ -117,43 +119,67 @@ pub async fn sufficiency_what_if(
     sufficiency_on(&app, q, Some(w))
 }
 
-pub async fn locate(AxState(app): AxState<App>, Query(q): Query<LocateQuery>) -> Result<Json<Value>, ApiError> {
-    locate_on(&app, q, None)
+pub async fn locate(
+    AxState(app): AxState<App>,
+    caller: Caller,
+    Query(q): Query<LocateQuery>,
+) -> Result<Json<Value>, ApiError> {
+    locate_on(&app, &caller, q, None)
 }
 
 pub async fn locate_what_if(
     AxState(app): AxState<App>,
+    caller: Caller,
     Query(q): Query<LocateQuery>,
     Json(w): Json<WhatIf>,
 ) -> Result<Json<Value>, ApiError> {
-    locate_on(&app, q, Some(w))
+    locate_on(&app, &caller, q, Some(w))
 }
 
-pub async fn reinforce(AxState(app): AxState<App>, Query(q): Query<ReinforceQuery>) -> Result<Json<Value>, ApiError> {
-    reinforce_on(&app, q, None)
+pub async fn reinforce(
+    AxState(app): AxState<App>,
+    caller: Caller,
+    Query(q): Query<ReinforceQuery>,
+) -> Result<Json<Value>, ApiError> {
+    reinforce_on(&app, &caller, q, None)
 }
 
 pub async fn reinforce_what_if(
     AxState(app): AxState<App>,
+    caller: Caller,
     Query(q): Query<ReinforceQuery>,
     Json(w): Json<WhatIf>,
 ) -> Result<Json<Value>, ApiError> {
-    reinforce_on(&app, q, Some(w))
+    reinforce_on(&app, &caller, q, Some(w))
 }
 
-pub async fn deploy(AxState(app): AxState<App>, Query(q): Query<DeployQuery>) -> Result<Json<Value>, ApiError> {
-    deploy_on(&app, q, None)
+pub async fn deploy(
+    AxState(app): AxState<App>,
+    caller: Caller,
+    Query(q): Query<DeployQuery>,
+) -> Result<Json<Value>, ApiError> {
+    deploy_on(&app, &caller, q, None)
 }
 
 pub async fn deploy_what_if(
     AxState(app): AxState<App>,
+    caller: Caller,
     Query(q): Query<DeployQuery>,
     Json(w): Json<WhatIf>,
 ) -> Result<Json<Value>, ApiError> {
-    deploy_on(&app, q, Some(w))
+    deploy_on(&app, &caller, q, Some(w))
 }
 
-fn deploy_on(app: &App, q: DeployQuery, what_if: Option<WhatIf>) -> Result<Json<Value>, ApiError> {
+/// The stock and vehicles a caller may draw on: a tactical group its organisation's and its children's (it sees
+/// others only as aggregated figures, through sufficiency); everyone else, everything.
+fn sources(st: &vigie_domain::State, caller: &Caller) -> Result<Scope, ApiError> {
+    match &caller.0.reach {
+        Reach::Organization(o) => Ok(Scope::of(st, o.as_str())?),
+        _ => Ok(Scope::everything()),
+    }
+}
+
+fn deploy_on(app: &App, caller: &Caller, q: DeployQuery, what_if: Option<WhatIf>) -> Result<Json<Value>, ApiError> {
     let on = parse_day(q.on.as_deref())?;
     let deadline_min = deadline_minutes(q.by.as_deref())?;
     let travel = app.travel.clone();
@@ -166,6 +192,7 @@ fn deploy_on(app: &App, q: DeployQuery, what_if: Option<WhatIf>) -> Result<Json<
             on,
             deadline_min,
             within_km: q.within_km.unwrap_or(100.0),
+            sources: sources(st, caller)?,
         };
         to_value(logistics::deploy::deploy(st, &request, &travel)?)
     })
@@ -192,27 +219,46 @@ fn sufficiency_on(app: &App, q: SufficiencyQuery, what_if: Option<WhatIf>) -> Re
     })
 }
 
-fn locate_on(app: &App, q: LocateQuery, what_if: Option<WhatIf>) -> Result<Json<Value>, ApiError> {
+fn locate_on(app: &App, caller: &Caller, q: LocateQuery, what_if: Option<WhatIf>) -> Result<Json<Value>, ApiError> {
     let on = parse_day(q.on.as_deref())?;
     let travel = app.travel.clone();
     answer(app, what_if, |st| {
         let items = q.item.split(',').map(|i| logistics::item_id(st, i.trim())).collect::<Result<Vec<ItemId>, _>>()?;
-        let scope = match &q.org {
-            Some(o) => Scope::of(st, o)?,
-            None => Scope::everything(),
+        let scope = match (&q.org, &caller.0.reach) {
+            (Some(o), Reach::Organization(mine))
+                if !caller
+                    .0
+                    .view(st)
+                    .org(&vigie_domain::OrgId::parse(o).map_err(|e| ApiError::BadRequest(e.to_string()))?) =>
+            {
+                return Err(ApiError::Forbidden(format!(
+                    "{o} is outside your organisation {mine}: its figures are shown only aggregated (sufficiency)"
+                )))
+            }
+            (Some(o), _) => Scope::of(st, o)?,
+            (None, _) => sources(st, caller)?,
         };
         let near = Near::parse(st, &q.near);
         to_value(logistics::locate(st, &items, &near, q.within_km, q.headcount, on, &scope, &travel)?)
     })
 }
 
-fn reinforce_on(app: &App, q: ReinforceQuery, what_if: Option<WhatIf>) -> Result<Json<Value>, ApiError> {
+fn reinforce_on(
+    app: &App,
+    caller: &Caller,
+    q: ReinforceQuery,
+    what_if: Option<WhatIf>,
+) -> Result<Json<Value>, ApiError> {
     let on = parse_day(q.on.as_deref())?;
     let deadline = deadline_minutes(q.by.as_deref())?;
     let travel = app.travel.clone();
     answer(app, what_if, |st| {
         let need = vigie_logistics::reinforce::parse_need(st, &q.need)?;
-        to_value(vigie_logistics::reinforce::reinforce(st, &q.site, &need, on, deadline, &travel)?)
+        if st.sites.contains_key(q.site.as_str()) && !caller.0.view(st).site(st, &q.site) {
+            return Err(ApiError::Forbidden(format!("site {} is outside your organisation", q.site)));
+        }
+        let from = sources(st, caller)?;
+        to_value(vigie_logistics::reinforce::reinforce(st, &q.site, &need, on, deadline, &travel, &from)?)
     })
 }
 
@@ -248,11 +294,10 @@ pub fn commit_shift(
 /// `POST /api/v1/shift`: a shift of effort; with `dry_run`, only its effect on every organisation.
 pub async fn shift(
     AxState(app): AxState<App>,
-    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
-    headers: axum::http::HeaderMap,
+    caller: crate::access::Caller,
     Json(b): Json<ShiftBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let actor = app.actor(&headers, Some(peer))?;
+    let actor = caller.actor();
     let on = parse_day(b.on.as_deref())?;
     let (shift, effect) = {
         let st = app.journal.state();

@@ -19,6 +19,14 @@ pub enum ApiError {
     /// Well-formed but unacceptable input: nothing was changed.
     #[error("{message}")]
     Unprocessable { message: String, problems: Vec<String> },
+    /// No valid credentials.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// Valid credentials, not allowed.
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    TooManyRequests(String),
     #[error("the server is shutting down")]
     Unavailable,
     #[error("internal error: {0}")]
@@ -46,6 +54,13 @@ impl IntoResponse for ApiError {
                 StatusCode::UNPROCESSABLE_ENTITY,
                 json!({"error": "invalid", "message": message, "problems": problems}),
             ),
+            ApiError::Unauthenticated(m) => {
+                (StatusCode::UNAUTHORIZED, json!({"error": "unauthenticated", "message": m}))
+            }
+            ApiError::Forbidden(m) => (StatusCode::FORBIDDEN, json!({"error": "forbidden", "message": m})),
+            ApiError::TooManyRequests(m) => {
+                (StatusCode::TOO_MANY_REQUESTS, json!({"error": "too_many_requests", "message": m}))
+            }
             ApiError::Unavailable => {
                 (StatusCode::SERVICE_UNAVAILABLE, json!({"error": "unavailable", "message": self.to_string()}))
             }

@@ -1,6 +1,7 @@
 //! Vigie's own view of incidents (`/api/v1/incidents`): the records with their SLA clocks and journals, for the
 //! operations centres' screens. Writes go through the ServiceNow-compatible Table API (`servicenow.rs`).
 
+use crate::access::Caller;
 use crate::{ApiError, App};
 use axum::extract::{Path, Query, State as AxState};
 use axum::Json;
@@ -27,7 +28,11 @@ pub struct ListQuery {
 }
 
 /// `GET /api/v1/incidents`: incidents with their SLA clocks, most urgent first.
-pub async fn list(AxState(app): AxState<App>, Query(q): Query<ListQuery>) -> Result<Json<Value>, ApiError> {
+pub async fn list(
+    AxState(app): AxState<App>,
+    caller: Caller,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<Value>, ApiError> {
     let all = match q.status.as_deref() {
         None | Some("open") => false,
         Some("all") => true,
@@ -42,7 +47,8 @@ pub async fn list(AxState(app): AxState<App>, Query(q): Query<ListQuery>) -> Res
     let now = chrono::Utc::now().timestamp_millis();
     let st = app.journal.state();
     let mut rows: Vec<(u8, String, Value)> = Vec::new();
-    for i in st.incidents.values().map(|s| &s.value) {
+    let view = caller.0.view(&st);
+    for i in st.incidents.values().map(|s| &s.value).filter(|i| view.incident(i)) {
         if !all && !matches!(i.state, 1..=3) {
             continue;
         }
@@ -60,15 +66,36 @@ pub async fn list(AxState(app): AxState<App>, Query(q): Query<ListQuery>) -> Res
     Ok(Json(json!({"incidents": rows.into_iter().map(|r| r.2).collect::<Vec<_>>()})))
 }
 
-/// `GET /api/v1/incidents/{number or sys_id}`.
-pub async fn one(AxState(app): AxState<App>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
-    let now = chrono::Utc::now().timestamp_millis();
-    let st = app.journal.state();
+/// An incident by number or sys_id, if the caller may see it (a partner: those assigned to its group).
+fn find<'a>(
+    st: &'a vigie_domain::State,
+    caller: &Caller,
+    id: &str,
+) -> Result<&'a vigie_domain::state::Stamped<vigie_domain::itsm::Incident>, ApiError> {
     let i = st
         .incidents
-        .get(&id)
+        .get(id)
         .or_else(|| st.incidents.values().find(|s| s.value.number == id))
         .ok_or_else(|| ApiError::NotFound(format!("incident {id}")))?;
+    if !caller.0.view(st).incident(&i.value) {
+        return Err(ApiError::Forbidden(format!("incident {id} is not assigned to your support group")));
+    }
+    Ok(i)
+}
+
+/// The operations log is the TOC's own (partners work their incidents through the Table API).
+fn toc_only(caller: &Caller) -> Result<(), ApiError> {
+    if caller.0.reach != vigie_domain::access::Reach::All {
+        return Err(ApiError::Forbidden("the operations log is kept by the TOC".into()));
+    }
+    Ok(())
+}
+
+/// `GET /api/v1/incidents/{number or sys_id}`.
+pub async fn one(AxState(app): AxState<App>, caller: Caller, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+    let now = chrono::Utc::now().timestamp_millis();
+    let st = app.journal.state();
+    let i = find(&st, &caller, &id)?;
     let timeline: Vec<Value> = st
         .incident_timeline
         .get(&i.value.sys_id)
@@ -104,7 +131,12 @@ fn shift_or_now(q: &LogQuery) -> Result<String, ApiError> {
 }
 
 /// `GET /api/v1/log?shift=`: the operations log of a shift (default: the current one).
-pub async fn log(AxState(app): AxState<App>, Query(q): Query<LogQuery>) -> Result<Json<Value>, ApiError> {
+pub async fn log(
+    AxState(app): AxState<App>,
+    caller: Caller,
+    Query(q): Query<LogQuery>,
+) -> Result<Json<Value>, ApiError> {
+    toc_only(&caller)?;
     let shift = shift_or_now(&q)?;
     let st = app.journal.state();
     let entries: Vec<&vigie_domain::itsm::LogEntry> = st.log.iter().filter(|e| e.shift == shift).collect();
@@ -114,11 +146,11 @@ pub async fn log(AxState(app): AxState<App>, Query(q): Query<LogQuery>) -> Resul
 /// `POST /api/v1/log`: an entry by the operator on duty (the request's actor), in the current shift.
 pub async fn add_log(
     AxState(app): AxState<App>,
-    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
-    headers: axum::http::HeaderMap,
+    caller: Caller,
     Json(body): Json<LogIn>,
 ) -> Result<Json<Value>, ApiError> {
-    let actor = app.actor(&headers, Some(peer))?;
+    toc_only(&caller)?;
+    let actor = caller.actor();
     let kind = body.kind.unwrap_or_else(|| "note".into());
     if !matches!(kind.as_str(), "note" | "decision" | "handover") {
         return Err(ApiError::BadRequest(format!("kind: expected note, decision or handover, found {kind:?}")));
@@ -151,7 +183,12 @@ pub async fn add_log(
 
 /// `GET /api/v1/log/handover?shift=`: what the next shift inherits: open incidents, SLA breaches, pending actions,
 /// the shift's log.
-pub async fn handover(AxState(app): AxState<App>, Query(q): Query<LogQuery>) -> Result<Json<Value>, ApiError> {
+pub async fn handover(
+    AxState(app): AxState<App>,
+    caller: Caller,
+    Query(q): Query<LogQuery>,
+) -> Result<Json<Value>, ApiError> {
+    toc_only(&caller)?;
     let shift = shift_or_now(&q)?;
     let now = chrono::Utc::now().timestamp_millis();
     let st = app.journal.state();
@@ -166,14 +203,13 @@ pub async fn handover(AxState(app): AxState<App>, Query(q): Query<LogQuery>) -> 
 /// `GET /api/v1/incidents/{id}/timeline`: one timeline of the incident (the crisis view): state and priority
 /// changes, work notes, comments, decisions and notes of the operations log about it, its attached alerts' state
 /// changes, and its linked logistics plan's steps; in time order.
-pub async fn timeline(AxState(app): AxState<App>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+pub async fn timeline(
+    AxState(app): AxState<App>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     let st = app.journal.state();
-    let i = st
-        .incidents
-        .get(&id)
-        .or_else(|| st.incidents.values().find(|s| s.value.number == id))
-        .map(|s| &s.value)
-        .ok_or_else(|| ApiError::NotFound(format!("incident {id}")))?;
+    let i = &find(&st, &caller, &id)?.value;
     let mut rows: Vec<(chrono::DateTime<chrono::Utc>, Value)> = Vec::new();
     for (at, state, priority) in st.incident_timeline.get(&i.sys_id).into_iter().flatten() {
         rows.push((*at, json!({"at": at, "kind": "state", "state": state, "priority": priority})));

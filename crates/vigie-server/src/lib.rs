@@ -7,7 +7,9 @@
 
 #![recursion_limit = "512"]
 
+pub mod access;
 mod ask;
+pub mod auth;
 mod error;
 mod incidents;
 pub mod monitoring;
@@ -21,17 +23,17 @@ mod registry;
 mod servicenow;
 mod stream;
 pub mod sync;
+pub mod tls;
 
 pub use error::ApiError;
 
-use axum::extract::{ConnectInfo, DefaultBodyLimit, Multipart, Query, State as AxState};
-use axum::http::HeaderMap;
+use access::Caller;
+use axum::extract::{DefaultBodyLimit, Multipart, Query, State as AxState};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::{broadcast, watch};
@@ -56,8 +58,17 @@ pub struct ServerOptions {
     pub active_checks: bool,
     /// Extra certificate authorities (PEM) trusted by the http checks, beside the bundled web roots.
     pub check_ca_pem: Option<Vec<u8>>,
-    /// Users (name, password) of the ServiceNow-compatible Table API (Basic authentication); none: refused.
-    pub table_api_users: Vec<(String, String)>,
+    /// How long browser sessions live.
+    pub sessions: auth::SessionLimits,
+    /// Failed sign-ins allowed per address and per user name in `login_window`, before sign-ins are refused.
+    pub login_max_failures: usize,
+    pub login_window: std::time::Duration,
+    /// Refusals written to the journal per address and minute (the others are counted).
+    pub denials_per_minute: u32,
+    /// Mark the session cookie `Secure` (always with TLS; set it behind a TLS proxy).
+    pub secure_cookies: bool,
+    /// Serve HTTPS with this certificate chain and key (PEM).
+    pub tls: Option<tls::TlsFiles>,
     /// Response and resolution targets of incidents, per priority.
     pub sla: vigie_incidents::sla::Targets,
     /// Push incidents to an external ServiceNow.
@@ -74,7 +85,12 @@ impl Default for ServerOptions {
             check_workers: 32,
             active_checks: true,
             check_ca_pem: None,
-            table_api_users: Vec::new(),
+            sessions: Default::default(),
+            login_max_failures: 5,
+            login_window: std::time::Duration::from_secs(300),
+            denials_per_minute: 30,
+            secure_cookies: false,
+            tls: None,
             sla: Default::default(),
             sync: None,
         }
@@ -90,28 +106,12 @@ pub struct App {
     travel: Arc<vigie_logistics::Travel>,
     /// The TOC's live picture.
     pub live: Arc<monitoring::live::Live>,
-    /// Users of the Table API.
-    table_users: Arc<Vec<(String, String)>>,
+    /// Sessions, the sign-in limiter, the refusal throttle.
+    access: Arc<access::AccessState>,
     sla: Arc<vigie_incidents::sla::Targets>,
 }
 
-/// The HTTP header that names the actor of a write, until identities arrive (then the session names it).
-pub const ACTOR_HEADER: &str = "x-vigie-actor";
-
 impl App {
-    fn actor(&self, headers: &HeaderMap, peer: Option<SocketAddr>) -> Result<Actor, ApiError> {
-        match headers.get(ACTOR_HEADER) {
-            Some(v) => {
-                let s = v.to_str().map_err(|_| ApiError::BadRequest("the actor header is not text".into()))?;
-                Actor::parse(s).map_err(|e| ApiError::BadRequest(e.to_string()))
-            }
-            None => {
-                Ok(Actor::parse(&format!("anonymous@{}", peer.map_or("unknown".to_string(), |p| p.ip().to_string())))
-                    .expect("valid actor"))
-            }
-        }
-    }
-
     /// Runs a blocking journal call off the async threads.
     async fn blocking<T: Send + 'static>(
         &self,
@@ -163,10 +163,21 @@ fn build(journal: Journal, options: ServerOptions) -> (Router, watch::Sender<boo
         let st = journal.state();
         Arc::new(monitoring::live::Live::new(&st, chrono::Utc::now().timestamp_millis()))
     };
-    let table_users = Arc::new(options.table_api_users.clone());
+    let access = Arc::new(access::AccessState {
+        sessions: Default::default(),
+        limits: options.sessions,
+        limiter: auth::LoginLimiter::new(options.login_max_failures, options.login_window),
+        throttle: auth::DenialThrottle::new(options.denials_per_minute),
+        verified: Default::default(),
+        secure_cookies: options.secure_cookies || options.tls.is_some(),
+    });
     let sla = Arc::new(options.sla.clone());
-    let app = App { journal, events, shutdown, travel: Arc::new(options.travel.clone()), live, table_users, sla };
+    let app = App { journal, events, shutdown, travel: Arc::new(options.travel.clone()), live, access, sla };
     let api = Router::new()
+        .route("/session", get(access::current).post(access::login).delete(access::logout))
+        .route("/users", get(access::users).post(access::save_user))
+        .route("/tokens", get(access::tokens).post(access::issue))
+        .route("/tokens/{id}", axum::routing::delete(access::revoke))
         .route("/organizations", get(registry::organizations))
         .route("/organizations/{id}", get(registry::organization))
         .route("/sites", get(registry::sites))
@@ -204,6 +215,8 @@ fn build(journal: Journal, options: ServerOptions) -> (Router, watch::Sender<boo
         .route("/metrics", get(monitoring::metrics))
         .nest("/api/v1", api)
         .merge(servicenow::routes())
+        // Every route passes the access gate (access::POLICY); unknown paths fall through to 404.
+        .route_layer(axum::middleware::from_fn_with_state(app.clone(), access::authorize))
         .fallback(|| async { ApiError::NotFound("route".into()) })
         // Every request body is bounded (the import has its own, larger bound); every answer says how a browser
         // may use it.
@@ -222,6 +235,7 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let (workers, active, ca) = (options.check_workers, options.active_checks, options.check_ca_pem.clone());
     let outbound = options.sync.clone();
+    let tls_config = options.tls.as_ref().map(tls::TlsFiles::config).transpose()?;
     let (router, stop, app) = build(journal, options);
     // The monitoring's background work: time passing (staleness, maintenance windows), the active checks.
     tokio::spawn(monitoring::tick_loop(app.clone()));
@@ -237,9 +251,19 @@ pub async fn serve(
         tracing::info!("shutting down: closing live streams, finishing requests in flight");
         let _ = stop.send(true);
     };
-    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(signal)
-        .await
+    match tls_config {
+        None => {
+            axum::serve(listener, router.into_make_service_with_connect_info::<access::Peer>())
+                .with_graceful_shutdown(signal)
+                .await
+        }
+        Some(config) => {
+            let listener = tls::TlsListener::new(listener, config);
+            axum::serve(listener, router.into_make_service_with_connect_info::<access::Peer>())
+                .with_graceful_shutdown(signal)
+                .await
+        }
+    }
 }
 
 /// Headers on every answer: no sniffing, no framing, no referrer, only same-origin content.
@@ -272,6 +296,8 @@ async fn health(AxState(app): AxState<App>) -> Json<Value> {
 pub enum ImportFailure {
     /// Problems in the files: nothing was written.
     Invalid(Vec<vigie_import::Problem>),
+    /// The caller may not write some of it: nothing was written.
+    Refused(String),
     Journal(vigie_journal::JournalError),
 }
 
@@ -283,15 +309,36 @@ pub fn commit_import(
     actor: Actor,
     dry_run: bool,
 ) -> Result<vigie_import::Report, ImportFailure> {
+    commit_import_by(journal, batch, actor, None, dry_run)
+}
+
+/// [`commit_import`] for a caller: every event must be within its permissions and reach, or nothing is written.
+fn commit_import_by(
+    journal: &Journal,
+    batch: vigie_import::Batch,
+    actor: Actor,
+    caller: Option<vigie_domain::access::Principal>,
+    dry_run: bool,
+) -> Result<vigie_import::Report, ImportFailure> {
+    let allowed = move |st: &vigie_domain::State, events: &[vigie_domain::NewEvent]| -> Result<(), String> {
+        let Some(p) = &caller else { return Ok(()) };
+        let view = p.view(st);
+        events.iter().try_for_each(|e| view.may_write(st, &e.event, |x| p.may(x)))
+    };
     if dry_run {
         let st = journal.state();
-        return vigie_import::plan(&batch, &st, &actor).map(|p| p.report).map_err(ImportFailure::Invalid);
+        let plan = vigie_import::plan(&batch, &st, &actor).map_err(ImportFailure::Invalid)?;
+        allowed(&st, &plan.events).map_err(ImportFailure::Refused)?;
+        return Ok(plan.report);
     }
-    type Outcome = Option<Result<vigie_import::Report, Vec<vigie_import::Problem>>>;
+    type Outcome = Option<Result<vigie_import::Report, ImportFailure>>;
     let outcome: Arc<std::sync::Mutex<Outcome>> = Arc::default();
     let out = outcome.clone();
     let committed = journal.execute(move |st| {
-        let result = vigie_import::plan(&batch, st, &actor);
+        let result = vigie_import::plan(&batch, st, &actor).map_err(ImportFailure::Invalid).and_then(|p| {
+            allowed(st, &p.events).map_err(ImportFailure::Refused)?;
+            Ok(p)
+        });
         let decision = match &result {
             Ok(p) => Ok(p.events.clone()),
             Err(_) => Err("the import has problems".to_string()),
@@ -301,7 +348,7 @@ pub fn commit_import(
     });
     let result = outcome.lock().unwrap_or_else(|p| p.into_inner()).take();
     match (committed, result) {
-        (_, Some(Err(problems))) => Err(ImportFailure::Invalid(problems)),
+        (_, Some(Err(failure))) => Err(failure),
         (Ok(_), Some(Ok(report))) => Ok(report),
         (Err(e), _) => Err(ImportFailure::Journal(e)),
         (Ok(_), None) => Err(ImportFailure::Journal(vigie_journal::JournalError::Rejected("no outcome".into()))),
@@ -318,12 +365,10 @@ struct ImportQuery {
 /// `POST /api/v1/import`: multipart form, one part per file (the part's file name names the table).
 async fn import(
     AxState(app): AxState<App>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
+    caller: Caller,
     Query(q): Query<ImportQuery>,
     mut form: Multipart,
 ) -> Result<Json<Value>, ApiError> {
-    let actor = app.actor(&headers, Some(peer))?;
     let mut files = Vec::new();
     while let Some(field) = form.next_field().await.map_err(|e| ApiError::BadRequest(e.body_text()))? {
         let name = field
@@ -340,8 +385,10 @@ async fn import(
     let report = app
         .blocking(move |journal| {
             let batch = vigie_import::read(&files, &mut |_, _| {});
-            commit_import(&journal, batch, actor, q.dry_run).map_err(|e| match e {
+            let actor = caller.actor();
+            commit_import_by(&journal, batch, actor, Some(caller.0), q.dry_run).map_err(|e| match e {
                 ImportFailure::Invalid(p) => ApiError::Invalid(p),
+                ImportFailure::Refused(why) => ApiError::Forbidden(format!("{why}: nothing was imported")),
                 ImportFailure::Journal(e) => e.into(),
             })
         })

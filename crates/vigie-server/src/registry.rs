@@ -1,6 +1,9 @@
 //! Registry reads: lists with filters and paging (`offset`, `limit`), and records by id. Every record carries its
 //! `_stamp` (sequence, time and source of the event that last set it), so clients can show how fresh it is.
+//! A tactical caller sees the sites, stock, forces and vehicles of its organisation and its children; the
+//! organisations and the catalogue (items, allowances) are everyone's.
 
+use crate::access::Caller;
 use crate::{ApiError, App};
 use axum::extract::{Path, Query, State as AxState};
 use axum::http::{HeaderMap, HeaderValue};
@@ -102,6 +105,19 @@ fn one<T: Serialize>(v: Option<T>, what: String) -> Result<Response, ApiError> {
     v.map(|v| Json(v).into_response()).ok_or(ApiError::NotFound(what))
 }
 
+/// A record outside the caller's reach: said as such (the caller knows the id; hiding it would only confuse).
+fn outside(what: String) -> ApiError {
+    ApiError::Forbidden(format!("{what} is outside your organisation: ask the strategic centre"))
+}
+
+/// A by-id read narrowed to the caller's reach.
+fn one_within<T: Serialize>(v: Option<T>, within: bool, what: String) -> Result<Response, ApiError> {
+    match v {
+        Some(_) if !within => Err(outside(what)),
+        v => one(v, what),
+    }
+}
+
 pub async fn organizations(AxState(app): AxState<App>, Query(f): Query<Filters>) -> Result<Response, ApiError> {
     let st = app.journal.state();
     let level = Filters::choice(&f.level, "level", OrgLevel::parse)?;
@@ -120,13 +136,15 @@ pub async fn organization(AxState(app): AxState<App>, Path(id): Path<String>) ->
     one(st.organizations.get(id.as_str()), format!("organization {id}"))
 }
 
-pub async fn sites(AxState(app): AxState<App>, Query(f): Query<Filters>) -> Result<Response, ApiError> {
+pub async fn sites(AxState(app): AxState<App>, caller: Caller, Query(f): Query<Filters>) -> Result<Response, ApiError> {
     let st = app.journal.state();
+    let view = caller.0.view(&st);
     let kind = Filters::choice(&f.kind, "kind", SiteKind::parse)?;
     let orgs = f.orgs(&st)?;
     page(
         st.sites.values().filter(|s| {
             kind.is_none_or(|k| s.value.kind == k)
+                && view.org(&s.value.organization_id)
                 && orgs.as_ref().is_none_or(|o| o.contains(&s.value.organization_id))
                 && f.city.as_deref().is_none_or(|c| s.value.city.eq_ignore_ascii_case(c))
                 && f.matches_text(s.value.id.as_str(), &s.value.name)
@@ -135,9 +153,10 @@ pub async fn sites(AxState(app): AxState<App>, Query(f): Query<Filters>) -> Resu
     )
 }
 
-pub async fn site(AxState(app): AxState<App>, Path(id): Path<String>) -> Result<Response, ApiError> {
+pub async fn site(AxState(app): AxState<App>, caller: Caller, Path(id): Path<String>) -> Result<Response, ApiError> {
     let st = app.journal.state();
-    one(st.sites.get(id.as_str()), format!("site {id}"))
+    let within = caller.0.view(&st).site(&st, &id);
+    one_within(st.sites.get(id.as_str()), within, format!("site {id}"))
 }
 
 pub async fn items(AxState(app): AxState<App>, Query(f): Query<Filters>) -> Result<Response, ApiError> {
@@ -157,8 +176,9 @@ pub async fn item(AxState(app): AxState<App>, Path(id): Path<String>) -> Result<
 }
 
 /// Stock lines, flattened with their site; the site's count stamp says when and from where they were counted.
-pub async fn stock(AxState(app): AxState<App>, Query(f): Query<Filters>) -> Result<Response, ApiError> {
+pub async fn stock(AxState(app): AxState<App>, caller: Caller, Query(f): Query<Filters>) -> Result<Response, ApiError> {
     let st = app.journal.state();
+    let view = caller.0.view(&st);
     let condition = Filters::choice(&f.condition, "condition", Condition::parse)?;
     let orgs = f.orgs(&st)?;
     let site_filter = f.site_id.as_deref();
@@ -166,10 +186,18 @@ pub async fn stock(AxState(app): AxState<App>, Query(f): Query<Filters>) -> Resu
         if !st.sites.contains_key(s) {
             return Err(ApiError::NotFound(format!("site {s}")));
         }
+        if !view.site(&st, s) {
+            return Err(outside(format!("the stock of site {s}")));
+        }
+    }
+    if let (Some(o), false) = (&f.organization_id, view.is_all()) {
+        if OrgId::parse(o).is_ok_and(|o| !view.org(&o)) {
+            return Err(outside(format!("the stock of {o}")));
+        }
     }
     let it = st
         .stock_iter()
-        .filter(|(site, _)| site_filter.is_none_or(|s| site.as_str() == s))
+        .filter(|(site, _)| site_filter.is_none_or(|s| site.as_str() == s) && view.site(&st, site.as_str()))
         .filter(|(site, _)| {
             orgs.as_ref().is_none_or(|o| st.sites.get(*site).is_some_and(|s| o.contains(&s.value.organization_id)))
         })
@@ -193,8 +221,13 @@ pub async fn stock(AxState(app): AxState<App>, Query(f): Query<Filters>) -> Resu
     page(it, &f)
 }
 
-pub async fn forces(AxState(app): AxState<App>, Query(f): Query<Filters>) -> Result<Response, ApiError> {
+pub async fn forces(
+    AxState(app): AxState<App>,
+    caller: Caller,
+    Query(f): Query<Filters>,
+) -> Result<Response, ApiError> {
     let st = app.journal.state();
+    let view = caller.0.view(&st);
     let orgs = f.orgs(&st)?;
     let day = f
         .active_on
@@ -208,6 +241,7 @@ pub async fn forces(AxState(app): AxState<App>, Query(f): Query<Filters>) -> Res
         st.forces.values().filter(|x| {
             let v = &x.value;
             f.site_id.as_deref().is_none_or(|s| v.site_id.as_str() == s)
+                && view.org(&v.organization_id)
                 && orgs.as_ref().is_none_or(|o| o.contains(&v.organization_id))
                 && day.is_none_or(|d| v.active_on(d))
                 && f.matches_text(v.id.as_str(), &v.name)
@@ -216,9 +250,11 @@ pub async fn forces(AxState(app): AxState<App>, Query(f): Query<Filters>) -> Res
     )
 }
 
-pub async fn force(AxState(app): AxState<App>, Path(id): Path<String>) -> Result<Response, ApiError> {
+pub async fn force(AxState(app): AxState<App>, caller: Caller, Path(id): Path<String>) -> Result<Response, ApiError> {
     let st = app.journal.state();
-    one(st.forces.get(id.as_str()), format!("force {id}"))
+    let f = st.forces.get(id.as_str());
+    let within = f.is_none_or(|f| caller.0.view(&st).org(&f.value.organization_id));
+    one_within(f, within, format!("force {id}"))
 }
 
 pub async fn allowances(AxState(app): AxState<App>, Query(f): Query<Filters>) -> Result<Response, ApiError> {
@@ -226,13 +262,19 @@ pub async fn allowances(AxState(app): AxState<App>, Query(f): Query<Filters>) ->
     page(st.allowances.values().filter(|a| f.item_id.as_deref().is_none_or(|i| a.value.item_id.as_str() == i)), &f)
 }
 
-pub async fn vehicles(AxState(app): AxState<App>, Query(f): Query<Filters>) -> Result<Response, ApiError> {
+pub async fn vehicles(
+    AxState(app): AxState<App>,
+    caller: Caller,
+    Query(f): Query<Filters>,
+) -> Result<Response, ApiError> {
     let st = app.journal.state();
+    let view = caller.0.view(&st);
     let condition = Filters::choice(&f.condition, "condition", Condition::parse)?;
     page(
         st.vehicles.values().filter(|x| {
             let v = &x.value;
             f.site_id.as_deref().is_none_or(|s| v.site_id.as_str() == s)
+                && view.site(&st, v.site_id.as_str())
                 && f.kind.as_deref().is_none_or(|k| v.kind.eq_ignore_ascii_case(k))
                 && condition.is_none_or(|c| v.condition == c)
         }),
@@ -240,7 +282,9 @@ pub async fn vehicles(AxState(app): AxState<App>, Query(f): Query<Filters>) -> R
     )
 }
 
-pub async fn vehicle(AxState(app): AxState<App>, Path(id): Path<String>) -> Result<Response, ApiError> {
+pub async fn vehicle(AxState(app): AxState<App>, caller: Caller, Path(id): Path<String>) -> Result<Response, ApiError> {
     let st = app.journal.state();
-    one(st.vehicles.get(id.as_str()), format!("vehicle {id}"))
+    let v = st.vehicles.get(id.as_str());
+    let within = v.is_none_or(|v| caller.0.view(&st).site(&st, v.value.site_id.as_str()));
+    one_within(v, within, format!("vehicle {id}"))
 }

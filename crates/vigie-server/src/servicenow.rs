@@ -4,9 +4,11 @@
 //! GET list (`sysparm_query`, `sysparm_limit`, `sysparm_offset`, `sysparm_fields`, `sysparm_display_value`; other
 //! `sysparm_*` tolerated) with `X-Total-Count` and an absolute `Link` header (first, prev, next, last; no next on
 //! the last page); GET one; POST (201); PUT and PATCH (partial, 200); DELETE (204). Envelope `{"result": …}`,
-//! errors `{"error": {"message", "detail"}, "status": "failure"}`. Basic authentication against the configured
-//! users. Every write is a journal event with the authenticated user as actor.
+//! errors `{"error": {"message", "detail"}, "status": "failure"}`. Callers authenticate as Vigie users (Basic, as
+//! ServiceNow clients do, or a token) through the access gate; a partner sees and works only the incidents assigned
+//! to its support group. Every write is a journal event with the authenticated user as actor.
 
+use crate::access::Caller;
 use crate::App;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State as AxState};
@@ -14,10 +16,10 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use base64::Engine;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
+use vigie_domain::access::Reach;
 use vigie_domain::itsm::{Incident, IncidentDeleted};
 use vigie_domain::{Actor, Event, NewEvent, State};
 use vigie_incidents::incident::{self, Changes, IncidentError};
@@ -60,6 +62,8 @@ impl From<crate::ApiError> for SnError {
             Conflict(m) => sn(StatusCode::CONFLICT, "Conflict", m),
             Unavailable => sn(StatusCode::SERVICE_UNAVAILABLE, "Unavailable", "the server is shutting down"),
             BadRequest(m) => sn(StatusCode::BAD_REQUEST, "Invalid request", m),
+            Unauthenticated(m) => sn(StatusCode::UNAUTHORIZED, "User Not Authenticated", m),
+            Forbidden(m) => sn(StatusCode::FORBIDDEN, "Insufficient rights", m),
             other => {
                 tracing::error!(error = %other, "table API");
                 sn(StatusCode::INTERNAL_SERVER_ERROR, "Internal error", "see the server log")
@@ -75,37 +79,30 @@ fn incident_error(e: IncidentError) -> SnError {
     }
 }
 
-/// The authenticated user, from Basic credentials checked against the configured users.
-fn user(app: &App, headers: &HeaderMap) -> Result<Actor, SnError> {
-    let denied = |detail: &str| sn(StatusCode::UNAUTHORIZED, "User Not Authenticated", detail);
-    if app.table_users.is_empty() {
-        return Err(denied("the Table API has no user: set [servicenow] user and password in the configuration"));
-    }
-    let given = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Basic "))
-        .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b.trim()).ok())
-        .and_then(|b| String::from_utf8(b).ok())
-        .ok_or_else(|| denied("Required to provide Auth information"))?;
-    let (name, password) = given.split_once(':').ok_or_else(|| denied("Required to provide Auth information"))?;
-    let ok = app
-        .table_users
-        .iter()
-        .any(|(u, p)| constant_eq(u.as_bytes(), name.as_bytes()) & constant_eq(p.as_bytes(), password.as_bytes()));
-    if !ok {
-        return Err(denied("the user name or password is wrong"));
-    }
-    Actor::parse(&format!("servicenow:{name}")).map_err(|_| denied("bad user name"))
+/// A refusal of the access gate, in ServiceNow's envelope.
+pub(crate) fn error_response(status: StatusCode, detail: &str) -> Response {
+    let message = match status {
+        StatusCode::UNAUTHORIZED => "User Not Authenticated",
+        StatusCode::TOO_MANY_REQUESTS => "Too Many Requests",
+        _ => "Insufficient rights",
+    };
+    sn(status, message, detail).into_response()
 }
 
-/// Compares without stopping at the first difference (no timing hint about the password).
-fn constant_eq(a: &[u8], b: &[u8]) -> bool {
-    let mut diff = (a.len() ^ b.len()) as u8;
-    for (i, x) in a.iter().enumerate() {
-        diff |= x ^ b.get(i).copied().unwrap_or(0);
+/// A partner works the incidents assigned to its support group, and only those.
+fn visible(caller: &Caller, i: &Incident) -> bool {
+    match &caller.0.reach {
+        Reach::Partner(p) => i.assignment_group == p.as_str(),
+        _ => true,
     }
-    diff == 0
+}
+
+fn outside(caller: &Caller) -> SnError {
+    sn(
+        StatusCode::FORBIDDEN,
+        "Insufficient rights",
+        format!("{} works only the incidents assigned to its support group", caller.0.user),
+    )
 }
 
 fn table(name: &str) -> Result<(), SnError> {
@@ -227,11 +224,11 @@ fn fields_of(params: &BTreeMap<String, String>) -> Option<Vec<String>> {
 /// `GET /api/now/table/incident`.
 async fn list(
     AxState(app): AxState<App>,
+    caller: Caller,
     headers: HeaderMap,
     Path(name): Path<String>,
     Query(params): Query<BTreeMap<String, String>>,
 ) -> Result<Response, SnError> {
-    user(&app, &headers)?;
     table(&name)?;
     let query = Encoded::parse(params.get("sysparm_query").map_or("", |s| s.as_str()))
         .map_err(|e| sn(StatusCode::BAD_REQUEST, "Invalid query", e.to_string()))?;
@@ -248,8 +245,12 @@ async fn list(
     let (display, fields) = (display_of(&params), fields_of(&params));
     let (total, page) = {
         let st = app.journal.state();
-        let mut rows: Vec<&Incident> =
-            st.incidents.values().map(|s| &s.value).filter(|i| query.matches(&|f| field_value(i, f))).collect();
+        let mut rows: Vec<&Incident> = st
+            .incidents
+            .values()
+            .map(|s| &s.value)
+            .filter(|i| visible(&caller, i) && query.matches(&|f| field_value(i, f)))
+            .collect();
         rows.sort_by(|a, b| a.number.cmp(&b.number));
         rows.sort_by(|a, b| query.compare(&|f| field_value(a, f), &|f| field_value(b, f)));
         let total = rows.len();
@@ -311,14 +312,13 @@ fn encode(s: &str) -> String {
 /// `GET /api/now/table/incident/{sys_id}`.
 async fn one(
     AxState(app): AxState<App>,
-    headers: HeaderMap,
+    caller: Caller,
     Path((name, sys_id)): Path<(String, String)>,
     Query(params): Query<BTreeMap<String, String>>,
 ) -> Result<Json<Value>, SnError> {
-    user(&app, &headers)?;
     table(&name)?;
     let st = app.journal.state();
-    let i = st.incidents.get(&sys_id).ok_or_else(not_found)?;
+    let i = st.incidents.get(&sys_id).filter(|i| visible(&caller, &i.value)).ok_or_else(not_found)?;
     Ok(Json(json!({"result": render(&i.value, &fields_of(&params), display_of(&params))})))
 }
 
@@ -393,20 +393,31 @@ async fn record(
 /// `POST /api/now/table/incident`: 201 with the record.
 async fn create(
     AxState(app): AxState<App>,
+    caller: Caller,
     headers: HeaderMap,
     Path(name): Path<String>,
     Query(params): Query<BTreeMap<String, String>>,
     body: Bytes,
 ) -> Result<Response, SnError> {
-    let actor = user(&app, &headers)?;
+    let actor = caller.actor();
     table(&name)?;
-    let fields = changes(&body)?;
+    let mut fields = changes(&body)?;
+    if let Reach::Partner(p) = &caller.0.reach {
+        // A partner opens incidents for its own group.
+        let group = fields.entry("assignment_group".into()).or_default();
+        if group.is_empty() {
+            *group = p.to_string();
+        }
+    }
     let by = actor.to_string();
     let sys_id = vigie_journal::new_event_id().simple().to_string();
     let i = record(&app, actor, "POST /api/now/table/incident".into(), move |st| {
         check_plan(st, &fields)?;
         let i = incident::create(&fields, sys_id, st.last_incident_number + 1, chrono::Utc::now(), &by)
             .map_err(incident_error)?;
+        if !visible(&caller, &i) {
+            return Err(outside(&caller));
+        }
         Ok(Event::IncidentRecorded(Box::new(i)))
     })
     .await?
@@ -424,20 +435,23 @@ async fn create(
 /// `PUT` and `PATCH /api/now/table/incident/{sys_id}`: a partial update, 200 with the record.
 async fn update(
     AxState(app): AxState<App>,
-    headers: HeaderMap,
+    caller: Caller,
     Path((name, sys_id)): Path<(String, String)>,
     Query(params): Query<BTreeMap<String, String>>,
     body: Bytes,
 ) -> Result<Json<Value>, SnError> {
-    let actor = user(&app, &headers)?;
+    let actor = caller.actor();
     table(&name)?;
     let fields = changes(&body)?;
     let by = actor.to_string();
     let source = format!("PUT /api/now/table/incident/{sys_id}");
     let i = record(&app, actor, source, move |st| {
-        let current = st.incidents.get(&sys_id).ok_or_else(not_found)?;
+        let current = st.incidents.get(&sys_id).filter(|i| visible(&caller, &i.value)).ok_or_else(not_found)?;
         check_plan(st, &fields)?;
         let i = incident::update(&current.value, &fields, chrono::Utc::now(), &by).map_err(incident_error)?;
+        if !visible(&caller, &i) {
+            return Err(outside(&caller));
+        }
         Ok(Event::IncidentRecorded(Box::new(i)))
     })
     .await?
@@ -448,11 +462,14 @@ async fn update(
 /// `DELETE /api/now/table/incident/{sys_id}`: 204.
 async fn remove(
     AxState(app): AxState<App>,
-    headers: HeaderMap,
+    caller: Caller,
     Path((name, sys_id)): Path<(String, String)>,
 ) -> Result<StatusCode, SnError> {
-    let actor = user(&app, &headers)?;
+    let actor = caller.actor();
     table(&name)?;
+    if caller.0.reach != Reach::All {
+        return Err(sn(StatusCode::FORBIDDEN, "Insufficient rights", "only the TOC deletes incidents"));
+    }
     let source = format!("DELETE /api/now/table/incident/{sys_id}");
     record(&app, actor, source, move |st| {
         let current = st.incidents.get(&sys_id).ok_or_else(not_found)?;

@@ -5,6 +5,7 @@
 //! again, so it never misses nor repeats an event. Each SSE message has `id` = sequence, `event` = kind,
 //! `data` = the envelope as JSON.
 
+use crate::access::Caller;
 use crate::{ApiError, App};
 use axum::extract::{Query, State as AxState};
 use axum::http::HeaderMap;
@@ -28,11 +29,26 @@ pub struct StreamQuery {
     kinds: Option<String>,
 }
 
-pub async fn list(AxState(app): AxState<App>, Query(q): Query<StreamQuery>) -> Result<Json<Value>, ApiError> {
+/// Whether a caller may see an event: by its permissions and reach (an administrator sees everything).
+fn visible(app: &App, caller: &Caller, events: &[Envelope]) -> Vec<bool> {
+    let st = app.journal.state();
+    let view = caller.0.view(&st);
+    events.iter().map(|e| view.event(&st, e, |p| caller.0.may(p))).collect()
+}
+
+/// `GET /api/v1/events`: the journal in pages, narrowed to what the caller may see (`next_after` goes on past
+/// what was left out).
+pub async fn list(
+    AxState(app): AxState<App>,
+    caller: Caller,
+    Query(q): Query<StreamQuery>,
+) -> Result<Json<Value>, ApiError> {
     let after = q.after.unwrap_or(0);
     let limit = q.limit.unwrap_or(100).clamp(1, 10_000);
     let events = app.blocking(move |j| j.read_after(after, limit).map_err(ApiError::from)).await?;
     let next = events.last().map_or(after, |e| e.seq);
+    let shown = visible(&app, &caller, &events);
+    let events: Vec<Envelope> = events.into_iter().zip(shown).filter(|(_, v)| *v).map(|(e, _)| e).collect();
     Ok(Json(json!({ "events": events, "next_after": next })))
 }
 
@@ -43,6 +59,7 @@ struct Cursor {
     buffer: VecDeque<Arc<Envelope>>,
     catching_up: bool,
     kinds: Option<Vec<String>>,
+    caller: Caller,
 }
 
 impl Cursor {
@@ -73,11 +90,14 @@ impl Cursor {
 
     fn wanted(&self, e: &Envelope) -> bool {
         self.kinds.as_ref().is_none_or(|k| k.iter().any(|k| k == e.event.kind()))
+            && visible(&self.app, &self.caller, std::slice::from_ref(e))[0]
     }
 }
 
+/// `GET /api/v1/events/stream`: the live journal; a scoped caller receives only the events it may see.
 pub async fn sse(
     AxState(app): AxState<App>,
+    caller: Caller,
     headers: HeaderMap,
     Query(q): Query<StreamQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
@@ -88,7 +108,7 @@ pub async fn sse(
     let last = from_header.or(q.after).unwrap_or(now);
     let kinds = q.kinds.map(|k| k.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect());
     let mut shutdown = app.shutdown.clone();
-    let cursor = Cursor { app, last, rx, buffer: VecDeque::new(), catching_up: last < now, kinds };
+    let cursor = Cursor { app, last, rx, buffer: VecDeque::new(), catching_up: last < now, kinds, caller };
     let events = stream::unfold(cursor, |mut c| async move {
         loop {
             let e = c.next().await?;

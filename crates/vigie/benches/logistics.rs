@@ -81,7 +81,16 @@ fn main() {
         let text = format!("{}=100,{}=100,{}=100", items[k], items[(k + 1) % n], items[(k + 2) % n]);
         let need = vigie_logistics::reinforce::parse_need(&st, &text).unwrap();
         let t = Instant::now();
-        let r = vigie_logistics::reinforce::reinforce(&st, s, &need, day, None, &travel).unwrap();
+        let r = vigie_logistics::reinforce::reinforce(
+            &st,
+            s,
+            &need,
+            day,
+            None,
+            &travel,
+            &vigie_logistics::Scope::everything(),
+        )
+        .unwrap();
         reinf.push(t.elapsed().as_secs_f64());
         assert!(r.sources.len() > 10);
     }
@@ -101,6 +110,7 @@ fn main() {
             on: day,
             deadline_min: None,
             within_km: 100.0,
+            sources: vigie_logistics::Scope::everything(),
         };
         let t = Instant::now();
         let r = vigie_logistics::deploy::deploy(&st, &q, &travel).unwrap();

@@ -201,7 +201,15 @@ pub fn run(st: &State, travel: &Travel, q: Question) -> anyhow::Result<String> {
             let on = day(on.as_deref())?;
             let deadline = vigie_server::deadline_minutes(by.as_deref()).map_err(|e| anyhow::anyhow!("--by: {e}"))?;
             let need = logistics::reinforce::parse_need(st, &need)?;
-            let r = logistics::reinforce::reinforce(st, &site, &need, on, deadline, travel)?;
+            let r = logistics::reinforce::reinforce(
+                st,
+                &site,
+                &need,
+                on,
+                deadline,
+                travel,
+                &vigie_logistics::Scope::everything(),
+            )?;
             if json {
                 return Ok(serde_json::to_string_pretty(&r)?);
             }
@@ -262,6 +270,7 @@ pub fn run(st: &State, travel: &Travel, q: Question) -> anyhow::Result<String> {
                 deadline_min: vigie_server::deadline_minutes(by.as_deref())
                     .map_err(|e| anyhow::anyhow!("--by: {e}"))?,
                 within_km,
+                sources: vigie_logistics::Scope::everything(),
             };
             let r = logistics::deploy::deploy(st, &request, travel)?;
             if json {

@@ -32,19 +32,34 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Start the HTTP server.
+    /// Start the HTTP server (at first start, creates the administrator `admin`).
     Serve {
         /// Address to listen on (e.g. 127.0.0.1:8080; port 0 picks a free port).
         #[arg(long)]
         listen: Option<String>,
+        #[command(flatten)]
+        tls: TlsFlags,
     },
-    /// Load the demo scenario (Paris 2024) and start the server on it.
+    /// Load the demo scenario (Paris 2024), its users (one per role) and start the server on it.
     Demo {
         #[arg(long)]
         listen: Option<String>,
         /// Load the data, do not start the server.
         #[arg(long)]
         no_serve: bool,
+        #[command(flatten)]
+        tls: TlsFlags,
+    },
+    /// Users: add, passwd, disable, enable, list (writes hold the data directory: stop the server, or use
+    /// POST /api/v1/users).
+    User {
+        #[command(subcommand)]
+        action: crate::users::UserAction,
+    },
+    /// API tokens for machines (monitoring agents, imports, Prometheus): issue, revoke, list.
+    Token {
+        #[command(subcommand)]
+        action: crate::users::TokenAction,
     },
     /// Validate and import CSV/XLSX files or folders; on any problem nothing is imported.
     Import {
@@ -142,6 +157,26 @@ pub enum Command {
     },
 }
 
+/// HTTPS: both files, or neither.
+#[derive(Debug, clap::Args)]
+pub struct TlsFlags {
+    /// Certificate chain (PEM): serve HTTPS.
+    #[arg(long, requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// Private key (PEM) of the certificate.
+    #[arg(long, requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+}
+
+impl TlsFlags {
+    fn apply(self, cfg: &mut Config) {
+        if let (Some(c), Some(k)) = (self.tls_cert, self.tls_key) {
+            cfg.server.tls_cert = c;
+            cfg.server.tls_key = k;
+        }
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum PlanAction {
     /// Commit the plan in FILE (JSON: destination, movements [{from, item_id, quantity, vehicle_id}], vehicles…).
@@ -157,7 +192,7 @@ pub enum PlanAction {
 }
 
 fn step(journal: &Journal, id: String, verb: &str, actor: Actor) -> Result<String, vigie_server::ApiError> {
-    vigie_server::step_plan(journal, &id, verb, actor, format!("cli:plan {verb} {id}"))
+    vigie_server::step_plan(journal, &id, verb, actor, None, format!("cli:plan {verb} {id}"))
         .map(|_| format!("plan {id}: {verb} done"))
 }
 
@@ -221,23 +256,48 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("{summary}");
             Ok(ExitCode::SUCCESS)
         }
-        Command::Serve { listen } => {
+        Command::Serve { listen, tls } => {
             if let Some(l) = listen {
                 cfg.server.listen = l;
             }
+            tls.apply(&mut cfg);
             let (journal, _lock) = crate::open(&cfg)?;
+            crate::users::first_admin(&journal)?;
             serve(&cfg, journal, false)
         }
-        Command::Demo { listen, no_serve } => {
+        Command::User { action } => {
+            let actor = cli_actor(None)?;
+            let list = matches!(action, crate::users::UserAction::List);
+            let (journal, _lock) = if list {
+                (crate::open_read_only(&cfg)?, None)
+            } else {
+                let (j, l) = crate::open(&cfg)?;
+                (j, Some(l))
+            };
+            let out = crate::users::user(&journal, action, actor);
+            journal.shutdown();
+            println!("{}", out?.trim_end());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Token { action } => {
+            let actor = cli_actor(None)?;
+            let list = matches!(action, crate::users::TokenAction::List);
+            let (journal, _lock) = if list {
+                (crate::open_read_only(&cfg)?, None)
+            } else {
+                let (j, l) = crate::open(&cfg)?;
+                (j, Some(l))
+            };
+            let out = crate::users::token(&journal, action, actor);
+            journal.shutdown();
+            println!("{}", out?.trim_end());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo { listen, no_serve, tls } => {
             if let Some(l) = listen {
                 cfg.server.listen = l;
             }
-            if cfg.servicenow.user.is_empty() {
-                // Demo only: a known Table API user, said on the terminal and in the README.
-                cfg.servicenow.user = "demo".into();
-                cfg.servicenow.password = "demo".into();
-                eprintln!("Table API (/api/now/table/incident): user demo, password demo (demo only)");
-            }
+            tls.apply(&mut cfg);
             let (journal, _lock) = crate::open(&cfg)?;
             let files = crate::demo::files(chrono::Utc::now());
             let report = import_files(&journal, files, Actor::system("demo"), false)
@@ -265,6 +325,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 st.toc.checks.len()
             );
             drop(st);
+            crate::users::demo_users(&journal)?;
+            eprintln!(
+                "demo users (demo only; passwords in the README): {}",
+                crate::users::DEMO_USERS.iter().map(|(n, r, ..)| format!("{n} ({r})")).collect::<Vec<_>>().join(", ")
+            );
             if no_serve {
                 journal.shutdown();
                 return Ok(ExitCode::SUCCESS);
@@ -426,8 +491,14 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
                     let proposed: vigie_server::ProposedPlan = serde_json::from_str(&text)
                         .with_context(|| format!("{} is not a plan (JSON)", file.display()))?;
-                    vigie_server::commit_plan(&journal, proposed, actor, format!("cli:plan commit {}", file.display()))
-                        .map(|id| format!("plan {id} committed"))
+                    vigie_server::commit_plan(
+                        &journal,
+                        proposed,
+                        actor,
+                        None,
+                        format!("cli:plan commit {}", file.display()),
+                    )
+                    .map(|id| format!("plan {id} committed"))
                 }
                 PlanAction::Ship { id } => step(&journal, id, "ship", actor),
                 PlanAction::Receive { id } => step(&journal, id, "receive", actor),
@@ -562,6 +633,7 @@ pub fn import_files(
     drop(files);
     vigie_server::commit_import(journal, batch, actor, dry_run).map_err(|e| match e {
         vigie_server::ImportFailure::Invalid(p) => p,
+        vigie_server::ImportFailure::Refused(why) => vec![Problem::at("(access)", 0, 0, why)],
         vigie_server::ImportFailure::Journal(e) => {
             vec![Problem::at("(journal)", 0, 0, e.to_string())]
         }
@@ -585,11 +657,14 @@ fn serve(cfg: &Config, journal: Journal, simulate: bool) -> anyhow::Result<ExitC
             response_min: cfg.incidents.response_min,
             resolution_min: cfg.incidents.resolution_min,
         },
-        table_api_users: if cfg.servicenow.user.is_empty() || cfg.servicenow.password.is_empty() {
-            Vec::new()
-        } else {
-            vec![(cfg.servicenow.user.clone(), cfg.servicenow.password.clone())]
+        sessions: vigie_server::auth::SessionLimits {
+            idle: std::time::Duration::from_secs(cfg.auth.session_idle_min.max(1) * 60),
+            max: std::time::Duration::from_secs(cfg.auth.session_max_h.max(1) * 3600),
         },
+        login_max_failures: cfg.auth.login_max_failures.max(1),
+        login_window: std::time::Duration::from_secs(cfg.auth.login_window_s.max(1)),
+        secure_cookies: cfg.auth.secure_cookies,
+        tls: tls_files(cfg)?,
         check_ca_pem: if cfg.monitoring.ca_file.as_os_str().is_empty() {
             None
         } else {
@@ -602,17 +677,32 @@ fn serve(cfg: &Config, journal: Journal, simulate: bool) -> anyhow::Result<ExitC
         ..Default::default()
     };
     let listen = cfg.server.listen.clone();
+    let scheme = if options.tls.is_some() { "https" } else { "http" };
+    // The simulator acts as the TOC's agents: a token of the demo's `toc` user, for monitoring writes, for a day.
+    let simulator_token = if simulate {
+        let req = vigie_server::auth::TokenRequest {
+            user: vigie_domain::access::UserName::parse("toc").expect("valid"),
+            label: "simulateur de la démo".into(),
+            scopes: vec![vigie_domain::access::Permission::MonitoringWrite],
+            expires_at: Some(chrono::Utc::now() + chrono::Duration::days(1)),
+        };
+        let (_, token) = vigie_server::auth::issue_token(&journal, req, Actor::system("demo"), "demo".into())
+            .map_err(|e| anyhow::anyhow!("the simulator's token: {e}"))?;
+        Some(token)
+    } else {
+        None
+    };
     let j = journal.clone();
     rt.block_on(async move {
         let listener =
             tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("cannot listen on {listen}"))?;
         let addr = listener.local_addr()?;
         // One line on stdout that scripts and tests can read.
-        println!("vigie listening on http://{addr}");
+        println!("vigie listening on {scheme}://{addr}");
         let _ = std::io::stdout().flush();
-        if simulate {
-            // The demo's TOC simulator feeds the checks through the push API, as agents would.
-            tokio::spawn(crate::demo::toc::simulate(format!("http://{addr}")));
+        if let Some(token) = simulator_token {
+            // The demo's TOC simulator feeds the checks through the push API, as agents would, with a token.
+            tokio::spawn(crate::demo::toc::simulate(format!("{scheme}://{addr}"), token));
         }
         vigie_server::serve(listener, j, options, shutdown_signal()).await?;
         anyhow::Ok(())
@@ -620,6 +710,24 @@ fn serve(cfg: &Config, journal: Journal, simulate: bool) -> anyhow::Result<ExitC
     journal.shutdown();
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// The TLS files of the configuration, read; none when both paths are empty.
+fn tls_files(cfg: &Config) -> anyhow::Result<Option<vigie_server::tls::TlsFiles>> {
+    let (c, k) = (&cfg.server.tls_cert, &cfg.server.tls_key);
+    match (c.as_os_str().is_empty(), k.as_os_str().is_empty()) {
+        (true, true) => Ok(None),
+        (false, false) => {
+            let files = vigie_server::tls::TlsFiles {
+                cert_pem: std::fs::read(c)
+                    .with_context(|| format!("cannot read the TLS certificate {}", c.display()))?,
+                key_pem: std::fs::read(k).with_context(|| format!("cannot read the TLS key {}", k.display()))?,
+            };
+            files.config().map_err(|e| anyhow::anyhow!("{e}"))?;
+            Ok(Some(files))
+        }
+        _ => bail!("HTTPS needs both [server] tls_cert and tls_key (or --tls-cert and --tls-key)"),
+    }
 }
 
 async fn shutdown_signal() {

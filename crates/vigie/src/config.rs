@@ -17,13 +17,40 @@ pub struct Config {
     pub monitoring: Monitoring,
     pub servicenow: ServiceNow,
     pub incidents: Incidents,
+    pub auth: Auth,
+}
+
+/// Sign-in and sessions. Users and tokens live in the journal (`vigie user add`, `/api/v1/users`, `/api/v1/tokens`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Auth {
+    /// A browser session without a request for this long ends.
+    pub session_idle_min: u64,
+    /// Whatever the activity, a session ends after this.
+    pub session_max_h: u64,
+    /// Failed sign-ins allowed per address and per user name within `login_window_s`; then sign-ins are refused.
+    pub login_max_failures: usize,
+    pub login_window_s: u64,
+    /// Mark the session cookie `Secure` (always done with TLS; set it behind a TLS-terminating proxy).
+    pub secure_cookies: bool,
+}
+
+impl Default for Auth {
+    fn default() -> Self {
+        let o = vigie_server::ServerOptions::default();
+        Auth {
+            session_idle_min: o.sessions.idle.as_secs() / 60,
+            session_max_h: o.sessions.max.as_secs() / 3600,
+            login_max_failures: o.login_max_failures,
+            login_window_s: o.login_window.as_secs(),
+            secure_cookies: false,
+        }
+    }
 }
 
 impl Default for ServiceNow {
     fn default() -> Self {
         ServiceNow {
-            user: String::new(),
-            password: String::new(),
             sync_url: String::new(),
             sync_user: String::new(),
             sync_password: String::new(),
@@ -49,14 +76,11 @@ impl Default for Incidents {
     }
 }
 
-/// The ServiceNow-compatible Table API (`/api/now/table/incident`).
+/// The ServiceNow-compatible Table API (`/api/now/table/incident`): its callers are Vigie users (Basic or token);
+/// this section says where to push incidents.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct ServiceNow {
-    /// The user of Basic authentication (until identities come, one user); empty: the Table API refuses everyone.
-    pub user: String,
-    /// Its password (prefer `VIGIE__SERVICENOW__PASSWORD` to the file).
-    pub password: String,
     /// An external ServiceNow (`https://INSTANCE.service-now.com`) to push incidents to; empty: no sync.
     pub sync_url: String,
     pub sync_user: String,
@@ -98,6 +122,9 @@ pub struct Server {
     pub max_upload_mb: usize,
     /// Largest body of any other request (results, plans, incidents…), in MB.
     pub max_body_mb: usize,
+    /// Serve HTTPS: the certificate chain (PEM) and its private key (PEM); both empty: plain HTTP.
+    pub tls_cert: PathBuf,
+    pub tls_key: PathBuf,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -149,7 +176,13 @@ impl Default for Storage {
 }
 impl Default for Server {
     fn default() -> Self {
-        Server { listen: "127.0.0.1:8080".into(), max_upload_mb: 256, max_body_mb: 8 }
+        Server {
+            listen: "127.0.0.1:8080".into(),
+            max_upload_mb: 256,
+            max_body_mb: 8,
+            tls_cert: PathBuf::new(),
+            tls_key: PathBuf::new(),
+        }
     }
 }
 impl Default for JournalConfig {
@@ -240,10 +273,8 @@ impl Config {
     pub fn redacted_toml(&self) -> String {
         let mut c = self.clone();
         c.storage.database = vigie_journal_postgres::redact_url(&c.storage.database);
-        for secret in [&mut c.servicenow.password, &mut c.servicenow.sync_password] {
-            if !secret.is_empty() {
-                *secret = "********".into();
-            }
+        if !c.servicenow.sync_password.is_empty() {
+            c.servicenow.sync_password = "********".into();
         }
         toml::to_string_pretty(&c).expect("config serializes")
     }

@@ -101,20 +101,39 @@ fn the_demo_serves_the_paris_2024_scenario() {
     let url = line.trim().strip_prefix("vigie listening on ").expect("address line").to_string();
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let result = rt.block_on(async {
-        let get = |p: &str| {
-            let u = format!("{url}{p}");
-            async move { reqwest::get(u).await.unwrap().json::<serde_json::Value>().await.unwrap() }
+        // The demo's users, with the passwords the README gives.
+        let client = reqwest::Client::new();
+        let get_as = |user: &'static str, password: &'static str, p: &str| {
+            let (u, c) = (format!("{url}{p}"), client.clone());
+            async move {
+                let r = c.get(u).basic_auth(user, Some(password)).send().await.unwrap();
+                (r.status().as_u16(), r.json::<serde_json::Value>().await.unwrap())
+            }
         };
-        let health = get("/health").await;
-        let venues = get("/api/v1/sites?kind=venue&limit=100").await;
-        let plates = get("/api/v1/stock?item_id=PLAQUE-BAL&limit=100").await;
-        let sta = get("/api/v1/sites/STA").await;
-        (health, venues, plates, sta)
+        let get = |p: &str| get_as("cpco", "demo-cpco", p);
+        let health = get("/health").await.1;
+        let venues = get("/api/v1/sites?kind=venue&limit=100").await.1;
+        let plates = get("/api/v1/stock?item_id=PLAQUE-BAL&limit=100").await.1;
+        let sta = get("/api/v1/sites/STA").await.1;
+        let anonymous = reqwest::get(format!("{url}/api/v1/sites")).await.unwrap().status().as_u16();
+        let marseille = get_as("gsbdd-mrs", "demo-mrs", "/api/v1/sites/STA").await.0;
+        let wall = get_as("mur", "demo-mur", "/api/v1/monitoring/state").await.0;
+        let wall_writes = client
+            .post(format!("{url}/api/v1/monitoring/results"))
+            .basic_auth("mur", Some("demo-mur"))
+            .json(&serde_json::json!({"check": "X", "status": "OK"}))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16();
+        (health, venues, plates, sta, (anonymous, marseille, wall, wall_writes))
     });
     let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
     let status = child.wait().unwrap();
-    let (health, venues, plates, sta) = result;
+    let (health, venues, plates, sta, access) = result;
     assert_eq!(health["status"], "ok");
+    assert_eq!(access, (401, 403, 200, 403), "anonymous, Marseille reading Paris, the wall screen reading, writing");
     assert_eq!(venues["total"], 44);
     assert_eq!(sta["name"], "Stade de France");
     assert!(plates["total"].as_u64().unwrap() >= 5, "{plates}");

@@ -13,14 +13,14 @@ async fn health_answers() {
     let h = app.get_json("/health").await;
     assert_eq!(h["status"], "ok");
     assert_eq!(h["storage"], "sqlite");
-    assert_eq!(h["last_seq"], 0);
+    assert_eq!(h["last_seq"], app.base, "only the test's users and tokens");
     app.stop().await;
 }
 
 #[tokio::test]
 async fn import_then_read_the_registry_with_filters_and_paging() {
     let app = TestApp::spawn(Backend::Sqlite).await;
-    let r = app.import(&registry(), "", Some("user:alice")).await;
+    let r = app.import(&registry(), "", Some("cpco")).await;
     assert_eq!(r.status(), 200);
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["report"]["events"], 3 + 3 + 2 + 2, "{body}");
@@ -55,11 +55,11 @@ async fn import_then_read_the_registry_with_filters_and_paging() {
     assert_eq!(app.get("/api/v1/forces?active_on=demain").await.status(), 400);
     assert_eq!(app.get("/api/v1/nothing-here").await.status(), 404);
 
-    // Every event carries the actor of the request.
-    let events = app.get_json("/api/v1/events?after=0&limit=100").await;
+    // Every event carries the authenticated actor of the request (here through a token).
+    let events = app.get_json(&format!("/api/v1/events?after={}&limit=100", app.base)).await;
     let events = events["events"].as_array().unwrap();
     assert_eq!(events.len(), 10);
-    assert!(events.iter().all(|e| e["actor"] == "user:alice"));
+    assert!(events.iter().all(|e| e["actor"].as_str().unwrap().starts_with("user:cpco/token:")), "{events:?}");
     assert_eq!(events[0]["kind"], "organization.upserted");
     app.stop().await;
 }
@@ -77,21 +77,23 @@ async fn a_bad_import_is_refused_whole_with_located_problems() {
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["lines"][0], "forces.csv:2:7: unknown site NOWHERE in `site_id`");
     assert_eq!(body["problems"][0]["line"], 2);
-    assert_eq!(app.get_json("/health").await["last_seq"], 0, "nothing was written");
+    assert_eq!(app.get_json("/health").await["last_seq"], app.base, "nothing was written");
 
     // A dry run reports without writing; the same import twice writes once.
     let r: Value = app.import(&registry(), "?dry_run=true", None).await.json().await.unwrap();
     assert_eq!(r["report"]["events"], 10);
-    assert_eq!(app.get_json("/health").await["last_seq"], 0);
+    assert_eq!(app.get_json("/health").await["last_seq"], app.base);
     let first: Value = app.import(&registry(), "", None).await.json().await.unwrap();
     let second: Value = app.import(&registry(), "", None).await.json().await.unwrap();
     assert_eq!((first["report"]["events"].as_u64(), second["report"]["events"].as_u64()), (Some(10), Some(0)));
-    assert_eq!(app.get_json("/health").await["last_seq"], 10);
-    // Without the header, the actor is the anonymous caller's address.
-    let ev = app.get_json("/api/v1/events?after=0&limit=1").await;
-    assert_eq!(ev["events"][0]["actor"], "anonymous@127.0.0.1");
-    let bad_actor = app.import(&registry(), "", Some("   ")).await;
-    assert_eq!(bad_actor.status(), 400);
+    assert_eq!(app.get_json("/health").await["last_seq"], app.base + 10);
+    // Without credentials, nothing is imported.
+    let anonymous = reqwest::Client::new();
+    let form = reqwest::multipart::Form::new()
+        .part("file", reqwest::multipart::Part::bytes(common::ORGS.as_bytes().to_vec()).file_name("organizations.csv"));
+    let r = anonymous.post(app.url("/api/v1/import")).multipart(form).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    assert_eq!(app.get_json("/health").await["last_seq"], app.base + 10 + 1, "the refusal alone is recorded");
     app.stop().await;
 }
 
@@ -102,25 +104,26 @@ async fn the_event_stream_follows_the_journal_live_and_resumes() {
     assert_eq!(live.headers()["content-type"], "text/event-stream");
     let reader = tokio::spawn(read_sse(live, 10));
     tokio::time::sleep(Duration::from_millis(100)).await;
-    assert_eq!(app.import(&registry(), "", Some("user:bob")).await.status(), 200);
+    assert_eq!(app.import(&registry(), "", Some("cpco")).await.status(), 200);
     let got = reader.await.unwrap();
-    assert_eq!(got.iter().map(|g| g.0).collect::<Vec<_>>(), (1..=10).collect::<Vec<_>>());
+    let b = app.base;
+    assert_eq!(got.iter().map(|g| g.0).collect::<Vec<_>>(), (b + 1..=b + 10).collect::<Vec<_>>());
     assert_eq!(got[0].1, "organization.upserted");
-    assert_eq!(got[0].2["actor"], "user:bob");
+    assert!(got[0].2["actor"].as_str().unwrap().starts_with("user:cpco/"));
     assert_eq!(got[9].1, "stock.counted");
 
     // A reconnecting client sends Last-Event-ID and gets what it missed, then only new kinds it asked for.
     let resumed = app
         .client
         .get(app.url("/api/v1/events/stream?kinds=stock.counted"))
-        .header("last-event-id", "7")
+        .header("last-event-id", (b + 7).to_string())
         .send()
         .await
         .unwrap();
     let got = read_sse(resumed, 2).await;
     assert_eq!(
         got.iter().map(|g| (g.0, g.1.as_str())).collect::<Vec<_>>(),
-        vec![(9, "stock.counted"), (10, "stock.counted")]
+        vec![(b + 9, "stock.counted"), (b + 10, "stock.counted")]
     );
     app.stop().await;
 }
@@ -164,11 +167,14 @@ async fn restart_story(backend: Backend) {
         app.get_json("/health").await["storage"],
         if backend == Backend::Sqlite { "sqlite" } else { "postgres" }
     );
-    assert_eq!(app.import(&registry(), "", Some("user:carol")).await.status(), 200);
+    assert_eq!(app.import(&registry(), "", Some("cpco")).await.status(), 200);
     let before = app.get_json("/api/v1/stock?limit=100").await;
+    let first_base = app.base;
     let (cfg, dir) = app.stop().await;
     let app = TestApp::spawn_with(cfg, dir).await;
-    assert_eq!(app.get_json("/health").await["last_seq"], 10);
+    // The users came back from the journal (only fresh tokens were added); nothing else was written.
+    assert_eq!(app.base, first_base + 10 + common::USERS.len() as u64);
+    assert_eq!(app.get_json("/health").await["last_seq"], app.base);
     assert_eq!(app.get_json("/api/v1/stock?limit=100").await, before);
     let again: Value = app.import(&registry(), "", None).await.json().await.unwrap();
     assert_eq!(again["report"]["events"], 0, "idempotent across restarts");
@@ -261,11 +267,11 @@ async fn concurrent_plan_commits_never_reserve_more_than_is_available() {
         "on": "2024-07-26"
     });
     let mut tasks = Vec::new();
+    // The racers are the Île-de-France group: both sites are its own.
+    let idf = app.client_as("idf");
     for _ in 0..40 {
-        let (client, url, body) = (app.client.clone(), app.url("/api/v1/plans"), body.clone());
-        tasks.push(tokio::spawn(async move {
-            client.post(url).header("x-vigie-actor", "user:racer").json(&body).send().await.unwrap().status().as_u16()
-        }));
+        let (client, url, body) = (idf.clone(), app.url("/api/v1/plans"), body.clone());
+        tasks.push(tokio::spawn(async move { client.post(url).json(&body).send().await.unwrap().status().as_u16() }));
     }
     let mut codes = Vec::new();
     for t in tasks {
@@ -313,12 +319,12 @@ async fn concurrent_plan_commits_never_reserve_more_than_is_available() {
         .await
         .unwrap();
     assert_eq!(bad.status(), 404);
-    let events = app.get_json("/api/v1/events?after=10&limit=100").await;
+    let events = app.get_json(&format!("/api/v1/events?after={}&limit=100", app.base + 10)).await;
     assert!(events["events"]
         .as_array()
         .unwrap()
         .iter()
-        .any(|e| e["kind"] == "plan.committed" && e["actor"] == "user:racer"));
+        .any(|e| e["kind"] == "plan.committed" && e["actor"].as_str().unwrap().starts_with("user:idf/token:")));
     app.stop().await;
 }
 
@@ -435,17 +441,16 @@ async fn shift_of_effort_with_its_dry_run_and_what_if_questions() {
 
     // The shift itself: an event with its actor; answers follow the new responsibility.
     let go = serde_json::json!({"from": "GS-MRS", "to": "GS-IDF", "reason": "GS Marseille saturé", "on": "2024-07-26"});
-    let r =
-        app.client.post(app.url("/api/v1/shift")).header("x-vigie-actor", "user:cpco").json(&go).send().await.unwrap();
+    let tactical = app.client_as("mrs").post(app.url("/api/v1/shift")).json(&go).send().await.unwrap();
+    assert_eq!(tactical.status(), 403, "a tactical group does not shift effort");
+    let r = app.client_as("cpco").post(app.url("/api/v1/shift")).json(&go).send().await.unwrap();
     assert_eq!(r.status(), 200);
     let after = app.get_json("/api/v1/ask/sufficiency?item=PLATE&on=2024-07-26&org=GS-IDF").await;
     assert_eq!((after["need"].as_i64(), after["serviceable"].as_i64()), (Some(20), Some(1200)));
     assert_eq!(app.get_json("/api/v1/sites/MRS").await["organization_id"], "GS-IDF");
-    let ev = app.get_json(&format!("/api/v1/events?after={seq}")).await;
-    assert_eq!(
-        (ev["events"][0]["kind"].as_str(), ev["events"][0]["actor"].as_str()),
-        (Some("support.shifted"), Some("user:cpco"))
-    );
+    let ev = app.get_json(&format!("/api/v1/events?after={seq}&kinds=support.shifted")).await;
+    let shifted = ev["events"].as_array().unwrap().iter().find(|e| e["kind"] == "support.shifted").unwrap();
+    assert!(shifted["actor"].as_str().unwrap().starts_with("user:cpco/token:"));
     // Nothing left to shift from GS-MRS.
     let again = app.client.post(app.url("/api/v1/shift")).json(&go).send().await.unwrap();
     assert_eq!(again.status(), 400);
@@ -464,7 +469,12 @@ async fn a_stream_that_falls_behind_catches_up_from_storage() {
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert_eq!(app.import(&registry(), "", None).await.status(), 200);
     let got = reader.await.unwrap();
-    assert_eq!(got.iter().map(|g| g.0).collect::<Vec<_>>(), (1..=10).collect::<Vec<_>>(), "no event lost or repeated");
+    let b = app.base;
+    assert_eq!(
+        got.iter().map(|g| g.0).collect::<Vec<_>>(),
+        (b + 1..=b + 10).collect::<Vec<_>>(),
+        "no event lost or repeated"
+    );
     app.stop().await;
 }
 
@@ -472,26 +482,25 @@ async fn a_stream_that_falls_behind_catches_up_from_storage() {
 #[tokio::test]
 async fn the_audit_trail_answers_by_actor_object_and_time() {
     let app = TestApp::spawn(Backend::Sqlite).await;
-    assert_eq!(app.import(&registry(), "", Some("user:alice")).await.status(), 200);
+    assert_eq!(app.import(&registry(), "", Some("cpco")).await.status(), 200);
     let r = app
-        .client
+        .client_as("idf")
         .post(app.url("/api/v1/plans"))
-        .header("x-vigie-actor", "user:bob")
         .json(&serde_json::json!({"destination": "STA", "movements": [{"from": "DEP1", "item_id": "PLATE", "quantity": 10}],
                                    "purpose": "reinforce", "on": "2024-07-26"}))
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), 201);
-    let bob = app.get_json("/api/v1/audit?actor=user:bob").await;
+    let bob = app.get_json("/api/v1/audit?actor=user:idf").await;
     let kinds: Vec<&str> = bob["events"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
     assert_eq!(kinds, ["plan.committed"]);
     let dep1 = app.get_json("/api/v1/audit?object=DEP1").await;
     let kinds: Vec<&str> = dep1["events"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
     assert_eq!(kinds, ["site.upserted", "stock.counted", "plan.committed"], "every event that names DEP1");
-    let paged = app.get_json("/api/v1/audit?actor=user:alice&limit=3").await;
+    let paged = app.get_json("/api/v1/audit?actor=user:cpco&limit=3").await;
     assert_eq!(paged["events"].as_array().unwrap().len(), 3);
-    let rest = app.get_json(&format!("/api/v1/audit?actor=user:alice&after={}", paged["next_after"])).await;
+    let rest = app.get_json(&format!("/api/v1/audit?actor=user:cpco&after={}", paged["next_after"])).await;
     assert_eq!(rest["events"].as_array().unwrap().len(), 10 - 3, "the import wrote 10 events");
     assert_eq!(app.get_json("/api/v1/audit?since=2100-01-01T00:00:00Z").await["events"].as_array().unwrap().len(), 0);
     assert_eq!(app.get("/api/v1/audit?since=hier").await.status(), 400);
@@ -499,7 +508,7 @@ async fn the_audit_trail_answers_by_actor_object_and_time() {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_vigie"))
         .arg("--data")
         .arg(app.dir.path())
-        .args(["audit", "--actor", "user:bob"])
+        .args(["audit", "--actor", "user:idf"])
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));

@@ -40,7 +40,7 @@ async fn spawn(active: bool) -> TestApp {
 }
 
 async fn post(app: &TestApp, path: &str, body: Value) -> reqwest::Response {
-    app.client.post(app.url(path)).header("x-vigie-actor", "user:operateur").json(&body).send().await.unwrap()
+    app.client_as("toc").post(app.url(path)).json(&body).send().await.unwrap()
 }
 
 async fn check(app: &TestApp, id: &str) -> Value {
@@ -154,7 +154,7 @@ async fn pushed_results_move_states_stream_them_and_journal_the_hard_changes() {
     let journalled: Vec<&Value> =
         events["events"].as_array().unwrap().iter().filter(|e| e["kind"] == "check.state_changed").collect();
     assert_eq!(journalled.len(), 3);
-    assert!(journalled.iter().all(|e| e["actor"] == "user:operateur"));
+    assert!(journalled.iter().all(|e| e["actor"].as_str().unwrap().starts_with("user:toc/token:")));
 
     // Acknowledgement of a hard problem only.
     let ack = |id: &'static str| {

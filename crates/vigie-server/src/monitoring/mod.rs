@@ -10,8 +10,8 @@ pub mod live;
 
 use crate::{ApiError, App};
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, Path, Query, State as AxState};
-use axum::http::{header, HeaderMap};
+use axum::extract::{Path, Query, State as AxState};
+use axum::http::header;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
@@ -21,7 +21,6 @@ use live::{instant, millis, LiveChange, Result1};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::convert::Infallible;
-use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
@@ -292,11 +291,10 @@ fn resolve(inner: &live::Inner, items: Vec<ResultIn>, now: i64) -> Result<Vec<Re
 /// `POST /api/v1/monitoring/results`: one result, a list, or `{"results": [...]}`.
 async fn results(
     AxState(app): AxState<App>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
+    caller: crate::access::Caller,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let actor = app.actor(&headers, Some(peer))?;
+    let actor = caller.actor();
     let items = parse_body(&body)?;
     let n = items.len();
     let (events, changes) = with_live(&app, |live| {
@@ -310,11 +308,10 @@ async fn results(
 /// `POST /api/v1/monitoring/alertmanager`: an Alertmanager webhook (version 4).
 async fn alertmanager(
     AxState(app): AxState<App>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
+    caller: crate::access::Caller,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let actor = app.actor(&headers, Some(peer))?;
+    let actor = caller.actor();
     let payload: Payload = serde_json::from_slice(&body)
         .map_err(|e| ApiError::BadRequest(format!("not an Alertmanager webhook payload: {e}")))?;
     payload.validate().map_err(|e| ApiError::BadRequest(e.to_string()))?;
@@ -399,7 +396,20 @@ fn check_json(g: &live::Inner, slot: u32, now: i64) -> Value {
 }
 
 /// `GET /api/v1/monitoring/checks`: filtered by site, application, suite and shown state; paged.
-async fn checks(AxState(app): AxState<App>, Query(q): Query<CheckQuery>) -> Result<Json<Value>, ApiError> {
+/// The applications a partner supports; `None`: the caller sees every check.
+fn partner_apps(app: &App, caller: &crate::access::Caller) -> Option<std::collections::HashSet<String>> {
+    let vigie_domain::access::Reach::Partner(p) = &caller.0.reach else { return None };
+    let st = app.journal.state();
+    let mine = st.toc.applications.values().filter(|a| a.value.partner_id.as_ref() == Some(p));
+    Some(mine.map(|a| a.value.id.to_string()).collect())
+}
+
+async fn checks(
+    AxState(app): AxState<App>,
+    caller: crate::access::Caller,
+    Query(q): Query<CheckQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let apps = partner_apps(&app, &caller);
     let states: Option<Vec<vigie_domain::health::Shown>> = match &q.state {
         None => None,
         Some(s) => Some(
@@ -423,6 +433,7 @@ async fn checks(AxState(app): AxState<App>, Query(q): Query<CheckQuery>) -> Resu
                 && q.application.as_deref().is_none_or(|a| g.application_of(slot).is_some_and(|x| &**x.0 == a))
                 && q.suite.as_deref().is_none_or(|a| g.application_of(slot).is_some_and(|x| &**x.1 == a))
                 && states.as_ref().is_none_or(|v| v.contains(&g.estate.shown(slot)))
+                && apps.as_ref().is_none_or(|a| g.application_of(slot).is_some_and(|x| a.contains(&**x.0)))
         };
         let mut total = 0usize;
         let mut page = Vec::new();
@@ -439,11 +450,19 @@ async fn checks(AxState(app): AxState<App>, Query(q): Query<CheckQuery>) -> Resu
 }
 
 /// `GET /api/v1/monitoring/checks/{id}`: state, parsed output and performance data, recent history.
-async fn check(AxState(app): AxState<App>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+async fn check(
+    AxState(app): AxState<App>,
+    caller: crate::access::Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     let now = now_ms();
+    let apps = partner_apps(&app, &caller);
     let mut v = with_live(&app, |live| {
         let g = live.lock();
         let slot = g.estate.slot(&id).ok_or_else(|| ApiError::NotFound(format!("check {id}")))?;
+        if apps.as_ref().is_some_and(|a| !g.application_of(slot).is_some_and(|x| a.contains(&**x.0))) {
+            return Err(ApiError::Forbidden(format!("check {id} is not one of your applications'")));
+        }
         let mut v = check_json(&g, slot, now);
         let parsed = parse_output(g.output(slot));
         v["plugin"] = json!(parsed);
@@ -466,12 +485,11 @@ struct AckBody {
 /// `POST /api/v1/monitoring/checks/{id}/ack`.
 async fn acknowledge(
     AxState(app): AxState<App>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
+    caller: crate::access::Caller,
     Path(id): Path<String>,
     body: Option<Json<AckBody>>,
 ) -> Result<Json<Value>, ApiError> {
-    let actor = app.actor(&headers, Some(peer))?;
+    let actor = caller.actor();
     let comment = body.map(|b| b.0.comment).unwrap_or_default();
     let check_id = CheckId::parse(&id).map_err(|_| ApiError::NotFound(format!("check {id}")))?;
     with_live(&app, |live| {
@@ -499,9 +517,15 @@ struct HistoryQuery {
 }
 
 /// `GET /api/v1/monitoring/history`: journalled state changes, newest first.
-async fn history(AxState(app): AxState<App>, Query(q): Query<HistoryQuery>) -> Json<Value> {
+async fn history(
+    AxState(app): AxState<App>,
+    caller: crate::access::Caller,
+    Query(q): Query<HistoryQuery>,
+) -> Json<Value> {
     let limit = q.limit.unwrap_or(100).clamp(1, 10_000);
+    let apps = partner_apps(&app, &caller);
     let st = app.journal.state();
+    let app_of = |c: &CheckId| st.toc.checks.get(c).and_then(|k| k.value.application_id.as_ref()).map(|a| a.as_str());
     let site_of = |c: &CheckId| st.toc.checks.get(c).and_then(|k| k.value.site_id.as_ref()).map(|s| s.as_str());
     let rows: Vec<Value> = st
         .toc
@@ -510,6 +534,7 @@ async fn history(AxState(app): AxState<App>, Query(q): Query<HistoryQuery>) -> J
         .rev()
         .filter(|(_, c)| q.check.as_deref().is_none_or(|k| c.check_id.as_str() == k))
         .filter(|(_, c)| q.site.as_deref().is_none_or(|s| site_of(&c.check_id) == Some(s)))
+        .filter(|(_, c)| apps.as_ref().is_none_or(|a| app_of(&c.check_id).is_some_and(|x| a.contains(x))))
         .take(limit)
         .map(|(seq, c)| json!({"seq": seq, "change": c}))
         .collect();
@@ -524,11 +549,10 @@ async fn windows(AxState(app): AxState<App>) -> Json<Value> {
 /// `POST /api/v1/monitoring/maintenance`: schedules (or replaces, by id) a window.
 async fn schedule(
     AxState(app): AxState<App>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
+    caller: crate::access::Caller,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let actor = app.actor(&headers, Some(peer))?;
+    let actor = caller.actor();
     let w: MaintenanceWindow = serde_json::from_slice(&body).map_err(|e| {
         ApiError::BadRequest(format!(
             "expected a window {{id, scope: {{by: site|application|asset|check|tag, id}}, starts_at, ends_at, \
@@ -565,11 +589,10 @@ async fn schedule(
 /// `DELETE /api/v1/monitoring/maintenance/{id}`.
 async fn cancel(
     AxState(app): AxState<App>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
+    caller: crate::access::Caller,
     Path(id): Path<String>,
 ) -> Result<axum::http::StatusCode, ApiError> {
-    let actor = app.actor(&headers, Some(peer))?;
+    let actor = caller.actor();
     let wid = vigie_domain::WindowId::parse(&id).map_err(|_| ApiError::NotFound(format!("window {id}")))?;
     if !app.journal.state().toc.windows.contains_key(&wid) {
         return Err(ApiError::NotFound(format!("window {id}")));
@@ -609,12 +632,16 @@ struct StreamQuery {
 /// fell behind and should reload `/state`).
 async fn stream(
     AxState(app): AxState<App>,
+    caller: crate::access::Caller,
     Query(q): Query<StreamQuery>,
 ) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
     let rx = app.live.changes.subscribe();
     let mut shutdown = app.shutdown.clone();
+    // A partner receives the changes of its applications' checks only.
+    let apps = partner_apps(&app, &caller);
     let wanted = move |c: &LiveChange| {
-        q.site.as_deref().is_none_or(|s| c.site_id.as_deref() == Some(s))
+        apps.as_ref().is_none_or(|a| c.application_id.as_deref().is_some_and(|x| a.contains(x)))
+            && q.site.as_deref().is_none_or(|s| c.site_id.as_deref() == Some(s))
             && q.application.as_deref().is_none_or(|a| c.application_id.as_deref() == Some(a))
             && q.suite.as_deref().is_none_or(|s| c.suite.as_deref() == Some(s))
     };

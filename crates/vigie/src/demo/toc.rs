@@ -325,8 +325,17 @@ pub fn results_at(e: &Estate, t: u64) -> Vec<(String, &'static str, String)> {
 
 /// Feeds the server at `base` (e.g. `http://127.0.0.1:8080`) through its push API every 10 seconds, after
 /// scheduling the planned maintenance (Château de Versailles, from 5 to 15 minutes after the start).
-pub async fn simulate(base: String) {
-    let client = reqwest::Client::new();
+pub async fn simulate(base: String, token: String) {
+    let mut auth = reqwest::header::HeaderMap::new();
+    let mut bearer = reqwest::header::HeaderValue::from_str(&format!("Bearer {token}")).expect("tokens are ASCII");
+    bearer.set_sensitive(true);
+    auth.insert(reqwest::header::AUTHORIZATION, bearer);
+    // The demo's own certificate may be self-signed: the simulator talks to its own server only.
+    let client = reqwest::Client::builder()
+        .default_headers(auth)
+        .danger_accept_invalid_certs(true)
+        .build()
+        .expect("an HTTP client");
     let e = Estate::build();
     let start = chrono::Utc::now();
     let window = serde_json::json!({
@@ -334,12 +343,7 @@ pub async fn simulate(base: String) {
         "starts_at": start + chrono::Duration::minutes(5), "ends_at": start + chrono::Duration::minutes(15),
         "every_hours": 24, "reason": "bascule électrique planifiée",
     });
-    let _ = client
-        .post(format!("{base}/api/v1/monitoring/maintenance"))
-        .header("x-vigie-actor", "system:simulateur")
-        .json(&window)
-        .send()
-        .await;
+    let _ = client.post(format!("{base}/api/v1/monitoring/maintenance")).json(&window).send().await;
     let mut every = tokio::time::interval(std::time::Duration::from_secs(10));
     loop {
         every.tick().await;
@@ -352,7 +356,6 @@ pub async fn simulate(base: String) {
                 .collect();
             let sent = client
                 .post(format!("{base}/api/v1/monitoring/results"))
-                .header("x-vigie-actor", "system:simulateur")
                 .json(&serde_json::json!({"results": body}))
                 .send()
                 .await;

@@ -1,5 +1,6 @@
 //! Test helpers: a Vigie app on a random port over a fresh store (SQLite in a temp dir, or a fresh PostgreSQL
-//! schema), and typed request helpers.
+//! schema), with one user per role (see [`USERS`]) and a token each, and typed request helpers. `app.client` acts
+//! as the administrator; `app.client_as(name)` as another user.
 
 #![allow(dead_code)]
 
@@ -7,6 +8,50 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use tokio::sync::oneshot;
 use vigie::config::Config;
+use vigie_domain::access::{Permission, Role, TokenIssued, User, UserName};
+use vigie_domain::{Actor, Event, NewEvent, OrgId, PartnerId};
+
+/// Users and a token each, written straight to the journal (the registry they name may come later).
+pub fn seed(journal: &vigie_journal::Journal) -> std::collections::BTreeMap<String, String> {
+    let mut events = Vec::new();
+    let mut tokens = std::collections::BTreeMap::new();
+    let st = journal.state();
+    for (name, role, org, partner) in USERS {
+        let user = UserName::parse(name).unwrap();
+        if !st.accounts.users.contains_key(&user) {
+            events.push(Event::UserUpserted(User {
+                name: user.clone(),
+                role: *role,
+                organization_id: org.map(|o| OrgId::parse(o).unwrap()),
+                partner_id: partner.map(|p| PartnerId::parse(p).unwrap()),
+                password_hash: String::new(),
+                disabled: false,
+            }));
+        }
+        let (id, secret) = vigie_server::auth::new_token();
+        events.push(Event::TokenIssued(TokenIssued {
+            id: id.clone(),
+            user,
+            label: "test".into(),
+            scopes: Permission::ALL.to_vec(),
+            expires_at: None,
+            hash: vigie_server::auth::token_hash(&secret),
+        }));
+        tokens.insert(name.to_string(), format!("{}{id}_{secret}", vigie_server::auth::TOKEN_PREFIX));
+    }
+    drop(st);
+    let events =
+        events.into_iter().map(|event| NewEvent { actor: Actor::system("test"), source: "test".into(), event });
+    journal.append(events.collect()).unwrap();
+    tokens
+}
+
+/// A client that sends this bearer token on every request.
+pub fn client_with(token: &str) -> reqwest::Client {
+    let mut h = reqwest::header::HeaderMap::new();
+    h.insert(reqwest::header::AUTHORIZATION, format!("Bearer {token}").parse().unwrap());
+    reqwest::Client::builder().default_headers(h).build().unwrap()
+}
 
 pub const PG_DEFAULT: &str = "postgres://postgres@127.0.0.1:5432/test";
 
@@ -16,9 +61,25 @@ pub enum Backend {
     Postgres,
 }
 
+/// The users every test app has: (name, role, organisation, partner).
+pub const USERS: &[(&str, Role, Option<&str>, Option<&str>)] = &[
+    ("admin", Role::Admin, None, None),
+    ("cpco", Role::Strategic, None, None),
+    ("idf", Role::Tactical, Some("GS-IDF"), None),
+    ("mrs", Role::Tactical, Some("GS-MRS"), None),
+    ("toc", Role::Toc, None, None),
+    ("atos", Role::Partner, None, Some("ATOS")),
+    ("mur", Role::Viewer, None, None),
+];
+
 pub struct TestApp {
     pub addr: SocketAddr,
+    /// Acts as `admin`.
     pub client: reqwest::Client,
+    /// Each seeded user's token (`vigie_…`), by user name.
+    pub tokens: std::collections::BTreeMap<String, String>,
+    /// The journal's position after the seeding: the test's own events come after it.
+    pub base: u64,
     pub config: Config,
     pub dir: tempfile::TempDir,
     stop: Option<oneshot::Sender<()>>,
@@ -67,6 +128,9 @@ impl TestApp {
         let (journal, lock) = tokio::task::spawn_blocking(move || vigie::open(&c)).await.unwrap().unwrap_or_else(|e| {
             panic!("cannot open the store ({e:#}); PostgreSQL tests need a server: run `bash .ci/run`")
         });
+        let j = journal.clone();
+        let tokens = tokio::task::spawn_blocking(move || seed(&j)).await.unwrap();
+        let base = journal.state().last_seq;
         let listener = tokio::net::TcpListener::bind(bind).await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
@@ -80,7 +144,9 @@ impl TestApp {
         });
         TestApp {
             addr,
-            client: reqwest::Client::new(),
+            client: client_with(&tokens["admin"]),
+            tokens,
+            base,
             config: cfg,
             dir,
             stop: Some(stop),
@@ -88,6 +154,40 @@ impl TestApp {
             journal,
             _lock: lock,
         }
+    }
+
+    /// A client acting as one of the [`USERS`].
+    pub fn client_as(&self, user: &str) -> reqwest::Client {
+        client_with(&self.tokens[user])
+    }
+
+    /// The journal, for tests that prepare state directly.
+    pub fn journal(&self) -> &vigie_journal::Journal {
+        &self.journal
+    }
+
+    /// Adds a user with a password (argon2id, as `vigie user add` does).
+    pub async fn add_user(&mut self, name: &str, role: Role, partner: Option<&str>, password: &str) {
+        let j = self.journal.clone();
+        let user = User {
+            name: UserName::parse(name).unwrap(),
+            role,
+            organization_id: None,
+            partner_id: partner.map(|p| PartnerId::parse(p).unwrap()),
+            password_hash: vigie_server::auth::hash_password(password).unwrap(),
+            disabled: false,
+        };
+        tokio::task::spawn_blocking(move || {
+            j.append(vec![NewEvent {
+                actor: Actor::system("test"),
+                source: "test".into(),
+                event: Event::UserUpserted(user),
+            }])
+        })
+        .await
+        .unwrap()
+        .unwrap();
+        self.base = self.journal.state().last_seq;
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -104,18 +204,15 @@ impl TestApp {
         r.json().await.unwrap()
     }
 
-    /// Posts files to the import endpoint as a multipart form.
-    pub async fn import(&self, files: &[(&str, &str)], query: &str, actor: Option<&str>) -> reqwest::Response {
+    /// Posts files to the import endpoint as a multipart form, as `user` (default: admin).
+    pub async fn import(&self, files: &[(&str, &str)], query: &str, user: Option<&str>) -> reqwest::Response {
         let mut form = reqwest::multipart::Form::new();
         for (name, body) in files {
             let part = reqwest::multipart::Part::bytes(body.as_bytes().to_vec()).file_name(name.to_string());
             form = form.part("file", part);
         }
-        let mut req = self.client.post(self.url(&format!("/api/v1/import{query}"))).multipart(form);
-        if let Some(a) = actor {
-            req = req.header("x-vigie-actor", a);
-        }
-        req.send().await.unwrap()
+        let client = user.map_or_else(|| self.client.clone(), |u| self.client_as(u));
+        client.post(self.url(&format!("/api/v1/import{query}"))).multipart(form).send().await.unwrap()
     }
 
     /// Stops the server gracefully and closes the journal; returns the config and temp dir for a restart.

@@ -1,0 +1,545 @@
+//! Who may do what: users and their roles, the permissions a role grants (the same names scope API tokens), and
+//! the reach of a scoped role (one organisation and its children, or one partner's support group).
+//!
+//! Pure: the server authenticates (passwords, tokens, sessions) and asks this module what the caller may do and
+//! see. Users and tokens are journal events like any other change, so who could do what at any time can be rebuilt.
+
+use crate::event::{Actor, Envelope, Event};
+use crate::ids::{OrgId, PartnerId};
+use crate::state::State;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
+
+/// A user's login name: 1 to 64 characters among lower-case letters, digits, `.`, `_` and `-`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct UserName(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("a user name is 1 to 64 characters among a-z, 0-9, '.', '_' and '-', found {0:?}")]
+pub struct BadUserName(pub String);
+
+impl UserName {
+    pub fn parse(s: &str) -> Result<UserName, BadUserName> {
+        let ok = !s.is_empty()
+            && s.len() <= 64
+            && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-'));
+        if ok {
+            Ok(UserName(s.to_string()))
+        } else {
+            Err(BadUserName(s.chars().take(80).collect()))
+        }
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+impl TryFrom<String> for UserName {
+    type Error = BadUserName;
+    fn try_from(s: String) -> Result<UserName, BadUserName> {
+        UserName::parse(&s)
+    }
+}
+impl From<UserName> for String {
+    fn from(u: UserName) -> String {
+        u.0
+    }
+}
+impl fmt::Display for UserName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+macro_rules! named {
+    ($(#[$m:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "&'static str")]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+            pub fn parse(s: &str) -> Result<$name, String> {
+                match s.trim() {
+                    $($text => Ok($name::$variant),)+
+                    other => Err(format!(
+                        "expected one of {}, found {other:?}",
+                        [$($text),+].join(", ")
+                    )),
+                }
+            }
+        }
+        impl TryFrom<String> for $name {
+            type Error = String;
+            fn try_from(s: String) -> Result<$name, String> {
+                $name::parse(&s)
+            }
+        }
+        impl From<$name> for &'static str {
+            fn from(v: $name) -> &'static str {
+                v.as_str()
+            }
+        }
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+named! {
+    /// What a user is in the operations centre.
+    Role {
+        Admin = "admin",
+        Strategic = "strategic",
+        Tactical = "tactical",
+        Toc = "toc",
+        Partner = "partner",
+        Viewer = "viewer",
+    }
+}
+
+named! {
+    /// One thing a caller may do. A role grants a set of them; a token carries a subset of its user's.
+    Permission {
+        LogisticsRead = "logistics:read",
+        LogisticsWrite = "logistics:write",
+        Shift = "logistics:shift",
+        MonitoringRead = "monitoring:read",
+        MonitoringWrite = "monitoring:write",
+        IncidentsRead = "incidents:read",
+        IncidentsWrite = "incidents:write",
+        Audit = "audit:read",
+        Users = "users:admin",
+    }
+}
+
+impl Role {
+    /// What the role grants.
+    pub fn permissions(self) -> &'static [Permission] {
+        use Permission::*;
+        match self {
+            Role::Admin => Permission::ALL,
+            Role::Strategic => &[LogisticsRead, LogisticsWrite, Shift, MonitoringRead, IncidentsRead],
+            Role::Tactical => &[LogisticsRead, LogisticsWrite],
+            Role::Toc => &[MonitoringRead, MonitoringWrite, IncidentsRead, IncidentsWrite],
+            Role::Partner => &[MonitoringRead, IncidentsRead, IncidentsWrite],
+            Role::Viewer => &[LogisticsRead, MonitoringRead, IncidentsRead],
+        }
+    }
+}
+
+/// A local user, as the journal records it (`user.upserted`): a later record replaces the earlier one whole.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct User {
+    pub name: UserName,
+    pub role: Role,
+    /// The organisation of a `tactical` user (it reaches that organisation and its children).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization_id: Option<OrgId>,
+    /// The partner (support group) of a `partner` user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partner_id: Option<PartnerId>,
+    /// Argon2id hash in PHC form; empty: no password (tokens only).
+    #[serde(default)]
+    pub password_hash: String,
+    #[serde(default)]
+    pub disabled: bool,
+}
+
+impl User {
+    /// What a user record must hold for its role.
+    pub fn check(&self) -> Result<(), String> {
+        match (self.role, &self.organization_id, &self.partner_id) {
+            (Role::Tactical, None, _) => Err("a tactical user needs an organisation".into()),
+            (Role::Partner, _, None) => Err("a partner user needs a partner".into()),
+            (Role::Tactical, Some(_), Some(_)) => Err("a tactical user has no partner".into()),
+            (Role::Partner, Some(_), Some(_)) => Err("a partner user has no organisation".into()),
+            (Role::Tactical | Role::Partner, _, _) => Ok(()),
+            (_, None, None) => Ok(()),
+            (r, _, _) => Err(format!("a {r} user reaches everything: it takes no organisation or partner")),
+        }
+    }
+}
+
+/// An API token was issued (`token.issued`). Only a hash of its secret is kept.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TokenIssued {
+    /// Public identifier (the token's first part), for listing and revocation.
+    pub id: String,
+    pub user: UserName,
+    /// What it is for (`prometheus`, `agent STA`…).
+    #[serde(default)]
+    pub label: String,
+    /// A subset of its user's permissions.
+    pub scopes: Vec<Permission>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<DateTime<Utc>>,
+    /// Hash of the secret, hexadecimal.
+    pub hash: String,
+}
+
+/// A token was revoked (`token.revoked`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TokenRevoked {
+    pub id: String,
+}
+
+/// A request was refused or a login failed (`access.denied`): kept for the audit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccessDenied {
+    /// `unauthenticated`, `forbidden`, `login failed`, `csrf`, `rate limited`, `outside scope`.
+    pub reason: String,
+    /// The address the request came from.
+    pub from: String,
+    pub method: String,
+    pub path: String,
+    /// Refusals from the same address not recorded one by one since the previous record.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub suppressed: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// A browser session was opened (`session.opened`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionOpened {
+    pub user: UserName,
+    pub from: String,
+}
+
+/// A token as the state holds it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TokenRecord {
+    pub token: TokenIssued,
+    pub issued_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl TokenRecord {
+    pub fn valid_at(&self, now: DateTime<Utc>) -> bool {
+        self.revoked_at.is_none() && self.token.expires_at.is_none_or(|e| now < e)
+    }
+}
+
+/// Users and tokens, rebuilt from the journal.
+#[derive(Debug, Clone, Default)]
+pub struct Accounts {
+    pub users: BTreeMap<UserName, User>,
+    pub tokens: BTreeMap<String, TokenRecord>,
+    /// Every user record version, so an authentication cache knows when to forget.
+    pub version: u64,
+}
+
+impl Accounts {
+    pub(crate) fn apply(&mut self, time: DateTime<Utc>, event: &Event) {
+        match event {
+            Event::UserUpserted(u) => {
+                self.users.insert(u.name.clone(), u.clone());
+                self.version += 1;
+            }
+            Event::TokenIssued(t) => {
+                self.tokens.insert(t.id.clone(), TokenRecord { token: t.clone(), issued_at: time, revoked_at: None });
+                self.version += 1;
+            }
+            Event::TokenRevoked(r) => {
+                if let Some(t) = self.tokens.get_mut(&r.id) {
+                    t.revoked_at.get_or_insert(time);
+                }
+                self.version += 1;
+            }
+            _ => {}
+        }
+    }
+}
+
+/// How far a scoped user reaches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reach {
+    All,
+    /// This organisation and its children.
+    Organization(OrgId),
+    /// This partner: incidents assigned to it, its applications and their checks.
+    Partner(PartnerId),
+}
+
+/// An authenticated caller: who it is (the actor its changes carry), what it may do, how far it reaches.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Principal {
+    pub actor: Actor,
+    pub user: UserName,
+    pub role: Role,
+    pub reach: Reach,
+    permissions: Vec<Permission>,
+}
+
+impl Principal {
+    /// A user signed in with its password or session: everything its role grants.
+    pub fn of_user(u: &User) -> Principal {
+        let reach = match (u.role, &u.organization_id, &u.partner_id) {
+            (Role::Tactical, Some(o), _) => Reach::Organization(o.clone()),
+            (Role::Partner, _, Some(p)) => Reach::Partner(p.clone()),
+            _ => Reach::All,
+        };
+        Principal {
+            actor: Actor::parse(&format!("user:{}", u.name)).expect("user names make valid actors"),
+            user: u.name.clone(),
+            role: u.role,
+            reach,
+            permissions: u.role.permissions().to_vec(),
+        }
+    }
+
+    /// A user acting through a token: its role's permissions that the token also carries. The actor names both
+    /// (`user:NAME/token:ID`), so the audit finds the user's changes and, more precisely, the token's.
+    pub fn of_token(u: &User, t: &TokenIssued) -> Principal {
+        let mut p = Principal::of_user(u);
+        p.permissions.retain(|x| t.scopes.contains(x));
+        p.actor = Actor::parse(&format!("user:{}/token:{}", u.name, t.id)).expect("token ids make valid actors");
+        p
+    }
+
+    pub fn may(&self, p: Permission) -> bool {
+        self.permissions.contains(&p)
+    }
+
+    pub fn permissions(&self) -> &[Permission] {
+        &self.permissions
+    }
+
+    /// What this caller sees of the state, computed once per request.
+    pub fn view(&self, st: &State) -> View {
+        match &self.reach {
+            Reach::All => View { orgs: None, partner: None, all: true },
+            Reach::Organization(o) => {
+                View { orgs: Some(st.org_and_children(o).into_iter().collect()), partner: None, all: false }
+            }
+            Reach::Partner(p) => View { orgs: Some(HashSet::new()), partner: Some(p.clone()), all: false },
+        }
+    }
+}
+
+/// The part of the state a caller reaches.
+#[derive(Debug, Clone)]
+pub struct View {
+    /// Organisations reached; `None`: all.
+    orgs: Option<HashSet<OrgId>>,
+    partner: Option<PartnerId>,
+    all: bool,
+}
+
+impl View {
+    /// Reaches everything.
+    pub fn is_all(&self) -> bool {
+        self.all
+    }
+    pub fn org(&self, id: &OrgId) -> bool {
+        self.orgs.as_ref().is_none_or(|o| o.contains(id))
+    }
+    /// A site, by the organisation that supports it now.
+    pub fn site(&self, st: &State, id: &str) -> bool {
+        self.all || st.sites.get(id).is_some_and(|s| self.org(&s.value.organization_id))
+    }
+    pub fn application(&self, st: &State, id: &str) -> bool {
+        self.all
+            || self
+                .partner
+                .as_ref()
+                .is_some_and(|p| st.toc.applications.get(id).is_some_and(|a| a.value.partner_id.as_ref() == Some(p)))
+    }
+    /// A check: through its application (partners) or its site (organisations).
+    pub fn check(&self, st: &State, id: &str) -> bool {
+        self.all
+            || st.toc.checks.get(id).is_some_and(|c| {
+                c.value.application_id.as_ref().is_some_and(|a| self.application(st, a.as_str()))
+                    || (self.partner.is_none() && c.value.site_id.as_ref().is_some_and(|s| self.site(st, s.as_str())))
+            })
+    }
+    /// An incident: partners see those assigned to them.
+    pub fn incident(&self, i: &crate::itsm::Incident) -> bool {
+        self.all || self.partner.as_ref().is_some_and(|p| i.assignment_group == p.as_str())
+    }
+    /// A plan: its destination and every origin must be reached.
+    pub fn plan(&self, st: &State, p: &crate::plan::Plan) -> bool {
+        self.all
+            || (self.site(st, p.destination.as_str()) && p.movements.iter().all(|m| self.site(st, m.from.as_str())))
+    }
+
+    /// Whether a caller holding `may` and this view may record `event` (an import's row, a registry change):
+    /// logistics tables need `logistics:write`, the TOC's `monitoring:write`; a scoped caller changes only what it
+    /// reaches, and not the national catalogue (items, allowances).
+    pub fn may_write(&self, st: &State, event: &Event, may: impl Fn(Permission) -> bool) -> Result<(), String> {
+        use Event::*;
+        let need = match event {
+            OrganizationUpserted(_)
+            | SiteUpserted(_)
+            | ItemUpserted(_)
+            | StockCounted(_)
+            | ForceUpserted(_)
+            | AllowanceSet(_)
+            | VehicleUpserted(_) => Permission::LogisticsWrite,
+            PartnerUpserted(_)
+            | ApplicationUpserted(_)
+            | AssetUpserted(_)
+            | CheckUpserted(_)
+            | DependencySet(_)
+            | MaintenanceScheduled(_)
+            | MaintenanceCancelled(_) => Permission::MonitoringWrite,
+            _ => Permission::Users,
+        };
+        if !may(need) {
+            return Err(format!("{} needs the permission {need}", event.kind()));
+        }
+        if self.all {
+            return Ok(());
+        }
+        let outside = |what: String| Err(format!("{what} is outside your reach"));
+        match event {
+            OrganizationUpserted(o) if !self.org(&o.id) => outside(format!("organisation {}", o.id)),
+            SiteUpserted(s) if !self.org(&s.organization_id) || !self.site_or_new(st, s.id.as_str()) => {
+                outside(format!("site {}", s.id))
+            }
+            StockCounted(c) if !self.site(st, c.site_id.as_str()) => outside(format!("stock at site {}", c.site_id)),
+            ForceUpserted(f) if !self.org(&f.organization_id) || !self.site(st, f.site_id.as_str()) => {
+                outside(format!("force {}", f.id))
+            }
+            VehicleUpserted(v) if !self.site(st, v.site_id.as_str()) => outside(format!("vehicle {}", v.id)),
+            ItemUpserted(_) | AllowanceSet(_) => Err("the national catalogue (items, allowances) is the strategic \
+                                                      centre's"
+                .into()),
+            OrganizationUpserted(_) | SiteUpserted(_) | StockCounted(_) | ForceUpserted(_) | VehicleUpserted(_) => {
+                Ok(())
+            }
+            _ => outside(event.kind().to_string()),
+        }
+    }
+
+    /// A site in reach, or one not yet known (a new site is judged by its organisation).
+    fn site_or_new(&self, st: &State, id: &str) -> bool {
+        !st.sites.contains_key(id) || self.site(st, id)
+    }
+
+    /// Whether a journal event may be shown to this caller (event lists, live streams, audit). Accounts and
+    /// access events are for administrators only (callers of this check them with [`Permission::Users`]).
+    pub fn event(&self, st: &State, e: &Envelope, may: impl Fn(Permission) -> bool) -> bool {
+        use Event::*;
+        use Permission::*;
+        let logistics = may(LogisticsRead);
+        let monitoring = may(MonitoringRead);
+        let incidents = may(IncidentsRead);
+        match &e.event {
+            UserUpserted(_) | TokenIssued(_) | TokenRevoked(_) | AccessDenied(_) | SessionOpened(_) => may(Users),
+            OrganizationUpserted(_) | ItemUpserted(_) | AllowanceSet(_) => logistics,
+            SiteUpserted(s) => (logistics && self.site(st, s.id.as_str())) || monitoring && self.all,
+            StockCounted(c) => logistics && self.site(st, c.site_id.as_str()),
+            ForceUpserted(f) => logistics && self.org(&f.organization_id),
+            VehicleUpserted(v) => logistics && self.site(st, v.site_id.as_str()),
+            PlanCommitted(p) => logistics && self.plan(st, p),
+            PlanShipped(s) | PlanReceived(s) | PlanCancelled(s) => {
+                logistics && st.plans.get(&s.plan_id).is_some_and(|r| self.plan(st, &r.value.plan))
+            }
+            SupportShifted(s) => logistics && (self.all || self.org(&s.from) || self.org(&s.to)),
+            PartnerUpserted(p) => monitoring && (self.all || self.partner.as_ref() == Some(&p.id)),
+            ApplicationUpserted(a) => monitoring && self.application(st, a.id.as_str()),
+            AssetUpserted(a) => {
+                monitoring && (self.all || a.application_id.as_ref().is_some_and(|x| self.application(st, x.as_str())))
+            }
+            CheckUpserted(c) => monitoring && self.check(st, c.id.as_str()),
+            CheckStateChanged(c) => monitoring && self.check(st, c.check_id.as_str()),
+            CheckAcknowledged(c) => monitoring && self.check(st, c.check_id.as_str()),
+            DependencySet(_) | MaintenanceScheduled(_) | MaintenanceCancelled(_) => monitoring && self.all,
+            IncidentRecorded(i) => incidents && self.incident(i),
+            IncidentDeleted(d) => incidents && (self.all || st.incidents.contains_key(&d.sys_id)),
+            IncidentSynced(s) => incidents && st.incidents.get(&s.sys_id).is_some_and(|i| self.incident(&i.value)),
+            SlaBreached(s) => incidents && st.incidents.get(&s.sys_id).is_some_and(|i| self.incident(&i.value)),
+            LogEntryAdded(_) => incidents && self.all,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(role: Role, org: Option<&str>, partner: Option<&str>) -> User {
+        User {
+            name: UserName::parse("u").unwrap(),
+            role,
+            organization_id: org.map(|o| OrgId::parse(o).unwrap()),
+            partner_id: partner.map(|p| PartnerId::parse(p).unwrap()),
+            password_hash: String::new(),
+            disabled: false,
+        }
+    }
+
+    #[test]
+    fn names_and_roles_parse_strictly() {
+        assert!(UserName::parse("alice.b-2_x").is_ok());
+        for bad in ["", "Alice", "a b", "é", &"a".repeat(65)] {
+            assert!(UserName::parse(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(Role::parse("toc"), Ok(Role::Toc));
+        assert!(Role::parse("root").unwrap_err().contains("admin, strategic"));
+        assert_eq!(Permission::parse("monitoring:write"), Ok(Permission::MonitoringWrite));
+        let json = serde_json::to_string(&Permission::Shift).unwrap();
+        assert_eq!(json, "\"logistics:shift\"");
+        assert_eq!(serde_json::from_str::<Permission>(&json).unwrap(), Permission::Shift);
+    }
+
+    #[test]
+    fn a_role_needs_exactly_its_scope() {
+        assert!(user(Role::Tactical, Some("GS-IDF"), None).check().is_ok());
+        assert!(user(Role::Tactical, None, None).check().is_err());
+        assert!(user(Role::Partner, None, Some("ATOS")).check().is_ok());
+        assert!(user(Role::Partner, Some("GS-IDF"), Some("ATOS")).check().is_err());
+        assert!(user(Role::Viewer, Some("GS-IDF"), None).check().is_err());
+        assert!(user(Role::Admin, None, None).check().is_ok());
+    }
+
+    #[test]
+    fn a_token_never_grants_more_than_its_user() {
+        let viewer = user(Role::Viewer, None, None);
+        let t = TokenIssued {
+            id: "t1".into(),
+            user: viewer.name.clone(),
+            label: String::new(),
+            scopes: vec![Permission::MonitoringRead, Permission::MonitoringWrite],
+            expires_at: None,
+            hash: String::new(),
+        };
+        let p = Principal::of_token(&viewer, &t);
+        assert_eq!(p.permissions(), [Permission::MonitoringRead]);
+        assert_eq!(p.actor.as_str(), "user:u/token:t1");
+        assert!(!p.may(Permission::LogisticsRead), "the token did not carry it");
+    }
+
+    #[test]
+    fn tokens_expire_and_revocations_stick() {
+        let t0 = DateTime::from_timestamp(1_000, 0).unwrap();
+        let rec = |expires: Option<i64>, revoked: Option<i64>| TokenRecord {
+            token: TokenIssued {
+                id: "t".into(),
+                user: UserName::parse("u").unwrap(),
+                label: String::new(),
+                scopes: vec![],
+                expires_at: expires.map(|s| DateTime::from_timestamp(s, 0).unwrap()),
+                hash: String::new(),
+            },
+            issued_at: t0,
+            revoked_at: revoked.map(|s| DateTime::from_timestamp(s, 0).unwrap()),
+        };
+        assert!(rec(None, None).valid_at(t0));
+        assert!(rec(Some(2_000), None).valid_at(t0));
+        assert!(!rec(Some(1_000), None).valid_at(t0), "expired at the instant");
+        assert!(!rec(None, Some(900)).valid_at(t0));
+    }
+}
