@@ -16,7 +16,7 @@ use base64::Engine;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::net::SocketAddr;
-use vigie_domain::access::{AccessDenied, Permission, Principal, Role, SessionOpened, User, UserName};
+use vigie_domain::access::{AccessDenied, Permission, Principal, Reach, Role, SessionOpened, User, UserName};
 use vigie_domain::{Actor, Event, NewEvent, OrgId, PartnerId};
 
 /// What a route needs.
@@ -27,6 +27,8 @@ pub enum Rule {
     /// Any signed-in caller; the handler narrows to what the caller may see or do.
     SignedIn,
     Need(Permission),
+    /// The permission, held by a caller whose reach is everything (not a tactical group nor a partner).
+    NeedAll(Permission),
 }
 
 use Permission::*;
@@ -89,15 +91,16 @@ pub const POLICY: &[(&str, &str, Rule)] = &[
     ("GET", "/api/v1/incidents", Need(IncidentsRead)),
     ("GET", "/api/v1/incidents/{id}", Need(IncidentsRead)),
     ("GET", "/api/v1/incidents/{id}/timeline", Need(IncidentsRead)),
-    ("GET", "/api/v1/log", Need(IncidentsRead)),
-    ("POST", "/api/v1/log", Need(IncidentsWrite)),
-    ("GET", "/api/v1/log/handover", Need(IncidentsRead)),
+    // The operations log is the TOC's own: partners work their incidents through the Table API.
+    ("GET", "/api/v1/log", NeedAll(IncidentsRead)),
+    ("POST", "/api/v1/log", NeedAll(IncidentsWrite)),
+    ("GET", "/api/v1/log/handover", NeedAll(IncidentsRead)),
     ("GET", "/api/now/table/{table}", Need(IncidentsRead)),
     ("POST", "/api/now/table/{table}", Need(IncidentsWrite)),
     ("GET", "/api/now/table/{table}/{sys_id}", Need(IncidentsRead)),
     ("PUT", "/api/now/table/{table}/{sys_id}", Need(IncidentsWrite)),
     ("PATCH", "/api/now/table/{table}/{sys_id}", Need(IncidentsWrite)),
-    ("DELETE", "/api/now/table/{table}/{sys_id}", Need(IncidentsWrite)),
+    ("DELETE", "/api/now/table/{table}/{sys_id}", NeedAll(IncidentsWrite)),
 ];
 
 /// The rule of a route; `HEAD` is `GET`'s.
@@ -354,6 +357,7 @@ pub(crate) async fn authorize(
     }
     let allowed = match rule {
         Some(Need(p)) => authenticated.principal.may(p),
+        Some(NeedAll(p)) => authenticated.principal.may(p) && authenticated.principal.reach == Reach::All,
         Some(SignedIn) | Some(Public) => true,
         None => false,
     };
@@ -361,6 +365,7 @@ pub(crate) async fn authorize(
         app.record_denial(who, "forbidden", peer, &method, &uri).await;
         let what = match rule {
             Some(Need(p)) => format!("this needs the permission {p}, which your role or token does not grant"),
+            Some(NeedAll(p)) => format!("this needs the permission {p} over every organisation and partner"),
             _ => "no access rule covers this route".into(),
         };
         return refuse(table_api, StatusCode::FORBIDDEN, &what);
@@ -369,7 +374,12 @@ pub(crate) async fn authorize(
     if let Some(s) = authenticated.session {
         req.extensions_mut().insert(s);
     }
-    next.run(req).await
+    let response = next.run(req).await;
+    // A handler refused something outside the caller's reach: recorded like the gate's own refusals.
+    if response.status() == StatusCode::FORBIDDEN {
+        app.record_denial(who, "outside reach", peer, &method, &uri).await;
+    }
+    response
 }
 
 /// Access state shared by the handlers.
@@ -384,9 +394,9 @@ pub(crate) struct AccessState {
 
 fn whoami(p: &Principal, csrf: Option<&str>, app: &App) -> Value {
     let (organization_id, partner_id) = match &p.reach {
-        vigie_domain::access::Reach::Organization(o) => (Some(o.as_str()), None),
-        vigie_domain::access::Reach::Partner(x) => (None, Some(x.as_str())),
-        vigie_domain::access::Reach::All => (None, None),
+        Reach::Organization(o) => (Some(o.as_str()), None),
+        Reach::Partner(x) => (None, Some(x.as_str())),
+        Reach::All => (None, None),
     };
     json!({
         "user": p.user,

@@ -29,12 +29,55 @@ fn by_id(summary: &str) -> Value {
 }
 
 pub async fn document() -> Json<Value> {
-    Json(json!({
+    let mut doc = paths();
+    // Every question also answers what-if: the same parameters, and a scenario applied to a copy of the data.
+    for q in ["sufficiency", "locate", "reinforce", "deploy"] {
+        let path = &mut doc["paths"][format!("/api/v1/ask/{q}")];
+        let get = path["get"].clone();
+        path["post"] = json!({
+            "summary": format!("What-if: {}", get["summary"].as_str().unwrap_or("")),
+            "parameters": get["parameters"],
+            "requestBody": {"content": {"application/json": {"schema": {"type": "object",
+                "properties": {"scenario": {"type": "object", "description": "{name, changes: [...]}, never written"}}}}}},
+            "responses": get["responses"],
+        });
+    }
+    Json(doc)
+}
+
+fn paths() -> Value {
+    json!({
         "openapi": "3.1.0",
         "info": {"title": "Vigie API", "version": env!("CARGO_PKG_VERSION"),
-                 "description": "Operations-centre platform: registry, journal events, import."},
+                 "description": "Operations-centre platform: registry, journal events, import. Every route but /health, \
+                                 this document and POST /api/v1/session needs a caller: a session cookie (with the \
+                                 X-CSRF-Token header on writes), a Bearer token or Basic credentials; what each role \
+                                 may do is in docs/access.md."},
+        "security": [{"bearer": []}, {"basic": []}, {"session": []}],
         "paths": {
-            "/health": {"get": {"summary": "Liveness and journal position", "responses": {"200": {"description": "ok"}}}},
+            "/api/v1/session": {
+                "post": {"summary": "Sign in {user, password}: sets the session cookie, returns who and the CSRF token",
+                         "security": [],
+                         "responses": {"200": {"description": "{user, role, organization_id, partner_id, permissions, csrf_token}"},
+                                       "401": {"$ref": "#/components/responses/Error"},
+                                       "429": {"description": "Too many failed sign-ins; Retry-After says when to try again"}}},
+                "get": {"summary": "Who is signed in, with what permissions", "responses": {"200": {"description": "Caller"}}},
+                "delete": {"summary": "Sign out", "responses": {"204": {"description": "Session ended"}}}
+            },
+            "/api/v1/users": {
+                "get": {"summary": "Users (administrators)", "responses": {"200": {"description": "{users}"}}},
+                "post": {"summary": "Create or replace a user {name, role, organization_id?, partner_id?, password?, disabled?}; \
+                                     a new user without a password gets one, shown once",
+                         "responses": {"201": {"description": "{user, password}"}, "200": {"description": "{user}"}}}
+            },
+            "/api/v1/tokens": {
+                "get": {"summary": "The caller's API tokens (administrators: all), without secrets",
+                        "responses": {"200": {"description": "{tokens}"}}},
+                "post": {"summary": "Issue a token {label, scopes, expires_at | expires_in_days, user?}; shown once",
+                         "responses": {"201": {"description": "{id, token, expires_at}"}}}
+            },
+            "/api/v1/tokens/{id}": {"delete": {"summary": "Revoke a token", "responses": {"204": {"description": "Revoked"}}}},
+            "/health": {"get": {"summary": "Liveness and journal position", "security": [], "responses": {"200": {"description": "ok"}}}},
             "/api/v1/organizations": list("Organisations", &["q", "level", "parent_id"]),
             "/api/v1/organizations/{id}": by_id("One organisation"),
             "/api/v1/sites": list("Sites", &["q", "kind", "organization_id", "city"]),
@@ -50,8 +93,7 @@ pub async fn document() -> Json<Value> {
             "/api/v1/import": {"post": {
                 "summary": "Import CSV or XLSX files (multipart, one part per file); all or nothing",
                 "parameters": [
-                    {"name": "dry_run", "in": "query", "schema": {"type": "boolean"}},
-                    {"name": "X-Vigie-Actor", "in": "header", "schema": {"type": "string"}}
+                    {"name": "dry_run", "in": "query", "schema": {"type": "boolean"}}
                 ],
                 "requestBody": {"content": {"multipart/form-data": {"schema": {"type": "object"}}}},
                 "responses": {
@@ -104,6 +146,11 @@ pub async fn document() -> Json<Value> {
                     {"name": "on", "in": "query", "schema": {"type": "string", "format": "date"}}
                 ],
                 "responses": {"200": {"description": "Deployment"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}
+            }},
+            "/api/v1/shift": {"post": {
+                "summary": "Shift of effort {from, to, sites?, reason, dry_run?, on?, days?}: the sites of one organisation \
+                            and their forces pass to another; with dry_run, only the effect on every organisation",
+                "responses": {"200": {"description": "{dry_run, shift, effect}"}, "400": {"$ref": "#/components/responses/Error"}}
             }},
             "/api/v1/plans": {
                 "get": {"summary": "Plans (filter: status)", "responses": {"200": {"description": "{total, items}"}}},
@@ -158,7 +205,7 @@ pub async fn document() -> Json<Value> {
                 ],
                 "responses": {"200": {"description": "{events, next_after}"}, "400": {"$ref": "#/components/responses/Error"}}
             }},
-            "/api/v1/openapi.json": {"get": {"summary": "This document", "responses": {"200": {"description": "OpenAPI"}}}},
+            "/api/v1/openapi.json": {"get": {"summary": "This document", "security": [], "responses": {"200": {"description": "OpenAPI"}}}},
             "/api/v1/monitoring/results": {"post": {
                 "summary": "Push check results: one object, an array, or {results: [...]}; fields check (or check_id), \
                             status (OK, WARNING, CRITICAL, UNKNOWN or 0-3) or exit_status, output (or plugin_output), \
@@ -228,7 +275,7 @@ pub async fn document() -> Json<Value> {
             }},
             "/api/now/table/incident": {
                 "get": {"summary": "ServiceNow Table API: incidents (sysparm_query, sysparm_limit, sysparm_offset, sysparm_fields, \
-                                    sysparm_display_value); Basic authentication; X-Total-Count and Link headers",
+                                    sysparm_display_value); Vigie users by Basic authentication (or a token); X-Total-Count and Link headers",
                         "responses": {"200": {"description": "{result: [...]}"}, "401": {"description": "{error, status: failure}"}}},
                 "post": {"summary": "Open an incident", "responses": {"201": {"description": "{result}"}}}
             },
@@ -252,7 +299,12 @@ pub async fn document() -> Json<Value> {
                     "origin": {"type": "string"}, "source": {"type": "string"}, "kind": {"type": "string"},
                     "payload": {"type": "object"}}}
             },
-            "responses": {"Error": {"description": "{error, message}"}}
+            "responses": {"Error": {"description": "{error, message}"}},
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "description": "An API token (vigie_…)"},
+                "basic": {"type": "http", "scheme": "basic"},
+                "session": {"type": "apiKey", "in": "cookie", "name": "vigie_session"}
+            }
         }
-    }))
+    })
 }

@@ -22,6 +22,9 @@ fn rss_bytes() -> u64 {
     pages * 4096
 }
 
+/// The administrator's password in the bench's data directories.
+const ADMIN_PASSWORD: &str = "bench-admin-password";
+
 /// Starts `vigie serve` on a data directory, waits until it answers with the live picture built, reads its
 /// resident memory, stops it.
 async fn server_rss(data: &std::path::Path, checks: usize) -> u64 {
@@ -31,6 +34,7 @@ async fn server_rss(data: &std::path::Path, checks: usize) -> u64 {
         .arg(data)
         .args(["serve", "--listen", "127.0.0.1:0"])
         .env("RUST_LOG", "warn")
+        .env("VIGIE_ADMIN_PASSWORD", ADMIN_PASSWORD)
         .stdout(std::process::Stdio::piped())
         .kill_on_drop(true)
         .spawn()
@@ -42,8 +46,9 @@ async fn server_rss(data: &std::path::Path, checks: usize) -> u64 {
             break a.to_string();
         }
     };
-    let s: serde_json::Value =
-        reqwest::get(format!("{addr}/api/v1/monitoring/state")).await.unwrap().json().await.unwrap();
+    let r =
+        reqwest::Client::new().get(format!("{addr}/api/v1/monitoring/state")).basic_auth("admin", Some(ADMIN_PASSWORD));
+    let s: serde_json::Value = r.send().await.unwrap().json().await.unwrap();
     assert_eq!(s["checks"].as_u64().unwrap() as usize, checks);
     let status = std::fs::read_to_string(format!("/proc/{}/status", child.id().unwrap())).unwrap();
     let kb: u64 = status
@@ -116,6 +121,33 @@ fn main() {
         .unwrap_or_else(|_| panic!("the generated registry imports"));
     let import_s = t.elapsed().as_secs_f64();
     println!("# {n} checks imported and journalled in {import_s:.1} s ({} events)", report.events);
+    // The agents push with a token of a TOC user, as in production; the administrator reads the state.
+    let user = |name: &str, role, password: &str| vigie_domain::access::User {
+        name: vigie_domain::access::UserName::parse(name).unwrap(),
+        role,
+        organization_id: None,
+        partner_id: None,
+        password_hash: if password.is_empty() {
+            String::new()
+        } else {
+            vigie_server::auth::hash_password(password).unwrap()
+        },
+        disabled: false,
+    };
+    for u in [
+        user("admin", vigie_domain::access::Role::Admin, ADMIN_PASSWORD),
+        user("agents", vigie_domain::access::Role::Toc, ""),
+    ] {
+        vigie_server::auth::record_user(&journal, u, Actor::system("bench"), "bench".into()).unwrap();
+    }
+    let request = vigie_server::auth::TokenRequest {
+        user: vigie_domain::access::UserName::parse("agents").unwrap(),
+        label: "bench".into(),
+        scopes: Vec::new(),
+        expires_at: None,
+    };
+    let (_, token) =
+        vigie_server::auth::issue_token(&journal, request, Actor::system("bench"), "bench".into()).unwrap();
 
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -131,7 +163,9 @@ fn main() {
             .unwrap();
         });
         let url = |p: &str| format!("http://{addr}{p}");
-        let client = reqwest::Client::builder().pool_max_idle_per_host(16).build().unwrap();
+        let mut auth = reqwest::header::HeaderMap::new();
+        auth.insert(reqwest::header::AUTHORIZATION, format!("Bearer {token}").parse().unwrap());
+        let client = reqwest::Client::builder().default_headers(auth).pool_max_idle_per_host(16).build().unwrap();
         // The first request builds the live estate.
         let t = Instant::now();
         let s: serde_json::Value = client.get(url("/api/v1/monitoring/state")).send().await.unwrap().json().await.unwrap();

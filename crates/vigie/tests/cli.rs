@@ -139,3 +139,48 @@ fn the_demo_serves_the_paris_2024_scenario() {
     assert!(plates["total"].as_u64().unwrap() >= 5, "{plates}");
     assert!(status.success(), "SIGTERM stops the server gracefully: {status:?}");
 }
+
+/// Users and tokens from the command line: passwords from the environment or made and shown once, scopes within
+/// the role, revocation; hashes never printed.
+#[test]
+fn users_and_tokens_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (code, _, err) = run(vigie(d).args(["user", "add", "chef", "--role", "tactical", "--org", "GS-IDF"]));
+    assert_eq!(code, 2);
+    assert!(err.contains("organisation GS-IDF is not in the registry"), "{err}");
+    let (code, _, err) = run(vigie(d).args(["user", "add", "chef", "--role", "tactical"]));
+    assert_eq!(code, 2);
+    assert!(err.contains("a tactical user needs an organisation"), "{err}");
+    let (code, out, err) =
+        run(vigie(d).args(["user", "add", "veille", "--role", "viewer"]).env("VIGIE_PASSWORD", "mot-de-passe-veille"));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.trim(), "user veille (viewer) created");
+    let (code, out, _) = run(vigie(d).args(["user", "add", "astreinte", "--role", "toc"]).env_remove("VIGIE_PASSWORD"));
+    assert_eq!(code, 0);
+    let shown = out.trim().rsplit(' ').next().unwrap();
+    assert!(out.contains("password (shown once)") && shown.len() >= 32, "{out}");
+    let (_, out, _) = run(vigie(d).args(["user", "list"]));
+    assert!(out.contains("veille") && out.contains("viewer") && out.contains("astreinte"), "{out}");
+
+    let (code, _, err) = run(vigie(d).args(["token", "issue", "--user", "veille", "--scopes", "monitoring:write"]));
+    assert_eq!(code, 2);
+    assert!(err.contains("a viewer user cannot hold the scope monitoring:write"), "{err}");
+    let (code, out, err) =
+        run(vigie(d).args(["token", "issue", "--user", "veille", "--scopes", "monitoring:read", "--label", "mur"]));
+    assert_eq!(code, 0, "{err}");
+    let token = out.lines().last().unwrap().trim().to_string();
+    assert!(token.starts_with("vigie_"), "{out}");
+    let id = token.split('_').nth(1).unwrap().to_string();
+    let (_, out, _) = run(vigie(d).args(["token", "list"]));
+    assert!(out.contains(&id) && out.contains("[monitoring:read]") && !out.contains(&token), "{out}");
+    let (code, _, _) = run(vigie(d).args(["token", "revoke", &id]));
+    assert_eq!(code, 0);
+    let (_, out, _) = run(vigie(d).args(["token", "list"]));
+    assert!(out.contains("révoqué"), "{out}");
+
+    // The journal keeps hashes; nothing prints them.
+    let (_, out, _) = run(vigie(d).args(["events", "--limit", "100"]));
+    assert!(out.contains("user.upserted") && out.contains("token.revoked"), "{out}");
+    assert!(!out.contains("argon2") && !out.contains(&token[token.len() - 20..]), "{out}");
+}

@@ -359,65 +359,13 @@ async fn active_checks_probe_real_servers_and_run_real_plugins() {
     app.stop().await;
 }
 
-/// Runs openssl (Debian's, installed with the system); panics with its error output.
-fn openssl(dir: &std::path::Path, args: &[&str]) {
-    let out = std::process::Command::new("openssl").args(args).current_dir(dir).output().expect("openssl runs");
-    assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-}
-
 /// The TLS expiry of an http check, against a real TLS server (`openssl s_server`) whose certificate, signed by a
 /// test CA given in the configuration, expires in 10 days.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn http_checks_report_the_tls_certificate_expiry() {
     let pki = tempfile::tempdir().unwrap();
     let d = pki.path();
-    openssl(
-        d,
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            "ca.key",
-            "-out",
-            "ca.pem",
-            "-days",
-            "365",
-            "-subj",
-            "/CN=Vigie test CA",
-        ],
-    );
-    openssl(
-        d,
-        &["req", "-newkey", "rsa:2048", "-nodes", "-keyout", "leaf.key", "-out", "leaf.csr", "-subj", "/CN=localhost"],
-    );
-    std::fs::write(
-        d.join("ext.cnf"),
-        "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n",
-    )
-    .unwrap();
-    openssl(
-        d,
-        &[
-            "x509",
-            "-req",
-            "-in",
-            "leaf.csr",
-            "-CA",
-            "ca.pem",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-out",
-            "leaf.pem",
-            "-days",
-            "10",
-            "-extfile",
-            "ext.cnf",
-        ],
-    );
+    common::test_pki(d, 10);
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let mut server = tokio::process::Command::new("openssl")
         .args([

@@ -270,3 +270,51 @@ pub async fn read_sse(resp: reqwest::Response, n: usize) -> Vec<(u64, String, se
     }
     out
 }
+
+/// Runs openssl (Debian's, installed by the test command); panics with its error output.
+pub fn openssl(dir: &std::path::Path, args: &[&str]) {
+    let out = std::process::Command::new("openssl").args(args).current_dir(dir).output().expect("openssl runs");
+    assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// A test PKI in `dir`: a CA (`ca.pem`, `ca.key`) and a server certificate for localhost and 127.0.0.1 signed by
+/// it (`leaf.pem`, `leaf.key`), valid for `days` days.
+pub fn test_pki(dir: &std::path::Path, days: u32) {
+    let days = days.to_string();
+    openssl(
+        dir,
+        &["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "365"]
+            .into_iter()
+            .chain(["-subj", "/CN=Vigie test CA"])
+            .collect::<Vec<_>>(),
+    );
+    openssl(
+        dir,
+        &["req", "-newkey", "rsa:2048", "-nodes", "-keyout", "leaf.key", "-out", "leaf.csr", "-subj", "/CN=localhost"],
+    );
+    std::fs::write(
+        dir.join("ext.cnf"),
+        "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n\
+         keyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "leaf.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "leaf.pem",
+        ]
+        .into_iter()
+        .chain(["-days", days.as_str(), "-extfile", "ext.cnf"])
+        .collect::<Vec<_>>(),
+    );
+}
