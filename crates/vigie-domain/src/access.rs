@@ -522,6 +522,88 @@ mod tests {
         assert!(!p.may(Permission::LogisticsRead), "the token did not carry it");
     }
 
+    /// A state with a centre, a group and its sub-group, one site each.
+    fn three_levels() -> State {
+        use crate::registry::*;
+        let mut st = State::new();
+        let org = |id: &str, parent: Option<&str>| Organization {
+            id: OrgId::parse(id).unwrap(),
+            name: id.into(),
+            level: OrgLevel::Tactical,
+            parent_id: parent.map(|p| OrgId::parse(p).unwrap()),
+            attributes: Attributes::new(),
+        };
+        let site = |id: &str, org: &str| Site {
+            id: crate::ids::SiteId::parse(id).unwrap(),
+            name: id.into(),
+            kind: SiteKind::Depot,
+            lat: 48.0,
+            lon: 2.0,
+            organization_id: OrgId::parse(org).unwrap(),
+            city: String::new(),
+            attributes: Attributes::new(),
+        };
+        let events = [
+            Event::OrganizationUpserted(org("CPCO", None)),
+            Event::OrganizationUpserted(org("GS-IDF", Some("CPCO"))),
+            Event::OrganizationUpserted(org("GS-IDF-EST", Some("GS-IDF"))),
+            Event::OrganizationUpserted(org("GS-MRS", Some("CPCO"))),
+            Event::SiteUpserted(site("VIN", "GS-IDF")),
+            Event::SiteUpserted(site("MLV", "GS-IDF-EST")),
+            Event::SiteUpserted(site("AUB", "GS-MRS")),
+        ];
+        for (i, event) in events.into_iter().enumerate() {
+            st.apply(&Envelope {
+                seq: i as u64 + 1,
+                id: uuid::Uuid::nil(),
+                time: DateTime::from_timestamp(1_000, 0).unwrap(),
+                actor: Actor::system("test"),
+                origin: "n".into(),
+                source: "test".into(),
+                event,
+            });
+        }
+        st
+    }
+
+    #[test]
+    fn a_tactical_reach_is_its_organisation_and_its_children() {
+        let st = three_levels();
+        let idf = Principal::of_user(&user(Role::Tactical, Some("GS-IDF"), None));
+        let v = idf.view(&st);
+        let sites: Vec<&str> = ["VIN", "MLV", "AUB"].into_iter().filter(|s| v.site(&st, s)).collect();
+        assert_eq!(sites, ["VIN", "MLV"], "itself and its child, not its sibling");
+        let may = |p| idf.may(p);
+        let stock = |site: &str| {
+            Event::StockCounted(crate::registry::StockCount {
+                site_id: crate::ids::SiteId::parse(site).unwrap(),
+                lines: vec![],
+            })
+        };
+        assert!(v.may_write(&st, &stock("MLV"), may).is_ok());
+        assert_eq!(v.may_write(&st, &stock("AUB"), may).unwrap_err(), "stock at site AUB is outside your reach");
+        let env = |event| Envelope {
+            seq: 99,
+            id: uuid::Uuid::nil(),
+            time: DateTime::from_timestamp(1_000, 0).unwrap(),
+            actor: Actor::system("test"),
+            origin: "n".into(),
+            source: "test".into(),
+            event,
+        };
+        assert!(v.event(&st, &env(stock("VIN")), may));
+        assert!(!v.event(&st, &env(stock("AUB")), may));
+        let token = Event::TokenRevoked(TokenRevoked { id: "t".into() });
+        assert!(!v.event(&st, &env(token.clone()), may), "accounts are for administrators");
+        let admin = Principal::of_user(&user(Role::Admin, None, None));
+        assert!(admin.view(&st).event(&st, &env(token), |p| admin.may(p)));
+        // A viewer reads everything and writes nothing.
+        let viewer = Principal::of_user(&user(Role::Viewer, None, None));
+        let vv = viewer.view(&st);
+        assert!(vv.event(&st, &env(stock("AUB")), |p| viewer.may(p)));
+        assert!(vv.may_write(&st, &stock("AUB"), |p| viewer.may(p)).unwrap_err().contains("logistics:write"));
+    }
+
     #[test]
     fn tokens_expire_and_revocations_stick() {
         let t0 = DateTime::from_timestamp(1_000, 0).unwrap();

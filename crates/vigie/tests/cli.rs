@@ -184,3 +184,51 @@ fn users_and_tokens_from_the_command_line() {
     assert!(out.contains("user.upserted") && out.contains("token.revoked"), "{out}");
     assert!(!out.contains("argon2") && !out.contains(&token[token.len() - 20..]), "{out}");
 }
+
+/// At first start, `vigie serve` creates the administrator and prints its password once; the password works, and
+/// a second start creates nothing.
+#[test]
+fn the_first_start_creates_the_administrator() {
+    let dir = tempfile::tempdir().unwrap();
+    let start = || {
+        let mut child = vigie(dir.path())
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .env_remove("VIGIE_ADMIN_PASSWORD")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let url = line.trim().strip_prefix("vigie listening on ").expect("address line").to_string();
+        (child, url)
+    };
+    let stop = |mut child: std::process::Child| {
+        let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+        let mut err = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+        assert!(child.wait().unwrap().success());
+        err
+    };
+    let (child, url) = start();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let anonymous = rt.block_on(async { reqwest::get(format!("{url}/api/v1/users")).await.unwrap().status().as_u16() });
+    let err = stop(child);
+    let password = err
+        .lines()
+        .find_map(|l| l.split("password (shown once").nth(1))
+        .and_then(|rest| rest.rsplit(": ").next())
+        .unwrap_or_else(|| panic!("no password in {err}"))
+        .trim()
+        .to_string();
+    assert_eq!(anonymous, 401);
+    let (child, url) = start();
+    let users = rt.block_on(async {
+        let r = reqwest::Client::new().get(format!("{url}/api/v1/users")).basic_auth("admin", Some(&password));
+        r.send().await.unwrap().json::<serde_json::Value>().await.unwrap()
+    });
+    let err = stop(child);
+    assert_eq!(users["users"][0]["name"], "admin", "{users}");
+    assert_eq!(users["users"][0]["role"], "admin");
+    assert!(!err.contains("first start"), "the second start creates nothing: {err}");
+}

@@ -499,3 +499,33 @@ async fn alerts_of_critical_applications_open_one_incident_per_site_and_applicat
         .all(|e| e["actor"] == "system:supervision"));
     app.stop().await;
 }
+
+/// A partner sees the checks of the applications it supports, and only their changes on the live stream.
+#[tokio::test]
+async fn a_partner_sees_its_applications_checks_only() {
+    let app = spawn(false).await;
+    assert_eq!(app.import(&toc(), "", None).await.status(), 200);
+    let atos = app.client_as("atos");
+    let stream = atos.get(app.url("/api/v1/monitoring/stream")).send().await.unwrap();
+    assert_eq!(stream.status(), 200);
+    let reader = tokio::spawn(read_sse(stream, 1));
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    // Changes of checks that are not Atos's first, then one of its application's.
+    for (check, status) in [("UPLINK", "CRITICAL"), ("BEAT", "CRITICAL"), ("PC-2", "WARNING"), ("PC-2", "WARNING")] {
+        let r = post(&app, "/api/v1/monitoring/results", json!({"check": check, "status": status})).await;
+        assert_eq!(r.status(), 200);
+    }
+    let got = reader.await.unwrap();
+    assert_eq!((got[0].1.as_str(), got[0].2["check_id"].as_str()), ("state", Some("PC-2")), "{got:?}");
+    let list: Value = atos.get(app.url("/api/v1/monitoring/checks")).send().await.unwrap().json().await.unwrap();
+    let ids: Vec<&str> = list["checks"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["PC-1", "PC-2"]);
+    assert_eq!(atos.get(app.url("/api/v1/monitoring/checks/UPLINK")).send().await.unwrap().status(), 403);
+    let history: Value = atos.get(app.url("/api/v1/monitoring/history")).send().await.unwrap().json().await.unwrap();
+    let changes = history["changes"].as_array().unwrap();
+    assert!(!changes.is_empty() && changes.iter().all(|c| c["change"]["check_id"] == "PC-2"), "{history}");
+    // Its pushes are refused: monitoring writes are the TOC's.
+    let r = atos.post(app.url("/api/v1/monitoring/results")).json(&json!({"check": "PC-1", "status": "OK"}));
+    assert_eq!(r.send().await.unwrap().status(), 403);
+    app.stop().await;
+}
