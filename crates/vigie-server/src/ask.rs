@@ -106,17 +106,19 @@ fn to_value(v: impl serde::Serialize) -> Result<Value, ApiError> {
 
 pub async fn sufficiency(
     AxState(app): AxState<App>,
+    caller: Caller,
     Query(q): Query<SufficiencyQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    sufficiency_on(&app, q, None)
+    sufficiency_on(&app, &caller, q, None)
 }
 
 pub async fn sufficiency_what_if(
     AxState(app): AxState<App>,
+    caller: Caller,
     Query(q): Query<SufficiencyQuery>,
     Json(w): Json<WhatIf>,
 ) -> Result<Json<Value>, ApiError> {
-    sufficiency_on(&app, q, Some(w))
+    sufficiency_on(&app, &caller, q, Some(w))
 }
 
 pub async fn locate(
@@ -198,7 +200,13 @@ fn deploy_on(app: &App, caller: &Caller, q: DeployQuery, what_if: Option<WhatIf>
     })
 }
 
-fn sufficiency_on(app: &App, q: SufficiencyQuery, what_if: Option<WhatIf>) -> Result<Json<Value>, ApiError> {
+/// Sufficiency is aggregated figures, everyone's to read; a tactical group sees the site lines of its own reach only.
+fn sufficiency_on(
+    app: &App,
+    caller: &Caller,
+    q: SufficiencyQuery,
+    what_if: Option<WhatIf>,
+) -> Result<Json<Value>, ApiError> {
     let on = parse_day(q.on.as_deref())?;
     let days = q.days.unwrap_or(1);
     answer(app, what_if, |st| {
@@ -206,8 +214,11 @@ fn sufficiency_on(app: &App, q: SufficiencyQuery, what_if: Option<WhatIf>) -> Re
             Some(o) => Scope::of(st, o)?,
             None => Scope::everything(),
         };
+        let view = caller.0.view(st);
+        let narrow = |s: &mut logistics::Sufficiency| s.by_site.retain(|x| view.site(st, x.site_id.as_str()));
         if q.all {
-            let all = logistics::sufficiency_all(st, on, days, &scope)?;
+            let mut all = logistics::sufficiency_all(st, on, days, &scope)?;
+            all.iter_mut().for_each(narrow);
             return Ok(json!({ "on": on, "days": days, "items": all }));
         }
         let item = q
@@ -215,7 +226,9 @@ fn sufficiency_on(app: &App, q: SufficiencyQuery, what_if: Option<WhatIf>) -> Re
             .as_deref()
             .ok_or_else(|| ApiError::BadRequest("name an item (item=ID) or ask for all=true".into()))?;
         let item = logistics::item_id(st, item)?;
-        to_value(logistics::sufficiency(st, &item, on, days, &scope)?)
+        let mut s = logistics::sufficiency(st, &item, on, days, &scope)?;
+        narrow(&mut s);
+        to_value(s)
     })
 }
 

@@ -169,6 +169,11 @@ async fn a_tactical_group_reaches_its_own_organisation_only() {
     // Aggregated figures: everyone's.
     let (status, s) = get("/api/v1/ask/sufficiency?item=PLATE&on=2024-07-26").await;
     assert_eq!((status, s["serviceable"].as_i64()), (200, Some(1200)), "the national figure");
+    let orgs: Vec<&str> =
+        s["by_organization"].as_array().unwrap().iter().map(|o| o["organization_id"].as_str().unwrap()).collect();
+    assert!(orgs.contains(&"GS-IDF"), "others aggregated by organisation: {orgs:?}");
+    let sites: Vec<&str> = s["by_site"].as_array().unwrap().iter().map(|x| x["site_id"].as_str().unwrap()).collect();
+    assert_eq!(sites, ["MRS"], "but not their sites");
     // Locating stock: within its reach only, and never another organisation's detail.
     let (status, located) = get("/api/v1/ask/locate?item=PLATE&near=MRS").await;
     assert_eq!(status, 200, "{located}");
