@@ -86,5 +86,19 @@ if ! python3 -c "import ensurepip, venv" >/dev/null 2>&1; then
     || { echo "error: could not install python3-venv (needed by the pysnow test)" >&2; exit 1; }
 fi
 
+# The web UI is tested end to end in a real headless Chromium (Debian's), driven by playwright-core from npm.
+if [ ! -x /usr/bin/chromium ]; then
+  say "installing Chromium from Debian (for the web UI's end-to-end test)"
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null \
+    || { echo "error: could not install chromium (needed by the web UI's end-to-end test)" >&2; exit 1; }
+fi
+if [ ! -d e2e/node_modules/playwright-core ]; then
+  say "installing playwright-core from npm (e2e/package-lock.json)"
+  npm ci --prefix e2e --no-audit --no-fund >/dev/null \
+    || { echo "error: could not install playwright-core from npm (needed by the web UI's end-to-end test)" >&2; exit 1; }
+fi
+
 say "cargo test (all crates)"
 cargo test --workspace --locked

@@ -26,6 +26,8 @@ pub enum Rule {
     Public,
     /// Any signed-in caller; the handler narrows to what the caller may see or do.
     SignedIn,
+    /// Anyone; a signed-in caller is recognised (who am I: a page asks before it knows).
+    Optional,
     Need(Permission),
     /// The permission, held by a caller whose reach is everything (not a tactical group nor a partner).
     NeedAll(Permission),
@@ -37,9 +39,13 @@ use Rule::*;
 /// Every route, by method and path pattern, with what it needs. A route missing here is refused to everyone.
 pub const POLICY: &[(&str, &str, Rule)] = &[
     ("GET", "/health", Public),
+    // The UI's files: the shell shows the sign-in page; its data comes from the API, under the caller's rights.
+    ("GET", "/", Public),
+    ("GET", "/favicon.ico", Public),
+    ("GET", "/ui/{*path}", Public),
     ("GET", "/api/v1/openapi.json", Public),
     ("POST", "/api/v1/session", Public),
-    ("GET", "/api/v1/session", SignedIn),
+    ("GET", "/api/v1/session", Optional),
     ("DELETE", "/api/v1/session", SignedIn),
     ("GET", "/api/v1/users", Need(Users)),
     ("POST", "/api/v1/users", Need(Users)),
@@ -333,6 +339,15 @@ pub(crate) async fn authorize(
     if rule == Some(Public) {
         return next.run(req).await;
     }
+    if rule == Some(Optional) {
+        if let Ok(a) = app.authenticate(req.headers(), peer).await {
+            req.extensions_mut().insert(a.principal);
+            if let Some(s) = a.session {
+                req.extensions_mut().insert(s);
+            }
+        }
+        return next.run(req).await;
+    }
     let authenticated = match app.authenticate(req.headers(), peer).await {
         Ok(a) => a,
         Err(Refusal::Unauthenticated { claimed, reason, message }) => {
@@ -358,7 +373,7 @@ pub(crate) async fn authorize(
     let allowed = match rule {
         Some(Need(p)) => authenticated.principal.may(p),
         Some(NeedAll(p)) => authenticated.principal.may(p) && authenticated.principal.reach == Reach::All,
-        Some(SignedIn) | Some(Public) => true,
+        Some(SignedIn) | Some(Public) | Some(Optional) => true,
         None => false,
     };
     if !allowed {
@@ -468,13 +483,17 @@ pub async fn login(
     }
 }
 
-/// `GET /api/v1/session`: who is signed in, with what permissions (and the session's CSRF token).
+/// `GET /api/v1/session`: who is signed in, with what permissions (and the session's CSRF token); `{"user":
+/// null}` when no one is.
 pub async fn current(
     AxState(app): AxState<App>,
-    caller: Caller,
+    caller: Option<axum::Extension<Principal>>,
     session: Option<axum::Extension<Session>>,
 ) -> Json<Value> {
-    Json(whoami(&caller.0, session.as_ref().map(|s| s.csrf.as_str()), &app))
+    match caller {
+        Some(p) => Json(whoami(&p, session.as_ref().map(|s| s.csrf.as_str()), &app)),
+        None => Json(json!({ "user": null })),
+    }
 }
 
 /// `DELETE /api/v1/session`: sign out.

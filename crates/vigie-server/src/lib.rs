@@ -24,6 +24,7 @@ mod servicenow;
 mod stream;
 pub mod sync;
 pub mod tls;
+mod ui;
 
 pub use error::ApiError;
 
@@ -212,6 +213,9 @@ fn build(journal: Journal, options: ServerOptions) -> (Router, watch::Sender<boo
     let body_limit = options.max_body_bytes;
     let router = Router::new()
         .route("/health", get(health))
+        .route("/", get(ui::index))
+        .route("/favicon.ico", get(ui::favicon))
+        .route("/ui/{*path}", get(ui::asset))
         .route("/metrics", get(monitoring::metrics))
         .nest("/api/v1", api)
         .merge(servicenow::routes())

@@ -55,6 +55,11 @@ fn paths() -> Value {
                                  may do is in docs/access.md."},
         "security": [{"bearer": []}, {"basic": []}, {"session": []}],
         "paths": {
+            "/": {"get": {"summary": "The web UI (French first, English available)", "security": [],
+                          "responses": {"200": {"description": "text/html"}}}},
+            "/favicon.ico": {"get": {"summary": "The UI's icon", "security": [], "responses": {"200": {"description": "SVG"}}}},
+            "/ui/{path}": {"get": {"summary": "A file of the web UI (embedded in the binary)", "security": [],
+                                   "responses": {"200": {"description": "HTML, CSS, JavaScript, GeoJSON"}}}},
             "/api/v1/session": {
                 "post": {"summary": "Sign in {user, password}: sets the session cookie, returns who and the CSRF token",
                          "security": [],

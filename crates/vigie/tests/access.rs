@@ -15,9 +15,12 @@ use vigie_domain::access::Role;
 /// s strategic, t tactical, o toc, p partner, v viewer. Written here independently of the server's policy table.
 const ROUTES: &[(&str, &str, &str)] = &[
     ("GET", "/health", "public"),
+    ("GET", "/", "public"),
+    ("GET", "/favicon.ico", "public"),
+    ("GET", "/ui/{*path}", "public"),
     ("GET", "/api/v1/openapi.json", "public"),
     ("POST", "/api/v1/session", "public"),
-    ("GET", "/api/v1/session", "*"),
+    ("GET", "/api/v1/session", "public"),
     ("DELETE", "/api/v1/session", "*"),
     ("GET", "/api/v1/users", "a"),
     ("POST", "/api/v1/users", "a"),
@@ -88,6 +91,7 @@ fn concrete(pattern: &str) -> String {
         .replace("{sys_id}", "0123456789abcdef0123456789abcdef")
         .replace("{action}", "ship")
         .replace("{id}", "NOPE")
+        .replace("{*path}", "app.js")
 }
 
 const ROLES: &[(char, &str)] =
@@ -411,14 +415,17 @@ async fn sessions_need_their_csrf_token_to_write_and_end_when_idle() {
 
     // Idle past the timeout: the session has ended.
     tokio::time::sleep(Duration::from_millis(1700)).await;
-    assert_eq!(with_cookie(Method::GET, "/api/v1/session").send().await.unwrap().status(), 401);
+    let ended = with_cookie(Method::GET, "/api/v1/session").send().await.unwrap();
+    assert_eq!(ended.json::<Value>().await.unwrap()["user"], Value::Null, "nobody signed in any more");
+    let write = with_cookie(Method::POST, "/api/v1/log").header("x-csrf-token", &csrf).json(&entry).send().await;
+    assert_eq!(write.unwrap().status(), 401);
     // Sign-out ends a session at once.
     let r = login("mot-de-passe-alice").await;
     let cookie = cookie_of(&r);
     let csrf = r.json::<Value>().await.unwrap()["csrf_token"].as_str().unwrap().to_string();
     let out = browser.delete(app.url("/api/v1/session")).header("cookie", &cookie).header("x-csrf-token", &csrf);
     assert_eq!(out.send().await.unwrap().status(), 204);
-    let after = browser.get(app.url("/api/v1/session")).header("cookie", &cookie).send().await.unwrap();
+    let after = browser.get(app.url("/api/v1/tokens")).header("cookie", &cookie).send().await.unwrap();
     assert_eq!(after.status(), 401);
 
     // Sessions opened are in the audit.

@@ -1,0 +1,77 @@
+//! The web UI, served from the binary: the files of `web/` (hand-written ES modules, style sheet, the
+//! départements' outlines) are embedded at compile time, so the server needs neither node nor the internet at run
+//! time. The shell is public (it shows the sign-in page); every piece of data it shows comes from the API, under
+//! the caller's permissions.
+
+use axum::extract::Path;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+macro_rules! files {
+    ($($path:literal),+ $(,)?) => {
+        /// Every file of the UI: (path under `/ui/`, bytes).
+        pub const FILES: &[(&str, &[u8])] = &[
+            $(($path, include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/", $path)))),+
+        ];
+    };
+}
+
+files!(
+    "index.html",
+    "style.css",
+    "icon.svg",
+    "app.js",
+    "api.js",
+    "i18n.js",
+    "map.js",
+    "pages/login.js",
+    "pages/situation.js",
+    "pages/logistique.js",
+    "pages/stock.js",
+    "pages/mur.js",
+    "pages/supervision.js",
+    "pages/incidents.js",
+    "pages/courante.js",
+    "pages/import.js",
+    "geo/france-departements.geojson",
+);
+
+fn content_type(path: &str) -> &'static str {
+    match path.rsplit('.').next() {
+        Some("html") => "text/html; charset=utf-8",
+        Some("css") => "text/css; charset=utf-8",
+        Some("js") => "text/javascript; charset=utf-8",
+        Some("svg") => "image/svg+xml",
+        Some("geojson") => "application/geo+json",
+        _ => "application/octet-stream",
+    }
+}
+
+fn file(path: &str) -> Response {
+    match FILES.iter().find(|(p, _)| *p == path) {
+        None => (StatusCode::NOT_FOUND, "not found").into_response(),
+        Some((p, bytes)) => {
+            let mut r = bytes.into_response();
+            let h = r.headers_mut();
+            h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type(p)));
+            // The files change with the binary: revalidate rather than serve a stale page after an upgrade.
+            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+            r
+        }
+    }
+}
+
+/// `GET /`: the application's shell.
+pub async fn index() -> Response {
+    file("index.html")
+}
+
+/// `GET /ui/{*path}`: a file of the UI.
+pub async fn asset(Path(path): Path<String>) -> Response {
+    file(&path)
+}
+
+/// `GET /favicon.ico`: browsers ask for it whatever the page says.
+pub async fn favicon() -> Response {
+    file("icon.svg")
+}

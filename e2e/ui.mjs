@@ -1,0 +1,148 @@
+// End-to-end test of the web UI against a running `vigie demo`, in Debian's Chromium driven by playwright-core.
+// Usage: node ui.mjs BASE_URL ARTEFACT_DIR. Exits non-zero on the first failed expectation, or when the browser
+// console had an error, or when a page asked for anything outside the server (no page needs the internet).
+import { chromium } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+
+const [base, out = 'ui-artefacts'] = process.argv.slice(2);
+if (!base) throw new Error('usage: node ui.mjs BASE_URL [ARTEFACT_DIR]');
+mkdirSync(out, { recursive: true });
+const origin = new URL(base).host;
+
+/** The API as a script would call it (Basic credentials of the demo's users). */
+async function api(user, password, path, init = {}) {
+  const r = await fetch(base + path, {
+    ...init,
+    headers: { authorization: 'Basic ' + Buffer.from(`${user}:${password}`).toString('base64'), 'content-type': 'application/json', ...(init.headers || {}) },
+  });
+  if (!r.ok) throw new Error(`${init.method || 'GET'} ${path}: ${r.status} ${await r.text()}`);
+  return r.status === 204 ? null : r.json();
+}
+const cpco = (path, init) => api('cpco', 'demo-cpco', path, init);
+const toc = (path, init) => api('toc', 'demo-toc', path, init);
+
+/** Polls a function in the page until it returns true (page.waitForFunction would need eval, which the CSP forbids). */
+async function until(page, f, arg, timeout = 10000) {
+  const end = Date.now() + timeout;
+  while (Date.now() < end) {
+    if (await page.evaluate(f, arg)) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${f}`);
+}
+
+function expect(cond, what) {
+  if (!cond) throw new Error(`expected: ${what}`);
+  console.log(`ok - ${what}`);
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+});
+const problems = [];
+try {
+  const page = await browser.newPage({ viewport: { width: 1920, height: 1080 }, locale: 'fr-FR', timezoneId: 'Europe/Paris' });
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  await page.route('**/*', (route) => {
+    const u = new URL(route.request().url());
+    if (u.host === origin) return route.continue();
+    problems.push(`outside request: ${u}`);
+    return route.abort();
+  });
+  const shot = (name) => page.screenshot({ path: `${out}/${name}.png` });
+
+  // Sign in.
+  await page.goto(`${base}/#/login`);
+  await page.fill('input[name=user]', 'cpco');
+  await page.fill('input[name=password]', 'demo-cpco');
+  await shot('00-connexion');
+  await page.click('button[type=submit]');
+  await until(page, () => location.hash === '#/situation');
+
+  // Situation: every demo site on the map.
+  const sites = (await cpco('/api/v1/sites?limit=10000')).items;
+  await until(page, (n) => new Set([...document.querySelectorAll('svg.map circle.site')].map((c) => c.dataset.site)).size >= n, sites.length, 15000);
+  const drawn = await page.$$eval('svg.map circle.site', (cs) => new Set(cs.map((c) => c.dataset.site)).size);
+  expect(drawn === sites.length, `the situation map shows the ${sites.length} demo sites (${drawn})`);
+  // Sites around Saint-Denis overlap on the national map: open the panel from the keyboard.
+  await page.locator('svg.map circle.site[data-site="STA"]').last().focus();
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('aside.panel h3');
+  await shot('01-situation');
+
+  // Logistics: sufficiency of ballistic plates, the shortfall the API gives.
+  const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Paris' }).format(new Date());
+  const suff = await cpco(`/api/v1/ask/sufficiency?item=PLAQUE-BAL&on=${today}`);
+  await page.goto(`${base}/#/logistique?tab=sufficiency`);
+  await page.selectOption('select[name=item]', 'PLAQUE-BAL');
+  await page.click('form button[type=submit]');
+  await page.waitForSelector('#shortfall');
+  const shown = (await page.textContent('#shortfall')).replace(/\D/g, '');
+  expect(suff.shortfall > 0 && shown === String(suff.shortfall), `the UI shows the API's shortfall of ballistic plates (${suff.shortfall})`);
+  await shot('02-logistique-suffisance');
+
+  // Deploy to Nantes and commit the plan.
+  const before = (await cpco('/api/v1/plans')).items.length;
+  await page.goto(`${base}/#/logistique?tab=deploy`);
+  await page.click('form button[type=submit]');
+  await page.waitForSelector('#deploy-answer', { timeout: 30000 });
+  await page.click('#commit');
+  await until(page, () => /P-/.test(document.querySelector('#commit-result')?.textContent || ''));
+  const plans = (await cpco('/api/v1/plans')).items;
+  expect(plans.length === before + 1 && plans.some((p) => p.destination === 'NAN' && p.purpose === 'deploy'), 'the deployment plan to Nantes is committed');
+  await shot('03-logistique-deploiement');
+
+  for (const [name, hash, sel] of [
+    ['04-stock', '#/stock', 'table'],
+    ['05-supervision', '#/supervision', 'table'],
+    ['06-incidents', '#/incidents', '#incident-list'],
+    ['07-main-courante', '#/courante', 'table'],
+    ['08-import', '#/import', '#files'],
+    ['09-plans', '#/logistique?tab=plans', '#plans'],
+  ]) {
+    await page.goto(`${base}/${hash}`);
+    await page.waitForSelector(sel);
+    await shot(name);
+  }
+
+  // The wall screen turns a venue red within a second of a CRITICAL result, without reload.
+  await page.goto(`${base}/#/mur`);
+  await page.waitForSelector('#tiles .tile');
+  const venue = 'CDM';
+  const check = `APP-ODS-RDS@${venue}`;
+  await page.waitForSelector(`#tiles [data-site="${venue}"]`);
+  const stateBefore = await page.getAttribute(`#tiles [data-site="${venue}"]`, 'data-state');
+  const result = { check, status: 'CRITICAL', output: 'HTTP CRITICAL: HTTP/1.1 503 - test de bout en bout' };
+  await toc('/api/v1/monitoring/results', { method: 'POST', body: JSON.stringify({ results: [result, result] }) });
+  const t0 = Date.now();
+  await page.waitForSelector(`#tiles [data-site="${venue}"][data-state="CRITICAL"]`, { timeout: 1000 });
+  const ms = Date.now() - t0;
+  expect(stateBefore !== 'CRITICAL', `the wall turned ${venue} red in ${ms} ms, without reload`);
+  await page.waitForSelector('#tiles .tile[data-state="CRITICAL"]:first-child');
+  await page.waitForTimeout(700); // the roll-ups and the major incidents follow
+  await shot('10-mur');
+
+  // The incident it opened.
+  let incident = null;
+  for (let i = 0; i < 50 && !incident; i++) {
+    const list = await toc('/api/v1/incidents');
+    incident = list.incidents.map((x) => x.incident).find((x) => x.location === venue && x.alerts?.includes(check));
+    if (!incident) await new Promise((r) => setTimeout(r, 100));
+  }
+  expect(!!incident, `the CRITICAL result opened an incident (${incident?.number})`);
+  await page.goto(`${base}/#/incidents`);
+  await page.click(`#incident-list a[href="#/incidents?id=${incident.number}"]`);
+  await page.waitForSelector('#incident-detail');
+  const title = await page.textContent('#incident-detail h2');
+  expect(title.includes(incident.number), `the incident ${incident.number} opens with its timeline`);
+  await shot('11-incident');
+} finally {
+  await browser.close();
+}
+if (problems.length) {
+  console.error(problems.join('\n'));
+  process.exit(1);
+}
+console.log('all ok');

@@ -1,0 +1,141 @@
+// The API client: same origin, the session cookie, the CSRF token on every change; and small DOM helpers that
+// build elements (never HTML strings from data).
+
+let me = null;
+
+export function caller() {
+  return me;
+}
+
+export function may(permission) {
+  return !!me && me.permissions.includes(permission);
+}
+
+/** Who is signed in (null when no one). */
+export async function whoami() {
+  const r = await fetch('/api/v1/session', { credentials: 'same-origin' });
+  const body = r.ok ? await r.json() : null;
+  me = body && body.user ? body : null;
+  return me;
+}
+
+export async function signIn(user, password) {
+  const r = await fetch('/api/v1/session', {
+    method: 'POST', credentials: 'same-origin', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ user, password }),
+  });
+  const body = await r.json().catch(() => ({}));
+  if (!r.ok) throw new ApiError(r.status, body.message || r.statusText, body);
+  me = body;
+  return me;
+}
+
+export async function signOut() {
+  await api('/api/v1/session', { method: 'DELETE' }).catch(() => {});
+  me = null;
+}
+
+export class ApiError extends Error {
+  constructor(status, message, body) {
+    super(message);
+    this.status = status;
+    this.body = body;
+  }
+}
+
+/** A JSON request; a FormData body is sent as multipart. Throws ApiError with the server's message. */
+export async function api(path, { method = 'GET', body } = {}) {
+  const headers = {};
+  if (method !== 'GET' && me?.csrf_token) headers['x-csrf-token'] = me.csrf_token;
+  let payload;
+  if (body instanceof FormData) payload = body;
+  else if (body !== undefined) {
+    headers['content-type'] = 'application/json';
+    payload = JSON.stringify(body);
+  }
+  const r = await fetch(path, { method, headers, body: payload, credentials: 'same-origin' });
+  if (r.status === 401) {
+    me = null;
+    window.dispatchEvent(new Event('vigie:signed-out'));
+  }
+  if (r.status === 204) return null;
+  const text = await r.text();
+  let data = null;
+  try { data = text ? JSON.parse(text) : null; } catch { data = text; }
+  if (!r.ok) throw new ApiError(r.status, (data && (data.message || data.error?.detail)) || r.statusText, data);
+  return data;
+}
+
+/** A live stream (server-sent events) that reconnects by itself, also after a server restart. */
+export function live(path, handlers, onStatus = () => {}) {
+  let es = null;
+  let closed = false;
+  let retry = 500;
+  const open = () => {
+    if (closed) return;
+    es = new EventSource(path, { withCredentials: true });
+    es.onopen = () => { retry = 500; onStatus(true); };
+    for (const [kind, f] of Object.entries(handlers)) {
+      es.addEventListener(kind, (e) => f(JSON.parse(e.data), e));
+    }
+    es.onerror = () => {
+      onStatus(false);
+      if (es.readyState === EventSource.CLOSED) {
+        es.close();
+        setTimeout(open, retry);
+        retry = Math.min(retry * 2, 10000);
+      }
+    };
+  };
+  open();
+  return { close() { closed = true; es?.close(); } };
+}
+
+/** Builds an element: h('td', {class: 'num'}, 12). Attributes starting with `on` are listeners. */
+export function h(tag, attrs = {}, ...children) {
+  const svg = ['svg', 'g', 'path', 'circle', 'line', 'text', 'rect', 'polyline', 'title', 'defs', 'clipPath'].includes(tag);
+  const el = svg ? document.createElementNS('http://www.w3.org/2000/svg', tag) : document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v);
+    else if (k === 'class') el.setAttribute('class', v);
+    else if (k === 'text') el.textContent = v;
+    else el.setAttribute(k, v === true ? '' : v);
+  }
+  for (const c of children.flat()) {
+    if (c === null || c === undefined || c === false) continue;
+    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return el;
+}
+
+/** A table from column definitions [{label, value(row), class, num}] and rows. */
+export function table(columns, rows, { onRow, empty } = {}) {
+  const head = h('tr', {}, columns.map((c) => h('th', { class: c.num ? 'num' : c.class }, c.label)));
+  const body = rows.map((r) =>
+    h('tr', { class: onRow ? 'clickable' : undefined, tabindex: onRow ? 0 : undefined,
+      onclick: onRow ? () => onRow(r) : undefined,
+      onkeydown: onRow ? (e) => { if (e.key === 'Enter') onRow(r); } : undefined },
+    columns.map((c) => {
+      const v = c.value(r);
+      return h('td', { class: [c.num ? 'num' : '', c.cls ? c.cls(r) : ''].join(' ').trim() || undefined },
+        v instanceof Node ? v : v ?? '—');
+    })));
+  if (!rows.length && empty) body.push(h('tr', {}, h('td', { colspan: columns.length, class: 'muted' }, empty)));
+  return h('table', {}, h('thead', {}, head), h('tbody', {}, body));
+}
+
+export function pill(state, label) {
+  return h('span', { class: `pill s-${state}` }, label ?? state);
+}
+
+export function errorBox(e) {
+  return h('div', { class: 'error', role: 'alert' }, e?.message || String(e));
+}
+
+export function toast(text) {
+  const box = document.getElementById('toast');
+  const d = h('div', {}, text);
+  box.append(d);
+  setTimeout(() => d.remove(), 5000);
+}

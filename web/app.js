@@ -1,0 +1,68 @@
+// Vigie's UI: a hash router over pages, the header with role-aware navigation and the FR/EN switch.
+import { whoami, signOut, may, caller, h } from './api.js';
+import { t, setLang, lang } from './i18n.js';
+
+const PAGES = [
+  { id: 'situation', load: () => import('./pages/situation.js'), visible: () => true },
+  { id: 'logistique', load: () => import('./pages/logistique.js'), visible: () => may('logistics:read') },
+  { id: 'stock', load: () => import('./pages/stock.js'), visible: () => may('logistics:read') },
+  { id: 'mur', load: () => import('./pages/mur.js'), visible: () => may('monitoring:read') },
+  { id: 'supervision', load: () => import('./pages/supervision.js'), visible: () => may('monitoring:read') },
+  { id: 'incidents', load: () => import('./pages/incidents.js'), visible: () => may('incidents:read') },
+  { id: 'courante', load: () => import('./pages/courante.js'),
+    visible: () => may('incidents:read') && !caller()?.partner_id },
+  { id: 'import', load: () => import('./pages/import.js'),
+    visible: () => may('logistics:write') || may('monitoring:write') },
+];
+
+let current = null;
+
+function route() {
+  const [path, query] = location.hash.replace(/^#\/?/, '').split('?');
+  return { page: path || 'situation', params: new URLSearchParams(query || '') };
+}
+
+function header(active) {
+  const top = document.getElementById('top');
+  const me = caller();
+  top.replaceChildren(
+    h('span', { class: 'brand' }, 'VIGIE'),
+    h('nav', { 'aria-label': 'Navigation' },
+      me ? PAGES.filter((p) => p.visible()).map((p) =>
+        h('a', { href: `#/${p.id}`, class: p.id === active ? 'active' : undefined,
+          'aria-current': p.id === active ? 'page' : undefined }, t(p.id))) : []),
+    h('span', { class: 'who' },
+      me ? `${me.user} · ${me.role}${me.organization_id ? ' · ' + me.organization_id : ''}${me.partner_id ? ' · ' + me.partner_id : ''}` : '',
+      h('button', { onclick: () => { setLang(lang === 'fr' ? 'en' : 'fr'); render(); },
+        'aria-label': 'Langue / Language' }, lang === 'fr' ? 'EN' : 'FR'),
+      me ? h('button', { onclick: async () => { await signOut(); location.hash = '#/login'; } }, t('logout')) : null),
+  );
+}
+
+async function render() {
+  const { page, params } = route();
+  current?.dispose?.();
+  current = null;
+  document.body.classList.toggle('wall', page === 'mur');
+  const view = document.getElementById('view');
+  if (!caller() && page !== 'login') {
+    location.hash = '#/login';
+    return;
+  }
+  header(page);
+  if (page === 'login') {
+    const m = await import('./pages/login.js');
+    current = m.show(view, params);
+    return;
+  }
+  const p = PAGES.find((x) => x.id === page && x.visible()) || PAGES[0];
+  view.replaceChildren(h('p', { class: 'muted' }, t('loading')));
+  const m = await p.load();
+  current = await m.show(view, params);
+  view.focus({ preventScroll: true });
+}
+
+window.addEventListener('hashchange', render);
+window.addEventListener('vigie:signed-out', () => { if (route().page !== 'login') location.hash = '#/login'; });
+setLang(lang);
+whoami().then(render);

@@ -1,0 +1,125 @@
+// French first, English available. Times are shown in Europe/Paris whatever the browser's zone.
+const dict = {
+  fr: {
+    situation: 'Situation', logistique: 'Logistique', stock: 'Stock', mur: 'Mur', supervision: 'Supervision',
+    incidents: 'Incidents', courante: 'Main courante', import: 'Import', login: 'Connexion', logout: 'Déconnexion',
+    user: 'Utilisateur', password: 'Mot de passe', signin: 'Se connecter', wrong: 'Identifiant ou mot de passe incorrect',
+    layers: 'Couches', venues: 'Sites de compétition', depots: 'Dépôts', bases: 'Bases et camps', forces: 'Forces',
+    vehicles: 'Véhicules', others: 'Autres sites', site: 'Site', item: 'Article', quantity: 'Quantité',
+    serviceable: 'En état', on_hand: 'Détenu', reserved: 'Réservé', in_transit: 'En transit', available: 'Disponible',
+    need: 'Besoin', shortfall: 'Manque', coverage: 'Couverture', freshness: 'Fraîcheur', lot: 'Lot', expires: 'Péremption',
+    checks: 'Contrôles', open_incidents: 'Incidents ouverts', close: 'Fermer', sufficiency: 'Suffisance',
+    locate: 'Localiser', reinforce: 'Renforcer', deploy: 'Déployer', plans: 'Plans', shift: "Bascule d'effort",
+    whatif: 'Et si…', ask: 'Interroger', all_items: 'Tous les articles', days: 'Jours', on: 'Le', near: 'Près de',
+    headcount: 'Effectif', from: 'Départ', to: 'Destination', by: 'Pour le', need_list: 'Besoin (ARTICLE=QTÉ,…)',
+    commit: 'Engager', committed: 'Plan engagé', ship: 'Expédier', receive: 'Réceptionner', cancel: 'Annuler',
+    status: 'Statut', destination: 'Destination', movements: 'Mouvements', purpose: 'Objet', eta: 'Arrivée',
+    sources: 'Sources', unmet: 'Non couvert', dry_run: 'Aperçu', apply: 'Appliquer', reason: 'Motif',
+    organisation: 'Organisation', national: 'National', state: 'État', output: 'Sortie', since: 'Depuis',
+    acknowledge: 'Acquitter', maintenance: 'Maintenance', history: 'Historique', availability: 'Disponibilité',
+    application: 'Application', suite: 'Suite', priority: 'Priorité', number: 'Numéro', description: 'Description',
+    sla: 'SLA', create: 'Créer', timeline: 'Chronologie', crisis: 'Crise', entries: 'Entrées', add: 'Ajouter',
+    handover: 'Passation', shift_now: 'Quart', text: 'Texte', kind: 'Type', files: 'Fichiers', validate: 'Valider',
+    confirm: 'Confirmer l’import', report: 'Rapport', problems: 'Problèmes', nothing_written: 'rien n’a été écrit',
+    imported: 'Import réalisé', latest_changes: 'Derniers changements', major_incidents: 'Incidents majeurs',
+    live: 'en direct', offline: 'hors ligne', suites: 'Suites', sites: 'Sites', loading: 'Chargement…',
+    no_data: 'Aucune donnée', persons: 'personnes', vehicle_km: 'véhicule-km', plan_ready: 'Plan prêt à engager',
+    impact: 'Impact', urgency: 'Urgence', location: 'Lieu', assignment_group: 'Groupe', state_new: 'Nouveau',
+    breached: 'dépassé', warning_sla: 'alerte', ok: 'OK', forbidden: 'Accès refusé', start: 'Début', end: 'Fin',
+    scenario: 'Scénario (JSON)', effect: 'Effet', before: 'Avant', after: 'Après', expiring: 'Lots qui périment sous 30 jours',
+  },
+  en: {
+    situation: 'Situation', logistique: 'Logistics', stock: 'Stock', mur: 'Wall', supervision: 'Monitoring',
+    incidents: 'Incidents', courante: 'Operations log', import: 'Import', login: 'Sign in', logout: 'Sign out',
+    user: 'User', password: 'Password', signin: 'Sign in', wrong: 'Wrong user name or password',
+    layers: 'Layers', venues: 'Competition venues', depots: 'Depots', bases: 'Bases and camps', forces: 'Forces',
+    vehicles: 'Vehicles', others: 'Other sites', site: 'Site', item: 'Item', quantity: 'Quantity',
+    serviceable: 'Serviceable', on_hand: 'On hand', reserved: 'Reserved', in_transit: 'In transit', available: 'Available',
+    need: 'Need', shortfall: 'Shortfall', coverage: 'Coverage', freshness: 'Freshness', lot: 'Lot', expires: 'Expires',
+    checks: 'Checks', open_incidents: 'Open incidents', close: 'Close', sufficiency: 'Sufficiency',
+    locate: 'Locate', reinforce: 'Reinforce', deploy: 'Deploy', plans: 'Plans', shift: 'Shift of effort',
+    whatif: 'What if…', ask: 'Ask', all_items: 'All items', days: 'Days', on: 'On', near: 'Near',
+    headcount: 'Headcount', from: 'From', to: 'To', by: 'By', need_list: 'Need (ITEM=QTY,…)',
+    commit: 'Commit', committed: 'Plan committed', ship: 'Ship', receive: 'Receive', cancel: 'Cancel',
+    status: 'Status', destination: 'Destination', movements: 'Movements', purpose: 'Purpose', eta: 'Arrival',
+    sources: 'Sources', unmet: 'Unmet', dry_run: 'Preview', apply: 'Apply', reason: 'Reason',
+    organisation: 'Organisation', national: 'National', state: 'State', output: 'Output', since: 'Since',
+    acknowledge: 'Acknowledge', maintenance: 'Maintenance', history: 'History', availability: 'Availability',
+    application: 'Application', suite: 'Suite', priority: 'Priority', number: 'Number', description: 'Description',
+    sla: 'SLA', create: 'Create', timeline: 'Timeline', crisis: 'Crisis', entries: 'Entries', add: 'Add',
+    handover: 'Handover', shift_now: 'Shift', text: 'Text', kind: 'Kind', files: 'Files', validate: 'Validate',
+    confirm: 'Confirm the import', report: 'Report', problems: 'Problems', nothing_written: 'nothing was written',
+    imported: 'Imported', latest_changes: 'Latest changes', major_incidents: 'Major incidents',
+    live: 'live', offline: 'offline', suites: 'Suites', sites: 'Sites', loading: 'Loading…',
+    no_data: 'No data', persons: 'persons', vehicle_km: 'vehicle-km', plan_ready: 'Plan ready to commit',
+    impact: 'Impact', urgency: 'Urgency', location: 'Location', assignment_group: 'Group', state_new: 'New',
+    breached: 'breached', warning_sla: 'warning', ok: 'OK', forbidden: 'Access denied', start: 'Start', end: 'End',
+    scenario: 'Scenario (JSON)', effect: 'Effect', before: 'Before', after: 'After', expiring: 'Lots expiring within 30 days',
+  },
+};
+
+const STATES = {
+  fr: { OK: 'OK', WARNING: 'Signaux faibles', CRITICAL: 'Erreur', MAINTENANCE: 'Maintenance', UNKNOWN: 'Inconnu', UNREACHABLE: 'Injoignable' },
+  en: { OK: 'OK', WARNING: 'Weak signals', CRITICAL: 'Error', MAINTENANCE: 'Maintenance', UNKNOWN: 'Unknown', UNREACHABLE: 'Unreachable' },
+};
+
+export let lang = localStorage.getItem('vigie.lang') === 'en' ? 'en' : 'fr';
+
+export function setLang(l) {
+  lang = l === 'en' ? 'en' : 'fr';
+  localStorage.setItem('vigie.lang', lang);
+  document.documentElement.lang = lang;
+}
+
+export function t(key) {
+  return dict[lang][key] ?? dict.fr[key] ?? key;
+}
+
+export function stateLabel(s) {
+  return STATES[lang][s] ?? s;
+}
+
+const locale = () => (lang === 'fr' ? 'fr-FR' : 'en-GB');
+
+/** A number the French way (narrow no-break space, decimal comma) or the English way. */
+export function num(n, digits = 0) {
+  if (n === null || n === undefined || n === '') return '—';
+  return new Intl.NumberFormat(locale(), { maximumFractionDigits: digits }).format(Number(n));
+}
+
+export function pct(x) {
+  if (x === null || x === undefined) return '—';
+  return new Intl.NumberFormat(locale(), { style: 'percent', maximumFractionDigits: 1 }).format(x);
+}
+
+/** An instant in Europe/Paris. */
+export function time(iso) {
+  if (!iso) return '—';
+  return new Intl.DateTimeFormat(locale(), {
+    timeZone: 'Europe/Paris', day: '2-digit', month: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
+  }).format(new Date(iso));
+}
+
+/** How long ago, in words. */
+export function ago(iso) {
+  if (!iso) return '—';
+  const s = Math.round((Date.now() - new Date(iso).getTime()) / 1000);
+  const rtf = new Intl.RelativeTimeFormat(locale(), { numeric: 'auto' });
+  if (Math.abs(s) < 90) return rtf.format(-s, 'second');
+  if (Math.abs(s) < 5400) return rtf.format(-Math.round(s / 60), 'minute');
+  if (Math.abs(s) < 172800) return rtf.format(-Math.round(s / 3600), 'hour');
+  return rtf.format(-Math.round(s / 86400), 'day');
+}
+
+/** Minutes as "4 h 28" or "35 min". */
+export function minutes(m) {
+  if (m === null || m === undefined) return '—';
+  const h = Math.floor(m / 60);
+  const r = Math.round(m % 60);
+  return h > 0 ? `${h} h ${String(r).padStart(2, '0')}` : `${r} min`;
+}
+
+/** Today in Paris, YYYY-MM-DD. */
+export function today() {
+  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Paris' }).format(new Date());
+}

@@ -1,0 +1,122 @@
+// Situation: the map of every site, coloured by its rolled-up TOC state, ringed where a logistics shortfall
+// exists; click a site for its panel (stock with freshness, forces, checks, open incidents).
+import { api, may, h, table, pill, errorBox, live } from '../api.js';
+import { t, num, ago, time, stateLabel, today } from '../i18n.js';
+import { franceMap } from '../map.js';
+
+const KINDS = {
+  venues: (s) => s.kind === 'venue',
+  depots: (s) => s.kind === 'depot',
+  bases: (s) => ['base', 'camp'].includes(s.kind),
+  others: (s) => !['venue', 'depot', 'base', 'camp'].includes(s.kind),
+};
+
+export async function show(view) {
+  const layers = { venues: true, depots: true, bases: true, others: true, forces: true, incidents: true };
+  const panel = h('aside', { class: 'panel', 'aria-live': 'polite' }, h('p', { class: 'muted' }, t('site')));
+  const mapBox = h('div', {});
+  const layerBox = h('div', { class: 'layers', role: 'group', 'aria-label': t('layers') });
+  view.replaceChildren(h('div', { class: 'grid2' }, h('section', {}, layerBox, mapBox), panel));
+
+  let sites = [];
+  let states = new Map();
+  let shortfallSites = new Set();
+  let forcesAt = new Map();
+  let incidentsAt = new Map();
+  const load = async () => {
+    const [s, st, suf, forces, inc] = await Promise.all([
+      api('/api/v1/sites?limit=10000'),
+      may('monitoring:read') ? api('/api/v1/monitoring/state') : null,
+      may('logistics:read') ? api(`/api/v1/ask/sufficiency?all=true&on=${today()}`) : null,
+      may('logistics:read') ? api('/api/v1/forces?limit=10000') : null,
+      may('incidents:read') ? api('/api/v1/incidents') : null,
+    ]);
+    sites = s.items;
+    states = new Map((st?.sites || []).map((x) => [x.id, x.state]));
+    shortfallSites = new Set();
+    for (const it of suf?.items || []) for (const bs of it.by_site) if (bs.shortfall > 0) shortfallSites.add(bs.site_id);
+    forcesAt = new Map();
+    for (const f of forces?.items || []) forcesAt.set(f.site_id, (forcesAt.get(f.site_id) || 0) + f.headcount);
+    incidentsAt = new Map();
+    for (const i of inc?.incidents || []) if (i.incident.location) incidentsAt.set(i.incident.location, i.incident);
+  };
+  const points = () => sites
+    .filter((s) => Object.entries(KINDS).some(([k, f]) => layers[k] && f(s)))
+    .map((s) => ({
+      id: s.id, name: s.name, lat: s.lat, lon: s.lon, state: states.get(s.id),
+      cls: states.has(s.id) ? `f-${states.get(s.id)}` : 'f-none',
+      r: s.kind === 'venue' ? 6 : layers.forces && forcesAt.get(s.id) ? 4 + Math.min(6, Math.sqrt(forcesAt.get(s.id)) / 8) : 4,
+      shortfall: shortfallSites.has(s.id),
+      incident: layers.incidents && incidentsAt.has(s.id),
+    }));
+  try {
+    await load();
+  } catch (e) {
+    view.replaceChildren(errorBox(e));
+    return {};
+  }
+  const map = await franceMap({ points: points(), onPick: (p) => sitePanel(panel, p.id, sites) });
+  mapBox.replaceChildren(map.el,
+    h('div', { class: 'legend' },
+      ['OK', 'WARNING', 'CRITICAL', 'MAINTENANCE', 'UNKNOWN', 'UNREACHABLE'].map((s) => pill(s, stateLabel(s))),
+      h('span', { class: 'bad' }, `◯ ${t('shortfall')}`), h('span', { class: 'muted small' }, 'IGN – Admin Express, Licence Ouverte 2.0')));
+  layerBox.replaceChildren(...Object.keys(layers).map((k) =>
+    h('label', {}, h('input', { type: 'checkbox', checked: layers[k], onchange: (e) => { layers[k] = e.target.checked; map.update(points()); } }), t(k))));
+  // Live: a state change refreshes the colours (at most every half second).
+  let pending = null;
+  const stream = may('monitoring:read') ? live('/api/v1/monitoring/stream', {
+    state: () => {
+      if (pending) return;
+      pending = setTimeout(async () => {
+        pending = null;
+        const st = await api('/api/v1/monitoring/state').catch(() => null);
+        if (st) { states = new Map(st.sites.map((x) => [x.id, x.state])); map.update(points()); }
+      }, 500);
+    },
+  }) : null;
+  return { dispose() { stream?.close(); clearTimeout(pending); } };
+}
+
+async function sitePanel(panel, id, sites) {
+  const s = sites.find((x) => x.id === id);
+  panel.replaceChildren(h('h2', {}, `${s?.name ?? id} (${id})`), h('p', { class: 'muted' }, t('loading')));
+  const parts = [h('h2', {}, `${s?.name ?? id}`), h('p', { class: 'muted small' }, `${id} · ${s?.kind ?? ''} · ${s?.city ?? ''} · ${s?.organization_id ?? ''}`)];
+  try {
+    if (may('logistics:read')) {
+      const stock = await api(`/api/v1/stock?site_id=${encodeURIComponent(id)}&limit=1000`);
+      parts.push(h('h3', {}, t('stock')), table([
+        { label: t('item'), value: (l) => l.item_id },
+        { label: t('quantity'), num: true, value: (l) => num(l.quantity) },
+        { label: t('state'), value: (l) => l.condition },
+        { label: t('lot'), value: (l) => l.lot },
+        { label: t('freshness'), value: (l) => h('span', { title: time(l.counted_at) }, ago(l.counted_at)) },
+      ], stock.items, { empty: t('no_data') }));
+      const forces = await api(`/api/v1/forces?site_id=${encodeURIComponent(id)}&limit=100`);
+      parts.push(h('h3', {}, t('forces')), table([
+        { label: t('forces'), value: (f) => f.name },
+        { label: t('headcount'), num: true, value: (f) => num(f.headcount) },
+        { label: t('organisation'), value: (f) => f.organization_id },
+      ], forces.items, { empty: t('no_data') }));
+    }
+    if (may('monitoring:read')) {
+      const checks = await api(`/api/v1/monitoring/checks?site=${encodeURIComponent(id)}&state=WARNING,CRITICAL,UNKNOWN,UNREACHABLE,MAINTENANCE&limit=20`);
+      parts.push(h('h3', {}, `${t('checks')} (${checks.total})`), table([
+        { label: t('checks'), value: (c) => c.id },
+        { label: t('state'), value: (c) => pill(c.shown, stateLabel(c.shown)) },
+        { label: t('output'), value: (c) => c.output },
+      ], checks.checks, { empty: t('ok') }));
+    }
+    if (may('incidents:read')) {
+      const inc = await api('/api/v1/incidents');
+      const here = inc.incidents.filter((i) => i.incident.location === id);
+      parts.push(h('h3', {}, t('open_incidents')), table([
+        { label: t('number'), value: (i) => h('a', { href: `#/incidents?id=${i.incident.number}` }, i.incident.number) },
+        { label: t('priority'), value: (i) => `P${i.incident.priority}` },
+        { label: t('description'), value: (i) => i.incident.short_description },
+      ], here, { empty: t('no_data') }));
+    }
+  } catch (e) {
+    parts.push(errorBox(e));
+  }
+  panel.replaceChildren(...parts);
+}
