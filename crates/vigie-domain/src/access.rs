@@ -210,11 +210,21 @@ fn is_zero(n: &u64) -> bool {
     *n == 0
 }
 
-/// A browser session was opened (`session.opened`).
+/// A browser session was opened (`session.opened`). Kept so that sessions outlive a restart (a wall screen
+/// reconnects by itself): `id` is a hash of the cookie, which never leaves the browser and the server's memory.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SessionOpened {
     pub user: UserName,
     pub from: String,
+    #[serde(default)]
+    pub id: String,
+}
+
+/// A browser session ended (`session.closed`): signed out, or idle too long.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionClosed {
+    pub id: String,
+    pub reason: String,
 }
 
 /// A token as the state holds it.
@@ -236,6 +246,8 @@ impl TokenRecord {
 pub struct Accounts {
     pub users: BTreeMap<UserName, User>,
     pub tokens: BTreeMap<String, TokenRecord>,
+    /// Open browser sessions by the hash of their cookie: (user, opened at).
+    pub sessions: BTreeMap<String, (UserName, DateTime<Utc>)>,
     /// Every user record version, so an authentication cache knows when to forget.
     pub version: u64,
 }
@@ -256,6 +268,12 @@ impl Accounts {
                     t.revoked_at.get_or_insert(time);
                 }
                 self.version += 1;
+            }
+            Event::SessionOpened(s) if !s.id.is_empty() => {
+                self.sessions.insert(s.id.clone(), (s.user.clone(), time));
+            }
+            Event::SessionClosed(s) => {
+                self.sessions.remove(&s.id);
             }
             _ => {}
         }
@@ -437,7 +455,8 @@ impl View {
         let monitoring = may(MonitoringRead);
         let incidents = may(IncidentsRead);
         match &e.event {
-            UserUpserted(_) | TokenIssued(_) | TokenRevoked(_) | AccessDenied(_) | SessionOpened(_) => may(Users),
+            UserUpserted(_) | TokenIssued(_) | TokenRevoked(_) | AccessDenied(_) | SessionOpened(_)
+            | SessionClosed(_) => may(Users),
             OrganizationUpserted(_) | ItemUpserted(_) | AllowanceSet(_) => logistics,
             SiteUpserted(s) => (logistics && self.site(st, s.id.as_str())) || monitoring && self.all,
             StockCounted(c) => logistics && self.site(st, c.site_id.as_str()),

@@ -127,6 +127,7 @@ events! {
     TokenIssued(crate::access::TokenIssued) = "token.issued",
     TokenRevoked(crate::access::TokenRevoked) = "token.revoked",
     SessionOpened(crate::access::SessionOpened) = "session.opened",
+    SessionClosed(crate::access::SessionClosed) = "session.closed",
     AccessDenied(crate::access::AccessDenied) = "access.denied",
 }
 

@@ -497,11 +497,13 @@ impl State {
                 self.incidents.insert(i.sys_id.clone(), Stamped { value: *i, stamp });
             }
             Event::LogEntryAdded(e) => self.log.push(e),
-            e @ (Event::UserUpserted(_) | Event::TokenIssued(_) | Event::TokenRevoked(_)) => {
-                self.accounts.apply(time, &e)
-            }
-            // Kept in the journal for the audit; they change nothing.
-            Event::SessionOpened(_) | Event::AccessDenied(_) => {}
+            e @ (Event::UserUpserted(_)
+            | Event::TokenIssued(_)
+            | Event::TokenRevoked(_)
+            | Event::SessionOpened(_)
+            | Event::SessionClosed(_)) => self.accounts.apply(time, &e),
+            // Kept in the journal for the audit; it changes nothing.
+            Event::AccessDenied(_) => {}
             Event::SlaBreached(b) => {
                 self.sla_breaches.insert((b.sys_id, b.clock), b.at);
             }

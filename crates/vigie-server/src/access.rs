@@ -5,7 +5,7 @@
 //! Handlers then only narrow what they show or change to the caller's reach (a tactical group's organisations, a
 //! partner's support group) through [`vigie_domain::access::View`].
 
-use crate::auth::{self, Session, TokenRequest};
+use crate::auth::{self, Session, TokenRequest, Touched};
 use crate::{ApiError, App};
 use axum::extract::{ConnectInfo, FromRequestParts, MatchedPath, Path, Request, State as AxState};
 use axum::http::{header, request::Parts, HeaderMap, HeaderValue, Method, StatusCode};
@@ -255,17 +255,38 @@ impl App {
             return Err(unauthenticated(None, "the Authorization header takes `Bearer TOKEN` or `Basic …`"));
         }
         if let Some(c) = cookie(headers, SESSION_COOKIE) {
-            let s = self
-                .access
-                .sessions
-                .touch(c, self.access.limits)
-                .ok_or_else(|| unauthenticated(None, "the session has ended: sign in again"))?;
+            let limits = self.access.limits;
+            let s = match self.access.sessions.touch(c, limits) {
+                Touched::Live(s) => Some(s),
+                Touched::Ended { id } => {
+                    self.session_closed(id, "idle").await;
+                    None
+                }
+                // Not in memory: opened before a restart? The journal says.
+                Touched::Unknown { id } => {
+                    let known = self.journal.state().accounts.sessions.get(&id).cloned();
+                    known.and_then(|(user, opened)| {
+                        let age = (chrono::Utc::now() - opened).to_std().unwrap_or_default();
+                        self.access.sessions.restore(c, user, age, limits)
+                    })
+                }
+            };
+            let s = s.ok_or_else(|| unauthenticated(None, "the session has ended: sign in again"))?;
             let st = self.journal.state();
             let u = st.accounts.users.get(&s.user).filter(|u| !u.disabled);
             let u = u.ok_or_else(|| unauthenticated(Some(format!("user:{}", s.user)), "the user is disabled"))?;
             return Ok(Authenticated { principal: Principal::of_user(u), session: Some(s) });
         }
         Err(unauthenticated(None, "sign in (POST /api/v1/session), or send a Bearer token or Basic credentials"))
+    }
+
+    /// Records the end of a session (so that a restart does not bring it back).
+    async fn session_closed(&self, id: String, reason: &str) {
+        let event = Event::SessionClosed(vigie_domain::access::SessionClosed { id, reason: reason.into() });
+        let new = NewEvent { actor: Actor::system("sessions"), source: format!("session {reason}"), event };
+        if let Err(e) = self.blocking(move |j| j.append(vec![new]).map_err(ApiError::from)).await {
+            tracing::warn!(error = %e, "the end of a session could not be recorded");
+        }
     }
 
     /// Writes a refusal to the journal, unless this address has had its share of records this minute.
@@ -449,8 +470,8 @@ pub async fn login(
     let path = "/api/v1/session";
     match app.check_password(&l.user, l.password, peer).await {
         Ok(p) => {
-            let (cookie, csrf) = app.access.sessions.open(p.user.clone());
-            let opened = SessionOpened { user: p.user.clone(), from: peer.ip().to_string() };
+            let (cookie, csrf, id) = app.access.sessions.open(p.user.clone());
+            let opened = SessionOpened { user: p.user.clone(), from: peer.ip().to_string(), id };
             let actor = p.actor.clone();
             let r = app
                 .blocking(move |j| {
@@ -499,7 +520,8 @@ pub async fn current(
 /// `DELETE /api/v1/session`: sign out.
 pub async fn logout(AxState(app): AxState<App>, headers: HeaderMap) -> Response {
     if let Some(c) = cookie(&headers, SESSION_COOKIE) {
-        app.access.sessions.close(c);
+        let id = app.access.sessions.close(c);
+        app.session_closed(id, "sign-out").await;
     }
     let mut r = StatusCode::NO_CONTENT.into_response();
     r.headers_mut().insert(header::SET_COOKIE, session_cookie(&app, "", 0));

@@ -197,45 +197,86 @@ impl Default for SessionLimits {
     }
 }
 
-/// Sessions by the hash of their cookie (a memory dump does not hand out live cookies). In memory: a restart
-/// signs browsers out.
+/// Live sessions by the hash of their cookie (a memory dump does not hand out live cookies). The journal keeps
+/// that hash too (`session.opened`, `session.closed`), so a session outlives a restart: after one, a cookie the
+/// journal knows is brought back, its idle time counted from then.
 #[derive(Debug, Default)]
 pub struct Sessions {
     by_hash: Mutex<HashMap<String, Session>>,
 }
 
+/// What a cookie turned out to be.
+#[derive(Debug)]
+pub enum Touched {
+    Live(Session),
+    /// Idle or too old: forgotten now.
+    Ended {
+        id: String,
+    },
+    /// Not in memory (a restart since, or never opened).
+    Unknown {
+        id: String,
+    },
+}
+
 impl Sessions {
-    /// Opens a session; returns (cookie value, CSRF token).
-    pub fn open(&self, user: UserName) -> (String, String) {
+    /// The identifier the journal knows a session by: a hash of its cookie.
+    pub fn id_of(cookie: &str) -> String {
+        digest_hex(cookie)
+    }
+
+    /// The CSRF token of a session: derived from its cookie, so it needs no storage and survives a restart, and
+    /// no other site can compute it (the cookie is HttpOnly and SameSite).
+    fn csrf_of(cookie: &str) -> String {
+        digest_hex(&format!("csrf:{cookie}"))
+    }
+
+    /// Opens a session; returns (cookie value, CSRF token, id).
+    pub fn open(&self, user: UserName) -> (String, String, String) {
         let cookie = random_secret();
-        let csrf = random_secret();
+        let csrf = Self::csrf_of(&cookie);
         let now = Instant::now();
         let s = Session { user, csrf: csrf.clone(), created: now, last_seen: now };
-        let mut m = self.by_hash.lock().unwrap_or_else(|p| p.into_inner());
-        m.insert(digest_hex(&cookie), s);
-        (cookie, csrf)
+        let id = Self::id_of(&cookie);
+        self.by_hash.lock().unwrap_or_else(|p| p.into_inner()).insert(id.clone(), s);
+        (cookie, csrf, id)
     }
 
     /// The live session of a cookie, touched; ended (and forgotten) when idle or too old.
-    pub fn touch(&self, cookie: &str, limits: SessionLimits) -> Option<Session> {
-        let key = digest_hex(cookie);
+    pub fn touch(&self, cookie: &str, limits: SessionLimits) -> Touched {
+        let id = Self::id_of(cookie);
         let mut m = self.by_hash.lock().unwrap_or_else(|p| p.into_inner());
         let now = Instant::now();
-        let s = m.get_mut(&key)?;
+        let Some(s) = m.get_mut(&id) else { return Touched::Unknown { id } };
         if now.duration_since(s.last_seen) > limits.idle || now.duration_since(s.created) > limits.max {
-            m.remove(&key);
-            return None;
+            m.remove(&id);
+            return Touched::Ended { id };
         }
         s.last_seen = now;
         let out = s.clone();
         if m.len() > 4096 {
             m.retain(|_, s| now.duration_since(s.last_seen) <= limits.idle);
         }
-        Some(out)
+        Touched::Live(out)
     }
 
-    pub fn close(&self, cookie: &str) {
-        self.by_hash.lock().unwrap_or_else(|p| p.into_inner()).remove(&digest_hex(cookie));
+    /// Brings back a session the journal knows, opened `age` ago (none when older than the limit).
+    pub fn restore(&self, cookie: &str, user: UserName, age: Duration, limits: SessionLimits) -> Option<Session> {
+        if age > limits.max {
+            return None;
+        }
+        let now = Instant::now();
+        let created = now.checked_sub(age).unwrap_or(now);
+        let s = Session { user, csrf: Self::csrf_of(cookie), created, last_seen: now };
+        self.by_hash.lock().unwrap_or_else(|p| p.into_inner()).insert(Self::id_of(cookie), s.clone());
+        Some(s)
+    }
+
+    /// Ends a session; returns its id.
+    pub fn close(&self, cookie: &str) -> String {
+        let id = Self::id_of(cookie);
+        self.by_hash.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+        id
     }
 }
 
@@ -398,13 +439,20 @@ mod tests {
     #[test]
     fn sessions_end_when_idle() {
         let s = Sessions::default();
-        let (cookie, csrf) = s.open(UserName::parse("alice").unwrap());
+        let alice = UserName::parse("alice").unwrap();
+        let (cookie, csrf, id) = s.open(alice.clone());
         let live = SessionLimits { idle: Duration::from_secs(60), max: Duration::from_secs(600) };
-        assert_eq!(s.touch(&cookie, live).unwrap().csrf, csrf);
-        assert!(s.touch("forged", live).is_none());
+        assert!(matches!(s.touch(&cookie, live), Touched::Live(x) if x.csrf == csrf));
+        assert!(matches!(s.touch("forged", live), Touched::Unknown { .. }));
         let short = SessionLimits { idle: Duration::ZERO, max: Duration::from_secs(600) };
         std::thread::sleep(Duration::from_millis(5));
-        assert!(s.touch(&cookie, short).is_none(), "idle too long");
-        assert!(s.touch(&cookie, live).is_none(), "and forgotten");
+        assert!(matches!(s.touch(&cookie, short), Touched::Ended { id: ended } if ended == id), "idle too long");
+        assert!(matches!(s.touch(&cookie, live), Touched::Unknown { .. }), "and forgotten");
+        // After a restart: the journal's record brings it back, with the same CSRF token; too old, it does not.
+        let after = Sessions::default();
+        let back = after.restore(&cookie, alice.clone(), Duration::from_secs(30), live).unwrap();
+        assert_eq!(back.csrf, csrf);
+        assert!(matches!(after.touch(&cookie, live), Touched::Live(_)));
+        assert!(after.restore(&cookie, alice, Duration::from_secs(601), live).is_none());
     }
 }

@@ -541,3 +541,34 @@ async fn https_serves_with_the_given_certificate() {
     assert!(bad.config().unwrap_err().to_string().contains("no private key"));
     app.stop().await;
 }
+
+/// A session outlives a restart (a wall screen reconnects by itself), with the same CSRF token; once signed out, it
+/// does not come back.
+#[tokio::test]
+async fn a_session_outlives_a_restart_until_signed_out() {
+    let mut app = TestApp::spawn(Backend::Sqlite).await;
+    app.add_user("mur2", Role::Viewer, None, "mot-de-passe-mur").await;
+    let c = reqwest::Client::new();
+    let login = |app: &TestApp| {
+        let r =
+            c.post(app.url("/api/v1/session")).json(&json!({"user": "mur2", "password": "mot-de-passe-mur"})).send();
+        async move { r.await.unwrap() }
+    };
+    let r = login(&app).await;
+    let cookie = cookie_of(&r);
+    let csrf = r.json::<Value>().await.unwrap()["csrf_token"].as_str().unwrap().to_string();
+    let (cfg, dir) = app.stop().await;
+    let app = TestApp::spawn_with(cfg, dir).await;
+    let me: Value =
+        c.get(app.url("/api/v1/session")).header("cookie", &cookie).send().await.unwrap().json().await.unwrap();
+    assert_eq!((me["user"].as_str(), me["csrf_token"].as_str()), (Some("mur2"), Some(csrf.as_str())));
+    let state = c.get(app.url("/api/v1/monitoring/state")).header("cookie", &cookie).send().await.unwrap();
+    assert_eq!(state.status(), 200);
+    let out = c.delete(app.url("/api/v1/session")).header("cookie", &cookie).header("x-csrf-token", &csrf);
+    assert_eq!(out.send().await.unwrap().status(), 204);
+    let (cfg, dir) = app.stop().await;
+    let app = TestApp::spawn_with(cfg, dir).await;
+    let state = c.get(app.url("/api/v1/monitoring/state")).header("cookie", &cookie).send().await.unwrap();
+    assert_eq!(state.status(), 401, "signed out before the restart: gone for good");
+    app.stop().await;
+}
