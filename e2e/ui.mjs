@@ -1,12 +1,31 @@
-// End-to-end test of the web UI against a running `vigie demo`, in Debian's Chromium driven by playwright-core.
-// Usage: node ui.mjs BASE_URL ARTEFACT_DIR. Exits non-zero on the first failed expectation, or when the browser
-// console had an error, or when a page asked for anything outside the server (no page needs the internet).
+// End-to-end test of the web UI: it starts `vigie demo`, drives Debian's Chromium with playwright-core, restarts
+// the server once under the wall screen. Usage: node ui.mjs VIGIE_BINARY DATA_DIR ARTEFACT_DIR. Exits non-zero on
+// the first failed expectation, or when the browser console had an error, or when a page asked for anything
+// outside the server (no page needs the internet).
 import { chromium } from 'playwright-core';
 import { mkdirSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 
-const [base, out = 'ui-artefacts'] = process.argv.slice(2);
-if (!base) throw new Error('usage: node ui.mjs BASE_URL [ARTEFACT_DIR]');
+const [bin, data, out = 'ui-artefacts'] = process.argv.slice(2);
+if (!bin || !data) throw new Error('usage: node ui.mjs VIGIE_BINARY DATA_DIR [ARTEFACT_DIR]');
 mkdirSync(out, { recursive: true });
+
+/** Starts `vigie demo` (on `listen`), resolves with its process and base URL once it listens. */
+function startDemo(listen) {
+  const child = spawn(bin, ['--data', data, 'demo', '--listen', listen], { stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, VIGIE_LOG: 'warn' } });
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('exit', (code) => reject(new Error(`vigie demo exited (${code})`)));
+    createInterface({ input: child.stdout }).once('line', (line) => {
+      const m = line.match(/listening on (\S+)/);
+      if (m) resolve({ child, base: m[1] }); else reject(new Error(line));
+    });
+  });
+}
+const stopDemo = (child) => new Promise((resolve) => { child.removeAllListeners('exit'); child.once('exit', resolve); child.kill('SIGTERM'); });
+
+let { child: demo, base } = await startDemo('127.0.0.1:0');
 const origin = new URL(base).host;
 
 /** The API as a script would call it (Basic credentials of the demo's users). */
@@ -52,6 +71,16 @@ try {
     return route.abort();
   });
   const shot = (name) => page.screenshot({ path: `${out}/${name}.png` });
+  /** Pushes a hard CRITICAL (two attempts) for a venue's results application and waits for its tile. */
+  const turnsRed = async (venue) => {
+    await page.waitForSelector(`#tiles [data-site="${venue}"]`);
+    const before = await page.getAttribute(`#tiles [data-site="${venue}"]`, 'data-state');
+    const result = { check: `APP-ODS-RDS@${venue}`, status: 'CRITICAL', output: 'HTTP CRITICAL: HTTP/1.1 503 - test de bout en bout' };
+    await toc('/api/v1/monitoring/results', { method: 'POST', body: JSON.stringify({ results: [result, result] }) });
+    const t0 = Date.now();
+    await page.waitForSelector(`#tiles [data-site="${venue}"][data-state="CRITICAL"]`, { timeout: 1000 });
+    return { before, ms: Date.now() - t0 };
+  };
 
   // Sign in.
   await page.goto(`${base}/#/login`);
@@ -112,14 +141,8 @@ try {
   await page.waitForSelector('#tiles .tile');
   const venue = 'CDM';
   const check = `APP-ODS-RDS@${venue}`;
-  await page.waitForSelector(`#tiles [data-site="${venue}"]`);
-  const stateBefore = await page.getAttribute(`#tiles [data-site="${venue}"]`, 'data-state');
-  const result = { check, status: 'CRITICAL', output: 'HTTP CRITICAL: HTTP/1.1 503 - test de bout en bout' };
-  await toc('/api/v1/monitoring/results', { method: 'POST', body: JSON.stringify({ results: [result, result] }) });
-  const t0 = Date.now();
-  await page.waitForSelector(`#tiles [data-site="${venue}"][data-state="CRITICAL"]`, { timeout: 1000 });
-  const ms = Date.now() - t0;
-  expect(stateBefore !== 'CRITICAL', `the wall turned ${venue} red in ${ms} ms, without reload`);
+  const red = await turnsRed(venue);
+  expect(red.before !== 'CRITICAL', `the wall turned ${venue} red in ${red.ms} ms, without reload`);
   await page.waitForSelector('#tiles .tile[data-state="CRITICAL"]:first-child');
   await page.waitForTimeout(700); // the roll-ups and the major incidents follow
   await shot('10-mur');
@@ -138,8 +161,19 @@ try {
   const title = await page.textContent('#incident-detail h2');
   expect(title.includes(incident.number), `the incident ${incident.number} opens with its timeline`);
   await shot('11-incident');
+
+  // The server restarts under the wall screen: it reconnects by itself (same session) and stays live.
+  await page.goto(`${base}/#/mur`);
+  await page.waitForSelector('.live-dot:not(.off)');
+  await stopDemo(demo);
+  await page.waitForSelector('.live-dot.off');
+  ({ child: demo } = await startDemo(origin));
+  await page.waitForSelector('.live-dot:not(.off)', { timeout: 30000 });
+  const again = await turnsRed('ELA');
+  expect(again.before !== 'CRITICAL', `after a server restart, without reload, the wall turned ELA red in ${again.ms} ms`);
 } finally {
   await browser.close();
+  await stopDemo(demo);
 }
 if (problems.length) {
   console.error(problems.join('\n'));

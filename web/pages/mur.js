@@ -70,5 +70,7 @@ export async function show(view) {
     dot.title = up ? t('live') : t('offline');
     if (up) refresh().catch(() => {});
   });
-  return { dispose() { stream.close(); clearInterval(timer); clearTimeout(pending); } };
+  // A wall screen is never idle by design: keep its session alive (every 5 minutes).
+  const keep = setInterval(() => api('/api/v1/session').catch(() => {}), 300000);
+  return { dispose() { stream.close(); clearInterval(timer); clearInterval(keep); clearTimeout(pending); } };
 }
