@@ -50,12 +50,14 @@ function createForm(params) {
     } catch (err) { msg.replaceChildren(errorBox(err)); }
   } },
   h('h2', {}, `${t('create')}`),
-  h('label', {}, t('description'), h('input', { name: 'short_description', required: true })),
+  h('label', {}, t('description'), h('input', { name: 'short_description', required: true,
+    value: params.get('check') ? `Alerte ${params.get('check')}` : '' })),
   h('div', { class: 'row' },
     h('label', {}, t('impact'), h('select', { name: 'impact' }, [1, 2, 3].map((v) => h('option', { value: v, selected: v === 2 }, v)))),
     h('label', {}, t('urgency'), h('select', { name: 'urgency' }, [1, 2, 3].map((v) => h('option', { value: v, selected: v === 2 }, v)))),
     h('label', {}, t('location'), h('input', { name: 'location', value: params.get('site') || '' })),
     h('label', {}, t('assignment_group'), h('input', { name: 'assignment_group' }))),
+  params.get('check') ? h('input', { type: 'hidden', name: 'cmdb_ci', value: params.get('check') }) : null,
   h('button', { class: 'primary', type: 'submit' }, t('create')), msg);
   return f;
 }

@@ -120,7 +120,16 @@ async function reinforce(body) {
   const [f, out] = form(async (d, out) => {
     const r = await api(`/api/v1/ask/reinforce?site=${encodeURIComponent(d.get('site'))}&need=${encodeURIComponent(d.get('need'))}`);
     const result = h('p', { role: 'status' });
-    out.replaceChildren(h('div', { class: 'panel' },
+    const sites = (await api('/api/v1/sites?limit=10000')).items;
+    const pos = new Map(sites.map((s) => [s.id, [s.lat, s.lon]]));
+    const dest = pos.get(r.site_id);
+    const from = [...new Set(r.loads.map((l) => l.from))].filter((s) => pos.has(s));
+    const map = await franceMap({
+      points: [...from.map((s) => ({ id: s, name: s, lat: pos.get(s)[0], lon: pos.get(s)[1], cls: 'f-OK' })),
+        ...(dest ? [{ id: r.site_id, name: r.site_id, lat: dest[0], lon: dest[1], cls: 'f-CRITICAL', r: 8 }] : [])],
+      lines: dest ? from.map((s) => ({ from: pos.get(s), to: dest })) : [],
+    });
+    out.replaceChildren(h('div', { class: 'grid-half' }, h('div', { class: 'panel' },
       h('h2', {}, `${t('reinforce')} ${r.site_id} — ${t('eta')} ${minutes(r.eta_min)}`),
       Object.keys(r.unmet).length ? h('p', { class: 'bad' }, `${t('unmet')} : ${Object.entries(r.unmet).map(([k, v]) => `${k} ${num(v)}`).join(', ')}`) : null,
       table([
@@ -130,7 +139,8 @@ async function reinforce(body) {
         { label: 'kg', num: true, value: (l) => `${num(l.mass_kg)} / ${num(l.payload_kg)}` },
         { label: t('eta'), num: true, value: (l) => minutes(l.eta_min) },
       ], r.loads, { empty: t('no_data') }),
-      h('div', { class: 'row' }, commitButton(r.proposed_plan, (p) => result.replaceChildren(`${t('committed')} ${p.id}`)), result)));
+      h('div', { class: 'row' }, commitButton(r.proposed_plan, (p) => result.replaceChildren(`${t('committed')} ${p.id}`)), result)),
+      h('div', {}, map.el)));
   }, field(t('site'), h('input', { name: 'site', required: true, placeholder: 'VIL-OLY' })),
   field(t('need_list'), h('input', { name: 'need', required: true, placeholder: 'TENTE-10=40,FRIGO=10' })));
   body.replaceChildren(f, out);

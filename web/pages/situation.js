@@ -12,7 +12,7 @@ const KINDS = {
 };
 
 export async function show(view) {
-  const layers = { venues: true, depots: true, bases: true, others: true, forces: true, incidents: true };
+  const layers = { venues: true, depots: true, bases: true, others: true, forces: true, vehicles: false, incidents: true };
   const panel = h('aside', { class: 'panel', 'aria-live': 'polite' }, h('p', { class: 'muted' }, t('site')));
   const mapBox = h('div', {});
   const layerBox = h('div', { class: 'layers', role: 'group', 'aria-label': t('layers') });
@@ -22,15 +22,19 @@ export async function show(view) {
   let states = new Map();
   let shortfallSites = new Set();
   let forcesAt = new Map();
+  let vehiclesAt = new Map();
   let incidentsAt = new Map();
   const load = async () => {
-    const [s, st, suf, forces, inc] = await Promise.all([
+    const [s, st, suf, forces, inc, vehicles] = await Promise.all([
       api('/api/v1/sites?limit=10000'),
       may('monitoring:read') ? api('/api/v1/monitoring/state') : null,
       may('logistics:read') ? api(`/api/v1/ask/sufficiency?all=true&on=${today()}`) : null,
       may('logistics:read') ? api('/api/v1/forces?limit=10000') : null,
       may('incidents:read') ? api('/api/v1/incidents') : null,
+      may('logistics:read') ? api('/api/v1/vehicles?condition=serviceable&limit=10000') : null,
     ]);
+    vehiclesAt = new Map();
+    for (const v of vehicles?.items || []) vehiclesAt.set(v.site_id, (vehiclesAt.get(v.site_id) || 0) + 1);
     sites = s.items;
     states = new Map((st?.sites || []).map((x) => [x.id, x.state]));
     shortfallSites = new Set();
@@ -40,12 +44,18 @@ export async function show(view) {
     incidentsAt = new Map();
     for (const i of inc?.incidents || []) if (i.incident.location) incidentsAt.set(i.incident.location, i.incident);
   };
+  // Size: a venue stands out; with the forces or vehicles layer, a site grows with what it holds.
+  const radius = (s) => {
+    if (layers.vehicles && vehiclesAt.get(s.id)) return 4 + Math.min(8, vehiclesAt.get(s.id) / 2);
+    if (layers.forces && forcesAt.get(s.id)) return 4 + Math.min(6, Math.sqrt(forcesAt.get(s.id)) / 8);
+    return s.kind === 'venue' ? 6 : 4;
+  };
   const points = () => sites
     .filter((s) => Object.entries(KINDS).some(([k, f]) => layers[k] && f(s)))
     .map((s) => ({
       id: s.id, name: s.name, lat: s.lat, lon: s.lon, state: states.get(s.id),
       cls: states.has(s.id) ? `f-${states.get(s.id)}` : 'f-none',
-      r: s.kind === 'venue' ? 6 : layers.forces && forcesAt.get(s.id) ? 4 + Math.min(6, Math.sqrt(forcesAt.get(s.id)) / 8) : 4,
+      r: radius(s),
       shortfall: shortfallSites.has(s.id),
       incident: layers.incidents && incidentsAt.has(s.id),
     }));
@@ -114,6 +124,7 @@ async function sitePanel(panel, id, sites) {
         { label: t('priority'), value: (i) => `P${i.incident.priority}` },
         { label: t('description'), value: (i) => i.incident.short_description },
       ], here, { empty: t('no_data') }));
+      if (may('incidents:write')) parts.push(h('p', {}, h('a', { href: `#/incidents?site=${encodeURIComponent(id)}` }, `+ ${t('create')} (${id})`)));
     }
   } catch (e) {
     parts.push(errorBox(e));

@@ -89,7 +89,7 @@ fn paths() -> Value {
             "/api/v1/sites/{id}": by_id("One site"),
             "/api/v1/items": list("Catalogue items", &["q", "category"]),
             "/api/v1/items/{id}": by_id("One item"),
-            "/api/v1/stock": list("Stock lines with their site", &["site_id", "item_id", "condition", "organization_id"]),
+            "/api/v1/stock": list("Stock lines with their site", &["site_id", "item_id", "condition", "organization_id", "expires_before"]),
             "/api/v1/forces": list("Engaged forces", &["q", "site_id", "organization_id", "active_on"]),
             "/api/v1/forces/{id}": by_id("One force"),
             "/api/v1/allowances": list("Allowances", &["item_id"]),

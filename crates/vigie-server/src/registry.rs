@@ -35,6 +35,8 @@ pub struct Filters {
     /// The organisation and its children.
     organization_id: Option<String>,
     active_on: Option<String>,
+    /// Stock lines expiring on or before this day (YYYY-MM-DD).
+    expires_before: Option<String>,
 }
 
 impl Filters {
@@ -181,6 +183,14 @@ pub async fn stock(AxState(app): AxState<App>, caller: Caller, Query(f): Query<F
     let view = caller.0.view(&st);
     let condition = Filters::choice(&f.condition, "condition", Condition::parse)?;
     let orgs = f.orgs(&st)?;
+    let expires_before = f
+        .expires_before
+        .as_deref()
+        .map(|d| {
+            d.parse::<NaiveDate>()
+                .map_err(|_| ApiError::BadRequest(format!("expires_before: expected YYYY-MM-DD, found {d:?}")))
+        })
+        .transpose()?;
     let site_filter = f.site_id.as_deref();
     if let Some(s) = site_filter {
         if !st.sites.contains_key(s) {
@@ -203,7 +213,9 @@ pub async fn stock(AxState(app): AxState<App>, caller: Caller, Query(f): Query<F
         })
         .flat_map(|(site, ss)| ss.lines.iter().map(move |l| (site, ss, l)))
         .filter(|(_, _, l)| {
-            f.item_id.as_deref().is_none_or(|i| l.item_id.as_str() == i) && condition.is_none_or(|c| l.condition == c)
+            f.item_id.as_deref().is_none_or(|i| l.item_id.as_str() == i)
+                && condition.is_none_or(|c| l.condition == c)
+                && expires_before.is_none_or(|d| l.expires_on.is_some_and(|e| e <= d))
         })
         .map(|(site, ss, l)| {
             json!({

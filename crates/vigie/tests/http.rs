@@ -47,6 +47,10 @@ async fn import_then_read_the_registry_with_filters_and_paging() {
     assert_eq!(stock["items"][0]["counted_at"], "2024-07-20T06:00:00Z");
     assert_eq!(stock["items"][0]["_stamp"]["source"], "import:stock.csv");
 
+    let expiring = app.get_json("/api/v1/stock?expires_before=2025-06-30").await;
+    assert_eq!((expiring["total"].as_u64(), expiring["items"][0]["lot"].as_str()), (Some(1), Some("R1")));
+    assert_eq!(app.get("/api/v1/stock?expires_before=bientot").await.status(), 400);
+
     let site = app.get_json("/api/v1/sites/STA").await;
     assert_eq!(site["name"], "Stade de France");
     assert_eq!(app.get("/api/v1/sites/NOPE").await.status(), 404);
