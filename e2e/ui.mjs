@@ -6,14 +6,15 @@ import { chromium } from 'playwright-core';
 import { mkdirSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { createServer } from 'node:http';
 
 const [bin, data, out = 'ui-artefacts'] = process.argv.slice(2);
 if (!bin || !data) throw new Error('usage: node ui.mjs VIGIE_BINARY DATA_DIR [ARTEFACT_DIR]');
 mkdirSync(out, { recursive: true });
 
 /** Starts `vigie demo` (on `listen`), resolves with its process and base URL once it listens. */
-function startDemo(listen) {
-  const child = spawn(bin, ['--data', data, 'demo', '--listen', listen], { stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, VIGIE_LOG: 'warn' } });
+function startDemo(listen, env = {}) {
+  const child = spawn(bin, ['--data', data, 'demo', '--listen', listen], { stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, VIGIE_LOG: 'warn', ...env } });
   return new Promise((resolve, reject) => {
     child.on('error', reject);
     child.on('exit', (code) => reject(new Error(`vigie demo exited (${code})`)));
@@ -27,6 +28,13 @@ const stopDemo = (child) => new Promise((resolve) => { child.removeAllListeners(
 
 let { child: demo, base } = await startDemo('127.0.0.1:0');
 const origin = new URL(base).host;
+
+// A tile server of our own (a 1×1 PNG for every tile), for the optional basemap: Vigie never needs one.
+const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==', 'base64');
+let tileRequests = 0;
+const tileServer = createServer((req, res) => { tileRequests++; res.writeHead(200, { 'content-type': 'image/png' }); res.end(PNG); });
+await new Promise((r) => tileServer.listen(0, '127.0.0.1', r));
+const tileHost = `127.0.0.1:${tileServer.address().port}`;
 
 /** The API as a script would call it (Basic credentials of the demo's users). */
 async function api(user, password, path, init = {}) {
@@ -60,13 +68,21 @@ const browser = await chromium.launch({
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
 });
 const problems = [];
+// While the test stops the server on purpose, the browser logs its reconnection attempts as refused connections:
+// those (and only those) are expected.
+let serverDown = false;
+let refusedWhileDown = 0;
 try {
   const page = await browser.newPage({ viewport: { width: 1920, height: 1080 }, locale: 'fr-FR', timezoneId: 'Europe/Paris' });
-  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
+  page.on('console', (m) => {
+    if (m.type() !== 'error') return;
+    if (serverDown && m.text().includes('ERR_CONNECTION_REFUSED')) refusedWhileDown++;
+    else problems.push(`console: ${m.text()}`);
+  });
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
   await page.route('**/*', (route) => {
     const u = new URL(route.request().url());
-    if (u.host === origin) return route.continue();
+    if (u.host === origin || u.host === tileHost) return route.continue();
     problems.push(`outside request: ${u}`);
     return route.abort();
   });
@@ -165,18 +181,35 @@ try {
   // The server restarts under the wall screen: it reconnects by itself (same session) and stays live.
   await page.goto(`${base}/#/mur`);
   await page.waitForSelector('.live-dot:not(.off)');
+  serverDown = true;
   await stopDemo(demo);
   await page.waitForSelector('.live-dot.off');
   ({ child: demo } = await startDemo(origin));
   await page.waitForSelector('.live-dot:not(.off)', { timeout: 30000 });
+  serverDown = false;
   const again = await turnsRed('ELA');
   expect(again.before !== 'CRITICAL', `after a server restart, without reload, the wall turned ELA red in ${again.ms} ms`);
+
+  // With a tile server configured, the map lays its tiles under the outlines (and the content policy lets them in).
+  expect(tileRequests === 0, 'no tile was asked for while none was configured');
+  await page.goto(`${base}/#/situation`);
+  serverDown = true;
+  await stopDemo(demo);
+  ({ child: demo } = await startDemo(origin, { VIGIE__UI__TILE_URL: `http://${tileHost}/{z}/{x}/{y}.png` }));
+  serverDown = false;
+  await page.reload();
+  await page.waitForSelector('svg.map image.tile-img');
+  await until(page, () => [...document.querySelectorAll('svg.map image.tile-img')].length > 10);
+  await new Promise((r) => setTimeout(r, 500));
+  expect(tileRequests > 10, `the basemap's tiles come from the configured tile server (${tileRequests} tiles)`);
+  await shot('12-situation-fond-de-carte');
 } finally {
   await browser.close();
   await stopDemo(demo);
+  tileServer.close();
 }
 if (problems.length) {
   console.error(problems.join('\n'));
   process.exit(1);
 }
-console.log('all ok');
+console.log(`all ok (${refusedWhileDown} refused connection(s) logged while the server was stopped on purpose)`);

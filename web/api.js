@@ -93,7 +93,7 @@ export function live(path, handlers, onStatus = () => {}) {
 
 /** Builds an element: h('td', {class: 'num'}, 12). Attributes starting with `on` are listeners. */
 export function h(tag, attrs = {}, ...children) {
-  const svg = ['svg', 'g', 'path', 'circle', 'line', 'text', 'rect', 'polyline', 'title', 'defs', 'clipPath'].includes(tag);
+  const svg = ['svg', 'g', 'path', 'circle', 'line', 'text', 'rect', 'polyline', 'title', 'defs', 'clipPath', 'image'].includes(tag);
   const el = svg ? document.createElementNS('http://www.w3.org/2000/svg', tag) : document.createElement(tag);
   for (const [k, v] of Object.entries(attrs || {})) {
     if (v === undefined || v === null || v === false) continue;

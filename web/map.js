@@ -1,6 +1,7 @@
-// The map of France with an Île-de-France inset, drawn in SVG from the départements the binary carries (IGN –
-// Admin Express, Licence Ouverte 2.0): no tile server, no internet.
-import { h } from './api.js';
+// The map of France with a Paris-area inset, drawn in SVG (Web Mercator) from the départements the binary carries
+// (IGN – Admin Express, Licence Ouverte 2.0): no tile server, no internet. When the configuration names a tile
+// server (`[ui] tile_url`), its tiles are laid under the outlines.
+import { h, caller } from './api.js';
 
 let geo = null;
 async function departements() {
@@ -16,13 +17,38 @@ const IDF = { lonMin: 1.85, lonMax: 2.85, latMin: 48.62, latMax: 49.08 };
 const INSET = { x: 10, y: 10, w: 520, h: 420 };
 const MAIN = { x: 540, y: 0, w: 960, h: 1000 };
 
-/** A projection of a bounding box into a rectangle (equirectangular, scaled by the cosine of the middle latitude). */
+/** Web Mercator, as a fraction of the world (0..1 from the west and from the north), as tile servers cut it. */
+const mx = (lon) => (lon + 180) / 360;
+const my = (lat) => {
+  const r = (lat * Math.PI) / 180;
+  return (1 - Math.log(Math.tan(r) + 1 / Math.cos(r)) / Math.PI) / 2;
+};
+
+/** A projection of a bounding box into a rectangle, with what tiles need (scale, offsets). */
 function projection(b, box) {
-  const c = Math.cos(((b.latMin + b.latMax) / 2) * Math.PI / 180);
-  const k = Math.min(box.w / ((b.lonMax - b.lonMin) * c), box.h / (b.latMax - b.latMin));
-  const ox = box.x + (box.w - (b.lonMax - b.lonMin) * c * k) / 2;
-  const oy = box.y + (box.h - (b.latMax - b.latMin) * k) / 2;
-  return (lon, lat) => [ox + (lon - b.lonMin) * c * k, oy + (b.latMax - lat) * k];
+  const [x0, x1, y0, y1] = [mx(b.lonMin), mx(b.lonMax), my(b.latMax), my(b.latMin)];
+  const k = Math.min(box.w / (x1 - x0), box.h / (y1 - y0));
+  const ox = box.x + (box.w - (x1 - x0) * k) / 2;
+  const oy = box.y + (box.h - (y1 - y0) * k) / 2;
+  const f = (lon, lat) => [ox + (mx(lon) - x0) * k, oy + (my(lat) - y0) * k];
+  Object.assign(f, { k, ox, oy, x0, x1, y0, y1 });
+  return f;
+}
+
+/** The tiles covering a projection's box, at the zoom closest to its scale. */
+function tiles(url, p) {
+  const z = Math.max(0, Math.min(18, Math.round(Math.log2(p.k / 256))));
+  const n = 2 ** z;
+  const size = p.k / n;
+  const out = [];
+  for (let tx = Math.floor(p.x0 * n); tx <= Math.floor(p.x1 * n); tx++) {
+    for (let ty = Math.floor(p.y0 * n); ty <= Math.floor(p.y1 * n); ty++) {
+      const href = url.replace('{z}', z).replace('{x}', tx).replace('{y}', ty);
+      out.push(h('image', { class: 'tile-img', href, x: (p.ox + (tx / n - p.x0) * p.k).toFixed(1),
+        y: (p.oy + (ty / n - p.y0) * p.k).toFixed(1), width: size.toFixed(1), height: size.toFixed(1) }));
+    }
+  }
+  return out;
 }
 
 function pathOf(geometry, project) {
@@ -52,18 +78,25 @@ export async function franceMap({ points = [], lines = [], onPick = () => {} } =
   const inset = projection(IDF, { x: INSET.x + 4, y: INSET.y + 18, w: INSET.w - 8, h: INSET.h - 22 });
   const metro = g.features.filter((f) => !String(f.properties.code).startsWith('97'));
   const idf = metro.filter((f) => f.properties.region === 'Île-de-France');
-  const svg = h('svg', { class: 'map', viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': 'Carte de France' },
+  const url = caller()?.tile_url;
+  const clip = `clip-${Math.random().toString(36).slice(2)}`;
+  const mainClip = `${clip}-main`;
+  const svg = h('svg', { class: `map${url ? ' tiled' : ''}`, viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': 'Carte de France' },
+    h('defs', {},
+      h('clipPath', { id: clip }, h('rect', { x: INSET.x, y: INSET.y, width: INSET.w, height: INSET.h })),
+      h('clipPath', { id: mainClip }, h('rect', { x: MAIN.x, y: MAIN.y, width: MAIN.w, height: MAIN.h }))),
+    url ? h('g', { 'clip-path': `url(#${mainClip})` }, tiles(url, main)) : null,
     h('g', {}, metro.map((f) => h('path', { class: 'dep', d: pathOf(f.geometry, main) }, h('title', {}, f.properties.nom)))),
-    h('defs', {}, h('clipPath', { id: 'inset-clip' }, h('rect', { x: INSET.x, y: INSET.y, width: INSET.w, height: INSET.h }))),
     h('rect', { class: 'inset-frame', x: INSET.x, y: INSET.y, width: INSET.w, height: INSET.h }),
+    url ? h('g', { 'clip-path': `url(#${clip})` }, tiles(url, inset)) : null,
     h('text', { x: INSET.x + 8, y: INSET.y + 14 }, 'Paris et petite couronne'),
-    h('g', { 'clip-path': 'url(#inset-clip)' },
+    h('g', { 'clip-path': `url(#${clip})` },
       idf.map((f) => h('path', { class: 'dep', d: pathOf(f.geometry, inset) }, h('title', {}, f.properties.nom)))),
     // Where the inset lies on the national map.
     (() => {
       const [x1, y1] = main(IDF.lonMin, IDF.latMax);
       const [x2, y2] = main(IDF.lonMax, IDF.latMin);
-      return h('rect', { class: 'inset-frame', x: x1, y: y1, width: x2 - x1, height: y2 - y1 });
+      return h('rect', { class: 'inset-where', x: x1, y: y1, width: x2 - x1, height: y2 - y1 });
     })(),
   );
   const layer = h('g', {});

@@ -426,6 +426,8 @@ pub(crate) struct AccessState {
     pub throttle: auth::DenialThrottle,
     pub verified: auth::VerifiedCache,
     pub secure_cookies: bool,
+    /// The map's tile server, told to signed-in pages.
+    pub tile_url: Option<String>,
 }
 
 fn whoami(p: &Principal, csrf: Option<&str>, app: &App) -> Value {
@@ -443,6 +445,7 @@ fn whoami(p: &Principal, csrf: Option<&str>, app: &App) -> Value {
         "permissions": p.permissions(),
         "csrf_token": csrf,
         "idle_timeout_s": app.access.limits.idle.as_secs(),
+        "tile_url": app.access.tile_url,
     })
 }
 

@@ -70,6 +70,9 @@ pub struct ServerOptions {
     pub secure_cookies: bool,
     /// Serve HTTPS with this certificate chain and key (PEM).
     pub tls: Option<tls::TlsFiles>,
+    /// A tile server for the map's basemap (`https://tiles.example/{z}/{x}/{y}.png`); none: the map draws only the
+    /// outlines it carries.
+    pub tile_url: Option<String>,
     /// Response and resolution targets of incidents, per priority.
     pub sla: vigie_incidents::sla::Targets,
     /// Push incidents to an external ServiceNow.
@@ -92,6 +95,7 @@ impl Default for ServerOptions {
             denials_per_minute: 30,
             secure_cookies: false,
             tls: None,
+            tile_url: None,
             sla: Default::default(),
             sync: None,
         }
@@ -171,7 +175,9 @@ fn build(journal: Journal, options: ServerOptions) -> (Router, watch::Sender<boo
         throttle: auth::DenialThrottle::new(options.denials_per_minute),
         verified: Default::default(),
         secure_cookies: options.secure_cookies || options.tls.is_some(),
+        tile_url: options.tile_url.clone(),
     });
+    let csp: Arc<str> = Arc::from(content_security_policy(options.tile_url.as_deref()));
     let sla = Arc::new(options.sla.clone());
     let app = App { journal, events, shutdown, travel: Arc::new(options.travel.clone()), live, access, sla };
     let api = Router::new()
@@ -225,7 +231,7 @@ fn build(journal: Journal, options: ServerOptions) -> (Router, watch::Sender<boo
         // Every request body is bounded (the import has its own, larger bound); every answer says how a browser
         // may use it.
         .layer(DefaultBodyLimit::max(body_limit))
-        .layer(axum::middleware::map_response(security_headers))
+        .layer(axum::middleware::map_response_with_state(csp, security_headers))
         .with_state(app.clone());
     (router, stop_tx, app)
 }
@@ -270,18 +276,44 @@ pub async fn serve(
     }
 }
 
-/// Headers on every answer: no sniffing, no framing, no referrer, only same-origin content.
-async fn security_headers(mut r: axum::response::Response) -> axum::response::Response {
+/// Same-origin content only; images also from the configured tile server, if any.
+fn content_security_policy(tile_url: Option<&str>) -> String {
+    let tiles = tile_url.and_then(tile_origin).map(|o| format!("; img-src 'self' {o}")).unwrap_or_default();
+    format!("default-src 'self'; frame-ancestors 'none'; base-uri 'none'{tiles}")
+}
+
+/// `scheme://host[:port]` of a tile URL.
+fn tile_origin(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let host = rest.split('/').next().filter(|h| !h.is_empty() && !h.contains('{'))?;
+    matches!(scheme, "http" | "https").then(|| format!("{scheme}://{host}"))
+}
+
+/// Headers on every answer: no sniffing, no framing, no referrer, the content security policy.
+async fn security_headers(
+    AxState(csp): AxState<Arc<str>>,
+    mut r: axum::response::Response,
+) -> axum::response::Response {
     use axum::http::{header, HeaderValue};
     let h = r.headers_mut();
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'self'; frame-ancestors 'none'; base-uri 'none'"),
-    );
+    if let Ok(v) = HeaderValue::from_str(&csp) {
+        h.insert(header::CONTENT_SECURITY_POLICY, v);
+    }
     r
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_policy_lets_in_the_tile_server_only() {
+        assert_eq!(super::content_security_policy(None), "default-src 'self'; frame-ancestors 'none'; base-uri 'none'");
+        let p = super::content_security_policy(Some("https://tiles.local:8443/osm/{z}/{x}/{y}.png"));
+        assert!(p.ends_with("; img-src 'self' https://tiles.local:8443"), "{p}");
+        assert!(!super::content_security_policy(Some("javascript:alert(1)")).contains("img-src"));
+    }
 }
 
 async fn health(AxState(app): AxState<App>) -> Json<Value> {

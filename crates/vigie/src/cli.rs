@@ -665,6 +665,7 @@ fn serve(cfg: &Config, journal: Journal, simulate: bool) -> anyhow::Result<ExitC
         login_window: std::time::Duration::from_secs(cfg.auth.login_window_s.max(1)),
         secure_cookies: cfg.auth.secure_cookies,
         tls: tls_files(cfg)?,
+        tile_url: (!cfg.ui.tile_url.trim().is_empty()).then(|| cfg.ui.tile_url.trim().to_string()),
         check_ca_pem: if cfg.monitoring.ca_file.as_os_str().is_empty() {
             None
         } else {

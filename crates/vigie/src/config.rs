@@ -18,6 +18,16 @@ pub struct Config {
     pub servicenow: ServiceNow,
     pub incidents: Incidents,
     pub auth: Auth,
+    pub ui: Ui,
+}
+
+/// The web UI.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Ui {
+    /// A tile server for a basemap under the map (`https://tiles.example/{z}/{x}/{y}.png`, Web Mercator); empty:
+    /// the map draws only the outlines the binary carries, and needs nothing else.
+    pub tile_url: String,
 }
 
 /// Sign-in and sessions. Users and tokens live in the journal (`vigie user add`, `/api/v1/users`, `/api/v1/tokens`).
