@@ -106,6 +106,14 @@ try {
   await page.click('button[type=submit]');
   await until(page, () => location.hash === '#/situation');
 
+  // French first; English one click away (and back).
+  expect((await page.textContent('header nav')).includes('Logistique'), 'the UI speaks French first');
+  await page.click('header button:has-text("EN")');
+  await page.waitForSelector('header nav a:has-text("Logistics")');
+  expect((await page.textContent('header nav')).includes('Operations log'), 'the UI switches to English');
+  await page.click('header button:has-text("FR")');
+  await page.waitForSelector('header nav a:has-text("Logistique")');
+
   // Situation: every demo site on the map.
   const sites = (await cpco('/api/v1/sites?limit=10000')).items;
   await until(page, (n) => new Set([...document.querySelectorAll('svg.map circle.site')].map((c) => c.dataset.site)).size >= n, sites.length, 15000);

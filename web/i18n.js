@@ -27,6 +27,12 @@ const dict = {
     impact: 'Impact', urgency: 'Urgence', location: 'Lieu', assignment_group: 'Groupe', state_new: 'Nouveau',
     breached: 'dépassé', warning_sla: 'alerte', ok: 'OK', forbidden: 'Accès refusé', start: 'Début', end: 'Fin',
     scenario: 'Scénario (JSON)', effect: 'Effet', before: 'Avant', after: 'Après', expiring: 'Lots qui périment sous 30 jours',
+    inc_1: 'Nouveau', inc_2: 'En cours', inc_3: 'En attente', inc_6: 'Résolu', inc_7: 'Clos', inc_8: 'Annulé',
+    sla_response: 'SLA réponse', sla_resolution: 'SLA résolution', crisis_lead: 'Responsable de crise',
+    work_note: 'Note de travail', alerts: 'Alertes', scope: 'Portée', breadcrumb: 'Fil d’Ariane',
+    coverage_note: 'couverture du besoin (disponible / besoin), ou quantité disponible sans besoin', rows: 'Lignes',
+    created: 'Créées', updated: 'Modifiées', unchanged: 'Inchangées', events: 'évènement(s)',
+    eta_optimal: 'arrivée optimale', inset: 'Paris et petite couronne', map_label: 'Carte de France', alert_of: 'Alerte',
   },
   en: {
     situation: 'Situation', logistique: 'Logistics', stock: 'Stock', mur: 'Wall', supervision: 'Monitoring',
@@ -55,6 +61,12 @@ const dict = {
     impact: 'Impact', urgency: 'Urgency', location: 'Location', assignment_group: 'Group', state_new: 'New',
     breached: 'breached', warning_sla: 'warning', ok: 'OK', forbidden: 'Access denied', start: 'Start', end: 'End',
     scenario: 'Scenario (JSON)', effect: 'Effect', before: 'Before', after: 'After', expiring: 'Lots expiring within 30 days',
+    inc_1: 'New', inc_2: 'In progress', inc_3: 'On hold', inc_6: 'Resolved', inc_7: 'Closed', inc_8: 'Canceled',
+    sla_response: 'Response SLA', sla_resolution: 'Resolution SLA', crisis_lead: 'Crisis lead',
+    work_note: 'Work note', alerts: 'Alerts', scope: 'Scope', breadcrumb: 'Breadcrumb',
+    coverage_note: 'coverage of the need (available / need), or the quantity available where there is no need', rows: 'Rows',
+    created: 'Created', updated: 'Updated', unchanged: 'Unchanged', events: 'event(s)',
+    eta_optimal: 'soonest arrival proven', inset: 'Paris and its inner suburbs', map_label: 'Map of France', alert_of: 'Alert',
   },
 };
 

@@ -2,6 +2,7 @@
 // (IGN – Admin Express, Licence Ouverte 2.0): no tile server, no internet. When the configuration names a tile
 // server (`[ui] tile_url`), its tiles are laid under the outlines.
 import { h, caller } from './api.js';
+import { t } from './i18n.js';
 
 let geo = null;
 async function departements() {
@@ -81,7 +82,7 @@ export async function franceMap({ points = [], lines = [], onPick = () => {} } =
   const url = caller()?.tile_url;
   const clip = `clip-${Math.random().toString(36).slice(2)}`;
   const mainClip = `${clip}-main`;
-  const svg = h('svg', { class: `map${url ? ' tiled' : ''}`, viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': 'Carte de France' },
+  const svg = h('svg', { class: `map${url ? ' tiled' : ''}`, viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': t('map_label') },
     h('defs', {},
       h('clipPath', { id: clip }, h('rect', { x: INSET.x, y: INSET.y, width: INSET.w, height: INSET.h })),
       h('clipPath', { id: mainClip }, h('rect', { x: MAIN.x, y: MAIN.y, width: MAIN.w, height: MAIN.h }))),
@@ -89,7 +90,7 @@ export async function franceMap({ points = [], lines = [], onPick = () => {} } =
     h('g', {}, metro.map((f) => h('path', { class: 'dep', d: pathOf(f.geometry, main) }, h('title', {}, f.properties.nom)))),
     h('rect', { class: 'inset-frame', x: INSET.x, y: INSET.y, width: INSET.w, height: INSET.h }),
     url ? h('g', { 'clip-path': `url(#${clip})` }, tiles(url, inset)) : null,
-    h('text', { x: INSET.x + 8, y: INSET.y + 14 }, 'Paris et petite couronne'),
+    h('text', { x: INSET.x + 8, y: INSET.y + 14 }, t('inset')),
     h('g', { 'clip-path': `url(#${clip})` },
       idf.map((f) => h('path', { class: 'dep', d: pathOf(f.geometry, inset) }, h('title', {}, f.properties.nom)))),
     // Where the inset lies on the national map.

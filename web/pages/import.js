@@ -12,17 +12,17 @@ export async function show(view) {
   };
   const report = (r) => table([
     { label: 'Table', value: ([k]) => k },
-    { label: 'Lignes', num: true, value: ([, v]) => num(v.rows) },
-    { label: 'Créées', num: true, value: ([, v]) => num(v.created) },
-    { label: 'Modifiées', num: true, value: ([, v]) => num(v.updated) },
-    { label: 'Inchangées', num: true, value: ([, v]) => num(v.unchanged) },
+    { label: t('rows'), num: true, value: ([, v]) => num(v.rows) },
+    { label: t('created'), num: true, value: ([, v]) => num(v.created) },
+    { label: t('updated'), num: true, value: ([, v]) => num(v.updated) },
+    { label: t('unchanged'), num: true, value: ([, v]) => num(v.unchanged) },
   ], Object.entries(r.report.tables));
   const validate = async () => {
     out.replaceChildren(h('p', { class: 'muted' }, t('loading')));
     try {
       const r = await send(true);
       out.replaceChildren(h('div', { class: 'panel' }, h('h2', {}, t('report')), report(r),
-        h('p', {}, `${num(r.report.events)} évènement(s)`),
+        h('p', {}, `${num(r.report.events)} ${t('events')}`),
         h('button', { class: 'primary', id: 'confirm', onclick: async () => {
           try { const done = await send(false); out.replaceChildren(h('div', { class: 'panel' }, h('h2', {}, t('imported')), report(done))); } catch (e) { out.append(errorBox(e)); }
         } }, t('confirm'))));

@@ -3,7 +3,7 @@
 import { api, may, h, table, errorBox, toast } from '../api.js';
 import { t, num, time, pct } from '../i18n.js';
 
-const STATES = { 1: 'Nouveau', 2: 'En cours', 3: 'En attente', 6: 'Résolu', 7: 'Clos', 8: 'Annulé' };
+const state = (s) => t(`inc_${s}`);
 
 function clock(c) {
   if (!c) return '—';
@@ -22,18 +22,18 @@ export async function show(view, params) {
   out.replaceChildren(h('div', { class: 'panel', id: 'incident-list' }, h('h2', {}, `${t('open_incidents')} (${rows.length})`), table([
     { label: t('number'), value: (x) => h('a', { href: `#/incidents?id=${x.incident.number}` }, x.incident.number) },
     { label: t('priority'), value: (x) => `P${x.incident.priority}` },
-    { label: t('state'), value: (x) => STATES[x.incident.state] ?? x.incident.state },
+    { label: t('state'), value: (x) => state(x.incident.state) },
     { label: t('description'), value: (x) => x.incident.short_description },
     { label: t('location'), value: (x) => x.incident.location },
     { label: t('assignment_group'), value: (x) => x.incident.assignment_group },
-    { label: `${t('sla')} réponse`, value: (x) => clock(x.sla?.response) },
-    { label: `${t('sla')} résolution`, value: (x) => clock(x.sla?.resolution) },
+    { label: t('sla_response'), value: (x) => clock(x.sla?.response) },
+    { label: t('sla_resolution'), value: (x) => clock(x.sla?.resolution) },
   ], rows, { onRow: (x) => { location.hash = `#/incidents?id=${x.incident.number}`; }, empty: t('no_data') })));
   const majors = rows.filter((x) => x.incident.major_incident_state);
   view.querySelector('#crisis').replaceChildren(h('h2', {}, t('crisis')), table([
     { label: t('number'), value: (x) => h('a', { href: `#/incidents?id=${x.incident.number}` }, x.incident.number) },
     { label: t('state'), value: (x) => x.incident.major_incident_state },
-    { label: 'Responsable', value: (x) => x.incident.crisis_lead },
+    { label: t('crisis_lead'), value: (x) => x.incident.crisis_lead },
   ], majors, { empty: t('no_data') }));
   return {};
 }
@@ -51,7 +51,7 @@ function createForm(params) {
   } },
   h('h2', {}, `${t('create')}`),
   h('label', {}, t('description'), h('input', { name: 'short_description', required: true,
-    value: params.get('check') ? `Alerte ${params.get('check')}` : '' })),
+    value: params.get('check') ? `${t('alert_of')} ${params.get('check')}` : '' })),
   h('div', { class: 'row' },
     h('label', {}, t('impact'), h('select', { name: 'impact' }, [1, 2, 3].map((v) => h('option', { value: v, selected: v === 2 }, v)))),
     h('label', {}, t('urgency'), h('select', { name: 'urgency' }, [1, 2, 3].map((v) => h('option', { value: v, selected: v === 2 }, v)))),
@@ -66,7 +66,7 @@ async function detail(view, id) {
   try {
     const [one, tl] = await Promise.all([api(`/api/v1/incidents/${encodeURIComponent(id)}`), api(`/api/v1/incidents/${encodeURIComponent(id)}/timeline`)]);
     const i = one.incident;
-    const note = h('input', { name: 'work_notes', placeholder: 'Note de travail' });
+    const note = h('input', { name: 'work_notes', placeholder: t('work_note'), 'aria-label': t('work_note') });
     const act = may('incidents:write') ? h('form', { class: 'row', onsubmit: async (e) => {
       e.preventDefault();
       try {
@@ -77,11 +77,11 @@ async function detail(view, id) {
     view.replaceChildren(h('div', { class: 'grid2' },
       h('div', { class: 'panel', id: 'incident-detail' },
         h('h2', {}, `${i.number} — ${i.short_description}`),
-        h('p', {}, `P${i.priority} · ${STATES[i.state] ?? i.state} · ${t('location')} ${i.location || '—'} · ${t('assignment_group')} ${i.assignment_group || '—'} · ${time(i.opened_at)}`),
+        h('p', {}, `P${i.priority} · ${state(i.state)} · ${t('location')} ${i.location || '—'} · ${t('assignment_group')} ${i.assignment_group || '—'} · ${time(i.opened_at)}`),
         i.description ? h('p', {}, i.description) : null,
-        i.alerts?.length ? h('p', { class: 'muted' }, `Alertes : ${i.alerts.join(', ')}`) : null,
+        i.alerts?.length ? h('p', { class: 'muted' }, `${t('alerts')} : ${i.alerts.join(', ')}`) : null,
         h('h3', {}, t('timeline')),
-        h('ol', { class: 'timeline' }, tl.timeline.map((e) => h('li', {}, `${time(e.at)} · ${e.kind}${e.by ? ' · ' + e.by : ''} — ${e.text ?? (e.state ? `état ${STATES[e.state] ?? e.state}, P${e.priority}` : e.step ?? '')}`))),
+        h('ol', { class: 'timeline' }, tl.timeline.map((e) => h('li', {}, `${time(e.at)} · ${e.kind}${e.by ? ' · ' + e.by : ''} — ${e.text ?? (e.state ? `${state(e.state)}, P${e.priority}` : e.step ?? '')}`))),
         act),
       h('div', { class: 'panel' }, h('h3', {}, t('crisis')),
         h('p', {}, `${i.major_incident_state || '—'} ${tl.crisis_lead ? '· ' + tl.crisis_lead : ''}`),

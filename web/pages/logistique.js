@@ -164,7 +164,7 @@ async function deploy(body) {
     out.replaceChildren(h('div', { class: 'grid-half' },
       h('div', { class: 'panel', id: 'deploy-answer' },
         h('h2', {}, `${r.from.label} → ${r.to.label} : ${num(r.headcount)} ${t('persons')}, ${t('eta')} `, h('span', { id: 'eta' }, minutes(r.eta_min))),
-        h('p', { class: 'muted' }, `${num(r.vehicle_km)} ${t('vehicle_km')} · ${r.optimal ? 'optimal' : r.eta_optimal ? 'arrivée optimale' : ''} · ${r.eta_basis}`),
+        h('p', { class: 'muted' }, `${num(r.vehicle_km)} ${t('vehicle_km')} · ${r.optimal ? 'optimal' : r.eta_optimal ? t('eta_optimal') : ''} · ${r.eta_basis}`),
         short ? h('p', { class: 'bad' }, `${t('shortfall')} : ${r.shortfall.persons} ${t('persons')} ${Object.entries(r.shortfall.items).map(([k, v]) => `${k} ${num(v)}`).join(', ')}`) : null,
         h('h3', {}, t('movements')),
         table([

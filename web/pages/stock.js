@@ -9,7 +9,7 @@ const SOON_DAYS = 30;
 export async function show(view, params) {
   const org = params.get('org');
   const site = params.get('site');
-  const crumbs = h('nav', { 'aria-label': 'Fil d’Ariane' }, h('a', { href: '#/stock' }, t('national')),
+  const crumbs = h('nav', { 'aria-label': t('breadcrumb') }, h('a', { href: '#/stock' }, t('national')),
     org ? [' › ', h('a', { href: `#/stock?org=${encodeURIComponent(org)}` }, org)] : null, site ? [' › ', site] : null);
   const soon = new Date(Date.now() + SOON_DAYS * 86400e3).toISOString().slice(0, 10);
   if (site) {
@@ -49,7 +49,7 @@ export async function show(view, params) {
   const parts = [crumbs,
     h('div', { class: 'panel' }, h('h2', {}, org || t('national')), table(figures, all.items)),
     h('div', { class: 'panel' }, h('h2', {}, `${t('coverage')} — ${org ? t('sites') : t('organisation')}`),
-      h('p', { class: 'muted small' }, 'couverture du besoin (disponible / besoin), ou quantité disponible sans besoin'), matrix)];
+      h('p', { class: 'muted small' }, t('coverage_note')), matrix)];
   // Lots that expire soon, in this scope.
   const scope = org ? `&organization_id=${encodeURIComponent(org)}` : '';
   const expiring = (await api(`/api/v1/stock?limit=1000&expires_before=${soon}${scope}`)).items;

@@ -20,7 +20,7 @@ function maintenanceForm(view) {
   h('h3', {}, `${t('maintenance')} — ${t('create')}`),
   h('div', { class: 'row' },
     h('label', {}, 'Id', h('input', { name: 'id', required: true, size: 10 })),
-    h('label', {}, 'Portée', h('select', { name: 'by' }, ['site', 'application', 'asset', 'check'].map((x) => h('option', { value: x }, x)))),
+    h('label', {}, t('scope'), h('select', { name: 'by' }, ['site', 'application', 'asset', 'check'].map((x) => h('option', { value: x }, x)))),
     h('label', {}, t('site'), h('input', { name: 'target', required: true, size: 10 }))),
   h('div', { class: 'row' },
     h('label', {}, t('start'), h('input', { name: 'starts_at', type: 'datetime-local', required: true })),
