@@ -701,6 +701,7 @@ fn serve(cfg: &Config, journal: Journal, simulate: bool) -> anyhow::Result<ExitC
         // One line on stdout that scripts and tests can read.
         println!("vigie listening on {scheme}://{addr}");
         let _ = std::io::stdout().flush();
+        eprintln!("web UI: {scheme}://{addr}/{}", if simulate { " (demo: sign in as cpco / demo-cpco)" } else { "" });
         if let Some(token) = simulator_token {
             // The demo's TOC simulator feeds the checks through the push API, as agents would, with a token.
             tokio::spawn(crate::demo::toc::simulate(format!("{scheme}://{addr}"), token));
