@@ -33,6 +33,8 @@ const dict = {
     coverage_note: 'couverture du besoin (disponible / besoin), ou quantité disponible sans besoin', rows: 'Lignes',
     created: 'Créées', updated: 'Modifiées', unchanged: 'Inchangées', events: 'évènement(s)',
     eta_optimal: 'arrivée optimale', inset: 'Paris et petite couronne', map_label: 'Carte de France', alert_of: 'Alerte',
+    tl_state: 'État', tl_work_note: 'Note de travail', tl_comment: 'Commentaire', tl_alert: 'Alerte',
+    tl_decision: 'Décision', tl_note: 'Note', tl_handover: 'Passation', tl_plan: 'Plan',
   },
   en: {
     situation: 'Situation', logistique: 'Logistics', stock: 'Stock', mur: 'Wall', supervision: 'Monitoring',
@@ -67,6 +69,8 @@ const dict = {
     coverage_note: 'coverage of the need (available / need), or the quantity available where there is no need', rows: 'Rows',
     created: 'Created', updated: 'Updated', unchanged: 'Unchanged', events: 'event(s)',
     eta_optimal: 'soonest arrival proven', inset: 'Paris and its inner suburbs', map_label: 'Map of France', alert_of: 'Alert',
+    tl_state: 'State', tl_work_note: 'Work note', tl_comment: 'Comment', tl_alert: 'Alert',
+    tl_decision: 'Decision', tl_note: 'Note', tl_handover: 'Handover', tl_plan: 'Plan',
   },
 };
 

@@ -81,7 +81,7 @@ async function detail(view, id) {
         i.description ? h('p', {}, i.description) : null,
         i.alerts?.length ? h('p', { class: 'muted' }, `${t('alerts')} : ${i.alerts.join(', ')}`) : null,
         h('h3', {}, t('timeline')),
-        h('ol', { class: 'timeline' }, tl.timeline.map((e) => h('li', {}, `${time(e.at)} · ${e.kind}${e.by ? ' · ' + e.by : ''} — ${e.text ?? (e.state ? `${state(e.state)}, P${e.priority}` : e.step ?? '')}`))),
+        h('ol', { class: 'timeline' }, tl.timeline.map((e) => h('li', {}, `${time(e.at)} · ${t(`tl_${e.kind}`)}${e.by ? ' · ' + e.by : ''} — ${e.text ?? (e.state ? `${state(e.state)}, P${e.priority}` : e.step ?? '')}`))),
         act),
       h('div', { class: 'panel' }, h('h3', {}, t('crisis')),
         h('p', {}, `${i.major_incident_state || '—'} ${tl.crisis_lead ? '· ' + tl.crisis_lead : ''}`),
