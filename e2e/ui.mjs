@@ -3,7 +3,9 @@
 // the first failed expectation, or when the browser console had an error, or when a page asked for anything
 // outside the server (no page needs the internet).
 import { chromium } from 'playwright-core';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { createServer } from 'node:http';
@@ -73,7 +75,7 @@ const problems = [];
 let serverDown = false;
 let refusedWhileDown = 0;
 try {
-  const page = await browser.newPage({ viewport: { width: 1920, height: 1080 }, locale: 'fr-FR', timezoneId: 'Europe/Paris' });
+  let page = await browser.newPage({ viewport: { width: 1920, height: 1080 }, locale: 'fr-FR', timezoneId: 'Europe/Paris' });
   page.on('console', (m) => {
     if (m.type() !== 'error') return;
     if (serverDown && m.text().includes('ERR_CONNECTION_REFUSED')) refusedWhileDown++;
@@ -147,6 +149,28 @@ try {
   expect(plans.length === before + 1 && plans.some((p) => p.destination === 'NAN' && p.purpose === 'deploy'), 'the deployment plan to Nantes is committed');
   await shot('03-logistique-deploiement');
 
+  // Import: a bad file is reported line by line and nothing is written; a good one is written once confirmed.
+  const files = mkdtempSync(join(tmpdir(), 'vigie-e2e-'));
+  const header = 'id,name,category,unit,unit_mass_kg,unit_volume_m3\n';
+  writeFileSync(join(files, 'items.csv'), `${header}E2E-TEST,Article de test,divers,pièce,lourd,0.001\n`);
+  const seqBefore = (await cpco('/health')).last_seq;
+  await page.goto(`${base}/#/import`);
+  await page.setInputFiles('#files', join(files, 'items.csv'));
+  await page.click('button:has-text("Valider")');
+  await page.waitForSelector('#problems li');
+  const problem = await page.textContent('#problems li');
+  expect(/items\.csv:2:39: `unit_mass_kg`: expected a number/.test(problem) && (await cpco('/health')).last_seq === seqBefore,
+    `a bad import is reported line by line and writes nothing (${problem.trim()})`);
+  await shot('08-import-problemes');
+  writeFileSync(join(files, 'items.csv'), `${header}E2E-TEST,Article de test,divers,pièce,1,0.001\n`);
+  await page.setInputFiles('#files', join(files, 'items.csv'));
+  await page.click('button:has-text("Valider")');
+  await page.waitForSelector('#confirm');
+  expect((await cpco('/api/v1/items?q=E2E-TEST')).total === 0, 'the validation report comes before anything is written');
+  await page.click('#confirm');
+  await page.waitForSelector('h2:has-text("Import réalisé")');
+  expect((await cpco('/api/v1/items?q=E2E-TEST')).total === 1, 'confirmed, the import is written');
+
   for (const [name, hash, sel] of [
     ['04-stock', '#/stock', 'table'],
     ['05-supervision', '#/supervision', 'table'],
@@ -186,8 +210,37 @@ try {
   expect(title.includes(incident.number), `the incident ${incident.number} opens with its timeline`);
   await shot('11-incident');
 
+  // The wall screen as a kiosk: the read-only `mur` user sees only what it may read, and writes nothing.
+  const kiosk = await browser.newPage({ viewport: { width: 1920, height: 1080 }, locale: 'fr-FR', timezoneId: 'Europe/Paris' });
+  kiosk.on('console', (m) => {
+    if (m.type() !== 'error') return;
+    if (serverDown && m.text().includes('ERR_CONNECTION_REFUSED')) refusedWhileDown++;
+    else problems.push(`console (mur): ${m.text()}`);
+  });
+  kiosk.on('pageerror', (e) => problems.push(`page error (mur): ${e.message}`));
+  await kiosk.route('**/*', (route) => {
+    const u = new URL(route.request().url());
+    if (u.host === origin || u.host === tileHost) return route.continue();
+    problems.push(`outside request: ${u}`);
+    return route.abort();
+  });
+  await kiosk.goto(`${base}/#/login`);
+  await kiosk.fill('input[name=user]', 'mur');
+  await kiosk.fill('input[name=password]', 'demo-mur');
+  await kiosk.click('button[type=submit]');
+  await until(kiosk, () => location.hash === '#/situation');
+  const nav = await kiosk.$$eval('header nav a', (as) => as.map((a) => a.textContent));
+  expect(!nav.includes('Import') && nav.includes('Mur'), `the viewer's navigation leaves out what it may not do (${nav.join(', ')})`);
+  await kiosk.goto(`${base}/#/incidents`);
+  await kiosk.waitForSelector('#incident-list');
+  expect((await kiosk.$$('form')).length === 0, 'the viewer is offered no form to change anything');
+  await kiosk.goto(`${base}/#/mur`);
+  await kiosk.waitForSelector('#tiles .tile');
+
   // The server restarts under the wall screen: it reconnects by itself (same session) and stays live.
-  await page.goto(`${base}/#/mur`);
+  const wall = page;
+  page = kiosk;
+  await wall.close();
   await page.waitForSelector('.live-dot:not(.off)');
   serverDown = true;
   await stopDemo(demo);

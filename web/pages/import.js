@@ -21,6 +21,11 @@ export async function show(view) {
     out.replaceChildren(h('p', { class: 'muted' }, t('loading')));
     try {
       const r = await send(true);
+      if (!r.valid) {
+        out.replaceChildren(h('div', { class: 'panel' }, h('h2', { class: 'bad' }, `${t('problems')} : ${r.lines.length} — ${t('nothing_written')}`),
+          h('ol', { id: 'problems' }, r.lines.map((l) => h('li', {}, l)))));
+        return;
+      }
       out.replaceChildren(h('div', { class: 'panel' }, h('h2', {}, t('report')), report(r),
         h('p', {}, `${num(r.report.events)} ${t('events')}`),
         h('button', { class: 'primary', id: 'confirm', onclick: async () => {

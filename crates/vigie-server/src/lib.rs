@@ -398,7 +398,8 @@ struct ImportQuery {
     dry_run: bool,
 }
 
-/// `POST /api/v1/import`: multipart form, one part per file (the part's file name names the table).
+/// `POST /api/v1/import`: multipart form, one part per file (the part's file name names the table). With
+/// `dry_run=true`, a validation: 200 with the report, or with `valid: false` and every located problem.
 async fn import(
     AxState(app): AxState<App>,
     caller: Caller,
@@ -418,16 +419,25 @@ async fn import(
     if files.is_empty() {
         return Err(ApiError::BadRequest("no file in the form".into()));
     }
-    let report = app
+    let dry_run = q.dry_run;
+    let outcome = app
         .blocking(move |journal| {
             let batch = vigie_import::read(&files, &mut |_, _| {});
             let actor = caller.actor();
-            commit_import_by(&journal, batch, actor, Some(caller.0), q.dry_run).map_err(|e| match e {
-                ImportFailure::Invalid(p) => ApiError::Invalid(p),
-                ImportFailure::Refused(why) => ApiError::Forbidden(format!("{why}: nothing was imported")),
-                ImportFailure::Journal(e) => e.into(),
-            })
+            Ok(commit_import_by(&journal, batch, actor, Some(caller.0), dry_run))
         })
         .await?;
-    Ok(Json(json!({ "dry_run": q.dry_run, "report": report })))
+    match outcome {
+        Ok(report) => Ok(Json(json!({ "dry_run": dry_run, "valid": true, "report": report }))),
+        // A dry run is a validation: its answer is the report, valid or not.
+        Err(ImportFailure::Invalid(problems)) if dry_run => Ok(Json(json!({
+            "dry_run": true,
+            "valid": false,
+            "problems": problems,
+            "lines": problems.iter().map(|p| p.to_string()).collect::<Vec<_>>(),
+        }))),
+        Err(ImportFailure::Invalid(p)) => Err(ApiError::Invalid(p)),
+        Err(ImportFailure::Refused(why)) => Err(ApiError::Forbidden(format!("{why}: nothing was imported"))),
+        Err(ImportFailure::Journal(e)) => Err(e.into()),
+    }
 }

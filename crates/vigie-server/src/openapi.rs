@@ -102,7 +102,7 @@ fn paths() -> Value {
                 ],
                 "requestBody": {"content": {"multipart/form-data": {"schema": {"type": "object"}}}},
                 "responses": {
-                    "200": {"description": "{dry_run, report: {files, tables, events}}"},
+                    "200": {"description": "{dry_run, valid, report: {files, tables, events}}; a dry run with problems: {dry_run, valid: false, problems, lines}"},
                     "422": {"description": "{error, message, problems: [{file, line, column, message}], lines}"}
                 }
             }},

@@ -83,6 +83,16 @@ async fn a_bad_import_is_refused_whole_with_located_problems() {
     assert_eq!(body["problems"][0]["line"], 2);
     assert_eq!(app.get_json("/health").await["last_seq"], app.base, "nothing was written");
 
+    // A dry run is a validation: the same problems, answered as a report (200), nothing written.
+    let r = app.import(&files, "?dry_run=true", None).await;
+    assert_eq!(r.status(), 200);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(
+        (body["valid"].as_bool(), body["lines"][0].as_str()),
+        (Some(false), Some("forces.csv:2:7: unknown site NOWHERE in `site_id`"))
+    );
+    assert_eq!(app.get_json("/health").await["last_seq"], app.base, "nothing was written");
+
     // A dry run reports without writing; the same import twice writes once.
     let r: Value = app.import(&registry(), "?dry_run=true", None).await.json().await.unwrap();
     assert_eq!(r["report"]["events"], 10);
