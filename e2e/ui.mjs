@@ -251,6 +251,14 @@ try {
   const again = await turnsRed('ELA');
   expect(again.before !== 'CRITICAL', `after a server restart, without reload, the wall turned ELA red in ${again.ms} ms`);
 
+  await shot('10-mur-apres-redemarrage');
+  // The same wall on a 4K screen: sized in viewport units, it fills it.
+  await page.setViewportSize({ width: 3840, height: 2160 });
+  await shot('13-mur-4k');
+  const tileHeight = await page.$eval('#tiles .tile', (t) => t.getBoundingClientRect().height);
+  expect(tileHeight > 100, `on a 4K screen the wall's tiles grow with it (${Math.round(tileHeight)} px high)`);
+  await page.setViewportSize({ width: 1920, height: 1080 });
+
   // With a tile server configured, the map lays its tiles under the outlines (and the content policy lets them in).
   expect(tileRequests === 0, 'no tile was asked for while none was configured');
   await page.goto(`${base}/#/situation`);
