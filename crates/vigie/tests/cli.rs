@@ -9,6 +9,15 @@ fn vigie(data: &std::path::Path) -> Command {
     c
 }
 
+/// Starts a serving command (`serve`, `demo`) and waits for the address it prints.
+fn serving(c: &mut Command) -> (std::process::Child, String) {
+    let mut child = c.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let url = line.trim().strip_prefix("vigie listening on ").expect("address line").to_string();
+    (child, url)
+}
+
 fn run(c: &mut Command) -> (i32, String, String) {
     let out = c.output().unwrap();
     (
@@ -90,15 +99,7 @@ fn config_prints_defaults_and_layers() {
 #[test]
 fn the_demo_serves_the_paris_2024_scenario() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = vigie(dir.path())
-        .args(["demo", "--listen", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let url = line.trim().strip_prefix("vigie listening on ").expect("address line").to_string();
+    let (mut child, url) = serving(vigie(dir.path()).args(["demo", "--listen", "127.0.0.1:0"]));
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let result = rt.block_on(async {
         // The demo's users, with the passwords the README gives.
@@ -190,19 +191,8 @@ fn users_and_tokens_from_the_command_line() {
 #[test]
 fn the_first_start_creates_the_administrator() {
     let dir = tempfile::tempdir().unwrap();
-    let start = || {
-        let mut child = vigie(dir.path())
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .env_remove("VIGIE_ADMIN_PASSWORD")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let url = line.trim().strip_prefix("vigie listening on ").expect("address line").to_string();
-        (child, url)
-    };
+    let start =
+        || serving(vigie(dir.path()).args(["serve", "--listen", "127.0.0.1:0"]).env_remove("VIGIE_ADMIN_PASSWORD"));
     let stop = |mut child: std::process::Child| {
         let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
         let mut err = String::new();
