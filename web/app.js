@@ -16,6 +16,8 @@ const PAGES = [
 ];
 
 let current = null;
+// Each render has its number: a page whose module arrives after a newer render began is not shown.
+let generation = 0;
 
 function route() {
   const [path, query] = location.hash.replace(/^#\/?/, '').split('?');
@@ -40,6 +42,7 @@ function header(active) {
 }
 
 async function render() {
+  const gen = ++generation;
   const { page, params } = route();
   current?.dispose?.();
   current = null;
@@ -58,7 +61,13 @@ async function render() {
   const p = PAGES.find((x) => x.id === page && x.visible()) || PAGES[0];
   view.replaceChildren(h('p', { class: 'muted' }, t('loading')));
   const m = await p.load();
-  current = await m.show(view, params);
+  if (gen !== generation) return;
+  const shown = await m.show(view, params);
+  if (gen !== generation) {
+    shown?.dispose?.();
+    return;
+  }
+  current = shown;
   view.focus({ preventScroll: true });
 }
 

@@ -16,7 +16,8 @@ export async function show(view, params) {
   if (id) return detail(view, id);
   const out = h('div', {});
   const create = may('incidents:write') ? createForm(params) : null;
-  view.replaceChildren(h('div', { class: 'grid2' }, out, h('div', {}, create, h('div', { class: 'panel', id: 'crisis' }))));
+  const crisis = h('div', { class: 'panel', id: 'crisis' });
+  view.replaceChildren(h('div', { class: 'grid2' }, out, h('div', {}, create, crisis)));
   const r = await api('/api/v1/incidents');
   const rows = r.incidents;
   out.replaceChildren(h('div', { class: 'panel', id: 'incident-list' }, h('h2', {}, `${t('open_incidents')} (${rows.length})`), table([
@@ -30,7 +31,7 @@ export async function show(view, params) {
     { label: t('sla_resolution'), value: (x) => clock(x.sla?.resolution) },
   ], rows, { onRow: (x) => { location.hash = `#/incidents?id=${x.incident.number}`; }, empty: t('no_data') })));
   const majors = rows.filter((x) => x.incident.major_incident_state);
-  view.querySelector('#crisis').replaceChildren(h('h2', {}, t('crisis')), table([
+  crisis.replaceChildren(h('h2', {}, t('crisis')), table([
     { label: t('number'), value: (x) => h('a', { href: `#/incidents?id=${x.incident.number}` }, x.incident.number) },
     { label: t('state'), value: (x) => x.incident.major_incident_state },
     { label: t('crisis_lead'), value: (x) => x.incident.crisis_lead },
