@@ -75,19 +75,24 @@ const problems = [];
 let serverDown = false;
 let refusedWhileDown = 0;
 try {
-  let page = await browser.newPage({ viewport: { width: 1920, height: 1080 }, locale: 'fr-FR', timezoneId: 'Europe/Paris' });
-  page.on('console', (m) => {
-    if (m.type() !== 'error') return;
-    if (serverDown && m.text().includes('ERR_CONNECTION_REFUSED')) refusedWhileDown++;
-    else problems.push(`console: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  await page.route('**/*', (route) => {
-    const u = new URL(route.request().url());
-    if (u.host === origin || u.host === tileHost) return route.continue();
-    problems.push(`outside request: ${u}`);
-    return route.abort();
-  });
+  /** A page at 1920×1080 in Paris, whose console errors and requests outside the server are problems. */
+  const newPage = async (label) => {
+    const p = await browser.newPage({ viewport: { width: 1920, height: 1080 }, locale: 'fr-FR', timezoneId: 'Europe/Paris' });
+    p.on('console', (m) => {
+      if (m.type() !== 'error') return;
+      if (serverDown && m.text().includes('ERR_CONNECTION_REFUSED')) refusedWhileDown++;
+      else problems.push(`console (${label}): ${m.text()}`);
+    });
+    p.on('pageerror', (e) => problems.push(`page error (${label}): ${e.message}`));
+    await p.route('**/*', (route) => {
+      const u = new URL(route.request().url());
+      if (u.host === origin || u.host === tileHost) return route.continue();
+      problems.push(`outside request: ${u}`);
+      return route.abort();
+    });
+    return p;
+  };
+  let page = await newPage('cpco');
   const shot = (name) => page.screenshot({ path: `${out}/${name}.png` });
   /** Pushes a hard CRITICAL (two attempts) for a venue's results application and waits for its tile. */
   const turnsRed = async (venue) => {
@@ -211,19 +216,7 @@ try {
   await shot('11-incident');
 
   // The wall screen as a kiosk: the read-only `mur` user sees only what it may read, and writes nothing.
-  const kiosk = await browser.newPage({ viewport: { width: 1920, height: 1080 }, locale: 'fr-FR', timezoneId: 'Europe/Paris' });
-  kiosk.on('console', (m) => {
-    if (m.type() !== 'error') return;
-    if (serverDown && m.text().includes('ERR_CONNECTION_REFUSED')) refusedWhileDown++;
-    else problems.push(`console (mur): ${m.text()}`);
-  });
-  kiosk.on('pageerror', (e) => problems.push(`page error (mur): ${e.message}`));
-  await kiosk.route('**/*', (route) => {
-    const u = new URL(route.request().url());
-    if (u.host === origin || u.host === tileHost) return route.continue();
-    problems.push(`outside request: ${u}`);
-    return route.abort();
-  });
+  const kiosk = await newPage('mur');
   await kiosk.goto(`${base}/#/login`);
   await kiosk.fill('input[name=user]', 'mur');
   await kiosk.fill('input[name=password]', 'demo-mur');

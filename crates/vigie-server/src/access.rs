@@ -280,6 +280,30 @@ impl App {
         Err(unauthenticated(None, "sign in (POST /api/v1/session), or send a Bearer token or Basic credentials"))
     }
 
+    /// Records a failed authentication and answers it: 401, or 429 with `Retry-After`.
+    async fn refused(
+        &self,
+        refusal: Refusal,
+        table_api: bool,
+        peer: SocketAddr,
+        method: &Method,
+        path: &str,
+    ) -> Response {
+        match refusal {
+            Refusal::Unauthenticated { claimed, reason, message } => {
+                self.record_denial(claimed, reason, peer, method, path).await;
+                refuse(table_api, StatusCode::UNAUTHORIZED, &message)
+            }
+            Refusal::RateLimited { claimed, retry_after } => {
+                self.record_denial(claimed, "rate limited", peer, method, path).await;
+                let mut r =
+                    refuse(table_api, StatusCode::TOO_MANY_REQUESTS, "too many failed sign-ins: try again later");
+                r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+                r
+            }
+        }
+    }
+
     /// Records the end of a session (so that a restart does not bring it back).
     async fn session_closed(&self, id: String, reason: &str) {
         let event = Event::SessionClosed(vigie_domain::access::SessionClosed { id, reason: reason.into() });
@@ -371,16 +395,7 @@ pub(crate) async fn authorize(
     }
     let authenticated = match app.authenticate(req.headers(), peer).await {
         Ok(a) => a,
-        Err(Refusal::Unauthenticated { claimed, reason, message }) => {
-            app.record_denial(claimed, reason, peer, &method, &uri).await;
-            return refuse(table_api, StatusCode::UNAUTHORIZED, &message);
-        }
-        Err(Refusal::RateLimited { claimed, retry_after }) => {
-            app.record_denial(claimed, "rate limited", peer, &method, &uri).await;
-            let mut r = refuse(table_api, StatusCode::TOO_MANY_REQUESTS, "too many failed sign-ins: try again later");
-            r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
-            return r;
-        }
+        Err(refusal) => return app.refused(refusal, table_api, peer, &method, &uri).await,
     };
     let who = Some(authenticated.principal.actor.to_string());
     if let Some(s) = &authenticated.session {
@@ -494,16 +509,7 @@ pub async fn login(
             r.headers_mut().insert(header::SET_COOKIE, session_cookie(&app, &cookie, app.access.limits.max.as_secs()));
             r
         }
-        Err(Refusal::Unauthenticated { claimed, reason, message }) => {
-            app.record_denial(claimed, reason, peer, &Method::POST, path).await;
-            refuse(false, StatusCode::UNAUTHORIZED, &message)
-        }
-        Err(Refusal::RateLimited { claimed, retry_after }) => {
-            app.record_denial(claimed, "rate limited", peer, &Method::POST, path).await;
-            let mut r = refuse(false, StatusCode::TOO_MANY_REQUESTS, "too many failed sign-ins: try again later");
-            r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
-            r
-        }
+        Err(refusal) => app.refused(refusal, false, peer, &Method::POST, path).await,
     }
 }
 
