@@ -94,8 +94,6 @@ pub enum JournalError {
     Store(#[from] StoreError),
     #[error("journal holds an event this build cannot read (seq {seq}): {message}")]
     Decode { seq: u64, message: String },
-    #[error("the command was refused: {0}")]
-    Rejected(String),
     #[error("the journal is stopped")]
     Stopped,
     #[error("the journal failed earlier and accepts no more writes until restart: {0}")]
@@ -117,11 +115,35 @@ impl Committed {
     }
 }
 
-type Decide = Box<dyn FnOnce(&State) -> Result<Vec<NewEvent>, String> + Send>;
+/// A command's outcome or refusal, typed by its caller and carried through the writer thread.
+type Boxed = Box<dyn std::any::Any + Send>;
+type Decide = Box<dyn FnOnce(&State) -> Result<(Vec<NewEvent>, Boxed), Boxed> + Send>;
 type Subscriber = Box<dyn Fn(&[Arc<Envelope>]) + Send + Sync>;
 
+/// How a command ended on the writer thread.
+enum Failure {
+    /// The command's own refusal (its typed error).
+    Refused(Boxed),
+    Journal(JournalError),
+}
+
+type Reply = mpsc::SyncSender<Result<(Committed, Boxed), Failure>>;
+
+/// Why [`Journal::execute`] appended nothing: the command refused (its own typed error), or the journal failed.
+#[derive(Debug)]
+pub enum ExecuteError<E> {
+    Refused(E),
+    Journal(JournalError),
+}
+
+impl<E> From<JournalError> for ExecuteError<E> {
+    fn from(e: JournalError) -> Self {
+        ExecuteError::Journal(e)
+    }
+}
+
 enum Request {
-    Command { decide: Decide, reply: mpsc::SyncSender<Result<Committed, JournalError>> },
+    Command { decide: Decide, reply: Reply },
     Scan { after: u64, limit: u64, reply: mpsc::SyncSender<Result<Vec<Envelope>, JournalError>> },
     Stop,
 }
@@ -388,19 +410,38 @@ impl Journal {
     }
 
     /// Runs a command: `decide` sees the current state (including every command acknowledged before) and returns
-    /// the events to append, or a refusal. Blocks until the events are durable.
-    pub fn execute(
+    /// the events to append with the outcome to hand back, or its refusal. Blocks until the events are durable;
+    /// a refusal appends nothing.
+    pub fn execute<T: Send + 'static, E: Send + 'static>(
         &self,
-        decide: impl FnOnce(&State) -> Result<Vec<NewEvent>, String> + Send + 'static,
-    ) -> Result<Committed, JournalError> {
+        decide: impl FnOnce(&State) -> Result<(Vec<NewEvent>, T), E> + Send + 'static,
+    ) -> Result<(Committed, T), ExecuteError<E>> {
         let (reply, rx) = mpsc::sync_channel(1);
-        self.send(Request::Command { decide: Box::new(decide), reply })?;
-        rx.recv().map_err(|_| JournalError::Stopped)?
+        let decide: Decide = Box::new(move |st| match decide(st) {
+            Ok((events, outcome)) => Ok((events, Box::new(outcome) as Boxed)),
+            Err(refusal) => Err(Box::new(refusal) as Boxed),
+        });
+        self.send(Request::Command { decide, reply })?;
+        match rx.recv().map_err(|_| JournalError::Stopped)? {
+            Ok((committed, outcome)) => {
+                let outcome = outcome.downcast::<T>().map_err(|_| JournalError::Failed("outcome type".into()))?;
+                Ok((committed, *outcome))
+            }
+            Err(Failure::Refused(refusal)) => {
+                let refusal = refusal.downcast::<E>().map_err(|_| JournalError::Failed("refusal type".into()))?;
+                Err(ExecuteError::Refused(*refusal))
+            }
+            Err(Failure::Journal(e)) => Err(ExecuteError::Journal(e)),
+        }
     }
 
     /// Appends events unconditionally. Blocks until they are durable.
     pub fn append(&self, events: Vec<NewEvent>) -> Result<Committed, JournalError> {
-        self.execute(move |_| Ok(events))
+        match self.execute(move |_| Ok::<_, std::convert::Infallible>((events, ()))) {
+            Ok((committed, ())) => Ok(committed),
+            Err(ExecuteError::Journal(e)) => Err(e),
+            Err(ExecuteError::Refused(never)) => match never {},
+        }
     }
 
     /// Reads up to `limit` stored events after `after` (for catching up a stream).
@@ -442,8 +483,8 @@ struct Writer {
 }
 
 struct Pending {
-    reply: mpsc::SyncSender<Result<Committed, JournalError>>,
-    outcome: Result<Vec<Arc<Envelope>>, JournalError>,
+    reply: Reply,
+    outcome: Result<(Vec<Arc<Envelope>>, Boxed), Failure>,
 }
 
 impl Writer {
@@ -472,7 +513,7 @@ impl Writer {
                     }
                     Request::Command { decide, reply } => {
                         if let Some(why) = &self.failed {
-                            let _ = reply.send(Err(JournalError::Failed(why.clone())));
+                            let _ = reply.send(Err(Failure::Journal(JournalError::Failed(why.clone()))));
                             continue;
                         }
                         let outcome = self.decide_and_apply(decide, &mut rows, &mut envelopes);
@@ -511,15 +552,15 @@ impl Writer {
         decide: Decide,
         rows: &mut Vec<RowToWrite>,
         envelopes: &mut Vec<Arc<Envelope>>,
-    ) -> Result<Vec<Arc<Envelope>>, JournalError> {
+    ) -> Result<(Vec<Arc<Envelope>>, Boxed), Failure> {
         // Only this thread mutates the state, so deciding under a read lock sees a state nobody else can change.
         let decided = {
             let st = self.state.read().unwrap_or_else(|p| p.into_inner());
             decide(&st)
         };
-        let events = decided.map_err(JournalError::Rejected)?;
+        let (events, outcome) = decided.map_err(Failure::Refused)?;
         if events.is_empty() {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), outcome));
         }
         let mut st = self.state.write().unwrap_or_else(|p| p.into_inner());
         // Storage keeps microseconds: the state must hold exactly what a replay will rebuild.
@@ -550,7 +591,7 @@ impl Writer {
             mine.push(env.clone());
             envelopes.push(env);
         }
-        Ok(mine)
+        Ok((mine, outcome))
     }
 
     fn flush(&mut self, pending: &mut Vec<Pending>, rows: &mut Vec<RowToWrite>, envelopes: &mut Vec<Arc<Envelope>>) {
@@ -566,7 +607,7 @@ impl Writer {
                     }
                 }
                 for p in pending.drain(..) {
-                    let _ = p.reply.send(p.outcome.map(|events| Committed { events }));
+                    let _ = p.reply.send(p.outcome.map(|(events, outcome)| (Committed { events }, outcome)));
                 }
             }
             Err(e) => {
@@ -578,7 +619,12 @@ impl Writer {
                     Err(again) => self.failed = Some(again.to_string()),
                 }
                 for p in pending.drain(..) {
-                    let _ = p.reply.send(Err(JournalError::Store(e.clone())));
+                    // A refused command appended nothing: its refusal stands whatever happened to the batch.
+                    let answer = match p.outcome {
+                        Err(Failure::Refused(r)) => Err(Failure::Refused(r)),
+                        _ => Err(Failure::Journal(JournalError::Store(e.clone()))),
+                    };
+                    let _ = p.reply.send(answer);
                 }
             }
         }

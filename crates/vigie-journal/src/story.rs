@@ -61,16 +61,18 @@ pub fn run(open: impl Fn() -> Box<dyn JournalStore>) {
     assert_eq!(journal.state().organizations.len(), 2);
 
     // A refused command appends nothing and consumes no sequence.
-    let refused = journal.execute(|_| Err("no".into()));
-    assert!(matches!(refused, Err(crate::JournalError::Rejected(ref m)) if m == "no"));
-    // A command with nothing to change appends nothing.
-    assert!(journal.execute(|_| Ok(vec![])).unwrap().events.is_empty());
+    let refused = journal.execute(|_| Err::<(Vec<NewEvent>, ()), _>(42u8));
+    assert!(matches!(refused, Err(crate::ExecuteError::Refused(42))), "the refusal comes back typed");
+    // A command with nothing to change appends nothing, and hands back its outcome.
+    let (c, outcome) = journal.execute(|_| Ok::<_, ()>((vec![], "nothing to do"))).unwrap();
+    assert!(c.events.is_empty());
+    assert_eq!(outcome, "nothing to do");
 
     // A command sees the state left by every command acknowledged before it.
-    let c = journal
+    let (c, ()) = journal
         .execute(|st| {
             assert_eq!(st.organizations.len(), 2);
-            Ok(vec![new("cli:root", "import:stock.csv", count("S1", 3))])
+            Ok::<_, ()>((vec![new("cli:root", "import:stock.csv", count("S1", 3))], ()))
         })
         .unwrap();
     assert_eq!(c.first_seq(), Some(3));

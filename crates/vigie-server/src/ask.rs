@@ -299,7 +299,7 @@ pub fn commit_shift(
         let s = &shift;
         vigie_logistics::whatif::propose_shift(st, s.from.as_str(), s.to.as_str(), Some(&s.sites), &s.reason)
             .map_err(|e| e.to_string())?;
-        Ok(vec![vigie_domain::NewEvent { actor, source, event: vigie_domain::Event::SupportShifted(shift) }])
+        Ok((vec![vigie_domain::NewEvent { actor, source, event: vigie_domain::Event::SupportShifted(shift) }], ()))
     })?;
     Ok(())
 }

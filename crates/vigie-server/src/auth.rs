@@ -105,7 +105,7 @@ pub fn record_user(journal: &Journal, user: User, actor: Actor, source: String) 
                 return Err(format!("partner {p} is not in the registry"));
             }
         }
-        Ok(vec![NewEvent { actor, source, event: Event::UserUpserted(user) }])
+        Ok((vec![NewEvent { actor, source, event: Event::UserUpserted(user) }], ()))
     })?;
     Ok(())
 }
@@ -145,7 +145,7 @@ pub fn issue_token(
             return Err("the expiry is in the past".into());
         }
         let t = TokenIssued { id: tid, user: req.user, label: req.label, scopes, expires_at: req.expires_at, hash };
-        Ok(vec![NewEvent { actor, source, event: Event::TokenIssued(t) }])
+        Ok((vec![NewEvent { actor, source, event: Event::TokenIssued(t) }], ()))
     })?;
     Ok((id, shown))
 }
@@ -164,11 +164,14 @@ pub fn revoke_token(
         if t.revoked_at.is_some() {
             return Err(format!("token {id} is already revoked"));
         }
-        Ok(vec![NewEvent {
-            actor,
-            source,
-            event: Event::TokenRevoked(vigie_domain::access::TokenRevoked { id: id.clone() }),
-        }])
+        Ok((
+            vec![NewEvent {
+                actor,
+                source,
+                event: Event::TokenRevoked(vigie_domain::access::TokenRevoked { id: id.clone() }),
+            }],
+            (),
+        ))
     })?;
     Ok(())
 }

@@ -90,10 +90,18 @@ impl From<vigie_logistics::AskError> for ApiError {
     }
 }
 
+impl From<vigie_journal::ExecuteError<String>> for ApiError {
+    fn from(e: vigie_journal::ExecuteError<String>) -> ApiError {
+        match e {
+            vigie_journal::ExecuteError::Refused(m) => ApiError::Conflict(m),
+            vigie_journal::ExecuteError::Journal(e) => e.into(),
+        }
+    }
+}
+
 impl From<vigie_journal::JournalError> for ApiError {
     fn from(e: vigie_journal::JournalError) -> ApiError {
         match e {
-            vigie_journal::JournalError::Rejected(m) => ApiError::Conflict(m),
             vigie_journal::JournalError::Stopped => ApiError::Unavailable,
             other => ApiError::Internal(other.to_string()),
         }

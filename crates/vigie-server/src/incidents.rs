@@ -269,14 +269,15 @@ pub async fn sla_loop(app: App) {
             .blocking(move |j| {
                 j.execute(move |st| {
                     let now = chrono::Utc::now().timestamp_millis();
-                    Ok(new_breaches(st, &targets, now)
+                    let events = new_breaches(st, &targets, now)
                         .into_iter()
                         .map(|b| vigie_domain::NewEvent {
                             actor: a.clone(),
                             source: format!("sla:{}", b.number),
                             event: vigie_domain::Event::SlaBreached(b),
                         })
-                        .collect())
+                        .collect();
+                    Ok::<_, String>((events, ()))
                 })
                 .map(|_| ())
                 .map_err(ApiError::from)

@@ -367,27 +367,15 @@ fn commit_import_by(
         allowed(&st, &plan.events).map_err(ImportFailure::Refused)?;
         return Ok(plan.report);
     }
-    type Outcome = Option<Result<vigie_import::Report, ImportFailure>>;
-    let outcome: Arc<std::sync::Mutex<Outcome>> = Arc::default();
-    let out = outcome.clone();
     let committed = journal.execute(move |st| {
-        let result = vigie_import::plan(&batch, st, &actor).map_err(ImportFailure::Invalid).and_then(|p| {
-            allowed(st, &p.events).map_err(ImportFailure::Refused)?;
-            Ok(p)
-        });
-        let decision = match &result {
-            Ok(p) => Ok(p.events.clone()),
-            Err(_) => Err("the import has problems".to_string()),
-        };
-        *out.lock().unwrap_or_else(|p| p.into_inner()) = Some(result.map(|p| p.report));
-        decision
+        let p = vigie_import::plan(&batch, st, &actor).map_err(ImportFailure::Invalid)?;
+        allowed(st, &p.events).map_err(ImportFailure::Refused)?;
+        Ok((p.events, p.report))
     });
-    let result = outcome.lock().unwrap_or_else(|p| p.into_inner()).take();
-    match (committed, result) {
-        (_, Some(Err(failure))) => Err(failure),
-        (Ok(_), Some(Ok(report))) => Ok(report),
-        (Err(e), _) => Err(ImportFailure::Journal(e)),
-        (Ok(_), None) => Err(ImportFailure::Journal(vigie_journal::JournalError::Rejected("no outcome".into()))),
+    match committed {
+        Ok((_, report)) => Ok(report),
+        Err(vigie_journal::ExecuteError::Refused(failure)) => Err(failure),
+        Err(vigie_journal::ExecuteError::Journal(e)) => Err(ImportFailure::Journal(e)),
     }
 }
 

@@ -76,7 +76,7 @@ pub fn commit_plan(
     journal.execute(move |st| {
         within(st, &caller, &plan).map_err(|e| e.to_string())?;
         check_commit(st, &plan, on).map_err(|e| e.to_string())?;
-        Ok(vec![NewEvent { actor, source, event: Event::PlanCommitted(plan) }])
+        Ok((vec![NewEvent { actor, source, event: Event::PlanCommitted(plan) }], ()))
     })?;
     Ok(id)
 }
@@ -106,7 +106,7 @@ pub fn step_plan(
             within(st, &caller, &rec.value.plan).map_err(|e| e.to_string())?;
         }
         check_step(st, &plan_id.0, to).map_err(|e| e.to_string())?;
-        Ok(vec![NewEvent { actor, source, event: make(PlanStep { plan_id }) }])
+        Ok((vec![NewEvent { actor, source, event: make(PlanStep { plan_id }) }], ()))
     })?;
     Ok(())
 }

@@ -18,7 +18,6 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
 use vigie_domain::access::Reach;
 use vigie_domain::itsm::{Incident, IncidentDeleted};
 use vigie_domain::{Actor, Event, NewEvent, State};
@@ -364,29 +363,23 @@ async fn record(
     source: String,
     decide: impl FnOnce(&State) -> Result<Event, SnError> + Send + 'static,
 ) -> Result<Option<Incident>, SnError> {
-    let outcome: Arc<Mutex<Option<Result<Event, SnError>>>> = Arc::default();
-    let out = outcome.clone();
     let committed = app
         .blocking(move |j| {
             Ok(j.execute(move |st| {
-                let r = decide(st);
-                let events = match &r {
-                    Ok(e) => Ok(vec![NewEvent { actor, source, event: e.clone() }]),
-                    Err(e) => Err(e.message.clone()),
+                let event = decide(st)?;
+                let recorded = match &event {
+                    Event::IncidentRecorded(i) => Some((**i).clone()),
+                    _ => None,
                 };
-                *out.lock().unwrap_or_else(|p| p.into_inner()) = Some(r);
-                events
+                Ok((vec![NewEvent { actor, source, event }], recorded))
             }))
         })
         .await
         .map_err(SnError::from)?;
-    let result = outcome.lock().unwrap_or_else(|p| p.into_inner()).take();
-    match (committed, result) {
-        (_, Some(Err(e))) => Err(e),
-        (Ok(_), Some(Ok(Event::IncidentRecorded(i)))) => Ok(Some(*i)),
-        (Ok(_), Some(Ok(_))) => Ok(None),
-        (Err(e), _) => Err(SnError::from(crate::ApiError::from(e))),
-        (Ok(_), None) => Err(sn(StatusCode::INTERNAL_SERVER_ERROR, "Internal error", "no outcome")),
+    match committed {
+        Ok((_, recorded)) => Ok(recorded),
+        Err(vigie_journal::ExecuteError::Refused(e)) => Err(e),
+        Err(vigie_journal::ExecuteError::Journal(e)) => Err(SnError::from(crate::ApiError::from(e))),
     }
 }
 

@@ -71,7 +71,7 @@ async fn commit(app: &App, events: Vec<NewEvent>, changes: Vec<Arc<LiveChange>>)
                 let mut all = events;
                 let opened = alert_incidents(st, &live, &all, &shown);
                 all.extend(opened);
-                Ok(all)
+                Ok::<_, String>((all, ()))
             })
             .map(|_| ())
             .map_err(ApiError::from)
