@@ -54,11 +54,11 @@ impl fmt::Display for UserName {
 }
 
 macro_rules! named {
-    ($(#[$m:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
         $(#[$m])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         #[serde(try_from = "String", into = "&'static str")]
-        pub enum $name { $($variant),+ }
+        pub enum $name { $($(#[$vm])* $variant),+ }
 
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
@@ -118,6 +118,10 @@ named! {
         IncidentsWrite = "incidents:write",
         Audit = "audit:read",
         Users = "users:admin",
+        /// Issue API tokens (for oneself; for others with `users:admin`). A wall screen's account has none.
+        TokensIssue = "tokens:issue",
+        /// Create or change checks that run programs (`command` checks): an administrator's configuration.
+        MonitoringCommands = "monitoring:commands",
     }
 }
 
@@ -127,10 +131,10 @@ impl Role {
         use Permission::*;
         match self {
             Role::Admin => Permission::ALL,
-            Role::Strategic => &[LogisticsRead, LogisticsWrite, Shift, MonitoringRead, IncidentsRead],
-            Role::Tactical => &[LogisticsRead, LogisticsWrite],
-            Role::Toc => &[MonitoringRead, MonitoringWrite, IncidentsRead, IncidentsWrite],
-            Role::Partner => &[MonitoringRead, IncidentsRead, IncidentsWrite],
+            Role::Strategic => &[LogisticsRead, LogisticsWrite, Shift, MonitoringRead, IncidentsRead, TokensIssue],
+            Role::Tactical => &[LogisticsRead, LogisticsWrite, TokensIssue],
+            Role::Toc => &[MonitoringRead, MonitoringWrite, IncidentsRead, IncidentsWrite, TokensIssue],
+            Role::Partner => &[MonitoringRead, IncidentsRead, IncidentsWrite, TokensIssue],
             Role::Viewer => &[LogisticsRead, MonitoringRead, IncidentsRead],
         }
     }
@@ -184,6 +188,19 @@ pub struct TokenIssued {
     pub expires_at: Option<DateTime<Utc>>,
     /// Hash of the secret, hexadecimal.
     pub hash: String,
+    /// The credential it was issued through, when that was a token or a session: it dies with it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<TokenParent>,
+}
+
+/// What a token was issued through (a password issues free-standing tokens).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenParent {
+    /// Another token, by id.
+    Token(String),
+    /// A browser session, by the hash of its cookie.
+    Session(String),
 }
 
 /// A token was revoked (`token.revoked`).
@@ -242,6 +259,9 @@ impl TokenRecord {
 }
 
 /// Users and tokens, rebuilt from the journal.
+///
+/// A token is valid while it is neither revoked nor expired **and** the credential it was issued through is still
+/// valid: a token minted by a token dies with it, one minted in a browser session dies when the session ends.
 #[derive(Debug, Clone, Default)]
 pub struct Accounts {
     pub users: BTreeMap<UserName, User>,
@@ -253,6 +273,24 @@ pub struct Accounts {
 }
 
 impl Accounts {
+    /// Whether the token `id` may be used at `now` (see the type's documentation).
+    pub fn token_valid(&self, id: &str, now: DateTime<Utc>) -> bool {
+        let mut id = id;
+        // Lineages are short and acyclic (a parent exists before its child); the bound is a guard.
+        for _ in 0..32 {
+            let Some(t) = self.tokens.get(id) else { return false };
+            if !t.valid_at(now) {
+                return false;
+            }
+            match &t.token.parent {
+                None => return true,
+                Some(TokenParent::Session(s)) => return self.sessions.contains_key(s),
+                Some(TokenParent::Token(p)) => id = p,
+            }
+        }
+        false
+    }
+
     pub(crate) fn apply(&mut self, time: DateTime<Utc>, event: &Event) {
         match event {
             Event::UserUpserted(u) => {
@@ -290,19 +328,38 @@ pub enum Reach {
     Partner(PartnerId),
 }
 
-/// An authenticated caller: who it is (the actor its changes carry), what it may do, how far it reaches.
+/// How a caller proved who it is. Tokens issued through a session or a token are bound to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credential {
+    /// A password (sign-in or Basic).
+    Password,
+    /// A browser session, by the hash of its cookie.
+    Session(String),
+    /// An API token, by id.
+    Token(String),
+    /// The local operator (the command line on the data directory: who can open it owns the journal anyway) or
+    /// Vigie itself (background work).
+    Internal,
+}
+
+/// An authenticated caller: who it is (the actor its changes carry), what it may do, how far it reaches, and
+/// through what credential, until when.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Principal {
     pub actor: Actor,
-    pub user: UserName,
+    /// The user; `None` for the local operator.
+    pub user: Option<UserName>,
     pub role: Role,
     pub reach: Reach,
+    pub credential: Credential,
+    /// When the credential ends (a token's expiry, a session's maximum age); `None`: it does not.
+    pub expires_at: Option<DateTime<Utc>>,
     permissions: Vec<Permission>,
 }
 
 impl Principal {
-    /// A user signed in with its password or session: everything its role grants.
-    pub fn of_user(u: &User) -> Principal {
+    /// A user signed in with a password or a session: everything its role grants.
+    pub fn of_user(u: &User, credential: Credential, expires_at: Option<DateTime<Utc>>) -> Principal {
         let reach = match (u.role, &u.organization_id, &u.partner_id) {
             (Role::Tactical, Some(o), _) => Reach::Organization(o.clone()),
             (Role::Partner, _, Some(p)) => Reach::Partner(p.clone()),
@@ -310,9 +367,11 @@ impl Principal {
         };
         Principal {
             actor: Actor::parse(&format!("user:{}", u.name)).expect("user names make valid actors"),
-            user: u.name.clone(),
+            user: Some(u.name.clone()),
             role: u.role,
             reach,
+            credential,
+            expires_at,
             permissions: u.role.permissions().to_vec(),
         }
     }
@@ -320,10 +379,28 @@ impl Principal {
     /// A user acting through a token: its role's permissions that the token also carries. The actor names both
     /// (`user:NAME/token:ID`), so the audit finds the user's changes and, more precisely, the token's.
     pub fn of_token(u: &User, t: &TokenIssued) -> Principal {
-        let mut p = Principal::of_user(u);
+        let mut p = Principal::of_user(u, Credential::Token(t.id.clone()), t.expires_at);
         p.permissions.retain(|x| t.scopes.contains(x));
         p.actor = Actor::parse(&format!("user:{}/token:{}", u.name, t.id)).expect("token ids make valid actors");
         p
+    }
+
+    /// The local operator or Vigie itself, acting as `actor` with every permission over everything.
+    pub fn internal(actor: Actor) -> Principal {
+        Principal {
+            actor,
+            user: None,
+            role: Role::Admin,
+            reach: Reach::All,
+            credential: Credential::Internal,
+            expires_at: None,
+            permissions: Permission::ALL.to_vec(),
+        }
+    }
+
+    /// The caller's user name, or `local` for the local operator (for messages).
+    pub fn name(&self) -> &str {
+        self.user.as_ref().map_or("local", |u| u.as_str())
     }
 
     pub fn may(&self, p: Permission) -> bool {
@@ -337,12 +414,73 @@ impl Principal {
     /// What this caller sees of the state, computed once per request.
     pub fn view(&self, st: &State) -> View {
         match &self.reach {
-            Reach::All => View { orgs: None, partner: None, all: true },
-            Reach::Organization(o) => {
-                View { orgs: Some(st.org_and_children(o).into_iter().collect()), partner: None, all: false }
-            }
-            Reach::Partner(p) => View { orgs: Some(HashSet::new()), partner: Some(p.clone()), all: false },
+            Reach::All => View { orgs: None, root: None, partner: None, all: true },
+            Reach::Organization(o) => View {
+                orgs: Some(st.org_and_children(o).into_iter().collect()),
+                root: Some(o.clone()),
+                partner: None,
+                all: false,
+            },
+            Reach::Partner(p) => View { orgs: Some(HashSet::new()), root: None, partner: Some(p.clone()), all: false },
         }
+    }
+}
+
+/// The registry as a batch of changes would leave it, as far as reach needs: organisations' parents and sites'
+/// organisations.
+struct After<'a> {
+    parents: std::collections::HashMap<&'a OrgId, Option<&'a OrgId>>,
+    sites: std::collections::HashMap<&'a str, &'a OrgId>,
+}
+
+impl<'a> After<'a> {
+    fn of(events: impl IntoIterator<Item = &'a Event>) -> After<'a> {
+        let mut a = After { parents: Default::default(), sites: Default::default() };
+        for e in events {
+            match e {
+                Event::OrganizationUpserted(o) => {
+                    a.parents.insert(&o.id, o.parent_id.as_ref());
+                }
+                Event::SiteUpserted(s) => {
+                    a.sites.insert(s.id.as_str(), &s.organization_id);
+                }
+                _ => {}
+            }
+        }
+        a
+    }
+
+    fn parent<'s>(&'s self, st: &'s State, org: &OrgId) -> Option<Option<&'s OrgId>> {
+        match self.parents.get(org) {
+            Some(p) => Some(*p),
+            None => st.organizations.get(org).map(|o| o.value.parent_id.as_ref()),
+        }
+    }
+
+    /// Whether `org` exists after the batch and descends from (or is) `root`.
+    fn reaches(&self, st: &State, org: &OrgId, root: &OrgId) -> bool {
+        let mut at = org;
+        for _ in 0..64 {
+            if at == root {
+                return true;
+            }
+            match self.parent(st, at) {
+                Some(Some(p)) => at = p,
+                _ => return false,
+            }
+        }
+        false
+    }
+
+    /// Whether `org`'s line of parents, after the batch, passes through `ancestor` (a cycle if `org` would
+    /// become `ancestor`'s parent).
+    fn descends_from(&self, st: &State, org: &OrgId, ancestor: &OrgId) -> bool {
+        self.reaches(st, org, ancestor)
+    }
+
+    /// The organisation supporting a site after the batch.
+    fn site_org<'s>(&'s self, st: &'s State, site: &str) -> Option<&'s OrgId> {
+        self.sites.get(site).copied().or_else(|| st.sites.get(site).map(|s| &s.value.organization_id))
     }
 }
 
@@ -351,6 +489,8 @@ impl Principal {
 pub struct View {
     /// Organisations reached; `None`: all.
     orgs: Option<HashSet<OrgId>>,
+    /// A tactical caller's own organisation.
+    root: Option<OrgId>,
     partner: Option<PartnerId>,
     all: bool,
 }
@@ -386,64 +526,161 @@ impl View {
     pub fn incident(&self, i: &crate::itsm::Incident) -> bool {
         self.all || self.partner.as_ref().is_some_and(|p| i.assignment_group == p.as_str())
     }
-    /// A plan: its destination and every origin must be reached.
+    /// A vehicle, by the site it is based at now.
+    pub fn vehicle(&self, st: &State, id: &str) -> bool {
+        self.all || st.vehicles.get(id).is_some_and(|v| self.site(st, v.value.site_id.as_str()))
+    }
+    /// A plan: its destination, every origin and every vehicle it holds must be reached.
     pub fn plan(&self, st: &State, p: &crate::plan::Plan) -> bool {
         self.all
-            || (self.site(st, p.destination.as_str()) && p.movements.iter().all(|m| self.site(st, m.from.as_str())))
+            || (self.site(st, p.destination.as_str())
+                && p.movements.iter().all(|m| {
+                    self.site(st, m.from.as_str()) && m.vehicle_id.as_ref().is_none_or(|v| self.vehicle(st, v.as_str()))
+                })
+                && p.vehicles.iter().all(|v| self.vehicle(st, v.as_str())))
     }
 
-    /// Whether a caller holding `may` and this view may record `event` (an import's row, a registry change):
-    /// logistics tables need `logistics:write`, the TOC's `monitoring:write`; a scoped caller changes only what it
-    /// reaches, and not the national catalogue (items, allowances).
-    pub fn may_write(&self, st: &State, event: &Event, may: impl Fn(Permission) -> bool) -> Result<(), String> {
+    /// The permission a change needs, judged on the record as it is and as it would be: logistics tables need
+    /// `logistics:write`, the TOC's `monitoring:write`, a check that runs a program (before or after) also
+    /// `monitoring:commands`; anything else (accounts) `users:admin`.
+    pub fn permissions_for(st: &State, event: &Event) -> &'static [Permission] {
         use Event::*;
-        let need = match event {
+        use Permission::*;
+        match event {
             OrganizationUpserted(_)
             | SiteUpserted(_)
             | ItemUpserted(_)
             | StockCounted(_)
             | ForceUpserted(_)
             | AllowanceSet(_)
-            | VehicleUpserted(_) => Permission::LogisticsWrite,
+            | VehicleUpserted(_) => &[LogisticsWrite],
+            CheckUpserted(c) => {
+                let runs = |k: crate::toc::CheckKind| k == crate::toc::CheckKind::Command;
+                let was = st.toc.checks.get(&c.id).is_some_and(|old| runs(old.value.kind));
+                if runs(c.kind) || was {
+                    &[MonitoringWrite, MonitoringCommands]
+                } else {
+                    &[MonitoringWrite]
+                }
+            }
             PartnerUpserted(_)
             | ApplicationUpserted(_)
             | AssetUpserted(_)
-            | CheckUpserted(_)
             | DependencySet(_)
             | MaintenanceScheduled(_)
-            | MaintenanceCancelled(_) => Permission::MonitoringWrite,
-            _ => Permission::Users,
-        };
-        if !may(need) {
-            return Err(format!("{} needs the permission {need}", event.kind()));
+            | MaintenanceCancelled(_) => &[MonitoringWrite],
+            _ => &[Users],
+        }
+    }
+
+    /// Whether a caller holding `may` and this view may record `event` (an import's row, a registry change).
+    /// See [`View::may_write_all`].
+    pub fn may_write(&self, st: &State, event: &Event, may: impl Fn(Permission) -> bool) -> Result<(), String> {
+        self.may_write_all(st, std::iter::once(event), may)
+    }
+
+    /// Whether a caller may record all of `events` together (an import): each needs its permissions
+    /// ([`View::permissions_for`]); a scoped caller changes only records it reaches **as they are** (the record
+    /// in the state) **and as they would be** (after the change, with the other changes of the batch: a site
+    /// created by the same import counts with its new organisation), never the national catalogue (items,
+    /// allowances), never its own organisation's parent or level, never an organisation into the strategic level
+    /// or outside its tree.
+    pub fn may_write_all<'e, I>(&self, st: &State, events: I, may: impl Fn(Permission) -> bool) -> Result<(), String>
+    where
+        I: IntoIterator<Item = &'e Event> + Clone,
+    {
+        for e in events.clone() {
+            if let Some(p) = View::permissions_for(st, e).iter().find(|p| !may(**p)) {
+                return Err(format!("{} needs the permission {p}", e.kind()));
+            }
         }
         if self.all {
             return Ok(());
         }
+        let after = After::of(events.clone());
+        events.into_iter().try_for_each(|e| self.may_change(st, &after, e))
+    }
+
+    fn may_change(&self, st: &State, after: &After, event: &Event) -> Result<(), String> {
+        use Event::*;
         let outside = |what: String| Err(format!("{what} is outside your reach"));
+        let Some(root) = self.root.as_ref() else {
+            // A partner writes no registry table (its role grants no such permission); refuse all the same.
+            return outside(event.kind().to_string());
+        };
+        // Reached now: in the state as it is.
+        let site_now = |id: &str| st.sites.get(id).map(|s| &s.value.organization_id);
+        // Reached after: the organisation's line up to the caller's own, through the batch's changes.
+        let reaches = |org: &OrgId| after.reaches(st, org, root);
         match event {
-            OrganizationUpserted(o) if !self.org(&o.id) => outside(format!("organisation {}", o.id)),
-            SiteUpserted(s) if !self.org(&s.organization_id) || !self.site_or_new(st, s.id.as_str()) => {
-                outside(format!("site {}", s.id))
+            OrganizationUpserted(o) => {
+                let old = st.organizations.get(&o.id).map(|r| &r.value);
+                if old.is_some() && !self.org(&o.id) {
+                    return outside(format!("organisation {}", o.id));
+                }
+                if &o.id == root {
+                    let old = old.expect("a caller's own organisation exists");
+                    if o.parent_id != old.parent_id || o.level != old.level {
+                        return Err(format!(
+                            "organisation {}: your own organisation's parent and level are the strategic centre's                              to change",
+                            o.id
+                        ));
+                    }
+                    return Ok(());
+                }
+                if o.level == crate::registry::OrgLevel::Strategic {
+                    return Err(format!("organisation {}: the strategic level is the strategic centre's", o.id));
+                }
+                match &o.parent_id {
+                    Some(p) if reaches(p) && !after.descends_from(st, p, &o.id) => Ok(()),
+                    _ => outside(format!("organisation {} as it would be (its parent)", o.id)),
+                }
             }
-            StockCounted(c) if !self.site(st, c.site_id.as_str()) => outside(format!("stock at site {}", c.site_id)),
-            ForceUpserted(f) if !self.org(&f.organization_id) || !self.site(st, f.site_id.as_str()) => {
-                outside(format!("force {}", f.id))
-            }
-            VehicleUpserted(v) if !self.site(st, v.site_id.as_str()) => outside(format!("vehicle {}", v.id)),
-            ItemUpserted(_) | AllowanceSet(_) => Err("the national catalogue (items, allowances) is the strategic \
-                                                      centre's"
-                .into()),
-            OrganizationUpserted(_) | SiteUpserted(_) | StockCounted(_) | ForceUpserted(_) | VehicleUpserted(_) => {
+            SiteUpserted(s) => {
+                if site_now(s.id.as_str()).is_some_and(|o| !self.org(o)) {
+                    return outside(format!("site {}", s.id));
+                }
+                if !reaches(&s.organization_id) {
+                    return outside(format!("site {} as it would be (organisation {})", s.id, s.organization_id));
+                }
                 Ok(())
+            }
+            StockCounted(c) => {
+                let now_ok = site_now(c.site_id.as_str()).is_none_or(|o| self.org(o));
+                let after_ok = after.site_org(st, c.site_id.as_str()).is_some_and(reaches);
+                if now_ok && after_ok {
+                    Ok(())
+                } else {
+                    outside(format!("stock at site {}", c.site_id))
+                }
+            }
+            ForceUpserted(f) => {
+                if let Some(old) = st.forces.get(&f.id).map(|r| &r.value) {
+                    if !self.org(&old.organization_id) || site_now(old.site_id.as_str()).is_some_and(|o| !self.org(o)) {
+                        return outside(format!("force {}", f.id));
+                    }
+                }
+                if !reaches(&f.organization_id) || !after.site_org(st, f.site_id.as_str()).is_some_and(reaches) {
+                    return outside(format!("force {} as it would be", f.id));
+                }
+                Ok(())
+            }
+            VehicleUpserted(v) => {
+                if let Some(old) = st.vehicles.get(&v.id).map(|r| &r.value) {
+                    if site_now(old.site_id.as_str()).is_some_and(|o| !self.org(o)) {
+                        return outside(format!("vehicle {}", v.id));
+                    }
+                }
+                if !after.site_org(st, v.site_id.as_str()).is_some_and(reaches) {
+                    return outside(format!("vehicle {} as it would be (site {})", v.id, v.site_id));
+                }
+                Ok(())
+            }
+            ItemUpserted(_) | AllowanceSet(_) => {
+                Err("the national catalogue (items, allowances) is the strategic centre's".into())
             }
             _ => outside(event.kind().to_string()),
         }
-    }
-
-    /// A site in reach, or one not yet known (a new site is judged by its organisation).
-    fn site_or_new(&self, st: &State, id: &str) -> bool {
-        !st.sites.contains_key(id) || self.site(st, id)
     }
 
     /// Whether a journal event may be shown to this caller (event lists, live streams, audit). Accounts and
@@ -534,6 +771,7 @@ mod tests {
             scopes: vec![Permission::MonitoringRead, Permission::MonitoringWrite],
             expires_at: None,
             hash: String::new(),
+            parent: None,
         };
         let p = Principal::of_token(&viewer, &t);
         assert_eq!(p.permissions(), [Permission::MonitoringRead]);
@@ -588,7 +826,7 @@ mod tests {
     #[test]
     fn a_tactical_reach_is_its_organisation_and_its_children() {
         let st = three_levels();
-        let idf = Principal::of_user(&user(Role::Tactical, Some("GS-IDF"), None));
+        let idf = Principal::of_user(&user(Role::Tactical, Some("GS-IDF"), None), Credential::Password, None);
         let v = idf.view(&st);
         let sites: Vec<&str> = ["VIN", "MLV", "AUB"].into_iter().filter(|s| v.site(&st, s)).collect();
         assert_eq!(sites, ["VIN", "MLV"], "itself and its child, not its sibling");
@@ -614,10 +852,10 @@ mod tests {
         assert!(!v.event(&st, &env(stock("AUB")), may));
         let token = Event::TokenRevoked(TokenRevoked { id: "t".into() });
         assert!(!v.event(&st, &env(token.clone()), may), "accounts are for administrators");
-        let admin = Principal::of_user(&user(Role::Admin, None, None));
+        let admin = Principal::of_user(&user(Role::Admin, None, None), Credential::Password, None);
         assert!(admin.view(&st).event(&st, &env(token), |p| admin.may(p)));
         // A viewer reads everything and writes nothing.
-        let viewer = Principal::of_user(&user(Role::Viewer, None, None));
+        let viewer = Principal::of_user(&user(Role::Viewer, None, None), Credential::Password, None);
         let vv = viewer.view(&st);
         assert!(vv.event(&st, &env(stock("AUB")), |p| viewer.may(p)));
         assert!(vv.may_write(&st, &stock("AUB"), |p| viewer.may(p)).unwrap_err().contains("logistics:write"));
@@ -634,6 +872,7 @@ mod tests {
                 scopes: vec![],
                 expires_at: expires.map(|s| DateTime::from_timestamp(s, 0).unwrap()),
                 hash: String::new(),
+                parent: None,
             },
             issued_at: t0,
             revoked_at: revoked.map(|s| DateTime::from_timestamp(s, 0).unwrap()),

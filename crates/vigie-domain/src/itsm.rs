@@ -12,8 +12,100 @@ pub struct Entry {
     pub text: String,
 }
 
-/// An incident record. Codes are ServiceNow's: `state` 1 New, 2 In Progress, 3 On Hold, 6 Resolved, 7 Closed,
-/// 8 Canceled; `impact`, `urgency` 1 High … 3 Low; `priority` 1 Critical … 5 Planning.
+/// An incident's state, as ServiceNow numbers it at the edge (the Table API, the journal's payloads): 1 New,
+/// 2 In Progress, 3 On Hold, 6 Resolved, 7 Closed, 8 Canceled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum IncidentState {
+    New,
+    InProgress,
+    OnHold,
+    Resolved,
+    Closed,
+    Canceled,
+}
+
+impl IncidentState {
+    pub const ALL: [IncidentState; 6] = [
+        IncidentState::New,
+        IncidentState::InProgress,
+        IncidentState::OnHold,
+        IncidentState::Resolved,
+        IncidentState::Closed,
+        IncidentState::Canceled,
+    ];
+
+    /// ServiceNow's number.
+    pub fn code(self) -> u8 {
+        match self {
+            IncidentState::New => 1,
+            IncidentState::InProgress => 2,
+            IncidentState::OnHold => 3,
+            IncidentState::Resolved => 6,
+            IncidentState::Closed => 7,
+            IncidentState::Canceled => 8,
+        }
+    }
+
+    pub fn from_code(code: u8) -> Option<IncidentState> {
+        IncidentState::ALL.into_iter().find(|s| s.code() == code)
+    }
+
+    /// ServiceNow's (English) label.
+    pub fn label(self) -> &'static str {
+        match self {
+            IncidentState::New => "New",
+            IncidentState::InProgress => "In Progress",
+            IncidentState::OnHold => "On Hold",
+            IncidentState::Resolved => "Resolved",
+            IncidentState::Closed => "Closed",
+            IncidentState::Canceled => "Canceled",
+        }
+    }
+
+    pub fn label_fr(self) -> &'static str {
+        match self {
+            IncidentState::New => "Nouveau",
+            IncidentState::InProgress => "En cours",
+            IncidentState::OnHold => "En attente",
+            IncidentState::Resolved => "Résolu",
+            IncidentState::Closed => "Clos",
+            IncidentState::Canceled => "Annulé",
+        }
+    }
+
+    /// New, In Progress or On Hold: someone still has to act.
+    pub fn is_open(self) -> bool {
+        matches!(self, IncidentState::New | IncidentState::InProgress | IncidentState::OnHold)
+    }
+
+    /// Closed or Canceled: only work notes and comments may still be added.
+    pub fn is_final(self) -> bool {
+        matches!(self, IncidentState::Closed | IncidentState::Canceled)
+    }
+}
+
+impl std::fmt::Display for IncidentState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.code())
+    }
+}
+
+impl Serialize for IncidentState {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u8(self.code())
+    }
+}
+
+impl<'de> Deserialize<'de> for IncidentState {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let code = u8::deserialize(d)?;
+        IncidentState::from_code(code)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown incident state {code} (1, 2, 3, 6, 7 or 8)")))
+    }
+}
+
+/// An incident record. Codes are ServiceNow's: `state` (see [`IncidentState`]); `impact`, `urgency` 1 High … 3 Low;
+/// `priority` 1 Critical … 5 Planning.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Incident {
     /// 32 lower-case hexadecimal digits.
@@ -23,7 +115,7 @@ pub struct Incident {
     pub short_description: String,
     #[serde(default)]
     pub description: String,
-    pub state: u8,
+    pub state: IncidentState,
     /// 1 Awaiting Caller, 2 Awaiting Change, 3 Awaiting Problem, 4 Awaiting Vendor, 5 Awaiting Evidence.
     #[serde(default)]
     pub hold_reason: String,

@@ -243,7 +243,7 @@ pub struct State {
     /// Incidents by `sys_id`, each as last recorded.
     pub incidents: BTreeMap<String, Stamped<crate::itsm::Incident>>,
     /// Each incident's (time, state, priority) whenever one of them changed, from its opening: its SLA clocks.
-    pub incident_timeline: BTreeMap<String, Vec<(DateTime<Utc>, u8, u8)>>,
+    pub incident_timeline: BTreeMap<String, Vec<(DateTime<Utc>, crate::itsm::IncidentState, u8)>>,
     /// What the external ServiceNow holds of each incident.
     pub incident_sync: BTreeMap<String, crate::itsm::IncidentSynced>,
     /// SLA breaches recorded: (sys_id, clock) → when the target was passed.

@@ -12,20 +12,10 @@
 
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
-use vigie_domain::itsm::{Entry, Incident, ReviewAction};
+use vigie_domain::itsm::{Entry, Incident, IncidentState, ReviewAction};
 
 /// Field → value as text (JSON numbers and booleans as their text).
 pub type Changes = BTreeMap<String, String>;
-
-/// State codes: (code, English label, French label).
-pub const STATES: [(u8, &str, &str); 6] = [
-    (1, "New", "Nouveau"),
-    (2, "In Progress", "En cours"),
-    (3, "On Hold", "En attente"),
-    (6, "Resolved", "Résolu"),
-    (7, "Closed", "Clos"),
-    (8, "Canceled", "Annulé"),
-];
 
 const HOLD_REASONS: [&str; 5] =
     ["Awaiting Caller", "Awaiting Change", "Awaiting Problem", "Awaiting Vendor", "Awaiting Evidence"];
@@ -45,7 +35,7 @@ pub fn priority(impact: u8, urgency: u8) -> u8 {
 pub fn display(field: &str, value: &str) -> Option<String> {
     let code: u8 = value.parse().ok()?;
     Some(match field {
-        "state" | "incident_state" => STATES.iter().find(|s| s.0 == code)?.1.to_string(),
+        "state" | "incident_state" => IncidentState::from_code(code)?.label().to_string(),
         "impact" | "urgency" => format!("{code} - {}", ["High", "Medium", "Low"].get(code as usize - 1)?),
         "priority" => {
             format!("{code} - {}", ["Critical", "High", "Moderate", "Low", "Planning"].get(code as usize - 1)?)
@@ -69,17 +59,34 @@ fn invalid(field: &str, message: impl Into<String>) -> IncidentError {
     IncidentError::Invalid { field: field.into(), message: message.into() }
 }
 
+/// A state by its number or its label (`2`, `In Progress`).
+fn state(v: &str) -> Result<IncidentState, IncidentError> {
+    let t = v.trim();
+    let by_label = IncidentState::ALL.into_iter().find(|s| s.label().eq_ignore_ascii_case(t));
+    by_label.or_else(|| t.parse::<u8>().ok().and_then(IncidentState::from_code)).ok_or_else(|| {
+        invalid("state", format!("expected one of 1, 2, 3, 6, 7, 8 (or their labels), found {:?}", short(t)))
+    })
+}
+
+/// A value shown in a message: at most 80 characters.
+fn short(t: &str) -> String {
+    let mut s: String = t.chars().take(80).collect();
+    if s.len() < t.len() {
+        s.push('…');
+    }
+    s
+}
+
 fn code(field: &str, v: &str, allowed: &[u8]) -> Result<u8, IncidentError> {
     let t = v.trim();
-    let by_label =
-        (field == "state").then(|| STATES.iter().find(|s| s.1.eq_ignore_ascii_case(t)).map(|s| s.0)).flatten();
-    match by_label.or_else(|| t.parse::<u8>().ok()) {
+    match t.parse::<u8>().ok() {
         Some(c) if allowed.contains(&c) => Ok(c),
         _ => Err(invalid(
             field,
             format!(
-                "expected one of {}, found {t:?}",
-                allowed.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(", ")
+                "expected one of {}, found {:?}",
+                allowed.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(", "),
+                short(t)
             ),
         )),
     }
@@ -98,7 +105,7 @@ pub fn create(
         number: format!("INC{number:07}"),
         short_description: String::new(),
         description: String::new(),
-        state: 1,
+        state: IncidentState::New,
         hold_reason: String::new(),
         impact: 3,
         urgency: 3,
@@ -158,9 +165,8 @@ fn apply(
 ) -> Result<Incident, IncidentError> {
     let mut i = current.clone();
     let journal_only = changes.keys().all(|k| matches!(k.as_str(), "work_notes" | "comments" | "sys_mod_count"));
-    if !new && matches!(i.state, 7 | 8) && !journal_only {
-        let state = STATES.iter().find(|s| s.0 == i.state).map_or("final", |s| s.1);
-        return Err(IncidentError::Final { number: i.number.clone(), state });
+    if !new && i.state.is_final() && !journal_only {
+        return Err(IncidentError::Final { number: i.number.clone(), state: i.state.label() });
     }
     let mut priority_set = false;
     for (field, value) in changes {
@@ -215,7 +221,7 @@ fn apply(
             }
             "close_code" => i.close_code = text,
             "close_notes" => i.close_notes = text,
-            "state" => i.state = code("state", value, &[1, 2, 3, 6, 7, 8])?,
+            "state" => i.state = state(value)?,
             "hold_reason" if value.trim().is_empty() => i.hold_reason.clear(),
             "hold_reason" => i.hold_reason = code("hold_reason", value, &[1, 2, 3, 4, 5])?.to_string(),
             "impact" => i.impact = code("impact", value, &[1, 2, 3])?,
@@ -244,33 +250,34 @@ fn apply(
         }
     }
     // The state's conditions and stamps.
-    if i.state == 3 && i.hold_reason.is_empty() {
+    use IncidentState::*;
+    if i.state == OnHold && i.hold_reason.is_empty() {
         return Err(invalid(
             "hold_reason",
             "required to put an incident On Hold (1 Awaiting Caller … 5 Awaiting Evidence)",
         ));
     }
-    if i.state != 3 {
+    if i.state != OnHold {
         i.hold_reason.clear();
     }
-    if matches!(i.state, 6 | 7) {
+    if matches!(i.state, Resolved | Closed) {
         for f in ["close_code", "close_notes"] {
             let v = if f == "close_code" { &i.close_code } else { &i.close_notes };
             if v.trim().is_empty() {
-                let to = if i.state == 6 { "resolve" } else { "close" };
+                let to = if i.state == Resolved { "resolve" } else { "close" };
                 return Err(invalid(f, format!("required to {to} an incident")));
             }
         }
         if i.resolved_at.is_none() {
             i.resolved_at = Some(now);
         }
-        if i.state == 7 && i.closed_at.is_none() {
+        if i.state == Closed && i.closed_at.is_none() {
             i.closed_at = Some(now);
         }
     } else {
         i.resolved_at = None;
     }
-    if i.state == 8 && i.closed_at.is_none() {
+    if i.state == Canceled && i.closed_at.is_none() {
         i.closed_at = Some(now);
     }
     i.sys_mod_count = current.sys_mod_count + 1;

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Duration, NaiveTime, Timelike, Utc};
 use serde::Serialize;
-use vigie_domain::itsm::{Incident, LogEntry};
+use vigie_domain::itsm::{Incident, IncidentState, LogEntry};
 
 /// The shift of an instant: `2024-07-26 matin`, `2024-07-26 après-midi`, `2024-07-26 nuit` (until 06:00 the next
 /// day).
@@ -51,7 +51,7 @@ pub struct Handover {
 pub struct HandoverIncident {
     pub number: String,
     pub priority: u8,
-    pub state: u8,
+    pub state: IncidentState,
     pub short_description: String,
     pub assignment_group: String,
 }
@@ -63,7 +63,7 @@ pub fn handover(
     log: &[LogEntry],
     breached: &dyn Fn(&Incident) -> bool,
 ) -> Handover {
-    let mut open: Vec<&&Incident> = incidents.iter().filter(|i| matches!(i.state, 1..=3)).collect();
+    let mut open: Vec<&&Incident> = incidents.iter().filter(|i| i.state.is_open()).collect();
     open.sort_by(|a, b| (a.priority, &a.number).cmp(&(b.priority, &b.number)));
     let breaches = open.iter().filter(|i| breached(i)).map(|i| i.number.clone()).collect();
     let mut pending = Vec::new();
@@ -71,7 +71,7 @@ pub fn handover(
         if i.work_notes.last().is_some_and(|n| n.text.ends_with("résolution proposée.")) {
             pending.push(format!("{} : résolution proposée, à clore avec un code de clôture", i.number));
         }
-        if i.state == 3 {
+        if i.state == IncidentState::OnHold {
             pending.push(format!("{} : en attente (motif {}), à relancer", i.number, i.hold_reason));
         }
     }

@@ -9,6 +9,7 @@
 //! stopped. Times are milliseconds since the epoch.
 
 use serde::{Deserialize, Serialize};
+use vigie_domain::itsm::IncidentState;
 
 /// Targets in minutes for priorities 1 to 5.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -28,7 +29,7 @@ impl Default for Targets {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Point {
     pub at: i64,
-    pub state: u8,
+    pub state: IncidentState,
     pub priority: u8,
 }
 
@@ -72,8 +73,8 @@ fn clock(
     timeline: &[Point],
     now: i64,
     target_ms: i64,
-    counts: impl Fn(u8) -> bool,
-    stops: impl Fn(u8) -> bool,
+    counts: impl Fn(IncidentState) -> bool,
+    stops: impl Fn(IncidentState) -> bool,
 ) -> Clock {
     let mut elapsed = 0i64;
     let mut breached_at = None;
@@ -115,8 +116,14 @@ fn clock(
 /// The incident's clocks at `now`; `timeline` in time order, starting at its opening.
 pub fn evaluate(timeline: &[Point], targets: &Targets, now: i64) -> Option<Sla> {
     let priority = timeline.last()?.priority;
-    let response = clock(timeline, now, target(&targets.response_min, priority), |_| true, |s| s != 1);
-    let resolution =
-        clock(timeline, now, target(&targets.resolution_min, priority), |s| s != 3, |s| matches!(s, 6..=8));
+    use IncidentState::*;
+    let response = clock(timeline, now, target(&targets.response_min, priority), |_| true, |s| s != New);
+    let resolution = clock(
+        timeline,
+        now,
+        target(&targets.resolution_min, priority),
+        |s| s != OnHold,
+        |s| matches!(s, Resolved | Closed | Canceled),
+    );
     Some(Sla { priority, response, resolution })
 }

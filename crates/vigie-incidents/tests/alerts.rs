@@ -106,7 +106,7 @@ fn recovery_notes_then_proposes_resolution_when_every_alert_is_back() {
     let out = desk.run(&[alert("A@STA", "STA", Status::Ok)], &|c| c == "A@STA");
     assert_eq!(out.len(), 1);
     assert_eq!(out[0].work_notes.last().unwrap().text, "A@STA rétabli.");
-    assert_eq!(out[0].state, 1, "never resolved automatically");
+    assert_eq!(out[0].state, vigie_domain::itsm::IncidentState::New, "never resolved automatically");
     let out = desk.run(&[alert("B@STA", "STA", Status::Ok)], &|_| true);
     assert!(out[0].work_notes.last().unwrap().text.ends_with("résolution proposée."), "{:?}", out[0].work_notes);
     // A recovery of a check that was never attached changes nothing.

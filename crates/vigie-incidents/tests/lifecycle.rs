@@ -1,6 +1,7 @@
 //! The incident lifecycle: priority matrix, what each state needs, final states, optimistic locking, journals.
 
 use chrono::{DateTime, Duration, Utc};
+use vigie_domain::itsm::IncidentState;
 use vigie_incidents::incident::{create, display, priority, update, Changes, IncidentError};
 
 fn ch(pairs: &[(&str, &str)]) -> Changes {
@@ -39,7 +40,7 @@ fn an_incident_opens_new_with_its_number_and_priority() {
         "user:op",
     )
     .unwrap();
-    assert_eq!((i.number.as_str(), i.state, i.priority, i.sys_mod_count), ("INC0000042", 1, 2, 0));
+    assert_eq!((i.number.as_str(), i.state, i.priority, i.sys_mod_count), ("INC0000042", IncidentState::New, 2, 0));
     assert_eq!(i.opened_at, t0());
     let e = create(&ch(&[("impact", "1")]), "b".repeat(32), 43, t0(), "user:op").unwrap_err();
     assert_eq!(e.to_string(), "short_description: required to open an incident");
@@ -62,10 +63,10 @@ fn resolving_needs_close_code_and_notes_and_closed_is_final() {
         "u",
     )
     .unwrap();
-    assert_eq!((r.state, r.resolved_at, r.sys_mod_count), (6, Some(later), 1));
+    assert_eq!((r.state, r.resolved_at, r.sys_mod_count), (IncidentState::Resolved, Some(later), 1));
     // Reopened: the resolution time goes.
     let reopened = update(&r, &ch(&[("state", "2")]), later + Duration::minutes(5), "u").unwrap();
-    assert_eq!((reopened.state, reopened.resolved_at), (2, None));
+    assert_eq!((reopened.state, reopened.resolved_at), (IncidentState::InProgress, None));
     let closed = update(&r, &ch(&[("state", "7")]), later + Duration::hours(1), "u").unwrap();
     assert_eq!((closed.closed_at, closed.resolved_at), (Some(later + Duration::hours(1)), Some(later)));
     let e = update(&closed, &ch(&[("state", "2")]), later + Duration::hours(2), "u").unwrap_err();

@@ -5,7 +5,11 @@ use vigie_incidents::sla::{evaluate, Point, Stage, Targets};
 const MIN: i64 = 60_000;
 
 fn p(minute: i64, state: u8, priority: u8) -> Point {
-    Point { at: minute * MIN, state, priority }
+    Point {
+        at: minute * MIN,
+        state: vigie_domain::itsm::IncidentState::from_code(state).expect("a ServiceNow state"),
+        priority,
+    }
 }
 
 #[test]

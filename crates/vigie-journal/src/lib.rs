@@ -96,6 +96,9 @@ pub enum JournalError {
     Decode { seq: u64, message: String },
     #[error("the journal is stopped")]
     Stopped,
+    /// Storage cannot take writes now (a database outage); nothing was written.
+    #[error("storage unavailable: {reason}")]
+    Unavailable { reason: String, retry_after_s: u64 },
     #[error("the journal failed earlier and accepts no more writes until restart: {0}")]
     Failed(String),
 }

@@ -1,11 +1,15 @@
-//! Access control, in one place: [`POLICY`] names, for every route, what a caller needs; [`authorize`] runs before
-//! every handler, authenticates the caller (session cookie, `Bearer` token or `Basic` password), checks CSRF on
-//! cookie-borne writes and the route's permission, records refusals, and hands the handler a [`Caller`].
+//! Access control at the edge, in one place: [`authorize`] runs before every handler. It finds the route in the
+//! route table ([`crate::routes::ROUTES`]: what it needs, what body it takes), authenticates the caller (session
+//! cookie, `Bearer` token or `Basic` password), refuses browser-borne writes that do not come from Vigie's own origin
+//! (whatever the credential), requires the CSRF token on cookie-borne writes and the declared content type on
+//! bodies, checks the route's permission, records refusals, and hands the handler a [`Caller`].
 //!
-//! Handlers then only narrow what they show or change to the caller's reach (a tactical group's organisations, a
-//! partner's support group) through [`vigie_domain::access::View`].
+//! Handlers then only narrow what they show to the caller's reach through [`vigie_domain::access::View`]; what a
+//! caller may change is decided by the application layer ([`vigie_app`]), on the record as it is and as it would
+//! be.
 
-use crate::auth::{self, Session, TokenRequest, Touched};
+use crate::auth::{Session, Throttle, Touched};
+use crate::routes::{self, Body};
 use crate::{ApiError, App};
 use axum::extract::{ConnectInfo, FromRequestParts, MatchedPath, Path, Request, State as AxState};
 use axum::http::{header, request::Parts, HeaderMap, HeaderValue, Method, StatusCode};
@@ -13,11 +17,14 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use base64::Engine;
+use chrono::Utc;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::net::SocketAddr;
-use vigie_domain::access::{AccessDenied, Permission, Principal, Reach, Role, SessionOpened, User, UserName};
-use vigie_domain::{Actor, Event, NewEvent, OrgId, PartnerId};
+use vigie_app::accounts::{self, Password, TokenRequest, UserChange};
+use vigie_app::credentials;
+use vigie_domain::access::{AccessDenied, Credential, Permission, Principal, Reach, Role, User, UserName};
+use vigie_domain::{Actor, OrgId, PartnerId};
 
 /// What a route needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,88 +38,6 @@ pub enum Rule {
     Need(Permission),
     /// The permission, held by a caller whose reach is everything (not a tactical group nor a partner).
     NeedAll(Permission),
-}
-
-use Permission::*;
-use Rule::*;
-
-/// Every route, by method and path pattern, with what it needs. A route missing here is refused to everyone.
-pub const POLICY: &[(&str, &str, Rule)] = &[
-    ("GET", "/health", Public),
-    // The UI's files: the shell shows the sign-in page; its data comes from the API, under the caller's rights.
-    ("GET", "/", Public),
-    ("GET", "/favicon.ico", Public),
-    ("GET", "/ui/{*path}", Public),
-    ("GET", "/api/v1/openapi.json", Public),
-    ("POST", "/api/v1/session", Public),
-    ("GET", "/api/v1/session", Optional),
-    ("DELETE", "/api/v1/session", SignedIn),
-    ("GET", "/api/v1/users", Need(Users)),
-    ("POST", "/api/v1/users", Need(Users)),
-    ("GET", "/api/v1/tokens", SignedIn),
-    ("POST", "/api/v1/tokens", SignedIn),
-    ("DELETE", "/api/v1/tokens/{id}", SignedIn),
-    ("GET", "/api/v1/audit", Need(Audit)),
-    ("GET", "/api/v1/events", SignedIn),
-    ("GET", "/api/v1/events/stream", SignedIn),
-    ("GET", "/api/v1/organizations", Need(LogisticsRead)),
-    ("GET", "/api/v1/organizations/{id}", Need(LogisticsRead)),
-    ("GET", "/api/v1/sites", SignedIn),
-    ("GET", "/api/v1/sites/{id}", SignedIn),
-    ("GET", "/api/v1/items", Need(LogisticsRead)),
-    ("GET", "/api/v1/items/{id}", Need(LogisticsRead)),
-    ("GET", "/api/v1/stock", Need(LogisticsRead)),
-    ("GET", "/api/v1/forces", Need(LogisticsRead)),
-    ("GET", "/api/v1/forces/{id}", Need(LogisticsRead)),
-    ("GET", "/api/v1/allowances", Need(LogisticsRead)),
-    ("GET", "/api/v1/vehicles", Need(LogisticsRead)),
-    ("GET", "/api/v1/vehicles/{id}", Need(LogisticsRead)),
-    // Each imported row is checked against the caller's permissions and reach (logistics or TOC tables).
-    ("POST", "/api/v1/import", SignedIn),
-    ("GET", "/api/v1/ask/sufficiency", Need(LogisticsRead)),
-    ("POST", "/api/v1/ask/sufficiency", Need(LogisticsRead)),
-    ("GET", "/api/v1/ask/locate", Need(LogisticsRead)),
-    ("POST", "/api/v1/ask/locate", Need(LogisticsRead)),
-    ("GET", "/api/v1/ask/reinforce", Need(LogisticsRead)),
-    ("POST", "/api/v1/ask/reinforce", Need(LogisticsRead)),
-    ("GET", "/api/v1/ask/deploy", Need(LogisticsRead)),
-    ("POST", "/api/v1/ask/deploy", Need(LogisticsRead)),
-    ("POST", "/api/v1/shift", Need(Shift)),
-    ("GET", "/api/v1/plans", Need(LogisticsRead)),
-    ("POST", "/api/v1/plans", Need(LogisticsWrite)),
-    ("GET", "/api/v1/plans/{id}", Need(LogisticsRead)),
-    ("POST", "/api/v1/plans/{id}/{action}", Need(LogisticsWrite)),
-    ("GET", "/metrics", Need(MonitoringRead)),
-    ("POST", "/api/v1/monitoring/results", Need(MonitoringWrite)),
-    ("POST", "/api/v1/monitoring/alertmanager", Need(MonitoringWrite)),
-    ("GET", "/api/v1/monitoring/state", Need(MonitoringRead)),
-    ("GET", "/api/v1/monitoring/checks", Need(MonitoringRead)),
-    ("GET", "/api/v1/monitoring/checks/{id}", Need(MonitoringRead)),
-    ("POST", "/api/v1/monitoring/checks/{id}/ack", Need(MonitoringWrite)),
-    ("GET", "/api/v1/monitoring/history", Need(MonitoringRead)),
-    ("GET", "/api/v1/monitoring/maintenance", Need(MonitoringRead)),
-    ("POST", "/api/v1/monitoring/maintenance", Need(MonitoringWrite)),
-    ("DELETE", "/api/v1/monitoring/maintenance/{id}", Need(MonitoringWrite)),
-    ("GET", "/api/v1/monitoring/stream", Need(MonitoringRead)),
-    ("GET", "/api/v1/incidents", Need(IncidentsRead)),
-    ("GET", "/api/v1/incidents/{id}", Need(IncidentsRead)),
-    ("GET", "/api/v1/incidents/{id}/timeline", Need(IncidentsRead)),
-    // The operations log is the TOC's own: partners work their incidents through the Table API.
-    ("GET", "/api/v1/log", NeedAll(IncidentsRead)),
-    ("POST", "/api/v1/log", NeedAll(IncidentsWrite)),
-    ("GET", "/api/v1/log/handover", NeedAll(IncidentsRead)),
-    ("GET", "/api/now/table/{table}", Need(IncidentsRead)),
-    ("POST", "/api/now/table/{table}", Need(IncidentsWrite)),
-    ("GET", "/api/now/table/{table}/{sys_id}", Need(IncidentsRead)),
-    ("PUT", "/api/now/table/{table}/{sys_id}", Need(IncidentsWrite)),
-    ("PATCH", "/api/now/table/{table}/{sys_id}", Need(IncidentsWrite)),
-    ("DELETE", "/api/now/table/{table}/{sys_id}", NeedAll(IncidentsWrite)),
-];
-
-/// The rule of a route; `HEAD` is `GET`'s.
-pub fn rule(method: &Method, path: &str) -> Option<Rule> {
-    let m = if method == Method::HEAD { "GET" } else { method.as_str() };
-    POLICY.iter().find(|(pm, pp, _)| *pm == m && *pp == path).map(|(_, _, r)| *r)
 }
 
 /// The address a request came from (plain TCP or TLS).
@@ -130,25 +55,26 @@ pub const SESSION_COOKIE: &str = "vigie_session";
 /// The header that carries the CSRF token of a cookie session on every state-changing request.
 pub const CSRF_HEADER: &str = "x-csrf-token";
 
-/// The authenticated caller, for handlers.
+/// The authenticated caller, for handlers: who, and the request it made (the source of the events it causes).
 #[derive(Debug, Clone)]
-pub struct Caller(pub Principal);
+pub struct Caller(pub vigie_app::Caller);
 
 impl Caller {
     pub fn actor(&self) -> Actor {
-        self.0.actor.clone()
+        self.0.principal.actor.clone()
+    }
+    pub fn principal(&self) -> &Principal {
+        &self.0.principal
     }
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Caller {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Caller, ApiError> {
-        parts
-            .extensions
-            .get::<Principal>()
-            .cloned()
-            .map(Caller)
-            .ok_or_else(|| ApiError::Unauthenticated("sign in".into()))
+        let p =
+            parts.extensions.get::<Principal>().cloned().ok_or_else(|| ApiError::Unauthenticated("sign in".into()))?;
+        let path: String = parts.uri.path().chars().take(200).collect();
+        Ok(Caller(vigie_app::Caller::new(p, format!("{} {path}", parts.method))))
     }
 }
 
@@ -171,6 +97,10 @@ fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 }
 
 fn basic(value: &str) -> Option<(String, String)> {
+    // A user name and a password fit in far less; a bound keeps a hostile header cheap.
+    if value.len() > 4096 {
+        return None;
+    }
     let b = base64::engine::general_purpose::STANDARD.decode(value.trim()).ok()?;
     let s = String::from_utf8(b).ok()?;
     let (u, p) = s.split_once(':')?;
@@ -178,21 +108,23 @@ fn basic(value: &str) -> Option<(String, String)> {
 }
 
 impl App {
-    /// Checks a user's password, under the login rate limit; the password's check (argon2) runs off the async
+    /// Checks a user's password, under the sign-in throttle; the password's check (argon2) runs off the async
     /// threads.
     async fn check_password(&self, name: &str, password: String, peer: SocketAddr) -> Result<Principal, Refusal> {
-        let claimed = Some(format!("user:{name}"));
-        let keys = [format!("ip:{}", peer.ip()), format!("user:{name}")];
-        let keys = [keys[0].as_str(), keys[1].as_str()];
-        if let Some(retry_after) = self.access.limiter.blocked(&keys) {
-            return Err(Refusal::RateLimited { claimed, retry_after });
+        let name: String = name.chars().take(80).collect();
+        let claimed = UserName::parse(&name).ok().map(|n| format!("user:{n}"));
+        let ip = peer.ip().to_string();
+        match self.access.limiter.check(&ip, &name) {
+            Throttle::Go => {}
+            Throttle::SlowDown(d) => tokio::time::sleep(d).await,
+            Throttle::Refuse(retry_after) => return Err(Refusal::RateLimited { claimed, retry_after }),
         }
         let wrong = || Refusal::Unauthenticated {
-            claimed: Some(format!("user:{name}")),
+            claimed: claimed.clone(),
             reason: "login failed",
             message: "wrong user name or password".into(),
         };
-        let found = UserName::parse(name).ok().and_then(|n| {
+        let found = UserName::parse(&name).ok().and_then(|n| {
             let st = self.journal.state();
             st.accounts.users.get(&n).filter(|u| !u.disabled).cloned().map(|u| (u, st.accounts.version))
         });
@@ -200,7 +132,9 @@ impl App {
             Some((u, version)) if self.access.verified.knows(*version, &u.name, &password) => true,
             Some((u, version)) => {
                 let (hash, pw) = (u.password_hash.clone(), password.clone());
-                let ok = tokio::task::spawn_blocking(move || auth::verify_password(&hash, &pw)).await.unwrap_or(false);
+                let ok = tokio::task::spawn_blocking(move || credentials::verify_password(&hash, &pw))
+                    .await
+                    .unwrap_or(false);
                 if ok {
                     self.access.verified.remember(*version, &u.name, &password);
                 }
@@ -209,17 +143,17 @@ impl App {
             None => {
                 // The same work for an unknown name: no timing hint about which names exist.
                 let pw = password.clone();
-                let _ = tokio::task::spawn_blocking(move || auth::verify_password(&self::DUMMY_HASH, &pw)).await;
+                let _ = tokio::task::spawn_blocking(move || credentials::verify_password(&self::DUMMY_HASH, &pw)).await;
                 false
             }
         };
         match found {
             Some((u, _)) if ok => {
-                self.access.limiter.succeeded(keys[1]);
-                Ok(Principal::of_user(&u))
+                self.access.limiter.succeeded(&ip, &name);
+                Ok(Principal::of_user(&u, Credential::Password, None))
             }
             _ => {
-                self.access.limiter.failed(&keys);
+                self.access.limiter.failed(&ip, &name);
                 Err(wrong())
             }
         }
@@ -235,12 +169,14 @@ impl App {
             let v = v.to_str().unwrap_or("");
             if let Some(t) = v.strip_prefix("Bearer ") {
                 let bad = "the token is unknown, expired or revoked";
-                let (id, secret) = auth::parse_token(t.trim()).ok_or_else(|| unauthenticated(None, bad))?;
+                let (id, secret) = credentials::parse_token(t.trim()).ok_or_else(|| unauthenticated(None, bad))?;
                 let st = self.journal.state();
                 let claimed = Some(format!("token:{id}"));
                 let rec = st.accounts.tokens.get(id).ok_or_else(|| unauthenticated(claimed.clone(), bad))?;
-                let hash = auth::token_hash(secret);
-                if !auth::constant_eq(hash.as_bytes(), rec.token.hash.as_bytes()) || !rec.valid_at(chrono::Utc::now()) {
+                let hash = credentials::token_hash(secret);
+                if !credentials::constant_eq(hash.as_bytes(), rec.token.hash.as_bytes())
+                    || !st.accounts.token_valid(id, Utc::now())
+                {
                     return Err(unauthenticated(claimed, bad));
                 }
                 let u = st.accounts.users.get(&rec.token.user).filter(|u| !u.disabled);
@@ -266,7 +202,7 @@ impl App {
                 Touched::Unknown { id } => {
                     let known = self.journal.state().accounts.sessions.get(&id).cloned();
                     known.and_then(|(user, opened)| {
-                        let age = (chrono::Utc::now() - opened).to_std().unwrap_or_default();
+                        let age = (Utc::now() - opened).to_std().unwrap_or_default();
                         self.access.sessions.restore(c, user, age, limits)
                     })
                 }
@@ -275,7 +211,10 @@ impl App {
             let st = self.journal.state();
             let u = st.accounts.users.get(&s.user).filter(|u| !u.disabled);
             let u = u.ok_or_else(|| unauthenticated(Some(format!("user:{}", s.user)), "the user is disabled"))?;
-            return Ok(Authenticated { principal: Principal::of_user(u), session: Some(s) });
+            let left = limits.max.saturating_sub(s.created.elapsed());
+            let ends = Utc::now() + chrono::Duration::from_std(left).unwrap_or_default();
+            let principal = Principal::of_user(u, Credential::Session(s.id.clone()), Some(ends));
+            return Ok(Authenticated { principal, session: Some(s) });
         }
         Err(unauthenticated(None, "sign in (POST /api/v1/session), or send a Bearer token or Basic credentials"))
     }
@@ -296,19 +235,20 @@ impl App {
             }
             Refusal::RateLimited { claimed, retry_after } => {
                 self.record_denial(claimed, "rate limited", peer, method, path).await;
-                let mut r =
-                    refuse(table_api, StatusCode::TOO_MANY_REQUESTS, "too many failed sign-ins: try again later");
+                let mut r = refuse(
+                    table_api,
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "too many failed sign-ins from this address: try again later",
+                );
                 r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
                 r
             }
         }
     }
 
-    /// Records the end of a session (so that a restart does not bring it back).
-    async fn session_closed(&self, id: String, reason: &str) {
-        let event = Event::SessionClosed(vigie_domain::access::SessionClosed { id, reason: reason.into() });
-        let new = NewEvent { actor: Actor::system("sessions"), source: format!("session {reason}"), event };
-        if let Err(e) = self.blocking(move |j| j.append(vec![new]).map_err(ApiError::from)).await {
+    /// Records the end of a session (so that a restart does not bring it back, and its tokens die).
+    pub(crate) async fn session_closed(&self, id: String, reason: &'static str) {
+        if let Err(e) = self.blocking(move |j| Ok(accounts::session_closed(&j, id, reason)?)).await {
             tracing::warn!(error = %e, "the end of a session could not be recorded");
         }
     }
@@ -334,13 +274,7 @@ impl App {
             path: path.chars().take(200).collect(),
             suppressed,
         };
-        let source = format!("{method} {}", denied.path);
-        let r = self
-            .blocking(move |j| {
-                j.append(vec![NewEvent { actor, source, event: Event::AccessDenied(denied) }]).map_err(ApiError::from)
-            })
-            .await;
-        if let Err(e) = r {
+        if let Err(e) = self.blocking(move |j| Ok(accounts::access_denied(&j, actor, denied)?)).await {
             tracing::warn!(error = %e, "a refusal could not be recorded");
         }
     }
@@ -348,24 +282,78 @@ impl App {
 
 /// A fixed argon2id hash, verified for unknown user names so that they cost what known ones do.
 static DUMMY_HASH: std::sync::LazyLock<String> =
-    std::sync::LazyLock::new(|| auth::hash_password("no such user, no such password").expect("hashes"));
+    std::sync::LazyLock::new(|| credentials::hash_password("no such user, no such password").expect("hashes"));
 
 fn refuse(table_api: bool, status: StatusCode, message: &str) -> Response {
     let mut r = if table_api {
         crate::servicenow::error_response(status, message)
     } else {
-        let code = match status {
+        let e = match status {
             StatusCode::UNAUTHORIZED => ApiError::Unauthenticated(message.into()),
-            StatusCode::TOO_MANY_REQUESTS => ApiError::TooManyRequests(message.into()),
+            StatusCode::TOO_MANY_REQUESTS => ApiError::TooManyRequests { message: message.into(), retry_after_s: 60 },
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType(message.into()),
             _ => ApiError::Forbidden(message.into()),
         };
-        code.into_response()
+        e.into_response()
     };
     if status == StatusCode::UNAUTHORIZED {
         let challenge = if table_api { "Basic realm=\"Vigie\"" } else { "Bearer realm=\"Vigie\"" };
         r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
     }
     r
+}
+
+/// Whether a state-changing request may have come from a page of another site. Browsers say where a request comes
+/// from (`Sec-Fetch-Site`, `Origin`); a request that says nothing is not a browser's (scripts, agents, pysnow).
+/// Checked whatever the credential: a browser also sends cached Basic credentials by itself.
+fn cross_site(headers: &HeaderMap, public_origin: Option<&str>) -> Option<String> {
+    let text = |h: &str| headers.get(h).and_then(|v| v.to_str().ok()).map(str::trim);
+    if let Some(site) = text("sec-fetch-site") {
+        // `same-origin`, or `none` (typed by the user: no page sent it).
+        if !matches!(site, "same-origin" | "none") {
+            return Some(format!("Sec-Fetch-Site: {site}"));
+        }
+    }
+    if let Some(origin) = text("origin") {
+        let host = text("host").unwrap_or("");
+        let authority = origin.split_once("://").map(|(_, a)| a.trim_end_matches('/'));
+        let same = authority.is_some_and(|a| a.eq_ignore_ascii_case(host))
+            || public_origin.is_some_and(|p| p.trim_end_matches('/').eq_ignore_ascii_case(origin));
+        if !same {
+            return Some(format!("Origin: {}", origin.chars().take(100).collect::<String>()));
+        }
+    }
+    None
+}
+
+/// Whether a request's body has the type its route takes (an empty body passes where the route allows none).
+fn body_type_ok(headers: &HeaderMap, body: Body) -> Result<(), &'static str> {
+    let kind = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let essence = kind.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let empty = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).is_some_and(|v| v.trim() == "0")
+        || (!headers.contains_key(header::CONTENT_LENGTH) && !headers.contains_key(header::TRANSFER_ENCODING));
+    match body {
+        Body::None => Ok(()),
+        Body::Json { optional, .. } => {
+            if empty && optional {
+                return Ok(());
+            }
+            let json =
+                essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"));
+            if json {
+                Ok(())
+            } else {
+                Err("this route takes a JSON body: send Content-Type: application/json")
+            }
+        }
+        Body::Multipart => {
+            if essence == "multipart/form-data" {
+                Ok(())
+            } else {
+                Err("this route takes files as multipart/form-data")
+            }
+        }
+    }
 }
 
 /// The one gate every routed request passes.
@@ -379,12 +367,33 @@ pub(crate) async fn authorize(
     let path =
         req.extensions().get::<MatchedPath>().map_or_else(|| req.uri().path().to_string(), |m| m.as_str().into());
     let table_api = path.starts_with("/api/now/");
-    let uri = req.uri().path().to_string();
-    let rule = rule(&method, &path);
-    if rule == Some(Public) {
+    let uri: String = req.uri().path().chars().take(200).collect();
+    let route = routes::find(&method, &path);
+    let rule = route.map(|r| r.rule);
+    let writes = !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS);
+    if writes {
+        if let Some(why) = cross_site(req.headers(), app.access.public_origin.as_deref()) {
+            app.record_denial(None, "cross-site", peer, &method, &uri).await;
+            return refuse(
+                table_api,
+                StatusCode::FORBIDDEN,
+                &format!("a change must come from Vigie's own pages ({why}): refused"),
+            );
+        }
+    }
+    // A body of another type than the route takes is refused (after authentication, so that a caller without
+    // credentials learns nothing of the route): `text/plain` and forms are what a page of another site can send.
+    let wrong_body = match route {
+        Some(r) if writes => body_type_ok(req.headers(), r.body).err(),
+        _ => None,
+    };
+    if rule == Some(Rule::Public) {
+        if let Some(why) = wrong_body {
+            return refuse(table_api, StatusCode::UNSUPPORTED_MEDIA_TYPE, why);
+        }
         return next.run(req).await;
     }
-    if rule == Some(Optional) {
+    if rule == Some(Rule::Optional) {
         if let Ok(a) = app.authenticate(req.headers(), peer).await {
             req.extensions_mut().insert(a.principal);
             if let Some(s) = a.session {
@@ -399,27 +408,30 @@ pub(crate) async fn authorize(
     };
     let who = Some(authenticated.principal.actor.to_string());
     if let Some(s) = &authenticated.session {
-        let safe = matches!(method, Method::GET | Method::HEAD | Method::OPTIONS);
         let given = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
-        if !safe && !auth::constant_eq(given.as_bytes(), s.csrf.as_bytes()) {
+        if writes && !credentials::constant_eq(given.as_bytes(), s.csrf.as_bytes()) {
             app.record_denial(who, "csrf", peer, &method, &uri).await;
             return refuse(table_api, StatusCode::FORBIDDEN, "a state-changing request needs the session's CSRF token");
         }
     }
+    let p = &authenticated.principal;
     let allowed = match rule {
-        Some(Need(p)) => authenticated.principal.may(p),
-        Some(NeedAll(p)) => authenticated.principal.may(p) && authenticated.principal.reach == Reach::All,
-        Some(SignedIn) | Some(Public) | Some(Optional) => true,
+        Some(Rule::Need(x)) => p.may(x),
+        Some(Rule::NeedAll(x)) => p.may(x) && p.reach == Reach::All,
+        Some(Rule::SignedIn) | Some(Rule::Public) | Some(Rule::Optional) => true,
         None => false,
     };
     if !allowed {
         app.record_denial(who, "forbidden", peer, &method, &uri).await;
         let what = match rule {
-            Some(Need(p)) => format!("this needs the permission {p}, which your role or token does not grant"),
-            Some(NeedAll(p)) => format!("this needs the permission {p} over every organisation and partner"),
+            Some(Rule::Need(p)) => format!("this needs the permission {p}, which your role or token does not grant"),
+            Some(Rule::NeedAll(p)) => format!("this needs the permission {p} over every organisation and partner"),
             _ => "no access rule covers this route".into(),
         };
         return refuse(table_api, StatusCode::FORBIDDEN, &what);
+    }
+    if let Some(why) = wrong_body {
+        return refuse(table_api, StatusCode::UNSUPPORTED_MEDIA_TYPE, why);
     }
     req.extensions_mut().insert(authenticated.principal);
     if let Some(s) = authenticated.session {
@@ -435,14 +447,16 @@ pub(crate) async fn authorize(
 
 /// Access state shared by the handlers.
 pub(crate) struct AccessState {
-    pub sessions: auth::Sessions,
-    pub limits: auth::SessionLimits,
-    pub limiter: auth::LoginLimiter,
-    pub throttle: auth::DenialThrottle,
-    pub verified: auth::VerifiedCache,
+    pub sessions: crate::auth::Sessions,
+    pub limits: crate::auth::SessionLimits,
+    pub limiter: crate::auth::LoginLimiter,
+    pub throttle: crate::auth::DenialThrottle,
+    pub verified: crate::auth::VerifiedCache,
     pub secure_cookies: bool,
     /// The map's tile server, told to signed-in pages.
     pub tile_url: Option<String>,
+    /// `scheme://host[:port]` of the configured public URL, if any.
+    pub public_origin: Option<String>,
 }
 
 fn whoami(p: &Principal, csrf: Option<&str>, app: &App) -> Value {
@@ -478,29 +492,37 @@ fn session_cookie(app: &App, value: &str, max_age: u64) -> HeaderValue {
     .expect("cookie values are base64")
 }
 
+/// A JSON body, or a clear error naming what is wrong with it: 400 when it is not JSON, 422 when it is JSON of the
+/// wrong shape (a field missing or of the wrong type), 415 when it does not say it is JSON.
+pub(crate) fn body<T>(b: Result<Json<T>, axum::extract::rejection::JsonRejection>) -> Result<T, ApiError> {
+    use axum::extract::rejection::JsonRejection::*;
+    b.map(|Json(t)| t).map_err(|e| match e {
+        JsonDataError(_) => ApiError::Invalid { message: e.body_text(), problems: Vec::new() },
+        MissingJsonContentType(_) => ApiError::UnsupportedMediaType(e.body_text()),
+        _ => ApiError::BadRequest(e.body_text()),
+    })
+}
+
 /// `POST /api/v1/session`: sign in with a user name and password; sets the session cookie and returns the CSRF
 /// token to send with every state-changing request.
 pub async fn login(
     AxState(app): AxState<App>,
     ConnectInfo(Peer(peer)): ConnectInfo<Peer>,
-    Json(l): Json<Login>,
+    l: Result<Json<Login>, axum::extract::rejection::JsonRejection>,
 ) -> Response {
+    let l = match body(l) {
+        Ok(l) => l,
+        Err(e) => return e.into_response(),
+    };
     let path = "/api/v1/session";
     match app.check_password(&l.user, l.password, peer).await {
         Ok(p) => {
-            let (cookie, csrf, id) = app.access.sessions.open(p.user.clone());
-            let opened = SessionOpened { user: p.user.clone(), from: peer.ip().to_string(), id };
-            let actor = p.actor.clone();
-            let r = app
-                .blocking(move |j| {
-                    j.append(vec![NewEvent {
-                        actor,
-                        source: "POST /api/v1/session".into(),
-                        event: Event::SessionOpened(opened),
-                    }])
-                    .map_err(ApiError::from)
-                })
-                .await;
+            let user = p.user.clone().expect("a password belongs to a user");
+            let (cookie, csrf, id) = app.access.sessions.open(user);
+            let caller = vigie_app::Caller::new(p.clone(), "POST /api/v1/session");
+            let from = peer.ip().to_string();
+            let sid = id.clone();
+            let r = app.blocking(move |j| Ok(accounts::session_opened(&j, &caller, sid, from)?)).await;
             if let Err(e) = r {
                 app.access.sessions.close(&cookie);
                 return e.into_response();
@@ -570,43 +592,21 @@ pub struct UserBody {
 pub async fn save_user(
     AxState(app): AxState<App>,
     caller: Caller,
-    Json(b): Json<UserBody>,
+    b: Result<Json<UserBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let name = UserName::parse(&b.name).map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    let existing = app.journal.state().accounts.users.get(&name).cloned();
-    let (password_hash, shown) = match (&b.password, &existing) {
-        (Some(p), _) => {
-            let p = p.clone();
-            let h = tokio::task::spawn_blocking(move || auth::hash_password(&p))
-                .await
-                .map_err(|e| ApiError::Internal(e.to_string()))?
-                .map_err(ApiError::BadRequest)?;
-            (h, None)
-        }
-        (None, Some(u)) => (u.password_hash.clone(), None),
-        (None, None) => {
-            let p = auth::random_secret();
-            let pw = p.clone();
-            let h = tokio::task::spawn_blocking(move || auth::hash_password(&pw))
-                .await
-                .map_err(|e| ApiError::Internal(e.to_string()))?
-                .map_err(ApiError::Internal)?;
-            (h, Some(p))
-        }
-    };
-    let user = User {
+    let b = body(b)?;
+    let name = UserName::parse(&b.name).map_err(|e| vigie_app::AppError::field("name", e.to_string()))?;
+    let change = UserChange {
         name,
         role: b.role,
         organization_id: b.organization_id,
         partner_id: b.partner_id,
-        password_hash,
+        password: b.password.map_or(Password::Keep, Password::Set),
         disabled: b.disabled,
     };
-    let out = user_json(&user);
-    let actor = caller.actor();
-    app.blocking(move |j| auth::record_user(&j, user, actor, "POST /api/v1/users".into())).await?;
-    let status = if existing.is_some() { StatusCode::OK } else { StatusCode::CREATED };
-    Ok((status, Json(json!({ "user": out, "password": shown }))))
+    let saved = app.blocking(move |j| Ok(accounts::save_user(&j, &caller.0, change)?)).await?;
+    let status = if saved.created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, Json(json!({ "user": user_json(&saved.user), "password": saved.password_shown }))))
 }
 
 #[derive(Deserialize)]
@@ -615,62 +615,59 @@ pub struct TokenBody {
     user: Option<String>,
     #[serde(default)]
     label: String,
-    /// Permissions (`monitoring:write`…); empty: everything the user's role grants.
+    /// Permissions (`monitoring:write`…); empty: everything the caller may hand out but `tokens:issue`.
     #[serde(default)]
     scopes: Vec<Permission>,
     /// RFC 3339; or `expires_in_days`.
-    expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    expires_at: Option<chrono::DateTime<Utc>>,
     expires_in_days: Option<u32>,
 }
 
 /// `GET /api/v1/tokens`: the caller's tokens (administrators: everyone's), without their secrets.
 pub async fn tokens(AxState(app): AxState<App>, caller: Caller) -> Json<Value> {
     let st = app.journal.state();
-    let all = caller.0.may(Users);
-    let now = chrono::Utc::now();
+    let p = caller.principal();
+    let all = p.may(Permission::Users);
+    let now = Utc::now();
     let list: Vec<Value> = st
         .accounts
         .tokens
         .values()
-        .filter(|t| all || t.token.user == caller.0.user)
+        .filter(|t| all || p.user.as_ref() == Some(&t.token.user))
         .map(|t| {
             json!({
                 "id": t.token.id, "user": t.token.user, "label": t.token.label, "scopes": t.token.scopes,
                 "expires_at": t.token.expires_at, "issued_at": t.issued_at, "revoked_at": t.revoked_at,
-                "valid": t.valid_at(now),
+                "issued_through": t.token.parent, "valid": st.accounts.token_valid(&t.token.id, now),
             })
         })
         .collect();
     Json(json!({ "tokens": list }))
 }
 
-/// `POST /api/v1/tokens`: issues a token (shown once) with scopes the user's role grants.
+/// `POST /api/v1/tokens`: issues a token (shown once).
 pub async fn issue(
     AxState(app): AxState<App>,
     caller: Caller,
-    Json(b): Json<TokenBody>,
+    b: Result<Json<TokenBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let user = match b.user {
-        Some(u) if u != caller.0.user.as_str() => {
-            if !caller.0.may(Users) {
-                return Err(ApiError::Forbidden("only an administrator issues tokens for another user".into()));
-            }
-            UserName::parse(&u).map_err(|e| ApiError::BadRequest(e.to_string()))?
-        }
-        _ => caller.0.user.clone(),
-    };
-    // A token never carries more than the caller holds now (a token cannot mint a broader one).
-    let scopes = if b.scopes.is_empty() && user == caller.0.user { caller.0.permissions().to_vec() } else { b.scopes };
-    if user == caller.0.user {
-        if let Some(p) = scopes.iter().find(|p| !caller.0.may(**p)) {
-            return Err(ApiError::Forbidden(format!("you cannot hand out the scope {p}")));
-        }
-    }
-    let expires_at = b.expires_at.or(b.expires_in_days.map(|d| chrono::Utc::now() + chrono::Duration::days(d as i64)));
-    let req = TokenRequest { user, label: b.label, scopes, expires_at };
-    let actor = caller.actor();
-    let (id, token) = app.blocking(move |j| auth::issue_token(&j, req, actor, "POST /api/v1/tokens".into())).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "id": id, "token": token, "expires_at": expires_at }))))
+    let b = body(b)?;
+    let user = b
+        .user
+        .map(|u| UserName::parse(&u))
+        .transpose()
+        .map_err(|e| vigie_app::AppError::field("user", e.to_string()))?;
+    let now = Utc::now();
+    let days = b.expires_in_days.map(|d| d.min(3650));
+    let expires_at = b.expires_at.or(days.map(|d| now + chrono::Duration::days(d as i64)));
+    let req = TokenRequest { user, label: b.label, scopes: b.scopes, expires_at };
+    let t = app.blocking(move |j| Ok(accounts::issue_token(&j, &caller.0, req, now)?)).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(
+            json!({ "id": t.id, "token": t.token, "scopes": t.scopes, "expires_at": t.expires_at, "issued_through": t.parent }),
+        ),
+    ))
 }
 
 /// `DELETE /api/v1/tokens/{id}`: revokes one of the caller's tokens (administrators: any).
@@ -679,14 +676,50 @@ pub async fn revoke(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let owner = (!caller.0.may(Users)).then(|| caller.0.user.clone());
-    let actor = caller.actor();
-    app.blocking(move |j| {
-        auth::revoke_token(&j, id.clone(), owner, actor, format!("DELETE /api/v1/tokens/{id}")).map_err(|e| match e {
-            ApiError::Conflict(m) if m.contains("not found") => ApiError::NotFound(format!("token {id}")),
-            e => e,
-        })
-    })
-    .await?;
+    app.blocking(move |j| Ok(accounts::revoke_token(&j, &caller.0, &id)?)).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(axum::http::HeaderName::from_bytes(k.as_bytes()).unwrap(), HeaderValue::from_str(v).unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn a_write_from_another_site_is_told_apart() {
+        let check = |h: &[(&str, &str)]| cross_site(&headers(h), None).is_some();
+        assert!(!check(&[("host", "vigie:8080")]), "no browser header: a script");
+        assert!(!check(&[("host", "vigie:8080"), ("origin", "http://vigie:8080")]));
+        assert!(!check(&[("host", "vigie:8080"), ("sec-fetch-site", "same-origin"), ("origin", "http://vigie:8080")]));
+        assert!(check(&[("host", "vigie:8080"), ("origin", "https://evil.example")]));
+        assert!(check(&[("host", "vigie:8080"), ("origin", "null")]));
+        assert!(check(&[("host", "vigie:8080"), ("sec-fetch-site", "cross-site")]));
+        assert!(check(&[("host", "vigie:8080"), ("sec-fetch-site", "same-site")]), "a sibling host is another site");
+        // Behind a proxy the configured public origin is ours too.
+        let h = headers(&[("host", "10.0.0.5:8080"), ("origin", "https://vigie.example")]);
+        assert!(cross_site(&h, Some("https://vigie.example")).is_none());
+    }
+
+    #[test]
+    fn bodies_must_be_of_the_declared_type() {
+        let json = Body::Json { schema: "{}", optional: false };
+        let ok = |h: &[(&str, &str)], b| body_type_ok(&headers(h), b).is_ok();
+        assert!(ok(&[("content-type", "application/json"), ("content-length", "2")], json));
+        assert!(ok(&[("content-type", "application/json; charset=utf-8"), ("content-length", "2")], json));
+        assert!(ok(&[("content-type", "application/merge-patch+json"), ("content-length", "2")], json));
+        assert!(!ok(&[("content-type", "text/plain"), ("content-length", "2")], json), "the CSRF-able type");
+        assert!(!ok(&[("content-type", "application/x-www-form-urlencoded"), ("content-length", "2")], json));
+        assert!(!ok(&[("content-length", "2")], json));
+        let optional = Body::Json { schema: "{}", optional: true };
+        assert!(ok(&[("content-length", "0")], optional));
+        assert!(!ok(&[("content-type", "text/plain"), ("content-length", "5")], optional));
+        assert!(ok(&[("content-type", "multipart/form-data; boundary=x"), ("content-length", "9")], Body::Multipart));
+    }
 }

@@ -55,22 +55,13 @@ pub struct DeployQuery {
 }
 
 /// Minutes from now until a deadline given as RFC 3339 or Paris local time.
-pub fn deadline_minutes(by: Option<&str>) -> Result<Option<f64>, ApiError> {
-    by.map(|b| {
-        let at = vigie_import::values::parse_instant(b).ok_or_else(|| {
-            ApiError::BadRequest(format!("by: expected a date and time (2024-07-26 18:00, Paris time), found {b:?}"))
-        })?;
-        Ok((at - chrono::Utc::now()).num_seconds() as f64 / 60.0)
-    })
-    .transpose()
+fn deadline_minutes(by: Option<&str>) -> Result<Option<f64>, ApiError> {
+    vigie_app::when::deadline_minutes(by).map_err(ApiError::in_query)
 }
 
 /// `on=YYYY-MM-DD`, by default today in Paris.
-pub fn parse_day(on: Option<&str>) -> Result<NaiveDate, ApiError> {
-    match on {
-        None => Ok(vigie_domain::paris::today(chrono::Utc::now())),
-        Some(s) => s.parse().map_err(|_| ApiError::BadRequest(format!("on: expected a date YYYY-MM-DD, found {s:?}"))),
-    }
+fn parse_day(on: Option<&str>) -> Result<NaiveDate, ApiError> {
+    vigie_app::when::parse_day(on).map_err(ApiError::in_query)
 }
 
 /// A what-if body: a scenario applied to a copy of the state before the question is answered.
@@ -175,7 +166,7 @@ pub async fn deploy_what_if(
 /// The stock and vehicles a caller may draw on: a tactical group its organisation's and its children's (it sees
 /// others only as aggregated figures, through sufficiency); everyone else, everything.
 fn sources(st: &vigie_domain::State, caller: &Caller) -> Result<Scope, ApiError> {
-    match &caller.0.reach {
+    match &caller.principal().reach {
         Reach::Organization(o) => Ok(Scope::of(st, o.as_str())?),
         _ => Ok(Scope::everything()),
     }
@@ -214,7 +205,7 @@ fn sufficiency_on(
             Some(o) => Scope::of(st, o)?,
             None => Scope::everything(),
         };
-        let view = caller.0.view(st);
+        let view = caller.principal().view(st);
         let narrow = |s: &mut logistics::Sufficiency| s.by_site.retain(|x| view.site(st, x.site_id.as_str()));
         if q.all {
             let mut all = logistics::sufficiency_all(st, on, days, &scope)?;
@@ -237,10 +228,10 @@ fn locate_on(app: &App, caller: &Caller, q: LocateQuery, what_if: Option<WhatIf>
     let travel = app.travel.clone();
     answer(app, what_if, |st| {
         let items = q.item.split(',').map(|i| logistics::item_id(st, i.trim())).collect::<Result<Vec<ItemId>, _>>()?;
-        let scope = match (&q.org, &caller.0.reach) {
+        let scope = match (&q.org, &caller.principal().reach) {
             (Some(o), Reach::Organization(mine))
                 if !caller
-                    .0
+                    .principal()
                     .view(st)
                     .org(&vigie_domain::OrgId::parse(o).map_err(|e| ApiError::BadRequest(e.to_string()))?) =>
             {
@@ -267,7 +258,7 @@ fn reinforce_on(
     let travel = app.travel.clone();
     answer(app, what_if, |st| {
         let need = vigie_logistics::reinforce::parse_need(st, &q.need)?;
-        if st.sites.contains_key(q.site.as_str()) && !caller.0.view(st).site(st, &q.site) {
+        if st.sites.contains_key(q.site.as_str()) && !caller.principal().view(st).site(st, &q.site) {
             return Err(ApiError::Forbidden(format!("site {} is outside your organisation", q.site)));
         }
         let from = sources(st, caller)?;
@@ -288,39 +279,30 @@ pub struct ShiftBody {
     days: Option<u32>,
 }
 
-/// Records a shift of effort, checked again inside the journal command. Blocks until it is durable.
-pub fn commit_shift(
-    journal: &vigie_journal::Journal,
-    shift: vigie_domain::SupportShift,
-    actor: vigie_domain::Actor,
-    source: String,
-) -> Result<(), ApiError> {
-    journal.execute(move |st| {
-        let s = &shift;
-        vigie_logistics::whatif::propose_shift(st, s.from.as_str(), s.to.as_str(), Some(&s.sites), &s.reason)
-            .map_err(|e| e.to_string())?;
-        Ok((vec![vigie_domain::NewEvent { actor, source, event: vigie_domain::Event::SupportShifted(shift) }], ()))
-    })?;
-    Ok(())
-}
-
 /// `POST /api/v1/shift`: a shift of effort; with `dry_run`, only its effect on every organisation.
 pub async fn shift(
     AxState(app): AxState<App>,
     caller: crate::access::Caller,
-    Json(b): Json<ShiftBody>,
+    b: Result<Json<ShiftBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    let actor = caller.actor();
-    let on = parse_day(b.on.as_deref())?;
-    let (shift, effect) = {
-        let st = app.journal.state();
-        let shift = vigie_logistics::whatif::propose_shift(&st, &b.from, &b.to, b.sites.as_deref(), &b.reason)?;
-        let effect = vigie_logistics::whatif::shift_effect(&st, &shift, on, b.days.unwrap_or(1))?;
-        (shift, effect)
+    let b = crate::access::body(b)?;
+    let request = vigie_app::shift::ShiftRequest {
+        from: b.from,
+        to: b.to,
+        sites: b.sites,
+        reason: b.reason,
+        on: vigie_app::when::parse_day(b.on.as_deref())?,
+        days: b.days.unwrap_or(1),
     };
-    if !b.dry_run {
-        let s = shift.clone();
-        app.blocking(move |j| commit_shift(&j, s, actor, "POST /api/v1/shift".into())).await?;
-    }
-    Ok(Json(json!({ "dry_run": b.dry_run, "shift": shift, "effect": effect })))
+    let dry_run = b.dry_run;
+    let done = app
+        .blocking(move |j| {
+            Ok(if dry_run {
+                vigie_app::shift::preview(&j, &caller.0, &request)?
+            } else {
+                vigie_app::shift::apply(&j, &caller.0, request)?
+            })
+        })
+        .await?;
+    Ok(Json(json!({ "dry_run": dry_run, "shift": done.shift, "effect": done.effect })))
 }

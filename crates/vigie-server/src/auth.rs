@@ -1,184 +1,19 @@
-//! Credentials: passwords (argon2id), API tokens (random secrets kept as hashes), browser sessions (in memory,
-//! with a CSRF token and an idle timeout), the login rate limit, and the throttled record of refusals.
-//!
-//! Users and tokens are journal events (`user.upserted`, `token.issued`, `token.revoked`): this module makes and
-//! checks secrets; [`crate::access`] decides what an authenticated caller may do.
+//! Credentials at the edge: browser sessions (in memory, with a CSRF token and an idle timeout, brought back after a
+//! restart from the journal), the sign-in throttle, the throttled record of refusals, and a cache of verified
+//! passwords. Hashing lives in [`vigie_app::credentials`]; what an authenticated caller may do, in
+//! [`crate::access`] and the application layer.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
-use base64::Engine;
-use blake2::{Blake2b, Digest};
-use chrono::{DateTime, Utc};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
-use vigie_domain::access::{Permission, TokenIssued, User, UserName};
-use vigie_domain::{Actor, Event, NewEvent};
-use vigie_journal::Journal;
-
-type Blake2b256 = Blake2b<blake2::digest::consts::U32>;
-
-/// Argon2id with OWASP's minimum (19 MiB, 2 passes, 1 lane).
-fn argon2() -> Argon2<'static> {
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::new(19 * 1024, 2, 1, None).expect("valid parameters"))
-}
-
-/// Hashes a password (argon2id, random salt) into its PHC string.
-pub fn hash_password(password: &str) -> Result<String, String> {
-    check_password(password)?;
-    let salt = SaltString::encode_b64(&random_bytes::<16>()).map_err(|e| e.to_string())?;
-    argon2().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| e.to_string())
-}
-
-/// What a password must be: at least 8 characters.
-pub fn check_password(password: &str) -> Result<(), String> {
-    if password.chars().count() < 8 {
-        return Err("a password has at least 8 characters".into());
-    }
-    Ok(())
-}
-
-/// Whether `password` matches a PHC hash. An empty or unreadable hash matches nothing.
-pub fn verify_password(hash: &str, password: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|h| argon2().verify_password(password.as_bytes(), &h).is_ok())
-}
-
-/// A random secret of 32 bytes, URL-safe base64.
-pub fn random_secret() -> String {
-    let b = random_bytes::<32>();
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
-}
-
-/// Bytes from the operating system's random source.
-fn random_bytes<const N: usize>() -> [u8; N] {
-    let mut b = [0u8; N];
-    getrandom::getrandom(&mut b).expect("the operating system's random source");
-    b
-}
-
-fn digest_hex(s: &str) -> String {
-    let d = Blake2b256::digest(s.as_bytes());
-    d.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// The prefix of every API token, so secret scanners and logs can recognise one.
-pub const TOKEN_PREFIX: &str = "vigie_";
-
-/// A new token's public id and secret: the caller is shown `vigie_<id>_<secret>` once; the journal keeps the hash.
-pub fn new_token() -> (String, String) {
-    let id: String = random_bytes::<6>().iter().map(|b| format!("{b:02x}")).collect();
-    (id, random_secret())
-}
-
-/// Splits a presented token into (id, secret).
-pub fn parse_token(text: &str) -> Option<(&str, &str)> {
-    let rest = text.strip_prefix(TOKEN_PREFIX)?;
-    let (id, secret) = rest.split_once('_')?;
-    (id.len() == 12 && !secret.is_empty()).then_some((id, secret))
-}
-
-pub fn token_hash(secret: &str) -> String {
-    digest_hex(secret)
-}
-
-/// Compares without stopping at the first difference.
-pub fn constant_eq(a: &[u8], b: &[u8]) -> bool {
-    let mut diff = (a.len() ^ b.len()) as u8;
-    for (i, x) in a.iter().enumerate() {
-        diff |= x ^ b.get(i).copied().unwrap_or(0);
-    }
-    diff == 0
-}
-
-/// Records a user (new, or replacing the record of the same name) after checking it against its role and the
-/// registry (its organisation or partner must exist). Blocks until durable.
-pub fn record_user(journal: &Journal, user: User, actor: Actor, source: String) -> Result<(), crate::ApiError> {
-    user.check().map_err(crate::ApiError::BadRequest)?;
-    journal.execute(move |st| {
-        if let Some(o) = &user.organization_id {
-            if !st.organizations.contains_key(o) {
-                return Err(format!("organisation {o} is not in the registry"));
-            }
-        }
-        if let Some(p) = &user.partner_id {
-            if !st.toc.partners.contains_key(p) {
-                return Err(format!("partner {p} is not in the registry"));
-            }
-        }
-        Ok((vec![NewEvent { actor, source, event: Event::UserUpserted(user) }], ()))
-    })?;
-    Ok(())
-}
-
-/// What a new token is for.
-#[derive(Debug, Clone)]
-pub struct TokenRequest {
-    pub user: UserName,
-    pub label: String,
-    /// Empty: every permission of the user's role.
-    pub scopes: Vec<Permission>,
-    pub expires_at: Option<DateTime<Utc>>,
-}
-
-/// Issues a token for an existing, enabled user, with scopes its role grants. Returns (id, the token to show once).
-pub fn issue_token(
-    journal: &Journal,
-    req: TokenRequest,
-    actor: Actor,
-    source: String,
-) -> Result<(String, String), crate::ApiError> {
-    let (id, secret) = new_token();
-    let shown = format!("{TOKEN_PREFIX}{id}_{secret}");
-    let hash = token_hash(&secret);
-    let tid = id.clone();
-    journal.execute(move |st| {
-        let u = st.accounts.users.get(&req.user).ok_or_else(|| format!("user {} does not exist", req.user))?;
-        if u.disabled {
-            return Err(format!("user {} is disabled", req.user));
-        }
-        let granted = u.role.permissions();
-        let scopes = if req.scopes.is_empty() { granted.to_vec() } else { req.scopes.clone() };
-        if let Some(p) = scopes.iter().find(|p| !granted.contains(p)) {
-            return Err(format!("a {} user cannot hold the scope {p}", u.role));
-        }
-        if req.expires_at.is_some_and(|e| e <= Utc::now()) {
-            return Err("the expiry is in the past".into());
-        }
-        let t = TokenIssued { id: tid, user: req.user, label: req.label, scopes, expires_at: req.expires_at, hash };
-        Ok((vec![NewEvent { actor, source, event: Event::TokenIssued(t) }], ()))
-    })?;
-    Ok((id, shown))
-}
-
-/// Revokes a token; `owner`, when given, must be its user.
-pub fn revoke_token(
-    journal: &Journal,
-    id: String,
-    owner: Option<UserName>,
-    actor: Actor,
-    source: String,
-) -> Result<(), crate::ApiError> {
-    journal.execute(move |st| {
-        let t = st.accounts.tokens.get(&id).filter(|t| owner.as_ref().is_none_or(|o| &t.token.user == o));
-        let t = t.ok_or_else(|| format!("token {id} not found"))?;
-        if t.revoked_at.is_some() {
-            return Err(format!("token {id} is already revoked"));
-        }
-        Ok((
-            vec![NewEvent {
-                actor,
-                source,
-                event: Event::TokenRevoked(vigie_domain::access::TokenRevoked { id: id.clone() }),
-            }],
-            (),
-        ))
-    })?;
-    Ok(())
-}
+use vigie_app::credentials::{digest_hex, random_secret};
+use vigie_domain::access::UserName;
 
 /// A browser session.
 #[derive(Debug, Clone)]
 pub struct Session {
+    /// The hash of its cookie: the journal knows it by this.
+    pub id: String,
     pub user: UserName,
     pub csrf: String,
     pub created: Instant,
@@ -239,8 +74,8 @@ impl Sessions {
         let cookie = random_secret();
         let csrf = Self::csrf_of(&cookie);
         let now = Instant::now();
-        let s = Session { user, csrf: csrf.clone(), created: now, last_seen: now };
         let id = Self::id_of(&cookie);
+        let s = Session { id: id.clone(), user, csrf: csrf.clone(), created: now, last_seen: now };
         self.by_hash.lock().unwrap_or_else(|p| p.into_inner()).insert(id.clone(), s);
         (cookie, csrf, id)
     }
@@ -270,9 +105,31 @@ impl Sessions {
         }
         let now = Instant::now();
         let created = now.checked_sub(age).unwrap_or(now);
-        let s = Session { user, csrf: Self::csrf_of(cookie), created, last_seen: now };
+        let s = Session { id: Self::id_of(cookie), user, csrf: Self::csrf_of(cookie), created, last_seen: now };
         self.by_hash.lock().unwrap_or_else(|p| p.into_inner()).insert(Self::id_of(cookie), s.clone());
         Some(s)
+    }
+
+    /// Forgets the sessions idle or too old; returns their ids (to record their end).
+    pub fn sweep(&self, limits: SessionLimits) -> Vec<String> {
+        let now = Instant::now();
+        let mut m = self.by_hash.lock().unwrap_or_else(|p| p.into_inner());
+        let ended: Vec<String> = m
+            .iter()
+            .filter(|(_, s)| {
+                now.duration_since(s.last_seen) > limits.idle || now.duration_since(s.created) > limits.max
+            })
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in &ended {
+            m.remove(id);
+        }
+        ended
+    }
+
+    /// Whether a session is live in memory.
+    pub fn knows(&self, id: &str) -> bool {
+        self.by_hash.lock().unwrap_or_else(|p| p.into_inner()).contains_key(id)
     }
 
     /// Ends a session; returns its id.
@@ -283,8 +140,13 @@ impl Sessions {
     }
 }
 
-/// Failed sign-ins per address and per user name in a sliding window; past the limit, sign-ins are refused
-/// (even right ones) until the window has passed.
+/// Sign-in throttling (docs/access.md). Failures are counted in a sliding window per (address, user name), per
+/// address, and per user name:
+/// - an address that failed `max_failures` times for one user name is refused for that name (429 and
+///   `Retry-After`) until the window has passed; one that failed ten times as often, whatever the names, is
+///   refused for all;
+/// - a user name that failed four times as often from anywhere is **slowed down** (each attempt waits a second
+///   before its check), never locked out: its owner, from an address that has not failed, still signs in.
 #[derive(Debug)]
 pub struct LoginLimiter {
     pub max_failures: usize,
@@ -292,44 +154,77 @@ pub struct LoginLimiter {
     failures: Mutex<HashMap<String, VecDeque<Instant>>>,
 }
 
+/// What the limiter says of an attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Throttle {
+    Go,
+    /// Check the password after this pause (a user name under attack).
+    SlowDown(Duration),
+    /// Refused: try again after so many seconds.
+    Refuse(u64),
+}
+
 impl LoginLimiter {
+    /// How long an attempt on a user name under attack waits.
+    pub const SLOW_DOWN: Duration = Duration::from_secs(1);
+
     pub fn new(max_failures: usize, window: Duration) -> LoginLimiter {
         LoginLimiter { max_failures: max_failures.max(1), window, failures: Mutex::default() }
     }
 
-    /// Seconds to wait before trying again, if any of the keys is over the limit.
-    pub fn blocked(&self, keys: &[&str]) -> Option<u64> {
-        let now = Instant::now();
-        let mut m = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        let mut wait = None;
-        for k in keys {
-            if let Some(q) = m.get_mut(*k) {
-                while q.front().is_some_and(|t| now.duration_since(*t) > self.window) {
-                    q.pop_front();
-                }
-                if q.len() >= self.max_failures {
-                    let oldest = *q.front().expect("non-empty");
-                    let left = self.window.saturating_sub(now.duration_since(oldest)).as_secs().max(1);
-                    wait = Some(wait.map_or(left, |w: u64| w.max(left)));
-                }
-            }
-        }
-        wait
+    fn keys(ip: &str, user: &str) -> [String; 3] {
+        [format!("ip+user:{ip} {user}"), format!("ip:{ip}"), format!("user:{user}")]
     }
 
-    pub fn failed(&self, keys: &[&str]) {
+    /// Whether an attempt from `ip` for `user` may go on.
+    pub fn check(&self, ip: &str, user: &str) -> Throttle {
+        let now = Instant::now();
+        let [pair, addr, name] = Self::keys(ip, user);
+        let mut m = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        let mut recent = |k: &str| -> (usize, Option<Instant>) {
+            match m.get_mut(k) {
+                None => (0, None),
+                Some(q) => {
+                    while q.front().is_some_and(|t| now.duration_since(*t) > self.window) {
+                        q.pop_front();
+                    }
+                    (q.len(), q.front().copied())
+                }
+            }
+        };
+        let wait = |oldest: Option<Instant>| {
+            oldest.map_or(1, |o| self.window.saturating_sub(now.duration_since(o)).as_secs().max(1))
+        };
+        let (n_pair, oldest_pair) = recent(&pair);
+        if n_pair >= self.max_failures {
+            return Throttle::Refuse(wait(oldest_pair));
+        }
+        let (n_addr, oldest_addr) = recent(&addr);
+        if n_addr >= self.max_failures * 10 {
+            return Throttle::Refuse(wait(oldest_addr));
+        }
+        let (n_name, _) = recent(&name);
+        if n_name >= self.max_failures * 4 {
+            return Throttle::SlowDown(Self::SLOW_DOWN);
+        }
+        Throttle::Go
+    }
+
+    pub fn failed(&self, ip: &str, user: &str) {
         let now = Instant::now();
         let mut m = self.failures.lock().unwrap_or_else(|p| p.into_inner());
         if m.len() > 65_536 {
             m.retain(|_, q| q.back().is_some_and(|t| now.duration_since(*t) <= self.window));
         }
-        for k in keys {
-            m.entry(k.to_string()).or_default().push_back(now);
+        for k in Self::keys(ip, user) {
+            m.entry(k).or_default().push_back(now);
         }
     }
 
-    pub fn succeeded(&self, user_key: &str) {
-        self.failures.lock().unwrap_or_else(|p| p.into_inner()).remove(user_key);
+    /// A right password from `ip` for `user`: that pair starts afresh.
+    pub fn succeeded(&self, ip: &str, user: &str) {
+        let [pair, ..] = Self::keys(ip, user);
+        self.failures.lock().unwrap_or_else(|p| p.into_inner()).remove(&pair);
     }
 }
 
@@ -395,38 +290,29 @@ mod tests {
     use super::*;
 
     #[test]
-    fn passwords_hash_with_argon2id_and_verify() {
-        let h = hash_password("correct horse").unwrap();
-        assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{h}");
-        assert!(verify_password(&h, "correct horse"));
-        assert!(!verify_password(&h, "correct horsE"));
-        assert!(!verify_password("", "anything"), "no hash, no password login");
-        assert_ne!(hash_password("correct horse").unwrap(), h, "salted");
-        assert!(hash_password("short").is_err());
-    }
-
-    #[test]
-    fn tokens_parse_and_hash() {
-        let (id, secret) = new_token();
-        let shown = format!("{TOKEN_PREFIX}{id}_{secret}");
-        assert_eq!(parse_token(&shown), Some((id.as_str(), secret.as_str())));
-        assert_eq!(parse_token("vigie_short_x"), None);
-        assert_eq!(parse_token("other"), None);
-        assert_eq!(token_hash(&secret).len(), 64);
-        assert_ne!(token_hash(&secret), token_hash("other"));
-    }
-
-    #[test]
-    fn the_limiter_blocks_after_the_allowed_failures() {
+    fn the_limiter_slows_an_address_down_without_locking_the_owner_out() {
         let l = LoginLimiter::new(3, Duration::from_secs(60));
         for _ in 0..2 {
-            l.failed(&["ip:1", "user:a"]);
+            l.failed("10.0.0.9", "admin");
         }
-        assert_eq!(l.blocked(&["ip:1", "user:a"]), None);
-        l.failed(&["ip:1", "user:a"]);
-        assert!(l.blocked(&["ip:1"]).is_some_and(|s| (1..=60).contains(&s)));
-        assert!(l.blocked(&["ip:2", "user:a"]).is_some(), "the user is blocked from any address");
-        assert_eq!(l.blocked(&["ip:2", "user:b"]), None);
+        assert_eq!(l.check("10.0.0.9", "admin"), Throttle::Go);
+        l.failed("10.0.0.9", "admin");
+        assert!(matches!(l.check("10.0.0.9", "admin"), Throttle::Refuse(s) if (1..=60).contains(&s)));
+        assert_eq!(l.check("10.0.0.1", "admin"), Throttle::Go, "the owner, from elsewhere, still signs in");
+        assert_eq!(l.check("10.0.0.9", "alice"), Throttle::Go, "another name from the same address (a shared NAT)");
+        // Attacked from many addresses, the name is slowed down, never refused.
+        for i in 0..12 {
+            l.failed(&format!("192.0.2.{i}"), "admin");
+        }
+        assert_eq!(l.check("10.0.0.1", "admin"), Throttle::SlowDown(LoginLimiter::SLOW_DOWN));
+        // An address spraying many names is refused whatever the name.
+        for i in 0..30 {
+            l.failed("198.51.100.7", &format!("user{i}"));
+        }
+        assert!(matches!(l.check("198.51.100.7", "nobody-yet"), Throttle::Refuse(_)));
+        // A right password clears its own pair.
+        l.succeeded("10.0.0.9", "admin");
+        assert_ne!(l.check("10.0.0.9", "admin"), Throttle::Refuse(60));
     }
 
     #[test]

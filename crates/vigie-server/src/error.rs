@@ -1,78 +1,141 @@
-//! The HTTP layer's one error type, mapped to responses in one place. Internal errors are logged and never shown.
+//! The HTTP layer's one error type, mapped to responses in one place. The application layer's errors
+//! ([`vigie_app::AppError`]) become these; internal errors are logged and never shown.
 
-use axum::http::StatusCode;
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
+use vigie_app::AppError;
 use vigie_import::Problem;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
+    /// The request cannot be read (a query parameter, a body that is not the JSON expected).
     #[error("{0}")]
     BadRequest(String),
     #[error("{0} not found")]
     NotFound(String),
-    #[error("the import has problems")]
-    Invalid(Vec<Problem>),
+    /// Well-formed but unacceptable input, every problem located: nothing was changed.
+    #[error("{message}")]
+    Invalid { message: String, problems: Vec<Problem> },
     #[error("{0}")]
     Conflict(String),
-    /// Well-formed but unacceptable input: nothing was changed.
-    #[error("{message}")]
-    Unprocessable { message: String, problems: Vec<String> },
     /// No valid credentials.
     #[error("{0}")]
     Unauthenticated(String),
     /// Valid credentials, not allowed.
     #[error("{0}")]
     Forbidden(String),
+    #[error("{message}")]
+    TooManyRequests { message: String, retry_after_s: u64 },
+    /// The body is not of the type the route takes (JSON).
     #[error("{0}")]
-    TooManyRequests(String),
-    #[error("the server is shutting down")]
-    Unavailable,
+    UnsupportedMediaType(String),
+    /// Storage cannot take writes now, or the server is stopping: try again later.
+    #[error("{reason}")]
+    Unavailable { reason: String, retry_after_s: u64 },
     #[error("internal error: {0}")]
     Internal(String),
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let (status, body) = match &self {
-            ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, json!({"error": "bad_request", "message": m})),
-            ApiError::NotFound(what) => {
-                (StatusCode::NOT_FOUND, json!({"error": "not_found", "message": format!("{what} not found")}))
-            }
-            ApiError::Invalid(problems) => (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                json!({
-                    "error": "invalid",
-                    "message": format!("{} problem(s); nothing was imported", problems.len()),
-                    "problems": problems,
-                    "lines": problems.iter().map(|p| p.to_string()).collect::<Vec<_>>(),
-                }),
-            ),
-            ApiError::Conflict(m) => (StatusCode::CONFLICT, json!({"error": "conflict", "message": m})),
-            ApiError::Unprocessable { message, problems } => (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                json!({"error": "invalid", "message": message, "problems": problems}),
-            ),
-            ApiError::Unauthenticated(m) => {
-                (StatusCode::UNAUTHORIZED, json!({"error": "unauthenticated", "message": m}))
-            }
-            ApiError::Forbidden(m) => (StatusCode::FORBIDDEN, json!({"error": "forbidden", "message": m})),
-            ApiError::TooManyRequests(m) => {
-                (StatusCode::TOO_MANY_REQUESTS, json!({"error": "too_many_requests", "message": m}))
-            }
-            ApiError::Unavailable => {
-                (StatusCode::SERVICE_UNAVAILABLE, json!({"error": "unavailable", "message": self.to_string()}))
-            }
+impl ApiError {
+    /// The status this error answers with.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The short code of the body's `error` field.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::BadRequest(_) => "bad_request",
+            ApiError::NotFound(_) => "not_found",
+            ApiError::Invalid { .. } => "invalid",
+            ApiError::Conflict(_) => "conflict",
+            ApiError::Unauthenticated(_) => "unauthenticated",
+            ApiError::Forbidden(_) => "forbidden",
+            ApiError::TooManyRequests { .. } => "too_many_requests",
+            ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
+            ApiError::Unavailable { .. } => "unavailable",
+            ApiError::Internal(_) => "internal",
+        }
+    }
+
+    /// The message shown to the caller (an internal error's detail is not).
+    pub fn message(&self) -> String {
+        match self {
             ApiError::Internal(detail) => {
                 tracing::error!(%detail, "internal error");
-                (
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    json!({"error": "internal", "message": "internal error; see the server log"}),
-                )
+                "internal error; see the server log".into()
             }
-        };
-        (status, Json(body)).into_response()
+            other => other.to_string(),
+        }
+    }
+
+    /// Seconds after which to try again, for `Retry-After`.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            ApiError::TooManyRequests { retry_after_s, .. } | ApiError::Unavailable { retry_after_s, .. } => {
+                Some(*retry_after_s)
+            }
+            _ => None,
+        }
+    }
+}
+
+impl ApiError {
+    /// An application error about a query parameter: a bad request.
+    pub fn in_query(e: AppError) -> ApiError {
+        match e {
+            AppError::Invalid { message, .. } => ApiError::BadRequest(message),
+            e => e.into(),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let mut body = json!({"error": self.code(), "message": self.message()});
+        if let ApiError::Invalid { problems, .. } = &self {
+            body["problems"] = json!(problems);
+            body["lines"] = json!(problems.iter().map(|p| p.to_string()).collect::<Vec<_>>());
+        }
+        let retry = self.retry_after();
+        let mut r = (status, Json(body)).into_response();
+        if let Some(s) = retry {
+            r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(s));
+        }
+        r
+    }
+}
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> ApiError {
+        match e {
+            AppError::NotFound { what } => ApiError::NotFound(what),
+            AppError::Forbidden(m) => ApiError::Forbidden(m),
+            AppError::Conflict(m) => ApiError::Conflict(m),
+            AppError::Invalid { message, problems } => ApiError::Invalid { message, problems },
+            AppError::Unavailable { reason, retry_after_s } => ApiError::Unavailable { reason, retry_after_s },
+            AppError::Internal(m) => ApiError::Internal(m),
+        }
+    }
+}
+
+impl From<vigie_journal::JournalError> for ApiError {
+    fn from(e: vigie_journal::JournalError) -> ApiError {
+        AppError::from(e).into()
     }
 }
 
@@ -80,30 +143,9 @@ impl From<vigie_logistics::AskError> for ApiError {
     fn from(e: vigie_logistics::AskError) -> ApiError {
         use vigie_logistics::AskError::*;
         match e {
-            Unavailable(_) => ApiError::Conflict(e.to_string()),
-            UnknownItem(_) | UnknownSite(_) | UnknownOrganization(_) | UnknownPlan(_) => ApiError::NotFound(
-                // "unknown item X" → "item X"
-                e.to_string().trim_start_matches("unknown ").to_string(),
-            ),
+            // A question's arguments come in the query: an unreadable one is a bad request.
             Place(_) | BadArgument(_) => ApiError::BadRequest(e.to_string()),
-        }
-    }
-}
-
-impl From<vigie_journal::ExecuteError<String>> for ApiError {
-    fn from(e: vigie_journal::ExecuteError<String>) -> ApiError {
-        match e {
-            vigie_journal::ExecuteError::Refused(m) => ApiError::Conflict(m),
-            vigie_journal::ExecuteError::Journal(e) => e.into(),
-        }
-    }
-}
-
-impl From<vigie_journal::JournalError> for ApiError {
-    fn from(e: vigie_journal::JournalError) -> ApiError {
-        match e {
-            vigie_journal::JournalError::Stopped => ApiError::Unavailable,
-            other => ApiError::Internal(other.to_string()),
+            e => AppError::from(e).into(),
         }
     }
 }

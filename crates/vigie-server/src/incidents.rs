@@ -47,9 +47,9 @@ pub async fn list(
     let now = chrono::Utc::now().timestamp_millis();
     let st = app.journal.state();
     let mut rows: Vec<(u8, String, Value)> = Vec::new();
-    let view = caller.0.view(&st);
+    let view = caller.principal().view(&st);
     for i in st.incidents.values().map(|s| &s.value).filter(|i| view.incident(i)) {
-        if !all && !matches!(i.state, 1..=3) {
+        if !all && !i.state.is_open() {
             continue;
         }
         let clocks = sla(&st, &i.sys_id, &app.sla, now);
@@ -77,7 +77,7 @@ fn find<'a>(
         .get(id)
         .or_else(|| st.incidents.values().find(|s| s.value.number == id))
         .ok_or_else(|| ApiError::NotFound(format!("incident {id}")))?;
-    if !caller.0.view(st).incident(&i.value) {
+    if !caller.principal().view(st).incident(&i.value) {
         return Err(ApiError::Forbidden(format!("incident {id} is not assigned to your support group")));
     }
     Ok(i)
@@ -134,36 +134,12 @@ pub async fn log(AxState(app): AxState<App>, Query(q): Query<LogQuery>) -> Resul
 pub async fn add_log(
     AxState(app): AxState<App>,
     caller: Caller,
-    Json(body): Json<LogIn>,
+    b: Result<Json<LogIn>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    let actor = caller.actor();
-    let kind = body.kind.unwrap_or_else(|| "note".into());
-    if !matches!(kind.as_str(), "note" | "decision" | "handover") {
-        return Err(ApiError::BadRequest(format!("kind: expected note, decision or handover, found {kind:?}")));
-    }
-    if body.text.trim().is_empty() {
-        return Err(ApiError::BadRequest("text: an entry needs a text".into()));
-    }
+    let b = crate::access::body(b)?;
+    let entry = vigie_app::incidents::NewLogEntry { text: b.text, kind: b.kind, incident: b.incident, site: b.site };
     let now = chrono::Utc::now();
-    if !body.incident.is_empty() && !app.journal.state().incidents.values().any(|i| i.value.number == body.incident) {
-        return Err(ApiError::NotFound(format!("incident {}", body.incident)));
-    }
-    let entry = vigie_domain::itsm::LogEntry {
-        id: vigie_journal::new_event_id().simple().to_string(),
-        at: now,
-        shift: vigie_incidents::oplog::shift_of(now),
-        by: actor.to_string(),
-        kind,
-        text: body.text,
-        incident: body.incident,
-        site: body.site,
-    };
-    let event = vigie_domain::NewEvent {
-        actor,
-        source: "POST /api/v1/log".into(),
-        event: vigie_domain::Event::LogEntryAdded(entry.clone()),
-    };
-    app.blocking(move |j| j.append(vec![event]).map(|_| ()).map_err(ApiError::from)).await?;
+    let entry = app.blocking(move |j| Ok(vigie_app::incidents::add_log_entry(&j, &caller.0, entry, now)?)).await?;
     Ok(Json(json!({"entry": entry})))
 }
 
@@ -259,28 +235,15 @@ pub fn new_breaches(st: &State, targets: &Targets, now: i64) -> Vec<vigie_domain
 
 /// Records SLA breaches as they happen (every 5 seconds), until shutdown.
 pub async fn sla_loop(app: App) {
-    let actor = vigie_domain::Actor::system("sla");
     let mut every = crate::Every::new(&app, std::time::Duration::from_secs(5));
     while every.next().await {
         let targets = app.sla.clone();
-        let a = actor.clone();
         // Decided inside the journal command, so that a breach is recorded once.
         let r = app
             .blocking(move |j| {
-                j.execute(move |st| {
-                    let now = chrono::Utc::now().timestamp_millis();
-                    let events = new_breaches(st, &targets, now)
-                        .into_iter()
-                        .map(|b| vigie_domain::NewEvent {
-                            actor: a.clone(),
-                            source: format!("sla:{}", b.number),
-                            event: vigie_domain::Event::SlaBreached(b),
-                        })
-                        .collect();
-                    Ok::<_, String>((events, ()))
-                })
-                .map(|_| ())
-                .map_err(ApiError::from)
+                Ok(vigie_app::incidents::record_breaches(&j, move |st| {
+                    new_breaches(st, &targets, chrono::Utc::now().timestamp_millis())
+                })?)
             })
             .await;
         if let Err(e) = r {

@@ -1,9 +1,11 @@
-//! Vigie's HTTP edge (axum): health, registry reads with filters and paging, import (multipart), the live stream of
-//! journal events (SSE), and the OpenAPI document.
+//! Vigie's HTTP edge (axum): it translates requests into the application layer's commands ([`vigie_app`]) and reads
+//! of the in-memory state, and their outcomes into answers. Every route is declared once in [`routes::ROUTES`]
+//! (method, path, access rule, body, handler, description): the router, the access gate and the OpenAPI document
+//! are derived from it.
 //!
 //! [`serve`] takes a bound listener and a shutdown future, so tests bind port 0 and stop the server when they like.
-//! Handlers never touch storage directly: reads go to the in-memory state, writes go through the journal, whose
-//! blocking calls run on tokio's blocking pool.
+//! Handlers never touch storage directly: reads go to the in-memory state, writes go through the application layer
+//! and the journal, whose blocking calls run on tokio's blocking pool.
 
 #![recursion_limit = "512"]
 
@@ -13,13 +15,10 @@ pub mod auth;
 mod error;
 mod incidents;
 pub mod monitoring;
-mod openapi;
+pub mod openapi;
 mod plans;
-
-pub use ask::{commit_shift, deadline_minutes};
-pub use plans::{commit_plan, step_plan, ProposedPlan};
-pub use stream::{audit_events, audit_time};
 mod registry;
+pub mod routes;
 mod servicenow;
 mod stream;
 pub mod sync;
@@ -30,7 +29,6 @@ pub use error::ApiError;
 
 use access::Caller;
 use axum::extract::{DefaultBodyLimit, Multipart, Query, State as AxState};
-use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -38,7 +36,7 @@ use std::future::Future;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::{broadcast, watch};
-use vigie_domain::{Actor, Envelope};
+use vigie_domain::Envelope;
 use vigie_import::SourceFile;
 use vigie_journal::Journal;
 
@@ -77,6 +75,9 @@ pub struct ServerOptions {
     pub sla: vigie_incidents::sla::Targets,
     /// Push incidents to an external ServiceNow.
     pub sync: Option<sync::SyncOptions>,
+    /// The URL users reach Vigie at (`https://vigie.example`), behind a proxy: absolute links are built from it,
+    /// and browsers' writes from its origin are Vigie's own. None: the request's `Host`, when it is valid.
+    pub public_url: Option<String>,
 }
 
 impl Default for ServerOptions {
@@ -98,6 +99,7 @@ impl Default for ServerOptions {
             tile_url: None,
             sla: Default::default(),
             sync: None,
+            public_url: None,
         }
     }
 }
@@ -110,10 +112,12 @@ pub struct App {
     shutdown: watch::Receiver<bool>,
     travel: Arc<vigie_logistics::Travel>,
     /// The TOC's live picture.
-    pub live: Arc<monitoring::live::Live>,
+    pub live: Arc<vigie_app::monitoring::live::Live>,
     /// Sessions, the sign-in limiter, the refusal throttle.
     access: Arc<access::AccessState>,
     sla: Arc<vigie_incidents::sla::Targets>,
+    /// Where absolute links point: the configured public URL, without its trailing slash.
+    public_url: Option<Arc<str>>,
 }
 
 impl App {
@@ -166,8 +170,9 @@ fn build(journal: Journal, options: ServerOptions) -> (Router, watch::Sender<boo
     let (stop_tx, shutdown) = watch::channel(false);
     let live = {
         let st = journal.state();
-        Arc::new(monitoring::live::Live::new(&st, chrono::Utc::now().timestamp_millis()))
+        Arc::new(vigie_app::monitoring::live::Live::new(&st, chrono::Utc::now().timestamp_millis()))
     };
+    let public_url = options.public_url.as_deref().map(|u| u.trim_end_matches('/')).filter(|u| !u.is_empty());
     let access = Arc::new(access::AccessState {
         sessions: Default::default(),
         limits: options.sessions,
@@ -176,56 +181,16 @@ fn build(journal: Journal, options: ServerOptions) -> (Router, watch::Sender<boo
         verified: Default::default(),
         secure_cookies: options.secure_cookies || options.tls.is_some(),
         tile_url: options.tile_url.clone(),
+        public_origin: public_url.and_then(url_origin),
     });
     let csp: Arc<str> = Arc::from(content_security_policy(options.tile_url.as_deref()));
     let sla = Arc::new(options.sla.clone());
-    let app = App { journal, events, shutdown, travel: Arc::new(options.travel.clone()), live, access, sla };
-    let api = Router::new()
-        .route("/session", get(access::current).post(access::login).delete(access::logout))
-        .route("/users", get(access::users).post(access::save_user))
-        .route("/tokens", get(access::tokens).post(access::issue))
-        .route("/tokens/{id}", axum::routing::delete(access::revoke))
-        .route("/organizations", get(registry::organizations))
-        .route("/organizations/{id}", get(registry::organization))
-        .route("/sites", get(registry::sites))
-        .route("/sites/{id}", get(registry::site))
-        .route("/items", get(registry::items))
-        .route("/items/{id}", get(registry::item))
-        .route("/stock", get(registry::stock))
-        .route("/forces", get(registry::forces))
-        .route("/forces/{id}", get(registry::force))
-        .route("/allowances", get(registry::allowances))
-        .route("/vehicles", get(registry::vehicles))
-        .route("/vehicles/{id}", get(registry::vehicle))
-        .route("/import", post(import).layer(DefaultBodyLimit::max(options.max_upload_bytes)))
-        .route("/ask/sufficiency", get(ask::sufficiency).post(ask::sufficiency_what_if))
-        .route("/ask/locate", get(ask::locate).post(ask::locate_what_if))
-        .route("/ask/reinforce", get(ask::reinforce).post(ask::reinforce_what_if))
-        .route("/ask/deploy", get(ask::deploy).post(ask::deploy_what_if))
-        .route("/shift", post(ask::shift))
-        .route("/plans", get(plans::list).post(plans::commit))
-        .route("/plans/{id}", get(plans::one))
-        .route("/plans/{id}/{action}", post(plans::step))
-        .route("/events", get(stream::list))
-        .route("/events/stream", get(stream::sse))
-        .route("/audit", get(stream::audit))
-        .route("/openapi.json", get(openapi::document))
-        .route("/incidents", get(incidents::list))
-        .route("/incidents/{id}", get(incidents::one))
-        .route("/incidents/{id}/timeline", get(incidents::timeline))
-        .route("/log", get(incidents::log).post(incidents::add_log))
-        .route("/log/handover", get(incidents::handover))
-        .nest("/monitoring", monitoring::routes());
+    let public_url = public_url.map(Arc::from);
+    let app =
+        App { journal, events, shutdown, travel: Arc::new(options.travel.clone()), live, access, sla, public_url };
     let body_limit = options.max_body_bytes;
-    let router = Router::new()
-        .route("/health", get(health))
-        .route("/", get(ui::index))
-        .route("/favicon.ico", get(ui::favicon))
-        .route("/ui/{*path}", get(ui::asset))
-        .route("/metrics", get(monitoring::metrics))
-        .nest("/api/v1", api)
-        .merge(servicenow::routes())
-        // Every route passes the access gate (access::POLICY); unknown paths fall through to 404.
+    let router: Router = routes::router(&options)
+        // Every route passes the access gate; unknown paths fall through to 404.
         .route_layer(axum::middleware::from_fn_with_state(app.clone(), access::authorize))
         .fallback(|| async { ApiError::NotFound("route".into()) })
         // Every request body is bounded (the import has its own, larger bound); every answer says how a browser
@@ -250,6 +215,7 @@ pub async fn serve(
     // The monitoring's background work: time passing (staleness, maintenance windows), the active checks.
     tokio::spawn(monitoring::tick_loop(app.clone()));
     tokio::spawn(incidents::sla_loop(app.clone()));
+    tokio::spawn(session_loop(app.clone()));
     if let Some(o) = outbound {
         tokio::spawn(sync::run(app.clone(), o));
     }
@@ -327,60 +293,53 @@ async fn health(AxState(app): AxState<App>) -> Json<Value> {
     }))
 }
 
-/// Why an import was not written.
-#[derive(Debug)]
-pub enum ImportFailure {
-    /// Problems in the files: nothing was written.
-    Invalid(Vec<vigie_import::Problem>),
-    /// The caller may not write some of it: nothing was written.
-    Refused(String),
-    Journal(vigie_journal::JournalError),
+/// `scheme://host[:port]` of a URL.
+fn url_origin(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let host = rest.split('/').next().filter(|h| !h.is_empty())?;
+    matches!(scheme, "http" | "https").then(|| format!("{scheme}://{host}"))
 }
 
-/// Plans an import against the current state and appends its events atomically (or, with `dry_run`, only reports).
-/// Planning runs inside the journal's command, so the state cannot change between validation and append.
-pub fn commit_import(
-    journal: &Journal,
-    batch: vigie_import::Batch,
-    actor: Actor,
-    dry_run: bool,
-) -> Result<vigie_import::Report, ImportFailure> {
-    commit_import_by(journal, batch, actor, None, dry_run)
+impl App {
+    /// The base of absolute links (`scheme://host[:port]`): the configured public URL, else the request's `Host`
+    /// when it is a plain host name or address with an optional port (never anything a client slipped in).
+    pub(crate) fn base_url(&self, headers: &axum::http::HeaderMap) -> Option<String> {
+        if let Some(u) = &self.public_url {
+            return Some(u.to_string());
+        }
+        let host = headers.get(axum::http::header::HOST)?.to_str().ok()?;
+        valid_host(host).then(|| format!("http://{host}"))
+    }
 }
 
-/// [`commit_import`] for a caller: every event must be within its permissions and reach, or nothing is written.
-fn commit_import_by(
-    journal: &Journal,
-    batch: vigie_import::Batch,
-    actor: Actor,
-    caller: Option<vigie_domain::access::Principal>,
-    dry_run: bool,
-) -> Result<vigie_import::Report, ImportFailure> {
-    let allowed = move |st: &vigie_domain::State, events: &[vigie_domain::NewEvent]| -> Result<(), String> {
-        let Some(p) = &caller else { return Ok(()) };
-        let view = p.view(st);
-        events.iter().try_for_each(|e| view.may_write(st, &e.event, |x| p.may(x)))
+/// A `Host` header fit to build a link from: a DNS name, an IPv4 address or a bracketed IPv6 address, and an
+/// optional port; nothing else.
+fn valid_host(host: &str) -> bool {
+    let (name, port) = match host.rsplit_once(':') {
+        // A bare IPv6 address (colons, no brackets) is no valid Host: it fails the name check below.
+        Some((n, _)) if !n.ends_with(']') && n.contains(':') => (host, None),
+        Some((n, p)) => (n, Some(p)),
+        None => (host, None),
     };
-    if dry_run {
-        let st = journal.state();
-        let plan = vigie_import::plan(&batch, &st, &actor).map_err(ImportFailure::Invalid)?;
-        allowed(&st, &plan.events).map_err(ImportFailure::Refused)?;
-        return Ok(plan.report);
-    }
-    let committed = journal.execute(move |st| {
-        let p = vigie_import::plan(&batch, st, &actor).map_err(ImportFailure::Invalid)?;
-        allowed(st, &p.events).map_err(ImportFailure::Refused)?;
-        Ok((p.events, p.report))
-    });
-    match committed {
-        Ok((_, report)) => Ok(report),
-        Err(vigie_journal::ExecuteError::Refused(failure)) => Err(failure),
-        Err(vigie_journal::ExecuteError::Journal(e)) => Err(ImportFailure::Journal(e)),
-    }
+    let port_ok = port.is_none_or(|p| !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()));
+    let name_ok = if let Some(v6) = name.strip_prefix('[').and_then(|n| n.strip_suffix(']')) {
+        !v6.is_empty() && v6.bytes().all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
+    } else {
+        !name.is_empty()
+            && name.len() <= 253
+            && name.split('.').all(|l| {
+                !l.is_empty()
+                    && l.len() <= 63
+                    && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                    && !l.starts_with('-')
+                    && !l.ends_with('-')
+            })
+    };
+    port_ok && name_ok
 }
 
 #[derive(Debug, Deserialize)]
-struct ImportQuery {
+pub(crate) struct ImportQuery {
     /// Validate and report, write nothing.
     #[serde(default)]
     dry_run: bool,
@@ -399,10 +358,13 @@ async fn import(
         let name = field
             .file_name()
             .or(field.name())
-            .map(str::to_string)
+            .map(|n| n.chars().take(200).collect::<String>())
             .ok_or_else(|| ApiError::BadRequest("every part needs a file name".into()))?;
         let bytes = field.bytes().await.map_err(|e| ApiError::BadRequest(e.body_text()))?;
         files.push(SourceFile { name, bytes: bytes.to_vec() });
+        if files.len() > 64 {
+            return Err(ApiError::BadRequest("at most 64 files in one import".into()));
+        }
     }
     if files.is_empty() {
         return Err(ApiError::BadRequest("no file in the form".into()));
@@ -411,21 +373,67 @@ async fn import(
     let outcome = app
         .blocking(move |journal| {
             let batch = vigie_import::read(&files, &mut |_, _| {});
-            let actor = caller.actor();
-            Ok(commit_import_by(&journal, batch, actor, Some(caller.0), dry_run))
+            drop(files);
+            Ok(vigie_app::imports::import(&journal, &caller.0, batch, dry_run))
         })
         .await?;
     match outcome {
         Ok(report) => Ok(Json(json!({ "dry_run": dry_run, "valid": true, "report": report }))),
         // A dry run is a validation: its answer is the report, valid or not.
-        Err(ImportFailure::Invalid(problems)) if dry_run => Ok(Json(json!({
+        Err(vigie_app::AppError::Invalid { problems, .. }) if dry_run => Ok(Json(json!({
             "dry_run": true,
             "valid": false,
             "problems": problems,
             "lines": problems.iter().map(|p| p.to_string()).collect::<Vec<_>>(),
         }))),
-        Err(ImportFailure::Invalid(p)) => Err(ApiError::Invalid(p)),
-        Err(ImportFailure::Refused(why)) => Err(ApiError::Forbidden(format!("{why}: nothing was imported"))),
-        Err(ImportFailure::Journal(e)) => Err(e.into()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Ends the sessions idle or too old, in memory and in the journal (their tokens die with them), every 30 s.
+async fn session_loop(app: App) {
+    let started = std::time::Instant::now();
+    let mut every = Every::new(&app, std::time::Duration::from_secs(30));
+    while every.next().await {
+        let limits = app.access.limits;
+        let mut ended = app.access.sessions.sweep(limits);
+        // Sessions the journal knows but no request has touched since this process started: idle since.
+        if started.elapsed() > limits.idle {
+            let st = app.journal.state();
+            let now = chrono::Utc::now();
+            ended.extend(st.accounts.sessions.iter().filter_map(|(id, (_, opened))| {
+                let too_old = (now - *opened).to_std().unwrap_or_default() > limits.max;
+                (too_old || !app.access.sessions.knows(id)).then(|| id.clone())
+            }));
+        }
+        ended.sort();
+        ended.dedup();
+        for id in ended {
+            app.session_closed(id, "idle").await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod host_tests {
+    #[test]
+    fn links_are_built_only_from_plain_hosts() {
+        for ok in ["vigie", "vigie.example:8443", "127.0.0.1:8080", "[::1]:8080", "[fe80::1]"] {
+            assert!(super::valid_host(ok), "{ok}");
+        }
+        for bad in [
+            "evil.example/x",
+            "a b",
+            "vigie:80x",
+            "",
+            "vigie:",
+            "-x.example",
+            "a..b",
+            "x\r\nSet-Cookie: y",
+            "::1",
+            "@evil",
+        ] {
+            assert!(!super::valid_host(bad), "{bad}");
+        }
     }
 }

@@ -140,7 +140,7 @@ pub async fn organization(AxState(app): AxState<App>, Path(id): Path<String>) ->
 
 pub async fn sites(AxState(app): AxState<App>, caller: Caller, Query(f): Query<Filters>) -> Result<Response, ApiError> {
     let st = app.journal.state();
-    let view = caller.0.view(&st);
+    let view = caller.principal().view(&st);
     let kind = Filters::choice(&f.kind, "kind", SiteKind::parse)?;
     let orgs = f.orgs(&st)?;
     page(
@@ -157,7 +157,7 @@ pub async fn sites(AxState(app): AxState<App>, caller: Caller, Query(f): Query<F
 
 pub async fn site(AxState(app): AxState<App>, caller: Caller, Path(id): Path<String>) -> Result<Response, ApiError> {
     let st = app.journal.state();
-    let within = caller.0.view(&st).site(&st, &id);
+    let within = caller.principal().view(&st).site(&st, &id);
     one_within(st.sites.get(id.as_str()), within, format!("site {id}"))
 }
 
@@ -180,7 +180,7 @@ pub async fn item(AxState(app): AxState<App>, Path(id): Path<String>) -> Result<
 /// Stock lines, flattened with their site; the site's count stamp says when and from where they were counted.
 pub async fn stock(AxState(app): AxState<App>, caller: Caller, Query(f): Query<Filters>) -> Result<Response, ApiError> {
     let st = app.journal.state();
-    let view = caller.0.view(&st);
+    let view = caller.principal().view(&st);
     let condition = Filters::choice(&f.condition, "condition", Condition::parse)?;
     let orgs = f.orgs(&st)?;
     let expires_before = f
@@ -239,7 +239,7 @@ pub async fn forces(
     Query(f): Query<Filters>,
 ) -> Result<Response, ApiError> {
     let st = app.journal.state();
-    let view = caller.0.view(&st);
+    let view = caller.principal().view(&st);
     let orgs = f.orgs(&st)?;
     let day = f
         .active_on
@@ -265,7 +265,7 @@ pub async fn forces(
 pub async fn force(AxState(app): AxState<App>, caller: Caller, Path(id): Path<String>) -> Result<Response, ApiError> {
     let st = app.journal.state();
     let f = st.forces.get(id.as_str());
-    let within = f.is_none_or(|f| caller.0.view(&st).org(&f.value.organization_id));
+    let within = f.is_none_or(|f| caller.principal().view(&st).org(&f.value.organization_id));
     one_within(f, within, format!("force {id}"))
 }
 
@@ -280,7 +280,7 @@ pub async fn vehicles(
     Query(f): Query<Filters>,
 ) -> Result<Response, ApiError> {
     let st = app.journal.state();
-    let view = caller.0.view(&st);
+    let view = caller.principal().view(&st);
     let condition = Filters::choice(&f.condition, "condition", Condition::parse)?;
     page(
         st.vehicles.values().filter(|x| {
@@ -297,6 +297,6 @@ pub async fn vehicles(
 pub async fn vehicle(AxState(app): AxState<App>, caller: Caller, Path(id): Path<String>) -> Result<Response, ApiError> {
     let st = app.journal.state();
     let v = st.vehicles.get(id.as_str());
-    let within = v.is_none_or(|v| caller.0.view(&st).site(&st, v.value.site_id.as_str()));
+    let within = v.is_none_or(|v| caller.principal().view(&st).site(&st, v.value.site_id.as_str()));
     one_within(v, within, format!("vehicle {id}"))
 }

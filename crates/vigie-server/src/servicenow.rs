@@ -14,21 +14,12 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State as AxState};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
-use vigie_domain::access::Reach;
-use vigie_domain::itsm::{Incident, IncidentDeleted};
-use vigie_domain::{Actor, Event, NewEvent, State};
-use vigie_incidents::incident::{self, Changes, IncidentError};
+use vigie_domain::itsm::Incident;
+use vigie_incidents::incident::{self, Changes};
 use vigie_incidents::query::Query as Encoded;
-
-pub fn routes() -> Router<App> {
-    Router::new()
-        .route("/api/now/table/{table}", get(list).post(create))
-        .route("/api/now/table/{table}/{sys_id}", get(one).put(update).patch(update).delete(remove))
-}
 
 /// The Table API's error, in ServiceNow's envelope.
 #[derive(Debug)]
@@ -36,10 +27,11 @@ pub struct SnError {
     status: StatusCode,
     message: String,
     detail: String,
+    retry_after: Option<u64>,
 }
 
 fn sn(status: StatusCode, message: impl Into<String>, detail: impl Into<String>) -> SnError {
-    SnError { status, message: message.into(), detail: detail.into() }
+    SnError { status, message: message.into(), detail: detail.into(), retry_after: None }
 }
 
 impl IntoResponse for SnError {
@@ -49,6 +41,9 @@ impl IntoResponse for SnError {
         if self.status == StatusCode::UNAUTHORIZED {
             r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"Vigie\""));
         }
+        if let Some(s) = self.retry_after {
+            r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(s));
+        }
         r
     }
 }
@@ -56,25 +51,33 @@ impl IntoResponse for SnError {
 impl From<crate::ApiError> for SnError {
     fn from(e: crate::ApiError) -> SnError {
         use crate::ApiError::*;
-        match e {
-            NotFound(what) => sn(StatusCode::NOT_FOUND, "No Record found", format!("{what} not found")),
-            Conflict(m) => sn(StatusCode::CONFLICT, "Conflict", m),
-            Unavailable => sn(StatusCode::SERVICE_UNAVAILABLE, "Unavailable", "the server is shutting down"),
-            BadRequest(m) => sn(StatusCode::BAD_REQUEST, "Invalid request", m),
-            Unauthenticated(m) => sn(StatusCode::UNAUTHORIZED, "User Not Authenticated", m),
-            Forbidden(m) => sn(StatusCode::FORBIDDEN, "Insufficient rights", m),
-            other => {
-                tracing::error!(error = %other, "table API");
-                sn(StatusCode::INTERNAL_SERVER_ERROR, "Internal error", "see the server log")
-            }
-        }
+        let status = e.status();
+        let message = match &e {
+            NotFound(_) => return not_found(),
+            Conflict(_) => "Conflict",
+            Unavailable { .. } => "Unavailable",
+            BadRequest(_) | UnsupportedMediaType(_) => "Invalid request",
+            // ServiceNow answers a rule's refusal of a field with 400 "Operation Failed".
+            Invalid { .. } => return sn(StatusCode::BAD_REQUEST, "Operation Failed", e.message()),
+            Unauthenticated(_) => "User Not Authenticated",
+            Forbidden(_) => "Insufficient rights",
+            TooManyRequests { .. } => "Too Many Requests",
+            Internal(_) => "Internal error",
+        };
+        let mut out = sn(status, message, e.message());
+        out.retry_after = e.retry_after();
+        out
     }
 }
 
-fn incident_error(e: IncidentError) -> SnError {
-    match e {
-        IncidentError::Conflict { .. } => sn(StatusCode::CONFLICT, "Record changed since it was read", e.to_string()),
-        _ => sn(StatusCode::BAD_REQUEST, "Operation Failed", e.to_string()),
+impl From<vigie_app::AppError> for SnError {
+    fn from(e: vigie_app::AppError) -> SnError {
+        match &e {
+            vigie_app::AppError::Conflict(m) if m.contains("sys_mod_count") => {
+                sn(StatusCode::CONFLICT, "Record changed since it was read", m.clone())
+            }
+            _ => crate::ApiError::from(e).into(),
+        }
     }
 }
 
@@ -86,22 +89,6 @@ pub(crate) fn error_response(status: StatusCode, detail: &str) -> Response {
         _ => "Insufficient rights",
     };
     sn(status, message, detail).into_response()
-}
-
-/// A partner works the incidents assigned to its support group, and only those.
-fn visible(caller: &Caller, i: &Incident) -> bool {
-    match &caller.0.reach {
-        Reach::Partner(p) => i.assignment_group == p.as_str(),
-        _ => true,
-    }
-}
-
-fn outside(caller: &Caller) -> SnError {
-    sn(
-        StatusCode::FORBIDDEN,
-        "Insufficient rights",
-        format!("{} works only the incidents assigned to its support group", caller.0.user),
-    )
 }
 
 fn table(name: &str) -> Result<(), SnError> {
@@ -151,7 +138,7 @@ fn values(i: &Incident) -> Vec<(&'static str, String)> {
         ("description", i.description.clone()),
         ("state", i.state.to_string()),
         ("incident_state", i.state.to_string()),
-        ("active", matches!(i.state, 1..=3).to_string()),
+        ("active", i.state.is_open().to_string()),
         ("hold_reason", i.hold_reason.clone()),
         ("impact", i.impact.to_string()),
         ("urgency", i.urgency.to_string()),
@@ -221,7 +208,7 @@ fn fields_of(params: &BTreeMap<String, String>) -> Option<Vec<String>> {
 }
 
 /// `GET /api/now/table/incident`.
-async fn list(
+pub(crate) async fn list(
     AxState(app): AxState<App>,
     caller: Caller,
     headers: HeaderMap,
@@ -244,11 +231,12 @@ async fn list(
     let (display, fields) = (display_of(&params), fields_of(&params));
     let (total, page) = {
         let st = app.journal.state();
+        let view = caller.principal().view(&st);
         let mut rows: Vec<&Incident> = st
             .incidents
             .values()
             .map(|s| &s.value)
-            .filter(|i| visible(&caller, i) && query.matches(&|f| field_value(i, f)))
+            .filter(|i| view.incident(i) && query.matches(&|f| field_value(i, f)))
             .collect();
         rows.sort_by(|a, b| a.number.cmp(&b.number));
         rows.sort_by(|a, b| query.compare(&|f| field_value(a, f), &|f| field_value(b, f)));
@@ -259,7 +247,7 @@ async fn list(
     let mut r = Json(json!({ "result": page })).into_response();
     r.headers_mut().insert("x-total-count", HeaderValue::from(total));
     if !truthy(params.get("sysparm_suppress_pagination_header")) {
-        if let Some(link) = link_header(&headers, &params, offset, limit, total) {
+        if let Some(link) = app.base_url(&headers).map(|base| link_header(&base, &params, offset, limit, total)) {
             if let Ok(v) = HeaderValue::from_str(&link) {
                 r.headers_mut().insert(header::LINK, v);
             }
@@ -268,21 +256,15 @@ async fn list(
     Ok(r)
 }
 
-/// `<…offset=0…>;rel="first",<…>;rel="prev",<…>;rel="next",<…>;rel="last"`, absolute, from the Host header.
-fn link_header(
-    headers: &HeaderMap,
-    params: &BTreeMap<String, String>,
-    offset: usize,
-    limit: usize,
-    total: usize,
-) -> Option<String> {
-    let host = headers.get(header::HOST)?.to_str().ok()?;
+/// `<…offset=0…>;rel="first",<…>;rel="prev",<…>;rel="next",<…>;rel="last"`, absolute, from `base` (the configured
+/// public URL, or a valid `Host`).
+fn link_header(base: &str, params: &BTreeMap<String, String>, offset: usize, limit: usize, total: usize) -> String {
     let url = |o: usize| {
         let mut p = params.clone();
         p.insert("sysparm_offset".into(), o.to_string());
         p.insert("sysparm_limit".into(), limit.to_string());
         let q: Vec<String> = p.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect();
-        format!("<http://{host}/api/now/table/incident?{}>", q.join("&"))
+        format!("<{base}/api/now/table/incident?{}>", q.join("&"))
     };
     let last = if total == 0 { 0 } else { (total - 1) / limit * limit };
     let mut parts = vec![format!("{};rel=\"first\"", url(0))];
@@ -293,7 +275,7 @@ fn link_header(
         parts.push(format!("{};rel=\"next\"", url(offset + limit)));
     }
     parts.push(format!("{};rel=\"last\"", url(last)));
-    Some(parts.join(","))
+    parts.join(",")
 }
 
 fn encode(s: &str) -> String {
@@ -309,7 +291,7 @@ fn encode(s: &str) -> String {
 }
 
 /// `GET /api/now/table/incident/{sys_id}`.
-async fn one(
+pub(crate) async fn one(
     AxState(app): AxState<App>,
     caller: Caller,
     Path((name, sys_id)): Path<(String, String)>,
@@ -317,22 +299,13 @@ async fn one(
 ) -> Result<Json<Value>, SnError> {
     table(&name)?;
     let st = app.journal.state();
-    let i = st.incidents.get(&sys_id).filter(|i| visible(&caller, &i.value)).ok_or_else(not_found)?;
+    let view = caller.principal().view(&st);
+    let i = st.incidents.get(&sys_id).filter(|i| view.incident(&i.value)).ok_or_else(not_found)?;
     Ok(Json(json!({"result": render(&i.value, &fields_of(&params), display_of(&params))})))
 }
 
 fn not_found() -> SnError {
     sn(StatusCode::NOT_FOUND, "No Record found", "Record doesn't exist or ACL restricts the record retrieval")
-}
-
-/// A linked logistics plan must exist.
-fn check_plan(st: &State, fields: &Changes) -> Result<(), SnError> {
-    match fields.get("u_plan_id").map(|p| p.trim()).filter(|p| !p.is_empty()) {
-        Some(p) if !st.plans.contains_key(p) => {
-            Err(sn(StatusCode::BAD_REQUEST, "Operation Failed", format!("u_plan_id: unknown plan {p}")))
-        }
-        _ => Ok(()),
-    }
 }
 
 /// A body's fields as text.
@@ -356,35 +329,20 @@ fn changes(body: &[u8]) -> Result<Changes, SnError> {
         .collect())
 }
 
-/// Runs a decision on the current state inside the journal's command: the incident it returns is recorded.
-async fn record(
+/// Runs a command of the application layer off the async threads, answering its errors in ServiceNow's envelope.
+async fn command<T: Send + 'static>(
     app: &App,
-    actor: Actor,
-    source: String,
-    decide: impl FnOnce(&State) -> Result<Event, SnError> + Send + 'static,
-) -> Result<Option<Incident>, SnError> {
-    let committed = app
-        .blocking(move |j| {
-            Ok(j.execute(move |st| {
-                let event = decide(st)?;
-                let recorded = match &event {
-                    Event::IncidentRecorded(i) => Some((**i).clone()),
-                    _ => None,
-                };
-                Ok((vec![NewEvent { actor, source, event }], recorded))
-            }))
-        })
+    f: impl FnOnce(&vigie_journal::Journal) -> Result<T, vigie_app::AppError> + Send + 'static,
+) -> Result<T, SnError> {
+    let j = app.journal.clone();
+    tokio::task::spawn_blocking(move || f(&j))
         .await
-        .map_err(SnError::from)?;
-    match committed {
-        Ok((_, recorded)) => Ok(recorded),
-        Err(vigie_journal::ExecuteError::Refused(e)) => Err(e),
-        Err(vigie_journal::ExecuteError::Journal(e)) => Err(SnError::from(crate::ApiError::from(e))),
-    }
+        .map_err(|e| SnError::from(crate::ApiError::Internal(e.to_string())))?
+        .map_err(SnError::from)
 }
 
 /// `POST /api/now/table/incident`: 201 with the record.
-async fn create(
+pub(crate) async fn create(
     AxState(app): AxState<App>,
     caller: Caller,
     headers: HeaderMap,
@@ -392,33 +350,13 @@ async fn create(
     Query(params): Query<BTreeMap<String, String>>,
     body: Bytes,
 ) -> Result<Response, SnError> {
-    let actor = caller.actor();
     table(&name)?;
-    let mut fields = changes(&body)?;
-    if let Reach::Partner(p) = &caller.0.reach {
-        // A partner opens incidents for its own group.
-        let group = fields.entry("assignment_group".into()).or_default();
-        if group.is_empty() {
-            *group = p.to_string();
-        }
-    }
-    let by = actor.to_string();
-    let sys_id = vigie_journal::new_event_id().simple().to_string();
-    let i = record(&app, actor, "POST /api/now/table/incident".into(), move |st| {
-        check_plan(st, &fields)?;
-        let i = incident::create(&fields, sys_id, st.last_incident_number + 1, chrono::Utc::now(), &by)
-            .map_err(incident_error)?;
-        if !visible(&caller, &i) {
-            return Err(outside(&caller));
-        }
-        Ok(Event::IncidentRecorded(Box::new(i)))
-    })
-    .await?
-    .expect("a recorded incident");
+    let fields = changes(&body)?;
+    let i = command(&app, move |j| vigie_app::incidents::create(j, &caller.0, fields)).await?;
     let body = json!({"result": render(&i, &fields_of(&params), display_of(&params))});
     let mut r = (StatusCode::CREATED, Json(body)).into_response();
-    if let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) {
-        if let Ok(v) = HeaderValue::from_str(&format!("http://{host}/api/now/table/incident/{}", i.sys_id)) {
+    if let Some(base) = app.base_url(&headers) {
+        if let Ok(v) = HeaderValue::from_str(&format!("{base}/api/now/table/incident/{}", i.sys_id)) {
             r.headers_mut().insert(header::LOCATION, v);
         }
     }
@@ -426,45 +364,26 @@ async fn create(
 }
 
 /// `PUT` and `PATCH /api/now/table/incident/{sys_id}`: a partial update, 200 with the record.
-async fn update(
+pub(crate) async fn update(
     AxState(app): AxState<App>,
     caller: Caller,
     Path((name, sys_id)): Path<(String, String)>,
     Query(params): Query<BTreeMap<String, String>>,
     body: Bytes,
 ) -> Result<Json<Value>, SnError> {
-    let actor = caller.actor();
     table(&name)?;
     let fields = changes(&body)?;
-    let by = actor.to_string();
-    let source = format!("PUT /api/now/table/incident/{sys_id}");
-    let i = record(&app, actor, source, move |st| {
-        let current = st.incidents.get(&sys_id).filter(|i| visible(&caller, &i.value)).ok_or_else(not_found)?;
-        check_plan(st, &fields)?;
-        let i = incident::update(&current.value, &fields, chrono::Utc::now(), &by).map_err(incident_error)?;
-        if !visible(&caller, &i) {
-            return Err(outside(&caller));
-        }
-        Ok(Event::IncidentRecorded(Box::new(i)))
-    })
-    .await?
-    .expect("a recorded incident");
+    let i = command(&app, move |j| vigie_app::incidents::update(j, &caller.0, &sys_id, fields)).await?;
     Ok(Json(json!({"result": render(&i, &fields_of(&params), display_of(&params))})))
 }
 
 /// `DELETE /api/now/table/incident/{sys_id}`: 204.
-async fn remove(
+pub(crate) async fn remove(
     AxState(app): AxState<App>,
     caller: Caller,
     Path((name, sys_id)): Path<(String, String)>,
 ) -> Result<StatusCode, SnError> {
-    let actor = caller.actor();
     table(&name)?;
-    let source = format!("DELETE /api/now/table/incident/{sys_id}");
-    record(&app, actor, source, move |st| {
-        let current = st.incidents.get(&sys_id).ok_or_else(not_found)?;
-        Ok(Event::IncidentDeleted(IncidentDeleted { sys_id: sys_id.clone(), number: current.value.number.clone() }))
-    })
-    .await?;
+    command(&app, move |j| vigie_app::incidents::delete(j, &caller.0, &sys_id)).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -32,8 +32,8 @@ pub struct StreamQuery {
 /// Whether a caller may see an event: by its permissions and reach (an administrator sees everything).
 fn visible(app: &App, caller: &Caller, events: &[Envelope]) -> Vec<bool> {
     let st = app.journal.state();
-    let view = caller.0.view(&st);
-    events.iter().map(|e| view.event(&st, e, |p| caller.0.may(p))).collect()
+    let view = caller.principal().view(&st);
+    events.iter().map(|e| view.event(&st, e, |p| caller.principal().may(p))).collect()
 }
 
 /// `GET /api/v1/events`: the journal in pages, narrowed to what the caller may see (`next_after` goes on past
@@ -137,54 +137,16 @@ pub struct AuditQuery {
     limit: Option<usize>,
 }
 
-/// Parses an audit bound: RFC 3339, or a Paris local time.
-pub fn audit_time(name: &str, v: Option<&str>) -> Result<Option<chrono::DateTime<chrono::Utc>>, ApiError> {
-    match v.map(str::trim).filter(|v| !v.is_empty()) {
-        None => Ok(None),
-        Some(t) => vigie_import::values::parse_instant(t).map(Some).ok_or_else(|| {
-            ApiError::BadRequest(format!(
-                "{name}: expected a date and time (RFC 3339 or `YYYY-MM-DD HH:MM`, Paris), found {t:?}"
-            ))
-        }),
-    }
-}
-
 /// `GET /api/v1/audit`: journal events by actor, object and time, oldest first, in pages (`next_after`).
 pub async fn audit(AxState(app): AxState<App>, Query(q): Query<AuditQuery>) -> Result<Json<Value>, ApiError> {
     let filter = vigie_domain::event::AuditFilter {
         actor: q.actor.filter(|a| !a.is_empty()),
         object: q.object.filter(|o| !o.is_empty()),
-        since: audit_time("since", q.since.as_deref())?,
-        until: audit_time("until", q.until.as_deref())?,
+        since: vigie_app::when::parse_instant("since", q.since.as_deref()).map_err(ApiError::in_query)?,
+        until: vigie_app::when::parse_instant("until", q.until.as_deref()).map_err(ApiError::in_query)?,
     };
     let limit = q.limit.unwrap_or(100).clamp(1, 10_000);
     let after = q.after.unwrap_or(0);
-    let (events, next) = app.blocking(move |j| audit_events(&j, &filter, after, limit).map_err(ApiError::from)).await?;
+    let (events, next) = app.blocking(move |j| Ok(vigie_app::audit::events(&j, &filter, after, limit)?)).await?;
     Ok(Json(json!({ "events": events, "next_after": next })))
-}
-
-/// Up to `limit` events after `after` that the filter keeps, read from storage in pages; and the sequence to go on
-/// from.
-pub fn audit_events(
-    journal: &vigie_journal::Journal,
-    filter: &vigie_domain::event::AuditFilter,
-    mut after: u64,
-    limit: usize,
-) -> Result<(Vec<Envelope>, u64), vigie_journal::JournalError> {
-    let mut found = Vec::new();
-    loop {
-        let page = journal.read_after(after, 10_000)?;
-        if page.is_empty() {
-            return Ok((found, after));
-        }
-        for e in page {
-            after = e.seq;
-            if filter.matches(&e) {
-                found.push(e);
-                if found.len() == limit {
-                    return Ok((found, after));
-                }
-            }
-        }
-    }
 }

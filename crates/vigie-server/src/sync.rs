@@ -7,7 +7,6 @@ use crate::App;
 use serde_json::{json, Value};
 use std::time::Duration;
 use vigie_domain::itsm::{Incident, IncidentSynced};
-use vigie_domain::{Actor, Event, NewEvent};
 
 /// Where to push incidents.
 #[derive(Debug, Clone)]
@@ -112,7 +111,6 @@ pub async fn run(app: App, o: SyncOptions) {
             return;
         }
     };
-    let actor = Actor::system("servicenow-sync");
     let mut shutdown = app.shutdown.clone();
     let mut wait = Duration::from_secs(1);
     loop {
@@ -120,20 +118,17 @@ pub async fn run(app: App, o: SyncOptions) {
         for (i, done) in backlog(&app) {
             match push(&client, &o, &i, done.as_ref()).await {
                 Ok(remote_sys_id) => {
-                    let event = NewEvent {
-                        actor: actor.clone(),
-                        source: format!("sync:{}", o.url),
-                        event: Event::IncidentSynced(IncidentSynced {
-                            sys_id: i.sys_id.clone(),
-                            remote_sys_id,
-                            sys_mod_count: i.sys_mod_count,
-                            work_notes_pushed: i.work_notes.len() as u32,
-                            comments_pushed: i.comments.len() as u32,
-                        }),
+                    let synced = IncidentSynced {
+                        sys_id: i.sys_id.clone(),
+                        remote_sys_id,
+                        sys_mod_count: i.sys_mod_count,
+                        work_notes_pushed: i.work_notes.len() as u32,
+                        comments_pushed: i.comments.len() as u32,
                     };
-                    if let Err(e) =
-                        app.blocking(move |j| j.append(vec![event]).map(|_| ()).map_err(crate::ApiError::from)).await
-                    {
+                    let source = format!("sync:{}", o.url);
+                    let recorded =
+                        app.blocking(move |j| Ok(vigie_app::incidents::record_synced(&j, synced, source)?)).await;
+                    if let Err(e) = recorded {
                         tracing::warn!(error = %e, "incident sync: not journalled");
                         failed = true;
                         break;

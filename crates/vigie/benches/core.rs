@@ -85,8 +85,9 @@ fn main() {
     let store = SqliteStore::open_dir(&tmp.path().join("journal")).unwrap();
     let journal = Journal::open(Box::new(store), JournalOptions::default()).unwrap();
     let actor = Actor::system("bench");
+    let caller = vigie_app::Caller::internal(actor.clone(), "bench");
     let batch = vigie_import::read(&others, &mut |_, _| {});
-    vigie_server::commit_import(&journal, batch, actor.clone(), false).map_err(|_| "registry import").unwrap();
+    vigie_app::imports::import(&journal, &caller, batch, false).map_err(|_| "registry import").unwrap();
     let t = Instant::now();
     let batch = vigie_import::read(std::slice::from_ref(&stock), &mut |_, _| {});
     let plan = vigie_import::plan(&batch, &journal.state(), &actor).unwrap();
@@ -105,8 +106,7 @@ fn main() {
     // End to end, as `vigie import` does it: read, validate, plan, append durably, apply.
     let t = Instant::now();
     let batch = vigie_import::read(std::slice::from_ref(&stock), &mut |_, _| {});
-    let report =
-        vigie_server::commit_import(&journal, batch, actor.clone(), false).map_err(|_| "stock import").unwrap();
+    let report = vigie_app::imports::import(&journal, &caller, batch, false).map_err(|_| "stock import").unwrap();
     let total_s = t.elapsed().as_secs_f64();
     println!(
         "{:<48} {:>14.0} lines/s    | {} stock events, {:.2} s end to end (goal ≥ 200,000 lines/s with validation)",

@@ -117,37 +117,34 @@ fn main() {
     let (journal, lock) = vigie::open(&cfg).unwrap();
     let t = Instant::now();
     let batch_in = vigie_import::read(&registry(n), &mut |_, _| {});
-    let report = vigie_server::commit_import(&journal, batch_in, Actor::system("bench"), false)
+    let bench = vigie_app::Caller::internal(Actor::system("bench"), "bench");
+    let report = vigie_app::imports::import(&journal, &bench, batch_in, false)
         .unwrap_or_else(|_| panic!("the generated registry imports"));
     let import_s = t.elapsed().as_secs_f64();
     println!("# {n} checks imported and journalled in {import_s:.1} s ({} events)", report.events);
     // The agents push with a token of a TOC user, as in production; the administrator reads the state.
-    let user = |name: &str, role, password: &str| vigie_domain::access::User {
+    use vigie_app::accounts::{Password, UserChange};
+    let user = |name: &str, role, password: Password| UserChange {
         name: vigie_domain::access::UserName::parse(name).unwrap(),
         role,
         organization_id: None,
         partner_id: None,
-        password_hash: if password.is_empty() {
-            String::new()
-        } else {
-            vigie_server::auth::hash_password(password).unwrap()
-        },
+        password,
         disabled: false,
     };
     for u in [
-        user("admin", vigie_domain::access::Role::Admin, ADMIN_PASSWORD),
-        user("agents", vigie_domain::access::Role::Toc, ""),
+        user("admin", vigie_domain::access::Role::Admin, Password::Set(ADMIN_PASSWORD.into())),
+        user("agents", vigie_domain::access::Role::Toc, Password::Generate),
     ] {
-        vigie_server::auth::record_user(&journal, u, Actor::system("bench"), "bench".into()).unwrap();
+        vigie_app::accounts::save_user(&journal, &bench, u).unwrap();
     }
-    let request = vigie_server::auth::TokenRequest {
-        user: vigie_domain::access::UserName::parse("agents").unwrap(),
+    let request = vigie_app::accounts::TokenRequest {
+        user: Some(vigie_domain::access::UserName::parse("agents").unwrap()),
         label: "bench".into(),
         scopes: Vec::new(),
         expires_at: None,
     };
-    let (_, token) =
-        vigie_server::auth::issue_token(&journal, request, Actor::system("bench"), "bench".into()).unwrap();
+    let token = vigie_app::accounts::issue_token(&journal, &bench, request, chrono::Utc::now()).unwrap().token;
 
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

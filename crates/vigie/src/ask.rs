@@ -199,7 +199,8 @@ pub fn run(st: &State, travel: &Travel, q: Question) -> anyhow::Result<String> {
         }
         Question::Reinforce { site, need, by, on, json } => {
             let on = day(on.as_deref())?;
-            let deadline = vigie_server::deadline_minutes(by.as_deref()).map_err(|e| anyhow::anyhow!("--by: {e}"))?;
+            let deadline =
+                vigie_app::when::deadline_minutes(by.as_deref()).map_err(|e| anyhow::anyhow!("--by: {e}"))?;
             let need = logistics::reinforce::parse_need(st, &need)?;
             let r = logistics::reinforce::reinforce(
                 st,
@@ -267,7 +268,7 @@ pub fn run(st: &State, travel: &Travel, q: Question) -> anyhow::Result<String> {
                 headcount,
                 days,
                 on: day(on.as_deref())?,
-                deadline_min: vigie_server::deadline_minutes(by.as_deref())
+                deadline_min: vigie_app::when::deadline_minutes(by.as_deref())
                     .map_err(|e| anyhow::anyhow!("--by: {e}"))?,
                 within_km,
                 sources: vigie_logistics::Scope::everything(),

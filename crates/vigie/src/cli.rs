@@ -191,9 +191,10 @@ pub enum PlanAction {
     List,
 }
 
-fn step(journal: &Journal, id: String, verb: &str, actor: Actor) -> Result<String, vigie_server::ApiError> {
-    vigie_server::step_plan(journal, &id, verb, actor, None, format!("cli:plan {verb} {id}"))
-        .map(|_| format!("plan {id}: {verb} done"))
+fn step(journal: &Journal, id: String, verb: &str, actor: Actor) -> Result<String, vigie_app::AppError> {
+    let step = vigie_app::plans::Step::parse(verb).expect("the command line names a step");
+    let caller = vigie_app::Caller::internal(actor, format!("cli:plan {verb} {id}"));
+    vigie_app::plans::step(journal, &caller, &id, step).map(|_| format!("plan {id}: {verb} done"))
 }
 
 fn cli_actor(actor: Option<String>) -> anyhow::Result<Actor> {
@@ -415,12 +416,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 let (j, l) = crate::open(&cfg)?;
                 (j, Some(l))
             };
-            let (shift, effect) = {
-                let st = journal.state();
-                let shift = vigie_logistics::whatif::propose_shift(&st, &from, &to, sites.as_deref(), &reason)?;
-                let effect = vigie_logistics::whatif::shift_effect(&st, &shift, on, days)?;
-                (shift, effect)
-            };
+            let actor = cli_actor(actor)?;
+            let caller = vigie_app::Caller::internal(actor, "cli:shift");
+            let request = vigie_app::shift::ShiftRequest { from, to, sites, reason, on, days };
+            let vigie_app::shift::ShiftPreview { shift, effect } =
+                vigie_app::shift::preview(&journal, &caller, &request)?;
             if json {
                 println!(
                     "{}",
@@ -457,8 +457,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 journal.shutdown();
                 return Ok(ExitCode::SUCCESS);
             }
-            let actor = cli_actor(actor)?;
-            let r = vigie_server::commit_shift(&journal, shift, actor, "cli:shift".into());
+            let r = vigie_app::shift::apply(&journal, &caller, request);
             journal.shutdown();
             r?;
             println!("bascule enregistrée");
@@ -489,16 +488,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 PlanAction::Commit { file } => {
                     let text =
                         std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
-                    let proposed: vigie_server::ProposedPlan = serde_json::from_str(&text)
+                    let proposed: vigie_app::plans::ProposedPlan = serde_json::from_str(&text)
                         .with_context(|| format!("{} is not a plan (JSON)", file.display()))?;
-                    vigie_server::commit_plan(
-                        &journal,
-                        proposed,
-                        actor,
-                        None,
-                        format!("cli:plan commit {}", file.display()),
-                    )
-                    .map(|id| format!("plan {id} committed"))
+                    let caller = vigie_app::Caller::internal(actor, format!("cli:plan commit {}", file.display()));
+                    vigie_app::plans::commit(&journal, &caller, proposed)
+                        .map(|p| format!("plan {} committed", p.value.plan.id))
                 }
                 PlanAction::Ship { id } => step(&journal, id, "ship", actor),
                 PlanAction::Receive { id } => step(&journal, id, "receive", actor),
@@ -535,13 +529,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let filter = vigie_domain::event::AuditFilter {
                 actor,
                 object,
-                since: vigie_server::audit_time("--since", since.as_deref()).map_err(|e| anyhow::anyhow!("{e}"))?,
-                until: vigie_server::audit_time("--until", until.as_deref()).map_err(|e| anyhow::anyhow!("{e}"))?,
+                since: vigie_app::when::parse_instant("--since", since.as_deref())?,
+                until: vigie_app::when::parse_instant("--until", until.as_deref())?,
             };
             let journal = crate::open_read_only(&cfg)?;
             let out = std::io::stdout();
             let mut out = out.lock();
-            let (events, _) = vigie_server::audit_events(&journal, &filter, 0, limit.max(1))?;
+            let (events, _) = vigie_app::audit::events(&journal, &filter, 0, limit.max(1))?;
             for e in events {
                 writeln!(out, "{}", serde_json::to_string(&e)?)?;
             }
@@ -631,12 +625,10 @@ pub fn import_files(
     let mut progress = Progress { tty: std::io::stderr().is_terminal(), last: usize::MAX };
     let batch = vigie_import::read(&files, &mut |d, t| progress.update(d, t));
     drop(files);
-    vigie_server::commit_import(journal, batch, actor, dry_run).map_err(|e| match e {
-        vigie_server::ImportFailure::Invalid(p) => p,
-        vigie_server::ImportFailure::Refused(why) => vec![Problem::at("(access)", 0, 0, why)],
-        vigie_server::ImportFailure::Journal(e) => {
-            vec![Problem::at("(journal)", 0, 0, e.to_string())]
-        }
+    let caller = vigie_app::Caller::internal(actor, "cli:import");
+    vigie_app::imports::import(journal, &caller, batch, dry_run).map_err(|e| match e {
+        vigie_app::AppError::Invalid { problems, .. } => problems,
+        other => vec![Problem::at("(import)", 0, 0, other.to_string())],
     })
 }
 
@@ -681,15 +673,17 @@ fn serve(cfg: &Config, journal: Journal, simulate: bool) -> anyhow::Result<ExitC
     let scheme = if options.tls.is_some() { "https" } else { "http" };
     // The simulator acts as the TOC's agents: a token of the demo's `toc` user, for monitoring writes, for a day.
     let simulator_token = if simulate {
-        let req = vigie_server::auth::TokenRequest {
-            user: vigie_domain::access::UserName::parse("toc").expect("valid"),
+        let now = chrono::Utc::now();
+        let req = vigie_app::accounts::TokenRequest {
+            user: Some(vigie_domain::access::UserName::parse("toc").expect("valid")),
             label: "simulateur de la démo".into(),
             scopes: vec![vigie_domain::access::Permission::MonitoringWrite],
-            expires_at: Some(chrono::Utc::now() + chrono::Duration::days(1)),
+            expires_at: Some(now + chrono::Duration::days(1)),
         };
-        let (_, token) = vigie_server::auth::issue_token(&journal, req, Actor::system("demo"), "demo".into())
+        let caller = vigie_app::Caller::internal(Actor::system("demo"), "demo");
+        let t = vigie_app::accounts::issue_token(&journal, &caller, req, now)
             .map_err(|e| anyhow::anyhow!("the simulator's token: {e}"))?;
-        Some(token)
+        Some(t.token)
     } else {
         None
     };

@@ -4,10 +4,11 @@
 use anyhow::{anyhow, bail, Context};
 use clap::Subcommand;
 use std::io::Read;
+use vigie_app::accounts::{self, Password, UserChange};
+use vigie_app::{credentials, Caller};
 use vigie_domain::access::{Permission, Role, User, UserName};
 use vigie_domain::{Actor, OrgId, PartnerId};
 use vigie_journal::Journal;
-use vigie_server::auth;
 
 /// The environment variable that gives a password to `vigie user add|passwd` (instead of one made and shown once).
 pub const PASSWORD_ENV: &str = "VIGIE_PASSWORD";
@@ -76,71 +77,70 @@ fn password(stdin: bool) -> anyhow::Result<Option<String>> {
     Ok(std::env::var(PASSWORD_ENV).ok().filter(|p| !p.is_empty()))
 }
 
-fn api(e: vigie_server::ApiError) -> anyhow::Error {
-    anyhow!("{e}")
-}
-
 fn find(journal: &Journal, name: &UserName) -> anyhow::Result<User> {
     journal.state().accounts.users.get(name).cloned().ok_or_else(|| anyhow!("user {name} does not exist"))
 }
 
+/// The same user, with a change.
+fn change_of(u: User, password: Password) -> UserChange {
+    UserChange {
+        name: u.name,
+        role: u.role,
+        organization_id: u.organization_id,
+        partner_id: u.partner_id,
+        password,
+        disabled: u.disabled,
+    }
+}
+
 /// Runs a user command on an open journal.
 pub fn user(journal: &Journal, action: UserAction, actor: Actor) -> anyhow::Result<String> {
-    let source = |what: &str| format!("cli:user {what}");
+    let caller = |what: &str| Caller::internal(actor.clone(), format!("cli:user {what}"));
     match action {
         UserAction::Add { name, role, org, partner, password_stdin } => {
             let name = UserName::parse(&name)?;
             let role = Role::parse(&role).map_err(|e| anyhow!("--role: {e}"))?;
-            let existing = journal.state().accounts.users.get(&name).cloned();
-            let (hash, shown) = match (password(password_stdin)?, existing.as_ref()) {
-                (Some(p), _) => (auth::hash_password(&p).map_err(|e| anyhow!(e))?, None),
-                (None, Some(u)) => (u.password_hash.clone(), None),
-                (None, None) => {
-                    let p = auth::random_secret();
-                    (auth::hash_password(&p).map_err(|e| anyhow!(e))?, Some(p))
-                }
-            };
-            let user = User {
+            let change = UserChange {
                 name: name.clone(),
                 role,
                 organization_id: org.map(|o| OrgId::parse(&o)).transpose().map_err(|e| anyhow!("--org: {e}"))?,
                 partner_id: partner.map(|p| PartnerId::parse(&p)).transpose().map_err(|e| anyhow!("--partner: {e}"))?,
-                password_hash: hash,
+                password: password(password_stdin)?.map_or(Password::Keep, Password::Set),
                 disabled: false,
             };
-            auth::record_user(journal, user, actor, source("add")).map_err(api)?;
-            let verb = if existing.is_some() { "updated" } else { "created" };
-            Ok(match shown {
+            let saved = accounts::save_user(journal, &caller("add"), change)?;
+            let verb = if saved.created { "created" } else { "updated" };
+            Ok(match saved.password_shown {
                 Some(p) => format!("user {name} ({role}) {verb}; password (shown once): {p}"),
                 None => format!("user {name} ({role}) {verb}"),
             })
         }
         UserAction::Passwd { name, password_stdin } => {
             let name = UserName::parse(&name)?;
-            let mut u = find(journal, &name)?;
-            let (p, shown) = match password(password_stdin)? {
-                Some(p) => (p, false),
-                None => (auth::random_secret(), true),
-            };
-            u.password_hash = auth::hash_password(&p).map_err(|e| anyhow!(e))?;
-            auth::record_user(journal, u, actor, source("passwd")).map_err(api)?;
-            Ok(if shown {
-                format!("user {name}: new password (shown once): {p}")
-            } else {
-                format!("user {name}: password changed")
+            let u = find(journal, &name)?;
+            let given = password(password_stdin)?;
+            let shown = given.is_none();
+            let saved = accounts::save_user(
+                journal,
+                &caller("passwd"),
+                change_of(u, given.map_or(Password::Generate, Password::Set)),
+            )?;
+            Ok(match (shown, saved.password_shown) {
+                (true, Some(p)) => format!("user {name}: new password (shown once): {p}"),
+                _ => format!("user {name}: password changed"),
             })
         }
         UserAction::Disable { name } | UserAction::Enable { name } if name.is_empty() => bail!("name a user"),
         UserAction::Disable { name } => {
             let mut u = find(journal, &UserName::parse(&name)?)?;
             u.disabled = true;
-            auth::record_user(journal, u, actor, source("disable")).map_err(api)?;
+            accounts::save_user(journal, &caller("disable"), change_of(u, Password::Keep))?;
             Ok(format!("user {name} disabled"))
         }
         UserAction::Enable { name } => {
             let mut u = find(journal, &UserName::parse(&name)?)?;
             u.disabled = false;
-            auth::record_user(journal, u, actor, source("enable")).map_err(api)?;
+            accounts::save_user(journal, &caller("enable"), change_of(u, Password::Keep))?;
             Ok(format!("user {name} enabled"))
         }
         UserAction::List => {
@@ -178,18 +178,18 @@ pub fn token(journal: &Journal, action: TokenAction, actor: Actor) -> anyhow::Re
                 })
                 .transpose()?
                 .unwrap_or_default();
-            let req = auth::TokenRequest {
-                user: UserName::parse(&user)?,
+            let now = chrono::Utc::now();
+            let req = accounts::TokenRequest {
+                user: Some(UserName::parse(&user)?),
                 label,
                 scopes,
-                expires_at: (expires_days > 0)
-                    .then(|| chrono::Utc::now() + chrono::Duration::days(expires_days as i64)),
+                expires_at: (expires_days > 0).then(|| now + chrono::Duration::days(expires_days as i64)),
             };
-            let (id, token) = auth::issue_token(journal, req, actor, "cli:token issue".into()).map_err(api)?;
-            Ok(format!("token {id} for {user} (shown once):\n{token}"))
+            let t = accounts::issue_token(journal, &Caller::internal(actor, "cli:token issue"), req, now)?;
+            Ok(format!("token {} for {user} (shown once):\n{}", t.id, t.token))
         }
         TokenAction::Revoke { id } => {
-            auth::revoke_token(journal, id.clone(), None, actor, format!("cli:token revoke {id}")).map_err(api)?;
+            accounts::revoke_token(journal, &Caller::internal(actor, format!("cli:token revoke {id}")), &id)?;
             Ok(format!("token {id} revoked"))
         }
         TokenAction::List => {
@@ -228,17 +228,18 @@ pub fn first_admin(journal: &Journal) -> anyhow::Result<()> {
     }
     let (password, shown) = match std::env::var(ADMIN_PASSWORD_ENV).ok().filter(|p| !p.is_empty()) {
         Some(p) => (p, false),
-        None => (auth::random_secret(), true),
+        None => (credentials::random_secret(), true),
     };
-    let user = User {
+    credentials::check_password(&password).map_err(|e| anyhow!("{ADMIN_PASSWORD_ENV}: {e}"))?;
+    let change = UserChange {
         name: UserName::parse("admin").expect("valid"),
         role: Role::Admin,
         organization_id: None,
         partner_id: None,
-        password_hash: auth::hash_password(&password).map_err(|e| anyhow!("{ADMIN_PASSWORD_ENV}: {e}"))?,
+        password: Password::Set(password.clone()),
         disabled: false,
     };
-    auth::record_user(journal, user, Actor::system("first-start"), "first start".into()).map_err(api)?;
+    accounts::save_user(journal, &Caller::internal(Actor::system("first-start"), "first start"), change)?;
     if shown {
         eprintln!(
             "first start: administrator `admin` created; password (shown once, change it with `vigie user passwd \
@@ -272,15 +273,15 @@ pub fn demo_users(journal: &Journal) -> anyhow::Result<usize> {
         if journal.state().accounts.users.contains_key(&name) {
             continue;
         }
-        let user = User {
+        let change = UserChange {
             name,
             role: *role,
             organization_id: org.map(|o| OrgId::parse(o).expect("valid")),
             partner_id: partner.map(|p| PartnerId::parse(p).expect("valid")),
-            password_hash: auth::hash_password(password).map_err(|e| anyhow!(e))?,
+            password: Password::Set(password.to_string()),
             disabled: false,
         };
-        auth::record_user(journal, user, Actor::system("demo"), "demo".into()).map_err(api)?;
+        accounts::save_user(journal, &Caller::internal(Actor::system("demo"), "demo"), change)?;
         created += 1;
     }
     Ok(created)

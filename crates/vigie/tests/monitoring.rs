@@ -134,10 +134,16 @@ async fn pushed_results_move_states_stream_them_and_journal_the_hard_changes() {
     .await;
     assert_eq!(r.status(), 422);
     let body: Value = r.json().await.unwrap();
-    assert_eq!(body["problems"][0], "result 1: unknown check \"GHOST\"");
-    assert!(body["problems"][1].as_str().unwrap().starts_with("result 2: expected `status`"));
+    assert_eq!(body["lines"][0], "results[1]: unknown check \"GHOST\"", "each problem located: {body}");
+    assert_eq!(body["problems"][1]["file"], "results[2]");
+    assert!(body["problems"][1]["message"].as_str().unwrap().starts_with("expected `status`"));
     assert_eq!(app.get_json("/api/v1/monitoring/state").await["counts"], before, "nothing was taken");
-    assert_eq!(app.client.post(app.url("/api/v1/monitoring/results")).body("nope").send().await.unwrap().status(), 400);
+    let raw = |kind: &'static str| {
+        let r = app.client.post(app.url("/api/v1/monitoring/results")).header("content-type", kind).body("nope");
+        async move { r.send().await.unwrap().status() }
+    };
+    assert_eq!(raw("application/json").await, 400, "not JSON");
+    assert_eq!(raw("text/plain").await, 415, "a JSON route takes JSON only");
 
     // Roll-ups and the journal.
     let state = app.get_json("/api/v1/monitoring/state").await;
@@ -172,7 +178,7 @@ async fn pushed_results_move_states_stream_them_and_journal_the_hard_changes() {
     let m = parse_metrics(&text.text().await.unwrap());
     assert_eq!(m["vigie_checks{state=\"critical\"}"], 1.0);
     assert_eq!(m["vigie_checks{state=\"unreachable\"}"], 2.0);
-    assert_eq!(m["vigie_checks_total"], 4.0);
+    assert_eq!(m["vigie_checks_supervised"], 4.0, "a gauge does not end in _total");
     assert_eq!(m["vigie_results_total"], 4.0);
     assert_eq!(m["vigie_state_changes_total"], 3.0);
     app.stop().await;
@@ -225,7 +231,7 @@ async fn maintenance_mutes_but_records_failures() {
     let bad = json!({"id": "X", "scope": {"by": "site", "id": "NOWHERE"}, "starts_at": now, "ends_at": now + chrono::Duration::hours(1)});
     assert_eq!(post(&app, "/api/v1/monitoring/maintenance", bad).await.status(), 404);
     let backwards = json!({"id": "X", "scope": {"by": "tag", "id": "t"}, "starts_at": now, "ends_at": now});
-    assert_eq!(post(&app, "/api/v1/monitoring/maintenance", backwards).await.status(), 400);
+    assert_eq!(post(&app, "/api/v1/monitoring/maintenance", backwards).await.status(), 422);
     let r = app.client.delete(app.url("/api/v1/monitoring/maintenance/MAINT-STA")).send().await.unwrap();
     assert_eq!(r.status(), 204);
     assert_eq!(check(&app, "PC-1").await["shown"], "CRITICAL", "the failure shows when the window ends");

@@ -5,7 +5,7 @@
 //! Their results go through the same path as pushed ones.
 
 use super::live::Result1;
-use super::{commit, now_ms};
+use super::now_ms;
 use crate::App;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
@@ -209,7 +209,7 @@ pub async fn run(app: App, workers: usize, extra_roots_pem: Option<Vec<u8>>) {
     let collector = {
         let app = app.clone();
         tokio::spawn(async move {
-            let actor = Actor::system("active-checks");
+            let caller = vigie_app::Caller::internal(Actor::system("active-checks"), "active-checks");
             while let Some(first) = rx.recv().await {
                 let mut batch = vec![first];
                 while let Ok(more) = rx.try_recv() {
@@ -219,29 +219,26 @@ pub async fn run(app: App, workers: usize, extra_roots_pem: Option<Vec<u8>>) {
                     }
                 }
                 let live = app.live.clone();
-                let st = app.journal.state_handle();
-                let a = actor.clone();
-                let taken = tokio::task::spawn_blocking(move || {
-                    {
-                        let st = st.read().unwrap_or_else(|p| p.into_inner());
-                        live.sync(&st, now_ms());
-                    }
-                    let rs: Vec<Result1> = {
-                        let g = live.lock();
-                        batch
-                            .into_iter()
-                            .filter_map(|(id, p, at)| {
-                                g.estate.slot(&id).map(|slot| Result1 { slot, status: p.status, output: p.output, at })
-                            })
-                            .collect()
-                    };
-                    live.ingest(&rs, &a, "active-checks")
-                })
-                .await;
-                if let Ok((events, changes)) = taken {
-                    if let Err(e) = commit(&app, events, changes).await {
-                        tracing::warn!(error = %e, "active checks: state changes not journalled");
-                    }
+                let c = caller.clone();
+                let taken = app
+                    .blocking(move |j| {
+                        Ok(vigie_app::monitoring::ingest(&j, &live, &c, |g| {
+                            Ok(batch
+                                .into_iter()
+                                .filter_map(|(id, p, at)| {
+                                    g.estate.slot(&id).map(|slot| Result1 {
+                                        slot,
+                                        status: p.status,
+                                        output: p.output,
+                                        at,
+                                    })
+                                })
+                                .collect())
+                        })?)
+                    })
+                    .await;
+                if let Err(e) = taken {
+                    tracing::warn!(error = %e, "active checks: state changes not journalled");
                 }
             }
         })

@@ -1,179 +1,46 @@
 //! The TOC's HTTP surface (docs/monitoring.md): results in (push API, Icinga-style fields, Alertmanager webhooks),
 //! the live picture out (current state and roll-ups, checks, history, an SSE stream of changes, Prometheus
-//! `/metrics`), acknowledgements and maintenance windows.
-//!
-//! Every hard state change is journalled (durable) before the request that caused it is answered; the screens'
-//! stream carries the changes once they are.
+//! `/metrics`), acknowledgements and maintenance windows. The writes are the application layer's
+//! ([`vigie_app::monitoring`]): every hard state change is journalled before the request that caused it is
+//! answered, and the screens hear of it only then. A partner sees its applications' checks only, on every route.
 
 pub mod active;
-pub mod live;
 
+pub use vigie_app::monitoring::live;
+
+use crate::access::Caller;
 use crate::{ApiError, App};
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State as AxState};
 use axum::http::header;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use futures_util::stream::{self, Stream, StreamExt};
 use live::{instant, millis, LiveChange, Result1};
 use serde::Deserialize;
 use serde_json::{json, Value};
+use std::collections::HashSet;
 use std::convert::Infallible;
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
+use vigie_app::{problem, AppError};
+use vigie_domain::access::Reach;
 use vigie_domain::health::Status;
-use vigie_domain::toc::{CheckAcknowledged, MaintenanceWindow, WindowCancelled, WindowScope};
-use vigie_domain::{Actor, CheckId, Event, NewEvent};
+use vigie_domain::toc::MaintenanceWindow;
+use vigie_domain::CheckId;
 use vigie_monitor::alertmanager::Payload;
 use vigie_monitor::plugin::parse_output;
-
-pub fn routes() -> Router<App> {
-    Router::new()
-        .route("/results", post(results))
-        .route("/alertmanager", post(alertmanager))
-        .route("/state", get(state))
-        .route("/checks", get(checks))
-        .route("/checks/{id}", get(check))
-        .route("/checks/{id}/ack", post(acknowledge))
-        .route("/history", get(history))
-        .route("/maintenance", get(windows).post(schedule))
-        .route("/maintenance/{id}", axum::routing::delete(cancel))
-        .route("/stream", get(stream))
-}
 
 fn now_ms() -> i64 {
     millis(chrono::Utc::now())
 }
 
-/// Brings the live estate up to the registry, then runs `f` on it.
-fn with_live<T>(app: &App, f: impl FnOnce(&live::Live) -> T) -> T {
-    {
-        let st = app.journal.state();
-        app.live.sync(&st, now_ms());
-    }
-    f(&app.live)
-}
-
-/// Journals the hard changes, then tells the screens. Results whose changes could not be journalled are answered
-/// with an error.
-async fn commit(app: &App, events: Vec<NewEvent>, changes: Vec<Arc<LiveChange>>) -> Result<usize, ApiError> {
-    let n = events.len();
-    if !events.is_empty() {
-        let live = app.live.clone();
-        let shown = changes.clone();
-        // The incidents the alerts open or touch are decided with them, in one journal command.
-        app.blocking(move |j| {
-            j.execute(move |st| {
-                let mut all = events;
-                let opened = alert_incidents(st, &live, &all, &shown);
-                all.extend(opened);
-                Ok::<_, String>((all, ()))
-            })
-            .map(|_| ())
-            .map_err(ApiError::from)
-        })
-        .await?;
-    }
-    app.live.broadcast(changes);
-    Ok(n)
-}
-
-/// Incident versions for the hard changes among `events`, and for checks that were hidden behind a failed
-/// dependency and now show their own failure (`shown`: UNREACHABLE → CRITICAL) (docs/incidents.md).
-fn alert_incidents(
-    st: &vigie_domain::State,
-    live: &live::Live,
-    events: &[NewEvent],
-    shown: &[Arc<LiveChange>],
-) -> Vec<NewEvent> {
-    use vigie_domain::health::Shown;
-    use vigie_domain::toc::Criticality;
-    use vigie_incidents::alerts::{decide, AlertChange};
-    /// What the rules need of a change: check, status, when, output, during maintenance.
-    struct Raw<'a> {
-        check: &'a str,
-        to: Status,
-        at: chrono::DateTime<chrono::Utc>,
-        output: &'a str,
-        during_maintenance: bool,
-    }
-    let g = live.lock();
-    let hard = events.iter().filter_map(|e| match &e.event {
-        Event::CheckStateChanged(c) if c.from != c.to => Some(Raw {
-            check: c.check_id.as_str(),
-            to: c.to,
-            at: c.at,
-            output: &c.output,
-            during_maintenance: c.during_maintenance,
-        }),
-        _ => None,
-    });
-    let hard: Vec<Raw> = hard.collect();
-    let seen: std::collections::HashSet<&str> = hard.iter().map(|r| r.check).collect();
-    let revealed = shown
-        .iter()
-        .filter(|c| c.from == Shown::Unreachable && c.to == Shown::Critical && !seen.contains(&*c.check_id))
-        .map(|c| Raw {
-            check: &c.check_id,
-            to: Status::Critical,
-            at: c.at,
-            output: &c.output,
-            during_maintenance: false,
-        });
-    let alerts: Vec<AlertChange> = hard
-        .into_iter()
-        .chain(revealed)
-        .filter_map(|c| {
-            let slot = g.estate.slot(c.check)?;
-            let site_id = g.site_of(slot).map(|s| s.to_string());
-            let app = g.application_of(slot).map(|a| a.0.to_string());
-            let app_rec = app
-                .as_deref()
-                .and_then(|a| vigie_domain::ApplicationId::parse(a).ok())
-                .and_then(|a| st.toc.applications.get(&a))
-                .map(|a| &a.value);
-            let site_name = site_id
-                .as_deref()
-                .and_then(|s| vigie_domain::SiteId::parse(s).ok())
-                .and_then(|s| st.sites.get(&s).map(|r| r.value.name.clone()))
-                .unwrap_or_else(|| site_id.clone().unwrap_or_default());
-            Some(AlertChange {
-                check_id: c.check.to_string(),
-                site_id,
-                site_name,
-                application_name: app_rec.map_or_else(|| app.clone().unwrap_or_default(), |a| a.name.clone()),
-                critical: app_rec.is_some_and(|a| a.criticality == Criticality::Critical),
-                partner: app_rec.and_then(|a| a.partner_id.as_ref()).map(|p| p.to_string()),
-                application_id: app,
-                to: c.to,
-                unreachable: g.estate.shown(slot) == Shown::Unreachable,
-                during_maintenance: c.during_maintenance,
-                output: c.output.split(" | ").next().unwrap_or("").to_string(),
-                at: c.at,
-            })
-        })
-        .collect();
-    if alerts.is_empty() {
-        return Vec::new();
-    }
-    let open = |key: &str| {
-        st.incidents.values().map(|s| &s.value).find(|i| i.correlation_id == key && matches!(i.state, 1..=3)).cloned()
-    };
-    let ok = |check: &str| g.estate.slot(check).is_some_and(|s| g.estate.state(s).hard == Status::Ok);
-    let mut sys_id = || vigie_journal::new_event_id().simple().to_string();
-    let actor = Actor::system("supervision");
-    decide(&alerts, &open, &ok, st.last_incident_number, &mut sys_id, actor.as_str())
-        .into_iter()
-        .map(|i| NewEvent {
-            actor: actor.clone(),
-            source: format!("alert:{}", i.correlation_id),
-            event: Event::IncidentRecorded(Box::new(i)),
-        })
-        .collect()
+/// Runs `f` on the live estate, brought up to the registry first.
+fn with_live<T>(app: &App, f: impl FnOnce(&live::Inner) -> T) -> T {
+    let g = app.live.lock_synced(&app.journal, now_ms());
+    f(&g)
 }
 
 /// One result as clients send it: Vigie's fields or Icinga's (`exit_status`, `plugin_output`,
@@ -227,16 +94,16 @@ fn parse_body(body: &[u8]) -> Result<Vec<ResultIn>, ApiError> {
 const MAX_OUTPUT: usize = 1024;
 
 /// Resolves and validates every result before any is taken: one bad result refuses the batch.
-fn resolve(inner: &live::Inner, items: Vec<ResultIn>, now: i64) -> Result<Vec<Result1>, ApiError> {
-    let mut problems = Vec::new();
+fn resolve(inner: &live::Inner, items: Vec<ResultIn>, now: i64) -> Result<Vec<Result1>, AppError> {
+    let mut problems: Vec<(usize, String)> = Vec::new();
     let mut out = Vec::with_capacity(items.len());
     for (i, r) in items.into_iter().enumerate() {
         let Some(id) = r.check.as_deref() else {
-            problems.push(format!("result {i}: `check` is required"));
+            problems.push((i, "`check` is required".to_string()));
             continue;
         };
         let Some(slot) = inner.estate.slot(id) else {
-            problems.push(format!("result {i}: unknown check {id:?}"));
+            problems.push((i, format!("unknown check {:?}", id.chars().take(80).collect::<String>())));
             continue;
         };
         let status = match (&r.status, r.exit_status) {
@@ -246,8 +113,9 @@ fn resolve(inner: &live::Inner, items: Vec<ResultIn>, now: i64) -> Result<Vec<Re
             _ => None,
         };
         let Some(status) = status else {
-            problems.push(format!(
-                "result {i}: expected `status` OK, WARNING, CRITICAL, UNKNOWN or 0–3, or `exit_status`, for check {id}"
+            problems.push((
+                i,
+                format!("expected `status` OK, WARNING, CRITICAL, UNKNOWN or 0–3, or `exit_status`, for check {id}"),
             ));
             continue;
         };
@@ -257,12 +125,15 @@ fn resolve(inner: &live::Inner, items: Vec<ResultIn>, now: i64) -> Result<Vec<Re
             Some(Value::String(s)) => match vigie_domain::instant::parse(s) {
                 Some(t) => millis(t),
                 None => {
-                    problems.push(format!("result {i}: `time` {s:?} is not an RFC 3339 instant"));
+                    problems.push((
+                        i,
+                        format!("`time` {:?} is not an RFC 3339 instant", s.chars().take(40).collect::<String>()),
+                    ));
                     continue;
                 }
             },
             Some(_) => {
-                problems.push(format!("result {i}: `time` must be RFC 3339 text or seconds since the epoch"));
+                problems.push((i, "`time` must be RFC 3339 text or seconds since the epoch".to_string()));
                 continue;
             }
         };
@@ -284,79 +155,80 @@ fn resolve(inner: &live::Inner, items: Vec<ResultIn>, now: i64) -> Result<Vec<Re
     if problems.is_empty() {
         Ok(out)
     } else {
-        Err(ApiError::Unprocessable { message: format!("{} bad result(s); none was taken", problems.len()), problems })
+        let message = format!("{} bad result(s); none was taken", problems.len());
+        Err(AppError::invalid(
+            message,
+            problems.into_iter().map(|(i, m)| problem(&format!("results[{i}]"), m)).collect(),
+        ))
     }
 }
 
 /// `POST /api/v1/monitoring/results`: one result, a list, or `{"results": [...]}`.
-async fn results(
-    AxState(app): AxState<App>,
-    caller: crate::access::Caller,
-    body: Bytes,
-) -> Result<Json<Value>, ApiError> {
-    let actor = caller.actor();
+pub(crate) async fn results(AxState(app): AxState<App>, caller: Caller, body: Bytes) -> Result<Json<Value>, ApiError> {
     let items = parse_body(&body)?;
-    let n = items.len();
-    let (events, changes) = with_live(&app, |live| {
-        let rs = resolve(&live.lock(), items, now_ms())?;
-        Ok::<_, ApiError>(live.ingest(&rs, &actor, "POST /api/v1/monitoring/results"))
-    })?;
-    let k = commit(&app, events, changes).await?;
-    Ok(Json(json!({"accepted": n, "state_changes": k})))
+    drop(body);
+    let live = app.live.clone();
+    let done = app
+        .blocking(move |j| {
+            let now = now_ms();
+            Ok(vigie_app::monitoring::ingest(&j, &live, &caller.0, |g| resolve(g, items, now))?)
+        })
+        .await?;
+    Ok(Json(json!({"accepted": done.accepted, "state_changes": done.state_changes})))
 }
 
 /// `POST /api/v1/monitoring/alertmanager`: an Alertmanager webhook (version 4).
-async fn alertmanager(
+pub(crate) async fn alertmanager(
     AxState(app): AxState<App>,
-    caller: crate::access::Caller,
+    caller: Caller,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let actor = caller.actor();
     let payload: Payload = serde_json::from_slice(&body)
         .map_err(|e| ApiError::BadRequest(format!("not an Alertmanager webhook payload: {e}")))?;
     payload.validate().map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    let now = now_ms();
-    let (events, changes, matched, unmatched) = with_live(&app, |live| {
-        let rs: Vec<(Vec<u32>, Status, String, i64)> = {
-            let g = live.lock();
-            payload
-                .alerts
-                .iter()
-                .map(|a| {
+    let live = app.live.clone();
+    let alerts = payload.alerts.len();
+    let (done, matched, unmatched) = app
+        .blocking(move |j| {
+            let now = now_ms();
+            let mut counted = (0usize, 0usize);
+            let done = vigie_app::monitoring::ingest(&j, &live, &caller.0, |g| {
+                let mut results = Vec::new();
+                let mut unmatched = 0;
+                for a in &payload.alerts {
                     let at =
                         vigie_domain::instant::parse(if a.status == "resolved" { &a.ends_at } else { &a.starts_at })
                             .map_or(now, millis)
                             .min(now);
-                    (g.labels.find(&a.labels), a.check_status(), a.output(), at)
-                })
-                .collect()
-        };
-        let unmatched = rs.iter().filter(|r| r.0.is_empty()).count();
-        let results: Vec<Result1> = rs
-            .into_iter()
-            .flat_map(|(slots, status, output, at)| {
-                slots.into_iter().map(move |slot| Result1 { slot, status, output: output.clone(), at })
-            })
-            .collect();
-        let (e, c) = live.ingest(&results, &actor, "POST /api/v1/monitoring/alertmanager");
-        live.counters.alerts.fetch_add(payload.alerts.len() as u64, Ordering::Relaxed);
-        live.counters.alerts_unmatched.fetch_add(unmatched as u64, Ordering::Relaxed);
-        (e, c, results.len(), unmatched)
-    });
-    let k = commit(&app, events, changes).await?;
+                    let slots = g.labels.find(&a.labels);
+                    if slots.is_empty() {
+                        unmatched += 1;
+                    }
+                    let (status, output) = (a.check_status(), a.output());
+                    results.extend(slots.into_iter().map(|slot| Result1 { slot, status, output: output.clone(), at }));
+                }
+                counted = (results.len(), unmatched);
+                Ok(results)
+            })?;
+            live.counters.alerts.fetch_add(payload.alerts.len() as u64, Ordering::Relaxed);
+            live.counters.alerts_unmatched.fetch_add(counted.1 as u64, Ordering::Relaxed);
+            Ok((done, counted.0, counted.1))
+        })
+        .await?;
     Ok(Json(
-        json!({"alerts": payload.alerts.len(), "checks": matched, "unmatched_alerts": unmatched, "state_changes": k}),
+        json!({"alerts": alerts, "checks": matched, "unmatched_alerts": unmatched, "state_changes": done.state_changes}),
     ))
 }
 
-/// `GET /api/v1/monitoring/state`: counts and roll-ups of everything.
-async fn state(AxState(app): AxState<App>) -> Json<live::Summary> {
+/// `GET /api/v1/monitoring/state`: counts and roll-ups of everything (a partner: of its applications' checks).
+pub(crate) async fn state(AxState(app): AxState<App>, caller: Caller) -> Json<live::Summary> {
     let now = now_ms();
-    Json(with_live(&app, |live| live.lock().summary(now)))
+    let apps = partner_apps(&app, &caller);
+    Json(with_live(&app, |g| g.summary(now, apps.as_ref())))
 }
 
 #[derive(Debug, Deserialize, Default)]
-struct CheckQuery {
+pub(crate) struct CheckQuery {
     site: Option<String>,
     application: Option<String>,
     suite: Option<String>,
@@ -395,18 +267,18 @@ fn check_json(g: &live::Inner, slot: u32, now: i64) -> Value {
     })
 }
 
-/// `GET /api/v1/monitoring/checks`: filtered by site, application, suite and shown state; paged.
 /// The applications a partner supports; `None`: the caller sees every check.
-fn partner_apps(app: &App, caller: &crate::access::Caller) -> Option<std::collections::HashSet<String>> {
-    let vigie_domain::access::Reach::Partner(p) = &caller.0.reach else { return None };
+fn partner_apps(app: &App, caller: &Caller) -> Option<HashSet<String>> {
+    let Reach::Partner(p) = &caller.principal().reach else { return None };
     let st = app.journal.state();
     let mine = st.toc.applications.values().filter(|a| a.value.partner_id.as_ref() == Some(p));
     Some(mine.map(|a| a.value.id.to_string()).collect())
 }
 
-async fn checks(
+/// `GET /api/v1/monitoring/checks`: filtered by site, application, suite and shown state; paged.
+pub(crate) async fn checks(
     AxState(app): AxState<App>,
-    caller: crate::access::Caller,
+    caller: Caller,
     Query(q): Query<CheckQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let apps = partner_apps(&app, &caller);
@@ -426,8 +298,7 @@ async fn checks(
     let limit = q.limit.unwrap_or(100).clamp(1, 10_000);
     let offset = q.offset.unwrap_or(0);
     let now = now_ms();
-    Ok(Json(with_live(&app, |live| {
-        let g = live.lock();
+    Ok(Json(with_live(&app, |g| {
         let keep = |slot: u32| {
             q.site.as_deref().is_none_or(|s| g.site_of(slot).is_some_and(|x| &**x == s))
                 && q.application.as_deref().is_none_or(|a| g.application_of(slot).is_some_and(|x| &**x.0 == a))
@@ -440,7 +311,7 @@ async fn checks(
         for slot in 0..g.estate.len() as u32 {
             if keep(slot) {
                 if total >= offset && page.len() < limit {
-                    page.push(check_json(&g, slot, now));
+                    page.push(check_json(g, slot, now));
                 }
                 total += 1;
             }
@@ -450,20 +321,19 @@ async fn checks(
 }
 
 /// `GET /api/v1/monitoring/checks/{id}`: state, parsed output and performance data, recent history.
-async fn check(
+pub(crate) async fn check(
     AxState(app): AxState<App>,
-    caller: crate::access::Caller,
+    caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let now = now_ms();
     let apps = partner_apps(&app, &caller);
-    let mut v = with_live(&app, |live| {
-        let g = live.lock();
+    let mut v = with_live(&app, |g| {
         let slot = g.estate.slot(&id).ok_or_else(|| ApiError::NotFound(format!("check {id}")))?;
         if apps.as_ref().is_some_and(|a| !g.application_of(slot).is_some_and(|x| a.contains(&**x.0))) {
             return Err(ApiError::Forbidden(format!("check {id} is not one of your applications'")));
         }
-        let mut v = check_json(&g, slot, now);
+        let mut v = check_json(g, slot, now);
         let parsed = parse_output(g.output(slot));
         v["plugin"] = json!(parsed);
         Ok::<_, ApiError>(v)
@@ -477,51 +347,34 @@ async fn check(
 }
 
 #[derive(Debug, Deserialize, Default)]
-struct AckBody {
+pub(crate) struct AckBody {
     #[serde(default)]
     comment: String,
 }
 
 /// `POST /api/v1/monitoring/checks/{id}/ack`.
-async fn acknowledge(
+pub(crate) async fn acknowledge(
     AxState(app): AxState<App>,
-    caller: crate::access::Caller,
+    caller: Caller,
     Path(id): Path<String>,
     body: Option<Json<AckBody>>,
 ) -> Result<Json<Value>, ApiError> {
-    let actor = caller.actor();
     let comment = body.map(|b| b.0.comment).unwrap_or_default();
-    let check_id = CheckId::parse(&id).map_err(|_| ApiError::NotFound(format!("check {id}")))?;
-    with_live(&app, |live| {
-        let mut g = live.lock();
-        let slot = g.estate.slot(&id).ok_or_else(|| ApiError::NotFound(format!("check {id}")))?;
-        if !g.estate.acknowledge(slot) {
-            return Err(ApiError::Conflict(format!("check {id} has no hard problem to acknowledge")));
-        }
-        Ok(())
-    })?;
-    let event = NewEvent {
-        actor,
-        source: format!("POST /api/v1/monitoring/checks/{id}/ack"),
-        event: Event::CheckAcknowledged(CheckAcknowledged { check_id, comment }),
-    };
-    commit(&app, vec![event], Vec::new()).await?;
+    let live = app.live.clone();
+    let check = id.clone();
+    app.blocking(move |j| Ok(vigie_app::monitoring::acknowledge(&j, &live, &caller.0, &check, comment)?)).await?;
     Ok(Json(json!({"acknowledged": id})))
 }
 
 #[derive(Debug, Deserialize, Default)]
-struct HistoryQuery {
+pub(crate) struct HistoryQuery {
     check: Option<String>,
     site: Option<String>,
     limit: Option<usize>,
 }
 
 /// `GET /api/v1/monitoring/history`: journalled state changes, newest first.
-async fn history(
-    AxState(app): AxState<App>,
-    caller: crate::access::Caller,
-    Query(q): Query<HistoryQuery>,
-) -> Json<Value> {
+pub(crate) async fn history(AxState(app): AxState<App>, caller: Caller, Query(q): Query<HistoryQuery>) -> Json<Value> {
     let limit = q.limit.unwrap_or(100).clamp(1, 10_000);
     let apps = partner_apps(&app, &caller);
     let st = app.journal.state();
@@ -541,88 +394,39 @@ async fn history(
     Json(json!({"changes": rows}))
 }
 
-async fn windows(AxState(app): AxState<App>) -> Json<Value> {
+/// `GET /api/v1/monitoring/maintenance`.
+pub(crate) async fn windows(AxState(app): AxState<App>) -> Json<Value> {
     let st = app.journal.state();
     Json(json!({"windows": st.toc.windows.values().collect::<Vec<_>>()}))
 }
 
 /// `POST /api/v1/monitoring/maintenance`: schedules (or replaces, by id) a window.
-async fn schedule(
-    AxState(app): AxState<App>,
-    caller: crate::access::Caller,
-    body: Bytes,
-) -> Result<Json<Value>, ApiError> {
-    let actor = caller.actor();
+pub(crate) async fn schedule(AxState(app): AxState<App>, caller: Caller, body: Bytes) -> Result<Json<Value>, ApiError> {
     let w: MaintenanceWindow = serde_json::from_slice(&body).map_err(|e| {
         ApiError::BadRequest(format!(
             "expected a window {{id, scope: {{by: site|application|asset|check|tag, id}}, starts_at, ends_at, \
              every_hours?, reason?}}: {e}"
         ))
     })?;
-    if w.ends_at <= w.starts_at {
-        return Err(ApiError::BadRequest("`ends_at` must be after `starts_at`".into()));
-    }
-    if w.every_hours == Some(0) {
-        return Err(ApiError::BadRequest("`every_hours` must be at least 1".into()));
-    }
-    {
-        let st = app.journal.state();
-        let known = match &w.scope {
-            WindowScope::Site(s) => st.sites.keys().any(|k| k.as_str() == s),
-            WindowScope::Application(a) => st.toc.applications.keys().any(|k| k.as_str() == a),
-            WindowScope::Asset(a) => st.toc.assets.keys().any(|k| k.as_str() == a),
-            WindowScope::Check(c) => st.toc.checks.keys().any(|k| k.as_str() == c),
-            WindowScope::Tag(_) => true,
-        };
-        if !known {
-            return Err(ApiError::NotFound(format!("{:?}", w.scope).to_lowercase().replace(['(', ')', '"'], " ")));
-        }
-    }
     let id = w.id.to_string();
-    let event =
-        NewEvent { actor, source: "POST /api/v1/monitoring/maintenance".into(), event: Event::MaintenanceScheduled(w) };
-    commit(&app, vec![event], Vec::new()).await?;
-    apply_registry_change(&app).await?;
+    let live = app.live.clone();
+    app.blocking(move |j| Ok(vigie_app::monitoring::schedule_window(&j, &live, &caller.0, w)?)).await?;
     Ok(Json(json!({"scheduled": id})))
 }
 
 /// `DELETE /api/v1/monitoring/maintenance/{id}`.
-async fn cancel(
+pub(crate) async fn cancel(
     AxState(app): AxState<App>,
-    caller: crate::access::Caller,
+    caller: Caller,
     Path(id): Path<String>,
 ) -> Result<axum::http::StatusCode, ApiError> {
-    let actor = caller.actor();
-    let wid = vigie_domain::WindowId::parse(&id).map_err(|_| ApiError::NotFound(format!("window {id}")))?;
-    if !app.journal.state().toc.windows.contains_key(&wid) {
-        return Err(ApiError::NotFound(format!("window {id}")));
-    }
-    let event = NewEvent {
-        actor,
-        source: format!("DELETE /api/v1/monitoring/maintenance/{id}"),
-        event: Event::MaintenanceCancelled(WindowCancelled { id: wid }),
-    };
-    commit(&app, vec![event], Vec::new()).await?;
-    apply_registry_change(&app).await?;
+    let live = app.live.clone();
+    app.blocking(move |j| Ok(vigie_app::monitoring::cancel_window(&j, &live, &caller.0, &id)?)).await?;
     Ok(axum::http::StatusCode::NO_CONTENT)
 }
 
-/// After a registry change: rebuild the estate now and announce what that changed on screens.
-async fn apply_registry_change(app: &App) -> Result<(), ApiError> {
-    let live = app.live.clone();
-    let st = app.journal.state_handle();
-    let changes = tokio::task::spawn_blocking(move || {
-        let st = st.read().unwrap_or_else(|p| p.into_inner());
-        live.rebuild_and_diff(&st, now_ms())
-    })
-    .await
-    .map_err(|e| ApiError::Internal(e.to_string()))?;
-    app.live.broadcast(changes);
-    Ok(())
-}
-
 #[derive(Debug, Deserialize, Default)]
-struct StreamQuery {
+pub(crate) struct StreamQuery {
     site: Option<String>,
     application: Option<String>,
     suite: Option<String>,
@@ -630,9 +434,9 @@ struct StreamQuery {
 
 /// `GET /api/v1/monitoring/stream`: what checks show, as it changes (SSE event `state`; `resync` when this client
 /// fell behind and should reload `/state`).
-async fn stream(
+pub(crate) async fn stream(
     AxState(app): AxState<App>,
-    caller: crate::access::Caller,
+    caller: Caller,
     Query(q): Query<StreamQuery>,
 ) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
     let rx = app.live.changes.subscribe();
@@ -667,19 +471,18 @@ async fn stream(
     Sse::new(events.take_until(Box::pin(stop))).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
 }
 
-/// `GET /metrics`: Prometheus text exposition format 0.0.4.
-pub async fn metrics(AxState(app): AxState<App>) -> impl IntoResponse {
+/// `GET /metrics`: Prometheus text exposition format 0.0.4. A partner gets its applications' checks only (and
+/// Vigie's version and clock), none of the estate's other figures.
+pub async fn metrics(AxState(app): AxState<App>, caller: Caller) -> impl IntoResponse {
     use std::fmt::Write;
     let now = now_ms();
-    let (counts, checks) = with_live(&app, |live| {
-        let g = live.lock();
-        let c: vigie_monitor::rollup::Counts = (0..g.estate.len() as u32).map(|s| g.estate.shown(s)).collect();
-        (c, g.estate.len())
+    let apps = partner_apps(&app, &caller);
+    let (counts, checks) = with_live(&app, |g| {
+        let mine = |slot: u32| apps.as_ref().is_none_or(|a| g.application_of(slot).is_some_and(|x| a.contains(&**x.0)));
+        let slots: Vec<u32> = (0..g.estate.len() as u32).filter(|s| mine(*s)).collect();
+        let c: vigie_monitor::rollup::Counts = slots.iter().map(|s| g.estate.shown(*s)).collect();
+        (c, slots.len())
     });
-    let c = &app.live.counters;
-    let st = app.journal.state();
-    let (last_seq, hist) = (st.last_seq, st.toc.history.len());
-    drop(st);
     let mut out = String::new();
     let mut metric = |name: &str, kind: &str, help: &str, samples: &[(String, f64)]| {
         let _ = writeln!(out, "# HELP {name} {help}");
@@ -699,26 +502,32 @@ pub async fn metrics(AxState(app): AxState<App>) -> impl IntoResponse {
         .map(|s| (format!("{{state=\"{}\"}}", s.as_str().to_lowercase()), counts.get(*s) as f64))
         .collect();
     metric("vigie_checks", "gauge", "Checks by the state they show.", &per_state);
-    let load = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed) as f64;
-    let single: [(&str, &str, &str, f64); 10] = [
-        ("vigie_checks_total", "gauge", "Checks supervised.", checks as f64),
-        ("vigie_results_total", "counter", "Results taken (push, Alertmanager, active).", load(&c.results)),
-        ("vigie_state_changes_total", "counter", "Hard state changes journalled.", load(&c.state_changes)),
-        ("vigie_alerts_total", "counter", "Alertmanager alerts received.", load(&c.alerts)),
-        (
-            "vigie_alerts_unmatched_total",
-            "counter",
-            "Alertmanager alerts that matched no check.",
-            load(&c.alerts_unmatched),
-        ),
-        ("vigie_active_checks_runs_total", "counter", "Active checks run.", load(&c.active_runs)),
-        ("vigie_active_checks_running", "gauge", "Active checks running now.", load(&c.active_running)),
-        ("vigie_journal_last_seq", "gauge", "Sequence of the last journalled event.", last_seq as f64),
-        ("vigie_state_history_entries", "gauge", "State changes kept in memory.", hist as f64),
-        ("vigie_time_seconds", "gauge", "The server's clock.", now as f64 / 1000.0),
-    ];
-    for (name, kind, help, v) in single {
-        metric(name, kind, help, &[(String::new(), v)]);
+    metric("vigie_checks_supervised", "gauge", "Checks supervised.", &[(String::new(), checks as f64)]);
+    metric("vigie_time_seconds", "gauge", "The server's clock.", &[(String::new(), now as f64 / 1000.0)]);
+    if apps.is_none() {
+        let c = &app.live.counters;
+        let st = app.journal.state();
+        let (last_seq, hist) = (st.last_seq, st.toc.history.len());
+        drop(st);
+        let load = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed) as f64;
+        let single: [(&str, &str, &str, f64); 8] = [
+            ("vigie_results_total", "counter", "Results taken (push, Alertmanager, active).", load(&c.results)),
+            ("vigie_state_changes_total", "counter", "Hard state changes journalled.", load(&c.state_changes)),
+            ("vigie_alerts_total", "counter", "Alertmanager alerts received.", load(&c.alerts)),
+            (
+                "vigie_alerts_unmatched_total",
+                "counter",
+                "Alertmanager alerts that matched no check.",
+                load(&c.alerts_unmatched),
+            ),
+            ("vigie_active_checks_runs_total", "counter", "Active checks run.", load(&c.active_runs)),
+            ("vigie_active_checks_running", "gauge", "Active checks running now.", load(&c.active_running)),
+            ("vigie_journal_last_seq", "gauge", "Sequence of the last journalled event.", last_seq as f64),
+            ("vigie_state_history_entries", "gauge", "State changes kept in memory.", hist as f64),
+        ];
+        for (name, kind, help, v) in single {
+            metric(name, kind, help, &[(String::new(), v)]);
+        }
     }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], out)
 }
@@ -726,25 +535,11 @@ pub async fn metrics(AxState(app): AxState<App>) -> impl IntoResponse {
 /// The background work of the monitoring: every second, time passes (staleness, windows); the active checks run
 /// on their own schedule.
 pub async fn tick_loop(app: App) {
-    let actor = Actor::system("monitoring");
     let mut every = crate::Every::new(&app, Duration::from_secs(1));
     while every.next().await {
         let live = app.live.clone();
-        let st = app.journal.state_handle();
-        let a = actor.clone();
-        let Ok((events, changes)) = tokio::task::spawn_blocking(move || {
-            let now = now_ms();
-            {
-                let st = st.read().unwrap_or_else(|p| p.into_inner());
-                live.sync(&st, now);
-            }
-            live.tick(now, &a)
-        })
-        .await
-        else {
-            continue;
-        };
-        if let Err(e) = commit(&app, events, changes).await {
+        let r = app.blocking(move |j| Ok(vigie_app::monitoring::tick(&j, &live, now_ms())?)).await;
+        if let Err(e) = r {
             tracing::warn!(error = %e, "monitoring tick: state changes not journalled");
         }
     }

@@ -28,16 +28,17 @@ pub fn seed(journal: &vigie_journal::Journal) -> std::collections::BTreeMap<Stri
                 disabled: false,
             }));
         }
-        let (id, secret) = vigie_server::auth::new_token();
+        let (id, secret) = vigie_app::credentials::new_token();
         events.push(Event::TokenIssued(TokenIssued {
             id: id.clone(),
             user,
             label: "test".into(),
             scopes: Permission::ALL.to_vec(),
             expires_at: None,
-            hash: vigie_server::auth::token_hash(&secret),
+            hash: vigie_app::credentials::token_hash(&secret),
+            parent: None,
         }));
-        tokens.insert(name.to_string(), format!("{}{id}_{secret}", vigie_server::auth::TOKEN_PREFIX));
+        tokens.insert(name.to_string(), format!("{}{id}_{secret}", vigie_app::credentials::TOKEN_PREFIX));
     }
     drop(st);
     let events =
@@ -174,7 +175,7 @@ impl TestApp {
             role,
             organization_id: None,
             partner_id: partner.map(|p| PartnerId::parse(p).unwrap()),
-            password_hash: vigie_server::auth::hash_password(password).unwrap(),
+            password_hash: vigie_app::credentials::hash_password(password).unwrap(),
             disabled: false,
         };
         tokio::task::spawn_blocking(move || {

@@ -1,8 +1,9 @@
 //! The live picture: the estate in memory, built from the journal's TOC registry and kept in step with it.
 //!
-//! Results (pushed, from Alertmanager, from active checks) go through [`Live::ingest`]: under one lock they move the
-//! checks' states and return the hard changes to journal and the screen changes to broadcast. Raw results are
-//! not journalled; the registry version tells when the estate must be rebuilt (states carried over by check id).
+//! Results (pushed, from Alertmanager, from active checks) go through [`Inner::ingest`] under the live lock: they
+//! move the checks' states and return the hard changes to journal and the screen changes to broadcast (see
+//! [`super::ingest`] for how they are held back until durable). Raw results are not journalled; the registry
+//! version tells when the estate must be rebuilt (states carried over by check id).
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -24,6 +25,19 @@ pub fn millis(t: DateTime<Utc>) -> Millis {
 
 pub fn instant(ms: Millis) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(ms).unwrap_or_default()
+}
+
+/// Now, in milliseconds since the epoch.
+pub fn now_ms() -> Millis {
+    millis(Utc::now())
+}
+
+/// How to put the estate back if what it did cannot be journalled.
+pub enum Undo {
+    /// These checks' states as they were.
+    Slots(Vec<(u32, CheckState)>),
+    /// Rebuild from the journal's hard states (when too many checks moved to keep them).
+    FromJournal,
 }
 
 /// A change of what a check shows, as the screens receive it.
@@ -103,19 +117,29 @@ impl Live {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Rebuilds the estate when the registry changed since it was built, carrying states over.
-    pub fn sync(&self, state: &State, now: Millis) {
+    /// The estate, locked, rebuilt first if the registry changed since it was built (states carried over). The
+    /// live lock is taken before the journal's state, always.
+    pub fn lock_synced(&self, journal: &vigie_journal::Journal, now: Millis) -> std::sync::MutexGuard<'_, Inner> {
         let mut g = self.lock();
-        if g.version != state.toc.version {
-            let rebuilt = Inner::build(state, Some(&g), now);
+        let st = journal.state();
+        if g.version != st.toc.version {
+            let rebuilt = Inner::build(&st, Some(&g), now);
             *g = rebuilt;
         }
+        g
+    }
+
+    /// Counts results taken and hard changes made, for `/metrics`.
+    pub fn count(&self, results: usize, changes: usize) {
+        self.counters.results.fetch_add(results as u64, Ordering::Relaxed);
+        self.counters.state_changes.fetch_add(changes as u64, Ordering::Relaxed);
     }
 
     /// Rebuilds the estate from the registry now (states carried over) and returns what that changed on screens.
-    pub fn rebuild_and_diff(&self, state: &State, now: Millis) -> Vec<Arc<LiveChange>> {
+    pub fn rebuild_and_diff(&self, journal: &vigie_journal::Journal, now: Millis) -> Vec<Arc<LiveChange>> {
         let mut g = self.lock();
-        let rebuilt = Inner::build(state, Some(&g), now);
+        let state = journal.state();
+        let rebuilt = Inner::build(&state, Some(&g), now);
         let mut changes = Vec::new();
         for slot in 0..rebuilt.estate.len() as u32 {
             let id = &rebuilt.estate.def(slot).id;
@@ -130,31 +154,6 @@ impl Live {
         changes
     }
 
-    /// Takes results; returns the events to journal and the changes to broadcast once they are durable.
-    pub fn ingest(&self, results: &[Result1], actor: &Actor, source: &str) -> (Vec<NewEvent>, Vec<Arc<LiveChange>>) {
-        let mut g = self.lock();
-        let mut events = Vec::new();
-        let mut changes = Vec::new();
-        for r in results {
-            let out = g.estate.ingest(r.slot, r.status, r.at);
-            g.outputs[r.slot as usize] = Some(r.output.clone().into_boxed_str());
-            g.collect(out, actor, source, &mut events, &mut changes);
-        }
-        self.counters.results.fetch_add(results.len() as u64, Ordering::Relaxed);
-        self.counters.state_changes.fetch_add(events.len() as u64, Ordering::Relaxed);
-        (events, changes)
-    }
-
-    /// Time passes: staleness, maintenance windows opening and closing.
-    pub fn tick(&self, now: Millis, actor: &Actor) -> (Vec<NewEvent>, Vec<Arc<LiveChange>>) {
-        let mut g = self.lock();
-        let out = g.estate.tick(now);
-        let (mut events, mut changes) = (Vec::new(), Vec::new());
-        g.collect(out, actor, "monitoring:tick", &mut events, &mut changes);
-        self.counters.state_changes.fetch_add(events.len() as u64, Ordering::Relaxed);
-        (events, changes)
-    }
-
     pub fn broadcast(&self, changes: Vec<Arc<LiveChange>>) {
         for c in changes {
             let _ = self.changes.send(c);
@@ -163,6 +162,59 @@ impl Live {
 }
 
 impl Inner {
+    /// Takes results; returns the events to journal and the changes to broadcast once they are durable.
+    pub fn ingest(
+        &mut self,
+        results: &[Result1],
+        actor: &Actor,
+        source: &str,
+    ) -> (Vec<NewEvent>, Vec<Arc<LiveChange>>) {
+        let mut events = Vec::new();
+        let mut changes = Vec::new();
+        for r in results {
+            let out = self.estate.ingest(r.slot, r.status, r.at);
+            self.outputs[r.slot as usize] = Some(r.output.clone().into_boxed_str());
+            self.collect(out, actor, source, &mut events, &mut changes);
+        }
+        (events, changes)
+    }
+
+    /// Time passes: staleness, maintenance windows opening and closing.
+    pub fn tick(&mut self, now: Millis, actor: &Actor) -> (Vec<NewEvent>, Vec<Arc<LiveChange>>) {
+        let out = self.estate.tick(now);
+        let (mut events, mut changes) = (Vec::new(), Vec::new());
+        self.collect(out, actor, "monitoring:tick", &mut events, &mut changes);
+        (events, changes)
+    }
+
+    /// The states of `slots` as they are now, to put back with [`Inner::undo`].
+    pub fn undo_point(&self, slots: impl Iterator<Item = u32>) -> Undo {
+        let mut seen = std::collections::HashSet::new();
+        Undo::Slots(slots.filter(|s| seen.insert(*s)).map(|s| (s, self.estate.state(s).clone())).collect())
+    }
+
+    /// Puts the estate back as the journal knows it.
+    pub fn undo(&mut self, undo: Undo, state: &State, now: Millis) {
+        match undo {
+            Undo::Slots(slots) => {
+                for (slot, s) in slots {
+                    self.estate.restore(slot, s);
+                }
+                self.estate.settle(now);
+            }
+            Undo::FromJournal => {
+                let outputs = std::mem::take(&mut self.outputs);
+                let ids: Vec<Arc<str>> = (0..self.estate.len() as u32).map(|s| self.estate.def(s).id.clone()).collect();
+                *self = Inner::build(state, None, now);
+                for (id, out) in ids.into_iter().zip(outputs) {
+                    if let Some(s) = self.estate.slot(&id) {
+                        self.outputs[s as usize] = out;
+                    }
+                }
+            }
+        }
+    }
+
     fn build(state: &State, previous: Option<&Inner>, now: Millis) -> Inner {
         let toc = &state.toc;
         let mut site_ix: HashMap<&str, u32> = HashMap::new();
@@ -349,8 +401,9 @@ impl Inner {
         })
     }
 
-    /// Counts and roll-ups of everything, in one pass over the checks.
-    pub fn summary(&self, now: Millis) -> Summary {
+    /// Counts and roll-ups of everything, in one pass over the checks; with `only_apps`, of those applications'
+    /// checks only (a partner's picture: the other applications, sites and suites do not appear).
+    pub fn summary(&self, now: Millis, only_apps: Option<&std::collections::HashSet<String>>) -> Summary {
         let n = self.estate.len();
         let mut total = Counts::default();
         let mut by_app = vec![Counts::default(); self.apps.len()];
@@ -358,10 +411,16 @@ impl Inner {
         let mut site_loose = vec![Counts::default(); self.sites.len()];
         let mut avail_app = vec![vigie_monitor::availability::Durations::default(); self.apps.len()];
         let mut avail_site = vec![vigie_monitor::availability::Durations::default(); self.sites.len()];
+        let kept = |m: Meta| only_apps.is_none_or(|only| m.app != NONE && only.contains(&*self.apps[m.app as usize].0));
+        let mut n_kept = 0;
         for slot in 0..n as u32 {
+            let m = self.meta[slot as usize];
+            if !kept(m) {
+                continue;
+            }
+            n_kept += 1;
             let s = self.estate.shown(slot);
             total.add(s);
-            let m = self.meta[slot as usize];
             let d = self.estate.durations(slot, now);
             if m.app != NONE {
                 by_app[m.app as usize].add(s);
@@ -449,15 +508,23 @@ impl Inner {
                 }
             })
             .collect();
-        Summary {
+        let mut out = Summary {
             at: instant(now),
-            checks: n,
+            checks: n_kept,
             counts: total,
             suites,
             applications,
             sites,
             applications_at_sites: at_sites,
+        };
+        if only_apps.is_some() {
+            let any = |g: &GroupState| g.counts.total() > 0;
+            out.suites.retain(any);
+            out.applications.retain(any);
+            out.sites.retain(any);
+            out.applications_at_sites.retain(any);
         }
+        out
     }
 }
 

@@ -1,0 +1,303 @@
+//! Every route, declared once: method, path, what a caller needs ([`Rule`]), what body it takes ([`Body`]), its
+//! handler and its description. The router ([`crate::router`]), the access gate ([`crate::access::authorize`]) and
+//! the OpenAPI document ([`crate::openapi`]) are derived from [`ROUTES`]; a route missing here does not exist.
+
+use crate::access::Rule::{self, *};
+use crate::{access, ask, incidents, monitoring, openapi, plans, registry, servicenow, stream, ui, App, ServerOptions};
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{on, MethodFilter, MethodRouter};
+use vigie_domain::access::Permission::*;
+
+/// What a request body must be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Body {
+    None,
+    /// JSON (`application/json` or `application/*+json`), described by a JSON Schema (text); `optional` when the
+    /// route also takes no body at all.
+    Json {
+        schema: &'static str,
+        optional: bool,
+    },
+    /// `multipart/form-data` (file uploads).
+    Multipart,
+}
+
+/// A query parameter.
+#[derive(Debug, Clone, Copy)]
+pub struct Param {
+    pub name: &'static str,
+    /// `string`, `integer`, `number`, `boolean`, `date`, `date-time`.
+    pub ty: &'static str,
+    pub required: bool,
+    pub about: &'static str,
+    /// The only values taken, when they are few.
+    pub values: &'static [&'static str],
+}
+
+const fn q(name: &'static str, ty: &'static str) -> Param {
+    Param { name, ty, required: false, about: "", values: &[] }
+}
+const fn qd(name: &'static str, ty: &'static str, about: &'static str) -> Param {
+    Param { name, ty, required: false, about, values: &[] }
+}
+const fn req(name: &'static str, ty: &'static str, about: &'static str) -> Param {
+    Param { name, ty, required: true, about, values: &[] }
+}
+const fn one_of(name: &'static str, values: &'static [&'static str]) -> Param {
+    Param { name, ty: "string", required: false, about: "", values }
+}
+
+/// A route's description, for the OpenAPI document.
+#[derive(Debug, Clone, Copy)]
+pub struct Doc {
+    pub summary: &'static str,
+    pub query: &'static [Param],
+    /// `offset` and `limit`, and the page's `X-Total-Count`.
+    pub paged: bool,
+    /// (status, what the answer holds).
+    pub responses: &'static [(u16, &'static str)],
+}
+
+const fn doc(summary: &'static str, responses: &'static [(u16, &'static str)]) -> Doc {
+    Doc { summary, query: &[], paged: false, responses }
+}
+const fn doc_q(summary: &'static str, query: &'static [Param], responses: &'static [(u16, &'static str)]) -> Doc {
+    Doc { summary, query, paged: false, responses }
+}
+const fn list(summary: &'static str, query: &'static [Param]) -> Doc {
+    Doc { summary, query, paged: true, responses: &[(200, "One page: {total, offset, limit, items}")] }
+}
+const fn by_id(summary: &'static str) -> Doc {
+    doc(summary, &[(200, "The record, with its _stamp"), (404, "Not found")])
+}
+
+/// The values of path parameters that take few, by name.
+pub const PATH_VALUES: &[(&str, &[&str])] = &[("table", &["incident"]), ("action", &["ship", "receive", "cancel"])];
+
+/// One route.
+pub struct Route {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub rule: Rule,
+    pub body: Body,
+    pub doc: Doc,
+    handler: fn(&ServerOptions) -> MethodRouter<App>,
+}
+
+impl Route {
+    /// The handler, as the router mounts it.
+    pub fn handler(&self, options: &ServerOptions) -> MethodRouter<App> {
+        (self.handler)(options)
+    }
+}
+
+macro_rules! route {
+    ($method:ident $path:literal, $rule:expr, $body:expr, $handler:expr, $doc:expr) => {
+        Route {
+            method: stringify!($method),
+            path: $path,
+            rule: $rule,
+            body: $body,
+            doc: $doc,
+            handler: |_| on(MethodFilter::$method, $handler),
+        }
+    };
+}
+
+const NONE: Body = Body::None;
+const fn json(schema: &'static str) -> Body {
+    Body::Json { schema, optional: false }
+}
+const OBJECT: Body = json(r#"{"type": "object"}"#);
+
+const QUESTION_ERRORS: &[(u16, &str)] =
+    &[(200, "The answer"), (400, "A parameter cannot be read"), (404, "Unknown item, site or organisation")];
+const WHAT_IF: Body = json(
+    r#"{"type": "object", "required": ["scenario"], "properties": {"scenario": {"type": "object",
+        "description": "{name, changes: [...]}: applied to a copy of the data, never written"}}}"#,
+);
+
+/// Every route. A route's rule is what the access gate checks before its handler runs (docs/access.md).
+pub static ROUTES: &[Route] = &[
+    route!(GET "/health", Public, NONE, crate::health, doc("Liveness, journal position and storage health (ok or degraded, and why)", &[(200, "{status, storage, last_seq, counts}")])),
+    // The UI's files: the shell shows the sign-in page; its data comes from the API, under the caller's rights.
+    route!(GET "/", Public, NONE, ui::index, doc("The web UI (French first, English available)", &[(200, "text/html")])),
+    route!(GET "/favicon.ico", Public, NONE, ui::favicon, doc("The UI's icon", &[(200, "SVG")])),
+    route!(GET "/ui/{*path}", Public, NONE, ui::asset, doc("A file of the web UI (embedded in the binary)", &[(200, "HTML, CSS, JavaScript, GeoJSON"), (404, "No such file")])),
+    route!(GET "/api/v1/openapi.json", Public, NONE, openapi::document, doc("This document", &[(200, "OpenAPI 3.1")])),
+    route!(POST "/api/v1/session", Public,
+        json(r#"{"type": "object", "required": ["user", "password"], "properties": {"user": {"type": "string"}, "password": {"type": "string"}}}"#),
+        access::login,
+        doc("Sign in: sets the session cookie, returns who and the CSRF token", &[(200, "{user, role, organization_id, partner_id, permissions, csrf_token}"), (401, "Wrong user name or password"), (429, "Too many failed sign-ins from this address; Retry-After says when to try again")])),
+    route!(GET "/api/v1/session", Optional, NONE, access::current, doc("Who is signed in, with what permissions ({user: null} when no one is)", &[(200, "Caller")])),
+    route!(DELETE "/api/v1/session", SignedIn, NONE, access::logout, doc("Sign out (the tokens issued in the session die with it)", &[(204, "Session ended")])),
+    route!(GET "/api/v1/users", Need(Users), NONE, access::users, doc("Users (administrators)", &[(200, "{users}")])),
+    route!(POST "/api/v1/users", Need(Users),
+        json(r#"{"type": "object", "required": ["name", "role"], "properties": {"name": {"type": "string"}, "role": {"type": "string", "enum": ["admin", "strategic", "tactical", "toc", "partner", "viewer"]}, "organization_id": {"type": "string"}, "partner_id": {"type": "string"}, "password": {"type": "string"}, "disabled": {"type": "boolean"}}}"#),
+        access::save_user,
+        doc("Create or replace a user; a new user without a password gets one, shown once", &[(201, "{user, password}"), (200, "{user}"), (422, "Invalid")])),
+    route!(GET "/api/v1/tokens", SignedIn, NONE, access::tokens, doc("The caller's API tokens (administrators: all), without secrets", &[(200, "{tokens}")])),
+    route!(POST "/api/v1/tokens", Need(TokensIssue),
+        json(r#"{"type": "object", "properties": {"user": {"type": "string"}, "label": {"type": "string"}, "scopes": {"type": "array", "items": {"type": "string"}}, "expires_at": {"type": "string", "format": "date-time"}, "expires_in_days": {"type": "integer", "minimum": 1}}}"#),
+        access::issue,
+        doc("Issue a token, shown once: within the caller's permissions, never beyond its own credential's expiry, and bound to the session or token it was issued through", &[(201, "{id, token, scopes, expires_at}"), (403, "A scope the caller does not hold")])),
+    route!(DELETE "/api/v1/tokens/{id}", SignedIn, NONE, access::revoke, doc("Revoke a token (and every token issued through it)", &[(204, "Revoked"), (404, "Not found")])),
+    route!(GET "/api/v1/audit", Need(Audit), NONE, stream::audit, doc_q("Who changed what, when: journal events by actor, object (a value the payload names) and time, in pages", &[q("actor", "string"), q("object", "string"), q("since", "string"), q("until", "string"), q("after", "integer"), q("limit", "integer")], &[(200, "{events, next_after}"), (400, "A bound cannot be read")])),
+    route!(GET "/api/v1/events", SignedIn, NONE, stream::list, doc_q("Journal events after a sequence (those the caller may see)", &[q("after", "integer"), q("limit", "integer")], &[(200, "{events: [Envelope], next_after}")])),
+    route!(GET "/api/v1/events/stream", SignedIn, NONE, stream::sse, doc_q("Server-sent events: the journal live (id = seq, event = kind, data = Envelope); resumes from Last-Event-ID", &[q("after", "integer"), q("kinds", "string")], &[(200, "text/event-stream")])),
+    route!(GET "/api/v1/organizations", Need(LogisticsRead), NONE, registry::organizations, list("Organisations", &[q("q", "string"), q("level", "string"), q("parent_id", "string")])),
+    route!(GET "/api/v1/organizations/{id}", Need(LogisticsRead), NONE, registry::organization, by_id("One organisation")),
+    route!(GET "/api/v1/sites", SignedIn, NONE, registry::sites, list("Sites", &[q("q", "string"), q("kind", "string"), q("organization_id", "string"), q("city", "string")])),
+    route!(GET "/api/v1/sites/{id}", SignedIn, NONE, registry::site, by_id("One site")),
+    route!(GET "/api/v1/items", Need(LogisticsRead), NONE, registry::items, list("Catalogue items", &[q("q", "string"), q("category", "string")])),
+    route!(GET "/api/v1/items/{id}", Need(LogisticsRead), NONE, registry::item, by_id("One item")),
+    route!(GET "/api/v1/stock", Need(LogisticsRead), NONE, registry::stock, list("Stock lines with their site", &[q("site_id", "string"), q("item_id", "string"), q("condition", "string"), q("organization_id", "string"), q("expires_before", "date")])),
+    route!(GET "/api/v1/forces", Need(LogisticsRead), NONE, registry::forces, list("Engaged forces", &[q("q", "string"), q("site_id", "string"), q("organization_id", "string"), q("active_on", "date")])),
+    route!(GET "/api/v1/forces/{id}", Need(LogisticsRead), NONE, registry::force, by_id("One force")),
+    route!(GET "/api/v1/allowances", Need(LogisticsRead), NONE, registry::allowances, list("Allowances", &[q("item_id", "string")])),
+    route!(GET "/api/v1/vehicles", Need(LogisticsRead), NONE, registry::vehicles, list("Vehicles", &[q("site_id", "string"), q("kind", "string"), q("condition", "string")])),
+    route!(GET "/api/v1/vehicles/{id}", Need(LogisticsRead), NONE, registry::vehicle, by_id("One vehicle")),
+    // Each imported row is checked against the caller's permissions and reach (logistics or TOC tables).
+    Route {
+        method: "POST",
+        path: "/api/v1/import",
+        rule: SignedIn,
+        body: Body::Multipart,
+        doc: Doc {
+            summary: "Import CSV or XLSX files (multipart, one part per file); all or nothing; every row within the caller's reach as the record is and as it would be",
+            query: &[q("dry_run", "boolean")],
+            paged: false,
+            responses: &[(200, "{dry_run, valid, report: {files, tables, events}}; a dry run with problems: {dry_run, valid: false, problems, lines}"), (422, "{error, message, problems: [{file, line, column, message}], lines}"), (403, "A row outside the caller's reach: nothing was imported")],
+        },
+        handler: |o| on(MethodFilter::POST, crate::import).layer(DefaultBodyLimit::max(o.max_upload_bytes)),
+    },
+    route!(GET "/api/v1/ask/sufficiency", Need(LogisticsRead), NONE, ask::sufficiency, doc_q("Do we have enough? need, on_hand, serviceable, reserved, in_transit, available, shortfall, coverage, by organisation and site", &[q("item", "string"), q("all", "boolean"), q("on", "date"), q("days", "integer"), q("org", "string")], QUESTION_ERRORS)),
+    route!(POST "/api/v1/ask/sufficiency", Need(LogisticsRead), WHAT_IF, ask::sufficiency_what_if, doc_q("What-if: do we have enough, on a copy changed by a scenario", &[q("item", "string"), q("all", "boolean"), q("on", "date"), q("days", "integer"), q("org", "string")], QUESTION_ERRORS)),
+    route!(GET "/api/v1/ask/locate", Need(LogisticsRead), NONE, ask::locate, doc_q("Where is it? Sites holding available quantity, nearest first, with totals and autonomy", LOCATE, QUESTION_ERRORS)),
+    route!(POST "/api/v1/ask/locate", Need(LogisticsRead), WHAT_IF, ask::locate_what_if, doc_q("What-if: where is it, on a copy changed by a scenario", LOCATE, QUESTION_ERRORS)),
+    route!(GET "/api/v1/ask/reinforce", Need(LogisticsRead), NONE, ask::reinforce, doc_q("Reinforce a site: sources by arrival, loads within payload and volume, unmet quantities, a plan to commit", REINFORCE, QUESTION_ERRORS)),
+    route!(POST "/api/v1/ask/reinforce", Need(LogisticsRead), WHAT_IF, ask::reinforce_what_if, doc_q("What-if: reinforce a site, on a copy changed by a scenario", REINFORCE, QUESTION_ERRORS)),
+    route!(GET "/api/v1/ask/deploy", Need(LogisticsRead), NONE, ask::deploy, doc_q("Deploy reinforcements without equipment or vehicles: resources near both zones, the plan that has everyone there fully equipped soonest (then fewest vehicle-km), shortfall", DEPLOY, QUESTION_ERRORS)),
+    route!(POST "/api/v1/ask/deploy", Need(LogisticsRead), WHAT_IF, ask::deploy_what_if, doc_q("What-if: deploy reinforcements, on a copy changed by a scenario", DEPLOY, QUESTION_ERRORS)),
+    route!(POST "/api/v1/shift", NeedAll(Shift),
+        json(r#"{"type": "object", "required": ["from", "to"], "properties": {"from": {"type": "string"}, "to": {"type": "string"}, "sites": {"type": "array", "items": {"type": "string"}}, "reason": {"type": "string"}, "dry_run": {"type": "boolean"}, "on": {"type": "string", "format": "date"}, "days": {"type": "integer", "minimum": 1}}}"#),
+        ask::shift,
+        doc("Shift of effort: the sites of one organisation and their forces pass to another; with dry_run, only the effect on every organisation", &[(200, "{dry_run, shift, effect}"), (404, "Unknown organisation or site"), (422, "Invalid")])),
+    route!(GET "/api/v1/plans", Need(LogisticsRead), NONE, plans::list, doc_q("Plans the caller reaches", &[one_of("status", &["committed", "shipped", "received", "cancelled"])], &[(200, "{total, items}")])),
+    route!(POST "/api/v1/plans", Need(LogisticsWrite),
+        json(r#"{"type": "object", "required": ["destination"], "properties": {"destination": {"type": "string"}, "movements": {"type": "array", "items": {"type": "object", "required": ["from", "item_id", "quantity"], "properties": {"from": {"type": "string"}, "item_id": {"type": "string"}, "quantity": {"type": "number"}, "vehicle_id": {"type": "string"}}}}, "vehicles": {"type": "array", "items": {"type": "string"}}, "purpose": {"type": "string"}, "note": {"type": "string"}, "on": {"type": "string", "format": "date"}}}"#),
+        plans::commit,
+        doc("Commit a plan: reserves its quantities (available on `on`) and vehicles; its destination, origins and vehicles must be within the caller's reach", &[(201, "The plan, committed"), (403, "Outside the caller's reach"), (409, "Not available")])),
+    route!(GET "/api/v1/plans/{id}", Need(LogisticsRead), NONE, plans::one, by_id("One plan")),
+    route!(POST "/api/v1/plans/{id}/{action}", Need(LogisticsWrite), NONE, plans::step, doc("ship (committed → shipped), receive (shipped → received) or cancel (committed → cancelled)", &[(200, "The plan"), (404, "Not found"), (409, "Not in a state for this step")])),
+    route!(GET "/metrics", Need(MonitoringRead), NONE, monitoring::metrics, doc("Prometheus text exposition format 0.0.4 (a partner: its applications' checks only)", &[(200, "text/plain; version=0.0.4")])),
+    route!(POST "/api/v1/monitoring/results", Need(MonitoringWrite), json(r#"{"oneOf": [{"type": "object"}, {"type": "array", "items": {"type": "object"}}]}"#), monitoring::results, doc("Push check results: one object, an array, or {results: [...]}; fields check (or check_id), status (OK, WARNING, CRITICAL, UNKNOWN or 0-3) or exit_status, output (or plugin_output), performance_data (text or list), time (RFC 3339 or epoch seconds). One bad result refuses the batch.", &[(200, "{accepted, state_changes}"), (400, "Not results JSON"), (422, "{error, message, problems[]}: nothing was taken"), (503, "Storage unavailable: nothing was taken; Retry-After")])),
+    route!(POST "/api/v1/monitoring/alertmanager", Need(MonitoringWrite), OBJECT, monitoring::alertmanager, doc("Prometheus Alertmanager webhook (payload version 4): alerts mapped to checks by labels", &[(200, "{alerts, checks, unmatched_alerts, state_changes}"), (400, "Not an Alertmanager payload")])),
+    route!(GET "/api/v1/monitoring/state", Need(MonitoringRead), NONE, monitoring::state, doc("Counts by state and roll-ups of every suite, application, site and application at a site (a partner: its applications only)", &[(200, "{at, checks, counts, suites, applications, sites, applications_at_sites}")])),
+    route!(GET "/api/v1/monitoring/checks", Need(MonitoringRead), NONE, monitoring::checks, list("Checks with their state", &[q("site", "string"), q("application", "string"), q("suite", "string"), q("state", "string")])),
+    route!(GET "/api/v1/monitoring/checks/{id}", Need(MonitoringRead), NONE, monitoring::check, by_id("One check: state, parsed output and performance data, history")),
+    route!(POST "/api/v1/monitoring/checks/{id}/ack", Need(MonitoringWrite), Body::Json { schema: r#"{"type": "object", "properties": {"comment": {"type": "string"}}}"#, optional: true }, monitoring::acknowledge, doc("Acknowledge a hard problem", &[(200, "acknowledged"), (404, "Not found"), (409, "No hard problem")])),
+    route!(GET "/api/v1/monitoring/history", Need(MonitoringRead), NONE, monitoring::history, list("Journalled state changes, newest first", &[q("check", "string"), q("site", "string")])),
+    route!(GET "/api/v1/monitoring/maintenance", Need(MonitoringRead), NONE, monitoring::windows, doc("Maintenance windows", &[(200, "{windows}")])),
+    route!(POST "/api/v1/monitoring/maintenance", NeedAll(MonitoringWrite),
+        json(r#"{"type": "object", "required": ["id", "scope", "starts_at", "ends_at"], "properties": {"id": {"type": "string"}, "scope": {"type": "object", "properties": {"by": {"type": "string", "enum": ["site", "application", "asset", "check", "tag"]}, "id": {"type": "string"}}}, "starts_at": {"type": "string", "format": "date-time"}, "ends_at": {"type": "string", "format": "date-time"}, "every_hours": {"type": "integer", "minimum": 1}, "reason": {"type": "string"}}}"#),
+        monitoring::schedule,
+        doc("Schedule or replace a window", &[(200, "scheduled"), (404, "Unknown scope"), (422, "Invalid")])),
+    route!(DELETE "/api/v1/monitoring/maintenance/{id}", NeedAll(MonitoringWrite), NONE, monitoring::cancel, doc("Cancel a window", &[(204, "cancelled"), (404, "Not found")])),
+    route!(GET "/api/v1/monitoring/stream", Need(MonitoringRead), NONE, monitoring::stream, doc_q("Server-sent events: what checks show, as it changes (event state; resync when behind); a partner: its applications' checks only", &[q("site", "string"), q("application", "string"), q("suite", "string")], &[(200, "text/event-stream")])),
+    route!(GET "/api/v1/incidents", Need(IncidentsRead), NONE, incidents::list, doc_q("Incidents with their SLA clocks, most urgent first", &[one_of("status", &["open", "all"]), one_of("sla", &["breached", "warning"])], &[(200, "{incidents: [{incident, sla}]}"), (400, "Unknown filter")])),
+    route!(GET "/api/v1/incidents/{id}", Need(IncidentsRead), NONE, incidents::one, by_id("One incident (number or sys_id) with its SLA clocks and timeline of states")),
+    route!(GET "/api/v1/incidents/{id}/timeline", Need(IncidentsRead), NONE, incidents::timeline, by_id("The crisis view: one timeline of states, notes, decisions, alerts and the linked plan")),
+    // The operations log is the TOC's own: partners work their incidents through the Table API.
+    route!(GET "/api/v1/log", NeedAll(IncidentsRead), NONE, incidents::log, doc_q("The operations log of a shift (`YYYY-MM-DD matin|après-midi|nuit`, default: now)", &[q("shift", "string")], &[(200, "{shift, entries}")])),
+    route!(POST "/api/v1/log", NeedAll(IncidentsWrite),
+        json(r#"{"type": "object", "required": ["text"], "properties": {"text": {"type": "string", "maxLength": 4000}, "kind": {"type": "string", "enum": ["note", "decision", "handover"]}, "incident": {"type": "string"}, "site": {"type": "string"}}}"#),
+        incidents::add_log,
+        doc("An entry by the operator on duty", &[(200, "{entry}"), (404, "Unknown incident or site"), (422, "Invalid")])),
+    route!(GET "/api/v1/log/handover", NeedAll(IncidentsRead), NONE, incidents::handover, doc_q("What the next shift inherits: open incidents, SLA breaches, pending actions, the shift's log", &[q("shift", "string")], &[(200, "Handover")])),
+    route!(GET "/api/now/table/{table}", Need(IncidentsRead), NONE, servicenow::list, doc_q("ServiceNow Table API (table incident): records, X-Total-Count and Link headers; a partner sees its group's", &[q("sysparm_query", "string"), q("sysparm_limit", "integer"), q("sysparm_offset", "integer"), q("sysparm_fields", "string"), one_of("sysparm_display_value", &["true", "false", "all"])], &[(200, "{result: [...]}"), (400, "{error, status: failure}")])),
+    route!(POST "/api/now/table/{table}", Need(IncidentsWrite), OBJECT, servicenow::create, doc("Open an incident", &[(201, "{result}"), (400, "{error, status: failure}")])),
+    route!(GET "/api/now/table/{table}/{sys_id}", Need(IncidentsRead), NONE, servicenow::one, doc("One incident", &[(200, "{result}"), (404, "{error, status: failure}")])),
+    route!(PUT "/api/now/table/{table}/{sys_id}", Need(IncidentsWrite), OBJECT, servicenow::update, doc("Partial update", &[(200, "{result}"), (409, "sys_mod_count conflict")])),
+    route!(PATCH "/api/now/table/{table}/{sys_id}", Need(IncidentsWrite), OBJECT, servicenow::update, doc("Partial update", &[(200, "{result}"), (409, "sys_mod_count conflict")])),
+    route!(DELETE "/api/now/table/{table}/{sys_id}", NeedAll(IncidentsWrite), NONE, servicenow::remove, doc("Delete", &[(204, "deleted"), (404, "{error, status: failure}")])),
+];
+
+const LOCATE: &[Param] = &[
+    req("item", "string", "one item or several, comma-separated"),
+    req("near", "string", "site id, lat,lon or French commune"),
+    q("within_km", "number"),
+    q("headcount", "integer"),
+    q("on", "date"),
+    q("org", "string"),
+];
+const REINFORCE: &[Param] = &[
+    req("site", "string", "the site to reinforce"),
+    req("need", "string", "ITEM=QTY[,ITEM=QTY…]"),
+    qd("by", "string", "deadline, RFC 3339 or Paris local time"),
+    q("on", "date"),
+];
+const DEPLOY: &[Param] = &[
+    req("from", "string", "departure zone: site id, lat,lon or French commune"),
+    req("to", "string", "site id (the plan can then be committed), lat,lon or French commune"),
+    req("headcount", "integer", "soldiers to deploy"),
+    q("days", "integer"),
+    qd("by", "string", "deadline, RFC 3339 or Paris local time"),
+    q("within_km", "number"),
+    q("on", "date"),
+];
+
+/// The route a request matched, by method and path pattern; `HEAD` is `GET`'s.
+pub fn find(method: &axum::http::Method, path: &str) -> Option<&'static Route> {
+    let m = if method == axum::http::Method::HEAD { "GET" } else { method.as_str() };
+    ROUTES.iter().find(|r| r.method == m && r.path == path)
+}
+
+/// The router of every route (without the gate and the layers, which [`crate::build`] adds).
+pub fn router(options: &ServerOptions) -> axum::Router<App> {
+    let mut router = axum::Router::new();
+    let mut paths: Vec<&str> = Vec::new();
+    for r in ROUTES {
+        if !paths.contains(&r.path) {
+            paths.push(r.path);
+        }
+    }
+    for path in paths {
+        let mut methods: Option<MethodRouter<App>> = None;
+        for r in ROUTES.iter().filter(|r| r.path == path) {
+            let h = r.handler(options);
+            methods = Some(match methods {
+                None => h,
+                Some(m) => m.merge(h),
+            });
+        }
+        router = router.route(path, methods.expect("a path has a route"));
+    }
+    router
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_route_is_declared_once_and_reads_well() {
+        let mut seen = std::collections::HashSet::new();
+        for r in ROUTES {
+            assert!(seen.insert((r.method, r.path)), "{} {} is declared twice", r.method, r.path);
+            assert!(r.path.starts_with('/'), "{}", r.path);
+            assert!(
+                !r.doc.summary.is_empty() && !r.doc.responses.is_empty(),
+                "{} {} needs a description",
+                r.method,
+                r.path
+            );
+            if let Body::Json { schema, .. } = r.body {
+                serde_json::from_str::<serde_json::Value>(schema)
+                    .unwrap_or_else(|e| panic!("{} {}: the body's schema is not JSON: {e}", r.method, r.path));
+            }
+            let writes = !matches!(r.method, "GET" | "HEAD");
+            assert!(!(writes && r.rule == Optional), "{} {}: a write needs a caller or is public", r.method, r.path);
+        }
+    }
+}
