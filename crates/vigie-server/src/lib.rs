@@ -59,6 +59,10 @@ pub struct ServerOptions {
     pub active_checks: bool,
     /// Extra certificate authorities (PEM) trusted by the http checks, beside the bundled web roots.
     pub check_ca_pem: Option<Vec<u8>>,
+    /// Where command checks find their programs (`monitoring/plugins.rs`); nothing outside them runs.
+    pub plugin_dirs: Vec<std::path::PathBuf>,
+    /// Run plugins when the server runs as root (refused otherwise).
+    pub allow_root_plugins: bool,
     /// How long browser sessions live.
     pub sessions: auth::SessionLimits,
     /// Failed sign-ins allowed per address and per user name in `login_window`, before sign-ins are refused.
@@ -89,6 +93,8 @@ impl Default for ServerOptions {
             check_workers: 32,
             active_checks: true,
             check_ca_pem: None,
+            plugin_dirs: vec![monitoring::plugins::DEFAULT_DIR.into()],
+            allow_root_plugins: false,
             sessions: Default::default(),
             login_max_failures: 5,
             login_window: std::time::Duration::from_secs(300),
@@ -244,6 +250,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let (workers, active, ca) = (options.check_workers, options.active_checks, options.check_ca_pem.clone());
+    let plugins = monitoring::plugins::Plugins::new(options.plugin_dirs.clone(), options.allow_root_plugins);
     let outbound = options.sync.clone();
     let tls_config = options.tls.as_ref().map(tls::TlsFiles::config).transpose()?;
     let (router, stop, app) = build(journal, options);
@@ -254,7 +261,7 @@ pub async fn serve(
         tokio::spawn(sync::run(app.clone(), o));
     }
     if active {
-        tokio::spawn(monitoring::active::run(app, workers, ca));
+        tokio::spawn(monitoring::active::run(app, workers, ca, plugins));
     }
     let signal = async move {
         shutdown.await;

@@ -647,6 +647,8 @@ fn serve(cfg: &Config, journal: Journal, simulate: bool) -> anyhow::Result<ExitC
         max_body_bytes: cfg.server.max_body_mb.max(1) * 1024 * 1024,
         travel: cfg.logistics.travel(),
         check_workers: cfg.monitoring.check_workers.max(1),
+        plugin_dirs: cfg.monitoring.plugin_dirs.clone(),
+        allow_root_plugins: cfg.monitoring.allow_root_plugins,
         sync: (!cfg.servicenow.sync_url.is_empty()).then(|| vigie_server::sync::SyncOptions {
             url: cfg.servicenow.sync_url.clone(),
             user: cfg.servicenow.sync_user.clone(),

@@ -106,11 +106,22 @@ pub struct Monitoring {
     pub check_workers: usize,
     /// A PEM file of certificate authorities the http checks trust beside the bundled web roots (an internal PKI).
     pub ca_file: PathBuf,
+    /// Where command checks find their programs: an absolute path or a bare name, found and resolved in these
+    /// directories only; run without a shell (docs/monitoring.md).
+    pub plugin_dirs: Vec<PathBuf>,
+    /// Run plugins when Vigie runs as root; otherwise they are refused (UNKNOWN) and an unprivileged user is advised.
+    pub allow_root_plugins: bool,
 }
 
 impl Default for Monitoring {
     fn default() -> Self {
-        Monitoring { check_workers: vigie_server::ServerOptions::default().check_workers, ca_file: PathBuf::new() }
+        let o = vigie_server::ServerOptions::default();
+        Monitoring {
+            check_workers: o.check_workers,
+            ca_file: PathBuf::new(),
+            plugin_dirs: o.plugin_dirs,
+            allow_root_plugins: o.allow_root_plugins,
+        }
     }
 }
 

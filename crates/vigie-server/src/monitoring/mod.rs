@@ -7,6 +7,7 @@
 
 pub mod active;
 pub mod live;
+pub mod plugins;
 
 use crate::{ApiError, App};
 use axum::body::Bytes;
