@@ -19,6 +19,7 @@ mod plans;
 pub use ask::{commit_shift, deadline_minutes};
 pub use plans::{commit_plan, step_plan, ProposedPlan};
 pub use stream::{audit_events, audit_time};
+pub mod net;
 mod registry;
 mod servicenow;
 mod stream;
@@ -81,6 +82,16 @@ pub struct ServerOptions {
     pub sla: vigie_incidents::sla::Targets,
     /// Push incidents to an external ServiceNow.
     pub sync: Option<sync::SyncOptions>,
+    /// A request's head must arrive within this, counted from when the server waits for it (`net.rs`).
+    pub header_timeout: std::time::Duration,
+    /// A connection with no request in flight and no byte arriving for this long is closed.
+    pub keep_alive_timeout: std::time::Duration,
+    /// A request body must arrive within this…
+    pub body_timeout: std::time::Duration,
+    /// …and, after its first `header_timeout`, at this average rate at least (bytes per second; 0: none).
+    pub body_min_rate: u64,
+    /// Connections at once; beyond, new ones are closed at once (lowered to what the file-descriptor limit allows).
+    pub max_connections: usize,
 }
 
 impl Default for ServerOptions {
@@ -104,6 +115,11 @@ impl Default for ServerOptions {
             tile_url: None,
             sla: Default::default(),
             sync: None,
+            header_timeout: std::time::Duration::from_secs(10),
+            keep_alive_timeout: std::time::Duration::from_secs(60),
+            body_timeout: std::time::Duration::from_secs(600),
+            body_min_rate: 1024,
+            max_connections: 8192,
         }
     }
 }
@@ -253,6 +269,13 @@ pub async fn serve(
     let plugins = monitoring::plugins::Plugins::new(options.plugin_dirs.clone(), options.allow_root_plugins);
     let outbound = options.sync.clone();
     let tls_config = options.tls.as_ref().map(tls::TlsFiles::config).transpose()?;
+    let limits = net::Limits {
+        header_timeout: options.header_timeout,
+        keep_alive: options.keep_alive_timeout,
+        body_timeout: options.body_timeout,
+        body_min_rate: options.body_min_rate,
+        max_connections: options.max_connections,
+    };
     let (router, stop, app) = build(journal, options);
     // The monitoring's background work: time passing (staleness, maintenance windows), the active checks.
     tokio::spawn(monitoring::tick_loop(app.clone()));
@@ -268,19 +291,9 @@ pub async fn serve(
         tracing::info!("shutting down: closing live streams, finishing requests in flight");
         let _ = stop.send(true);
     };
-    match tls_config {
-        None => {
-            axum::serve(listener, router.into_make_service_with_connect_info::<access::Peer>())
-                .with_graceful_shutdown(signal)
-                .await
-        }
-        Some(config) => {
-            let listener = tls::TlsListener::new(listener, config);
-            axum::serve(listener, router.into_make_service_with_connect_info::<access::Peer>())
-                .with_graceful_shutdown(signal)
-                .await
-        }
-    }
+    // Connections with limits (header, keep-alive and body timeouts, a bound), plain or TLS, peers' addresses as
+    // `ConnectInfo<access::Peer>`; at the signal, stop accepting and drain.
+    net::serve(listener, router, tls_config, limits, signal).await
 }
 
 /// Same-origin content only; images also from the configured tile server, if any.
