@@ -146,6 +146,16 @@ pub struct Server {
     /// Serve HTTPS: the certificate chain (PEM) and its private key (PEM); both empty: plain HTTP.
     pub tls_cert: PathBuf,
     pub tls_key: PathBuf,
+    /// A request's head (and a TLS handshake) must arrive within this, in seconds, from when the server waits for it.
+    pub header_timeout_s: u64,
+    /// A connection with no request in flight and no byte arriving for this long is closed, in seconds.
+    pub keep_alive_s: u64,
+    /// A request body must arrive within this, in seconds…
+    pub body_timeout_s: u64,
+    /// …and, after its first `header_timeout_s`, at this average rate at least, in bytes per second (0: none).
+    pub body_min_rate: u64,
+    /// Connections at once; beyond, new ones are closed at once. Lowered to what the file-descriptor limit allows.
+    pub max_connections: usize,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -197,12 +207,18 @@ impl Default for Storage {
 }
 impl Default for Server {
     fn default() -> Self {
+        let o = vigie_server::ServerOptions::default();
         Server {
             listen: "127.0.0.1:8080".into(),
             max_upload_mb: 256,
             max_body_mb: 8,
             tls_cert: PathBuf::new(),
             tls_key: PathBuf::new(),
+            header_timeout_s: o.header_timeout.as_secs(),
+            keep_alive_s: o.keep_alive_timeout.as_secs(),
+            body_timeout_s: o.body_timeout.as_secs(),
+            body_min_rate: o.body_min_rate,
+            max_connections: o.max_connections,
         }
     }
 }
