@@ -84,7 +84,8 @@ pub struct ServerOptions {
     pub sync: Option<sync::SyncOptions>,
     /// A request's head must arrive within this, counted from when the server waits for it (`net.rs`).
     pub header_timeout: std::time::Duration,
-    /// A connection with no request in flight and no byte arriving for this long is closed.
+    /// A connection with no request in flight and no byte arriving for this long is closed; so is one whose client
+    /// leaves its answer unread this long.
     pub keep_alive_timeout: std::time::Duration,
     /// A request body must arrive within this…
     pub body_timeout: std::time::Duration,

@@ -4,7 +4,8 @@
 //! - **Header timeout**: from the moment the server waits for a request (the connection opened, or the first byte
 //!   of a request arrived after an idle pause), its head must be complete within `header_timeout`; otherwise the
 //!   connection is closed. A TLS handshake, done in the connection's own task off the accept path, gets as long.
-//! - **Keep-alive timeout**: a connection with no request in flight that moves no byte for `keep_alive` is closed.
+//! - **Keep-alive timeout**: a connection with no request in flight that moves no byte for `keep_alive` is closed;
+//!   so is one whose client leaves its answer unread that long (a write waiting on a full socket).
 //! - **Body timeout**: a request body must be received within `body_timeout`, and, after its first `header_timeout`,
 //!   at an average of at least `body_min_rate` bytes per second since it began (a slow-loris upload is cut early,
 //!   a large import on a slow link is not). A late body is answered 408 and its connection closed. The clock
@@ -200,38 +201,61 @@ enum Phase {
     Busy(u32),
 }
 
-struct Activity(Mutex<(Phase, Instant)>);
+#[derive(Debug, Clone, Copy)]
+struct Now {
+    phase: Phase,
+    since: Instant,
+    /// Since when a write waits for the client to read (none: writes go through).
+    write_blocked: Option<Instant>,
+}
+
+struct Activity(Mutex<Now>);
 
 impl Activity {
-    fn set(&self, f: impl FnOnce(Phase, Instant) -> (Phase, Instant)) {
-        let mut s = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        *s = f(s.0, s.1);
+    fn new() -> Activity {
+        Activity(Mutex::new(Now { phase: Phase::Head, since: Instant::now(), write_blocked: None }))
+    }
+
+    fn set(&self, f: impl FnOnce(&mut Now)) {
+        f(&mut self.0.lock().unwrap_or_else(|p| p.into_inner()));
     }
 
     /// Bytes arrived: an idle connection now waits for a head.
     fn read(&self) {
-        self.set(|p, t| match p {
-            Phase::Idle => (Phase::Head, Instant::now()),
-            p => (p, t),
+        self.set(|n| {
+            if let Phase::Idle = n.phase {
+                (n.phase, n.since) = (Phase::Head, Instant::now());
+            }
+        });
+    }
+
+    /// A write went through (`true`) or waits for the client to read.
+    fn wrote(&self, through: bool) {
+        self.set(|n| match (through, n.write_blocked) {
+            (true, _) => n.write_blocked = None,
+            (false, None) => n.write_blocked = Some(Instant::now()),
+            (false, Some(_)) => {}
         });
     }
 
     /// A request's head arrived; busy until the returned guard (kept by its answer's body) is dropped.
     fn begin(self: &Arc<Self>) -> InFlight {
-        self.set(|p, t| match p {
-            Phase::Busy(n) => (Phase::Busy(n + 1), t),
-            _ => (Phase::Busy(1), t),
+        self.set(|n| {
+            n.phase = match n.phase {
+                Phase::Busy(k) => Phase::Busy(k + 1),
+                _ => Phase::Busy(1),
+            }
         });
         InFlight(self.clone())
     }
 
     /// When the connection is to be closed, unless something happens: and why.
     fn deadline(&self, limits: &Limits) -> Option<(Instant, &'static str)> {
-        let s = *self.0.lock().unwrap_or_else(|p| p.into_inner());
-        match s {
-            (Phase::Head, t) => Some((t + limits.header_timeout, "request head not received in time")),
-            (Phase::Idle, t) => Some((t + limits.keep_alive, "idle")),
-            (Phase::Busy(_), _) => None,
+        let n = *self.0.lock().unwrap_or_else(|p| p.into_inner());
+        match n.phase {
+            Phase::Head => Some((n.since + limits.header_timeout, "request head not received in time")),
+            Phase::Idle => Some((n.since + limits.keep_alive, "idle")),
+            Phase::Busy(_) => n.write_blocked.map(|t| (t + limits.keep_alive, "the client does not read its answer")),
         }
     }
 }
@@ -240,14 +264,14 @@ struct InFlight(Arc<Activity>);
 
 impl Drop for InFlight {
     fn drop(&mut self) {
-        self.0.set(|p, t| match p {
-            Phase::Busy(n) if n > 1 => (Phase::Busy(n - 1), t),
-            _ => (Phase::Idle, Instant::now()),
+        self.0.set(|n| match n.phase {
+            Phase::Busy(k) if k > 1 => n.phase = Phase::Busy(k - 1),
+            _ => (n.phase, n.since) = (Phase::Idle, Instant::now()),
         });
     }
 }
 
-/// A connection's stream, telling its [`Activity`] when bytes arrive.
+/// A connection's stream, telling its [`Activity`] when bytes arrive and when writes wait.
 struct Watched<T> {
     io: T,
     activity: Arc<Activity>,
@@ -266,7 +290,9 @@ impl<T: AsyncRead + Unpin> AsyncRead for Watched<T> {
 
 impl<T: AsyncWrite + Unpin> AsyncWrite for Watched<T> {
     fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.io).poll_write(cx, buf)
+        let r = Pin::new(&mut self.io).poll_write(cx, buf);
+        self.activity.wrote(r.is_ready());
+        r
     }
 
     fn poll_write_vectored(
@@ -274,7 +300,9 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for Watched<T> {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.io).poll_write_vectored(cx, bufs)
+        let r = Pin::new(&mut self.io).poll_write_vectored(cx, bufs);
+        self.activity.wrote(r.is_ready());
+        r
     }
 
     fn is_write_vectored(&self) -> bool {
@@ -282,7 +310,9 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for Watched<T> {
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.io).poll_flush(cx)
+        let r = Pin::new(&mut self.io).poll_flush(cx);
+        self.activity.wrote(r.is_ready());
+        r
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -295,7 +325,7 @@ async fn connection<I>(io: I, peer: SocketAddr, router: Router, limits: Limits, 
 where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let activity = Arc::new(Activity(Mutex::new((Phase::Head, Instant::now()))));
+    let activity = Arc::new(Activity::new());
     let service = {
         let activity = activity.clone();
         hyper::service::service_fn(move |req| request(router.clone(), peer, limits, activity.begin(), req))
@@ -307,10 +337,12 @@ where
     let io = TokioIo::new(Watched { io, activity: activity.clone() });
     let mut conn = pin!(builder.serve_connection(io, service));
     let mut draining = false;
-    // While requests are in flight there is no deadline: look again now and then.
+    // The phase changes without waking this loop: look again at least this often (never later than a deadline
+    // set meanwhile, since none is shorter).
     let every = limits.header_timeout.min(limits.keep_alive).max(Duration::from_millis(100));
     loop {
-        let wake = activity.deadline(&limits).map_or_else(|| Instant::now() + every, |(t, _)| t);
+        let soon = Instant::now() + every;
+        let wake = activity.deadline(&limits).map_or(soon, |(t, _)| t.min(soon));
         tokio::select! {
             r = conn.as_mut() => {
                 if let Err(e) = r {

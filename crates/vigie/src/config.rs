@@ -148,7 +148,8 @@ pub struct Server {
     pub tls_key: PathBuf,
     /// A request's head (and a TLS handshake) must arrive within this, in seconds, from when the server waits for it.
     pub header_timeout_s: u64,
-    /// A connection with no request in flight and no byte arriving for this long is closed, in seconds.
+    /// A connection with no request in flight and no byte arriving for this long is closed, and so is one whose
+    /// client leaves its answer unread this long, in seconds.
     pub keep_alive_s: u64,
     /// A request body must arrive within this, in seconds…
     pub body_timeout_s: u64,
