@@ -137,6 +137,23 @@ async fn unfinished_heads_and_idle_connections_are_cut() {
     app.stop().await;
 }
 
+/// The keep-alive timeout stands on its own: with a far header timeout, a connection idle after its answer is
+/// still closed once the keep-alive timeout has passed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kept_alive_connection_is_closed_after_the_keep_alive_timeout() {
+    let app = spawn(ServerOptions {
+        header_timeout: Duration::from_secs(120),
+        keep_alive_timeout: Duration::from_secs(1),
+        ..Default::default()
+    })
+    .await;
+    let mut s = TcpStream::connect(app.addr).await.unwrap();
+    s.write_all(b"GET /health HTTP/1.1\r\nHost: vigie\r\n\r\n").await.unwrap();
+    let answer = read_until_closed(&mut s, Duration::from_secs(15)).await;
+    assert!(answer.starts_with("HTTP/1.1 200 OK"), "answered, then closed when idle: {answer}");
+    app.stop().await;
+}
+
 /// Posts a body of `length` bytes, sends a little of it, then a byte every 200 ms; what the server answered
 /// before it closed the connection.
 async fn slow_loris(app: &TestApp, length: usize) -> String {
@@ -305,4 +322,40 @@ async fn the_binary_raises_a_soft_limit_of_1024_open_files_and_serves_beside_two
     let _ = std::process::Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
     let status = tokio::task::spawn_blocking(move || child.wait().unwrap()).await.unwrap();
     assert!(status.success(), "{status:?}");
+}
+
+/// A client that asks and never reads its answers holds its connection only while writes go through: once a write
+/// waits on it for the keep-alive timeout, the connection is cut and its slot freed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_does_not_read_its_answers_is_cut() {
+    let app = spawn(ServerOptions {
+        max_connections: 1,
+        keep_alive_timeout: Duration::from_secs(1),
+        header_timeout: Duration::from_secs(120),
+        ..Default::default()
+    })
+    .await;
+    // A hundred pipelined requests of the map's outlines (425 kB each): far more than the sockets' buffers hold.
+    let mut stalled = TcpStream::connect(app.addr).await.unwrap();
+    let one = "GET /ui/geo/france-departements.geojson HTTP/1.1\r\nHost: vigie\r\n\r\n";
+    stalled.write_all(one.repeat(100).as_bytes()).await.unwrap();
+    // The stalled connection holds the only slot until it is cut.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while let Err(e) = health_within_a_second(app.addr).await {
+        assert!(tokio::time::Instant::now() < deadline, "the stalled connection was not cut: {e}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let mut got = 0usize;
+    let mut buf = vec![0u8; 64 * 1024];
+    let read = async {
+        loop {
+            match stalled.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => got += n,
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(10), read).await.expect("the stalled connection ends");
+    assert!(got > 0 && got < 50 * 424_578, "what was buffered before the cut, not the hundred answers: {got} bytes");
+    app.stop().await;
 }
