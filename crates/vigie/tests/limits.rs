@@ -359,3 +359,54 @@ async fn a_client_that_does_not_read_its_answers_is_cut() {
     assert!(got > 0 && got < 50 * 424_578, "what was buffered before the cut, not the hundred answers: {got} bytes");
     app.stop().await;
 }
+
+/// Under TLS the same limits hold: a silent client or one stuck in its handshake is cut after the header timeout,
+/// and a thousand of them leave HTTPS answering within a second; handlers still see the peer's address (the
+/// sign-in limiter counts by address).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn under_tls_unfinished_handshakes_are_cut_and_https_answers() {
+    vigie_server::net::raise_fd_limit().unwrap();
+    let pki = tempfile::tempdir().unwrap();
+    common::test_pki(pki.path(), 1);
+    let read = |f: &str| std::fs::read(pki.path().join(f)).unwrap();
+    let tls = vigie_server::tls::TlsFiles { cert_pem: read("leaf.pem"), key_pem: read("leaf.key") };
+    let app = spawn(ServerOptions {
+        tls: Some(tls),
+        header_timeout: Duration::from_secs(1),
+        login_max_failures: 2,
+        ..Default::default()
+    })
+    .await;
+    let client = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(&read("ca.pem")).unwrap())
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap();
+    let url = |p: &str| format!("https://{}{p}", app.addr);
+    let mut held = Vec::new();
+    for i in 0..1000 {
+        let mut s = TcpStream::connect(app.addr).await.unwrap();
+        if i % 2 == 1 {
+            // The start of a TLS record header (a handshake), never finished.
+            s.write_all(&[0x16, 0x03, 0x01]).await.unwrap();
+        }
+        held.push(s);
+    }
+    for _ in 0..3 {
+        let r = tokio::time::timeout(Duration::from_secs(1), client.get(url("/health")).send()).await;
+        assert_eq!(r.expect("an answer within a second").unwrap().status(), 200);
+    }
+    let mut silent = held.pop().unwrap();
+    assert_eq!(read_until_closed(&mut silent, Duration::from_secs(15)).await, "", "cut without an answer");
+    let mut half = held.pop().unwrap();
+    assert_eq!(read_until_closed(&mut half, Duration::from_secs(15)).await, "", "cut without an answer");
+    drop(held);
+    // The peer's address reaches the gate: failed sign-ins from this address are limited, whatever the name.
+    let login = |user: &'static str| {
+        client.post(url("/api/v1/session")).json(&serde_json::json!({"user": user, "password": "wrong"})).send()
+    };
+    assert_eq!(login("nobody-a").await.unwrap().status(), 401);
+    assert_eq!(login("nobody-b").await.unwrap().status(), 401);
+    assert_eq!(login("nobody-c").await.unwrap().status(), 429, "limited by the peer's address");
+    app.stop().await;
+}
