@@ -17,6 +17,7 @@ mod incidents;
 pub mod monitoring;
 pub mod openapi;
 mod plans;
+pub mod net;
 mod registry;
 pub mod routes;
 mod servicenow;
@@ -57,6 +58,10 @@ pub struct ServerOptions {
     pub active_checks: bool,
     /// Extra certificate authorities (PEM) trusted by the http checks, beside the bundled web roots.
     pub check_ca_pem: Option<Vec<u8>>,
+    /// Where command checks find their programs (`monitoring/plugins.rs`); nothing outside them runs.
+    pub plugin_dirs: Vec<std::path::PathBuf>,
+    /// Run plugins when the server runs as root (refused otherwise).
+    pub allow_root_plugins: bool,
     /// How long browser sessions live.
     pub sessions: auth::SessionLimits,
     /// Failed sign-ins allowed per address and per user name in `login_window`, before sign-ins are refused.
@@ -78,6 +83,17 @@ pub struct ServerOptions {
     /// The URL users reach Vigie at (`https://vigie.example`), behind a proxy: absolute links are built from it,
     /// and browsers' writes from its origin are Vigie's own. None: the request's `Host`, when it is valid.
     pub public_url: Option<String>,
+    /// A request's head must arrive within this, counted from when the server waits for it (`net.rs`).
+    pub header_timeout: std::time::Duration,
+    /// A connection with no request in flight and no byte arriving for this long is closed; so is one whose client
+    /// leaves its answer unread this long.
+    pub keep_alive_timeout: std::time::Duration,
+    /// A request body must arrive within this…
+    pub body_timeout: std::time::Duration,
+    /// …and, after its first `header_timeout`, at this average rate at least (bytes per second; 0: none).
+    pub body_min_rate: u64,
+    /// Connections at once; beyond, new ones are closed at once (lowered to what the file-descriptor limit allows).
+    pub max_connections: usize,
 }
 
 impl Default for ServerOptions {
@@ -90,6 +106,8 @@ impl Default for ServerOptions {
             check_workers: 32,
             active_checks: true,
             check_ca_pem: None,
+            plugin_dirs: vec![monitoring::plugins::DEFAULT_DIR.into()],
+            allow_root_plugins: false,
             sessions: Default::default(),
             login_max_failures: 5,
             login_window: std::time::Duration::from_secs(300),
@@ -100,6 +118,11 @@ impl Default for ServerOptions {
             sla: Default::default(),
             sync: None,
             public_url: None,
+            header_timeout: std::time::Duration::from_secs(10),
+            keep_alive_timeout: std::time::Duration::from_secs(60),
+            body_timeout: std::time::Duration::from_secs(600),
+            body_min_rate: 1024,
+            max_connections: 8192,
         }
     }
 }
@@ -209,8 +232,16 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let (workers, active, ca) = (options.check_workers, options.active_checks, options.check_ca_pem.clone());
+    let plugins = monitoring::plugins::Plugins::new(options.plugin_dirs.clone(), options.allow_root_plugins);
     let outbound = options.sync.clone();
     let tls_config = options.tls.as_ref().map(tls::TlsFiles::config).transpose()?;
+    let limits = net::Limits {
+        header_timeout: options.header_timeout,
+        keep_alive: options.keep_alive_timeout,
+        body_timeout: options.body_timeout,
+        body_min_rate: options.body_min_rate,
+        max_connections: options.max_connections,
+    };
     let (router, stop, app) = build(journal, options);
     // The monitoring's background work: time passing (staleness, maintenance windows), the active checks.
     tokio::spawn(monitoring::tick_loop(app.clone()));
@@ -220,26 +251,16 @@ pub async fn serve(
         tokio::spawn(sync::run(app.clone(), o));
     }
     if active {
-        tokio::spawn(monitoring::active::run(app, workers, ca));
+        tokio::spawn(monitoring::active::run(app, workers, ca, plugins));
     }
     let signal = async move {
         shutdown.await;
         tracing::info!("shutting down: closing live streams, finishing requests in flight");
         let _ = stop.send(true);
     };
-    match tls_config {
-        None => {
-            axum::serve(listener, router.into_make_service_with_connect_info::<access::Peer>())
-                .with_graceful_shutdown(signal)
-                .await
-        }
-        Some(config) => {
-            let listener = tls::TlsListener::new(listener, config);
-            axum::serve(listener, router.into_make_service_with_connect_info::<access::Peer>())
-                .with_graceful_shutdown(signal)
-                .await
-        }
-    }
+    // Connections with limits (header, keep-alive and body timeouts, a bound), plain or TLS, peers' addresses as
+    // `ConnectInfo<access::Peer>`; at the signal, stop accepting and drain.
+    net::serve(listener, router, tls_config, limits, signal).await
 }
 
 /// Same-origin content only; images also from the configured tile server, if any.

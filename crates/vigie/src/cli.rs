@@ -633,12 +633,20 @@ pub fn import_files(
 }
 
 fn serve(cfg: &Config, journal: Journal, simulate: bool) -> anyhow::Result<ExitCode> {
+    // Every client connection is a file descriptor: the soft limit (often 1,024) goes up to the hard one.
+    match vigie_server::net::raise_fd_limit() {
+        Ok((before, after)) if after > before => tracing::info!(before, after, "file-descriptor limit raised"),
+        Ok((_, limit)) => tracing::info!(limit, "file-descriptor limit"),
+        Err(e) => tracing::warn!(error = %e, "the file-descriptor limit could not be raised"),
+    }
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let options = vigie_server::ServerOptions {
         max_upload_bytes: cfg.server.max_upload_mb * 1024 * 1024,
         max_body_bytes: cfg.server.max_body_mb.max(1) * 1024 * 1024,
         travel: cfg.logistics.travel(),
         check_workers: cfg.monitoring.check_workers.max(1),
+        plugin_dirs: cfg.monitoring.plugin_dirs.clone(),
+        allow_root_plugins: cfg.monitoring.allow_root_plugins,
         sync: (!cfg.servicenow.sync_url.is_empty()).then(|| vigie_server::sync::SyncOptions {
             url: cfg.servicenow.sync_url.clone(),
             user: cfg.servicenow.sync_user.clone(),
@@ -657,6 +665,11 @@ fn serve(cfg: &Config, journal: Journal, simulate: bool) -> anyhow::Result<ExitC
         login_window: std::time::Duration::from_secs(cfg.auth.login_window_s.max(1)),
         secure_cookies: cfg.auth.secure_cookies,
         tls: tls_files(cfg)?,
+        header_timeout: std::time::Duration::from_secs(cfg.server.header_timeout_s.max(1)),
+        keep_alive_timeout: std::time::Duration::from_secs(cfg.server.keep_alive_s.max(1)),
+        body_timeout: std::time::Duration::from_secs(cfg.server.body_timeout_s.max(1)),
+        body_min_rate: cfg.server.body_min_rate,
+        max_connections: cfg.server.max_connections.max(1),
         tile_url: (!cfg.ui.tile_url.trim().is_empty()).then(|| cfg.ui.tile_url.trim().to_string()),
         check_ca_pem: if cfg.monitoring.ca_file.as_os_str().is_empty() {
             None

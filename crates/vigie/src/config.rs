@@ -106,11 +106,22 @@ pub struct Monitoring {
     pub check_workers: usize,
     /// A PEM file of certificate authorities the http checks trust beside the bundled web roots (an internal PKI).
     pub ca_file: PathBuf,
+    /// Where command checks find their programs: an absolute path or a bare name, found and resolved in these
+    /// directories only; run without a shell (docs/monitoring.md).
+    pub plugin_dirs: Vec<PathBuf>,
+    /// Run plugins when Vigie runs as root; otherwise they are refused (UNKNOWN) and an unprivileged user is advised.
+    pub allow_root_plugins: bool,
 }
 
 impl Default for Monitoring {
     fn default() -> Self {
-        Monitoring { check_workers: vigie_server::ServerOptions::default().check_workers, ca_file: PathBuf::new() }
+        let o = vigie_server::ServerOptions::default();
+        Monitoring {
+            check_workers: o.check_workers,
+            ca_file: PathBuf::new(),
+            plugin_dirs: o.plugin_dirs,
+            allow_root_plugins: o.allow_root_plugins,
+        }
     }
 }
 
@@ -135,6 +146,17 @@ pub struct Server {
     /// Serve HTTPS: the certificate chain (PEM) and its private key (PEM); both empty: plain HTTP.
     pub tls_cert: PathBuf,
     pub tls_key: PathBuf,
+    /// A request's head (and a TLS handshake) must arrive within this, in seconds, from when the server waits for it.
+    pub header_timeout_s: u64,
+    /// A connection with no request in flight and no byte arriving for this long is closed, and so is one whose
+    /// client leaves its answer unread this long, in seconds.
+    pub keep_alive_s: u64,
+    /// A request body must arrive within this, in seconds…
+    pub body_timeout_s: u64,
+    /// …and, after its first `header_timeout_s`, at this average rate at least, in bytes per second (0: none).
+    pub body_min_rate: u64,
+    /// Connections at once; beyond, new ones are closed at once. Lowered to what the file-descriptor limit allows.
+    pub max_connections: usize,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -186,12 +208,18 @@ impl Default for Storage {
 }
 impl Default for Server {
     fn default() -> Self {
+        let o = vigie_server::ServerOptions::default();
         Server {
             listen: "127.0.0.1:8080".into(),
             max_upload_mb: 256,
             max_body_mb: 8,
             tls_cert: PathBuf::new(),
             tls_key: PathBuf::new(),
+            header_timeout_s: o.header_timeout.as_secs(),
+            keep_alive_s: o.keep_alive_timeout.as_secs(),
+            body_timeout_s: o.body_timeout.as_secs(),
+            body_min_rate: o.body_min_rate,
+            max_connections: o.max_connections,
         }
     }
 }

@@ -35,7 +35,8 @@ fn toc() -> Vec<(&'static str, &'static str)> {
 async fn spawn(active: bool) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let cfg = common::config(Backend::Sqlite, dir.path().to_path_buf());
-    let options = vigie_server::ServerOptions { active_checks: active, ..Default::default() };
+    // The tests run as root (CI does): plugins may run so here; `tests/plugins.rs` shows the refusal.
+    let options = vigie_server::ServerOptions { active_checks: active, allow_root_plugins: true, ..Default::default() };
     TestApp::spawn_with_options(cfg, dir, options).await
 }
 

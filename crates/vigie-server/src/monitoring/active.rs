@@ -1,11 +1,12 @@
 //! Active checks: `http` (status, body match, response time, TLS certificate expiry), `tcp` (connect time) and
-//! `command`
-//! (Nagios-compatible plugins: exit code 0–3, `TEXT | perfdata`), run on a bounded pool of workers, each check
+//! `command` (Nagios-compatible plugins from the configured plugin directories, without a shell: `plugins.rs`; exit
+//! code 0–3, `TEXT | perfdata`), run on a bounded pool of workers, each check
 //! every `interval_s` with a random first delay (jitter) so that a thousand checks do not fire at once.
 //! Their results go through the same path as pushed ones.
 
 use super::live::Result1;
 use super::now_ms;
+use super::plugins::Plugins;
 use crate::App;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
@@ -30,12 +31,12 @@ fn probe(status: Status, output: impl Into<String>) -> Probe {
 }
 
 /// Runs one check now.
-pub async fn run_check(client: &reqwest::Client, check: &Check) -> Probe {
+pub async fn run_check(client: &reqwest::Client, plugins: &Plugins, check: &Check) -> Probe {
     let timeout = Duration::from_secs(check.timeout_s.max(1) as u64);
     match check.kind {
         CheckKind::Tcp => tcp(&check.target, timeout).await,
         CheckKind::Http => http(client, &check.target, &check.expect, timeout).await,
-        CheckKind::Command => command(&check.target, timeout).await,
+        CheckKind::Command => plugins.run(check.id.as_str(), &check.target, timeout).await,
         CheckKind::Push => probe(Status::Unknown, "push checks are not run"),
     }
 }
@@ -147,22 +148,16 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     s
 }
 
-/// Runs a plugin through `/bin/sh -c`, as Nagios does; its exit code is the status, its output the text.
-async fn command(line: &str, timeout: Duration) -> Probe {
-    let mut cmd = tokio::process::Command::new("/bin/sh");
-    cmd.arg("-c").arg(line).kill_on_drop(true).stdin(std::process::Stdio::null());
-    match tokio::time::timeout(timeout, cmd.output()).await {
-        Ok(Ok(out)) => {
-            let status = out.status.code().map_or(Status::Unknown, |c| Status::from_exit_code(c as i64));
-            let mut text = String::from_utf8_lossy(&out.stdout).trim_end().to_string();
-            if text.is_empty() {
-                text = format!("(no output) {}", String::from_utf8_lossy(&out.stderr).trim());
-            }
-            probe(status, text)
+/// An output kept as a pushed one is: its first [`super::MAX_OUTPUT`] bytes.
+fn bounded(mut output: String) -> String {
+    if output.len() > super::MAX_OUTPUT {
+        let mut cut = super::MAX_OUTPUT;
+        while !output.is_char_boundary(cut) {
+            cut -= 1;
         }
-        Ok(Err(e)) => probe(Status::Unknown, format!("UNKNOWN - could not run the plugin: {e}")),
-        Err(_) => probe(Status::Unknown, format!("UNKNOWN - plugin timed out after {}s", timeout.as_secs())),
+        output.truncate(cut);
     }
+    output
 }
 
 /// A small deterministic jitter source (no need for a random crate).
@@ -194,7 +189,8 @@ pub fn client(extra_roots_pem: Option<&[u8]>) -> Result<reqwest::Client, String>
 }
 
 /// Runs every active check on schedule until shutdown, at most `workers` at a time.
-pub async fn run(app: App, workers: usize, extra_roots_pem: Option<Vec<u8>>) {
+pub async fn run(app: App, workers: usize, extra_roots_pem: Option<Vec<u8>>, plugins: Plugins) {
+    let plugins = Arc::new(plugins);
     let client = client(extra_roots_pem.as_deref());
     let client = match client {
         Ok(c) => c,
@@ -229,7 +225,7 @@ pub async fn run(app: App, workers: usize, extra_roots_pem: Option<Vec<u8>>) {
                                     g.estate.slot(&id).map(|slot| Result1 {
                                         slot,
                                         status: p.status,
-                                        output: p.output,
+                                        output: bounded(p.output),
                                         at,
                                     })
                                 })
@@ -277,10 +273,10 @@ pub async fn run(app: App, workers: usize, extra_roots_pem: Option<Vec<u8>>) {
             let next = (t + check.interval_s as i64 * 1000).max(now);
             due.push(Reverse((next, id.clone())));
             let Ok(permit) = pool.clone().acquire_owned().await else { return };
-            let (client, tx, live) = (client.clone(), tx.clone(), app.live.clone());
+            let (client, tx, live, plugins) = (client.clone(), tx.clone(), app.live.clone(), plugins.clone());
             live.counters.active_running.fetch_add(1, Ordering::Relaxed);
             tokio::spawn(async move {
-                let p = run_check(&client, &check).await;
+                let p = run_check(&client, &plugins, &check).await;
                 live.counters.active_running.fetch_sub(1, Ordering::Relaxed);
                 live.counters.active_runs.fetch_add(1, Ordering::Relaxed);
                 drop(permit);

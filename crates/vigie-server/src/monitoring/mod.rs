@@ -5,6 +5,7 @@
 //! answered, and the screens hear of it only then. A partner sees its applications' checks only, on every route.
 
 pub mod active;
+pub mod plugins;
 
 pub use vigie_app::monitoring::live;
 
