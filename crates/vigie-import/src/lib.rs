@@ -16,6 +16,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use vigie_domain::geo::{parse_decimal, LatLon};
 use vigie_domain::ids::check_id;
+use vigie_domain::text::{check_multiline_text, check_text, MAX_FREE_TEXT_CHARS, MAX_NAME_CHARS};
 use vigie_domain::*;
 use vigie_monitor::rollup::Rule;
 
@@ -35,8 +36,76 @@ impl Problem {
 }
 
 impl fmt::Display for Problem {
+    /// `file:line:column: message`; `file: message` for a problem of a whole file (line 0); the message alone for
+    /// the count of problems left out ([`Problems`]).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}: {}", self.file, self.line, self.column, self.message)
+        if self.file.is_empty() {
+            f.write_str(&self.message)
+        } else if self.line == 0 {
+            write!(f, "{}: {}", self.file, self.message)
+        } else {
+            write!(f, "{}:{}:{}: {}", self.file, self.line, self.column, self.message)
+        }
+    }
+}
+
+/// The most problems an import reports. The rest are only counted: whatever the files, the memory problems take
+/// stays bounded.
+pub const MAX_PROBLEMS: usize = 1_000;
+
+/// The longest message a problem keeps, in bytes (a message quoting a long cell is cut).
+pub const MAX_MESSAGE_BYTES: usize = 512;
+
+/// Problems found so far: the first [`MAX_PROBLEMS`] in full, the count of the others.
+#[derive(Debug, Clone, Default)]
+pub struct Problems {
+    list: Vec<Problem>,
+    more: usize,
+}
+
+impl Problems {
+    /// Keeps a problem (its message cut to [`MAX_MESSAGE_BYTES`]: a message may quote a cell), or counts it.
+    pub fn push(&mut self, mut p: Problem) {
+        if self.list.len() < MAX_PROBLEMS {
+            if p.message.len() > MAX_MESSAGE_BYTES {
+                let mut cut = MAX_MESSAGE_BYTES;
+                while !p.message.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                p.message.truncate(cut);
+                p.message.push('…');
+            }
+            self.list.push(p);
+        } else {
+            self.more += 1;
+        }
+    }
+    /// Whether the list is full (further problems are only counted).
+    pub fn is_full(&self) -> bool {
+        self.list.len() >= MAX_PROBLEMS
+    }
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty() && self.more == 0
+    }
+    /// Every problem found, kept or counted.
+    pub fn count(&self) -> usize {
+        self.list.len() + self.more
+    }
+    /// The problems kept, in the order found.
+    pub fn kept(&self) -> &[Problem] {
+        &self.list
+    }
+    /// The problems kept, sorted by file, line and column, then, when some were left out, one last line
+    /// `… and N more problems` (a [`Problem`] with no file).
+    pub fn into_report(self) -> Vec<Problem> {
+        let mut p = self.list;
+        p.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
+        p.dedup();
+        if self.more > 0 {
+            let s = if self.more == 1 { "" } else { "s" };
+            p.push(Problem::at("", 0, 0, format!("… and {} more problem{s}", self.more)));
+        }
+        p
     }
 }
 
@@ -194,7 +263,7 @@ pub struct Batch {
     toc: TocRecords,
     /// Rows read per table.
     pub rows: BTreeMap<Table, usize>,
-    pub problems: Vec<Problem>,
+    pub problems: Problems,
 }
 
 /// Records of the TOC tables.
@@ -229,14 +298,15 @@ struct RowReader<'r, 'a> {
     file_index: u16,
     row: &'r text::Row<'a>,
     header: &'r Header,
-    problems: &'r mut Vec<Problem>,
+    problems: &'r mut Problems,
     refs: &'r mut Vec<Ref>,
     ok: bool,
 }
 
-impl<'a> RowReader<'_, 'a> {
-    fn cell(&self, name: &str) -> Option<&text::Cell<'a>> {
-        self.header.index.get(name).and_then(|&i| self.row.cells.get(i))
+impl<'r, 'a> RowReader<'r, 'a> {
+    fn cell(&self, name: &str) -> Option<&'r text::Cell<'a>> {
+        let row: &'r text::Row<'a> = self.row;
+        self.header.index.get(name).and_then(|&i| row.cells.get(i))
     }
     /// Line and column of a named cell (past the row's end when the row is short of it).
     fn position(&self, name: &str) -> (u32, u32) {
@@ -266,8 +336,43 @@ impl<'a> RowReader<'_, 'a> {
             self.cell(name).map(|c| c.text.trim())
         }
     }
+    /// A required name or label: one line of at most [`MAX_NAME_CHARS`] characters (vigie_domain::text).
     fn string(&mut self, name: &str) -> Option<String> {
-        self.required(name).map(str::to_string)
+        self.checked(name, true, MAX_NAME_CHARS, false).map(str::to_string)
+    }
+    /// An optional one-line text of at most `max` characters: empty when absent, `None` (a problem) when refused.
+    fn optional(&mut self, name: &str, max: usize) -> Option<String> {
+        self.checked(name, false, max, false).map(str::to_string)
+    }
+    /// A cell's trimmed text checked by the rules of text (vigie_domain::text).
+    fn checked(&mut self, name: &str, required: bool, max: usize, multiline: bool) -> Option<&'r str> {
+        let t: &'r str = self.cell(name).map_or("", |c| c.text.trim());
+        if t.is_empty() {
+            if required {
+                self.problem(name, format!("`{name}` is required"));
+                return None;
+            }
+            return Some("");
+        }
+        let checked = if multiline { check_multiline_text(name, t, max) } else { check_text(name, t, max) };
+        match checked {
+            Ok(()) => Some(t),
+            Err(e) => {
+                self.problem(name, e.to_string());
+                None
+            }
+        }
+    }
+    /// Checks the extra columns' values (kept as attributes: free text).
+    fn check_extras(&mut self) {
+        let (header, row): (&'r Header, &'r text::Row<'a>) = (self.header, self.row);
+        for (k, i) in &header.extras {
+            let Some(c) = row.cells.get(*i) else { continue };
+            if let Err(e) = check_multiline_text(k, c.text.trim(), MAX_FREE_TEXT_CHARS) {
+                self.problems.push(Problem::at(self.file, c.line, c.column, e.to_string()));
+                self.ok = false;
+            }
+        }
     }
     fn id<T>(&mut self, name: &str, parse: fn(&str) -> Result<T, vigie_domain::ids::IdError>) -> Option<T> {
         let t = self.required(name)?.to_string();
@@ -367,7 +472,7 @@ impl<'a> RowReader<'_, 'a> {
     }
 }
 
-fn read_header(file: &str, table: Table, row: &text::Row<'_>, problems: &mut Vec<Problem>) -> Option<Header> {
+fn read_header(file: &str, table: Table, row: &text::Row<'_>, problems: &mut Problems) -> Option<Header> {
     let mut index = HashMap::new();
     let mut extras = Vec::new();
     let mut ok = true;
@@ -382,7 +487,13 @@ fn read_header(file: &str, table: Table, row: &text::Row<'_>, problems: &mut Vec
                 }
             }
             None if name.is_empty() => {}
-            None => extras.push((name, i)),
+            None => match check_text("column name", &name, MAX_NAME_CHARS) {
+                Ok(()) => extras.push((name, i)),
+                Err(e) => {
+                    problems.push(Problem::at(file, row.line, c.column, e.to_string()));
+                    ok = false;
+                }
+            },
         }
     }
     let found: Vec<String> = row.cells.iter().map(|c| c.text.trim().to_string()).collect();
@@ -456,6 +567,9 @@ fn read_rows(
             ok: true,
         };
         let f = file_index;
+        if !header.extras.is_empty() {
+            r.check_extras();
+        }
         if matches!(table, Table::Partners | Table::Applications | Table::Assets | Table::Checks | Table::Dependencies)
         {
             match table {
@@ -525,7 +639,7 @@ fn read_rows(
                         r.problem(col, e.to_string());
                     }
                 }
-                let city = r.text("city").to_string();
+                let city = r.optional("city", MAX_NAME_CHARS).unwrap_or_default();
                 if let (Some(id), Some(name), Some(kind), Some(lat), Some(lon), Some(organization_id), true) =
                     (id, name, kind, lat, lon, organization_id, r.ok)
                 {
@@ -655,7 +769,7 @@ fn read_rows(
                 };
                 let quantity = r.quantity("quantity");
                 let condition = r.choice("condition", Condition::parse);
-                let lot = Some(r.text("lot")).filter(|l| !l.is_empty()).map(str::to_string);
+                let lot = r.optional("lot", MAX_NAME_CHARS).filter(|l| !l.is_empty());
                 let expires_on = r.date("expires_on", true).flatten();
                 let counted_at = match (r.required("counted_at"), &interner.instants) {
                     (None, _) => None,
@@ -724,7 +838,7 @@ fn read_toc_row(batch: &mut TocRecords, table: Table, r: &mut RowReader<'_, '_>,
             let suite = r.string("suite");
             let criticality = r.choice("criticality", toc::Criticality::parse);
             let partner_id = optional_id(r, "partner_id").map(|p| p.map(|p| PartnerId::parse(&p).expect("checked")));
-            let rollup = r.text("rollup").to_string();
+            let rollup = r.optional("rollup", MAX_NAME_CHARS).unwrap_or_default();
             if let Err(e) = Some(rollup.as_str()).filter(|t| !t.is_empty()).map_or(Ok(Rule::Worst), str::parse::<Rule>)
             {
                 r.problem("rollup", format!("`rollup`: {e}"));
@@ -755,7 +869,7 @@ fn read_toc_row(batch: &mut TocRecords, table: Table, r: &mut RowReader<'_, '_>,
         }
         Table::Checks => {
             let id = r.id("id", CheckId::parse);
-            let target = r.string("target");
+            let target = r.checked("target", true, MAX_FREE_TEXT_CHARS, false).map(str::to_string);
             let kind = r.choice("kind", toc::CheckKind::parse);
             let site_id = optional_id(r, "site_id").map(|s| s.map(|s| SiteId::parse(&s).expect("checked")));
             let application_id =
@@ -786,7 +900,7 @@ fn read_toc_row(batch: &mut TocRecords, table: Table, r: &mut RowReader<'_, '_>,
                 }
             };
             let ttl_s = if r.text("ttl_s").is_empty() { Some(None) } else { r.count("ttl_s").map(Some) };
-            let labels_text = r.text("labels").to_string();
+            let labels_text = r.optional("labels", MAX_FREE_TEXT_CHARS).unwrap_or_default();
             let labels = match toc::parse_labels(&labels_text) {
                 Some(l) => Some(l),
                 None => {
@@ -797,9 +911,15 @@ fn read_toc_row(batch: &mut TocRecords, table: Table, r: &mut RowReader<'_, '_>,
                     None
                 }
             };
-            let tags: Vec<String> =
-                r.text("tags").split([',', '|']).map(str::trim).filter(|t| !t.is_empty()).map(str::to_string).collect();
-            let expect = r.text("expect").to_string();
+            let tags: Vec<String> = r
+                .optional("tags", MAX_FREE_TEXT_CHARS)
+                .unwrap_or_default()
+                .split([',', '|'])
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(str::to_string)
+                .collect();
+            let expect = r.optional("expect", MAX_FREE_TEXT_CHARS).unwrap_or_default();
             if let (
                 Some(id),
                 Some(target),
@@ -853,7 +973,7 @@ fn read_toc_row(batch: &mut TocRecords, table: Table, r: &mut RowReader<'_, '_>,
         Table::Dependencies => {
             let child = r.id("child_id", CheckId::parse);
             let parent = r.id("parent_id", CheckId::parse);
-            let group = r.text("group").to_string();
+            let group = r.optional("group", MAX_NAME_CHARS).unwrap_or_default();
             if let (Some(c), Some(p)) = (&child, &parent) {
                 if c == p {
                     r.problem("parent_id", format!("{c} cannot depend on itself"));
@@ -955,7 +1075,7 @@ pub struct Plan {
 
 struct Checker<'b> {
     batch: &'b Batch,
-    problems: Vec<Problem>,
+    problems: Problems,
 }
 
 impl Checker<'_> {
@@ -1054,10 +1174,7 @@ pub fn plan(batch: &Batch, state: &State, actor: &Actor) -> Result<Plan, Vec<Pro
         }
     }
     if !c.problems.is_empty() {
-        let mut p = c.problems;
-        p.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
-        p.dedup();
-        return Err(p);
+        return Err(c.problems.into_report());
     }
 
     // Diff against the state.

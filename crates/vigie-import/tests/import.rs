@@ -238,7 +238,7 @@ fn every_problem_is_located_to_the_cell() {
     check(
         &[file("sites.csv", "id,name,kind,lat,lon,organization_id\nX 1,A,depot,98.5,2,CPCO\nX2,B,depot,48\n")],
         &[
-            "sites.csv:2:1: `id`: an identifier cannot contain spaces or control characters",
+            "sites.csv:2:1: `id`: character 2 is U+0020 SPACE, not allowed in an identifier (letters A-Z a-z, digits 0-9 and - _ . : / @ +)",
             "sites.csv:2:13: latitude must be between -90 and 90, found 98.5",
             "sites.csv:3:15: `lon` is required",
             "sites.csv:3:15: `organization_id` is required",
