@@ -10,6 +10,7 @@
 
 pub mod text;
 pub mod values;
+pub mod xlsx;
 
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -1003,23 +1004,29 @@ pub fn read(files: &[SourceFile], progress: &mut dyn FnMut(usize, usize)) -> Bat
     for f in files {
         let lower = f.name.to_lowercase();
         if lower.ends_with(".xlsx") || lower.ends_with(".xlsm") {
-            let sheets = match text::read_xlsx(&f.name, &f.bytes) {
-                Ok(s) => s,
+            let mut book = match xlsx::Workbook::open(&f.name, &f.bytes) {
+                Ok(b) => b,
                 Err(p) => {
                     batch.problems.push(p);
                     continue;
                 }
             };
-            for (sheet, rows) in sheets {
+            for sheet in book.sheet_names().to_vec() {
                 let display = format!("{}[{}]", f.name, sheet);
                 let Some(table) = Table::from_name(&sheet) else {
                     batch.problems.push(unknown_table(&display, &sheet));
                     continue;
                 };
+                let mut rows = match book.rows(&sheet) {
+                    Ok(r) => r,
+                    Err(p) => {
+                        batch.problems.push(p);
+                        continue;
+                    }
+                };
                 let idx = batch.files.len() as u16;
                 batch.files.push(display.clone());
-                let mut it = rows.into_iter().map(Ok);
-                read_rows(&mut batch, idx, &display, table, &mut it, &mut interner, &mut |_| {});
+                read_rows(&mut batch, idx, &display, table, &mut rows, &mut interner, &mut |_| {});
             }
         } else {
             let Some(table) = Table::from_name(&f.name) else {

@@ -1,5 +1,5 @@
 //! Reading files into rows of text cells with exact positions: CSV (`,` `;` or tab, auto-detected; UTF-8 with or
-//! without BOM, Windows-1252 as a fallback) and XLSX workbooks (one sheet per table).
+//! without BOM, Windows-1252 as a fallback); XLSX workbooks are read by [`crate::xlsx`].
 
 use crate::Problem;
 use std::borrow::Cow;
@@ -271,60 +271,6 @@ impl<'a> CsvScanner<'a> {
         let end_column = cells.last().map_or(1, |c| c.column + c.text.chars().count() as u32 + 1);
         Ok(Some(Row { line, cells, end_column }))
     }
-}
-
-/// Reads every sheet of an XLSX workbook as rows of text cells.
-pub fn read_xlsx(file: &str, bytes: &[u8]) -> Result<Vec<(String, Vec<Row<'static>>)>, Problem> {
-    use calamine::{Data, Reader};
-    let mut wb = calamine::open_workbook_from_rs::<calamine::Xlsx<_>, _>(std::io::Cursor::new(bytes))
-        .map_err(|e| Problem::at(file, 1, 1, format!("not a readable XLSX workbook: {e}")))?;
-    let mut out = Vec::new();
-    for name in wb.sheet_names().to_vec() {
-        let range = wb
-            .worksheet_range(&name)
-            .map_err(|e| Problem::at(file, 1, 1, format!("sheet {name:?} cannot be read: {e}")))?;
-        let (r0, c0) = range.start().unwrap_or((0, 0));
-        let mut rows = Vec::new();
-        for (i, r) in range.rows().enumerate() {
-            let line = r0 + i as u32 + 1;
-            let mut cells = Vec::with_capacity(r.len());
-            for (j, d) in r.iter().enumerate() {
-                let column = c0 + j as u32 + 1;
-                let text = match d {
-                    Data::Empty => String::new(),
-                    Data::String(s) => s.clone(),
-                    Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => {
-                        format!("{}", *f as i64)
-                    }
-                    Data::Float(f) => f.to_string(),
-                    Data::Int(i) => i.to_string(),
-                    Data::Bool(b) => b.to_string(),
-                    Data::DateTime(dt) => match dt.as_datetime() {
-                        Some(t) if t.time() == chrono::NaiveTime::MIN => t.date().format("%Y-%m-%d").to_string(),
-                        Some(t) => t.format("%Y-%m-%d %H:%M:%S").to_string(),
-                        None => dt.as_f64().to_string(),
-                    },
-                    Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
-                    Data::Error(e) => {
-                        return Err(Problem::at(
-                            &format!("{file}[{name}]"),
-                            line,
-                            column,
-                            format!("the cell holds a spreadsheet error ({e:?})"),
-                        ))
-                    }
-                };
-                cells.push(Cell { text: Cow::Owned(text), line, column });
-            }
-            if cells.iter().all(|c| c.text.trim().is_empty()) {
-                continue;
-            }
-            let end_column = c0 + r.len() as u32 + 1;
-            rows.push(Row { line, cells, end_column });
-        }
-        out.push((name, rows));
-    }
-    Ok(out)
 }
 
 #[cfg(test)]
