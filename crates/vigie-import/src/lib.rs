@@ -81,6 +81,10 @@ impl Problems {
             self.more += 1;
         }
     }
+    /// Counts a problem left out (when the list [`is_full`](Self::is_full)) without making it.
+    pub fn count_one(&mut self) {
+        self.more += 1;
+    }
     /// Whether the list is full (further problems are only counted).
     pub fn is_full(&self) -> bool {
         self.list.len() >= MAX_PROBLEMS
@@ -289,7 +293,8 @@ impl Batch {
 
 /// Header of a table: where each named column is, and the extra columns kept as attributes.
 struct Header {
-    index: HashMap<&'static str, usize>,
+    /// Keyed by the format's own column names (never by what a file holds): a fast hash, looked up for every cell.
+    index: vigie_domain::fxhash::FxHashMap<&'static str, usize>,
     extras: Vec<(String, usize)>,
 }
 
@@ -319,22 +324,25 @@ impl<'r, 'a> RowReader<'r, 'a> {
     fn column(&self, name: &str) -> u32 {
         self.position(name).1
     }
-    fn text(&self, name: &str) -> &str {
+    fn text(&self, name: &str) -> &'r str {
         self.cell(name).map_or("", |c| c.text.trim())
     }
     fn problem(&mut self, name: &str, message: String) {
+        self.ok = false;
+        if self.problems.is_full() {
+            self.problems.count_one();
+            return;
+        }
         let (line, column) = self.position(name);
         self.problems.push(Problem::at(self.file, line, column.max(1), message));
-        self.ok = false;
     }
-    fn required(&mut self, name: &str) -> Option<&str> {
-        let t = self.cell(name).map_or("", |c| c.text.trim());
+    fn required(&mut self, name: &str) -> Option<&'r str> {
+        let t = self.text(name);
         if t.is_empty() {
             self.problem(name, format!("`{name}` is required"));
             None
         } else {
-            // Re-borrow so the returned text lives as long as the row, not this reader's mutable borrow.
-            self.cell(name).map(|c| c.text.trim())
+            Some(t)
         }
     }
     /// A required name or label: one line of at most [`MAX_NAME_CHARS`] characters (vigie_domain::text).
@@ -376,8 +384,8 @@ impl<'r, 'a> RowReader<'r, 'a> {
         }
     }
     fn id<T>(&mut self, name: &str, parse: fn(&str) -> Result<T, vigie_domain::ids::IdError>) -> Option<T> {
-        let t = self.required(name)?.to_string();
-        match parse(&t) {
+        let t = self.required(name)?;
+        match parse(t) {
             Ok(v) => Some(v),
             Err(e) => {
                 self.problem(name, format!("`{name}`: {e}"));
@@ -386,8 +394,8 @@ impl<'r, 'a> RowReader<'r, 'a> {
         }
     }
     fn choice<T>(&mut self, name: &str, parse: fn(&str) -> Result<T, UnknownValue>) -> Option<T> {
-        let t = self.required(name)?.to_string();
-        match parse(&t) {
+        let t = self.required(name)?;
+        match parse(t) {
             Ok(v) => Some(v),
             Err(e) => {
                 self.problem(name, format!("`{name}`: {e}"));
@@ -396,8 +404,8 @@ impl<'r, 'a> RowReader<'r, 'a> {
         }
     }
     fn decimal(&mut self, name: &str, min: f64) -> Option<f64> {
-        let t = self.required(name)?.to_string();
-        match parse_decimal(&t) {
+        let t = self.required(name)?;
+        match parse_decimal(t) {
             Some(v) if v >= min => Some(v),
             Some(v) => {
                 self.problem(name, format!("`{name}` cannot be below {min}, found {v}"));
@@ -410,8 +418,8 @@ impl<'r, 'a> RowReader<'r, 'a> {
         }
     }
     fn quantity(&mut self, name: &str) -> Option<Quantity> {
-        let t = self.required(name)?.to_string();
-        match Quantity::parse(&t) {
+        let t = self.required(name)?;
+        match Quantity::parse(t) {
             Ok(q) if q.is_negative() => {
                 self.problem(name, format!("`{name}` cannot be negative, found {t}"));
                 None
@@ -424,15 +432,15 @@ impl<'r, 'a> RowReader<'r, 'a> {
         }
     }
     fn count(&mut self, name: &str) -> Option<u32> {
-        let t = self.required(name)?.to_string();
-        let v = values::parse_count(&t);
+        let t = self.required(name)?;
+        let v = values::parse_count(t);
         if v.is_none() {
             self.problem(name, format!("`{name}`: expected a whole number ≥ 0, found {t:?}"));
         }
         v
     }
     fn date(&mut self, name: &str, optional: bool) -> Option<Option<chrono::NaiveDate>> {
-        let t = self.text(name).to_string();
+        let t = self.text(name);
         if t.is_empty() {
             if !optional {
                 self.problem(name, format!("`{name}` is required"));
@@ -440,7 +448,7 @@ impl<'r, 'a> RowReader<'r, 'a> {
             }
             return Some(None);
         }
-        match values::parse_date(&t) {
+        match values::parse_date(t) {
             Some(d) => Some(Some(d)),
             None => {
                 self.problem(name, format!("`{name}`: expected a date YYYY-MM-DD or DD/MM/YYYY, found {t:?}"));
@@ -474,7 +482,7 @@ impl<'r, 'a> RowReader<'r, 'a> {
 }
 
 fn read_header(file: &str, table: Table, row: &text::Row<'_>, problems: &mut Problems) -> Option<Header> {
-    let mut index = HashMap::new();
+    let mut index = vigie_domain::fxhash::FxHashMap::default();
     let mut extras = Vec::new();
     let mut ok = true;
     for (i, c) in row.cells.iter().enumerate() {
@@ -515,8 +523,9 @@ fn read_header(file: &str, table: Table, row: &text::Row<'_>, problems: &mut Pro
 /// Caches ids that repeat from row to row (a stock file names the same sites and items again and again).
 #[derive(Default)]
 struct Interner {
-    /// References already noted, per file (stock files repeat them on every line).
-    checked: HashSet<(u16, RefKind, String)>,
+    /// Site and item references already noted, per file (stock files repeat them on every line): looked up
+    /// without allocating, a new id is copied once.
+    checked: HashMap<(u16, RefKind), HashSet<String>>,
     sites: HashMap<String, SiteId>,
     items: HashMap<String, ItemId>,
     instants: Option<(String, chrono::DateTime<chrono::Utc>)>,
@@ -606,12 +615,13 @@ fn read_rows(
             Table::Partners | Table::Applications | Table::Assets | Table::Checks | Table::Dependencies => {}
             Table::Stock => {
                 // A stock file names the same sites and items on every line: note each once per file.
-                let (site, item) = (r.text("site_id").to_string(), r.text("item_id").to_string());
-                if interner.checked.insert((file_index, RefKind::Site, site)) {
-                    r.reference(RefKind::Site, "site_id");
-                }
-                if interner.checked.insert((file_index, RefKind::Item, item)) {
-                    r.reference(RefKind::Item, "item_id");
+                for (kind, field) in [(RefKind::Site, "site_id"), (RefKind::Item, "item_id")] {
+                    let seen = interner.checked.entry((file_index, kind)).or_default();
+                    let id = r.text(field);
+                    if !seen.contains(id) {
+                        seen.insert(id.to_string());
+                        r.reference(kind, field);
+                    }
                 }
             }
         }
