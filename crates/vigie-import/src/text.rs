@@ -325,7 +325,7 @@ mod tests {
     fn scan(text: &str) -> Result<usize, String> {
         let mut s = CsvScanner::new(text, b';');
         let mut n = 0;
-        while let Some(_) = s.next_row("f.csv").map_err(|p| p.to_string())? {
+        while s.next_row("f.csv").map_err(|p| p.to_string())?.is_some() {
             n += 1;
         }
         Ok(n)

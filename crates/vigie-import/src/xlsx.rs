@@ -287,13 +287,13 @@ impl XmlScan {
             }
         }
         self.offset += chunk.len() as u64;
-        if self.state == State::Text {
-            self.check_token("a text")?;
-        }
         if let Some(s) = &self.span {
             if self.offset - s.start > MAX_CELL_XML_BYTES {
                 return Err(format!("{} holds more than {MAX_CELL_XML_BYTES} bytes of XML", s.what));
             }
+        }
+        if self.state == State::Text {
+            self.check_token("a text")?;
         }
         Ok(())
     }
