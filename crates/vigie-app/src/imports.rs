@@ -12,7 +12,8 @@ fn refused(why: String) -> AppError {
 }
 
 fn invalid(problems: Vec<Problem>) -> AppError {
-    AppError::invalid(format!("{} problem(s); nothing was imported", problems.len()), problems)
+    let n = vigie_import::problem_count(&problems);
+    AppError::invalid(format!("{n} problem(s); nothing was imported"), problems)
 }
 
 /// Plans `batch` against the current state and appends its events in one transaction; with `dry_run`, only

@@ -1,7 +1,18 @@
 //! Identifiers of registry records: parsed once, cheap to clone (shared `Arc<str>`), ordered, and never empty.
+//!
+//! An identifier is 1 to [`MAX_ID_CHARS`] characters among the ASCII letters `A`–`Z` `a`–`z`, the digits `0`–`9`
+//! and `-` `_` `.` `:` `/` `@` `+`, and starts with a letter or a digit. Nothing else: no space, no accent, no
+//! character of another script (a Cyrillic `Е` looks like a Latin `E`), no invisible or bidirectional character, so
+//! that two identifiers that look alike are alike. The first character rule keeps an identifier from being read as
+//! a formula (`+`, `-`, `@`) by a spreadsheet that opens an export, or as an option by a command line.
 
+use crate::text::describe_char;
+pub use crate::text::MAX_ID_CHARS;
 use std::fmt;
 use std::sync::Arc;
+
+/// The characters an identifier may hold, besides ASCII letters and digits.
+pub const ID_PUNCTUATION: &str = "-_.:/@+";
 
 /// Why a text is not an identifier.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -10,21 +21,57 @@ pub enum IdError {
     Empty,
     #[error("an identifier has at most 64 characters (this one has {0})")]
     TooLong(usize),
-    #[error("an identifier cannot contain spaces or control characters")]
-    BadCharacter,
+    /// A character outside the set, at its 1-based character position.
+    #[error(
+        "character {position} is {}, not allowed in an identifier (letters A-Z a-z, digits 0-9 and - _ . : / @ +)",
+        describe_char(*ch)
+    )]
+    BadCharacter { position: usize, ch: char },
+    /// A character of the set that cannot come first.
+    #[error("an identifier starts with a letter or a digit, not '{0}'")]
+    BadStart(char),
 }
 
-/// Checks the rules every identifier follows: 1 to 64 characters, no white space, no control character.
+const fn id_bytes() -> [bool; 256] {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = c.is_ascii_alphanumeric();
+        b += 1;
+    }
+    let p = ID_PUNCTUATION.as_bytes();
+    let mut i = 0;
+    while i < p.len() {
+        t[p[i] as usize] = true;
+        i += 1;
+    }
+    t
+}
+
+/// Bytes allowed in an identifier (all ASCII: a byte ≥ 0x80 is part of a character outside the set).
+static ID_BYTE: [bool; 256] = id_bytes();
+
+/// Checks the rules every identifier follows (see the module's documentation).
 pub fn check_id(s: &str) -> Result<(), IdError> {
-    if s.is_empty() {
+    let bytes = s.as_bytes();
+    let Some(&first) = bytes.first() else {
         return Err(IdError::Empty);
+    };
+    if bytes.len() > MAX_ID_CHARS {
+        let n = s.chars().count();
+        if n > MAX_ID_CHARS {
+            return Err(IdError::TooLong(n));
+        }
     }
-    let n = s.chars().count();
-    if n > 64 {
-        return Err(IdError::TooLong(n));
+    // Every allowed character is one byte: the first refused byte starts the first refused character, and its
+    // index is the number of characters before it.
+    if let Some(i) = bytes.iter().position(|&b| !ID_BYTE[b as usize]) {
+        let ch = s[i..].chars().next().unwrap_or('\u{FFFD}');
+        return Err(IdError::BadCharacter { position: i + 1, ch });
     }
-    if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(IdError::BadCharacter);
+    if !first.is_ascii_alphanumeric() {
+        return Err(IdError::BadStart(first as char));
     }
     Ok(())
 }
@@ -99,20 +146,40 @@ id_type!(/// A maintenance window.
 mod tests {
     use super::*;
 
-    fn check(input: &str, expect: Result<(), IdError>) {
-        assert_eq!(SiteId::parse(input).map(|_| ()), expect, "input {input:?}");
+    fn check(input: &str, expect: Result<(), &str>) {
+        assert_eq!(
+            SiteId::parse(input).map(|_| ()).map_err(|e| e.to_string()),
+            expect.map_err(str::to_string),
+            "input {input:?}"
+        );
     }
 
     #[test]
     fn identifiers() {
         check("DEP-IDF-01", Ok(()));
         check("Stade_de_France", Ok(()));
-        check("é", Ok(()));
-        check("", Err(IdError::Empty));
-        check("a b", Err(IdError::BadCharacter));
-        check("a\tb", Err(IdError::BadCharacter));
-        check(&"x".repeat(65), Err(IdError::TooLong(65)));
+        check("APP-ODS@STA", Ok(()));
+        check("a.b:c/d+e", Ok(()));
+        check("7e", Ok(()));
         check(&"x".repeat(64), Ok(()));
+        check("", Err("an identifier cannot be empty"));
+        check(&"x".repeat(65), Err("an identifier has at most 64 characters (this one has 65)"));
+        check(&"é".repeat(65), Err("an identifier has at most 64 characters (this one has 65)"));
+        const SET: &str = "not allowed in an identifier (letters A-Z a-z, digits 0-9 and - _ . : / @ +)";
+        check("X 1", Err(&format!("character 2 is U+0020 SPACE, {SET}")));
+        check("a\tb", Err(&format!("character 2 is U+0009 CHARACTER TABULATION, {SET}")));
+        check("é", Err(&format!("character 1 is U+00E9 'é' (a Latin letter or sign beyond ASCII), {SET}")));
+        // What an attacker sends: an invisible character, a lookalike letter, a right-to-left override.
+        check("DEP-VINCENNES\u{200B}", Err(&format!("character 14 is U+200B ZERO WIDTH SPACE, {SET}")));
+        check("DEP-VINC\u{415}NNES", Err(&format!("character 9 is U+0415 'Е' (Cyrillic, looks like Latin E), {SET}")));
+        check("DEP-\u{202E}SENNECNIV", Err(&format!("character 5 is U+202E RIGHT-TO-LEFT OVERRIDE, {SET}")));
+        // Positions count characters: the one before is one byte long, as every allowed character is.
+        check("AB\u{FEFF}\u{200B}", Err(&format!("character 3 is U+FEFF ZERO WIDTH NO-BREAK SPACE, {SET}")));
+        check("a,b", Err(&format!("character 2 is U+002C ',', {SET}")));
+        check("=1+1", Err(&format!("character 1 is U+003D '=', {SET}")));
+        check("+33612345678", Err("an identifier starts with a letter or a digit, not '+'"));
+        check("-x", Err("an identifier starts with a letter or a digit, not '-'"));
+        check("@SUM", Err("an identifier starts with a letter or a digit, not '@'"));
     }
 
     #[test]
@@ -120,5 +187,8 @@ mod tests {
         let id: SiteId = serde_json::from_str("\"S1\"").unwrap();
         assert_eq!(serde_json::to_string(&id).unwrap(), "\"S1\"");
         assert!(serde_json::from_str::<SiteId>("\"\"").is_err());
+        let e = serde_json::from_str::<CheckId>("\"PC-1\\u200b\"").unwrap_err().to_string();
+        assert!(e.starts_with("character 5 is U+200B ZERO WIDTH SPACE, not allowed in an identifier"), "{e}");
+        assert!(serde_json::from_str::<WindowId>("\"MAINT-\\u0415\"").is_err());
     }
 }

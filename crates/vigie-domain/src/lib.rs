@@ -20,6 +20,7 @@ pub mod quantity;
 #[macro_use]
 pub mod registry;
 pub mod state;
+pub mod text;
 pub mod toc;
 
 pub use event::{Actor, Envelope, Event, NewEvent};

@@ -6,10 +6,19 @@ use crate::ids::{ItemId, SiteId, VehicleId};
 use crate::quantity::Quantity;
 use serde::{Deserialize, Serialize};
 
-/// `P-` followed by the time-ordered id of the event that committed it.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+/// `P-` followed by the time-ordered id of the event that committed it. Read from JSON, it follows the rules of
+/// every identifier ([`crate::ids::check_id`]).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(transparent)]
 pub struct PlanId(pub String);
+
+impl<'de> Deserialize<'de> for PlanId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        crate::ids::check_id(&s).map_err(serde::de::Error::custom)?;
+        Ok(PlanId(s))
+    }
+}
 
 impl std::borrow::Borrow<str> for PlanId {
     fn borrow(&self) -> &str {

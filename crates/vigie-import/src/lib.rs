@@ -10,12 +10,14 @@
 
 pub mod text;
 pub mod values;
+pub mod xlsx;
 
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use vigie_domain::geo::{parse_decimal, LatLon};
 use vigie_domain::ids::check_id;
+use vigie_domain::text::{check_multiline_text, check_text, MAX_FREE_TEXT_CHARS, MAX_NAME_CHARS};
 use vigie_domain::*;
 use vigie_monitor::rollup::Rule;
 
@@ -35,13 +37,91 @@ impl Problem {
 }
 
 impl fmt::Display for Problem {
+    /// `file:line:column: message`; `file: message` for a problem of a whole file (line 0); the message alone for
+    /// the count of problems left out ([`Problems`]).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.line == 0 && self.column == 0 {
-            // A problem located by name only (a field of a request, a whole file).
+        if self.file.is_empty() {
+            f.write_str(&self.message)
+        } else if self.line == 0 {
             write!(f, "{}: {}", self.file, self.message)
         } else {
             write!(f, "{}:{}:{}: {}", self.file, self.line, self.column, self.message)
         }
+    }
+}
+
+/// The most problems an import reports. The rest are only counted: whatever the files, the memory problems take
+/// stays bounded.
+pub const MAX_PROBLEMS: usize = 1_000;
+
+/// The longest message a problem keeps, in bytes (a message quoting a long cell is cut).
+pub const MAX_MESSAGE_BYTES: usize = 512;
+
+/// Problems found so far: the first [`MAX_PROBLEMS`] in full, the count of the others.
+#[derive(Debug, Clone, Default)]
+pub struct Problems {
+    list: Vec<Problem>,
+    more: usize,
+}
+
+impl Problems {
+    /// Keeps a problem (its message cut to [`MAX_MESSAGE_BYTES`]: a message may quote a cell), or counts it.
+    pub fn push(&mut self, mut p: Problem) {
+        if self.list.len() < MAX_PROBLEMS {
+            if p.message.len() > MAX_MESSAGE_BYTES {
+                let mut cut = MAX_MESSAGE_BYTES;
+                while !p.message.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                p.message.truncate(cut);
+                p.message.push('…');
+            }
+            self.list.push(p);
+        } else {
+            self.more += 1;
+        }
+    }
+    /// Counts a problem left out (when the list [`is_full`](Self::is_full)) without making it.
+    pub fn count_one(&mut self) {
+        self.more += 1;
+    }
+    /// Whether the list is full (further problems are only counted).
+    pub fn is_full(&self) -> bool {
+        self.list.len() >= MAX_PROBLEMS
+    }
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty() && self.more == 0
+    }
+    /// Every problem found, kept or counted.
+    pub fn count(&self) -> usize {
+        self.list.len() + self.more
+    }
+    /// The problems kept, in the order found.
+    pub fn kept(&self) -> &[Problem] {
+        &self.list
+    }
+    /// The problems kept, sorted by file, line and column, then, when some were left out, one last line
+    /// `… and N more problems` (a [`Problem`] with no file).
+    pub fn into_report(self) -> Vec<Problem> {
+        let mut p = self.list;
+        p.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
+        p.dedup();
+        if self.more > 0 {
+            let s = if self.more == 1 { "" } else { "s" };
+            p.push(Problem::at("", 0, 0, format!("… and {} more problem{s}", self.more)));
+        }
+        p
+    }
+}
+
+/// How many problems a report ([`Problems::into_report`]) stands for: those listed, and those its last line counts.
+pub fn problem_count(report: &[Problem]) -> usize {
+    match report.last() {
+        Some(last) if last.file.is_empty() => {
+            let more = last.message.split_whitespace().find_map(|w| w.parse::<usize>().ok()).unwrap_or(0);
+            report.len() - 1 + more
+        }
+        _ => report.len(),
     }
 }
 
@@ -199,7 +279,7 @@ pub struct Batch {
     toc: TocRecords,
     /// Rows read per table.
     pub rows: BTreeMap<Table, usize>,
-    pub problems: Vec<Problem>,
+    pub problems: Problems,
 }
 
 /// Records of the TOC tables.
@@ -224,7 +304,8 @@ impl Batch {
 
 /// Header of a table: where each named column is, and the extra columns kept as attributes.
 struct Header {
-    index: HashMap<&'static str, usize>,
+    /// Keyed by the format's own column names (never by what a file holds): a fast hash, looked up for every cell.
+    index: vigie_domain::fxhash::FxHashMap<&'static str, usize>,
     extras: Vec<(String, usize)>,
 }
 
@@ -234,14 +315,15 @@ struct RowReader<'r, 'a> {
     file_index: u16,
     row: &'r text::Row<'a>,
     header: &'r Header,
-    problems: &'r mut Vec<Problem>,
+    problems: &'r mut Problems,
     refs: &'r mut Vec<Ref>,
     ok: bool,
 }
 
-impl<'a> RowReader<'_, 'a> {
-    fn cell(&self, name: &str) -> Option<&text::Cell<'a>> {
-        self.header.index.get(name).and_then(|&i| self.row.cells.get(i))
+impl<'r, 'a> RowReader<'r, 'a> {
+    fn cell(&self, name: &str) -> Option<&'r text::Cell<'a>> {
+        let row: &'r text::Row<'a> = self.row;
+        self.header.index.get(name).and_then(|&i| row.cells.get(i))
     }
     /// Line and column of a named cell (past the row's end when the row is short of it).
     fn position(&self, name: &str) -> (u32, u32) {
@@ -253,30 +335,68 @@ impl<'a> RowReader<'_, 'a> {
     fn column(&self, name: &str) -> u32 {
         self.position(name).1
     }
-    fn text(&self, name: &str) -> &str {
+    fn text(&self, name: &str) -> &'r str {
         self.cell(name).map_or("", |c| c.text.trim())
     }
     fn problem(&mut self, name: &str, message: String) {
+        self.ok = false;
+        if self.problems.is_full() {
+            self.problems.count_one();
+            return;
+        }
         let (line, column) = self.position(name);
         self.problems.push(Problem::at(self.file, line, column.max(1), message));
-        self.ok = false;
     }
-    fn required(&mut self, name: &str) -> Option<&str> {
-        let t = self.cell(name).map_or("", |c| c.text.trim());
+    fn required(&mut self, name: &str) -> Option<&'r str> {
+        let t = self.text(name);
         if t.is_empty() {
             self.problem(name, format!("`{name}` is required"));
             None
         } else {
-            // Re-borrow so the returned text lives as long as the row, not this reader's mutable borrow.
-            self.cell(name).map(|c| c.text.trim())
+            Some(t)
         }
     }
+    /// A required name or label: one line of at most [`MAX_NAME_CHARS`] characters (vigie_domain::text).
     fn string(&mut self, name: &str) -> Option<String> {
-        self.required(name).map(str::to_string)
+        self.checked(name, true, MAX_NAME_CHARS, false).map(str::to_string)
+    }
+    /// An optional one-line text of at most `max` characters: empty when absent, `None` (a problem) when refused.
+    fn optional(&mut self, name: &str, max: usize) -> Option<String> {
+        self.checked(name, false, max, false).map(str::to_string)
+    }
+    /// A cell's trimmed text checked by the rules of text (vigie_domain::text).
+    fn checked(&mut self, name: &str, required: bool, max: usize, multiline: bool) -> Option<&'r str> {
+        let t: &'r str = self.cell(name).map_or("", |c| c.text.trim());
+        if t.is_empty() {
+            if required {
+                self.problem(name, format!("`{name}` is required"));
+                return None;
+            }
+            return Some("");
+        }
+        let checked = if multiline { check_multiline_text(name, t, max) } else { check_text(name, t, max) };
+        match checked {
+            Ok(()) => Some(t),
+            Err(e) => {
+                self.problem(name, e.to_string());
+                None
+            }
+        }
+    }
+    /// Checks the extra columns' values (kept as attributes: free text).
+    fn check_extras(&mut self) {
+        let (header, row): (&'r Header, &'r text::Row<'a>) = (self.header, self.row);
+        for (k, i) in &header.extras {
+            let Some(c) = row.cells.get(*i) else { continue };
+            if let Err(e) = check_multiline_text(k, c.text.trim(), MAX_FREE_TEXT_CHARS) {
+                self.problems.push(Problem::at(self.file, c.line, c.column, e.to_string()));
+                self.ok = false;
+            }
+        }
     }
     fn id<T>(&mut self, name: &str, parse: fn(&str) -> Result<T, vigie_domain::ids::IdError>) -> Option<T> {
-        let t = self.required(name)?.to_string();
-        match parse(&t) {
+        let t = self.required(name)?;
+        match parse(t) {
             Ok(v) => Some(v),
             Err(e) => {
                 self.problem(name, format!("`{name}`: {e}"));
@@ -285,8 +405,8 @@ impl<'a> RowReader<'_, 'a> {
         }
     }
     fn choice<T>(&mut self, name: &str, parse: fn(&str) -> Result<T, UnknownValue>) -> Option<T> {
-        let t = self.required(name)?.to_string();
-        match parse(&t) {
+        let t = self.required(name)?;
+        match parse(t) {
             Ok(v) => Some(v),
             Err(e) => {
                 self.problem(name, format!("`{name}`: {e}"));
@@ -295,8 +415,8 @@ impl<'a> RowReader<'_, 'a> {
         }
     }
     fn decimal(&mut self, name: &str, min: f64) -> Option<f64> {
-        let t = self.required(name)?.to_string();
-        match parse_decimal(&t) {
+        let t = self.required(name)?;
+        match parse_decimal(t) {
             Some(v) if v >= min => Some(v),
             Some(v) => {
                 self.problem(name, format!("`{name}` cannot be below {min}, found {v}"));
@@ -309,8 +429,8 @@ impl<'a> RowReader<'_, 'a> {
         }
     }
     fn quantity(&mut self, name: &str) -> Option<Quantity> {
-        let t = self.required(name)?.to_string();
-        match Quantity::parse(&t) {
+        let t = self.required(name)?;
+        match Quantity::parse(t) {
             Ok(q) if q.is_negative() => {
                 self.problem(name, format!("`{name}` cannot be negative, found {t}"));
                 None
@@ -323,15 +443,15 @@ impl<'a> RowReader<'_, 'a> {
         }
     }
     fn count(&mut self, name: &str) -> Option<u32> {
-        let t = self.required(name)?.to_string();
-        let v = values::parse_count(&t);
+        let t = self.required(name)?;
+        let v = values::parse_count(t);
         if v.is_none() {
             self.problem(name, format!("`{name}`: expected a whole number ≥ 0, found {t:?}"));
         }
         v
     }
     fn date(&mut self, name: &str, optional: bool) -> Option<Option<chrono::NaiveDate>> {
-        let t = self.text(name).to_string();
+        let t = self.text(name);
         if t.is_empty() {
             if !optional {
                 self.problem(name, format!("`{name}` is required"));
@@ -339,7 +459,7 @@ impl<'a> RowReader<'_, 'a> {
             }
             return Some(None);
         }
-        match values::parse_date(&t) {
+        match values::parse_date(t) {
             Some(d) => Some(Some(d)),
             None => {
                 self.problem(name, format!("`{name}`: expected a date YYYY-MM-DD or DD/MM/YYYY, found {t:?}"));
@@ -372,8 +492,8 @@ impl<'a> RowReader<'_, 'a> {
     }
 }
 
-fn read_header(file: &str, table: Table, row: &text::Row<'_>, problems: &mut Vec<Problem>) -> Option<Header> {
-    let mut index = HashMap::new();
+fn read_header(file: &str, table: Table, row: &text::Row<'_>, problems: &mut Problems) -> Option<Header> {
+    let mut index = vigie_domain::fxhash::FxHashMap::default();
     let mut extras = Vec::new();
     let mut ok = true;
     for (i, c) in row.cells.iter().enumerate() {
@@ -387,7 +507,13 @@ fn read_header(file: &str, table: Table, row: &text::Row<'_>, problems: &mut Vec
                 }
             }
             None if name.is_empty() => {}
-            None => extras.push((name, i)),
+            None => match check_text("column name", &name, MAX_NAME_CHARS) {
+                Ok(()) => extras.push((name, i)),
+                Err(e) => {
+                    problems.push(Problem::at(file, row.line, c.column, e.to_string()));
+                    ok = false;
+                }
+            },
         }
     }
     let found: Vec<String> = row.cells.iter().map(|c| c.text.trim().to_string()).collect();
@@ -408,8 +534,9 @@ fn read_header(file: &str, table: Table, row: &text::Row<'_>, problems: &mut Vec
 /// Caches ids that repeat from row to row (a stock file names the same sites and items again and again).
 #[derive(Default)]
 struct Interner {
-    /// References already noted, per file (stock files repeat them on every line).
-    checked: HashSet<(u16, RefKind, String)>,
+    /// Site and item references already noted, per file (stock files repeat them on every line): looked up
+    /// without allocating, a new id is copied once.
+    checked: HashMap<(u16, RefKind), HashSet<String>>,
     sites: HashMap<String, SiteId>,
     items: HashMap<String, ItemId>,
     instants: Option<(String, chrono::DateTime<chrono::Utc>)>,
@@ -461,6 +588,9 @@ fn read_rows(
             ok: true,
         };
         let f = file_index;
+        if !header.extras.is_empty() {
+            r.check_extras();
+        }
         if matches!(table, Table::Partners | Table::Applications | Table::Assets | Table::Checks | Table::Dependencies)
         {
             match table {
@@ -496,12 +626,13 @@ fn read_rows(
             Table::Partners | Table::Applications | Table::Assets | Table::Checks | Table::Dependencies => {}
             Table::Stock => {
                 // A stock file names the same sites and items on every line: note each once per file.
-                let (site, item) = (r.text("site_id").to_string(), r.text("item_id").to_string());
-                if interner.checked.insert((file_index, RefKind::Site, site)) {
-                    r.reference(RefKind::Site, "site_id");
-                }
-                if interner.checked.insert((file_index, RefKind::Item, item)) {
-                    r.reference(RefKind::Item, "item_id");
+                for (kind, field) in [(RefKind::Site, "site_id"), (RefKind::Item, "item_id")] {
+                    let seen = interner.checked.entry((file_index, kind)).or_default();
+                    let id = r.text(field);
+                    if !seen.contains(id) {
+                        seen.insert(id.to_string());
+                        r.reference(kind, field);
+                    }
                 }
             }
         }
@@ -530,7 +661,7 @@ fn read_rows(
                         r.problem(col, e.to_string());
                     }
                 }
-                let city = r.text("city").to_string();
+                let city = r.optional("city", MAX_NAME_CHARS).unwrap_or_default();
                 if let (Some(id), Some(name), Some(kind), Some(lat), Some(lon), Some(organization_id), true) =
                     (id, name, kind, lat, lon, organization_id, r.ok)
                 {
@@ -660,7 +791,7 @@ fn read_rows(
                 };
                 let quantity = r.quantity("quantity");
                 let condition = r.choice("condition", Condition::parse);
-                let lot = Some(r.text("lot")).filter(|l| !l.is_empty()).map(str::to_string);
+                let lot = r.optional("lot", MAX_NAME_CHARS).filter(|l| !l.is_empty());
                 let expires_on = r.date("expires_on", true).flatten();
                 let counted_at = match (r.required("counted_at"), &interner.instants) {
                     (None, _) => None,
@@ -729,7 +860,7 @@ fn read_toc_row(batch: &mut TocRecords, table: Table, r: &mut RowReader<'_, '_>,
             let suite = r.string("suite");
             let criticality = r.choice("criticality", toc::Criticality::parse);
             let partner_id = optional_id(r, "partner_id").map(|p| p.map(|p| PartnerId::parse(&p).expect("checked")));
-            let rollup = r.text("rollup").to_string();
+            let rollup = r.optional("rollup", MAX_NAME_CHARS).unwrap_or_default();
             if let Err(e) = Some(rollup.as_str()).filter(|t| !t.is_empty()).map_or(Ok(Rule::Worst), str::parse::<Rule>)
             {
                 r.problem("rollup", format!("`rollup`: {e}"));
@@ -760,7 +891,7 @@ fn read_toc_row(batch: &mut TocRecords, table: Table, r: &mut RowReader<'_, '_>,
         }
         Table::Checks => {
             let id = r.id("id", CheckId::parse);
-            let target = r.string("target");
+            let target = r.checked("target", true, MAX_FREE_TEXT_CHARS, false).map(str::to_string);
             let kind = r.choice("kind", toc::CheckKind::parse);
             let site_id = optional_id(r, "site_id").map(|s| s.map(|s| SiteId::parse(&s).expect("checked")));
             let application_id =
@@ -791,7 +922,7 @@ fn read_toc_row(batch: &mut TocRecords, table: Table, r: &mut RowReader<'_, '_>,
                 }
             };
             let ttl_s = if r.text("ttl_s").is_empty() { Some(None) } else { r.count("ttl_s").map(Some) };
-            let labels_text = r.text("labels").to_string();
+            let labels_text = r.optional("labels", MAX_FREE_TEXT_CHARS).unwrap_or_default();
             let labels = match toc::parse_labels(&labels_text) {
                 Some(l) => Some(l),
                 None => {
@@ -802,9 +933,15 @@ fn read_toc_row(batch: &mut TocRecords, table: Table, r: &mut RowReader<'_, '_>,
                     None
                 }
             };
-            let tags: Vec<String> =
-                r.text("tags").split([',', '|']).map(str::trim).filter(|t| !t.is_empty()).map(str::to_string).collect();
-            let expect = r.text("expect").to_string();
+            let tags: Vec<String> = r
+                .optional("tags", MAX_FREE_TEXT_CHARS)
+                .unwrap_or_default()
+                .split([',', '|'])
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(str::to_string)
+                .collect();
+            let expect = r.optional("expect", MAX_FREE_TEXT_CHARS).unwrap_or_default();
             if let (
                 Some(id),
                 Some(target),
@@ -858,7 +995,7 @@ fn read_toc_row(batch: &mut TocRecords, table: Table, r: &mut RowReader<'_, '_>,
         Table::Dependencies => {
             let child = r.id("child_id", CheckId::parse);
             let parent = r.id("parent_id", CheckId::parse);
-            let group = r.text("group").to_string();
+            let group = r.optional("group", MAX_NAME_CHARS).unwrap_or_default();
             if let (Some(c), Some(p)) = (&child, &parent) {
                 if c == p {
                     r.problem("parent_id", format!("{c} cannot depend on itself"));
@@ -888,23 +1025,29 @@ pub fn read(files: &[SourceFile], progress: &mut dyn FnMut(usize, usize)) -> Bat
     for f in files {
         let lower = f.name.to_lowercase();
         if lower.ends_with(".xlsx") || lower.ends_with(".xlsm") {
-            let sheets = match text::read_xlsx(&f.name, &f.bytes) {
-                Ok(s) => s,
+            let mut book = match xlsx::Workbook::open(&f.name, &f.bytes) {
+                Ok(b) => b,
                 Err(p) => {
                     batch.problems.push(p);
                     continue;
                 }
             };
-            for (sheet, rows) in sheets {
+            for sheet in book.sheet_names().to_vec() {
                 let display = format!("{}[{}]", f.name, sheet);
                 let Some(table) = Table::from_name(&sheet) else {
                     batch.problems.push(unknown_table(&display, &sheet));
                     continue;
                 };
+                let mut rows = match book.rows(&sheet) {
+                    Ok(r) => r,
+                    Err(p) => {
+                        batch.problems.push(p);
+                        continue;
+                    }
+                };
                 let idx = batch.files.len() as u16;
                 batch.files.push(display.clone());
-                let mut it = rows.into_iter().map(Ok);
-                read_rows(&mut batch, idx, &display, table, &mut it, &mut interner, &mut |_| {});
+                read_rows(&mut batch, idx, &display, table, &mut rows, &mut interner, &mut |_| {});
             }
         } else {
             let Some(table) = Table::from_name(&f.name) else {
@@ -960,7 +1103,7 @@ pub struct Plan {
 
 struct Checker<'b> {
     batch: &'b Batch,
-    problems: Vec<Problem>,
+    problems: Problems,
 }
 
 impl Checker<'_> {
@@ -1059,10 +1202,7 @@ pub fn plan(batch: &Batch, state: &State, actor: &Actor) -> Result<Plan, Vec<Pro
         }
     }
     if !c.problems.is_empty() {
-        let mut p = c.problems;
-        p.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
-        p.dedup();
-        return Err(p);
+        return Err(c.problems.into_report());
     }
 
     // Diff against the state.

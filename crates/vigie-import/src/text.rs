@@ -1,5 +1,5 @@
 //! Reading files into rows of text cells with exact positions: CSV (`,` `;` or tab, auto-detected; UTF-8 with or
-//! without BOM, Windows-1252 as a fallback) and XLSX workbooks (one sheet per table).
+//! without BOM, Windows-1252 as a fallback); XLSX workbooks are read by [`crate::xlsx`].
 
 use crate::Problem;
 use std::borrow::Cow;
@@ -66,8 +66,24 @@ pub fn detect_delimiter(text: &str) -> u8 {
     }
 }
 
+/// The longest field of a CSV file, in bytes: room for the longest text Vigie keeps
+/// ([`vigie_domain::text::MAX_FREE_TEXT_CHARS`] characters of up to 4 bytes each) and more.
+pub const MAX_FIELD_BYTES: usize = 64 * 1024;
+/// The longest record of a CSV file, in bytes (its line, or its lines when a quoted field spans several).
+pub const MAX_RECORD_BYTES: usize = 1024 * 1024;
+/// The most columns a table has, extra columns (kept as attributes) included. Empty cells beyond it are ignored
+/// (spreadsheets export trailing empty columns); a value beyond it is a problem.
+pub const MAX_COLUMNS: usize = 64;
+
+/// Characters (not bytes) in a slice of UTF-8: the bytes that do not continue a character.
+#[inline]
+fn count_chars(bytes: &[u8]) -> u32 {
+    bytes.iter().filter(|&&b| b & 0xC0 != 0x80).count() as u32
+}
+
 /// A CSV scanner over decoded text that knows the line and character column of every field (RFC 4180 quoting,
-/// quoted fields may span lines, CRLF or LF).
+/// quoted fields may span lines, CRLF or LF). It never holds more than one record, and stops at the first field
+/// longer than [`MAX_FIELD_BYTES`], record longer than [`MAX_RECORD_BYTES`] or value beyond [`MAX_COLUMNS`].
 pub struct CsvScanner<'a> {
     text: &'a str,
     pos: usize,
@@ -86,15 +102,32 @@ impl<'a> CsvScanner<'a> {
         self.pos
     }
 
+    /// Moves over `n` bytes known to hold no line feed.
     #[inline]
-    fn advance(&mut self, b: u8) {
-        self.pos += 1;
-        if b == b'\n' {
-            self.line += 1;
-            self.col = 1;
-        } else if b & 0xC0 != 0x80 {
-            self.col += 1;
+    fn advance_in_line(&mut self, n: usize) {
+        self.col += count_chars(&self.text.as_bytes()[self.pos..self.pos + n]);
+        self.pos += n;
+    }
+
+    /// Moves over `n` bytes that may hold line feeds.
+    fn advance_lines(&mut self, n: usize) {
+        let seg = &self.text.as_bytes()[self.pos..self.pos + n];
+        match memchr::memrchr(b'\n', seg) {
+            None => self.col += count_chars(seg),
+            Some(last) => {
+                self.line += memchr::memchr_iter(b'\n', seg).count() as u32;
+                self.col = 1 + count_chars(&seg[last + 1..]);
+            }
         }
+        self.pos += n;
+    }
+
+    /// Moves past a line feed.
+    #[inline]
+    fn newline(&mut self) {
+        self.pos += 1;
+        self.line += 1;
+        self.col = 1;
     }
 
     /// The next non-empty record, or `None` at the end.
@@ -104,37 +137,52 @@ impl<'a> CsvScanner<'a> {
         loop {
             match bytes.get(self.pos) {
                 None => return Ok(None),
-                Some(b'\n') => self.advance(b'\n'),
+                Some(b'\n') => self.newline(),
                 Some(b'\r') if bytes.get(self.pos + 1) == Some(&b'\n') => {
                     self.pos += 1;
                 }
                 Some(_) => break,
             }
         }
-        let line = self.line;
+        let (line, start) = (self.line, self.pos);
         let mut cells = Vec::with_capacity(8);
+        let mut fields = 0usize;
         loop {
+            fields += 1;
             let (cell_line, column) = (self.line, self.col);
-            if bytes.get(self.pos) == Some(&b'"') {
+            let too_long = || {
+                Problem::at(
+                    file,
+                    cell_line,
+                    column,
+                    format!("a field is longer than {MAX_FIELD_BYTES} bytes; the rest of the file is not read"),
+                )
+            };
+            let (text, end_of_row) = if bytes.get(self.pos) == Some(&b'"') {
                 let (q_line, q_col) = (self.line, self.col);
-                self.advance(b'"');
-                let start = self.pos;
+                self.advance_in_line(1);
+                let content = self.pos;
+                // The closing quote must come within the field's limit.
+                let limit = (content + MAX_FIELD_BYTES + 1).min(bytes.len());
                 let mut owned: Option<String> = None;
-                let mut seg = start;
+                let mut seg = content;
                 loop {
-                    match bytes.get(self.pos) {
-                        None => {
+                    match memchr::memchr(b'"', &bytes[self.pos.min(limit)..limit]) {
+                        None if limit == bytes.len() => {
                             return Err(Problem::at(file, q_line, q_col, "quoted field is never closed"));
                         }
-                        Some(b'"') if bytes.get(self.pos + 1) == Some(&b'"') => {
-                            let o = owned.get_or_insert_with(String::new);
-                            o.push_str(&self.text[seg..self.pos + 1]);
-                            self.advance(b'"');
-                            self.advance(b'"');
-                            seg = self.pos;
+                        None => return Err(too_long()),
+                        Some(k) => {
+                            self.advance_lines(k);
+                            if bytes.get(self.pos + 1) == Some(&b'"') {
+                                let o = owned.get_or_insert_with(String::new);
+                                o.push_str(&self.text[seg..self.pos + 1]);
+                                self.advance_in_line(2);
+                                seg = self.pos;
+                            } else {
+                                break;
+                            }
                         }
-                        Some(b'"') => break,
-                        Some(&b) => self.advance(b),
                     }
                 }
                 let text = match owned {
@@ -142,23 +190,25 @@ impl<'a> CsvScanner<'a> {
                         o.push_str(&self.text[seg..self.pos]);
                         Cow::Owned(o)
                     }
-                    None => Cow::Borrowed(&self.text[start..self.pos]),
+                    None => Cow::Borrowed(&self.text[content..self.pos]),
                 };
-                self.advance(b'"');
-                cells.push(Cell { text, line: cell_line, column });
-                match bytes.get(self.pos) {
-                    None => break,
-                    Some(&b) if b == self.delim => self.advance(b),
+                self.advance_in_line(1);
+                let end_of_row = match bytes.get(self.pos) {
+                    None => true,
+                    Some(&b) if b == self.delim => {
+                        self.advance_in_line(1);
+                        false
+                    }
                     Some(b'\n') => {
-                        self.advance(b'\n');
-                        break;
+                        self.newline();
+                        true
                     }
                     Some(b'\r') if matches!(bytes.get(self.pos + 1), Some(b'\n') | None) => {
                         self.pos += 1;
                         if bytes.get(self.pos).is_some() {
-                            self.advance(b'\n');
+                            self.newline();
                         }
-                        break;
+                        true
                     }
                     Some(_) => {
                         return Err(Problem::at(
@@ -168,97 +218,59 @@ impl<'a> CsvScanner<'a> {
                             "expected a delimiter or the end of the line after a closing quote",
                         ))
                     }
-                }
+                };
+                (text, end_of_row)
             } else {
-                let start = self.pos;
-                let mut end_of_row = false;
-                loop {
-                    match bytes.get(self.pos) {
-                        None => {
-                            end_of_row = true;
-                            break;
-                        }
-                        Some(&b) if b == self.delim => break,
-                        Some(b'\n') => {
-                            end_of_row = true;
-                            break;
-                        }
-                        Some(&b) => self.advance(b),
-                    }
+                let from = self.pos;
+                let limit = (from + MAX_FIELD_BYTES + 1).min(bytes.len());
+                let (len, end_of_row) = match memchr::memchr2(self.delim, b'\n', &bytes[from..limit]) {
+                    Some(k) => (k, bytes[from + k] == b'\n'),
+                    None if limit == bytes.len() => (limit - from, true),
+                    None => return Err(too_long()),
+                };
+                if len > MAX_FIELD_BYTES {
+                    return Err(too_long());
                 }
+                self.advance_in_line(len);
                 let mut end = self.pos;
-                if end_of_row && end > start && bytes[end - 1] == b'\r' {
+                if end_of_row && end > from && bytes[end - 1] == b'\r' {
                     end -= 1;
                 }
-                cells.push(Cell { text: Cow::Borrowed(&self.text[start..end]), line: cell_line, column });
                 match bytes.get(self.pos) {
-                    None => break,
-                    Some(b'\n') => {
-                        self.advance(b'\n');
-                        break;
-                    }
-                    Some(&b) => self.advance(b),
+                    None => {}
+                    Some(b'\n') => self.newline(),
+                    Some(_) => self.advance_in_line(1),
                 }
-                let _ = end_of_row;
+                (Cow::Borrowed(&self.text[from..end]), end_of_row)
+            };
+            if fields <= MAX_COLUMNS {
+                cells.push(Cell { text, line: cell_line, column });
+            } else if !text.trim().is_empty() {
+                return Err(Problem::at(
+                    file,
+                    cell_line,
+                    column,
+                    format!(
+                        "field {fields} is beyond column {MAX_COLUMNS} (a table has at most {MAX_COLUMNS} columns); \
+                         the rest of the file is not read"
+                    ),
+                ));
+            }
+            if self.pos - start > MAX_RECORD_BYTES {
+                return Err(Problem::at(
+                    file,
+                    line,
+                    1,
+                    format!("the record is longer than {MAX_RECORD_BYTES} bytes; the rest of the file is not read"),
+                ));
+            }
+            if end_of_row {
+                break;
             }
         }
         let end_column = cells.last().map_or(1, |c| c.column + c.text.chars().count() as u32 + 1);
         Ok(Some(Row { line, cells, end_column }))
     }
-}
-
-/// Reads every sheet of an XLSX workbook as rows of text cells.
-pub fn read_xlsx(file: &str, bytes: &[u8]) -> Result<Vec<(String, Vec<Row<'static>>)>, Problem> {
-    use calamine::{Data, Reader};
-    let mut wb = calamine::open_workbook_from_rs::<calamine::Xlsx<_>, _>(std::io::Cursor::new(bytes))
-        .map_err(|e| Problem::at(file, 1, 1, format!("not a readable XLSX workbook: {e}")))?;
-    let mut out = Vec::new();
-    for name in wb.sheet_names().to_vec() {
-        let range = wb
-            .worksheet_range(&name)
-            .map_err(|e| Problem::at(file, 1, 1, format!("sheet {name:?} cannot be read: {e}")))?;
-        let (r0, c0) = range.start().unwrap_or((0, 0));
-        let mut rows = Vec::new();
-        for (i, r) in range.rows().enumerate() {
-            let line = r0 + i as u32 + 1;
-            let mut cells = Vec::with_capacity(r.len());
-            for (j, d) in r.iter().enumerate() {
-                let column = c0 + j as u32 + 1;
-                let text = match d {
-                    Data::Empty => String::new(),
-                    Data::String(s) => s.clone(),
-                    Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => {
-                        format!("{}", *f as i64)
-                    }
-                    Data::Float(f) => f.to_string(),
-                    Data::Int(i) => i.to_string(),
-                    Data::Bool(b) => b.to_string(),
-                    Data::DateTime(dt) => match dt.as_datetime() {
-                        Some(t) if t.time() == chrono::NaiveTime::MIN => t.date().format("%Y-%m-%d").to_string(),
-                        Some(t) => t.format("%Y-%m-%d %H:%M:%S").to_string(),
-                        None => dt.as_f64().to_string(),
-                    },
-                    Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
-                    Data::Error(e) => {
-                        return Err(Problem::at(
-                            &format!("{file}[{name}]"),
-                            line,
-                            column,
-                            format!("the cell holds a spreadsheet error ({e:?})"),
-                        ))
-                    }
-                };
-                cells.push(Cell { text: Cow::Owned(text), line, column });
-            }
-            if cells.iter().all(|c| c.text.trim().is_empty()) {
-                continue;
-            }
-            let end_column = c0 + r.len() as u32 + 1;
-            rows.push(Row { line, cells, end_column });
-        }
-        out.push((name, rows));
-    }
-    Ok(out)
 }
 
 #[cfg(test)]
@@ -306,6 +318,42 @@ mod tests {
         assert_eq!(
             s.next_row("f.csv").unwrap_err().to_string(),
             "f.csv:1:4: expected a delimiter or the end of the line after a closing quote"
+        );
+    }
+
+    /// The first error of a scan, or the number of rows.
+    fn scan(text: &str) -> Result<usize, String> {
+        let mut s = CsvScanner::new(text, b';');
+        let mut n = 0;
+        while s.next_row("f.csv").map_err(|p| p.to_string())?.is_some() {
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    #[test]
+    fn fields_records_and_columns_are_bounded() {
+        let big = "x".repeat(MAX_FIELD_BYTES);
+        assert_eq!(scan(&format!("a;b\n1;{big}\n2;\"{big}\"\n")), Ok(3));
+        let too = "é".repeat(MAX_FIELD_BYTES / 2 + 1);
+        let stop = "a field is longer than 65536 bytes; the rest of the file is not read";
+        assert_eq!(scan(&format!("a;b\n1;{too};3\n")), Err(format!("f.csv:2:3: {stop}")));
+        assert_eq!(scan(&format!("a;b\n1;{too}")), Err(format!("f.csv:2:3: {stop}")));
+        assert_eq!(scan(&format!("a;b\n1;\"{too}\"\n")), Err(format!("f.csv:2:3: {stop}")));
+        assert_eq!(scan(&format!("a;b\n1;\"{too}")), Err(format!("f.csv:2:3: {stop}")));
+        // Trailing empty columns beyond the limit are ignored, a value is not.
+        let empties = ";".repeat(500);
+        assert_eq!(scan(&format!("a;b{empties}\n1;2{empties}\n")), Ok(2));
+        let cells = (1..=65).map(|i| i.to_string()).collect::<Vec<_>>().join(";");
+        assert_eq!(
+            scan(&format!("a\n{cells}\n")),
+            Err("f.csv:2:184: field 65 is beyond column 64 (a table has at most 64 columns); the rest of the file is not read"
+                .into())
+        );
+        let row = vec!["x".repeat(60_000); 18].join(";");
+        assert_eq!(
+            scan(&format!("a\n{row}\n")),
+            Err("f.csv:2:1: the record is longer than 1048576 bytes; the rest of the file is not read".into())
         );
     }
 

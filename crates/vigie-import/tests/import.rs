@@ -238,7 +238,7 @@ fn every_problem_is_located_to_the_cell() {
     check(
         &[file("sites.csv", "id,name,kind,lat,lon,organization_id\nX 1,A,depot,98.5,2,CPCO\nX2,B,depot,48\n")],
         &[
-            "sites.csv:2:1: `id`: an identifier cannot contain spaces or control characters",
+            "sites.csv:2:1: `id`: character 2 is U+0020 SPACE, not allowed in an identifier (letters A-Z a-z, digits 0-9 and - _ . : / @ +)",
             "sites.csv:2:13: latitude must be between -90 and 90, found 98.5",
             "sites.csv:3:15: `lon` is required",
             "sites.csv:3:15: `organization_id` is required",
@@ -360,4 +360,14 @@ fn toc_problems_are_located_to_the_cell() {
             "dependencies.csv:3:4: unknown check or asset GHOST in `parent_id`",
         ],
     );
+}
+
+#[test]
+fn a_capped_report_still_counts_every_problem() {
+    use vigie_import::{problem_count, Problem};
+    let kept = vec![Problem::at("a.csv", 2, 1, "x"), Problem::at("a.csv", 3, 1, "y")];
+    assert_eq!(problem_count(&kept), 2);
+    let mut capped = kept.clone();
+    capped.push(Problem::at("", 0, 0, "… and 1234 more problems"));
+    assert_eq!(problem_count(&capped), 1236);
 }

@@ -369,7 +369,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     } else {
                         eprintln!("{}", lines(&problems));
                     }
-                    eprintln!("{} problem(s): nothing was imported", problems.len());
+                    eprintln!("{} problem(s): nothing was imported", vigie_import::problem_count(&problems));
                     Ok(ExitCode::from(1))
                 }
             }

@@ -1,0 +1,399 @@
+//! Files an attacker would send, each read and planned as a dry run: every one must end in a clear, located
+//! problem, with less than 100 MB of memory allocated on top of the input. Memory is measured by this binary's
+//! allocator (peak live bytes); times are printed, never asserted.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::Instant;
+use vigie_domain::{Actor, State};
+use vigie_import::{plan, read, SourceFile, MAX_PROBLEMS};
+
+/// The system allocator, counting live bytes and their peak.
+struct Counting;
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+        let live = LIVE.fetch_add(l.size(), Ordering::Relaxed) + l.size();
+        PEAK.fetch_max(live, Ordering::Relaxed);
+        unsafe { System.alloc(l) }
+    }
+    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+        LIVE.fetch_sub(l.size(), Ordering::Relaxed);
+        unsafe { System.dealloc(p, l) }
+    }
+    unsafe fn realloc(&self, p: *mut u8, l: Layout, n: usize) -> *mut u8 {
+        // Both blocks are live while the data moves.
+        let live = LIVE.fetch_add(n, Ordering::Relaxed) + n;
+        PEAK.fetch_max(live, Ordering::Relaxed);
+        LIVE.fetch_sub(l.size(), Ordering::Relaxed);
+        unsafe { System.realloc(p, l, n) }
+    }
+}
+
+#[global_allocator]
+static A: Counting = Counting;
+
+/// One measurement at a time: tests of this binary run one after the other.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+const MAX_EXTRA_BYTES: usize = 100 << 20;
+
+/// Reads and plans `files` against an empty state as a dry run would; its problems, one per line, must be
+/// `expect`. Prints the time and the peak of memory allocated on top of what was live before.
+fn check(what: &str, files: Vec<SourceFile>, expect: &[&str]) {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let input: usize = files.iter().map(|f| f.bytes.len()).sum();
+    let base = LIVE.load(Ordering::Relaxed);
+    PEAK.store(base, Ordering::Relaxed);
+    let t = Instant::now();
+    let outcome = plan(&read(&files, &mut |_, _| {}), &State::new(), &Actor::parse("cli:test").unwrap());
+    let elapsed = t.elapsed();
+    let extra = PEAK.load(Ordering::Relaxed).saturating_sub(base);
+    let lines: Vec<String> = match outcome {
+        Ok(p) => panic!("{what}: the import must fail, it planned {} events", p.events.len()),
+        Err(problems) => problems.iter().map(|p| p.to_string()).collect(),
+    };
+    println!(
+        "{what}: {input} bytes in, {} problem line(s) in {:.3} s, peak {:.1} MiB on top",
+        lines.len(),
+        elapsed.as_secs_f64(),
+        extra as f64 / (1 << 20) as f64
+    );
+    assert_eq!(lines, expect, "{what}");
+    assert!(extra < MAX_EXTRA_BYTES, "{what}: {extra} bytes allocated on top of the input");
+}
+
+fn file(name: &str, bytes: Vec<u8>) -> SourceFile {
+    SourceFile { name: name.into(), bytes }
+}
+
+// ---- A zip archive written by hand, so that sizes can lie. ----
+
+fn crc32(data: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in data {
+        crc ^= b as u32;
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+        }
+    }
+    !crc
+}
+
+/// One entry: its name, method (0 stored, 8 deflated), the bytes as stored, the CRC and the size it declares.
+struct Entry {
+    name: String,
+    method: u16,
+    data: Vec<u8>,
+    crc: u32,
+    declared: u32,
+}
+
+fn stored(name: &str, text: &str) -> Entry {
+    Entry {
+        name: name.into(),
+        method: 0,
+        data: text.as_bytes().to_vec(),
+        crc: crc32(text.as_bytes()),
+        declared: text.len() as u32,
+    }
+}
+
+fn zip(entries: &[Entry]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut central = Vec::new();
+    let u16le = |v: &mut Vec<u8>, x: u16| v.extend_from_slice(&x.to_le_bytes());
+    let u32le = |v: &mut Vec<u8>, x: u32| v.extend_from_slice(&x.to_le_bytes());
+    for e in entries {
+        let offset = out.len() as u32;
+        u32le(&mut out, 0x0403_4b50);
+        for x in [20, 0, e.method, 0, 0x21] {
+            u16le(&mut out, x);
+        }
+        for x in [e.crc, e.data.len() as u32, e.declared] {
+            u32le(&mut out, x);
+        }
+        u16le(&mut out, e.name.len() as u16);
+        u16le(&mut out, 0);
+        out.extend_from_slice(e.name.as_bytes());
+        out.extend_from_slice(&e.data);
+
+        u32le(&mut central, 0x0201_4b50);
+        for x in [20, 20, 0, e.method, 0, 0x21] {
+            u16le(&mut central, x);
+        }
+        for x in [e.crc, e.data.len() as u32, e.declared] {
+            u32le(&mut central, x);
+        }
+        for x in [e.name.len() as u16, 0, 0, 0, 0] {
+            u16le(&mut central, x);
+        }
+        u32le(&mut central, 0);
+        u32le(&mut central, offset);
+        central.extend_from_slice(e.name.as_bytes());
+    }
+    let (cd_offset, cd_size) = (out.len() as u32, central.len() as u32);
+    out.extend_from_slice(&central);
+    u32le(&mut out, 0x0605_4b50);
+    for x in [0, 0, entries.len() as u16, entries.len() as u16] {
+        u16le(&mut out, x);
+    }
+    u32le(&mut out, cd_size);
+    u32le(&mut out, cd_offset);
+    u16le(&mut out, 0);
+    out
+}
+
+/// A raw deflate stream (fixed Huffman codes) of `prefix`, then `run` times the byte `fill`, then `suffix`: the
+/// run costs 13 bits per 258 bytes, so hundreds of megabytes fit in about a megabyte. Returns the stream and the
+/// inflated size.
+fn deflate_run(prefix: &str, fill: u8, run: usize, suffix: &str) -> (Vec<u8>, usize) {
+    struct Bits {
+        out: Vec<u8>,
+        acc: u64,
+        n: u32,
+    }
+    impl Bits {
+        fn put(&mut self, v: u64, n: u32) {
+            self.acc |= v << self.n;
+            self.n += n;
+            while self.n >= 8 {
+                self.out.push(self.acc as u8);
+                self.acc >>= 8;
+                self.n -= 8;
+            }
+        }
+        /// A Huffman code, most significant bit first.
+        fn code(&mut self, code: u32, len: u32) {
+            for i in (0..len).rev() {
+                self.put(((code >> i) & 1) as u64, 1);
+            }
+        }
+        fn literal(&mut self, b: u8) {
+            if b < 144 {
+                self.code(0x30 + b as u32, 8)
+            } else {
+                self.code(0x190 + (b as u32 - 144), 9)
+            }
+        }
+    }
+    assert!(run >= 1 && (run - 1).is_multiple_of(258), "a run is one literal then copies of 258");
+    let mut w = Bits { out: Vec::new(), acc: 0, n: 0 };
+    w.put(1, 1); // last block
+    w.put(1, 2); // fixed Huffman codes
+    prefix.bytes().for_each(|b| w.literal(b));
+    w.literal(fill);
+    for _ in 0..(run - 1) / 258 {
+        w.code(0xC5, 8); // length 258 (code 285)
+        w.code(0, 5); // distance 1
+    }
+    suffix.bytes().for_each(|b| w.literal(b));
+    w.code(0, 7); // end of block
+    w.put(0, 7);
+    (w.out, prefix.len() + run + suffix.len())
+}
+
+const WORKBOOK: &str = r#"<?xml version="1.0" encoding="UTF-8"?><workbook xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="sites" sheetId="1" r:id="rId1"/></sheets></workbook>"#;
+const RELS: &str = r#"<?xml version="1.0" encoding="UTF-8"?><Relationships><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>"#;
+const HEADER: &str = r#"<row r="1"><c r="A1" t="inlineStr"><is><t>id</t></is></c><c r="B1" t="inlineStr"><is><t>name</t></is></c><c r="C1" t="inlineStr"><is><t>kind</t></is></c><c r="D1" t="inlineStr"><is><t>lat</t></is></c><c r="E1" t="inlineStr"><is><t>lon</t></is></c><c r="F1" t="inlineStr"><is><t>organization_id</t></is></c></row>"#;
+
+/// A workbook of one sheet `sites`, its XML given, and other parts.
+fn workbook(sheet: Entry, others: Vec<Entry>) -> Vec<u8> {
+    let mut entries = vec![stored("xl/workbook.xml", WORKBOOK), stored("xl/_rels/workbook.xml.rels", RELS), sheet];
+    entries.extend(others);
+    zip(&entries)
+}
+
+fn sheet(rows: &str) -> Entry {
+    stored(
+        "xl/worksheets/sheet1.xml",
+        &format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?><worksheet><dimension ref="A1:XFD1048576"/><sheetData>{HEADER}{rows}</sheetData></worksheet>"#
+        ),
+    )
+}
+
+#[test]
+fn a_sparse_sheet_reaching_the_last_cell_is_refused_without_a_dense_range() {
+    let bytes =
+        workbook(sheet(r#"<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row>"#), vec![]);
+    assert!(bytes.len() < 2048, "{} bytes", bytes.len());
+    check(
+        "sparse sheet",
+        vec![file("sites.xlsx", bytes)],
+        &["sites.xlsx[sites]:1048576:16384: cell XFD1048576 is beyond column 64 (a table has at most 64 columns)"],
+    );
+    // A value on the last row within the columns: the row is beyond nothing Excel allows, the record is read.
+    check(
+        "last row",
+        vec![file(
+            "sites.xlsx",
+            workbook(sheet(r#"<row r="1048576"><c r="A1048576" t="inlineStr"><is><t>S1</t></is></c></row>"#), vec![]),
+        )],
+        &[
+            "sites.xlsx[sites]:1048576:2: `name` is required",
+            "sites.xlsx[sites]:1048576:3: `kind` is required",
+            "sites.xlsx[sites]:1048576:4: `lat` is required",
+            "sites.xlsx[sites]:1048576:5: `lon` is required",
+            "sites.xlsx[sites]:1048576:6: `organization_id` is required",
+        ],
+    );
+    // Formatting that reaches the last cell holds no value: it is no problem.
+    let formatted = workbook(sheet(r#"<row r="1048576"><c r="XFD1048576" s="1"/></row>"#), vec![]);
+    let batch = read(&[file("sites.xlsx", formatted)], &mut |_, _| {});
+    assert!(batch.problems.is_empty(), "{:?}", batch.problems.kept());
+    // A reference outside any sheet never reaches calamine (its arithmetic would overflow).
+    check(
+        "reference beyond Excel",
+        vec![file("sites.xlsx", workbook(sheet(r#"<row r="2"><c r="A99999999999"><v>1</v></c></row>"#), vec![]))],
+        &[
+            r#"sites.xlsx: xl/worksheets/sheet1.xml: cell reference "A99999999999" is outside an Excel sheet (A1 to XFD1048576)"#,
+        ],
+    );
+}
+
+#[test]
+fn a_huge_shared_string_is_refused_before_it_is_held() {
+    let prefix = r#"<?xml version="1.0" encoding="UTF-8"?><sst><si><t>"#;
+    let suffix = "</t></si></sst>";
+    let strings = |run: usize, lie: Option<u32>| {
+        let (data, size) = deflate_run(prefix, b'a', run, suffix);
+        let declared = lie.unwrap_or(size as u32);
+        let e = Entry { name: "xl/sharedStrings.xml".into(), method: 8, data, crc: 0, declared };
+        vec![file("strings.xlsx", workbook(sheet(""), vec![e]))]
+    };
+    // A few hundred megabytes of one character: refused by the size it declares, before anything is inflated.
+    let files = strings(1 + 258 * 1_200_000, None);
+    assert!(files[0].bytes.len() < 2 << 20, "{} bytes", files[0].bytes.len());
+    check(
+        "huge shared string",
+        files,
+        &["strings.xlsx: part xl/sharedStrings.xml holds 309600066 bytes uncompressed, more than the 33554432 allowed"],
+    );
+    // The same, declaring a kilobyte: refused once it inflates past what it declares.
+    check(
+        "huge shared string, lying",
+        strings(1 + 258 * 1_200_000, Some(1_000)),
+        &["strings.xlsx: part xl/sharedStrings.xml inflates to more than the 1000 bytes it declares; it is not read"],
+    );
+    // Within the part's limit, one string of 10 MB: refused after its first 64 KiB.
+    check(
+        "long shared string",
+        strings(1 + 258 * 40_000, None),
+        &["strings.xlsx: xl/sharedStrings.xml: shared string 1 holds more than 65536 bytes of XML"],
+    );
+}
+
+#[test]
+fn a_zip_bomb_is_refused_however_it_declares_its_size() {
+    let prefix = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><worksheet><sheetData>{HEADER}<row r="2"><c r="B2" t="inlineStr"><is><t>"#
+    );
+    let suffix = "</t></is></c></row></sheetData></worksheet>";
+    let bomb = |run: usize, lie: Option<u32>| {
+        let (data, size) = deflate_run(&prefix, b' ', run, suffix);
+        let declared = lie.unwrap_or(size as u32);
+        let e = Entry { name: "xl/worksheets/sheet1.xml".into(), method: 8, data, crc: 0, declared };
+        vec![file("bomb.xlsx", workbook(e, vec![]))]
+    };
+    // 300 MB of spaces in one cell, declaring 2 KB.
+    let files = bomb(1 + 258 * 1_200_000, Some(2_000));
+    println!("bomb: {} bytes inflating to about 300 MB", files[0].bytes.len());
+    check(
+        "zip bomb, lying",
+        files,
+        &["bomb.xlsx: part xl/worksheets/sheet1.xml inflates to more than the 2000 bytes it declares; it is not read"],
+    );
+    // The same declaring its size: refused before inflating.
+    check(
+        "zip bomb, honest",
+        bomb(1 + 258 * 1_200_000, None),
+        &["bomb.xlsx: part xl/worksheets/sheet1.xml holds 309600458 bytes uncompressed, more than the 268435456 allowed"],
+    );
+    // 200 MB, within the part's limit: the cell is refused after its first 64 KiB, as calamine would have held it.
+    check(
+        "inline string of 200 MB",
+        bomb(1 + 258 * 812_800, None),
+        &["bomb.xlsx: xl/worksheets/sheet1.xml: cell B2 holds more than 65536 bytes of XML"],
+    );
+    // An archive of many entries is refused before it is listed.
+    let many: Vec<Entry> = (0..1_001).map(|i| stored(&format!("x/{i}"), "")).collect();
+    check(
+        "many entries",
+        vec![file("many.xlsx", zip(&many))],
+        &["many.xlsx: the archive holds 1001 entries, more than the 1000 of a workbook"],
+    );
+}
+
+#[test]
+fn a_huge_csv_field_stops_the_scan_and_a_long_name_is_refused() {
+    let mut text = b"id;name;kind;lat;lon;organization_id\nS1;".to_vec();
+    text.extend(std::iter::repeat_n(b'x', 10 << 20));
+    text.extend_from_slice(b";depot;48;2;CPCO\n");
+    check(
+        "10 MB field",
+        vec![file("sites.csv", text)],
+        &["sites.csv:2:4: a field is longer than 65536 bytes; the rest of the file is not read"],
+    );
+    let name = "é".repeat(10_000);
+    let text = format!("id;name;kind;lat;lon;organization_id;city;notes\nS1;{name};depot;48;2;CPCO;Paris;ok\nS2;B;depot;48;2;CPCO;{};{}\n", "V".repeat(201), "n".repeat(4_001));
+    check(
+        "long texts",
+        vec![file("sites.csv", text.into_bytes())],
+        &[
+            "sites.csv:2:4: `name` holds at most 200 characters (this one has 10000)",
+            "sites.csv:2:10016: unknown organization CPCO in `organization_id`",
+            "sites.csv:3:17: unknown organization CPCO in `organization_id`",
+            "sites.csv:3:22: `city` holds at most 200 characters (this one has 201)",
+            "sites.csv:3:224: `notes` holds at most 4000 characters (this one has 4001)",
+        ],
+    );
+}
+
+#[test]
+fn a_million_bad_rows_keep_a_thousand_problems_and_count_the_rest() {
+    let row = b"DEP1;PLATE;douze;serviceable;;;2024-07-20 08:00\n";
+    let mut text = b"site_id;item_id;quantity;condition;lot;expires_on;counted_at\n".to_vec();
+    text.reserve(row.len() * 1_000_000);
+    for _ in 0..1_000_000 {
+        text.extend_from_slice(row);
+    }
+    let mut expect: Vec<String> = (2..2 + MAX_PROBLEMS)
+        .map(|line| {
+            format!(
+                "stock.csv:{line}:12: `quantity`: expected a number (decimal point or decimal comma), found \"douze\""
+            )
+        })
+        .collect();
+    // The two unknown references are found after the list is full: counted with the rest.
+    expect.push("… and 999002 more problems".into());
+    let expect: Vec<&str> = expect.iter().map(String::as_str).collect();
+    check("a million bad rows", vec![file("stock.csv", text)], &expect);
+}
+
+#[test]
+fn invisible_and_lookalike_characters_are_named_where_they_are() {
+    let text = "id;name;kind;lat;lon;organization_id\n\
+                DEP-VINCENNES\u{200B};Dépôt;depot;48;2;CPCO\n\
+                DEP-VINC\u{415}NNES;Dépôt;depot;48;2;CPCO\n\
+                DEP-\u{202E}SENNECNIV;Dépôt;depot;48;2;CPCO\n\
+                DEP-1;Dépôt\u{202E}gnp.exe;depot;48;2;C\u{200D}PCO\n";
+    const SET: &str = "not allowed in an identifier (letters A-Z a-z, digits 0-9 and - _ . : / @ +)";
+    check(
+        "invisible and lookalike characters",
+        vec![file("sites.csv", text.as_bytes().to_vec())],
+        &[
+            &format!("sites.csv:2:1: `id`: character 14 is U+200B ZERO WIDTH SPACE, {SET}"),
+            "sites.csv:2:33: unknown organization CPCO in `organization_id`",
+            &format!("sites.csv:3:1: `id`: character 9 is U+0415 'Е' (Cyrillic, looks like Latin E), {SET}"),
+            "sites.csv:3:32: unknown organization CPCO in `organization_id`",
+            &format!("sites.csv:4:1: `id`: character 5 is U+202E RIGHT-TO-LEFT OVERRIDE, {SET}"),
+            "sites.csv:4:33: unknown organization CPCO in `organization_id`",
+            "sites.csv:5:7: `name`: character 6 is U+202E RIGHT-TO-LEFT OVERRIDE, not allowed in text",
+            &format!("sites.csv:5:32: `organization_id`: character 2 is U+200D ZERO WIDTH JOINER, {SET}"),
+        ],
+    );
+}
