@@ -6,6 +6,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod generate;
+pub mod serve;
 pub mod users;
 
 use anyhow::{bail, Context};

@@ -1,0 +1,136 @@
+//! Serving: the server's options from the configuration, TLS files, the signals that stop it, and the demo's
+//! simulator. The only module of the binary that uses the HTTP crate (`vigie-server`), and only to serve: every
+//! write goes through the application layer (`vigie-app`), from the CLI as from HTTP (test:
+//! `tests/architecture.rs`).
+
+use crate::config::Config;
+use anyhow::{bail, Context};
+use std::io::Write;
+use std::process::ExitCode;
+use vigie_domain::Actor;
+use vigie_journal::Journal;
+
+pub fn serve(cfg: &Config, journal: Journal, simulate: bool) -> anyhow::Result<ExitCode> {
+    // Every client connection is a file descriptor: the soft limit (often 1,024) goes up to the hard one.
+    match vigie_server::net::raise_fd_limit() {
+        Ok((before, after)) if after > before => tracing::info!(before, after, "file-descriptor limit raised"),
+        Ok((_, limit)) => tracing::info!(limit, "file-descriptor limit"),
+        Err(e) => tracing::warn!(error = %e, "the file-descriptor limit could not be raised"),
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let options = vigie_server::ServerOptions {
+        max_upload_bytes: cfg.server.max_upload_mb * 1024 * 1024,
+        max_body_bytes: cfg.server.max_body_mb.max(1) * 1024 * 1024,
+        travel: cfg.logistics.travel(),
+        check_workers: cfg.monitoring.check_workers.max(1),
+        plugin_dirs: cfg.monitoring.plugin_dirs.clone(),
+        allow_root_plugins: cfg.monitoring.allow_root_plugins,
+        sync: (!cfg.servicenow.sync_url.is_empty()).then(|| vigie_server::sync::SyncOptions {
+            url: cfg.servicenow.sync_url.clone(),
+            user: cfg.servicenow.sync_user.clone(),
+            password: cfg.servicenow.sync_password.clone(),
+            retry_max: std::time::Duration::from_secs(cfg.servicenow.sync_retry_max_s.max(1)),
+        }),
+        sla: vigie_incidents::sla::Targets {
+            response_min: cfg.incidents.response_min,
+            resolution_min: cfg.incidents.resolution_min,
+        },
+        sessions: vigie_server::auth::SessionLimits {
+            idle: std::time::Duration::from_secs(cfg.auth.session_idle_min.max(1) * 60),
+            max: std::time::Duration::from_secs(cfg.auth.session_max_h.max(1) * 3600),
+        },
+        login_max_failures: cfg.auth.login_max_failures.max(1),
+        login_window: std::time::Duration::from_secs(cfg.auth.login_window_s.max(1)),
+        secure_cookies: cfg.auth.secure_cookies,
+        tls: tls_files(cfg)?,
+        header_timeout: std::time::Duration::from_secs(cfg.server.header_timeout_s.max(1)),
+        keep_alive_timeout: std::time::Duration::from_secs(cfg.server.keep_alive_s.max(1)),
+        body_timeout: std::time::Duration::from_secs(cfg.server.body_timeout_s.max(1)),
+        body_min_rate: cfg.server.body_min_rate,
+        max_connections: cfg.server.max_connections.max(1),
+        tile_url: (!cfg.ui.tile_url.trim().is_empty()).then(|| cfg.ui.tile_url.trim().to_string()),
+        check_ca_pem: if cfg.monitoring.ca_file.as_os_str().is_empty() {
+            None
+        } else {
+            let pem = std::fs::read(&cfg.monitoring.ca_file)
+                .with_context(|| format!("cannot read [monitoring] ca_file {}", cfg.monitoring.ca_file.display()))?;
+            vigie_server::monitoring::active::client(Some(&pem))
+                .map_err(|e| anyhow::anyhow!("[monitoring] ca_file: {e}"))?;
+            Some(pem)
+        },
+        ..Default::default()
+    };
+    let listen = cfg.server.listen.clone();
+    let scheme = if options.tls.is_some() { "https" } else { "http" };
+    // The simulator acts as the TOC's agents: a token of the demo's `toc` user, for monitoring writes, for a day.
+    let simulator_token = if simulate {
+        let now = chrono::Utc::now();
+        let req = vigie_app::accounts::TokenRequest {
+            user: Some(vigie_domain::access::UserName::parse("toc").expect("valid")),
+            label: "simulateur de la démo".into(),
+            scopes: vec![vigie_domain::access::Permission::MonitoringWrite],
+            expires_at: Some(now + chrono::Duration::days(1)),
+        };
+        let caller = vigie_app::Caller::internal(Actor::system("demo"), "demo");
+        let t = vigie_app::accounts::issue_token(&journal, &caller, req, now)
+            .map_err(|e| anyhow::anyhow!("the simulator's token: {e}"))?;
+        Some(t.token)
+    } else {
+        None
+    };
+    let j = journal.clone();
+    rt.block_on(async move {
+        let listener =
+            tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+        let addr = listener.local_addr()?;
+        // One line on stdout that scripts and tests can read.
+        println!("vigie listening on {scheme}://{addr}");
+        let _ = std::io::stdout().flush();
+        eprintln!("web UI: {scheme}://{addr}/{}", if simulate { " (demo: sign in as cpco / demo-cpco)" } else { "" });
+        if let Some(token) = simulator_token {
+            // The demo's TOC simulator feeds the checks through the push API, as agents would, with a token.
+            tokio::spawn(crate::demo::toc::simulate(format!("{scheme}://{addr}"), token));
+        }
+        vigie_server::serve(listener, j, options, shutdown_signal()).await?;
+        anyhow::Ok(())
+    })?;
+    journal.shutdown();
+    tracing::info!("stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The TLS files of the configuration, read; none when both paths are empty.
+fn tls_files(cfg: &Config) -> anyhow::Result<Option<vigie_server::tls::TlsFiles>> {
+    let (c, k) = (&cfg.server.tls_cert, &cfg.server.tls_key);
+    match (c.as_os_str().is_empty(), k.as_os_str().is_empty()) {
+        (true, true) => Ok(None),
+        (false, false) => {
+            let files = vigie_server::tls::TlsFiles {
+                cert_pem: std::fs::read(c)
+                    .with_context(|| format!("cannot read the TLS certificate {}", c.display()))?,
+                key_pem: std::fs::read(k).with_context(|| format!("cannot read the TLS key {}", k.display()))?,
+            };
+            files.config().map_err(|e| anyhow::anyhow!("{e}"))?;
+            Ok(Some(files))
+        }
+        _ => bail!("HTTPS needs both [server] tls_cert and tls_key (or --tls-cert and --tls-key)"),
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
