@@ -624,17 +624,9 @@ fn read_rows(
             }
             Table::Vehicles => r.reference(RefKind::Site, "site_id"),
             Table::Partners | Table::Applications | Table::Assets | Table::Checks | Table::Dependencies => {}
-            Table::Stock => {
-                // A stock file names the same sites and items on every line: note each once per file.
-                for (kind, field) in [(RefKind::Site, "site_id"), (RefKind::Item, "item_id")] {
-                    let seen = interner.checked.entry((file_index, kind)).or_default();
-                    let id = r.text(field);
-                    if !seen.contains(id) {
-                        seen.insert(id.to_string());
-                        r.reference(kind, field);
-                    }
-                }
-            }
+            // A stock file names the same sites and items on every line: each is noted once per file, and only
+            // from a row read whole (below), so that rows of nonsense leave nothing behind but their count.
+            Table::Stock => {}
         }
         match table {
             Table::Organizations => {
@@ -779,15 +771,11 @@ fn read_rows(
             Table::Stock => {
                 let site_id = match interner.sites.get(r.text("site_id")) {
                     Some(id) => Some(id.clone()),
-                    None => r.id("site_id", SiteId::parse).inspect(|id| {
-                        interner.sites.insert(id.as_str().to_string(), id.clone());
-                    }),
+                    None => r.id("site_id", SiteId::parse),
                 };
                 let item_id = match interner.items.get(r.text("item_id")) {
                     Some(id) => Some(id.clone()),
-                    None => r.id("item_id", ItemId::parse).inspect(|id| {
-                        interner.items.insert(id.as_str().to_string(), id.clone());
-                    }),
+                    None => r.id("item_id", ItemId::parse),
                 };
                 let quantity = r.quantity("quantity");
                 let condition = r.choice("condition", Condition::parse);
@@ -816,6 +804,20 @@ fn read_rows(
                 if let (Some(site_id), Some(item_id), Some(quantity), Some(condition), Some(counted_at), true) =
                     (site_id, item_id, quantity, condition, counted_at, r.ok)
                 {
+                    for (kind, field) in [(RefKind::Site, "site_id"), (RefKind::Item, "item_id")] {
+                        let seen = interner.checked.entry((file_index, kind)).or_default();
+                        let id = r.text(field);
+                        if !seen.contains(id) {
+                            seen.insert(id.to_string());
+                            r.reference(kind, field);
+                        }
+                    }
+                    if !interner.sites.contains_key(site_id.as_str()) {
+                        interner.sites.insert(site_id.as_str().to_string(), site_id.clone());
+                    }
+                    if !interner.items.contains_key(item_id.as_str()) {
+                        interner.items.insert(item_id.as_str().to_string(), item_id.clone());
+                    }
                     let loc = r.loc(f, "site_id", "site_id", "item_id");
                     let attributes = r.attributes();
                     batch.stock.push((

@@ -382,7 +382,8 @@ async fn import(
             .map(|n| n.chars().take(200).collect::<String>())
             .ok_or_else(|| ApiError::BadRequest("every part needs a file name".into()))?;
         let bytes = field.bytes().await.map_err(|e| ApiError::BadRequest(e.body_text()))?;
-        files.push(SourceFile { name, bytes: bytes.to_vec() });
+        // The part's buffer becomes the file without a copy when it is the only one holding it.
+        files.push(SourceFile { name, bytes: Vec::from(bytes) });
         if files.len() > 64 {
             return Err(ApiError::BadRequest("at most 64 files in one import".into()));
         }
