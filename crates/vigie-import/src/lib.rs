@@ -895,6 +895,18 @@ fn read_toc_row(batch: &mut TocRecords, table: Table, r: &mut RowReader<'_, '_>,
             let id = r.id("id", CheckId::parse);
             let target = r.checked("target", true, MAX_FREE_TEXT_CHARS, false).map(str::to_string);
             let kind = r.choice("kind", toc::CheckKind::parse);
+            // A command check's target is a command line run without a shell: refused here if a shell would read
+            // more into it than quoting (docs/monitoring.md).
+            let target = match (target, kind) {
+                (Some(t), Some(toc::CheckKind::Command)) => match vigie_monitor::command::split(&t) {
+                    Ok(_) => Some(t),
+                    Err(why) => {
+                        r.problem("target", format!("`target`: {why}"));
+                        None
+                    }
+                },
+                (t, _) => t,
+            };
             let site_id = optional_id(r, "site_id").map(|s| s.map(|s| SiteId::parse(&s).expect("checked")));
             let application_id =
                 optional_id(r, "application_id").map(|a| a.map(|a| ApplicationId::parse(&a).expect("checked")));

@@ -371,3 +371,19 @@ fn a_capped_report_still_counts_every_problem() {
     capped.push(Problem::at("", 0, 0, "… and 1234 more problems"));
     assert_eq!(problem_count(&capped), 1236);
 }
+
+#[test]
+fn a_command_check_whose_target_a_shell_would_act_on_is_refused_where_it_is_written() {
+    let checks = "id;target;site_id;kind;interval_s;timeout_s\n\
+        OK;/usr/lib/nagios/plugins/check_dummy 0 'tout va bien';;command;60;5\n\
+        PWN;id > /tmp/pwned;;command;60;5\n\
+        PUSH;id > /tmp/ceci-n-est-qu-un-nom;;push;60;5\n";
+    let batch = vigie_import::read(
+        &[vigie_import::SourceFile { name: "checks.csv".into(), bytes: checks.into() }],
+        &mut |_, _| {},
+    );
+    let problems: Vec<String> = batch.problems.kept().iter().map(|p| p.to_string()).collect();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(problems[0].starts_with("checks.csv:3:"), "located: {problems:?}");
+    assert!(problems[0].contains("`>` at character 4 outside quotes"), "{problems:?}");
+}

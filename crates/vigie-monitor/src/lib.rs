@@ -17,6 +17,7 @@
 
 pub mod alertmanager;
 pub mod availability;
+pub mod command;
 pub mod estate;
 pub mod machine;
 pub mod plugin;

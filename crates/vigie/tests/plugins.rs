@@ -117,7 +117,39 @@ async fn a_target_never_reaches_a_shell_and_only_plugins_of_the_configured_direc
         ("WRAPPER", format!("negate /usr/bin/touch {}", pwned(12)), "runs the command it is given"),
         ("MISSING", format!("touch {}", pwned(13)), "no plugin `touch` in the plugin directories"),
     ];
-    let mut all: Vec<(&str, String, u32, u32)> = rows.iter().map(|(id, t, _)| (*id, t.clone(), 2, 5)).collect();
+    // A target a shell would act on is refused where it is written: the import names each cell, writes nothing.
+    let shell_rows = &rows[..8];
+    let app = spawn(vec![PLUGINS.into(), own_dir.clone()], true).await;
+    let csv = checks_csv(&shell_rows.iter().map(|(id, t, _)| (*id, t.clone(), 2, 5)).collect::<Vec<_>>());
+    let mut files = registry();
+    files.push(("checks.csv", Box::leak(csv.into_boxed_str())));
+    let r = app.import(&files, "", None).await;
+    assert_eq!(r.status(), 422);
+    let body: Value = r.json().await.unwrap();
+    let lines = body["lines"].as_array().unwrap();
+    assert_eq!(lines.len(), shell_rows.len(), "one located problem a row: {body}");
+    for (i, line) in lines.iter().enumerate() {
+        assert!(line.as_str().unwrap().starts_with(&format!("checks.csv:{}:", i + 2)), "{line}");
+    }
+    // A journal written before the import refused them may still hold such targets: the runner refuses them too.
+    let older: Vec<vigie_domain::NewEvent> = shell_rows
+        .iter()
+        .map(|(id, target, _)| {
+            let check: vigie_domain::toc::Check = serde_json::from_value(serde_json::json!({
+                "id": id, "target": target, "kind": "command", "site_id": "STA",
+                "interval_s": 2, "timeout_s": 5, "max_attempts": 1
+            }))
+            .unwrap();
+            vigie_domain::NewEvent {
+                actor: vigie_domain::Actor::system("older-version"),
+                source: "test".into(),
+                event: vigie_domain::Event::CheckUpserted(check),
+            }
+        })
+        .collect();
+    let j = app.journal().clone();
+    tokio::task::spawn_blocking(move || j.append(older)).await.unwrap().unwrap();
+    let mut all: Vec<(&str, String, u32, u32)> = rows[8..].iter().map(|(id, t, _)| (*id, t.clone(), 2, 5)).collect();
     all.extend([
         ("LITERAL", format!("check_dummy 0 '$(touch {}); id'", pwned(14)), 2, 5),
         ("BARE", "check_dummy 2 'bare name'".to_string(), 2, 5),
@@ -125,9 +157,9 @@ async fn a_target_never_reaches_a_shell_and_only_plugins_of_the_configured_direc
         // `check_ftp` is a link to `check_tcp`, which speaks FTP when called by that name.
         ("FTP", format!("{PLUGINS}/check_ftp -H 127.0.0.1 -p {}", ftp.port()), 2, 5),
     ]);
-    let app = spawn(vec![PLUGINS.into(), own_dir.clone()], true).await;
     import_checks(&app, checks_csv(&all)).await;
-    let ids: Vec<&str> = all.iter().map(|r| r.0).collect();
+    let mut ids: Vec<&str> = shell_rows.iter().map(|r| r.0).collect();
+    ids.extend(all.iter().map(|r| r.0));
     let found = results(&app, &ids, |_| true).await;
     for ((id, _, why), c) in rows.iter().zip(&found) {
         assert_eq!(c["hard"], "UNKNOWN", "{id}: {c}");

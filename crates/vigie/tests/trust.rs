@@ -171,7 +171,7 @@ async fn the_monitoring_token_cannot_create_a_command_check() {
     let (status, t) = json_of(issued).await;
     assert_eq!(status, 201, "{t}");
     let agent = common::client_with(t["token"].as_str().unwrap());
-    let evil = "id;target;site_id;kind;interval_s;timeout_s\nPWN;id > /tmp/vigie-pwned;STA;command;1;5\n";
+    let evil = "id;target;site_id;kind;interval_s;timeout_s\nPWN;/usr/bin/touch /tmp/vigie-pwned;STA;command;1;5\n";
     let mut form = reqwest::multipart::Form::new();
     form = form.part("file", reqwest::multipart::Part::bytes(evil.as_bytes().to_vec()).file_name("checks.csv"));
     let before = last_seq(&app).await;
@@ -182,6 +182,11 @@ async fn the_monitoring_token_cannot_create_a_command_check() {
     // Nor can the TOC operator itself, whatever its token.
     assert_eq!(app.import(&[("checks.csv", evil)], "", Some("toc")).await.status(), 403);
 
+    // A target a shell would act on is refused where it is written, whoever writes it, the cell located.
+    let shell = "id;target;site_id;kind;interval_s;timeout_s\nPWN;id > /tmp/vigie-pwned;STA;command;1;5\n";
+    let (status, answer) = json_of(app.import(&[("checks.csv", shell)], "", None).await).await;
+    assert_eq!(status, 422, "{answer}");
+    assert!(answer["lines"][0].as_str().unwrap().starts_with("checks.csv:2:"), "{answer}");
     // An administrator configures one (a real plugin, under the allowed directory)…
     let good = "id;target;site_id;kind;interval_s;timeout_s\nDUMMY;/usr/lib/nagios/plugins/check_dummy 0 ok;STA;command;60;5\n";
     let (status, answer) = json_of(app.import(&[("checks.csv", good)], "", None).await).await;
