@@ -157,6 +157,9 @@ pub struct Server {
     pub body_min_rate: u64,
     /// Connections at once; beyond, new ones are closed at once. Lowered to what the file-descriptor limit allows.
     pub max_connections: usize,
+    /// The URL users reach Vigie at, behind a proxy (`https://vigie.example`): absolute links are built from it,
+    /// and browsers' writes from its origin are Vigie's own. Empty: the request's `Host`, when it is a plain host.
+    pub public_url: String,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -220,6 +223,7 @@ impl Default for Server {
             body_timeout_s: o.body_timeout.as_secs(),
             body_min_rate: o.body_min_rate,
             max_connections: o.max_connections,
+            public_url: String::new(),
         }
     }
 }

@@ -49,6 +49,7 @@ pub fn serve(cfg: &Config, journal: Journal, simulate: bool) -> anyhow::Result<E
         body_min_rate: cfg.server.body_min_rate,
         max_connections: cfg.server.max_connections.max(1),
         tile_url: (!cfg.ui.tile_url.trim().is_empty()).then(|| cfg.ui.tile_url.trim().to_string()),
+        public_url: public_url(cfg)?,
         check_ca_pem: if cfg.monitoring.ca_file.as_os_str().is_empty() {
             None
         } else {
@@ -97,6 +98,19 @@ pub fn serve(cfg: &Config, journal: Journal, simulate: bool) -> anyhow::Result<E
     journal.shutdown();
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// `[server] public_url`, checked: `http(s)://host[:port]` and an optional path; none when empty.
+fn public_url(cfg: &Config) -> anyhow::Result<Option<String>> {
+    let u = cfg.server.public_url.trim();
+    if u.is_empty() {
+        return Ok(None);
+    }
+    let rest = u.strip_prefix("https://").or_else(|| u.strip_prefix("http://"));
+    match rest.map(|r| r.split('/').next().unwrap_or("")) {
+        Some(host) if !host.is_empty() && !host.contains(['@', ' ', '?', '#']) => Ok(Some(u.to_string())),
+        _ => bail!("[server] public_url must be http(s)://host[:port][/path], found {u:?}"),
+    }
 }
 
 /// The TLS files of the configuration, read; none when both paths are empty.
