@@ -2,8 +2,6 @@
 //! problem, with less than 100 MB of memory allocated on top of the input. Memory is measured by this binary's
 //! allocator (peak live bytes); times are printed, never asserted.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 use vigie_domain::{Actor, State};
@@ -11,30 +9,6 @@ use vigie_import::{plan, read, SourceFile, MAX_PROBLEMS};
 
 mod fixtures;
 use fixtures::*;
-
-/// The system allocator, counting live bytes and their peak.
-struct Counting;
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        let live = LIVE.fetch_add(l.size(), Ordering::Relaxed) + l.size();
-        PEAK.fetch_max(live, Ordering::Relaxed);
-        unsafe { System.alloc(l) }
-    }
-    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
-        LIVE.fetch_sub(l.size(), Ordering::Relaxed);
-        unsafe { System.dealloc(p, l) }
-    }
-    unsafe fn realloc(&self, p: *mut u8, l: Layout, n: usize) -> *mut u8 {
-        // Both blocks are live while the data moves.
-        let live = LIVE.fetch_add(n, Ordering::Relaxed) + n;
-        PEAK.fetch_max(live, Ordering::Relaxed);
-        LIVE.fetch_sub(l.size(), Ordering::Relaxed);
-        unsafe { System.realloc(p, l, n) }
-    }
-}
 
 #[global_allocator]
 static A: Counting = Counting;
@@ -49,12 +23,11 @@ const MAX_EXTRA_BYTES: usize = 100 << 20;
 fn check(what: &str, files: Vec<SourceFile>, expect: &[&str]) {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let input: usize = files.iter().map(|f| f.bytes.len()).sum();
-    let base = LIVE.load(Ordering::Relaxed);
-    PEAK.store(base, Ordering::Relaxed);
+    let base = Counting::start();
     let t = Instant::now();
     let outcome = plan(&read(&files, &mut |_, _| {}), &State::new(), &Actor::parse("cli:test").unwrap());
     let elapsed = t.elapsed();
-    let extra = PEAK.load(Ordering::Relaxed).saturating_sub(base);
+    let extra = Counting::extra(base);
     let lines: Vec<String> = match outcome {
         Ok(p) => panic!("{what}: the import must fail, it planned {} events", p.events.len()),
         Err(problems) => problems.iter().map(|p| p.to_string()).collect(),

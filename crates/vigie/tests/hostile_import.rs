@@ -9,36 +9,9 @@ mod common;
 mod fixtures;
 
 use common::{registry, Backend, TestApp};
+use fixtures::Counting;
 use serde_json::Value;
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
-
-/// Live bytes, and the highest they reached since the last reset.
-struct Counting;
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        let now = LIVE.fetch_add(l.size(), Ordering::Relaxed) + l.size();
-        PEAK.fetch_max(now, Ordering::Relaxed);
-        unsafe { System.alloc(l) }
-    }
-    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
-        LIVE.fetch_sub(l.size(), Ordering::Relaxed);
-        unsafe { System.dealloc(p, l) }
-    }
-    unsafe fn realloc(&self, p: *mut u8, l: Layout, n: usize) -> *mut u8 {
-        if n > l.size() {
-            let now = LIVE.fetch_add(n - l.size(), Ordering::Relaxed) + n - l.size();
-            PEAK.fetch_max(now, Ordering::Relaxed);
-        } else {
-            LIVE.fetch_sub(l.size() - n, Ordering::Relaxed);
-        }
-        unsafe { System.realloc(p, l, n) }
-    }
-}
 
 #[global_allocator]
 static A: Counting = Counting;
@@ -52,14 +25,13 @@ async fn send(app: &TestApp, name: &str, bytes: Vec<u8>) -> (u16, Value, usize, 
     let form = reqwest::multipart::Form::new()
         .part("file", reqwest::multipart::Part::bytes(bytes).file_name(name.to_string()));
     let request = app.client_as("idf").post(app.url("/api/v1/import?dry_run=true")).multipart(form);
-    let base = LIVE.load(Ordering::Relaxed);
-    PEAK.store(base, Ordering::Relaxed);
+    let base = Counting::start();
     let t = Instant::now();
     let r = request.send().await.unwrap();
     let status = r.status().as_u16();
     let body: Value = r.json().await.unwrap();
     let elapsed = t.elapsed().as_secs_f64();
-    let extra = PEAK.load(Ordering::Relaxed).saturating_sub(base);
+    let extra = Counting::extra(base);
     println!(
         "{name}: {size} bytes in, {status} in {elapsed:.3} s, peak {:.1} MiB on top",
         extra as f64 / (1 << 20) as f64
