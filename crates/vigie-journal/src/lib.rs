@@ -420,8 +420,8 @@ impl RawChunk {
 /// way, and, when `expect` (the head recorded outside the store) is given, that the journal passes through it.
 /// Returns the new head.
 ///
-/// Three stages on three threads, linked by bounded channels: one scans storage and copies rows out, one checks the
-/// chain and decodes the rows into events, one applies them. Replay then runs at the pace of the slowest stage rather
+/// Three stages on three threads, linked by bounded channels: one scans storage, checks the chain and copies rows
+/// out, one decodes the rows into events, one applies them. Replay then runs at the pace of the slowest stage rather
 /// than the sum.
 pub fn replay_into(
     store: &mut dyn JournalStore,
@@ -435,28 +435,35 @@ pub fn replay_into(
     let (raw_tx, raw_rx) = mpsc::sync_channel::<RawChunk>(4);
     let (env_tx, env_rx) = mpsc::sync_channel::<Vec<Envelope>>(4);
     std::thread::scope(|scope| {
-        let scanner = scope.spawn(move || -> Result<(), JournalError> {
+        let scanner = scope.spawn(move || -> Result<Head, JournalError> {
             let mut chunk = RawChunk::with_capacity(CHUNK);
-            store.scan_projection(after, &mut |raw| {
-                chunk.push(raw);
-                if chunk.rows.len() == CHUNK {
-                    let full = std::mem::replace(&mut chunk, RawChunk::with_capacity(CHUNK));
-                    raw_tx.send(full).map_err(|_| StoreError::new("replay", "decoder stopped"))?;
-                }
-                Ok(())
-            })?;
+            let mut check = ChainCheck::new(from, expect);
+            let mut broken = None;
+            store
+                .scan_projection(after, &mut |raw| {
+                    // The chain is checked here: JSON decoding is the pipeline's slowest stage, SQLite's scan leaves room.
+                    if let Err(e) = check.check(&raw) {
+                        broken = Some(e);
+                        return Err(StoreError::new("replay", "chain broken"));
+                    }
+                    chunk.push(raw);
+                    if chunk.rows.len() == CHUNK {
+                        let full = std::mem::replace(&mut chunk, RawChunk::with_capacity(CHUNK));
+                        raw_tx.send(full).map_err(|_| StoreError::new("replay", "decoder stopped"))?;
+                    }
+                    Ok(())
+                })
+                .map_err(|e| broken.take().map_or(JournalError::Store(e), JournalError::from))?;
             if !chunk.rows.is_empty() {
                 let _ = raw_tx.send(chunk);
             }
-            Ok(())
+            Ok(check.finish()?)
         });
-        let decoder = scope.spawn(move || -> Result<Head, JournalError> {
+        let decoder = scope.spawn(move || -> Result<(), JournalError> {
             let mut decoder = Decoder::default();
-            let mut check = ChainCheck::new(from, expect);
             for chunk in raw_rx {
                 let mut out = Vec::with_capacity(chunk.rows.len());
                 for raw in chunk.iter() {
-                    check.check(&raw)?;
                     let env = decoder
                         .decode(raw)
                         .map_err(|e| JournalError::Decode { seq: raw.seq, message: e.to_string() })?;
@@ -466,22 +473,21 @@ pub fn replay_into(
                     break;
                 }
             }
-            Ok(check.finish()?)
+            Ok(())
         });
         for chunk in env_rx {
             for env in chunk {
                 state.apply_owned(env);
             }
         }
-        // A decoding or chain failure stops the decoder, which stops the scanner ("decoder stopped"): then the
-        // decoder's error is the one. A storage failure stops the scanner, which cuts the decoder short: then the
-        // scanner's error is the one (the decoder would only see events missing).
+        // A decoding failure stops the decoder, which stops the scanner ("decoder stopped"): then the decoder's
+        // error is the one. A storage or chain failure stops the scanner, which cuts the decoder short.
         let scanned = scanner.join().map_err(|_| JournalError::Failed("the replay scanner panicked".into()))?;
         let decoded = decoder.join().map_err(|_| JournalError::Failed("the replay decoder panicked".into()))?;
         match scanned {
             Err(JournalError::Store(e)) if e.backend == "replay" => decoded.and(Err(JournalError::Store(e))),
             Err(e) => Err(e),
-            Ok(()) => decoded,
+            Ok(head) => decoded.map(|()| head),
         }
     })
 }
