@@ -310,7 +310,8 @@ struct Inner {
 pub struct Decoder {
     texts: vigie_domain::fxhash::FxHashMap<Box<str>, Arc<str>>,
     actors: vigie_domain::fxhash::FxHashMap<Box<str>, Actor>,
-    /// The last text returned: consecutive events mostly share their source and origin.
+    /// The last origin and source returned: consecutive events mostly share them.
+    last_origin: Option<Arc<str>>,
     last_text: Option<Arc<str>>,
     last_actor: Option<Actor>,
 }
@@ -319,18 +320,30 @@ impl Decoder {
     const MAX_CACHED: usize = 65_536;
 
     fn text(&mut self, s: &str) -> Arc<str> {
-        if let Some(last) = &self.last_text {
-            if &**last == s {
-                return last.clone();
+        Self::cached(&mut self.texts, &mut self.last_text, s)
+    }
+
+    fn origin(&mut self, s: &str) -> Arc<str> {
+        Self::cached(&mut self.texts, &mut self.last_origin, s)
+    }
+
+    fn cached(
+        texts: &mut vigie_domain::fxhash::FxHashMap<Box<str>, Arc<str>>,
+        last: &mut Option<Arc<str>>,
+        s: &str,
+    ) -> Arc<str> {
+        if let Some(l) = last {
+            if &**l == s {
+                return l.clone();
             }
         }
-        if let Some(a) = self.texts.get(s) {
-            self.last_text = Some(a.clone());
+        if let Some(a) = texts.get(s) {
+            *last = Some(a.clone());
             return a.clone();
         }
         let a: Arc<str> = Arc::from(s);
-        if self.texts.len() < Self::MAX_CACHED {
-            self.texts.insert(Box::from(s), a.clone());
+        if texts.len() < Self::MAX_CACHED {
+            texts.insert(Box::from(s), a.clone());
         }
         a
     }
@@ -363,7 +376,7 @@ impl Decoder {
             id: raw.id,
             time: DateTime::from_timestamp_micros(raw.time_us).unwrap_or_default(),
             actor: self.actor(raw.actor),
-            origin: self.text(raw.origin),
+            origin: self.origin(raw.origin),
             source: self.text(raw.source),
             event,
         })
