@@ -2,22 +2,36 @@
 //!
 //! - [`JournalStore`] is what a storage backend provides (SQLite, PostgreSQL): append a batch of events in one durable
 //!   transaction, scan events in order. Backends know rows, not domain types.
-//! - [`Journal`] owns one store on a dedicated writer thread. Commands are closures that look at the current
-//!   [`State`] and return the events to append; the writer runs them one after another, appends everything that
-//!   arrived meanwhile in **one** transaction (group commit), and acknowledges each command only once that
-//!   transaction is durable. Subscribers (the SSE stream) see events only after they are durable.
-//! - At open, the state is rebuilt by replaying the whole journal.
+//! - [`Journal`] owns one store on a dedicated writer thread. Commands are closures that look at the writer's
+//!   **working** [`State`] and return the events to append; the writer runs them one after another, each applied to
+//!   the working state so the next command sees it, appends everything that arrived meanwhile in **one** transaction
+//!   (group commit), and only once that transaction is durable applies the same events to the **shared** state that
+//!   readers see, tells the subscribers (the SSE stream) and acknowledges each command. Readers therefore never see a
+//!   sequence, a stamp or a record that a crash or a failed write could take back.
+//! - Storage faults do not wedge the writer: a failed write resets the working state from the shared (durable) one,
+//!   hands the store to a recovery thread that reconnects with back-off, and meanwhile commands fail at once with
+//!   [`JournalError::Unavailable`]; reads keep working. On reconnection, the stored head says what is durable (a
+//!   COMMIT whose answer was lost may have landed) and both states are brought to exactly that. [`Journal::health`].
+//! - Every event carries a hash chained to the previous one ([`chain`]); at open the state is rebuilt by replaying
+//!   the whole journal, verifying the chain on the way, and the journal refuses to open when committed events are
+//!   missing or altered, including behind the head recorded outside the store (`journal.head`).
 //!
-//! Architecture invariant: the writer thread is the only code that mutates the projection. Readers take a read
-//! lock; nothing else holds the write lock.
+//! Architecture invariant: the writer thread is the only code that mutates the projections. Readers take a read
+//! lock on the shared state; nothing else holds its write lock.
 
 use chrono::{DateTime, Utc};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
 use std::thread;
+use std::time::{Duration, Instant};
 use uuid::Uuid;
 use vigie_domain::event::DecodeError;
 use vigie_domain::{Actor, Envelope, Event, NewEvent, State};
+
+pub mod chain;
+pub use chain::{ChainCheck, ChainError, Hash, Head, HeadFile, Verification};
 
 /// A stored event, borrowed from the backend's row buffer.
 #[derive(Debug, Clone, Copy)]
@@ -31,9 +45,11 @@ pub struct RawEvent<'a> {
     pub source: &'a str,
     pub kind: &'a str,
     pub payload: &'a str,
+    /// The stored chain hash (32 bytes; empty when the row has none).
+    pub hash: &'a [u8],
 }
 
-/// An event ready to be written.
+/// An event ready to be written, with its chain hash.
 #[derive(Debug, Clone)]
 pub struct RowToWrite {
     pub seq: u64,
@@ -44,6 +60,40 @@ pub struct RowToWrite {
     pub source: String,
     pub kind: &'static str,
     pub payload: String,
+    /// [`chain::chain_hash`] of this row after the previous one ([`RowToWrite::seal`]).
+    pub hash: Hash,
+}
+
+impl RowToWrite {
+    /// Computes this row's chain hash after `prev` and returns it (the next row's `prev`).
+    pub fn seal(&mut self, prev: &Hash) -> Hash {
+        self.hash = chain::chain_hash(
+            prev,
+            self.seq,
+            &self.id,
+            self.time_us,
+            &self.actor,
+            &self.origin,
+            &self.source,
+            self.kind,
+            &self.payload,
+        );
+        self.hash
+    }
+
+    pub fn as_raw(&self) -> RawEvent<'_> {
+        RawEvent {
+            seq: self.seq,
+            id: self.id,
+            time_us: self.time_us,
+            actor: &self.actor,
+            origin: &self.origin,
+            source: &self.source,
+            kind: self.kind,
+            payload: &self.payload,
+            hash: &self.hash,
+        }
+    }
 }
 
 /// A storage backend failed. The message never carries credentials.
@@ -60,16 +110,28 @@ impl StoreError {
     }
 }
 
-/// What a journal backend provides. Implementations run on the journal's writer thread (and at open).
+/// What a journal backend provides. Implementations run on the journal's writer thread (and at open), and on its
+/// recovery thread while storage is unavailable.
 pub trait JournalStore: Send + 'static {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
     /// The highest sequence stored, 0 when empty.
     fn last_seq(&mut self) -> Result<u64, StoreError>;
+    /// The last stored event's sequence and chain hash ([`Head::EMPTY`] when empty).
+    fn head(&mut self) -> Result<Head, StoreError>;
     /// Appends the rows in one transaction; returns only once the transaction is durable.
     fn append(&mut self, rows: &[RowToWrite]) -> Result<(), StoreError>;
-    /// Replay's scan: every event after `after`, in order, with only what the projection reads (sequence, time,
-    /// source, kind, payload); a backend may leave `id`, `actor` and `origin` empty to read less.
+    /// After a failure: drops whatever connection the store holds and opens a fresh one (a no-op for an embedded
+    /// store). Called with back-off by the recovery thread until it and [`JournalStore::head`] succeed.
+    fn reconnect(&mut self) -> Result<(), StoreError> {
+        Ok(())
+    }
+    /// Repair only (`vigie journal accept`): removes every event after `seq`; returns how many were removed.
+    fn truncate_after(&mut self, seq: u64) -> Result<u64, StoreError> {
+        let _ = seq;
+        Err(StoreError::new(self.backend(), "this store cannot remove events"))
+    }
+    /// Replay's scan: every event after `after`, in order, with everything the chain covers.
     fn scan_projection(
         &mut self,
         after: u64,
@@ -94,13 +156,41 @@ pub enum JournalError {
     Store(#[from] StoreError),
     #[error("journal holds an event this build cannot read (seq {seq}): {message}")]
     Decode { seq: u64, message: String },
+    /// Committed events are missing or altered: the journal refuses to open on it.
+    #[error("the journal is damaged at sequence {seq}: {problem}")]
+    Damaged { seq: u64, problem: String },
+    /// Storage is unreachable or failing: nothing was written; try again after `retry_after_s` seconds. The journal
+    /// reconnects by itself meanwhile ([`Journal::health`]).
+    #[error("journal storage is unavailable ({reason}); retry in {retry_after_s} s")]
+    Unavailable { reason: String, retry_after_s: u64 },
     #[error("the journal is stopped")]
     Stopped,
-    /// Storage cannot take writes now (a database outage); nothing was written.
-    #[error("storage unavailable: {reason}")]
-    Unavailable { reason: String, retry_after_s: u64 },
-    #[error("the journal failed earlier and accepts no more writes until restart: {0}")]
+    #[error("the journal failed and accepts no more writes until restart: {0}")]
     Failed(String),
+}
+
+impl From<ChainError> for JournalError {
+    fn from(e: ChainError) -> Self {
+        JournalError::Damaged { seq: e.seq(), problem: e.to_string() }
+    }
+}
+
+/// Whether the journal can write ([`Journal::health`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JournalHealth {
+    Ok,
+    /// Writes are refused with [`JournalError::Unavailable`] (or, once `Failed`, until restart); reads work.
+    Degraded {
+        reason: String,
+        since: DateTime<Utc>,
+        retry_after_s: u64,
+    },
+}
+
+impl JournalHealth {
+    pub fn is_ok(&self) -> bool {
+        matches!(self, JournalHealth::Ok)
+    }
 }
 
 /// Result of a command: the events it appended (empty when there was nothing to change).
@@ -146,8 +236,20 @@ impl<E> From<JournalError> for ExecuteError<E> {
 }
 
 enum Request {
-    Command { decide: Decide, reply: Reply },
-    Scan { after: u64, limit: u64, reply: mpsc::SyncSender<Result<Vec<Envelope>, JournalError>> },
+    Command {
+        decide: Decide,
+        reply: Reply,
+    },
+    Scan {
+        after: u64,
+        limit: u64,
+        reply: mpsc::SyncSender<Result<Vec<Envelope>, JournalError>>,
+    },
+    /// From the recovery thread: storage answers again, and this is its head.
+    Recovered {
+        store: Box<dyn JournalStore>,
+        head: Head,
+    },
     Stop,
 }
 
@@ -158,11 +260,24 @@ pub struct JournalOptions {
     pub origin: String,
     /// Most events written in one transaction.
     pub max_batch_events: usize,
+    /// The head recorded outside the store (`DATA_DIR/journal.head`): checked at open, and (unless `read_only`)
+    /// written after every durable batch.
+    pub head_file: Option<PathBuf>,
+    /// Open to read: the head file is checked, never written; commands are refused.
+    pub read_only: bool,
+    /// Longest wait between two reconnection attempts while storage is unavailable.
+    pub retry_max: Duration,
 }
 
 impl Default for JournalOptions {
     fn default() -> Self {
-        JournalOptions { origin: "local".into(), max_batch_events: 50_000 }
+        JournalOptions {
+            origin: "local".into(),
+            max_batch_events: 50_000,
+            head_file: None,
+            read_only: false,
+            retry_max: Duration::from_secs(5),
+        }
     }
 }
 
@@ -183,6 +298,7 @@ struct Inner {
     tx: Mutex<Option<mpsc::Sender<Request>>>,
     state: Arc<RwLock<State>>,
     subscribers: Arc<RwLock<Vec<Subscriber>>>,
+    health: Arc<RwLock<JournalHealth>>,
     backend: &'static str,
     replay: ReplayStats,
     writer: Mutex<Option<thread::JoinHandle<()>>>,
@@ -194,7 +310,8 @@ struct Inner {
 pub struct Decoder {
     texts: vigie_domain::fxhash::FxHashMap<Box<str>, Arc<str>>,
     actors: vigie_domain::fxhash::FxHashMap<Box<str>, Actor>,
-    /// The last text returned: consecutive events mostly share their source and origin.
+    /// The last origin and source returned: consecutive events mostly share them.
+    last_origin: Option<Arc<str>>,
     last_text: Option<Arc<str>>,
     last_actor: Option<Actor>,
 }
@@ -203,18 +320,30 @@ impl Decoder {
     const MAX_CACHED: usize = 65_536;
 
     fn text(&mut self, s: &str) -> Arc<str> {
-        if let Some(last) = &self.last_text {
-            if &**last == s {
-                return last.clone();
+        Self::cached(&mut self.texts, &mut self.last_text, s)
+    }
+
+    fn origin(&mut self, s: &str) -> Arc<str> {
+        Self::cached(&mut self.texts, &mut self.last_origin, s)
+    }
+
+    fn cached(
+        texts: &mut vigie_domain::fxhash::FxHashMap<Box<str>, Arc<str>>,
+        last: &mut Option<Arc<str>>,
+        s: &str,
+    ) -> Arc<str> {
+        if let Some(l) = last {
+            if &**l == s {
+                return l.clone();
             }
         }
-        if let Some(a) = self.texts.get(s) {
-            self.last_text = Some(a.clone());
+        if let Some(a) = texts.get(s) {
+            *last = Some(a.clone());
             return a.clone();
         }
         let a: Arc<str> = Arc::from(s);
-        if self.texts.len() < Self::MAX_CACHED {
-            self.texts.insert(Box::from(s), a.clone());
+        if texts.len() < Self::MAX_CACHED {
+            texts.insert(Box::from(s), a.clone());
         }
         a
     }
@@ -247,7 +376,7 @@ impl Decoder {
             id: raw.id,
             time: DateTime::from_timestamp_micros(raw.time_us).unwrap_or_default(),
             actor: self.actor(raw.actor),
-            origin: self.text(raw.origin),
+            origin: self.origin(raw.origin),
             source: self.text(raw.source),
             event,
         })
@@ -262,11 +391,13 @@ pub fn decode(raw: RawEvent<'_>) -> Result<Envelope, DecodeError> {
 /// Where a text lies in a [`RawChunk`]'s buffer: (start, length).
 type Span = (u32, u32);
 
-/// Rows copied out of storage in one buffer, so the scanning thread can hand them to a decoding thread:
-/// (seq, id, time, [actor, origin, source, kind, payload]).
+/// One row of a [`RawChunk`]: (seq, id, time, [actor, origin, source, kind, payload], hash).
+type ChunkRow = (u64, Uuid, i64, [Span; 5], Option<Hash>);
+
+/// Rows copied out of storage in one buffer, so the scanning thread can hand them to a decoding thread.
 struct RawChunk {
     text: String,
-    rows: Vec<(u64, Uuid, i64, [Span; 5])>,
+    rows: Vec<ChunkRow>,
 }
 
 impl RawChunk {
@@ -280,47 +411,66 @@ impl RawChunk {
             (start, s.len() as u32)
         };
         let spans = [put(raw.actor), put(raw.origin), put(raw.source), put(raw.kind), put(raw.payload)];
-        self.rows.push((raw.seq, raw.id, raw.time_us, spans));
+        self.rows.push((raw.seq, raw.id, raw.time_us, spans, raw.hash.try_into().ok()));
     }
     fn iter(&self) -> impl Iterator<Item = RawEvent<'_>> {
         let at = |(s, l): (u32, u32)| &self.text[s as usize..(s + l) as usize];
-        self.rows.iter().map(move |&(seq, id, time_us, sp)| RawEvent {
-            seq,
-            id,
-            time_us,
+        self.rows.iter().map(move |(seq, id, time_us, sp, hash)| RawEvent {
+            seq: *seq,
+            id: *id,
+            time_us: *time_us,
             actor: at(sp[0]),
             origin: at(sp[1]),
             source: at(sp[2]),
             kind: at(sp[3]),
             payload: at(sp[4]),
+            hash: hash.as_ref().map_or(&[][..], |h| &h[..]),
         })
     }
 }
 
-/// Replays every stored event after `state.last_seq` into `state`.
+/// Replays every stored event after `from` (which must be `state`'s head) into `state`, verifying the chain on the
+/// way, and, when `expect` (the head recorded outside the store) is given, that the journal passes through it.
+/// Returns the new head.
 ///
-/// Three stages on three threads, linked by bounded channels: one scans storage and copies rows out, one decodes
-/// them into events, one applies them. Replay then runs at the pace of the slowest stage rather than the sum.
-pub fn replay_into(store: &mut dyn JournalStore, state: &mut State) -> Result<u64, JournalError> {
+/// Three stages on three threads, linked by bounded channels: one scans storage, checks the chain and copies rows
+/// out, one decodes the rows into events, one applies them. Replay then runs at the pace of the slowest stage rather
+/// than the sum.
+pub fn replay_into(
+    store: &mut dyn JournalStore,
+    state: &mut State,
+    from: Head,
+    expect: Option<Head>,
+) -> Result<Head, JournalError> {
     const CHUNK: usize = 4096;
-    let after = state.last_seq;
+    debug_assert_eq!(state.last_seq, from.seq);
+    let after = from.seq;
     let (raw_tx, raw_rx) = mpsc::sync_channel::<RawChunk>(4);
     let (env_tx, env_rx) = mpsc::sync_channel::<Vec<Envelope>>(4);
     std::thread::scope(|scope| {
-        let scanner = scope.spawn(move || -> Result<(), JournalError> {
+        let scanner = scope.spawn(move || -> Result<Head, JournalError> {
             let mut chunk = RawChunk::with_capacity(CHUNK);
-            store.scan_projection(after, &mut |raw| {
-                chunk.push(raw);
-                if chunk.rows.len() == CHUNK {
-                    let full = std::mem::replace(&mut chunk, RawChunk::with_capacity(CHUNK));
-                    raw_tx.send(full).map_err(|_| StoreError::new("replay", "decoder stopped"))?;
-                }
-                Ok(())
-            })?;
+            let mut check = ChainCheck::new(from, expect);
+            let mut broken = None;
+            store
+                .scan_projection(after, &mut |raw| {
+                    // The chain is checked here: JSON decoding is the pipeline's slowest stage, SQLite's scan leaves room.
+                    if let Err(e) = check.check(&raw) {
+                        broken = Some(e);
+                        return Err(StoreError::new("replay", "chain broken"));
+                    }
+                    chunk.push(raw);
+                    if chunk.rows.len() == CHUNK {
+                        let full = std::mem::replace(&mut chunk, RawChunk::with_capacity(CHUNK));
+                        raw_tx.send(full).map_err(|_| StoreError::new("replay", "decoder stopped"))?;
+                    }
+                    Ok(())
+                })
+                .map_err(|e| broken.take().map_or(JournalError::Store(e), JournalError::from))?;
             if !chunk.rows.is_empty() {
                 let _ = raw_tx.send(chunk);
             }
-            Ok(())
+            Ok(check.finish()?)
         });
         let decoder = scope.spawn(move || -> Result<(), JournalError> {
             let mut decoder = Decoder::default();
@@ -338,35 +488,70 @@ pub fn replay_into(store: &mut dyn JournalStore, state: &mut State) -> Result<u6
             }
             Ok(())
         });
-        let mut n = 0u64;
         for chunk in env_rx {
             for env in chunk {
                 state.apply_owned(env);
-                n += 1;
             }
         }
-        // A decoding failure stops the decoder, which stops the scanner: report the decoder's error first.
-        decoder.join().map_err(|_| JournalError::Failed("the replay decoder panicked".into()))??;
-        scanner.join().map_err(|_| JournalError::Failed("the replay scanner panicked".into()))??;
-        Ok(n)
+        // A decoding failure stops the decoder, which stops the scanner ("decoder stopped"): then the decoder's
+        // error is the one. A storage or chain failure stops the scanner, which cuts the decoder short.
+        let scanned = scanner.join().map_err(|_| JournalError::Failed("the replay scanner panicked".into()))?;
+        let decoded = decoder.join().map_err(|_| JournalError::Failed("the replay decoder panicked".into()))?;
+        match scanned {
+            Err(JournalError::Store(e)) if e.backend == "replay" => decoded.and(Err(JournalError::Store(e))),
+            Err(e) => Err(e),
+            Ok(head) => decoded.map(|()| head),
+        }
     })
 }
 
+/// How long a caller is told to wait before trying again, in whole seconds.
+fn retry_secs(d: Duration) -> u64 {
+    d.as_secs_f64().ceil().max(1.0) as u64
+}
+
 impl Journal {
-    /// Opens the journal on a store: replays it into a fresh state, then starts the writer thread.
+    /// Opens the journal on a store: replays it into a fresh state (verifying its chain, and against the recorded
+    /// head when `options.head_file` is set), then starts the writer thread.
     pub fn open(mut store: Box<dyn JournalStore>, options: JournalOptions) -> Result<Journal, JournalError> {
-        let started = std::time::Instant::now();
+        let started = Instant::now();
+        let recorded = match &options.head_file {
+            Some(path) => HeadFile::read(path).map_err(|e| JournalError::Damaged { seq: 0, problem: e.to_string() })?,
+            None => None,
+        };
         let mut state = State::new();
-        let events = replay_into(store.as_mut(), &mut state)?;
-        let replay = ReplayStats { events, seconds: started.elapsed().as_secs_f64() };
-        tracing::info!(backend = store.backend(), events, seconds = replay.seconds, "journal replayed");
+        let head = replay_into(store.as_mut(), &mut state, Head::EMPTY, recorded)?;
+        let replay = ReplayStats { events: head.seq, seconds: started.elapsed().as_secs_f64() };
+        tracing::info!(backend = store.backend(), events = head.seq, seconds = replay.seconds, "journal replayed");
+        let head_file = match (&options.head_file, options.read_only) {
+            (Some(path), false) => Some(HeadFile::create(path, head).map_err(|e| JournalError::Failed(e.to_string()))?),
+            _ => None,
+        };
         let backend = store.backend();
+        // The writer decides on its own copy; readers see the shared one, which only ever holds durable events.
+        let work = if options.read_only { State::new() } else { state.clone() };
         let state = Arc::new(RwLock::new(state));
         let subscribers: Arc<RwLock<Vec<Subscriber>>> = Arc::default();
+        let health = Arc::new(RwLock::new(JournalHealth::Ok));
         let (tx, rx) = mpsc::channel();
         let origin: Arc<str> = Arc::from(options.origin.as_str());
-        let writer =
-            Writer { store, rx, state: state.clone(), subscribers: subscribers.clone(), options, origin, failed: None };
+        let writer = Writer {
+            store: Some(store),
+            rx,
+            tx: tx.clone(),
+            shared: state.clone(),
+            work,
+            durable: head,
+            work_head: head,
+            subscribers: subscribers.clone(),
+            health: health.clone(),
+            options,
+            origin,
+            failed: None,
+            in_doubt: None,
+            recovery: None,
+            head_file,
+        };
         let handle = thread::Builder::new()
             .name("vigie-journal".into())
             .spawn(move || writer.run())
@@ -376,6 +561,7 @@ impl Journal {
                 tx: Mutex::new(Some(tx)),
                 state,
                 subscribers,
+                health,
                 backend,
                 replay,
                 writer: Mutex::new(Some(handle)),
@@ -391,7 +577,13 @@ impl Journal {
         self.inner.replay
     }
 
-    /// A read view of the current state. Hold it briefly: the writer waits for readers to apply new events.
+    /// Whether the journal can write now, and if not why and since when. Cheap (a read lock and a clone).
+    pub fn health(&self) -> JournalHealth {
+        self.inner.health.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// A read view of the current state: every event in it is durable. Hold it briefly: the writer waits for readers
+    /// to apply new events.
     pub fn state(&self) -> RwLockReadGuard<'_, State> {
         self.inner.state.read().unwrap_or_else(|p| p.into_inner())
     }
@@ -412,9 +604,10 @@ impl Journal {
         guard.as_ref().ok_or(JournalError::Stopped)?.send(req).map_err(|_| JournalError::Stopped)
     }
 
-    /// Runs a command: `decide` sees the current state (including every command acknowledged before) and returns
-    /// the events to append with the outcome to hand back, or its refusal. Blocks until the events are durable;
-    /// a refusal appends nothing.
+    /// Runs a command: `decide` sees the state left by every command decided before it (acknowledged, or in the
+    /// batch being written) and returns the events to append with the outcome to hand back, or its refusal. Blocks
+    /// until the events are durable; a refusal appends nothing. While storage is unavailable it fails at once with
+    /// [`JournalError::Unavailable`].
     pub fn execute<T: Send + 'static, E: Send + 'static>(
         &self,
         decide: impl FnOnce(&State) -> Result<(Vec<NewEvent>, T), E> + Send + 'static,
@@ -475,14 +668,41 @@ impl Drop for Inner {
     }
 }
 
+/// A batch whose write failed: its COMMIT may still have reached storage (an answer lost on the way back). Resolved
+/// against the stored head once storage answers again.
+struct InDoubt {
+    last: Head,
+    envelopes: Vec<Arc<Envelope>>,
+}
+
+/// The thread that reconnects while storage is unavailable.
+struct Recovery {
+    stop: Arc<AtomicBool>,
+    handle: thread::JoinHandle<()>,
+}
+
 struct Writer {
-    store: Box<dyn JournalStore>,
+    /// `None` while the recovery thread holds it.
+    store: Option<Box<dyn JournalStore>>,
     rx: mpsc::Receiver<Request>,
-    state: Arc<RwLock<State>>,
+    /// For the recovery thread, to hand the store back.
+    tx: mpsc::Sender<Request>,
+    /// What readers see: durable events only.
+    shared: Arc<RwLock<State>>,
+    /// What commands decide on: `shared` and the batch being written.
+    work: State,
+    /// The head of `shared` (durable), and of `work`.
+    durable: Head,
+    work_head: Head,
     subscribers: Arc<RwLock<Vec<Subscriber>>>,
+    health: Arc<RwLock<JournalHealth>>,
     options: JournalOptions,
     origin: Arc<str>,
+    /// Set when storage holds something this writer cannot reconcile with what it acknowledged: restart needed.
     failed: Option<String>,
+    in_doubt: Option<InDoubt>,
+    recovery: Option<Recovery>,
+    head_file: Option<HeadFile>,
 }
 
 struct Pending {
@@ -494,7 +714,20 @@ impl Writer {
     fn run(mut self) {
         let mut stop = false;
         while !stop {
-            let Ok(first) = self.rx.recv() else { break };
+            // An idle writer still syncs the head file within its period.
+            let first = if self.head_file.as_ref().is_some_and(|h| h.unsynced()) {
+                match self.rx.recv_timeout(HeadFile::SYNC_EVERY) {
+                    Ok(r) => r,
+                    Err(mpsc::RecvTimeoutError::Timeout) => {
+                        self.sync_head(true);
+                        continue;
+                    }
+                    Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                }
+            } else {
+                let Ok(first) = self.rx.recv() else { break };
+                first
+            };
             let mut queue = vec![first];
             // Group commit: take everything that arrived while the previous batch was being written.
             while let Ok(r) = self.rx.try_recv() {
@@ -509,14 +742,18 @@ impl Writer {
             for req in queue {
                 match req {
                     Request::Stop => stop = true,
+                    Request::Recovered { store, head } => {
+                        self.flush(&mut pending, &mut rows, &mut envelopes);
+                        self.recovered(store, head);
+                    }
                     Request::Scan { after, limit, reply } => {
                         // Write what is pending first, so a scan sees every acknowledged event.
                         self.flush(&mut pending, &mut rows, &mut envelopes);
                         let _ = reply.send(self.scan(after, limit));
                     }
                     Request::Command { decide, reply } => {
-                        if let Some(why) = &self.failed {
-                            let _ = reply.send(Err(Failure::Journal(JournalError::Failed(why.clone()))));
+                        if let Some(refusal) = self.refusal() {
+                            let _ = reply.send(Err(Failure::Journal(refusal)));
                             continue;
                         }
                         let outcome = self.decide_and_apply(decide, &mut rows, &mut envelopes);
@@ -528,26 +765,72 @@ impl Writer {
                 }
             }
             self.flush(&mut pending, &mut rows, &mut envelopes);
+            self.sync_head(false);
+        }
+        if let Some(r) = self.recovery.take() {
+            r.stop.store(true, Ordering::SeqCst);
+            let _ = r.handle.join();
+        }
+        self.sync_head(true);
+    }
+
+    /// Why a command cannot run now, if it cannot.
+    fn refusal(&self) -> Option<JournalError> {
+        if let Some(why) = &self.failed {
+            return Some(JournalError::Failed(why.clone()));
+        }
+        if self.options.read_only {
+            return Some(JournalError::Failed("the journal was opened read-only".into()));
+        }
+        if self.store.is_none() {
+            return Some(self.unavailable());
+        }
+        None
+    }
+
+    fn unavailable(&self) -> JournalError {
+        match &*self.health.read().unwrap_or_else(|p| p.into_inner()) {
+            JournalHealth::Degraded { reason, retry_after_s, .. } => {
+                JournalError::Unavailable { reason: reason.clone(), retry_after_s: *retry_after_s }
+            }
+            JournalHealth::Ok => JournalError::Unavailable { reason: "reconnecting".into(), retry_after_s: 1 },
+        }
+    }
+
+    fn sync_head(&mut self, now: bool) {
+        if let Some(h) = &mut self.head_file {
+            let r = if now { h.sync() } else { h.sync_if_due() };
+            if let Err(e) = r {
+                tracing::warn!(error = %e, path = %h.path().display(), "cannot sync the journal's head file");
+            }
         }
     }
 
     fn scan(&mut self, after: u64, limit: u64) -> Result<Vec<Envelope>, JournalError> {
+        let Some(store) = self.store.as_mut() else { return Err(self.unavailable()) };
         let mut out = Vec::new();
         let mut failure = None;
         let mut decoder = Decoder::default();
-        self.store
-            .scan(after, Some(limit), &mut |raw| match decoder.decode(raw) {
-                Ok(e) => {
-                    out.push(e);
-                    Ok(())
-                }
-                Err(e) => {
-                    failure = Some(JournalError::Decode { seq: raw.seq, message: e.to_string() });
-                    Err(StoreError::new("decode", "stopped"))
-                }
-            })
-            .map_err(|e| failure.take().unwrap_or(JournalError::Store(e)))?;
-        Ok(out)
+        let scanned = store.scan(after, Some(limit), &mut |raw| match decoder.decode(raw) {
+            Ok(e) => {
+                out.push(e);
+                Ok(())
+            }
+            Err(e) => {
+                failure = Some(JournalError::Decode { seq: raw.seq, message: e.to_string() });
+                Err(StoreError::new("decode", "stopped"))
+            }
+        });
+        match (scanned, failure) {
+            (Ok(()), _) => Ok(out),
+            (Err(_), Some(decode)) => Err(decode),
+            (Err(e), None) => {
+                // Storage failed under a read: the same recovery as for a write.
+                tracing::warn!(error = %e, "journal read failed; reconnecting");
+                self.degrade(e.to_string());
+                Err(self.unavailable())
+            }
+        }
     }
 
     fn decide_and_apply(
@@ -556,22 +839,17 @@ impl Writer {
         rows: &mut Vec<RowToWrite>,
         envelopes: &mut Vec<Arc<Envelope>>,
     ) -> Result<(Vec<Arc<Envelope>>, Boxed), Failure> {
-        // Only this thread mutates the state, so deciding under a read lock sees a state nobody else can change.
-        let decided = {
-            let st = self.state.read().unwrap_or_else(|p| p.into_inner());
-            decide(&st)
-        };
-        let (events, outcome) = decided.map_err(Failure::Refused)?;
+        // The working state is this thread's alone: no lock to decide, and readers never see it.
+        let (events, outcome) = decide(&self.work).map_err(Failure::Refused)?;
         if events.is_empty() {
             return Ok((Vec::new(), outcome));
         }
-        let mut st = self.state.write().unwrap_or_else(|p| p.into_inner());
         // Storage keeps microseconds: the state must hold exactly what a replay will rebuild.
         let now = DateTime::from_timestamp_micros(Utc::now().timestamp_micros()).unwrap_or_default();
         let mut mine = Vec::with_capacity(events.len());
         for ne in events {
             let env = Envelope {
-                seq: st.last_seq + 1,
+                seq: self.work.last_seq + 1,
                 id: Uuid::now_v7(),
                 time: now,
                 actor: ne.actor,
@@ -579,7 +857,7 @@ impl Writer {
                 source: Arc::from(ne.source),
                 event: ne.event,
             };
-            rows.push(RowToWrite {
+            let mut row = RowToWrite {
                 seq: env.seq,
                 id: env.id,
                 time_us: env.time.timestamp_micros(),
@@ -588,8 +866,11 @@ impl Writer {
                 source: env.source.to_string(),
                 kind: env.event.kind(),
                 payload: env.event.payload_json(),
-            });
-            st.apply(&env);
+                hash: chain::GENESIS,
+            };
+            self.work_head = Head { seq: env.seq, hash: row.seal(&self.work_head.hash) };
+            rows.push(row);
+            self.work.apply(&env);
             let env = Arc::new(env);
             mine.push(env.clone());
             envelopes.push(env);
@@ -597,35 +878,63 @@ impl Writer {
         Ok((mine, outcome))
     }
 
+    /// The batch is durable: readers may see it, the head file records it, subscribers hear of it.
+    fn publish(&mut self, head: Head, envelopes: &[Arc<Envelope>]) {
+        if envelopes.is_empty() {
+            return;
+        }
+        {
+            let mut shared = self.shared.write().unwrap_or_else(|p| p.into_inner());
+            for e in envelopes {
+                shared.apply(e);
+            }
+        }
+        self.durable = head;
+        if let Some(h) = &mut self.head_file {
+            if let Err(e) = h.record(head) {
+                tracing::warn!(error = %e, path = %h.path().display(), "cannot record the journal's head");
+            }
+        }
+        for s in self.subscribers.read().unwrap_or_else(|p| p.into_inner()).iter() {
+            s(envelopes);
+        }
+    }
+
     fn flush(&mut self, pending: &mut Vec<Pending>, rows: &mut Vec<RowToWrite>, envelopes: &mut Vec<Arc<Envelope>>) {
         if pending.is_empty() {
             return;
         }
-        let written = if rows.is_empty() { Ok(()) } else { self.store.append(rows) };
+        let written = match (&mut self.store, rows.is_empty()) {
+            (_, true) => Ok(()),
+            (Some(store), false) => store.append(rows),
+            (None, false) => Err(StoreError::new("journal", "storage unavailable")),
+        };
         match written {
             Ok(()) => {
-                if !envelopes.is_empty() {
-                    for s in self.subscribers.read().unwrap_or_else(|p| p.into_inner()).iter() {
-                        s(envelopes);
-                    }
-                }
+                let head = self.work_head;
+                self.publish(head, envelopes);
                 for p in pending.drain(..) {
                     let _ = p.reply.send(p.outcome.map(|(events, outcome)| (Committed { events }, outcome)));
                 }
             }
             Err(e) => {
-                tracing::error!(error = %e, "journal append failed; rebuilding the state from storage");
-                // The state ran ahead of storage by this batch: rebuild it from what is durable.
-                let mut fresh = State::new();
-                match replay_into(self.store.as_mut(), &mut fresh) {
-                    Ok(_) => *self.state.write().unwrap_or_else(|p| p.into_inner()) = fresh,
-                    Err(again) => self.failed = Some(again.to_string()),
-                }
+                tracing::error!(error = %e, "journal append failed; storage is unavailable until it answers again");
+                // Readers never saw this batch; the working state forgets it. Its COMMIT may still have landed:
+                // recovery reads the stored head and settles it.
+                self.work = self.shared.read().unwrap_or_else(|p| p.into_inner()).clone();
+                self.in_doubt = Some(InDoubt { last: self.work_head, envelopes: std::mem::take(envelopes) });
+                self.work_head = self.durable;
+                let reason = e.to_string();
+                self.degrade(reason.clone());
+                let retry_after_s = retry_secs(Duration::from_millis(100));
                 for p in pending.drain(..) {
                     // A refused command appended nothing: its refusal stands whatever happened to the batch.
                     let answer = match p.outcome {
                         Err(Failure::Refused(r)) => Err(Failure::Refused(r)),
-                        _ => Err(Failure::Journal(JournalError::Store(e.clone()))),
+                        _ => Err(Failure::Journal(JournalError::Unavailable {
+                            reason: format!("{reason} (this write was not acknowledged)"),
+                            retry_after_s,
+                        })),
                     };
                     let _ = p.reply.send(answer);
                 }
@@ -633,6 +942,106 @@ impl Writer {
         }
         rows.clear();
         envelopes.clear();
+    }
+
+    /// Storage failed: writes are refused from now on, and a recovery thread reconnects with back-off.
+    fn degrade(&mut self, reason: String) {
+        let Some(store) = self.store.take() else { return };
+        *self.health.write().unwrap_or_else(|p| p.into_inner()) =
+            JournalHealth::Degraded { reason, since: Utc::now(), retry_after_s: 1 };
+        let stop = Arc::new(AtomicBool::new(false));
+        let (tx, health, flag, retry_max) =
+            (self.tx.clone(), self.health.clone(), stop.clone(), self.options.retry_max);
+        let handle = thread::Builder::new()
+            .name("vigie-journal-recovery".into())
+            .spawn(move || recover(store, tx, health, flag, retry_max));
+        match handle {
+            Ok(handle) => self.recovery = Some(Recovery { stop, handle }),
+            Err(e) => self.fail(format!("cannot start the recovery thread: {e}")),
+        }
+    }
+
+    fn fail(&mut self, why: String) {
+        tracing::error!(reason = %why, "the journal stops writing until restart");
+        *self.health.write().unwrap_or_else(|p| p.into_inner()) =
+            JournalHealth::Degraded { reason: why.clone(), since: Utc::now(), retry_after_s: 0 };
+        self.failed = Some(why);
+    }
+
+    /// Storage answers again with `head`: settle a batch in doubt, then accept writes again.
+    fn recovered(&mut self, store: Box<dyn JournalStore>, head: Head) {
+        if let Some(r) = self.recovery.take() {
+            let _ = r.handle.join();
+        }
+        let in_doubt = self.in_doubt.take();
+        if head == self.durable {
+            if let Some(d) = &in_doubt {
+                tracing::info!(seq = d.last.seq, "the failed batch did not reach storage; it is dropped");
+            }
+        } else if let Some(d) = in_doubt.filter(|d| d.last == head) {
+            // The COMMIT landed though its answer was lost: the journal is the truth, both states take the batch.
+            tracing::warn!(seq = head.seq, "the failed batch turned out committed; it is applied");
+            for e in &d.envelopes {
+                self.work.apply(e);
+            }
+            self.work_head = head;
+            self.publish(head, &d.envelopes);
+        } else if head.seq < self.durable.seq {
+            self.store = Some(store);
+            return self.fail(format!(
+                "storage now ends at sequence {} but {} was acknowledged as durable: events were lost (restored from \
+                 an older backup, or a failover lost them)",
+                head.seq, self.durable.seq
+            ));
+        } else {
+            self.store = Some(store);
+            return self.fail(format!(
+                "storage holds {head} where this writer expected seq {} hash {}: another writer is using this journal",
+                self.durable.seq,
+                chain::hex(&self.durable.hash)
+            ));
+        }
+        tracing::info!(seq = head.seq, "journal storage answers again; writes resume");
+        self.store = Some(store);
+        *self.health.write().unwrap_or_else(|p| p.into_inner()) = JournalHealth::Ok;
+    }
+}
+
+/// The recovery thread: reconnects and reads the head, with back-off, until storage answers or the writer stops.
+fn recover(
+    mut store: Box<dyn JournalStore>,
+    tx: mpsc::Sender<Request>,
+    health: Arc<RwLock<JournalHealth>>,
+    stop: Arc<AtomicBool>,
+    retry_max: Duration,
+) {
+    let mut delay = Duration::from_millis(100).min(retry_max);
+    loop {
+        if stop.load(Ordering::SeqCst) {
+            return;
+        }
+        match store.reconnect().and_then(|()| store.head()) {
+            Ok(head) => {
+                let _ = tx.send(Request::Recovered { store, head });
+                return;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, retry_in_ms = delay.as_millis() as u64, "journal storage still unavailable");
+                let mut h = health.write().unwrap_or_else(|p| p.into_inner());
+                if let JournalHealth::Degraded { reason, retry_after_s, .. } = &mut *h {
+                    *reason = e.to_string();
+                    *retry_after_s = retry_secs(delay);
+                }
+            }
+        }
+        let until = Instant::now() + delay;
+        while Instant::now() < until {
+            if stop.load(Ordering::SeqCst) {
+                return;
+            }
+            thread::sleep(Duration::from_millis(20).min(until.saturating_duration_since(Instant::now())));
+        }
+        delay = (delay * 2).min(retry_max);
     }
 }
 
@@ -651,12 +1060,24 @@ impl JournalStore for MemoryStore {
     fn last_seq(&mut self) -> Result<u64, StoreError> {
         Ok(self.rows.last().map_or(0, |r| r.seq))
     }
+    fn head(&mut self) -> Result<Head, StoreError> {
+        Ok(self.rows.last().map_or(Head::EMPTY, |r| Head { seq: r.seq, hash: r.hash }))
+    }
     fn append(&mut self, rows: &[RowToWrite]) -> Result<(), StoreError> {
         if std::mem::take(&mut self.fail_next_append) {
             return Err(StoreError::new("memory", "injected failure"));
         }
+        if self.rows.last().map_or(0, |r| r.seq) + 1 != rows.first().map_or(1, |r| r.seq) {
+            return Err(StoreError::new("memory", "sequence already taken"));
+        }
         self.rows.extend_from_slice(rows);
         Ok(())
+    }
+    fn truncate_after(&mut self, seq: u64) -> Result<u64, StoreError> {
+        let keep = self.rows.partition_point(|r| r.seq <= seq);
+        let removed = (self.rows.len() - keep) as u64;
+        self.rows.truncate(keep);
+        Ok(removed)
     }
     fn scan(
         &mut self,
@@ -666,18 +1087,16 @@ impl JournalStore for MemoryStore {
     ) -> Result<(), StoreError> {
         let start = self.rows.partition_point(|r| r.seq <= after);
         for r in self.rows[start..].iter().take(limit.unwrap_or(u64::MAX) as usize) {
-            f(RawEvent {
-                seq: r.seq,
-                id: r.id,
-                time_us: r.time_us,
-                actor: &r.actor,
-                origin: &r.origin,
-                source: &r.source,
-                kind: r.kind,
-                payload: &r.payload,
-            })?;
+            f(r.as_raw())?;
         }
         Ok(())
+    }
+}
+
+impl MemoryStore {
+    /// Tests: the stored rows, to alter them.
+    pub fn rows_mut(&mut self) -> &mut Vec<RowToWrite> {
+        &mut self.rows
     }
 }
 

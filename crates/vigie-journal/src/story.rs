@@ -1,10 +1,108 @@
 //! One storage story, run by every backend's tests (SQLite, PostgreSQL, memory): what the journal promises,
 //! told once. `open` must return a store on the same underlying storage each time it is called.
 
-use crate::{Journal, JournalOptions, JournalStore};
+use crate::{chain, Head, Journal, JournalError, JournalHealth, JournalOptions, JournalStore, RawEvent, RowToWrite};
+use crate::{StoreError, Verification};
 use chrono::{DateTime, NaiveDate};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
 use vigie_domain::*;
+
+/// Faults injected around a real store, shared with the test that drives them.
+#[derive(Default)]
+pub struct Faults {
+    /// While set, every call fails, as storage out of reach.
+    pub down: AtomicBool,
+    /// The next append fails before reaching storage.
+    pub fail_next: AtomicBool,
+    /// The next append reaches storage, then fails: a COMMIT whose answer was lost.
+    pub lose_next_answer: AtomicBool,
+    /// While set, appends wait (inside the store, before writing) until it is cleared.
+    hold: Mutex<bool>,
+    held: Condvar,
+    /// Set while an append is waiting on `hold`.
+    pub holding: AtomicBool,
+}
+
+impl Faults {
+    pub fn hold(&self, on: bool) {
+        *self.hold.lock().unwrap() = on;
+        self.held.notify_all();
+    }
+}
+
+/// A store that passes every call to `inner` unless `faults` say otherwise.
+pub struct Faulty {
+    pub inner: Box<dyn JournalStore>,
+    pub faults: Arc<Faults>,
+}
+
+impl Faulty {
+    fn up(&self) -> Result<(), StoreError> {
+        if self.faults.down.load(Ordering::SeqCst) {
+            return Err(StoreError::new("test", "storage out of reach (injected)"));
+        }
+        Ok(())
+    }
+}
+
+impl JournalStore for Faulty {
+    fn backend(&self) -> &'static str {
+        self.inner.backend()
+    }
+    fn last_seq(&mut self) -> Result<u64, StoreError> {
+        self.up()?;
+        self.inner.last_seq()
+    }
+    fn head(&mut self) -> Result<Head, StoreError> {
+        self.up()?;
+        self.inner.head()
+    }
+    fn reconnect(&mut self) -> Result<(), StoreError> {
+        self.up()?;
+        self.inner.reconnect()
+    }
+    fn append(&mut self, rows: &[RowToWrite]) -> Result<(), StoreError> {
+        {
+            let mut hold = self.faults.hold.lock().unwrap();
+            while *hold {
+                self.faults.holding.store(true, Ordering::SeqCst);
+                hold = self.faults.held.wait(hold).unwrap();
+            }
+            self.faults.holding.store(false, Ordering::SeqCst);
+        }
+        self.up()?;
+        if self.faults.fail_next.swap(false, Ordering::SeqCst) {
+            return Err(StoreError::new("test", "write failed (injected)"));
+        }
+        self.inner.append(rows)?;
+        if self.faults.lose_next_answer.swap(false, Ordering::SeqCst) {
+            return Err(StoreError::new("test", "connection lost during COMMIT (injected)"));
+        }
+        Ok(())
+    }
+    fn scan(
+        &mut self,
+        after: u64,
+        limit: Option<u64>,
+        f: &mut dyn FnMut(RawEvent<'_>) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        self.up()?;
+        self.inner.scan(after, limit, f)
+    }
+}
+
+/// Waits (bounded) until `cond` holds.
+fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
+    for _ in 0..1000 {
+        if cond() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    panic!("never happened: {what}");
+}
 
 fn org(id: &str) -> Event {
     Event::OrganizationUpserted(Organization {
@@ -128,6 +226,117 @@ pub fn run(open: impl Fn() -> Box<dyn JournalStore>) {
     let c = journal.append(vec![new("user:bob", "api", org("C"))]).unwrap();
     assert_eq!(c.first_seq(), Some(404));
     journal.shutdown();
+    drop(journal);
+
+    // Every stored event is chained to the one before it.
+    let mut store = open();
+    let v: Verification = chain::verify(store.as_mut(), None).unwrap();
+    assert!(v.ok(), "{:?}", v.problem);
+    assert_eq!((v.events, v.verified.seq), (404, 404));
+    assert_eq!(store.head().unwrap(), v.verified, "the store's head is the chain's");
+    drop(store);
+
+    faults(&open, opts);
+}
+
+/// Readers see only what is durable; storage faults are survived without restart; nothing acknowledged is lost and
+/// nothing unacknowledged appears, even when a COMMIT's answer is lost.
+fn faults(open: &impl Fn() -> Box<dyn JournalStore>, opts: impl Fn() -> JournalOptions) {
+    let f = Arc::new(Faults::default());
+    let store = Faulty { inner: open(), faults: f.clone() };
+    let journal =
+        Journal::open(Box::new(store), JournalOptions { retry_max: Duration::from_millis(50), ..opts() }).unwrap();
+    let base = journal.state().last_seq;
+    let seen: Arc<Mutex<Vec<u64>>> = Arc::default();
+    let s = seen.clone();
+    journal.subscribe(move |batch| s.lock().unwrap().extend(batch.iter().map(|e| e.seq)));
+    let org_count = || journal.state().organizations.len();
+    let orgs = org_count();
+
+    // While a batch is being written, readers see the state without it: no sequence, no record.
+    f.hold(true);
+    let j = journal.clone();
+    let writer = std::thread::spawn(move || j.append(vec![new("user:w", "api", org("HELD"))]));
+    eventually("the append waits in the store", || f.holding.load(Ordering::SeqCst));
+    assert_eq!(journal.state().last_seq, base, "a sequence not yet durable is not visible");
+    assert!(!journal.state().organizations.contains_key(&OrgId::parse("HELD").unwrap()));
+    // Commands arriving meanwhile are decided on the working state, which includes the batch being written.
+    let j = journal.clone();
+    let second = std::thread::spawn(move || {
+        j.execute(|st| {
+            let held = st.organizations.contains_key(&OrgId::parse("HELD").unwrap());
+            Ok::<_, ()>((vec![new("user:w", "api", org("AFTER-HELD"))], held))
+        })
+    });
+    f.hold(false);
+    assert_eq!(writer.join().unwrap().unwrap().first_seq(), Some(base + 1));
+    let (c, saw_held) = second.join().unwrap().unwrap();
+    assert!(saw_held, "the second command saw the first one's effect");
+    assert_eq!(c.first_seq(), Some(base + 2));
+    assert_eq!(journal.state().last_seq, base + 2);
+    assert_eq!(org_count(), orgs + 2);
+
+    // A write that fails: not acknowledged, not visible, storage is reported unavailable, then writes resume.
+    f.fail_next.store(true, Ordering::SeqCst);
+    let r = journal.append(vec![new("user:w", "api", org("FAILED"))]);
+    assert!(matches!(r, Err(JournalError::Unavailable { .. })), "{r:?}");
+    assert_eq!(journal.state().last_seq, base + 2);
+    assert!(!journal.state().organizations.contains_key(&OrgId::parse("FAILED").unwrap()));
+    eventually("health comes back", || journal.health().is_ok());
+    let c = journal.append(vec![new("user:w", "api", org("RESUMED"))]).unwrap();
+    assert_eq!(c.first_seq(), Some(base + 3), "no gap: the failed write consumed no sequence");
+
+    // Storage out of reach: commands fail at once, health says why, reads of the state go on.
+    f.down.store(true, Ordering::SeqCst);
+    let r = journal.append(vec![new("user:w", "api", org("DOWN-1"))]);
+    assert!(matches!(r, Err(JournalError::Unavailable { .. })), "{r:?}");
+    match journal.health() {
+        JournalHealth::Degraded { reason, .. } => assert!(reason.contains("injected"), "{reason}"),
+        JournalHealth::Ok => panic!("health should be degraded"),
+    }
+    for _ in 0..3 {
+        let r = journal.append(vec![new("user:w", "api", org("DOWN-2"))]);
+        match r {
+            Err(JournalError::Unavailable { retry_after_s, .. }) => assert!(retry_after_s >= 1),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert!(matches!(journal.read_after(0, 1), Err(JournalError::Unavailable { .. })));
+    assert_eq!(journal.state().last_seq, base + 3, "the state still answers");
+    f.down.store(false, Ordering::SeqCst);
+    eventually("health comes back", || journal.health().is_ok());
+    let c = journal.append(vec![new("user:w", "api", org("BACK"))]).unwrap();
+    assert_eq!(c.first_seq(), Some(base + 4));
+
+    // A COMMIT that landed but whose answer was lost: the caller hears "unavailable"; once storage answers, the
+    // stored head shows the batch is durable, and both states take it (the journal is the truth).
+    f.lose_next_answer.store(true, Ordering::SeqCst);
+    let r = journal.append(vec![new("user:w", "api", org("IN-DOUBT"))]);
+    assert!(matches!(r, Err(JournalError::Unavailable { .. })), "{r:?}");
+    eventually("health comes back", || journal.health().is_ok());
+    assert_eq!(journal.state().last_seq, base + 5);
+    assert!(journal.state().organizations.contains_key(&OrgId::parse("IN-DOUBT").unwrap()));
+    let c = journal
+        .execute(|st| {
+            assert!(st.organizations.contains_key(&OrgId::parse("IN-DOUBT").unwrap()), "the working state too");
+            Ok::<_, ()>((vec![new("user:w", "api", org("AFTER-DOUBT"))], ()))
+        })
+        .unwrap()
+        .0;
+    assert_eq!(c.first_seq(), Some(base + 6));
+    assert_eq!(*seen.lock().unwrap(), (base + 1..=base + 6).collect::<Vec<_>>(), "subscribers heard each once");
+    let before = journal.state().counts();
+    journal.shutdown();
+    drop(journal);
+
+    // Nothing acknowledged was lost, the failed writes are not there, and the chain holds.
+    let journal = Journal::open(open(), opts()).unwrap();
+    assert_eq!(journal.state().last_seq, base + 6);
+    assert_eq!(journal.state().counts(), before);
+    for gone in ["FAILED", "DOWN-1", "DOWN-2"] {
+        assert!(!journal.state().organizations.contains_key(&OrgId::parse(gone).unwrap()), "{gone} never acknowledged");
+    }
+    journal.shutdown();
 }
 
 #[cfg(test)]
@@ -144,6 +353,12 @@ mod tests {
         }
         fn last_seq(&mut self) -> Result<u64, crate::StoreError> {
             self.0.lock().unwrap().last_seq()
+        }
+        fn head(&mut self) -> Result<Head, crate::StoreError> {
+            self.0.lock().unwrap().head()
+        }
+        fn truncate_after(&mut self, seq: u64) -> Result<u64, crate::StoreError> {
+            self.0.lock().unwrap().truncate_after(seq)
         }
         fn append(&mut self, rows: &[crate::RowToWrite]) -> Result<(), crate::StoreError> {
             self.0.lock().unwrap().append(rows)
@@ -165,16 +380,67 @@ mod tests {
     }
 
     #[test]
-    fn a_failed_append_is_reported_and_the_state_falls_back_to_what_is_durable() {
+    fn a_failed_append_is_reported_and_the_state_keeps_only_what_is_durable() {
         let shared = Shared::default();
         let journal = Journal::open(Box::new(shared.clone()), JournalOptions::default()).unwrap();
         journal.append(vec![new("a:b", "x", org("A"))]).unwrap();
         shared.0.lock().unwrap().fail_next_append = true;
         let r = journal.append(vec![new("a:b", "x", org("B"))]);
-        assert!(matches!(r, Err(crate::JournalError::Store(_))), "{r:?}");
-        assert_eq!(journal.state().organizations.len(), 1, "the undurable event is gone from the state");
+        assert!(matches!(r, Err(crate::JournalError::Unavailable { .. })), "{r:?}");
+        assert_eq!(journal.state().organizations.len(), 1, "the undurable event was never visible");
         assert_eq!(journal.state().last_seq, 1);
+        eventually("writes resume", || journal.health().is_ok());
         let c = journal.append(vec![new("a:b", "x", org("B"))]).unwrap();
         assert_eq!(c.first_seq(), Some(2), "no gap in the sequence");
+    }
+
+    /// Start-up refuses a journal whose events were altered, removed, or lost behind the recorded head, and says
+    /// which sequence.
+    #[test]
+    fn damage_is_refused_at_open_with_its_sequence() {
+        let dir = std::env::temp_dir().join(format!("vigie-story-{}", uuid::Uuid::now_v7().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let head_file = dir.join("journal.head");
+        let opts = || JournalOptions { head_file: Some(head_file.clone()), ..Default::default() };
+        let shared = Shared::default();
+        let journal = Journal::open(Box::new(shared.clone()), opts()).unwrap();
+        for i in 0..5 {
+            journal.append(vec![new("a:b", "x", org(&format!("O{i}")))]).unwrap();
+        }
+        journal.shutdown();
+        assert_eq!(crate::HeadFile::read(&head_file).unwrap().unwrap().seq, 5, "the head is recorded");
+        let refused = |s: &Shared| match Journal::open(Box::new(s.clone()), opts()) {
+            Err(JournalError::Damaged { seq, problem }) => (seq, problem),
+            Err(e) => panic!("{e}"),
+            Ok(_) => panic!("a damaged journal was opened"),
+        };
+
+        // A payload altered.
+        let altered = Shared(Arc::new(Mutex::new(MemoryStore::default())));
+        altered.0.lock().unwrap().rows_mut().extend(shared.0.lock().unwrap().rows_mut().iter().cloned());
+        {
+            let mut a = altered.0.lock().unwrap();
+            let row = &mut a.rows_mut()[2];
+            row.payload = row.payload.replace("O2", "X2");
+        }
+        let (seq, problem) = refused(&altered);
+        assert_eq!(seq, 3);
+        assert!(problem.contains("event 3 does not match its chain hash"), "{problem}");
+
+        // An event removed.
+        let removed = Shared(Arc::new(Mutex::new(MemoryStore::default())));
+        removed.0.lock().unwrap().rows_mut().extend(shared.0.lock().unwrap().rows_mut().iter().cloned());
+        removed.0.lock().unwrap().rows_mut().remove(1);
+        assert_eq!(refused(&removed).0, 2);
+
+        // The last two lost (as a WAL that lost its last frames): only the head file knows.
+        shared.0.lock().unwrap().truncate_after(3).unwrap();
+        let (seq, problem) = refused(&shared);
+        assert_eq!(seq, 4);
+        assert!(problem.contains("events 4..=5 are missing"), "{problem}");
+        // And a journal that vanished altogether.
+        shared.0.lock().unwrap().truncate_after(0).unwrap();
+        assert!(refused(&shared).1.contains("events 1..=5 are missing"));
+        let _ = std::fs::remove_dir_all(dir);
     }
 }

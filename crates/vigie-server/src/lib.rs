@@ -303,15 +303,27 @@ mod tests {
     }
 }
 
+/// `GET /health`: `ok`, or `degraded` and why (storage unreachable: writes answer 503 until it is back, reads work);
+/// always 200, so that a load balancer keeps sending reads.
 async fn health(AxState(app): AxState<App>) -> Json<Value> {
+    let storage = app.journal.health();
     let st = app.journal.state();
-    Json(json!({
-        "status": "ok",
+    let mut v = json!({
+        "status": if storage.is_ok() { "ok" } else { "degraded" },
         "version": env!("CARGO_PKG_VERSION"),
         "storage": app.journal.backend(),
         "last_seq": st.last_seq,
         "counts": st.counts(),
-    }))
+    });
+    if let vigie_journal::JournalHealth::Degraded { reason, since, retry_after_s } = storage {
+        v["degraded"] = json!({
+            "reason": reason,
+            "since": since,
+            "retry_after_s": retry_after_s,
+            "writes": "refused with 503 until storage answers again; reads answer from memory",
+        });
+    }
+    Json(v)
 }
 
 /// `scheme://host[:port]` of a URL.

@@ -1,4 +1,4 @@
-//! The command line: `vigie serve | demo | import | generate | config | status | events`.
+//! The command line: `vigie serve | demo | import | generate | config | status | events | journal`.
 
 use crate::config::{self, Config};
 use anyhow::{bail, Context};
@@ -131,6 +131,11 @@ pub enum Command {
     },
     /// Counts of the state and the journal position.
     Status,
+    /// The journal itself: verify its chain, accept a loss, export its rows (docs/journal.md).
+    Journal {
+        #[command(subcommand)]
+        action: crate::journal::JournalAction,
+    },
     /// Who changed what, when: journal events by actor, object and time, as JSON lines (read-only).
     Audit {
         /// Exactly this actor (`user:alice`, `servicenow:pysnow`…).
@@ -511,6 +516,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             }
         }
+        Command::Journal { action } => crate::journal::run(&cfg, action),
         Command::Status => {
             let journal = crate::open_read_only(&cfg)?;
             let st = journal.state();

@@ -174,6 +174,12 @@ pub struct Node {
 pub struct JournalConfig {
     /// Most events written in one transaction by group commit.
     pub max_batch_events: usize,
+    /// PostgreSQL: connecting (TCP, start-up, authentication) must succeed within this many seconds.
+    pub connect_timeout_s: u64,
+    /// PostgreSQL: each statement's limit (`statement_timeout`), in seconds.
+    pub statement_timeout_s: u64,
+    /// Longest wait between two reconnection attempts while storage is unavailable, in seconds.
+    pub retry_max_s: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -229,7 +235,7 @@ impl Default for Server {
 }
 impl Default for JournalConfig {
     fn default() -> Self {
-        JournalConfig { max_batch_events: 50_000 }
+        JournalConfig { max_batch_events: 50_000, connect_timeout_s: 5, statement_timeout_s: 30, retry_max_s: 5 }
     }
 }
 

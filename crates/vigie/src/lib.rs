@@ -6,13 +6,14 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod generate;
+pub mod journal;
 pub mod serve;
 pub mod users;
 
 use anyhow::{bail, Context};
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use vigie_journal::{Journal, JournalOptions, JournalStore};
+use vigie_journal::{Journal, JournalError, JournalOptions, JournalStore};
 
 /// Exclusive use of a data directory by one process (released when dropped or when the process dies).
 #[derive(Debug)]
@@ -56,7 +57,7 @@ pub fn node_id(cfg: &config::Config) -> anyhow::Result<String> {
             return Ok(id);
         }
     }
-    let id = format!("node-{}", &uuid_simple()[..12]);
+    let id = pending_node_id();
     std::fs::write(&path, &id).with_context(|| format!("cannot write {}", path.display()))?;
     Ok(id)
 }
@@ -76,7 +77,11 @@ pub fn open_store(cfg: &config::Config) -> anyhow::Result<Box<dyn JournalStore>>
         };
         Ok(Box::new(vigie_journal_sqlite::SqliteStore::open_dir(&dir)?))
     } else if db.starts_with("postgres://") || db.starts_with("postgresql://") {
-        Ok(Box::new(vigie_journal_postgres::PostgresStore::connect(db, &cfg.storage.postgres_schema)?))
+        let opts = vigie_journal_postgres::PgOptions {
+            connect_timeout: std::time::Duration::from_secs(cfg.journal.connect_timeout_s.max(1)),
+            statement_timeout: std::time::Duration::from_secs(cfg.journal.statement_timeout_s.max(1)),
+        };
+        Ok(Box::new(vigie_journal_postgres::PostgresStore::connect_with(db, &cfg.storage.postgres_schema, opts)?))
     } else {
         bail!(
             "unsupported database {:?}: leave it empty for SQLite under the data directory, or give a postgres:// URL",
@@ -85,8 +90,26 @@ pub fn open_store(cfg: &config::Config) -> anyhow::Result<Box<dyn JournalStore>>
     }
 }
 
+/// Where the journal's head is recorded outside the store.
+pub fn head_path(cfg: &config::Config) -> PathBuf {
+    cfg.storage.data_dir.join("journal.head")
+}
+
+/// What to do about a damaged journal, appended to the refusal.
+pub const REPAIR_HINT: &str = "Vigie will not start on it. Run `vigie journal verify` for a report, then restore \
+     the data directory from a backup, or, once you accept that the events after a sequence N are lost, run \
+     `vigie journal accept --through N` (see docs/journal.md)";
+
+fn refuse(e: JournalError) -> anyhow::Error {
+    match e {
+        JournalError::Damaged { .. } => anyhow::anyhow!("{e}. {REPAIR_HINT}"),
+        other => other.into(),
+    }
+}
+
 /// Opens the journal to read only (`ask`, `status`, `events`): no lock, so it works beside a running server
-/// (SQLite in WAL mode lets readers and a writer work at once). Nothing is written through it.
+/// (SQLite in WAL mode lets readers and a writer work at once). Nothing is written through it; the recorded head is
+/// checked.
 pub fn open_read_only(cfg: &config::Config) -> anyhow::Result<Journal> {
     if cfg.storage.database.trim().is_empty() && !cfg.storage.data_dir.join("journal.db").exists() {
         bail!(
@@ -95,16 +118,56 @@ pub fn open_read_only(cfg: &config::Config) -> anyhow::Result<Journal> {
         );
     }
     let store = open_store(cfg)?;
-    Ok(Journal::open(store, JournalOptions { origin: "read-only".into(), max_batch_events: 1 })?)
+    let options = JournalOptions {
+        origin: "read-only".into(),
+        max_batch_events: 1,
+        head_file: Some(head_path(cfg)),
+        read_only: true,
+        ..Default::default()
+    };
+    Journal::open(store, options).map_err(refuse)
 }
 
 /// Locks the data directory, opens the store and replays the journal.
+///
+/// Refuses a data directory whose journal vanished: one that has a node id but neither a recorded head nor any
+/// event (an empty `journal.db` beside an existing `node-id` would otherwise start a fresh journal, with a new
+/// administrator). A new data directory gets its head file before its node id, so an interrupted first start is
+/// not mistaken for a vanished journal.
 pub fn open(cfg: &config::Config) -> anyhow::Result<(Journal, DataLock)> {
     let lock = DataLock::acquire(&cfg.storage.data_dir)?;
-    let origin = node_id(cfg)?;
-    let store = open_store(cfg)?;
-    let journal = Journal::open(store, JournalOptions { origin, max_batch_events: cfg.journal.max_batch_events })?;
+    let head = head_path(cfg);
+    let node_file = cfg.storage.data_dir.join("node-id");
+    let had_head = head.exists();
+    let had_node = node_file.exists();
+    let mut store = open_store(cfg)?;
+    if !had_head && had_node && store.last_seq()? == 0 {
+        bail!(
+            "the data directory {} has a node id ({}) but its journal is empty and no head was recorded: the journal \
+             vanished (deleted, or the wrong file). {REPAIR_HINT}; `vigie journal accept --through 0` starts an \
+             empty journal here",
+            cfg.storage.data_dir.display(),
+            node_file.display()
+        );
+    }
+    let options = JournalOptions {
+        origin: String::new(),
+        max_batch_events: cfg.journal.max_batch_events,
+        head_file: Some(head),
+        read_only: false,
+        retry_max: std::time::Duration::from_secs(cfg.journal.retry_max_s.max(1)),
+    };
+    // The node id is only read or made once the journal (and so its head file) is open.
+    let origin = if had_node || !cfg.node.id.is_empty() { node_id(cfg)? } else { pending_node_id() };
+    let journal = Journal::open(store, JournalOptions { origin: origin.clone(), ..options }).map_err(refuse)?;
+    if !had_node && cfg.node.id.is_empty() {
+        std::fs::write(&node_file, &origin).with_context(|| format!("cannot write {}", node_file.display()))?;
+    }
     Ok((journal, lock))
+}
+
+fn pending_node_id() -> String {
+    format!("node-{}", &uuid_simple()[..12])
 }
 
 /// A small deterministic random generator (xorshift64*), so the demo and the generator are reproducible.
