@@ -243,8 +243,8 @@ async fn the_operations_log_and_the_shift_handover() {
         200
     );
     assert_eq!(log(json!({"text": "x", "incident": "INC0000099"})).await.status(), 404);
-    assert_eq!(log(json!({"text": "x", "kind": "rumeur"})).await.status(), 400);
-    assert_eq!(log(json!({"text": "  "})).await.status(), 400);
+    assert_eq!(log(json!({"text": "x", "kind": "rumeur"})).await.status(), 422);
+    assert_eq!(log(json!({"text": "  "})).await.status(), 422);
     // The entry's shift, not the current one: the test may straddle a change of shift.
     let h: Value = app
         .client
