@@ -30,7 +30,7 @@ pub struct SnError {
     retry_after: Option<u64>,
 }
 
-fn sn(status: StatusCode, message: impl Into<String>, detail: impl Into<String>) -> SnError {
+pub(crate) fn sn(status: StatusCode, message: impl Into<String>, detail: impl Into<String>) -> SnError {
     SnError { status, message: message.into(), detail: detail.into(), retry_after: None }
 }
 
