@@ -131,5 +131,5 @@ say "cargo clippy --workspace --all-targets -- -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings \
   || { echo "error: clippy found warnings (above); fix them, every warning is an error" >&2; exit 1; }
 
-say "cargo test (all crates)"
+say "cargo test (all crates; the validators in crates/vigie/tests/validators.rs, the bounded fuzzing pass in crates/vigie-fuzz/tests/fuzz.rs)"
 cargo test --workspace --locked
