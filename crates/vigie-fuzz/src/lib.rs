@@ -424,6 +424,10 @@ pub fn run(target: Arc<dyn Target>, cfg: &Config) -> Report {
                 report.slowest = report.slowest.max(elapsed);
                 report.peak_extra = report.peak_extra.max(extra);
                 let mut problem = r.err();
+                if problem.is_none() && PANICS.lock().is_ok_and(|p| !p.is_empty()) {
+                    // A panic caught elsewhere (a server task's) is a bug all the same.
+                    problem = Some("a panic on another thread".into());
+                }
                 if problem.is_none() && extra > cfg.memory_bound {
                     problem = Some(format!(
                         "{extra} bytes allocated on top of what was live (bound: {} bytes)",
