@@ -383,13 +383,22 @@ impl XmlScan {
     }
 
     fn tag_ended(&mut self, t: &[u8], end: u64) -> Result<(), String> {
+        // Names as quick-xml reads them: a start tag's, to its first XML whitespace (a final `/` makes it empty); an
+        // end tag's, all it holds but trailing whitespace (`</v t="s">` is not `</v>`); the local name, after the
+        // first `:`.
+        let xml_space = |b: &u8| matches!(b, b' ' | b'\r' | b'\n' | b'\t');
         let closing = t.get(1) == Some(&b'/');
-        let body = &t[if closing { 2 } else { 1 }..t.len() - 1];
-        let name_len = body.iter().position(|b| b.is_ascii_whitespace() || *b == b'/').unwrap_or(body.len());
-        let local = body[..name_len].rsplit(|&b| b == b':').next().unwrap_or_default();
-        let self_closing = body.last() == Some(&b'/');
-        let attrs = &body[name_len..];
-        let qualified = &body[..name_len];
+        let (qualified, attrs, self_closing) = if closing {
+            let content = &t[2..t.len() - 1];
+            (&content[..content.iter().rposition(|b| !xml_space(b)).map_or(content.len(), |p| p + 1)], &[][..], false)
+        } else {
+            let content = &t[1..t.len() - 1];
+            let self_closing = content.last() == Some(&b'/');
+            let content = if self_closing { &content[..content.len() - 1] } else { content };
+            let name_len = content.iter().position(xml_space).unwrap_or(content.len());
+            (&content[..name_len], &content[name_len..], self_closing)
+        };
+        let local = memchr::memchr(b':', qualified).map_or(qualified, |i| &qualified[i + 1..]);
         match (closing, local) {
             (false, b"si") => {
                 self.strings += 1;

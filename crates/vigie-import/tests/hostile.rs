@@ -287,6 +287,20 @@ fn a_cell_naming_a_shared_string_that_does_not_exist_is_refused() {
         )],
         &[&format!("{} 2 shared strings", beyond(2015))],
     );
+    // An end tag with more than a name is not `</v>` to calamine: "14" and "15", each a string of the 16, name
+    // string 1415.
+    let sixteen: String = (0..16).map(|i| format!("<si><t>S{i}</t></si>")).collect();
+    check(
+        "an end tag with attributes",
+        vec![file(
+            "s.xlsx",
+            workbook(
+                sheet(r#"<row r="2"><c r="A2" t="s"><v>14</v t="s"></c><c r="B2" t="s"><v>15</v></c></row>"#),
+                vec![strings(&sixteen)],
+            ),
+        )],
+        &[&format!("{} 16 shared strings", beyond(1415))],
+    );
     // Without its `</t>`, calamine reads a string on to the next `</t>`: two <si> make one string.
     let merged = "<si><t>S1</si><si><t>S2</t></si>";
     check("a string without its end", book("<v>1</v>", Some(merged)), &[&format!("{} 1 shared strings", beyond(1))]);
