@@ -17,6 +17,10 @@
 //! - **Graceful shutdown**: stop accepting, let requests in flight finish (live streams end on their own when the
 //!   server's stop signal flips), close idle connections, and return once every connection has ended.
 //!
+//! - **An unread body closes the connection**: an answer given before the request's body was read to its end (no
+//!   route, a path or content type refused, a body over the limit) says `connection: close`, and hyper closes the
+//!   connection after it; without the header a client would reuse the connection for its next request and lose it.
+//!
 //! Handlers get the peer's address as `ConnectInfo<access::Peer>`, as with `axum::serve`.
 
 use crate::access::Peer;
@@ -377,12 +381,23 @@ async fn request(
     let late = Arc::new(AtomicBool::new(false));
     let (mut parts, body) = req.into_parts();
     parts.extensions.insert(ConnectInfo(Peer(peer)));
-    let body = TimedBody { inner: body, limits, started: None, received: 0, timer: None, late: late.clone() };
+    let ended = Arc::new(AtomicBool::new(http_body::Body::is_end_stream(&body)));
+    let body = TimedBody {
+        inner: body,
+        limits,
+        started: None,
+        received: 0,
+        timer: None,
+        late: late.clone(),
+        ended: ended.clone(),
+    };
     let req = Request::from_parts(parts, Body::new(body));
     std::future::poll_fn(|cx| tower_service::Service::<Request<Body>>::poll_ready(&mut router, cx)).await?;
     let mut response = tower_service::Service::call(&mut router, req).await?;
     if late.load(Ordering::Relaxed) {
         response = (StatusCode::REQUEST_TIMEOUT, "the request body did not arrive in time\n").into_response();
+        response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+    } else if !ended.load(Ordering::Relaxed) {
         response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
     }
     Ok(response.map(|inner| Tracked { inner, _in_flight: in_flight }))
@@ -396,6 +411,8 @@ struct TimedBody {
     received: u64,
     timer: Option<Pin<Box<Sleep>>>,
     late: Arc<AtomicBool>,
+    /// Read to its end.
+    ended: Arc<AtomicBool>,
 }
 
 impl TimedBody {
@@ -429,10 +446,16 @@ impl http_body::Body for TimedBody {
                 if let Some(data) = frame.data_ref() {
                     this.received += data.len() as u64;
                 }
+                if this.inner.is_end_stream() {
+                    this.ended.store(true, Ordering::Relaxed);
+                }
                 Poll::Ready(Some(Ok(frame)))
             }
             Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(e.into()))),
-            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Ready(None) => {
+                this.ended.store(true, Ordering::Relaxed);
+                Poll::Ready(None)
+            }
             Poll::Pending => loop {
                 let due = this.due(started);
                 if Instant::now() >= due {

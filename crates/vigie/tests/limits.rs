@@ -410,3 +410,61 @@ async fn under_tls_unfinished_handshakes_are_cut_and_https_answers() {
     assert_eq!(login("nobody-c").await.unwrap().status(), 429, "limited by the peer's address");
     app.stop().await;
 }
+
+/// Sends one request with a body on a fresh connection (all of it, whatever the server does), reads the answer's
+/// head and says whether the server keeps the connection: it answers `connection: close` when it did not read the
+/// body, and then closes.
+async fn body_then_answer(addr: SocketAddr, token: &str, head: &str, body: &[u8]) -> (String, bool) {
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    let req = format!(
+        "{head} HTTP/1.1\r\nhost: {addr}\r\nauthorization: Bearer {token}\r\ncontent-type: application/json\r\n\
+         content-length: {}\r\n\r\n",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).await.unwrap();
+    let _ = s.write_all(body).await;
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+        match tokio::time::timeout(Duration::from_secs(10), s.read(&mut buf)).await.expect("an answer") {
+            Ok(0) | Err(_) => break,
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+        }
+    }
+    let text = String::from_utf8_lossy(&got).to_lowercase();
+    let head = text.split("\r\n\r\n").next().unwrap_or_default().to_string();
+    let close = head.lines().any(|l| l.trim() == "connection: close");
+    (head, close)
+}
+
+/// Found by the fuzzer (crates/vigie-fuzz): a request refused before its body was read (a path that cannot be
+/// read, no route) left the connection to be closed after the answer without saying so, and a client that reused
+/// it for its next request lost that request. The answer now says `connection: close`; a body read keeps the
+/// connection alive.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_given_before_the_body_is_read_closes_the_connection_and_says_so() {
+    let app = spawn(ServerOptions::default()).await;
+    let token = app.tokens["admin"].clone();
+    let big = format!("{{\"text\": \"{}\"}}", "x".repeat(150_000));
+    let (head, close) = body_then_answer(app.addr, &token, "PUT /api/now/table/incident/%C3%28", big.as_bytes()).await;
+    assert!(head.starts_with("http/1.1 400"), "{head}");
+    assert!(close, "a body left unread: {head}");
+    let (head, close) = body_then_answer(app.addr, &token, "POST /api/v1/nowhere", big.as_bytes()).await;
+    assert!(head.starts_with("http/1.1 404") && close, "{head}");
+    // A body read to its end (here refused for its size in the handler) keeps the connection.
+    let (head, close) = body_then_answer(app.addr, &token, "POST /api/v1/log", big.as_bytes()).await;
+    assert!(head.starts_with("http/1.1 422") && !close, "{head}");
+    let (head, close) = body_then_answer(app.addr, &token, "POST /api/v1/log", br#"{"text": "Prise de quart"}"#).await;
+    assert!(head.starts_with("http/1.1 200") && !close, "{head}");
+    // The same client goes on with its next request after an early refusal.
+    let client = app.client.clone();
+    for _ in 0..20 {
+        let r = client.put(app.url("/api/now/table/incident/%C3%28")).body(big.clone()).send().await;
+        if let Ok(r) = r {
+            assert!(r.status().is_client_error(), "{}", r.status());
+        }
+        let ok = client.post(app.url("/api/v1/log")).json(&serde_json::json!({"text": "note"})).send().await;
+        assert_eq!(ok.expect("the next request is answered").status(), 200);
+    }
+    app.stop().await;
+}
