@@ -420,29 +420,6 @@ impl<'de> serde::Deserialize<'de> for Text {
     }
 }
 
-#[cfg(test)]
-mod field_tests {
-    use super::*;
-
-    #[test]
-    fn fields_read_as_servicenow_clients_send_them() {
-        let c = changes(
-            br#"{"a": "x", "b": null, "c": 1, "d": true, "e": {"value": "v", "display_value": "V"}, "f": 1.5,
-                 "g": {"display_value": [1, {"x": []}]}, "h": {"value": 3}, "a": "last"}"#,
-        )
-        .unwrap();
-        let got: Vec<(&str, &str)> = c.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        assert_eq!(
-            got,
-            [("a", "last"), ("b", ""), ("c", "1"), ("d", "true"), ("e", "v"), ("f", "1.5"), ("g", ""), ("h", "")]
-        );
-        for bad in [&br#"{"a": [1]}"#[..], b"[]", b"1", b"{", b""] {
-            let e = changes(bad).unwrap_err();
-            assert_eq!(e.status, StatusCode::BAD_REQUEST, "{}", String::from_utf8_lossy(bad));
-        }
-    }
-}
-
 /// Runs a command of the application layer off the async threads, answering its errors in ServiceNow's envelope.
 async fn command<T: Send + 'static>(
     app: &App,
@@ -500,4 +477,27 @@ pub(crate) async fn remove(
     table(&name)?;
     command(&app, move |j| vigie_app::incidents::delete(j, &caller.0, &sys_id)).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[cfg(test)]
+mod field_tests {
+    use super::*;
+
+    #[test]
+    fn fields_read_as_servicenow_clients_send_them() {
+        let c = changes(
+            br#"{"a": "x", "b": null, "c": 1, "d": true, "e": {"value": "v", "display_value": "V"}, "f": 1.5,
+                 "g": {"display_value": [1, {"x": []}]}, "h": {"value": 3}, "a": "last"}"#,
+        )
+        .unwrap();
+        let got: Vec<(&str, &str)> = c.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        assert_eq!(
+            got,
+            [("a", "last"), ("b", ""), ("c", "1"), ("d", "true"), ("e", "v"), ("f", "1.5"), ("g", ""), ("h", "")]
+        );
+        for bad in [&br#"{"a": [1]}"#[..], b"[]", b"1", b"{", b""] {
+            let e = changes(bad).unwrap_err();
+            assert_eq!(e.status, StatusCode::BAD_REQUEST, "{}", String::from_utf8_lossy(bad));
+        }
+    }
 }
