@@ -100,5 +100,36 @@ if [ ! -d e2e/node_modules/playwright-core ]; then
     || { echo "error: could not install playwright-core from npm (needed by the web UI's end-to-end test)" >&2; exit 1; }
 fi
 
-say "cargo test (all crates)"
+# What Vigie serves is checked by the ecosystem's validators (crates/vigie/tests/validators.rs): /metrics by
+# promtool (Debian's prometheus package), the OpenAPI document by openapi-spec-validator from PyPI, installed into a
+# virtual environment under target/ that the test finds through $VIGIE_TEST_VENV.
+if ! command -v promtool >/dev/null; then
+  say "installing promtool (prometheus) from Debian (for the /metrics validator test)"
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends prometheus >/dev/null \
+    || { echo "error: could not install prometheus (promtool is needed by the /metrics validator test)" >&2; exit 1; }
+fi
+OPENAPI_SPEC_VALIDATOR_VERSION=0.9.0
+export VIGIE_TEST_VENV="$PWD/target/test-venv"
+if ! "$VIGIE_TEST_VENV/bin/python" -c "import importlib.metadata as m, sys
+sys.exit(m.version('openapi-spec-validator') != '$OPENAPI_SPEC_VALIDATOR_VERSION')" >/dev/null 2>&1; then
+  say "installing openapi-spec-validator $OPENAPI_SPEC_VALIDATOR_VERSION from PyPI into $VIGIE_TEST_VENV"
+  { python3 -m venv "$VIGIE_TEST_VENV" \
+    && "$VIGIE_TEST_VENV/bin/pip" install --quiet --disable-pip-version-check \
+         "openapi-spec-validator==$OPENAPI_SPEC_VALIDATOR_VERSION"; } \
+    || { echo "error: could not install openapi-spec-validator into $VIGIE_TEST_VENV (needed by the OpenAPI validator test)" >&2; exit 1; }
+fi
+
+# The ecosystem's own checks come first: formatting, then clippy with every warning an error.
+cargo fmt --version >/dev/null 2>&1 || { echo "error: cargo fmt is missing: rustup component add rustfmt" >&2; exit 1; }
+cargo clippy --version >/dev/null 2>&1 || { echo "error: cargo clippy is missing: rustup component add clippy" >&2; exit 1; }
+say "cargo fmt --all -- --check"
+cargo fmt --all -- --check \
+  || { echo "error: the code is not formatted as rustfmt formats it: run cargo fmt --all" >&2; exit 1; }
+say "cargo clippy --workspace --all-targets -- -D warnings"
+cargo clippy --workspace --all-targets --locked -- -D warnings \
+  || { echo "error: clippy found warnings (above); fix them, every warning is an error" >&2; exit 1; }
+
+say "cargo test (all crates; the validators in crates/vigie/tests/validators.rs, the bounded fuzzing pass in crates/vigie-fuzz/tests/fuzz.rs)"
 cargo test --workspace --locked

@@ -11,7 +11,9 @@
 //!    styles, the shared strings, the sheets) go through a tokenizer that holds no more than one tag: every tag, text
 //!    or comment is at most [`MAX_XML_TOKEN_BYTES`], every shared string and every cell at most
 //!    [`MAX_CELL_XML_BYTES`] of XML, at most [`MAX_SHARED_STRINGS`] shared strings, every cell reference within an
-//!    Excel sheet; no `<!DOCTYPE`, no NUL byte (UTF-16).
+//!    Excel sheet; no `<!DOCTYPE`, no NUL byte (UTF-16). A cell of shared-string type must name, in plain digits, a
+//!    shared string that calamine keeps (counted as calamine reads the shared strings part): calamine indexes its
+//!    table of shared strings without checking (it would panic).
 //! 2. **Reading**, sheet by sheet, with calamine's streaming cell reader: never a dense range. A value beyond
 //!    [`MAX_COLUMNS`] columns or [`MAX_ROWS`] rows, or past [`MAX_CELLS`] in the workbook, is a located problem that
 //!    stops the sheet. Empty cells are skipped wherever they are (formatting reaches far). calamine reads the archive
@@ -134,6 +136,9 @@ pub fn inspect(file: &str, bytes: &[u8]) -> Result<(), Problem> {
     }
     let mut buf = vec![0u8; 64 << 10];
     let mut scan = XmlScan::default();
+    // Shared strings calamine will hold, and the largest index a cell names (with its part and cell).
+    let mut kept = 0usize;
+    let mut named: Option<(u64, String, String)> = None;
     for (i, (name, kind, declared)) in parts.into_iter().enumerate() {
         let mut f = zip.by_index(i).map_err(|e| whole(file, format!("part {name} cannot be read: {e}")))?;
         scan.reset();
@@ -157,6 +162,25 @@ pub fn inspect(file: &str, bytes: &[u8]) -> Result<(), Problem> {
         if kind != Kind::Other {
             scan.finish().map_err(|m| whole(file, format!("{name}: {m}")))?;
         }
+        match kind {
+            Kind::SharedStrings => kept = scan.kept,
+            Kind::Sheet => {
+                if let Some((index, cell)) = scan.max_shared.take() {
+                    if named.as_ref().is_none_or(|(max, _, _)| index > *max) {
+                        named = Some((index, name, cell));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    if let Some((index, part, cell)) = named {
+        if index >= kept as u64 {
+            return Err(whole(
+                file,
+                format!("{part}: {cell} names shared string {index}, but the workbook holds {kept} shared strings"),
+            ));
+        }
     }
     Ok(())
 }
@@ -169,6 +193,21 @@ enum State {
     Comment,
     CData,
     Pi,
+}
+
+/// Where calamine's reading of the shared strings part is.
+#[derive(Default)]
+enum Sst {
+    #[default]
+    Top,
+    /// In an `<si>` of this qualified name: a rich run seen, inside `<rPh>`.
+    InSi { name: Vec<u8>, rich: bool, phonetic: bool },
+    /// Reading a `<t>` of the `<si>`, to the first end tag of its name.
+    InT { si: Vec<u8>, t: Vec<u8>, rich: bool },
+    /// After a plain `<t>`: skipping to the end of the `<si>` (nested `<si>` of the same name counted).
+    SkipSi { name: Vec<u8>, depth: u32 },
+    /// Past `</sst>`: calamine reads no further.
+    Done,
 }
 
 /// An open `<si>` or `<c>`: where it starts, and which (shared string number or cell reference).
@@ -195,6 +234,16 @@ struct XmlScan {
     offset: u64,
     span: Option<Span>,
     strings: usize,
+    /// The shared strings part as calamine reads it, and the strings it keeps.
+    sst: Sst,
+    kept: usize,
+    /// A sheet: the cell of shared-string type open, and inside its `<v>`, the index named so far and the `<v>`'s
+    /// qualified name. calamine reads a value up to the first end tag of that name, whatever comes between (the
+    /// text of the next cells included, when `</v>` is missing), and so does this.
+    shared_cell: Option<String>,
+    shared_v: Option<(u64, Vec<u8>)>,
+    /// The largest shared-string index a cell names, and that cell.
+    max_shared: Option<(u64, String)>,
 }
 
 impl XmlScan {
@@ -212,10 +261,12 @@ impl XmlScan {
             match self.state {
                 State::Text => match memchr::memchr(b'<', &chunk[i..]) {
                     None => {
+                        self.shared_digits(&chunk[i..])?;
                         self.token += (chunk.len() - i) as u64;
                         i = chunk.len();
                     }
                     Some(k) => {
+                        self.shared_digits(&chunk[i..i + k])?;
                         self.token += k as u64;
                         self.check_token("a text")?;
                         i += k;
@@ -302,6 +353,20 @@ impl XmlScan {
         self.check_token("a text")
     }
 
+    /// Text inside the `<v>` of a cell of shared-string type: ASCII digits only (calamine reads anything else as
+    /// index 0, an entity as its character).
+    fn shared_digits(&mut self, text: &[u8]) -> Result<(), String> {
+        let Some(v) = self.shared_v.as_mut() else { return Ok(()) };
+        for &b in text {
+            if !b.is_ascii_digit() {
+                let cell = self.shared_cell.as_deref().unwrap_or("a cell");
+                return Err(format!("{cell} names a shared string by something else than its number"));
+            }
+            v.0 = v.0.saturating_mul(10).saturating_add((b - b'0') as u64);
+        }
+        Ok(())
+    }
+
     fn check_token(&self, what: &str) -> Result<(), String> {
         if self.token > MAX_XML_TOKEN_BYTES {
             return Err(format!("{what} is longer than {MAX_XML_TOKEN_BYTES} bytes"));
@@ -311,13 +376,29 @@ impl XmlScan {
 
     /// A tag ended at `end` (just past its `>`): counts shared strings, opens and closes spans, checks references.
     fn end_of_tag(&mut self, end: u64) -> Result<(), String> {
-        let t = &self.tag;
+        let tag = std::mem::take(&mut self.tag);
+        let r = self.tag_ended(&tag, end);
+        self.tag = tag;
+        r
+    }
+
+    fn tag_ended(&mut self, t: &[u8], end: u64) -> Result<(), String> {
+        // Names as quick-xml reads them: a start tag's, to its first XML whitespace (a final `/` makes it empty); an
+        // end tag's, all it holds but trailing whitespace (`</v t="s">` is not `</v>`); the local name, after the
+        // first `:`.
+        let xml_space = |b: &u8| matches!(b, b' ' | b'\r' | b'\n' | b'\t');
         let closing = t.get(1) == Some(&b'/');
-        let body = &t[if closing { 2 } else { 1 }..t.len() - 1];
-        let name_len = body.iter().position(|b| b.is_ascii_whitespace() || *b == b'/').unwrap_or(body.len());
-        let local = body[..name_len].rsplit(|&b| b == b':').next().unwrap_or_default();
-        let self_closing = body.last() == Some(&b'/');
-        let attrs = &body[name_len..];
+        let (qualified, attrs, self_closing) = if closing {
+            let content = &t[2..t.len() - 1];
+            (&content[..content.iter().rposition(|b| !xml_space(b)).map_or(content.len(), |p| p + 1)], &[][..], false)
+        } else {
+            let content = &t[1..t.len() - 1];
+            let self_closing = content.last() == Some(&b'/');
+            let content = if self_closing { &content[..content.len() - 1] } else { content };
+            let name_len = content.iter().position(xml_space).unwrap_or(content.len());
+            (&content[..name_len], &content[name_len..], self_closing)
+        };
+        let local = memchr::memchr(b':', qualified).map_or(qualified, |i| &qualified[i + 1..]);
         match (closing, local) {
             (false, b"si") => {
                 self.strings += 1;
@@ -337,8 +418,26 @@ impl XmlScan {
                     }
                     None => "a cell".to_string(),
                 };
+                let shared = attribute(attrs, b"t")? == Some(b"s") && !self_closing;
+                if self.shared_v.is_none() {
+                    self.shared_cell = shared.then(|| what.clone());
+                }
                 if !self_closing && self.span.is_none() {
                     self.span = Some(Span { start: self.tag_start, what });
+                }
+            }
+            (false, b"v") if self.shared_v.is_none() => {
+                if let Some(cell) = &self.shared_cell {
+                    if self_closing {
+                        self.name_shared(0, cell.clone());
+                    } else {
+                        self.shared_v = Some((0, qualified.to_vec()));
+                    }
+                }
+            }
+            (true, b"v") if self.shared_v.as_ref().is_some_and(|(_, name)| name.as_slice() == qualified) => {
+                if let (Some((v, _)), Some(cell)) = (self.shared_v.take(), &self.shared_cell) {
+                    self.name_shared(v, cell.clone());
                 }
             }
             (false, b"row") => {
@@ -362,10 +461,65 @@ impl XmlScan {
                         return Err(format!("{} holds more than {MAX_CELL_XML_BYTES} bytes of XML", s.what));
                     }
                 }
+                if local == b"c" && self.shared_v.is_none() {
+                    self.shared_cell = None;
+                }
             }
             _ => {}
         }
+        // A self-closing tag is a start and an end to calamine (`expand_empty_elements`).
+        if !closing {
+            self.sst_tag(false, local, qualified);
+        }
+        if closing || self_closing {
+            self.sst_tag(true, local, qualified);
+        }
         Ok(())
+    }
+
+    /// Follows the shared strings as calamine's `read_shared_strings` and `read_string` read them, to count those
+    /// it keeps: an `<si>` whose `<t>` (outside `<rPh>`) or rich run `<r>` is read, before `</sst>`. A `<t>` is
+    /// read to the first end tag of its name, whatever comes between; after a plain `<t>` the rest of the `<si>` is
+    /// skipped to its matching end.
+    fn sst_tag(&mut self, end: bool, local: &[u8], qualified: &[u8]) {
+        let sst = std::mem::replace(&mut self.sst, Sst::Done);
+        self.sst = match (sst, end) {
+            (Sst::Top, false) if local == b"si" => Sst::InSi { name: qualified.to_vec(), rich: false, phonetic: false },
+            (Sst::Top, true) if local == b"sst" => Sst::Done,
+            (Sst::InSi { name, phonetic, .. }, false) if local == b"r" => Sst::InSi { name, rich: true, phonetic },
+            (Sst::InSi { name, rich, .. }, false) if local == b"rPh" => Sst::InSi { name, rich, phonetic: true },
+            (Sst::InSi { name, rich, .. }, true) if qualified == name.as_slice() => {
+                self.kept += usize::from(rich);
+                Sst::Top
+            }
+            (Sst::InSi { name, rich, .. }, true) if local == b"rPh" => Sst::InSi { name, rich, phonetic: false },
+            (Sst::InSi { name, rich, phonetic: false }, false) if local == b"t" => {
+                Sst::InT { si: name, t: qualified.to_vec(), rich }
+            }
+            (Sst::InT { si, t, rich }, true) if qualified == t.as_slice() => {
+                if rich {
+                    Sst::InSi { name: si, rich, phonetic: false }
+                } else {
+                    self.kept += 1;
+                    Sst::SkipSi { name: si, depth: 0 }
+                }
+            }
+            (Sst::SkipSi { name, depth }, false) if qualified == name.as_slice() => {
+                Sst::SkipSi { name, depth: depth + 1 }
+            }
+            (Sst::SkipSi { name, depth }, true) if qualified == name.as_slice() => match depth {
+                0 => Sst::Top,
+                d => Sst::SkipSi { name, depth: d - 1 },
+            },
+            (other, _) => other,
+        };
+    }
+
+    /// A cell names shared string `index` (an empty `<v>` names 0, as calamine reads it).
+    fn name_shared(&mut self, index: u64, cell: String) {
+        if self.max_shared.as_ref().is_none_or(|(max, _)| index > *max) {
+            self.max_shared = Some((index, cell));
+        }
     }
 }
 

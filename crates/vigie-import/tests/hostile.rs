@@ -84,6 +84,69 @@ fn a_sparse_sheet_reaching_the_last_cell_is_refused_without_a_dense_range() {
     );
 }
 
+/// Found by the fuzzer (crates/vigie-fuzz): calamine indexes its shared strings without checking, so a cell naming
+/// one that does not exist made it panic (a 500 on `POST /api/v1/import`, a crash of `vigie import`).
+#[test]
+fn a_cell_naming_a_shared_string_that_does_not_exist_is_refused() {
+    let strings = |xml: &str| stored("xl/sharedStrings.xml", &format!(r#"<?xml version="1.0"?><sst>{xml}</sst>"#));
+    let book = |cell: &str, sst: Option<&str>| {
+        let row = format!(r#"<row r="2"><c r="A2" t="s">{cell}</c></row>"#);
+        vec![file("s.xlsx", workbook(sheet(&row), sst.map(strings).into_iter().collect()))]
+    };
+    let two = "<si><t>S1</t></si><si><r><t>Stade</t></r></si>";
+    let beyond =
+        |n: usize| format!("s.xlsx: xl/worksheets/sheet1.xml: cell A2 names shared string {n}, but the workbook holds");
+    check("index beyond the table", book("<v>2015</v>", Some(two)), &[&format!("{} 2 shared strings", beyond(2015))]);
+    check("index at the end", book("<v>2</v>", Some(two)), &[&format!("{} 2 shared strings", beyond(2))]);
+    check("no shared strings part", book("<v>0</v>", None), &[&format!("{} 0 shared strings", beyond(0))]);
+    // calamine keeps no string for an <si> without text, nor after </sst>; an empty <v> is index 0.
+    let hollow = "<si></si><si/><si><rPh><t>ふ</t></rPh></si></sst><sst><si><t>late</t></si>";
+    check("strings calamine does not keep", book("<v/>", Some(hollow)), &[&format!("{} 0 shared strings", beyond(0))]);
+    check(
+        "an index that is not digits",
+        book("<v>&#49;</v>", Some(two)),
+        &["s.xlsx: xl/worksheets/sheet1.xml: cell A2 names a shared string by something else than its number"],
+    );
+    // Without its `</v>`, calamine reads the value on, through the next cell's: "20" and "15" name string 2015.
+    check(
+        "a value without its end",
+        vec![file(
+            "s.xlsx",
+            workbook(sheet(r#"<row r="2"><c r="A2" t="s"><v>20</c><c r="B2"><v>15</v></c></row>"#), vec![strings(two)]),
+        )],
+        &[&format!("{} 2 shared strings", beyond(2015))],
+    );
+    // An end tag with more than a name is not `</v>` to calamine: "14" and "15", each a string of the 16, name
+    // string 1415.
+    let sixteen: String = (0..16).map(|i| format!("<si><t>S{i}</t></si>")).collect();
+    check(
+        "an end tag with attributes",
+        vec![file(
+            "s.xlsx",
+            workbook(
+                sheet(r#"<row r="2"><c r="A2" t="s"><v>14</v t="s"></c><c r="B2" t="s"><v>15</v></c></row>"#),
+                vec![strings(&sixteen)],
+            ),
+        )],
+        &[&format!("{} 16 shared strings", beyond(1415))],
+    );
+    // Without its `</t>`, calamine reads a string on to the next `</t>`: two <si> make one string.
+    let merged = "<si><t>S1</si><si><t>S2</t></si>";
+    check("a string without its end", book("<v>1</v>", Some(merged)), &[&format!("{} 1 shared strings", beyond(1))]);
+    // A string that exists is read.
+    check(
+        "index within the table",
+        book("<v>1</v>", Some(two)),
+        &[
+            "s.xlsx[sites]:2:2: `name` is required",
+            "s.xlsx[sites]:2:3: `kind` is required",
+            "s.xlsx[sites]:2:4: `lat` is required",
+            "s.xlsx[sites]:2:5: `lon` is required",
+            "s.xlsx[sites]:2:6: `organization_id` is required",
+        ],
+    );
+}
+
 #[test]
 fn a_huge_shared_string_is_refused_before_it_is_held() {
     let strings = |run: usize, lie: Option<u32>| vec![file("strings.xlsx", huge_shared_string_workbook(run, lie))];

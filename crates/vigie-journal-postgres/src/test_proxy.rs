@@ -2,6 +2,8 @@
 //! restores: a database outage, played for real. Shared by the journal's tests and the server's
 //! (`crates/vigie/tests/outage.rs` includes this file).
 
+#![allow(dead_code)]
+
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};

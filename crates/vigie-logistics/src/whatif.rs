@@ -95,6 +95,12 @@ pub fn events_of(state: &State, change: &Change) -> Result<Vec<Event>, AskError>
 /// A copy of `state` with `events` applied (nothing is written).
 pub fn apply_events(state: &State, events: Vec<Event>) -> State {
     let mut copy = state.clone();
+    apply_to(&mut copy, events);
+    copy
+}
+
+/// `events` applied to a copy already made.
+fn apply_to(copy: &mut State, events: Vec<Event>) {
     let time = chrono::Utc::now();
     for event in events {
         let seq = copy.last_seq + 1;
@@ -108,7 +114,6 @@ pub fn apply_events(state: &State, events: Vec<Event>) -> State {
             event,
         });
     }
-    copy
 }
 
 fn uuid_nil() -> uuid::Uuid {
@@ -117,10 +122,16 @@ fn uuid_nil() -> uuid::Uuid {
 
 /// The state as the scenario would make it.
 pub fn apply_scenario(state: &State, scenario: &Scenario) -> Result<State, AskError> {
-    let mut copy = state.clone();
+    apply_scenario_to(state.clone(), scenario)
+}
+
+/// The scenario applied to a copy already made (so that the copy can be taken under the state's lock, and the
+/// scenario applied without it). The copy is changed in place: a scenario of many changes costs the state once,
+/// not once per change.
+pub fn apply_scenario_to(mut copy: State, scenario: &Scenario) -> Result<State, AskError> {
     for change in &scenario.changes {
         let events = events_of(&copy, change)?;
-        copy = apply_events(&copy, events);
+        apply_to(&mut copy, events);
     }
     Ok(copy)
 }

@@ -80,8 +80,11 @@ fn answer(
     match what_if {
         None => f(&st).map(Json),
         Some(w) => {
-            let copy = vigie_logistics::whatif::apply_scenario(&st, &w.scenario)?;
+            // The copy is taken under the read lock; the scenario is applied to it without the lock, so that a
+            // long scenario never holds back the journal's writer.
+            let copy = st.clone();
             drop(st);
+            let copy = vigie_logistics::whatif::apply_scenario_to(copy, &w.scenario)?;
             let mut v = f(&copy)?;
             if let Value::Object(m) = &mut v {
                 m.insert("what_if".into(), json!(w.scenario));

@@ -149,3 +149,51 @@ impl From<vigie_logistics::AskError> for ApiError {
         }
     }
 }
+
+/// The `error` code of an answer's status, for errors that come from no [`ApiError`].
+fn code_of(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        400 => "bad_request",
+        404 => "not_found",
+        405 => "method_not_allowed",
+        408 => "timeout",
+        413 => "payload_too_large",
+        415 => "unsupported_media_type",
+        422 => "invalid",
+        429 => "too_many_requests",
+        500..=599 => "internal",
+        _ => "error",
+    }
+}
+
+/// What axum's extractors refuse themselves (a path or query they cannot read, a body that is not the JSON a
+/// handler takes, a body over the limit) comes as plain text: it is put in the JSON envelope every other error
+/// has, `{error, message}`, or ServiceNow's under `/api/now/`. Status and headers are kept.
+pub(crate) async fn json_errors(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let servicenow = req.uri().path().starts_with("/api/now/");
+    let r = next.run(req).await;
+    let plain = r
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("text/plain"));
+    if !plain || !(r.status().is_client_error() || r.status().is_server_error()) {
+        return r;
+    }
+    let (parts, body) = r.into_parts();
+    let text = match axum::body::to_bytes(body, 64 << 10).await {
+        Ok(b) if !b.is_empty() => String::from_utf8_lossy(&b).into_owned(),
+        _ => parts.status.canonical_reason().unwrap_or("error").to_string(),
+    };
+    let mut out = if servicenow {
+        crate::servicenow::sn(parts.status, "Invalid request", text).into_response()
+    } else {
+        (parts.status, Json(json!({"error": code_of(parts.status), "message": text}))).into_response()
+    };
+    for (k, v) in &parts.headers {
+        if k != header::CONTENT_TYPE && k != header::CONTENT_LENGTH {
+            out.headers_mut().insert(k, v.clone());
+        }
+    }
+    out
+}

@@ -219,6 +219,8 @@ fn build(journal: Journal, options: ServerOptions) -> (Router, watch::Sender<boo
         // Every request body is bounded (the import has its own, larger bound); every answer says how a browser
         // may use it.
         .layer(DefaultBodyLimit::max(body_limit))
+        // Every error is JSON, those axum's extractors answer included.
+        .layer(axum::middleware::from_fn(error::json_errors))
         .layer(axum::middleware::map_response_with_state(csp, security_headers))
         .with_state(app.clone());
     (router, stop_tx, app)

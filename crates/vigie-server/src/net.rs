@@ -17,6 +17,12 @@
 //! - **Graceful shutdown**: stop accepting, let requests in flight finish (live streams end on their own when the
 //!   server's stop signal flips), close idle connections, and return once every connection has ended.
 //!
+//! - **A body left unread**: when a request is answered before its body was read to its end (no route, a path or
+//!   content type refused, a body over the limit), the rest of the body is read and dropped if it is small
+//!   ([`DRAIN_MAX`] bytes within [`DRAIN_WITHIN`]), so the connection serves the next request; otherwise the answer
+//!   says `connection: close` and the connection is closed after it (without the header, a client would reuse the
+//!   connection for its next request and lose it).
+//!
 //! Handlers get the peer's address as `ConnectInfo<access::Peer>`, as with `axum::serve`.
 
 use crate::access::Peer;
@@ -377,25 +383,88 @@ async fn request(
     let late = Arc::new(AtomicBool::new(false));
     let (mut parts, body) = req.into_parts();
     parts.extensions.insert(ConnectInfo(Peer(peer)));
-    let body = TimedBody { inner: body, limits, started: None, received: 0, timer: None, late: late.clone() };
+    let ended = Arc::new(AtomicBool::new(http_body::Body::is_end_stream(&body)));
+    let (back, mut unread) = tokio::sync::oneshot::channel();
+    let body = TimedBody {
+        inner: Some(body),
+        limits,
+        started: None,
+        received: 0,
+        timer: None,
+        late: late.clone(),
+        ended: ended.clone(),
+        back: Some(back),
+    };
     let req = Request::from_parts(parts, Body::new(body));
     std::future::poll_fn(|cx| tower_service::Service::<Request<Body>>::poll_ready(&mut router, cx)).await?;
     let mut response = tower_service::Service::call(&mut router, req).await?;
     if late.load(Ordering::Relaxed) {
         response = (StatusCode::REQUEST_TIMEOUT, "the request body did not arrive in time\n").into_response();
         response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+    } else if !ended.load(Ordering::Relaxed) {
+        // The handler left the body unread (and dropped it): read the rest if it is small, else close.
+        let drained = match unread.try_recv() {
+            Ok(body) => drain(body).await,
+            Err(_) => false,
+        };
+        if !drained {
+            response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
     }
     Ok(response.map(|inner| Tracked { inner, _in_flight: in_flight }))
 }
 
+/// The most of a body left unread by its handler that is read and dropped to keep the connection.
+pub const DRAIN_MAX: u64 = 1 << 20;
+/// How long the rest of such a body may take to arrive.
+pub const DRAIN_WITHIN: Duration = Duration::from_secs(1);
+
+/// Reads the rest of a body and drops it: whether it ended within [`DRAIN_MAX`] bytes and [`DRAIN_WITHIN`].
+async fn drain(mut body: Incoming) -> bool {
+    if http_body::Body::size_hint(&body).lower() > DRAIN_MAX {
+        return false;
+    }
+    let read = async {
+        let mut n = 0u64;
+        while let Some(frame) = std::future::poll_fn(|cx| http_body::Body::poll_frame(Pin::new(&mut body), cx)).await {
+            match frame {
+                Ok(f) => {
+                    n += f.data_ref().map_or(0, |d| d.len() as u64);
+                    if n > DRAIN_MAX {
+                        return false;
+                    }
+                }
+                Err(_) => return false,
+            }
+        }
+        true
+    };
+    tokio::time::timeout(DRAIN_WITHIN, read).await.unwrap_or(false)
+}
+
 /// A request body that must arrive in time (see the module's doc).
 struct TimedBody {
-    inner: Incoming,
+    /// `None` once dropped.
+    inner: Option<Incoming>,
     limits: Limits,
     started: Option<Instant>,
     received: u64,
     timer: Option<Pin<Box<Sleep>>>,
     late: Arc<AtomicBool>,
+    /// Read to its end.
+    ended: Arc<AtomicBool>,
+    /// Where the body goes back when its handler drops it unread.
+    back: Option<tokio::sync::oneshot::Sender<Incoming>>,
+}
+
+impl Drop for TimedBody {
+    fn drop(&mut self) {
+        if let (Some(inner), Some(back)) = (self.inner.take(), self.back.take()) {
+            if !self.ended.load(Ordering::Relaxed) {
+                let _ = back.send(inner);
+            }
+        }
+    }
 }
 
 impl TimedBody {
@@ -424,15 +493,22 @@ impl http_body::Body for TimedBody {
         if this.late.load(Ordering::Relaxed) {
             return Poll::Ready(Some(Err(LateBody.into())));
         }
-        match Pin::new(&mut this.inner).poll_frame(cx) {
+        let Some(inner) = this.inner.as_mut() else { return Poll::Ready(None) };
+        match Pin::new(&mut *inner).poll_frame(cx) {
             Poll::Ready(Some(Ok(frame))) => {
                 if let Some(data) = frame.data_ref() {
                     this.received += data.len() as u64;
                 }
+                if inner.is_end_stream() {
+                    this.ended.store(true, Ordering::Relaxed);
+                }
                 Poll::Ready(Some(Ok(frame)))
             }
             Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(e.into()))),
-            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Ready(None) => {
+                this.ended.store(true, Ordering::Relaxed);
+                Poll::Ready(None)
+            }
             Poll::Pending => loop {
                 let due = this.due(started);
                 if Instant::now() >= due {
@@ -451,11 +527,11 @@ impl http_body::Body for TimedBody {
     }
 
     fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
+        self.inner.as_ref().is_none_or(|b| b.is_end_stream())
     }
 
     fn size_hint(&self) -> SizeHint {
-        self.inner.size_hint()
+        self.inner.as_ref().map_or_else(|| SizeHint::with_exact(0), |b| b.size_hint())
     }
 }
 

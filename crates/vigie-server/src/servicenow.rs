@@ -30,7 +30,7 @@ pub struct SnError {
     retry_after: Option<u64>,
 }
 
-fn sn(status: StatusCode, message: impl Into<String>, detail: impl Into<String>) -> SnError {
+pub(crate) fn sn(status: StatusCode, message: impl Into<String>, detail: impl Into<String>) -> SnError {
     SnError { status, message: message.into(), detail: detail.into(), retry_after: None }
 }
 
@@ -310,23 +310,114 @@ fn not_found() -> SnError {
 
 /// A body's fields as text.
 fn changes(body: &[u8]) -> Result<Changes, SnError> {
-    let v: Value = serde_json::from_slice(body).map_err(|e| {
-        sn(StatusCode::BAD_REQUEST, "Exception while reading request", format!("the body is not JSON: {e}"))
+    // Read field by field, never as a whole `Value`: a body of nested arrays and objects would take a hundred times
+    // its size in memory. A field is text, a number or true/false (as text), null (empty) or `{value, …}` (its
+    // value when it is text); an array is refused; whatever else an object holds is skipped, not kept.
+    let fields: BTreeMap<String, FieldText> = serde_json::from_slice(body).map_err(|e| {
+        let detail = if body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') {
+            format!("the body is not a JSON object of fields: {e}")
+        } else {
+            "expected a JSON object".to_string()
+        };
+        sn(StatusCode::BAD_REQUEST, "Exception while reading request", detail)
     })?;
-    let Value::Object(m) = v else {
-        return Err(sn(StatusCode::BAD_REQUEST, "Exception while reading request", "expected a JSON object"));
-    };
-    Ok(m.into_iter()
-        .map(|(k, v)| {
-            let text = match v {
-                Value::String(s) => s,
-                Value::Null => String::new(),
-                Value::Object(o) => o.get("value").and_then(|x| x.as_str()).unwrap_or("").to_string(),
-                other => other.to_string(),
-            };
-            (k, text)
-        })
-        .collect())
+    Ok(fields.into_iter().map(|(k, v)| (k, v.0)).collect())
+}
+
+/// One field's value, as [`changes`] reads it.
+struct FieldText(String);
+
+impl<'de> serde::Deserialize<'de> for FieldText {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<FieldText, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = FieldText;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("text, a number, true or false, null, or an object {value}")
+            }
+            fn visit_str<E>(self, v: &str) -> Result<FieldText, E> {
+                Ok(FieldText(v.to_string()))
+            }
+            fn visit_string<E>(self, v: String) -> Result<FieldText, E> {
+                Ok(FieldText(v))
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<FieldText, E> {
+                Ok(FieldText(v.to_string()))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<FieldText, E> {
+                Ok(FieldText(v.to_string()))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<FieldText, E> {
+                Ok(FieldText(v.to_string()))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<FieldText, E> {
+                Ok(FieldText(serde_json::Number::from_f64(v).map_or_else(String::new, |n| n.to_string())))
+            }
+            fn visit_unit<E>(self) -> Result<FieldText, E> {
+                Ok(FieldText(String::new()))
+            }
+            fn visit_none<E>(self) -> Result<FieldText, E> {
+                Ok(FieldText(String::new()))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut m: A) -> Result<FieldText, A::Error> {
+                let mut value = String::new();
+                while let Some(k) = m.next_key::<std::borrow::Cow<'de, str>>()? {
+                    if k == "value" {
+                        value = m.next_value::<Option<Text>>()?.map(|t| t.0).unwrap_or_default();
+                    } else {
+                        m.next_value::<serde::de::IgnoredAny>()?;
+                    }
+                }
+                Ok(FieldText(value))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// The `value` of a `{value, display_value}` field: its text, or nothing (skipped without being held).
+struct Text(String);
+
+impl<'de> serde::Deserialize<'de> for Text {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Text, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Text;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Text, E> {
+                Ok(Text(v.to_string()))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Text, E> {
+                Ok(Text(v))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Text, E> {
+                Ok(Text(String::new()))
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Text, E> {
+                Ok(Text(String::new()))
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Text, E> {
+                Ok(Text(String::new()))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Text, E> {
+                Ok(Text(String::new()))
+            }
+            fn visit_unit<E>(self) -> Result<Text, E> {
+                Ok(Text(String::new()))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut s: A) -> Result<Text, A::Error> {
+                while s.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(Text(String::new()))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut m: A) -> Result<Text, A::Error> {
+                while m.next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?.is_some() {}
+                Ok(Text(String::new()))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// Runs a command of the application layer off the async threads, answering its errors in ServiceNow's envelope.
@@ -386,4 +477,27 @@ pub(crate) async fn remove(
     table(&name)?;
     command(&app, move |j| vigie_app::incidents::delete(j, &caller.0, &sys_id)).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[cfg(test)]
+mod field_tests {
+    use super::*;
+
+    #[test]
+    fn fields_read_as_servicenow_clients_send_them() {
+        let c = changes(
+            br#"{"a": "x", "b": null, "c": 1, "d": true, "e": {"value": "v", "display_value": "V"}, "f": 1.5,
+                 "g": {"display_value": [1, {"x": []}]}, "h": {"value": 3}, "a": "last"}"#,
+        )
+        .unwrap();
+        let got: Vec<(&str, &str)> = c.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        assert_eq!(
+            got,
+            [("a", "last"), ("b", ""), ("c", "1"), ("d", "true"), ("e", "v"), ("f", "1.5"), ("g", ""), ("h", "")]
+        );
+        for bad in [&br#"{"a": [1]}"#[..], b"[]", b"1", b"{", b""] {
+            let e = changes(bad).unwrap_err();
+            assert_eq!(e.status, StatusCode::BAD_REQUEST, "{}", String::from_utf8_lossy(bad));
+        }
+    }
 }

@@ -560,3 +560,56 @@ async fn answers_carry_security_headers_and_bodies_are_bounded() {
     assert_eq!(r.status(), 413);
     app.stop().await;
 }
+
+/// Found by the fuzzer (crates/vigie-fuzz): what axum's extractors refuse themselves (a body that is not the JSON
+/// a what-if question or an acknowledgement takes, a path segment that is not UTF-8, a query that cannot be read,
+/// a body over the limit) was answered in plain text. Every error is JSON: `{error, message}`, or ServiceNow's
+/// envelope under `/api/now/`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_error_is_answered_in_json_whatever_refuses_the_request() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let send = |method: reqwest::Method, path: &str, ct: Option<&str>, body: Vec<u8>| {
+        let mut b = app.client.request(method, app.url(path)).body(body);
+        if let Some(ct) = ct {
+            b = b.header("content-type", ct);
+        }
+        async move {
+            let r = b.send().await.unwrap();
+            let status = r.status().as_u16();
+            let ct = r.headers().get("content-type").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+            (status, ct, r.bytes().await.unwrap())
+        }
+    };
+    use reqwest::Method as M;
+    let json = Some("application/json");
+    let vigie = [
+        (M::POST, "/api/v1/ask/sufficiency?item=X", json, b"{".to_vec(), 400, "bad_request"),
+        (M::POST, "/api/v1/ask/locate?item=X&near=Y", json, b"{\"scenario\": 1}".to_vec(), 422, "invalid"),
+        (
+            M::POST,
+            "/api/v1/ask/deploy?from=X&to=Y&headcount=1",
+            Some("text/plain"),
+            b"{}".to_vec(),
+            415,
+            "unsupported_media_type",
+        ),
+        (M::POST, "/api/v1/monitoring/checks/X/ack", json, b"[]]".to_vec(), 400, "bad_request"),
+        (M::POST, "/api/v1/monitoring/checks/X/ack", json, b"{\"comment\": 5}".to_vec(), 422, "invalid"),
+        (M::GET, "/api/v1/sites?limit=many", None, vec![], 400, "bad_request"),
+        (M::GET, "/api/v1/sites/%C3%28", None, vec![], 400, "bad_request"),
+        (M::POST, "/api/v1/monitoring/results", json, vec![b' '; 9 << 20], 413, "payload_too_large"),
+    ];
+    for (method, path, ct, body, status, code) in vigie {
+        let (s, content_type, bytes) = send(method.clone(), path, ct, body).await;
+        let v: Value = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| panic!("{method} {path}: {s} {content_type}: {}", String::from_utf8_lossy(&bytes)));
+        assert_eq!((s, v["error"].as_str()), (status, Some(code)), "{method} {path}: {v}");
+        assert!(v["message"].as_str().is_some_and(|m| !m.is_empty()), "{method} {path}: {v}");
+    }
+    let (s, _, bytes) = send(M::PUT, "/api/now/table/incident/%C3%28", json, b"{}".to_vec()).await;
+    let v: Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(s, 400);
+    assert_eq!(v["status"], "failure", "{v}");
+    assert!(v["error"]["message"].is_string() && v["error"]["detail"].is_string(), "{v}");
+    app.stop().await;
+}

@@ -412,3 +412,80 @@ async fn under_tls_unfinished_handshakes_are_cut_and_https_answers() {
     assert_eq!(login("nobody-else".into()).await.unwrap().status(), 429, "limited by the peer's address");
     app.stop().await;
 }
+
+/// Sends a request head declaring a body of `declared` bytes, then `body`, on `s`; reads the answer's head (and
+/// its body, by its content-length). Whether it says `connection: close`.
+async fn exchange(
+    s: &mut TcpStream,
+    addr: SocketAddr,
+    token: &str,
+    head: &str,
+    declared: usize,
+    body: &[u8],
+) -> (String, bool) {
+    let req = format!(
+        "{head} HTTP/1.1\r\nhost: {addr}\r\nauthorization: Bearer {token}\r\ncontent-type: application/json\r\n\
+         content-length: {declared}\r\n\r\n"
+    );
+    s.write_all(req.as_bytes()).await.unwrap();
+    s.write_all(body).await.unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 1];
+    // One byte at a time: the next answer on this connection must stay unread.
+    while !got.ends_with(b"\r\n\r\n") {
+        match tokio::time::timeout(Duration::from_secs(10), s.read(&mut buf)).await.expect("an answer") {
+            Ok(0) | Err(_) => break,
+            Ok(_) => got.push(buf[0]),
+        }
+    }
+    let head = String::from_utf8_lossy(&got).to_lowercase();
+    let length: usize =
+        head.lines().find_map(|l| l.strip_prefix("content-length: ")).map_or(0, |v| v.trim().parse().unwrap());
+    let mut rest = vec![0u8; length];
+    s.read_exact(&mut rest).await.unwrap();
+    let close = head.lines().any(|l| l.trim() == "connection: close");
+    (head, close)
+}
+
+/// Found by the fuzzer (crates/vigie-fuzz): a request answered before its body was read (a path that cannot be
+/// read, no route) had its connection closed after the answer without saying so when the rest of the body had not
+/// arrived yet, and a client that reused the connection lost its next request. Now the rest of a small body is read
+/// and the connection kept; a large one closes the connection, and the answer says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_left_unread_is_drained_when_small_and_closes_the_connection_when_not() {
+    let app = spawn(ServerOptions::default()).await;
+    let (addr, token) = (app.addr, app.tokens["admin"].clone());
+    let big = format!("{{\"text\": \"{}\"}}", "x".repeat(150_000));
+    // Refused before the body is read, 150 kB: drained, and the connection serves the next requests.
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    let (head, close) =
+        exchange(&mut s, addr, &token, "PUT /api/now/table/incident/%C3%28", big.len(), big.as_bytes()).await;
+    assert!(head.starts_with("http/1.1 400") && !close, "{head}");
+    let (head, close) = exchange(&mut s, addr, &token, "POST /api/v1/nowhere", big.len(), big.as_bytes()).await;
+    assert!(head.starts_with("http/1.1 404") && !close, "{head}");
+    let note = br#"{"text": "Prise de quart"}"#;
+    let (head, close) = exchange(&mut s, addr, &token, "POST /api/v1/log", note.len(), note).await;
+    assert!(head.starts_with("http/1.1 200") && !close, "{head}");
+    // A body larger than what is drained (declared, not sent): the answer closes the connection and says so.
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    let declared = vigie_server::net::DRAIN_MAX as usize + 1;
+    let (head, close) = exchange(&mut s, addr, &token, "PUT /api/now/table/incident/%C3%28", declared, b"").await;
+    assert!(head.starts_with("http/1.1 400") && close, "{head}");
+    assert_eq!(read_until_closed(&mut s, Duration::from_secs(10)).await, "");
+    // A small body that does not come: closed too, once the drain gives up.
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    let (head, close) = exchange(&mut s, addr, &token, "POST /api/v1/nowhere", 100, b"{").await;
+    assert!(head.starts_with("http/1.1 404") && close, "{head}");
+    // A client that sends large bodies refused early goes on with its next request.
+    let client = app.client.clone();
+    let huge = "x".repeat(3 << 20);
+    for _ in 0..10 {
+        let r = client.put(app.url("/api/now/table/incident/%C3%28")).body(huge.clone()).send().await;
+        if let Ok(r) = r {
+            assert!(r.status().is_client_error(), "{}", r.status());
+        }
+        let ok = client.post(app.url("/api/v1/log")).json(&serde_json::json!({"text": "note"})).send().await;
+        assert_eq!(ok.expect("the next request is answered").status(), 200);
+    }
+    app.stop().await;
+}
