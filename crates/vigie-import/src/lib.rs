@@ -50,6 +50,10 @@ impl fmt::Display for Problem {
     }
 }
 
+/// The most rows an import holds, all files together (the scale-1 stock file has a million): what an import keeps
+/// until it is planned grows with its rows (up to a few hundred bytes each), so it is bounded whatever the file.
+pub const MAX_ROWS: usize = 2_000_000;
+
 /// The most problems an import reports. The rest are only counted: whatever the files, the memory problems take
 /// stays bounded.
 pub const MAX_PROBLEMS: usize = 1_000;
@@ -79,6 +83,14 @@ impl Problems {
             self.list.push(p);
         } else {
             self.more += 1;
+        }
+    }
+    /// Keeps a problem that ends the reading (at most one an import): shown even when the list is full.
+    pub fn push_final(&mut self, p: Problem) {
+        if self.list.len() < MAX_PROBLEMS {
+            self.push(p);
+        } else {
+            self.list.push(p);
         }
     }
     /// Counts a problem left out (when the list [`is_full`](Self::is_full)) without making it.
@@ -566,6 +578,7 @@ fn read_rows(
         return;
     };
     let mut n = 0usize;
+    let already: usize = batch.rows.values().sum();
     for row in rows {
         let row = match row {
             Ok(r) => r,
@@ -574,6 +587,17 @@ fn read_rows(
                 return;
             }
         };
+        if already + n >= MAX_ROWS {
+            // What an import holds until it is planned grows with its rows: bounded, whatever the file.
+            let line = row.line;
+            batch.problems.push_final(Problem::at(
+                file,
+                line,
+                1,
+                format!("an import holds at most {MAX_ROWS} rows in all: split it (nothing is read past this line)"),
+            ));
+            break;
+        }
         n += 1;
         if n.is_multiple_of(65_536) {
             progress(n);

@@ -387,3 +387,24 @@ fn a_command_check_whose_target_a_shell_would_act_on_is_refused_where_it_is_writ
     assert!(problems[0].starts_with("checks.csv:3:"), "located: {problems:?}");
     assert!(problems[0].contains("`>` at character 4 outside quotes"), "{problems:?}");
 }
+
+#[test]
+fn an_import_holds_a_bounded_number_of_rows_whatever_the_file() {
+    use vigie_import::{read, SourceFile, MAX_ROWS};
+    // Rows that keep nothing (each lacks its values), one more than an import holds: the reading stops there and
+    // says so, even after a thousand other problems.
+    let mut text = String::from("site_id,item_id,quantity,condition,counted_at\n");
+    text.reserve((MAX_ROWS + 1) * 5);
+    for _ in 0..=MAX_ROWS {
+        text.push_str(",,,,\n");
+    }
+    let batch = read(&[SourceFile { name: "stock.csv".into(), bytes: text.into_bytes() }], &mut |_, _| {});
+    let last = batch.problems.kept().last().unwrap().to_string();
+    assert_eq!(
+        last,
+        format!(
+            "stock.csv:{}:1: an import holds at most {MAX_ROWS} rows in all: split it (nothing is read past this line)",
+            MAX_ROWS + 2
+        )
+    );
+}
