@@ -23,11 +23,11 @@ const MAX_EXTRA_BYTES: usize = 100 << 20;
 fn check(what: &str, files: Vec<SourceFile>, expect: &[&str]) {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let input: usize = files.iter().map(|f| f.bytes.len()).sum();
-    let base = Counting::start();
+    let base = fixtures::start();
     let t = Instant::now();
     let outcome = plan(&read(&files, &mut |_, _| {}), &State::new(), &Actor::parse("cli:test").unwrap());
     let elapsed = t.elapsed();
-    let extra = Counting::extra(base);
+    let extra = fixtures::extra(base);
     let lines: Vec<String> = match outcome {
         Ok(p) => panic!("{what}: the import must fail, it planned {} events", p.events.len()),
         Err(problems) => problems.iter().map(|p| p.to_string()).collect(),

@@ -25,13 +25,13 @@ async fn send(app: &TestApp, name: &str, bytes: Vec<u8>) -> (u16, Value, usize, 
     let form = reqwest::multipart::Form::new()
         .part("file", reqwest::multipart::Part::bytes(bytes).file_name(name.to_string()));
     let request = app.client_as("idf").post(app.url("/api/v1/import?dry_run=true")).multipart(form);
-    let base = Counting::start();
+    let base = fixtures::start();
     let t = Instant::now();
     let r = request.send().await.unwrap();
     let status = r.status().as_u16();
     let body: Value = r.json().await.unwrap();
     let elapsed = t.elapsed().as_secs_f64();
-    let extra = Counting::extra(base);
+    let extra = fixtures::extra(base);
     println!(
         "{name}: {size} bytes in, {status} in {elapsed:.3} s, peak {:.1} MiB on top",
         extra as f64 / (1 << 20) as f64
