@@ -86,18 +86,7 @@ fn a_server_that_never_answers_fails_the_connection_in_time() {
 }
 
 fn org(id: &str) -> vigie_domain::NewEvent {
-    use vigie_domain::*;
-    NewEvent {
-        actor: Actor::parse("user:test").unwrap(),
-        source: "test".into(),
-        event: Event::OrganizationUpserted(Organization {
-            id: OrgId::parse(id).unwrap(),
-            name: format!("Organisation {id}"),
-            level: OrgLevel::Tactical,
-            parent_id: None,
-            attributes: Default::default(),
-        }),
-    }
+    vigie_journal::story::an_organisation(id)
 }
 
 /// PostgreSQL out of reach for five seconds: writes fail at once with `Unavailable` while health says why, reads

@@ -131,6 +131,11 @@ fn count(site: &str, n: usize) -> Event {
     })
 }
 
+/// An organisation upserted by a test user: the small event the backends' tests append.
+pub fn an_organisation(id: &str) -> NewEvent {
+    new("user:test", "test", org(id))
+}
+
 fn new(actor: &str, source: &str, event: Event) -> NewEvent {
     NewEvent { actor: Actor::parse(actor).unwrap(), source: source.into(), event }
 }

@@ -4,7 +4,6 @@
 
 use std::path::Path;
 use std::process::Command;
-use vigie_domain::*;
 use vigie_journal::{HeadFile, Journal, JournalOptions};
 
 fn vigie(data: &Path) -> Command {
@@ -22,18 +21,8 @@ fn run(c: &mut Command) -> (i32, String, String) {
     )
 }
 
-fn org(id: &str) -> NewEvent {
-    NewEvent {
-        actor: Actor::parse("user:test").unwrap(),
-        source: "test".into(),
-        event: Event::OrganizationUpserted(Organization {
-            id: OrgId::parse(id).unwrap(),
-            name: format!("Organisation {id}"),
-            level: OrgLevel::Tactical,
-            parent_id: None,
-            attributes: Default::default(),
-        }),
-    }
+fn org(id: &str) -> vigie_domain::NewEvent {
+    vigie_journal::story::an_organisation(id)
 }
 
 /// A data directory as a crash leaves it: ten batches committed, their frames still in `journal.db-wal` (copied while
