@@ -110,6 +110,14 @@ if ! command -v promtool >/dev/null; then
   $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends prometheus >/dev/null \
     || { echo "error: could not install prometheus (promtool is needed by the /metrics validator test)" >&2; exit 1; }
 fi
+# The real Alertmanager posts to Vigie in crates/vigie/tests/alertmanager.rs (Debian's prometheus-alertmanager).
+if [ ! -x /usr/bin/prometheus-alertmanager ]; then
+  say "installing prometheus-alertmanager from Debian (for the Alertmanager end-to-end test)"
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends prometheus-alertmanager >/dev/null \
+    || { echo "error: could not install prometheus-alertmanager (needed by the Alertmanager end-to-end test)" >&2; exit 1; }
+fi
 OPENAPI_SPEC_VALIDATOR_VERSION=0.9.0
 export VIGIE_TEST_VENV="$PWD/target/test-venv"
 if ! "$VIGIE_TEST_VENV/bin/python" -c "import importlib.metadata as m, sys

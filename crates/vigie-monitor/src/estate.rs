@@ -285,9 +285,23 @@ impl Estate {
 
     /// Takes one result for check `slot`.
     pub fn ingest(&mut self, slot: u32, status: Status, at: Millis) -> Outcome {
+        self.take(slot, at, |s, policy| s.ingest(status, at, policy))
+    }
+
+    /// An Alertmanager alert fires on check `slot` (`Some`) or is resolved (`None`): see [`CheckState::alert`].
+    pub fn alert(&mut self, slot: u32, firing: Option<Status>, at: Millis) -> Outcome {
+        self.take(slot, at, |s, policy| s.alert(firing, at, policy))
+    }
+
+    fn take(
+        &mut self,
+        slot: u32,
+        at: Millis,
+        f: impl FnOnce(&mut CheckState, &Policy) -> Option<Transition>,
+    ) -> Outcome {
         let mut out = Outcome::default();
         let policy = self.defs[slot as usize].policy;
-        if let Some(t) = self.states[slot as usize].ingest(status, at, &policy) {
+        if let Some(t) = f(&mut self.states[slot as usize], &policy) {
             let hard = t.hard_change;
             out.transitions.push((self.defs[slot as usize].id.clone(), t));
             if hard {

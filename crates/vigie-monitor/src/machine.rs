@@ -14,7 +14,7 @@
 //! - **Maintenance** is set from outside (the windows): results keep flowing and hard changes are still
 //!   recorded, marked `during_maintenance` ("failed during maintenance").
 
-use crate::status::Status;
+use crate::status::{Shown, Status};
 use crate::Millis;
 use serde::Serialize;
 
@@ -70,6 +70,9 @@ pub struct CheckState {
     pub in_maintenance: bool,
     /// UNKNOWN because no result came within the TTL.
     pub stale: bool,
+    /// A firing Alertmanager alert holds the check at this status (at least) until it is resolved: no result shows
+    /// it better, and no TTL runs out meanwhile (Alertmanager repeats a firing alert only every `repeat_interval`).
+    pub alert: Option<Status>,
 }
 
 /// A hard change, or the start or end of flapping, to announce and journal.
@@ -106,6 +109,7 @@ impl CheckState {
             acknowledged: false,
             in_maintenance: false,
             stale: false,
+            alert: None,
         }
     }
 
@@ -116,6 +120,10 @@ impl CheckState {
 
     /// Takes one result; returns what must be announced, if anything.
     pub fn ingest(&mut self, status: Status, at: Millis, policy: &Policy) -> Option<Transition> {
+        let status = match self.alert {
+            Some(held) if Shown::from(held).severity() > Shown::from(status).severity() => held,
+            _ => status,
+        };
         let previous = self.status;
         let was_stale = std::mem::replace(&mut self.stale, false);
         self.last_result = Some(at.max(self.last_result.unwrap_or(at)));
@@ -167,9 +175,20 @@ impl CheckState {
         })
     }
 
-    /// Called as time passes: a check past its TTL becomes UNKNOWN (hard at once).
+    /// An Alertmanager alert fires (`Some(status)`) or is resolved (`None`): the check takes it hard at once (an
+    /// alert has already waited its `for:` duration and group wait) and is held there until the alert is resolved.
+    pub fn alert(&mut self, firing: Option<Status>, at: Millis, policy: &Policy) -> Option<Transition> {
+        self.alert = firing.filter(|s| *s != Status::Ok);
+        self.ingest(firing.unwrap_or(Status::Ok), at, &Policy { max_attempts: 1, ..*policy })
+    }
+
+    /// Called as time passes: a check past its TTL becomes UNKNOWN (hard at once); one held by a firing alert does
+    /// not go stale.
     pub fn tick(&mut self, now: Millis, policy: &Policy) -> Option<Transition> {
         let ttl = policy.ttl_ms?;
+        if self.alert.is_some() {
+            return None;
+        }
         let since = self.last_result.unwrap_or(self.last_hard_change);
         if self.stale || now - since <= ttl {
             return None;

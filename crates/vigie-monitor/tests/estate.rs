@@ -156,3 +156,30 @@ fn bad_definitions_are_refused() {
     );
     assert!(Estate::new(two(), &[deps("A", "B")], 0).is_ok());
 }
+
+/// An Alertmanager alert is state: hard at once on a three-attempt push check, held through the TTL and through
+/// better results pushed meanwhile, released by the resolved notification.
+#[test]
+fn a_firing_alert_holds_its_check_until_resolved() {
+    let mut def = check("APP-OMS@STA", "STA");
+    def.policy = Policy { max_attempts: 3, ttl_ms: Some(30 * S), ..Policy::default() };
+    let mut e = Estate::new(vec![def], &[], 0).unwrap();
+    let slot = e.slot("APP-OMS@STA").unwrap();
+
+    let out = e.alert(slot, Some(Status::Critical), 10 * S);
+    assert_eq!(out.transitions.len(), 1, "hard at the first notification, not after three");
+    assert_eq!(e.state(slot).hard, Status::Critical);
+
+    assert!(e.tick(10 * S + 2 * H).transitions.is_empty(), "no staleness while the alert fires");
+    assert_eq!(e.state(slot).hard, Status::Critical);
+    e.ingest(slot, Status::Ok, 10 * S + 2 * H);
+    assert_eq!(e.state(slot).hard, Status::Critical, "a pushed OK does not hide a firing alert");
+    e.alert(slot, Some(Status::Warning), 10 * S + 3 * H);
+    assert_eq!(e.state(slot).hard, Status::Warning, "the alert's own severity moves it");
+
+    let out = e.alert(slot, None, 10 * S + 4 * H);
+    assert_eq!(out.transitions.len(), 1);
+    assert_eq!(e.state(slot).hard, Status::Ok, "resolved: green at once");
+    e.tick(10 * S + 4 * H + 31 * S);
+    assert_eq!(e.state(slot).hard, Status::Unknown, "released: the TTL applies again");
+}

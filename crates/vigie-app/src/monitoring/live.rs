@@ -66,6 +66,8 @@ pub struct Result1 {
     pub status: Status,
     pub output: String,
     pub at: Millis,
+    /// From an Alertmanager alert: taken hard at once and held until resolved (OK), see `CheckState::alert`.
+    pub alert: bool,
 }
 
 /// Where a check belongs, for filters and roll-ups (indexes into [`Inner`]'s lists).
@@ -172,7 +174,11 @@ impl Inner {
         let mut events = Vec::new();
         let mut changes = Vec::new();
         for r in results {
-            let out = self.estate.ingest(r.slot, r.status, r.at);
+            let out = if r.alert {
+                self.estate.alert(r.slot, (r.status != Status::Ok).then_some(r.status), r.at)
+            } else {
+                self.estate.ingest(r.slot, r.status, r.at)
+            };
             self.outputs[r.slot as usize] = Some(r.output.clone().into_boxed_str());
             self.collect(out, actor, source, &mut events, &mut changes);
         }

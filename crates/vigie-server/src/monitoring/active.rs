@@ -227,6 +227,7 @@ pub async fn run(app: App, workers: usize, extra_roots_pem: Option<Vec<u8>>, plu
                                         status: p.status,
                                         output: bounded(p.output),
                                         at,
+                                        alert: false,
                                     })
                                 })
                                 .collect())

@@ -151,7 +151,7 @@ fn resolve(inner: &live::Inner, items: Vec<ResultIn>, now: i64) -> Result<Vec<Re
             }
             output.truncate(cut);
         }
-        out.push(Result1 { slot, status, output, at });
+        out.push(Result1 { slot, status, output, at, alert: false });
     }
     if problems.is_empty() {
         Ok(out)
@@ -206,7 +206,13 @@ pub(crate) async fn alertmanager(
                         unmatched += 1;
                     }
                     let (status, output) = (a.check_status(), a.output());
-                    results.extend(slots.into_iter().map(|slot| Result1 { slot, status, output: output.clone(), at }));
+                    results.extend(slots.into_iter().map(|slot| Result1 {
+                        slot,
+                        status,
+                        output: output.clone(),
+                        at,
+                        alert: true,
+                    }));
                 }
                 counted = (results.len(), unmatched);
                 Ok(results)
@@ -263,6 +269,7 @@ fn check_json(g: &live::Inner, slot: u32, now: i64) -> Value {
         "acknowledged": st.acknowledged,
         "in_maintenance": st.in_maintenance,
         "stale": st.stale,
+        "alert": st.alert,
         "output": g.output(slot).split(" | ").next().unwrap_or(""),
         "availability": d.availability(),
     })
