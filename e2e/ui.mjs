@@ -133,6 +133,29 @@ try {
   await page.waitForSelector('aside.panel h3');
   await shot('01-situation');
 
+  // The ring means a need the site's organisation cannot cover (docs/logistics.md), not "some need somewhere".
+  const all = await cpco(`/api/v1/ask/sufficiency?all=true&on=${new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Paris' }).format(new Date())}`);
+  const uncovered = new Map();
+  for (const it of all.items) for (const s of it.by_site) if (s.uncovered > 0) uncovered.set(s.site_id, [...(uncovered.get(s.site_id) || []), it.item]);
+  const ringed = new Set(await page.$$eval('svg.map circle.need-ring', (cs) => cs.map((c) => c.dataset.site)));
+  expect(ringed.size === uncovered.size && [...uncovered.keys()].every((s) => ringed.has(s)),
+    `the map rings the ${uncovered.size} sites with an uncovered need, of ${sites.length} (drawn: ${ringed.size})`);
+  // Its panel says what is uncovered, and "Renforcer ce site" asks reinforce with that need.
+  if (uncovered.size) {
+    const [site] = [...uncovered.keys()];
+    await page.locator(`svg.map circle.site[data-site="${site}"]`).last().focus();
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#uncovered li');
+    const listed = await page.$$eval('#uncovered li', (li) => li.length);
+    expect(listed === uncovered.get(site).length, `the panel of ${site} lists its ${listed} uncovered item(s)`);
+    await shot('01b-situation-besoin-non-couvert');
+    await page.click('#reinforce-site');
+    await page.waitForSelector('#unmet', { timeout: 15000 });
+    expect((await page.inputValue('input[name=site]')) === site, `"Renforcer ce site" opens reinforce for ${site}, answered`);
+    await shot('01c-renforcer-depuis-la-carte');
+    await page.goto(`${base}/#/situation`);
+  }
+
   // Logistics: sufficiency of ballistic plates, the shortfall the API gives.
   const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Paris' }).format(new Date());
   const suff = await cpco(`/api/v1/ask/sufficiency?item=PLAQUE-BAL&on=${today}`);
@@ -142,6 +165,11 @@ try {
   await page.waitForSelector('#shortfall');
   const shown = (await page.textContent('#shortfall')).replace(/\D/g, '');
   expect(suff.shortfall > 0 && shown === String(suff.shortfall), `the UI shows the API's shortfall of ballistic plates (${suff.shortfall})`);
+  // Netting between organisations is said in words when one is short and another has plates to spare.
+  const nets = suff.by_organization.some((o) => o.shortfall > 0) && suff.by_organization.some((o) => o.surplus > 0);
+  const netting = await page.$('#netting');
+  expect(nets === Boolean(netting), `the netting between organisations is ${nets ? 'explained' : 'not needed'}`);
+  expect((await page.textContent('#sufficiency-answer')).includes('par personne'), 'the allowance per person is stated');
   await shot('02-logistique-suffisance');
 
   // Deploy to Nantes and commit the plan.
@@ -149,6 +177,10 @@ try {
   await page.goto(`${base}/#/logistique?tab=deploy`);
   await page.click('form button[type=submit]');
   await page.waitForSelector('#deploy-answer', { timeout: 30000 });
+  const head = await page.textContent('#deploy-answer h2');
+  expect(head.startsWith('Le Mans') && /\d\d:\d\d \(dans /.test(head), `the deployment reads "Le Mans" and arrives at a Paris clock time (${head.trim()})`);
+  const origins = await page.$$eval('#deploy-summary li', (li) => li.map((x) => x.textContent));
+  expect(origins.length > 0 && origins.some((o) => o.includes('prennent') && o.includes('Le Mans')), `the summary by origin says who picks the troops up at Le Mans (${origins.length} origins)`);
   await page.click('#commit');
   await until(page, () => /P-/.test(document.querySelector('#commit-result')?.textContent || ''));
   const plans = (await cpco('/api/v1/plans')).items;

@@ -35,6 +35,16 @@ const dict = {
     eta_optimal: 'arrivée optimale', inset: 'Paris et petite couronne', map_label: 'Carte de France', alert_of: 'Alerte',
     tl_state: 'État', tl_work_note: 'Note de travail', tl_comment: 'Commentaire', tl_alert: 'Alerte',
     tl_decision: 'Décision', tl_note: 'Note', tl_handover: 'Passation', tl_plan: 'Plan',
+    vk_truck: 'camion(s)', vk_bus: 'car(s)', vk_light: 'véhicule(s) léger(s)', role_persons: 'personnes', role_kit: 'matériel',
+    by_origin: 'Par origine', pickup: 'Prise en charge', picks_up: 'prennent {n} personnes à {at}', brings: 'apportent {items}',
+    travel: 'Trajet', incoming: 'En route', surplus: 'Surplus', uncovered: 'Non couvert', uncovered_need: 'Besoin non couvert',
+    suf_short: 'manquent', suf_covered: 'Besoin couvert',
+    suf_detail: 'Unité : {unit} · dotation {per} par personne · {persons} personnes engagées · besoin {need} · en état ou en route {supply} ({pct})',
+    suf_net: 'Le total compense entre organisations : {short} ; {surplus}.',
+    suf_net_short: 'manquent à {list}', suf_net_surplus: 'surplus à {list}',
+    suf_sites: '{n} site(s) dont le besoin n’est pas couvert par leur organisation (anneau sur la carte).',
+    covered_all: 'Tout est couvert.', reinforce_this: 'Renforcer ce site',
+    ring_legend: 'Besoin non couvert par l’organisation', all_covered_here: 'Aucun besoin non couvert ici.',
   },
   en: {
     situation: 'Situation', logistique: 'Logistics', stock: 'Stock', mur: 'Wall', supervision: 'Monitoring',
@@ -71,6 +81,16 @@ const dict = {
     eta_optimal: 'soonest arrival proven', inset: 'Paris and its inner suburbs', map_label: 'Map of France', alert_of: 'Alert',
     tl_state: 'State', tl_work_note: 'Work note', tl_comment: 'Comment', tl_alert: 'Alert',
     tl_decision: 'Decision', tl_note: 'Note', tl_handover: 'Handover', tl_plan: 'Plan',
+    vk_truck: 'truck(s)', vk_bus: 'bus(es)', vk_light: 'light vehicle(s)', role_persons: 'persons', role_kit: 'kit',
+    by_origin: 'By origin', pickup: 'Pick-up', picks_up: 'pick up {n} persons at {at}', brings: 'bring {items}',
+    travel: 'Travel', incoming: 'On its way', surplus: 'Surplus', uncovered: 'Uncovered', uncovered_need: 'Uncovered need',
+    suf_short: 'short', suf_covered: 'Need covered',
+    suf_detail: 'Unit: {unit} · allowance {per} per person · {persons} persons engaged · need {need} · serviceable or on its way {supply} ({pct})',
+    suf_net: 'The total nets organisations out: {short}; {surplus}.',
+    suf_net_short: 'short at {list}', suf_net_surplus: 'surplus at {list}',
+    suf_sites: '{n} site(s) whose need their organisation does not cover (ringed on the map).',
+    covered_all: 'Everything is covered.', reinforce_this: 'Reinforce this site',
+    ring_legend: 'Need the organisation does not cover', all_covered_here: 'No uncovered need here.',
   },
 };
 
@@ -91,14 +111,20 @@ export function t(key) {
   return dict[lang][key] ?? dict.fr[key] ?? key;
 }
 
+/** A sentence with parameters: `{name}` in the text is replaced by `params.name`. */
+export function tf(key, params) {
+  return t(key).replace(/\{(\w+)\}/g, (m, k) => (k in params ? String(params[k]) : m));
+}
+
 export function stateLabel(s) {
   return STATES[lang][s] ?? s;
 }
 
 const locale = () => (lang === 'fr' ? 'fr-FR' : 'en-GB');
 
-/** A number the French way (narrow no-break space, decimal comma) or the English way. */
-export function num(n, digits = 0) {
+/** A number the French way (narrow no-break space, decimal comma) or the English way; quantities keep their
+ * decimals (7,5), up to three. */
+export function num(n, digits = 3) {
   if (n === null || n === undefined || n === '') return '—';
   return new Intl.NumberFormat(locale(), { maximumFractionDigits: digits }).format(Number(n));
 }
@@ -133,6 +159,19 @@ export function minutes(m) {
   const h = Math.floor(m / 60);
   const r = Math.round(m % 60);
   return h > 0 ? `${h} h ${String(r).padStart(2, '0')}` : `${r} min`;
+}
+
+/** An arrival `m` minutes from now as a Paris clock time, with the duration: "17:12 (dans 10 h 48)"; the day is
+ * added when it is not today. */
+export function arrival(m) {
+  if (m === null || m === undefined) return '—';
+  const at = new Date(Date.now() + m * 60000);
+  const day = (d) => new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Paris' }).format(d);
+  const clock = new Intl.DateTimeFormat(locale(), {
+    timeZone: 'Europe/Paris', hour: '2-digit', minute: '2-digit',
+    ...(day(at) === day(new Date()) ? {} : { weekday: 'short', day: 'numeric' }),
+  }).format(at);
+  return `${clock} (${lang === 'fr' ? 'dans' : 'in'} ${minutes(m)})`;
 }
 
 /** Today in Paris, YYYY-MM-DD. */

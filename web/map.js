@@ -70,7 +70,8 @@ function pathOf(geometry, project) {
 const inside = (b, lat, lon) => lon >= b.lonMin && lon <= b.lonMax && lat >= b.latMin && lat <= b.latMax;
 
 /**
- * Draws the map. `points`: [{id, name, lat, lon, cls, r, shortfall, incident}]; `lines`: [{from:[lat,lon],
+ * Draws the map. `points`: [{id, name, lat, lon, cls, r, uncovered, incident}] (`uncovered`: a need the site's
+ * organisation does not cover, drawn as a dashed ring apart from the state colours); `lines`: [{from:[lat,lon],
  * to:[lat,lon]}]. Returns {el, update(points, lines)}.
  */
 export async function franceMap({ points = [], lines = [], onPick = () => {} } = {}) {
@@ -114,11 +115,12 @@ export async function franceMap({ points = [], lines = [], onPick = () => {} } =
       if (inside(IDF, p.lat, p.lon)) spots.push(inset(p.lon, p.lat));
       for (const [x, y] of spots) {
         const c = h('circle', {
-          class: `site ${p.cls || 'f-none'}${p.shortfall ? ' shortfall' : ''}`, cx: x.toFixed(1), cy: y.toFixed(1),
+          class: `site ${p.cls || 'f-none'}`, cx: x.toFixed(1), cy: y.toFixed(1),
           r: p.r || 5, tabindex: 0, 'data-site': p.id, 'data-state': p.state || '', role: 'button',
           'aria-label': p.name, onclick: () => onPick(p), onkeydown: (e) => { if (e.key === 'Enter') onPick(p); },
-        }, h('title', {}, `${p.name} (${p.id})${p.state ? ' — ' + p.state : ''}${p.shortfall ? ' — manque' : ''}`));
+        }, h('title', {}, `${p.name} (${p.id})${p.state ? ' — ' + p.state : ''}${p.uncovered ? ` — ${t('uncovered_need').toLowerCase()}` : ''}`));
         items.push(c);
+        if (p.uncovered) items.push(h('circle', { class: 'need-ring', 'data-site': p.id, cx: x.toFixed(1), cy: y.toFixed(1), r: (p.r || 5) + 4 }));
         if (p.incident) items.push(h('circle', { class: 'incident', cx: x.toFixed(1), cy: y.toFixed(1), r: (p.r || 5) + 5 }));
       }
     }

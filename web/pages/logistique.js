@@ -1,7 +1,7 @@
 // Logistique: the four questions as forms, answers as tables, on the map and as bars; "Engager" commits a plan;
 // plans with their steps; the shift of effort with its dry run; what-if scenarios.
 import { api, may, h, table, errorBox, toast } from '../api.js';
-import { t, num, pct, minutes, today, time } from '../i18n.js';
+import { t, tf, num, pct, minutes, arrival, today, time } from '../i18n.js';
 import { franceMap } from '../map.js';
 
 const TABS = ['sufficiency', 'locate', 'reinforce', 'deploy', 'plans', 'shift', 'whatif'];
@@ -52,11 +52,32 @@ const figureColumns = (label) => [
   { label: t('need'), num: true, value: (r) => num(r.need) },
   { label: t('serviceable'), num: true, value: (r) => num(r.serviceable) },
   { label: t('reserved'), num: true, value: (r) => num(r.reserved) },
-  { label: t('in_transit'), num: true, value: (r) => num(r.in_transit) },
   { label: t('available'), num: true, value: (r) => num(r.available) },
+  { label: t('incoming'), num: true, value: (r) => num(r.incoming) },
   { label: t('shortfall'), num: true, value: (r) => num(r.shortfall), cls: (r) => (r.shortfall > 0 ? 'bad' : 'good') },
   { label: t('coverage'), num: true, value: (r) => pct(r.coverage) },
 ];
+
+/** The answer in words, figure first: what is short (or that the need is covered), the unit and allowance, and how
+ * organisations net out in the total. */
+function sufficiencySentence(s) {
+  const supply = s.available + s.incoming;
+  const head = s.shortfall > 0
+    ? h('h2', {}, h('span', { class: 'figure bad', id: 'shortfall' }, num(s.shortfall)), ` ${t('suf_short')} — ${s.item_name}`)
+    : h('h2', {}, h('span', { class: 'figure good', id: 'shortfall' }, t('suf_covered')), ` — ${s.item_name}`);
+  const list = (rows, f) => rows.map((o) => `${o.name || o.organization_id} ${num(f(o))}`).join(', ');
+  const short = s.by_organization.filter((o) => o.shortfall > 0);
+  const spare = s.by_organization.filter((o) => o.surplus > 0);
+  const nets = short.length && spare.length;
+  const ringed = s.by_site.filter((x) => x.uncovered > 0).length;
+  return [head,
+    h('p', { class: 'sentence' }, tf('suf_detail', { unit: s.unit, per: num(s.per_person), persons: num(s.headcount),
+      need: num(s.need), supply: num(supply), pct: pct(s.coverage) })),
+    nets ? h('p', { class: 'sentence', id: 'netting' }, tf('suf_net', {
+      short: tf('suf_net_short', { list: list(short, (o) => o.shortfall) }),
+      surplus: tf('suf_net_surplus', { list: list(spare, (o) => o.surplus) }) })) : null,
+    ringed ? h('p', { class: 'sentence' }, tf('suf_sites', { n: num(ringed) })) : null];
+}
 
 async function sufficiency(body, items) {
   const [f, out] = form(async (d, out) => {
@@ -70,14 +91,17 @@ async function sufficiency(body, items) {
     }
     const s = await api(`/api/v1/ask/sufficiency?item=${encodeURIComponent(item)}&${q}`);
     const orgs = s.by_organization.map((o) => ({ ...o, label: o.name || o.organization_id }));
-    const sites = s.by_site.map((o) => ({ ...o, label: `${o.name} (${o.site_id})` }));
+    // Sites with a need, stock or something on its way; most uncovered first (the server's order).
+    const sites = s.by_site.filter((o) => o.need > 0 || o.on_hand > 0 || o.incoming > 0)
+      .map((o) => ({ ...o, label: `${o.name} (${o.site_id})` }));
     out.replaceChildren(h('div', { class: 'panel', id: 'sufficiency-answer' },
-      h('h2', {}, `${s.item_name} — ${t('shortfall')} : `, h('span', { class: s.shortfall > 0 ? 'bad' : 'good', id: 'shortfall' }, num(s.shortfall)),
-        ` ${s.unit}`),
-      h('p', { class: 'muted' }, `${t('need')} ${num(s.need)} · ${t('serviceable')} ${num(s.serviceable)} · ${t('available')} ${num(s.available)} · ${t('coverage')} ${pct(s.coverage)} · ${num(s.headcount)} ${t('persons')}`),
+      ...sufficiencySentence(s),
       h('h3', {}, t('coverage')), coverageBars(orgs),
       h('h3', {}, t('organisation')), table(figureColumns(t('organisation')), orgs),
-      h('h3', {}, t('sites')), table(figureColumns(t('site')), sites)));
+      // A site's own shortfall is red only when its organisation cannot cover it (uncovered).
+      h('h3', {}, t('sites')), table([...figureColumns(t('site')).map((c) => (c.label === t('shortfall')
+        ? { ...c, cls: (r) => (r.uncovered > 0 ? 'bad' : r.shortfall > 0 ? 'muted' : 'good') } : c)),
+      { label: t('uncovered'), num: true, value: (r) => num(r.uncovered), cls: (r) => (r.uncovered > 0 ? 'ring' : '') }], sites)));
     sizeBars(out);
   }, field(t('item'), itemSelect(items, { all: true })), field(t('on'), h('input', { name: 'on', type: 'date', value: today() })),
   field(t('days'), h('input', { name: 'days', type: 'number', min: 1, value: 1 })));
@@ -94,8 +118,8 @@ async function locate(body, items) {
       r.autonomy_days_min != null ? h('p', {}, `${num(r.autonomy_days_min, 1)} ${t('days')}`) : null,
       table([
         { label: t('site'), value: (s) => `${s.name} (${s.site_id})` },
-        { label: 'km', num: true, value: (s) => num(s.distance_km) },
-        { label: t('eta'), num: true, value: (s) => minutes(s.eta_min) },
+        { label: 'km', num: true, value: (s) => num(s.distance_km, 0) },
+        { label: t('travel'), num: true, value: (s) => minutes(s.eta_min) },
         ...r.items.map((i) => ({ label: i, num: true, value: (s) => num(s.available[i] ?? 0) })),
       ], r.sites, { empty: t('no_data') })));
   }, field(t('item'), h('select', { name: 'items', multiple: true, size: 4 }, items.map((i) => h('option', { value: i.id }, i.name)))),
@@ -116,7 +140,7 @@ function commitButton(plan, done) {
   } }, t('commit'));
 }
 
-async function reinforce(body) {
+async function reinforce(body, items, params) {
   const [f, out] = form(async (d, out) => {
     const r = await api(`/api/v1/ask/reinforce?site=${encodeURIComponent(d.get('site'))}&need=${encodeURIComponent(d.get('need'))}`);
     const result = h('p', { role: 'status' });
@@ -130,20 +154,27 @@ async function reinforce(body) {
       lines: dest ? from.map((s) => ({ from: pos.get(s), to: dest })) : [],
     });
     out.replaceChildren(h('div', { class: 'grid-half' }, h('div', { class: 'panel' },
-      h('h2', {}, `${t('reinforce')} ${r.site_id} — ${t('eta')} ${minutes(r.eta_min)}`),
-      Object.keys(r.unmet).length ? h('p', { class: 'bad' }, `${t('unmet')} : ${Object.entries(r.unmet).map(([k, v]) => `${k} ${num(v)}`).join(', ')}`) : null,
+      h('h2', {}, `${t('reinforce')} ${r.site_id} — ${t('eta')} ${arrival(r.eta_min)}`),
+      (() => {
+        const unmet = Object.entries(r.unmet).filter(([, v]) => v > 0);
+        return unmet.length
+          ? h('p', { class: 'bad', id: 'unmet' }, `${t('unmet')} : ${unmet.map(([k, v]) => `${k} ${num(v)}`).join(', ')}`)
+          : h('p', { class: 'good', id: 'unmet' }, t('covered_all'));
+      })(),
       table([
         { label: t('vehicles'), value: (l) => l.vehicle_id },
         { label: t('from'), value: (l) => l.from },
         { label: t('movements'), value: (l) => Object.entries(l.items).map(([k, v]) => `${k} ${num(v)}`).join(', ') },
-        { label: 'kg', num: true, value: (l) => `${num(l.mass_kg)} / ${num(l.payload_kg)}` },
-        { label: t('eta'), num: true, value: (l) => minutes(l.eta_min) },
+        { label: 'kg', num: true, value: (l) => `${num(l.mass_kg, 0)} / ${num(l.payload_kg, 0)}` },
+        { label: t('travel'), num: true, value: (l) => minutes(l.eta_min) },
       ], r.loads, { empty: t('no_data') }),
       h('div', { class: 'row' }, commitButton(r.proposed_plan, (p) => result.replaceChildren(`${t('committed')} ${p.id}`)), result)),
       h('div', {}, map.el)));
-  }, field(t('site'), h('input', { name: 'site', required: true, placeholder: 'VIL-OLY' })),
-  field(t('need_list'), h('input', { name: 'need', required: true, placeholder: 'TENTE-10=40,FRIGO=10' })));
+  }, field(t('site'), h('input', { name: 'site', required: true, placeholder: 'VIL-OLY', value: params?.get('site') || '' })),
+  field(t('need_list'), h('input', { name: 'need', required: true, placeholder: 'TENTE-10=40,FRIGO=10', value: params?.get('need') || '' })));
   body.replaceChildren(f, out);
+  // Prefilled from a site's panel ("Renforcer ce site"): answer at once.
+  if (params?.get('site') && params?.get('need')) f.requestSubmit();
 }
 
 async function deploy(body) {
@@ -152,29 +183,35 @@ async function deploy(body) {
     const r = await api(`/api/v1/ask/deploy?${q}`);
     const sites = (await api('/api/v1/sites?limit=10000')).items;
     const pos = new Map(sites.map((s) => [s.id, [s.lat, s.lon]]));
-    const lines = r.legs.filter((l) => pos.has(l.site_id)).map((l) => ({ from: pos.get(l.site_id), to: [r.to.lat, r.to.lon] }));
+    // Legs: a vehicle carrying persons drives to the departure zone first (pick-up), then to the destination.
+    const pickup = [r.from.lat, r.from.lon];
+    const dest = [r.to.lat, r.to.lon];
+    const lines = r.legs.filter((l) => pos.has(l.site_id)).flatMap((l) => (l.role === 'persons'
+      ? [{ from: pos.get(l.site_id), to: pickup }, { from: pickup, to: dest }]
+      : [{ from: pos.get(l.site_id), to: dest }]));
     const pts = [
-      { id: 'from', name: r.from.label, lat: r.from.lat, lon: r.from.lon, cls: 'f-WARNING', r: 7 },
-      { id: 'to', name: r.to.label, lat: r.to.lat, lon: r.to.lon, cls: 'f-CRITICAL', r: 8 },
-      ...r.legs.filter((l) => pos.has(l.site_id)).map((l) => ({ id: l.site_id, name: l.site_id, lat: pos.get(l.site_id)[0], lon: pos.get(l.site_id)[1], cls: 'f-OK' })),
+      { id: 'from', name: `${t('pickup')} : ${r.from.label}`, lat: r.from.lat, lon: r.from.lon, cls: 'f-none', r: 7 },
+      { id: 'to', name: r.to.label, lat: r.to.lat, lon: r.to.lon, cls: 'f-none', r: 9 },
+      ...r.legs.filter((l) => pos.has(l.site_id)).map((l) => ({ id: l.site_id, name: l.site_id, lat: pos.get(l.site_id)[0], lon: pos.get(l.site_id)[1], cls: 'f-none' })),
     ];
     const map = await franceMap({ points: pts, lines });
     const result = h('p', { role: 'status', id: 'commit-result' });
     const short = r.shortfall.persons > 0 || Object.keys(r.shortfall.items).length > 0;
     out.replaceChildren(h('div', { class: 'grid-half' },
       h('div', { class: 'panel', id: 'deploy-answer' },
-        h('h2', {}, `${r.from.label} → ${r.to.label} : ${num(r.headcount)} ${t('persons')}, ${t('eta')} `, h('span', { id: 'eta' }, minutes(r.eta_min))),
-        h('p', { class: 'muted' }, `${num(r.vehicle_km)} ${t('vehicle_km')} · ${r.optimal ? 'optimal' : r.eta_optimal ? t('eta_optimal') : ''} · ${r.eta_basis}`),
+        h('h2', {}, `${r.from.label} → ${r.to.label} : ${num(r.headcount)} ${t('persons')}, ${t('eta')} `, h('span', { id: 'eta' }, arrival(r.eta_min))),
+        h('p', { class: 'muted' }, `${num(r.vehicle_km, 0)} ${t('vehicle_km')} · ${r.optimal ? 'optimal' : r.eta_optimal ? t('eta_optimal') : ''} · ${r.eta_basis}`),
         short ? h('p', { class: 'bad' }, `${t('shortfall')} : ${r.shortfall.persons} ${t('persons')} ${Object.entries(r.shortfall.items).map(([k, v]) => `${k} ${num(v)}`).join(', ')}`) : null,
-        h('h3', {}, t('movements')),
+        h('h3', {}, t('by_origin')), deploySummary(r),
+        h('h3', {}, t('vehicles')),
         table([
-          { label: t('vehicles'), value: (l) => `${l.vehicle_id} (${l.kind})` },
+          { label: t('vehicles'), value: (l) => `${l.vehicle_id} (${vehicleKind(l.kind)})` },
           { label: t('from'), value: (l) => l.site_id },
-          { label: t('kind'), value: (l) => l.role },
+          { label: t('kind'), value: (l) => t(`role_${l.role}`) },
           { label: t('headcount'), num: true, value: (l) => num(l.persons) },
           { label: t('movements'), value: (l) => Object.entries(l.items).map(([k, v]) => `${k} ${num(v)}`).join(', ') },
-          { label: 'km', num: true, value: (l) => num(l.km) },
-          { label: t('eta'), num: true, value: (l) => minutes(l.eta_min) },
+          { label: 'km', num: true, value: (l) => num(l.km, 0) },
+          { label: t('travel'), num: true, value: (l) => minutes(l.eta_min) },
         ], r.legs),
         h('div', { class: 'row' }, r.proposed_plan ? h('span', { class: 'muted' }, t('plan_ready')) : null,
           commitButton(r.proposed_plan, (p) => result.replaceChildren(`${t('committed')} ${p.id}`)), result)),
@@ -184,6 +221,31 @@ async function deploy(body) {
   field(t('headcount'), h('input', { name: 'headcount', type: 'number', min: 1, value: 300 })),
   field(t('days'), h('input', { name: 'days', type: 'number', min: 1, value: 3 })));
   body.replaceChildren(f, out);
+}
+
+/** A vehicle kind in words (the registry's own word when it is not a known kind). */
+const vehicleKind = (k) => (t(`vk_${k}`) === `vk_${k}` ? k : t(`vk_${k}`));
+
+/** Who moves what, by origin: "DEP-X : 3 camions apportent … ; arrivée 17:12", "BASE-Y : 6 bus prennent 300
+ * personnes à Le Mans …". */
+function deploySummary(r) {
+  const by = new Map();
+  for (const l of r.legs) {
+    const o = by.get(l.site_id) || { kinds: new Map(), persons: 0, items: new Map(), eta: 0 };
+    o.kinds.set(l.kind, (o.kinds.get(l.kind) || 0) + 1);
+    o.persons += l.persons;
+    for (const [k, v] of Object.entries(l.items)) o.items.set(k, (o.items.get(k) || 0) + v);
+    o.eta = Math.max(o.eta, l.eta_min);
+    by.set(l.site_id, o);
+  }
+  return h('ul', { class: 'summary', id: 'deploy-summary' }, [...by.entries()].map(([site, o]) => {
+    const kinds = [...o.kinds.entries()].map(([k, n]) => `${n} ${vehicleKind(k)}`).join(', ');
+    const what = [
+      o.persons ? tf('picks_up', { n: num(o.persons), at: r.from.label.split(' (')[0] }) : null,
+      o.items.size ? tf('brings', { items: [...o.items.entries()].map(([k, v]) => `${k} ${num(v)}`).join(', ') }) : null,
+    ].filter(Boolean).join(' ; ');
+    return h('li', {}, h('strong', {}, site), ` : ${kinds} — ${what} ; ${t('eta').toLowerCase()} ${arrival(o.eta)}`);
+  }));
 }
 
 async function plans(body) {

@@ -1,5 +1,6 @@
-// Situation: the map of every site, coloured by its rolled-up TOC state, ringed where a logistics shortfall
-// exists; click a site for its panel (stock with freshness, forces, checks, open incidents).
+// Situation: the map of every site, coloured by its rolled-up TOC state, ringed where a need is left uncovered by
+// the site's organisation (docs/logistics.md); click a site for its panel (what is uncovered, with "Renforcer"
+// prefilled; stock with freshness, forces, checks, open incidents).
 import { api, may, h, table, pill, errorBox, live } from '../api.js';
 import { t, num, ago, time, stateLabel, today } from '../i18n.js';
 import { franceMap } from '../map.js';
@@ -20,7 +21,7 @@ export async function show(view) {
 
   let sites = [];
   let states = new Map();
-  let shortfallSites = new Set();
+  let uncoveredAt = new Map();
   let forcesAt = new Map();
   let vehiclesAt = new Map();
   let incidentsAt = new Map();
@@ -37,8 +38,14 @@ export async function show(view) {
     for (const v of vehicles?.items || []) vehiclesAt.set(v.site_id, (vehiclesAt.get(v.site_id) || 0) + 1);
     sites = s.items;
     states = new Map((st?.sites || []).map((x) => [x.id, x.state]));
-    shortfallSites = new Set();
-    for (const it of suf?.items || []) for (const bs of it.by_site) if (bs.shortfall > 0) shortfallSites.add(bs.site_id);
+    uncoveredAt = new Map();
+    for (const it of suf?.items || []) {
+      for (const bs of it.by_site) {
+        if (!(bs.uncovered > 0)) continue;
+        if (!uncoveredAt.has(bs.site_id)) uncoveredAt.set(bs.site_id, []);
+        uncoveredAt.get(bs.site_id).push({ item: it.item, name: it.item_name, unit: it.unit, uncovered: bs.uncovered, need: bs.need });
+      }
+    }
     forcesAt = new Map();
     for (const f of forces?.items || []) forcesAt.set(f.site_id, (forcesAt.get(f.site_id) || 0) + f.headcount);
     incidentsAt = new Map();
@@ -56,7 +63,7 @@ export async function show(view) {
       id: s.id, name: s.name, lat: s.lat, lon: s.lon, state: states.get(s.id),
       cls: states.has(s.id) ? `f-${states.get(s.id)}` : 'f-none',
       r: radius(s),
-      shortfall: shortfallSites.has(s.id),
+      uncovered: uncoveredAt.has(s.id),
       incident: layers.incidents && incidentsAt.has(s.id),
     }));
   try {
@@ -65,11 +72,12 @@ export async function show(view) {
     view.replaceChildren(errorBox(e));
     return {};
   }
-  const map = await franceMap({ points: points(), onPick: (p) => sitePanel(panel, p.id, sites) });
+  const map = await franceMap({ points: points(), onPick: (p) => sitePanel(panel, p.id, sites, uncoveredAt.get(p.id) || []) });
   mapBox.replaceChildren(map.el,
     h('div', { class: 'legend' },
       ['OK', 'WARNING', 'CRITICAL', 'MAINTENANCE', 'UNKNOWN', 'UNREACHABLE'].map((s) => pill(s, stateLabel(s))),
-      h('span', { class: 'bad' }, `◯ ${t('shortfall')}`), h('span', { class: 'muted small' }, 'IGN – Admin Express, Licence Ouverte 2.0')));
+      h('span', { class: 'ring-legend' }, h('svg', { width: 18, height: 18, 'aria-hidden': 'true' },
+        h('circle', { class: 'ring-sample', cx: 9, cy: 9, r: 6 })), ` ${t('ring_legend')}`), h('span', { class: 'muted small' }, 'IGN – Admin Express, Licence Ouverte 2.0')));
   layerBox.replaceChildren(...Object.keys(layers).map((k) =>
     h('label', {}, h('input', { type: 'checkbox', checked: layers[k], onchange: (e) => { layers[k] = e.target.checked; map.update(points()); } }), t(k))));
   // Live: a state change refreshes the colours (at most every half second).
@@ -87,12 +95,25 @@ export async function show(view) {
   return { dispose() { stream?.close(); clearTimeout(pending); } };
 }
 
-async function sitePanel(panel, id, sites) {
+async function sitePanel(panel, id, sites, uncovered) {
   const s = sites.find((x) => x.id === id);
   panel.replaceChildren(h('h2', {}, `${s?.name ?? id} (${id})`), h('p', { class: 'muted' }, t('loading')));
   const parts = [h('h2', {}, `${s?.name ?? id}`), h('p', { class: 'muted small' }, `${id} · ${s?.kind ?? ''} · ${s?.city ?? ''} · ${s?.organization_id ?? ''}`)];
   try {
     if (may('logistics:read')) {
+      // The answer first: what this site's organisation cannot cover here, and the way to act on it.
+      parts.push(h('h3', {}, t('uncovered_need')));
+      if (uncovered.length) {
+        parts.push(h('ul', { class: 'uncovered', id: 'uncovered' }, uncovered.map((u) =>
+          h('li', {}, h('strong', {}, num(u.uncovered)), ` ${u.unit} — ${u.name} (${t('need')} ${num(u.need)})`))));
+        if (may('logistics:write')) {
+          const need = uncovered.map((u) => `${u.item}=${Math.ceil(u.uncovered)}`).join(',');
+          parts.push(h('p', {}, h('a', { class: 'button primary', id: 'reinforce-site',
+            href: `#/logistique?tab=reinforce&site=${encodeURIComponent(id)}&need=${encodeURIComponent(need)}` }, t('reinforce_this'))));
+        }
+      } else {
+        parts.push(h('p', { class: 'good' }, t('all_covered_here')));
+      }
       const stock = await api(`/api/v1/stock?site_id=${encodeURIComponent(id)}&limit=1000`);
       parts.push(h('h3', {}, t('stock')), table([
         { label: t('item'), value: (l) => l.item_id },

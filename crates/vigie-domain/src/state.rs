@@ -226,6 +226,9 @@ pub struct State {
     pub plans: BTreeMap<PlanId, Stamped<PlanRecord>>,
     /// Quantities reserved by committed plans: item → origin site slot → quantity.
     pub reserved: FxHashMap<ItemId, FxHashMap<u32, Quantity>>,
+    /// Quantities committed plans will bring (reserved at their origins, not shipped): item → destination site slot
+    /// → quantity.
+    pub reserved_for: FxHashMap<ItemId, FxHashMap<u32, Quantity>>,
     /// Quantities on the road: item → destination site slot → quantity.
     pub in_transit: FxHashMap<ItemId, FxHashMap<u32, Quantity>>,
     /// Vehicles held by active plans.
@@ -365,9 +368,11 @@ impl State {
                 self.vehicles.insert(v.id.clone(), Stamped { value: v, stamp });
             }
             Event::PlanCommitted(p) => {
+                let to = self.site_slots.slot(&p.destination);
                 for m in &p.movements {
                     let from = self.site_slots.slot(&m.from);
                     add(&mut self.reserved, &m.item_id, from, m.quantity);
+                    add(&mut self.reserved_for, &m.item_id, to, m.quantity);
                 }
                 for v in p.movements.iter().filter_map(|m| m.vehicle_id.as_ref()).chain(&p.vehicles) {
                     self.vehicle_holds.insert(v.clone(), p.id.clone());
@@ -389,6 +394,7 @@ impl State {
                 for m in &plan.movements {
                     let from = self.site_slots.slot(&m.from);
                     add(&mut self.reserved, &m.item_id, from, Quantity::ZERO - m.quantity);
+                    add(&mut self.reserved_for, &m.item_id, to, Quantity::ZERO - m.quantity);
                     add(&mut self.in_transit, &m.item_id, to, m.quantity);
                     self.adjust(&m.item_id, from, Quantity::ZERO - m.quantity, time);
                 }
@@ -516,9 +522,11 @@ impl State {
             }
             Event::PlanCancelled(step) => {
                 let Some(plan) = self.mark_plan(&step.plan_id, PlanStatus::Cancelled, time, stamp) else { return };
+                let to = self.site_slots.slot(&plan.destination);
                 for m in &plan.movements {
                     let from = self.site_slots.slot(&m.from);
                     add(&mut self.reserved, &m.item_id, from, Quantity::ZERO - m.quantity);
+                    add(&mut self.reserved_for, &m.item_id, to, Quantity::ZERO - m.quantity);
                 }
                 self.release_vehicles(&plan);
             }
@@ -618,6 +626,11 @@ impl State {
     /// Quantity of an item reserved at a site slot by committed plans.
     pub fn reserved_at(&self, item: &ItemId, slot: u32) -> Quantity {
         self.reserved.get(item).and_then(|m| m.get(&slot)).copied().unwrap_or_default()
+    }
+
+    /// Quantity of an item that committed plans will bring to a site slot (not shipped yet).
+    pub fn reserved_for(&self, item: &ItemId, slot: u32) -> Quantity {
+        self.reserved_for.get(item).and_then(|m| m.get(&slot)).copied().unwrap_or_default()
     }
 
     /// Quantity of an item on its way to a site slot.

@@ -45,6 +45,9 @@ fn hint(s: &[String]) -> String {
 }
 
 /// Lower case, no accents, hyphens and apostrophes as spaces, `st`/`ste` as `saint`/`sainte`.
+/// Leading articles of official names, as [`normalize`] writes them.
+const ARTICLES: [&str; 4] = ["le ", "la ", "les ", "l "];
+
 pub fn normalize(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars().flat_map(char::to_lowercase) {
@@ -110,7 +113,12 @@ impl Gazetteer {
         let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
         let mut by_insee = HashMap::new();
         for (i, c) in communes.iter().enumerate() {
-            by_name.entry(normalize(c.name)).or_default().push(i);
+            let full = normalize(c.name);
+            // The official name keeps its article (`Le Mans`); `Mans` finds it too.
+            if let Some(bare) = ARTICLES.iter().find_map(|a| full.strip_prefix(a)) {
+                by_name.entry(bare.to_string()).or_default().push(i);
+            }
+            by_name.entry(full).or_default().push(i);
             by_insee.insert(c.insee, i);
         }
         for v in by_name.values_mut() {
@@ -134,17 +142,7 @@ impl Gazetteer {
         if let Some(&i) = self.by_insee.get(q) {
             return Ok(&self.communes[i]);
         }
-        let mut norm = normalize(&q.replace(['(', ')'], " "));
-        // The reference names drop the leading article (`Mans`, `Rochelle`): `Le Mans` finds `Mans`.
-        let known = |n: &str| {
-            self.by_name.contains_key(n) || n.rsplit_once(' ').is_some_and(|(a, _)| self.by_name.contains_key(a))
-        };
-        if !known(&norm) {
-            let bare = ["le ", "la ", "les ", "l "].iter().find_map(|a| norm.strip_prefix(a)).map(str::to_string);
-            if let Some(bare) = bare.filter(|b| known(b)) {
-                norm = bare;
-            }
-        }
+        let norm = normalize(&q.replace(['(', ')'], " "));
         if let Some(found) = self.by_name.get(&norm) {
             return match found.as_slice() {
                 [one] => Ok(&self.communes[*one]),
@@ -202,6 +200,8 @@ mod tests {
         check("St-Denis (93)", Ok("93066"));
         check("Saint-Denis 974", Ok("97411"));
         check("Le Mans", Ok("72181"));
+        check("Mans", Ok("72181"));
+        assert_eq!(Gazetteer::get().resolve("Le Mans").unwrap().describe(), "Le Mans (72, INSEE 72181, 142946 hab.)");
         check("La Rochelle (17)", Ok("17300"));
         check("L'Haÿ-les-Roses", Ok("94038"));
         check("ile saint denis", Ok("93039"));

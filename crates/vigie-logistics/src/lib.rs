@@ -2,8 +2,11 @@
 //!
 //! Definitions (docs/logistics.md): for an item on a day D, `on_hand` is every counted quantity; `serviceable` is
 //! what is in serviceable condition and not expired on D (`expires_on < D` is expired); `reserved` is what Vigie
-//! plans committed and did not ship; `in_transit` is shipped and not received; `available = serviceable − reserved`.
-//! The `need` over N days is Σ over the forces engaged on D of headcount × allowance (× N for `person_day`).
+//! plans committed and did not ship; `in_transit` is shipped and not received; `available = serviceable − reserved`;
+//! `incoming` is what committed plans will bring (reserved for the place) plus what is in transit to it. The `need`
+//! over N days is Σ over the forces engaged on D of headcount × allowance (× N for `person_day`); `shortfall =
+//! max(0, need − available − incoming)`: stock on its way to a need is not missing. A site's `uncovered` need is what
+//! remains after its organisation's stock is allotted to its sites' needs, nearest first ([`allot`]).
 //!
 //! No I/O here: callers hold the state's read lock while a question is answered.
 
@@ -109,8 +112,13 @@ pub struct Figures {
     pub reserved: Quantity,
     pub in_transit: Quantity,
     pub available: Quantity,
+    /// Committed plans will bring it (reserved at their origins for a destination here) or it is in transit here.
+    pub incoming: Quantity,
+    /// `max(0, need − available − incoming)`.
     pub shortfall: Quantity,
-    /// available / need; `null` when there is no need.
+    /// `max(0, available + incoming − need)`: what could be sent elsewhere.
+    pub surplus: Quantity,
+    /// (available + incoming) / need; `null` when there is no need.
     pub coverage: Option<f64>,
 }
 
@@ -123,8 +131,11 @@ impl Figures {
     }
     fn finish(&mut self) {
         self.available = self.serviceable - self.reserved;
-        self.shortfall = if self.need > self.available { self.need - self.available } else { Quantity::ZERO };
-        self.coverage = (self.need > Quantity::ZERO).then(|| self.available.as_f64() / self.need.as_f64());
+        self.incoming += self.in_transit;
+        let supply = self.available + self.incoming;
+        self.shortfall = if self.need > supply { self.need - supply } else { Quantity::ZERO };
+        self.surplus = if supply > self.need { supply - self.need } else { Quantity::ZERO };
+        self.coverage = (self.need > Quantity::ZERO).then(|| supply.as_f64() / self.need.as_f64());
     }
 }
 
@@ -167,6 +178,8 @@ pub struct SiteFigures {
     pub organization_id: OrgId,
     #[serde(flatten)]
     pub figures: Figures,
+    /// The need left once the organisation's stock is allotted to its sites' needs ([`allot`]).
+    pub uncovered: Quantity,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -176,6 +189,8 @@ pub struct Sufficiency {
     pub unit: String,
     pub on: NaiveDate,
     pub days: u32,
+    /// What one person needs over `days` (the allowances), in `unit`.
+    pub per_person: Quantity,
     #[serde(flatten)]
     pub figures: Figures,
     /// Engaged persons counted in the need.
@@ -184,7 +199,8 @@ pub struct Sufficiency {
     pub oldest_count: Option<DateTime<Utc>>,
     /// Each organisation's own sites and forces (children are listed separately).
     pub by_organization: Vec<OrgFigures>,
-    /// Sites holding the item or hosting forces that need it, worst shortfall first.
+    /// Sites holding the item, receiving it or hosting forces that need it, most uncovered first, then worst
+    /// shortfall.
     pub by_site: Vec<SiteFigures>,
 }
 
@@ -237,7 +253,7 @@ pub fn sufficiency(
         o.serviceable += here.serviceable;
         o.reserved += here.reserved;
     }
-    // Quantities on their way count for their destination.
+    // Quantities on their way, or that committed plans will bring, count for their destination.
     for (&slot, &q) in state.in_transit.get(item).into_iter().flatten() {
         let Some(facts) = &state.site_facts[slot as usize] else { continue };
         if !scope.includes(facts.org) {
@@ -246,6 +262,15 @@ pub fn sufficiency(
         total.in_transit += q;
         by_org[facts.org as usize].get_or_insert_with(Figures::default).in_transit += q;
         by_site[slot as usize].get_or_insert_with(Figures::default).in_transit += q;
+    }
+    for (&slot, &q) in state.reserved_for.get(item).into_iter().flatten() {
+        let Some(facts) = &state.site_facts[slot as usize] else { continue };
+        if !scope.includes(facts.org) || q == Quantity::ZERO {
+            continue;
+        }
+        total.incoming += q;
+        by_org[facts.org as usize].get_or_insert_with(Figures::default).incoming += q;
+        by_site[slot as usize].get_or_insert_with(Figures::default).incoming += q;
     }
     let per_person = per_person(state, item, days);
     let mut headcount = 0u64;
@@ -260,22 +285,35 @@ pub fn sufficiency(
         by_site[f.site as usize].get_or_insert_with(Figures::default).need += need;
     }
     total.finish();
-    let mut by_site: Vec<SiteFigures> = by_site
+    let mut rows: Vec<(u32, Figures)> = by_site
         .into_iter()
         .enumerate()
         .filter_map(|(slot, figures)| {
             let mut figures = figures?;
             figures.finish();
-            let facts = state.site_facts[slot].as_ref()?;
+            Some((slot as u32, figures))
+        })
+        .collect();
+    let uncovered = allot(state, &rows);
+    let mut by_site: Vec<SiteFigures> = rows
+        .drain(..)
+        .zip(uncovered)
+        .filter_map(|((slot, figures), uncovered)| {
+            let facts = state.site_facts[slot as usize].as_ref()?;
             Some(SiteFigures {
-                site_id: state.site_slots.id(slot as u32).clone(),
+                site_id: state.site_slots.id(slot).clone(),
                 name: facts.name.clone(),
                 organization_id: state.org_slots.id(facts.org).clone(),
                 figures,
+                uncovered,
             })
         })
         .collect();
-    by_site.sort_by(|a, b| b.figures.shortfall.cmp(&a.figures.shortfall).then_with(|| a.site_id.cmp(&b.site_id)));
+    by_site.sort_by(|a, b| {
+        (b.uncovered, b.figures.shortfall)
+            .cmp(&(a.uncovered, a.figures.shortfall))
+            .then_with(|| a.site_id.cmp(&b.site_id))
+    });
     let mut by_organization: Vec<OrgFigures> = by_org
         .into_iter()
         .enumerate()
@@ -294,12 +332,57 @@ pub fn sufficiency(
         unit: it.value.unit.clone(),
         on,
         days,
+        per_person,
         figures: total,
         headcount,
         oldest_count: oldest,
         by_organization,
         by_site,
     })
+}
+
+/// Each site's uncovered need (in the order of `sites`: site slot and its figures): within each organisation (the one
+/// that supports the site), what a site holds or will receive covers its own need first; then the surplus of its
+/// organisation's sites goes to the remaining needs of its other sites, the closest pair (surplus site, needing site)
+/// first, ties by site ids. What is left is uncovered. Organisations do not cover each other here (the strategic
+/// centre's depots do not hide a tactical group's shortfall): sufficiency's totals say how they net out.
+///
+/// Per organisation the sum of its sites' uncovered needs is `max(0, Σ need − Σ supply)` over its sites, whatever
+/// the distances; the distances only decide which sites stay uncovered (the farthest from the surplus).
+pub fn allot(state: &State, sites: &[(u32, Figures)]) -> Vec<Quantity> {
+    let mut left: Vec<Quantity> = sites.iter().map(|(_, f)| f.shortfall).collect();
+    let org_of = |slot: u32| state.site_facts[slot as usize].as_ref().map(|f| (f.org, f.position));
+    let mut by_org: BTreeMap<u32, (Vec<usize>, Vec<usize>)> = BTreeMap::new();
+    for (i, (slot, f)) in sites.iter().enumerate() {
+        let Some((org, _)) = org_of(*slot) else { continue };
+        let e = by_org.entry(org).or_default();
+        if f.surplus > Quantity::ZERO {
+            e.0.push(i);
+        } else if f.shortfall > Quantity::ZERO {
+            e.1.push(i);
+        }
+    }
+    for (givers, takers) in by_org.into_values().filter(|(g, t)| !g.is_empty() && !t.is_empty()) {
+        let mut spare: Vec<Quantity> = givers.iter().map(|&g| sites[g].1.surplus).collect();
+        let mut pairs: Vec<(f64, usize, usize)> = Vec::with_capacity(givers.len() * takers.len());
+        for (gi, &g) in givers.iter().enumerate() {
+            let from = org_of(sites[g].0).expect("indexed").1;
+            for &t in &takers {
+                pairs.push((from.distance_km(org_of(sites[t].0).expect("indexed").1), gi, t));
+            }
+        }
+        pairs.sort_unstable_by(|a, b| {
+            a.0.total_cmp(&b.0).then((sites[givers[a.1]].0, sites[a.2].0).cmp(&(sites[givers[b.1]].0, sites[b.2].0)))
+        });
+        for (_, gi, t) in pairs {
+            let q = spare[gi].min(left[t]);
+            if q > Quantity::ZERO {
+                spare[gi] -= q;
+                left[t] -= q;
+            }
+        }
+    }
+    left
 }
 
 /// Sufficiency of every item that has an allowance, worst coverage first (items with no need last).

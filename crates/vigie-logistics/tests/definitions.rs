@@ -154,3 +154,58 @@ fn bad_questions_get_clear_errors() {
     assert!(l.near.starts_with("Marseille (13, INSEE 13055"), "{}", l.near);
     assert_eq!(l.sites[0].site_id.as_str(), "SB");
 }
+
+/// A site's uncovered need: its organisation's surplus goes to its other sites' needs nearest first; another
+/// organisation's surplus never covers it.
+#[test]
+fn uncovered_need_is_what_the_organisation_cannot_cover_nearest_first() {
+    let mut st = world();
+    let s = ask(&st, "PLATE", "2024-07-26", 1, None);
+    let uncovered = |s: &Sufficiency, id: &str| s.by_site.iter().find(|x| x.site_id.as_str() == id).unwrap().uncovered;
+    // SR (ROOT) needs 10 and holds none; A's 40 spare plates are another organisation's: SR stays uncovered,
+    // although the nation has 55 to spare.
+    assert_eq!((uncovered(&s, "SR"), s.figures.shortfall, s.figures.surplus), (q(10), q(0), q(55)));
+    assert_eq!((uncovered(&s, "SA"), uncovered(&s, "SA1")), (q(0), q(0)));
+    assert_eq!(s.by_site[0].site_id.as_str(), "SR", "most uncovered first");
+
+    // Two venues of A, 40 soldiers each (80 plates): one 1 km from SA, one 110 km away. SA has 40 to spare.
+    let site = |id: &str, lat: f64| {
+        Event::SiteUpserted(Site {
+            id: SiteId::parse(id).unwrap(),
+            name: id.into(),
+            kind: SiteKind::Venue,
+            lat,
+            lon: 2.0,
+            organization_id: OrgId::parse("A").unwrap(),
+            city: String::new(),
+            attributes: Default::default(),
+        })
+    };
+    let force = |id: &str, at: &str| {
+        Event::ForceUpserted(Force {
+            id: ForceId::parse(id).unwrap(),
+            name: id.into(),
+            site_id: SiteId::parse(at).unwrap(),
+            headcount: 40,
+            organization_id: OrgId::parse("A").unwrap(),
+            starts_on: d("2024-07-01"),
+            ends_on: d("2024-08-31"),
+            attributes: Default::default(),
+        })
+    };
+    common::apply(
+        &mut st,
+        vec![site("V-FAR", 47.0), site("V-NEAR", 48.01), force("FF", "V-FAR"), force("FN", "V-NEAR")],
+    );
+    let s = ask(&st, "PLATE", "2024-07-26", 1, None);
+    let row = |id: &str| s.by_site.iter().find(|x| x.site_id.as_str() == id).unwrap();
+    assert_eq!((row("V-NEAR").figures.shortfall, row("V-NEAR").uncovered), (q(80), q(40)));
+    assert_eq!((row("V-FAR").figures.shortfall, row("V-FAR").uncovered), (q(80), q(80)));
+    // A's uncovered needs add up to A's own shortfall: 60 + 80 + 80 needed, 100 held.
+    let a = s.by_organization.iter().find(|o| o.organization_id.as_str() == "A").unwrap();
+    assert_eq!(a.figures.shortfall, q(120));
+    let a_sites = s.by_site.iter().filter(|x| x.organization_id.as_str() == "A").map(|x| x.uncovered);
+    assert_eq!(a_sites.sum::<Quantity>(), q(120));
+    let order: Vec<&str> = s.by_site.iter().take(3).map(|x| x.site_id.as_str()).collect();
+    assert_eq!(order, ["V-FAR", "V-NEAR", "SR"], "most uncovered first");
+}

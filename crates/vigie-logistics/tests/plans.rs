@@ -87,6 +87,33 @@ fn quantities_are_conserved_through_reserve_ship_receive() {
     assert_eq!(available_at(&st, &plate, &sa, on), q(7));
 }
 
+/// A committed plan is not a shortfall: what it will bring counts at its destination (incoming) from the commit to
+/// the receipt, so the nation's figures do not move while the stock is on its way.
+#[test]
+fn what_a_plan_brings_covers_its_destination_from_commit_to_receipt() {
+    let mut st = world();
+    let sr = |st: &State| {
+        let s = sufficiency(st, &ItemId::parse("PLATE").unwrap(), d("2024-07-26"), 1, &Scope::everything()).unwrap();
+        let row = s.by_site.into_iter().find(|x| x.site_id.as_str() == "SR").unwrap();
+        (row.figures.incoming, row.figures.shortfall, row.uncovered)
+    };
+    assert_eq!(sr(&st), (q(0), q(10), q(10)));
+    let total = |st: &State| {
+        let f = plates(st);
+        (f.available + f.incoming, f.shortfall)
+    };
+    let before = total(&st);
+    apply(&mut st, vec![Event::PlanCommitted(plan("P1", "SA", "SR", "PLATE", 10, None))]);
+    assert_eq!(sr(&st), (q(10), q(0), q(0)), "reserved for SR: covered");
+    assert_eq!(total(&st), before, "a reservation moves nothing nationally");
+    step(&mut st, "P1", PlanStatus::Shipped);
+    assert_eq!(sr(&st), (q(10), q(0), q(0)), "in transit to SR: covered");
+    assert_eq!(total(&st), before);
+    step(&mut st, "P1", PlanStatus::Received);
+    assert_eq!(sr(&st), (q(0), q(0), q(0)), "held at SR");
+    assert_eq!(total(&st), before);
+}
+
 #[test]
 fn cancel_releases_and_steps_follow_the_order() {
     let mut st = world();
