@@ -49,6 +49,7 @@ async function api(user, password, path, init = {}) {
 }
 const cpco = (path, init) => api('cpco', 'demo-cpco', path, init);
 const toc = (path, init) => api('toc', 'demo-toc', path, init);
+const mrs = (path, init) => api('gsbdd-mrs', 'demo-mrs', path, init);
 
 /** Polls a function in the page until it returns true (page.waitForFunction would need eval, which the CSP forbids). */
 async function until(page, f, arg, timeout = 10000) {
@@ -254,7 +255,8 @@ try {
   await kiosk.fill('input[name=user]', 'mur');
   await kiosk.fill('input[name=password]', 'demo-mur');
   await kiosk.click('button[type=submit]');
-  await until(kiosk, () => location.hash === '#/situation');
+  await until(kiosk, () => location.hash === '#/mur');
+  expect(true, 'the wall account lands on the wall');
   const nav = await kiosk.$$eval('header nav a', (as) => as.map((a) => a.textContent));
   expect(!nav.includes('Import') && nav.includes('Mur'), `the viewer's navigation leaves out what it may not do (${nav.join(', ')})`);
   await kiosk.goto(`${base}/#/incidents`);
@@ -262,6 +264,53 @@ try {
   expect((await kiosk.$$('form')).length === 0, 'the viewer is offered no form to change anything');
   await kiosk.goto(`${base}/#/mur`);
   await kiosk.waitForSelector('#tiles .tile');
+
+  // Marseille's tactical group: lands on its own figures, is offered only what it may use, and is refused the rest
+  // in French, never by an endless spinner or a silent redirect.
+  const marseille = await newPage('gsbdd-mrs');
+  await marseille.goto(`${base}/#/login`);
+  await marseille.fill('input[name=user]', 'gsbdd-mrs');
+  await marseille.fill('input[name=password]', 'demo-mrs');
+  await marseille.click('button[type=submit]');
+  await until(marseille, () => location.hash === '#/situation');
+  const mrsNav = await marseille.$$eval('header nav a', (as) => as.map((a) => a.textContent));
+  const me = await mrs('/api/v1/session');
+  await marseille.goto(`${base}/#/logistique?tab=sufficiency`);
+  await marseille.waitForSelector('[role=tab]');
+  const mrsTabs = await marseille.$$eval('[role=tab]', (ts) => ts.map((x) => x.textContent));
+  expect(!mrsTabs.includes('Bascule d\'effort') === !me.permissions.includes('logistics:shift'), `Marseille is offered the tabs it may use (${mrsTabs.join(', ')})`);
+  await marseille.goto(`${base}/#/logistique?tab=shift`);
+  await marseille.waitForSelector('#refused');
+  expect((await marseille.textContent('#refused')).includes('Accès refusé'), 'the shift of effort, asked by its address, is refused in French');
+  await marseille.screenshot({ path: `${out}/14-marseille-acces-refuse.png` });
+  if (!mrsNav.includes('Supervision')) {
+    await marseille.goto(`${base}/#/supervision`);
+    await marseille.waitForSelector('#refused');
+    expect((await marseille.textContent('#refused')).includes('Accès refusé'), 'supervision, not Marseille\'s, says "Accès refusé" instead of showing the map');
+  }
+  await marseille.goto(`${base}/#/logistique?tab=sufficiency`);
+  await marseille.selectOption('select[name=item]', 'PLAQUE-BAL');
+  await marseille.click('form button[type=submit]');
+  await marseille.waitForSelector('#sufficiency-answer');
+  const mrsAnswer = await marseille.textContent('#sufficiency-answer');
+  expect(!mrsAnswer.includes('Île-de-France') && mrsAnswer.includes('Marseille'), 'Marseille reads its own figures, not Île-de-France\'s needs');
+  await marseille.screenshot({ path: `${out}/15-marseille-suffisance.png` });
+  await marseille.goto(`${base}/#/stock?org=GSBDD-IDF`);
+  await marseille.waitForSelector('[role=alert]');
+  expect((await marseille.textContent('#view')).includes('Accès refusé'), 'Île-de-France\'s stock, asked by its address, is refused to Marseille in French');
+  await marseille.goto(`${base}/#/stock`);
+  await marseille.waitForSelector('table');
+  expect(!(await marseille.textContent('#view')).includes('Île-de-France'), 'Marseille\'s stock page opens on its own organisation');
+  const idfSite = (await cpco('/api/v1/sites?limit=10000')).items.find((s) => s.organization_id === 'GSBDD-IDF');
+  const mrsSees = (await mrs('/api/v1/sites?limit=10000')).items.some((s) => s.id === idfSite.id);
+  if (mrsSees) {
+    await marseille.goto(`${base}/#/situation`);
+    await marseille.locator(`svg.map circle.site[data-site="${idfSite.id}"]`).last().focus();
+    await marseille.keyboard.press('Enter');
+    await marseille.waitForSelector('aside.panel [role=alert]');
+    expect((await marseille.textContent('aside.panel')).includes('Accès refusé'), `an Île-de-France site's stock is refused to Marseille in French (${idfSite.id})`);
+  }
+  await marseille.close();
 
   // The server restarts under the wall screen: it reconnects by itself (same session) and stays live.
   const wall = page;

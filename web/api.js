@@ -1,5 +1,6 @@
 // The API client: same origin, the session cookie, the CSRF token on every change; and small DOM helpers that
 // build elements (never HTML strings from data).
+import { t } from './i18n.js';
 
 let me = null;
 
@@ -129,8 +130,15 @@ export function pill(state, label) {
   return h('span', { class: `pill s-${state}` }, label ?? state);
 }
 
+/** An error said in the user's language: what happened from the status (refused, not found, unavailable…), then
+ * the server's own words when they add something. */
 export function errorBox(e) {
-  return h('div', { class: 'error', role: 'alert' }, e?.message || String(e));
+  const key = { 400: 'err_invalid', 401: 'err_signed_out', 403: 'forbidden', 404: 'not_found', 409: 'err_conflict',
+    413: 'err_too_large', 415: 'err_invalid', 422: 'err_invalid', 429: 'err_throttled', 503: 'err_unavailable' }[e?.status];
+  const detail = e?.message || String(e);
+  if (!key) return h('div', { class: 'error', role: 'alert' }, detail);
+  return h('div', { class: 'error', role: 'alert' }, h('strong', {}, t(key)),
+    e.status === 403 || e.status === 404 ? null : h('div', { class: 'small' }, detail));
 }
 
 export function toast(text) {

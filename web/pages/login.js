@@ -10,7 +10,7 @@ export function show(view) {
     msg.replaceChildren();
     try {
       await signIn(user.value.trim(), password.value);
-      location.hash = '#/situation';
+      location.hash = '#/';
     } catch (err) {
       msg.replaceChildren(h('div', { class: 'error' }, err.status === 401 ? t('wrong') : err.message));
     }

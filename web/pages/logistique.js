@@ -1,18 +1,33 @@
 // Logistique: the four questions as forms, answers as tables, on the map and as bars; "Engager" commits a plan;
 // plans with their steps; the shift of effort with its dry run; what-if scenarios.
-import { api, may, h, table, errorBox, toast } from '../api.js';
+import { api, may, caller, h, table, errorBox, toast } from '../api.js';
 import { t, tf, num, pct, minutes, arrival, today, time } from '../i18n.js';
 import { franceMap } from '../map.js';
 
 const TABS = ['sufficiency', 'locate', 'reinforce', 'deploy', 'plans', 'shift', 'whatif'];
 
+/** The tabs a role may use: the shift of effort is the strategic centre's. */
+const allowed = (id) => (id === 'shift' ? may('logistics:shift') : true);
+
 export async function show(view, params) {
-  const active = TABS.includes(params.get('tab')) ? params.get('tab') : 'sufficiency';
+  const asked = params.get('tab') || 'sufficiency';
+  const active = TABS.includes(asked) ? asked : 'sufficiency';
   const body = h('div', {});
-  const tabs = h('div', { class: 'tabs', role: 'tablist' }, TABS.map((id) =>
-    h('button', { role: 'tab', 'aria-selected': String(id === active), id: `tab-${id}`,
-      onclick: () => { location.hash = `#/logistique?tab=${id}`; } }, t(id))));
+  const mine = TABS.filter(allowed);
+  const go = (id) => { location.hash = `#/logistique?tab=${id}`; };
+  const tabs = h('div', { class: 'tabs', role: 'tablist', 'aria-label': t('logistique') }, mine.map((id, i) =>
+    h('button', { role: 'tab', 'aria-selected': String(id === active), id: `tab-${id}`, tabindex: id === active ? 0 : -1,
+      onclick: () => go(id),
+      // Arrow keys move between tabs, as a tab list should.
+      onkeydown: (e) => {
+        const step = { ArrowRight: 1, ArrowLeft: -1 }[e.key];
+        if (step) go(mine[(i + step + mine.length) % mine.length]);
+      } }, t(id))));
   view.replaceChildren(tabs, body);
+  if (!allowed(active)) {
+    body.replaceChildren(h('div', { class: 'panel', role: 'alert', id: 'refused' }, h('h2', {}, t('forbidden')), h('p', {}, t('forbidden_page'))));
+    return {};
+  }
   const items = (await api('/api/v1/items?limit=1000')).items;
   await ({ sufficiency, locate, reinforce, deploy, plans, shift, whatif })[active](body, items, params);
   return {};
@@ -82,7 +97,9 @@ function sufficiencySentence(s) {
 async function sufficiency(body, items) {
   const [f, out] = form(async (d, out) => {
     const item = d.get('item');
-    const q = `on=${d.get('on')}&days=${d.get('days')}`;
+    // A tactical group's figures are its own organisation's (and its children's).
+    const org = caller()?.organization_id;
+    const q = `on=${d.get('on')}&days=${d.get('days')}${org ? `&org=${encodeURIComponent(org)}` : ''}`;
     if (!item) {
       const all = await api(`/api/v1/ask/sufficiency?all=true&${q}`);
       const rows = all.items.map((s) => ({ ...s, label: `${s.item_name} (${s.item})` }));

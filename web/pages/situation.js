@@ -1,7 +1,7 @@
 // Situation: the map of every site, coloured by its rolled-up TOC state, ringed where a need is left uncovered by
 // the site's organisation (docs/logistics.md); click a site for its panel (what is uncovered, with "Renforcer"
 // prefilled; stock with freshness, forces, checks, open incidents).
-import { api, may, h, table, pill, errorBox, live } from '../api.js';
+import { api, may, caller, h, table, pill, errorBox, live } from '../api.js';
 import { t, num, ago, time, stateLabel, today } from '../i18n.js';
 import { franceMap } from '../map.js';
 
@@ -25,11 +25,12 @@ export async function show(view) {
   let forcesAt = new Map();
   let vehiclesAt = new Map();
   let incidentsAt = new Map();
+  const org = caller()?.organization_id;
   const load = async () => {
     const [s, st, suf, forces, inc, vehicles] = await Promise.all([
       api('/api/v1/sites?limit=10000'),
       may('monitoring:read') ? api('/api/v1/monitoring/state') : null,
-      may('logistics:read') ? api(`/api/v1/ask/sufficiency?all=true&on=${today()}`) : null,
+      may('logistics:read') ? api(`/api/v1/ask/sufficiency?all=true&on=${today()}${org ? `&org=${encodeURIComponent(org)}` : ''}`) : null,
       may('logistics:read') ? api('/api/v1/forces?limit=10000') : null,
       may('incidents:read') ? api('/api/v1/incidents') : null,
       may('logistics:read') ? api('/api/v1/vehicles?condition=serviceable&limit=10000') : null,

@@ -1,13 +1,14 @@
 // Stock: national → organisation → site → lot. Each level shows, item by item, on hand, serviceable, reserved, in
 // transit and available side by side with the need; below it, the coverage of each organisation (or site) item
 // by item; the lots, with how fresh each count is and the lots that expire soon.
-import { api, h, table } from '../api.js';
+import { api, caller, h, table } from '../api.js';
 import { t, num, pct, ago, time, today } from '../i18n.js';
 
 const SOON_DAYS = 30;
 
 export async function show(view, params) {
-  const org = params.get('org');
+  // A tactical group lands on its own organisation.
+  const org = params.get('org') || caller()?.organization_id;
   const site = params.get('site');
   const crumbs = h('nav', { 'aria-label': t('breadcrumb') }, h('a', { href: '#/stock' }, t('national')),
     org ? [' › ', h('a', { href: `#/stock?org=${encodeURIComponent(org)}` }, org)] : null, site ? [' › ', site] : null);

@@ -32,6 +32,7 @@ fn the_web_ui_end_to_end_in_chromium() {
     let out = out.expect("node runs (the test needs node and npm)");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    println!("{stdout}");
     for expected in
         ["the situation map shows", "shortfall of ballistic plates", "deployment plan to Nantes is committed"]
     {
