@@ -188,10 +188,42 @@ try {
   const origins = await page.$$eval('#deploy-summary li', (li) => li.map((x) => x.textContent));
   expect(origins.length > 0 && origins.some((o) => o.includes('prennent') && o.includes('Le Mans')), `the summary by origin says who picks the troops up at Le Mans (${origins.length} origins)`);
   await page.click('#commit');
-  await until(page, () => /P-/.test(document.querySelector('#commit-result')?.textContent || ''));
+  await until(page, () => /PLN-\d{4}/.test(document.querySelector('#commit-result')?.textContent || ''));
   const plans = (await cpco('/api/v1/plans')).items;
   expect(plans.length === before + 1 && plans.some((p) => p.destination === 'NAN' && p.purpose === 'deploy'), 'the deployment plan to Nantes is committed');
   await shot('03-logistique-deploiement');
+
+  // Reinforce the Olympic village with tents and fridges: commit, ship, receive (each asked first), then the
+  // village's stock shows them; while they are reserved the nation's tent shortfall does not rise.
+  const tentsBefore = (await cpco(`/api/v1/ask/sufficiency?item=TENTE-10&on=${today}`)).shortfall;
+  await page.goto(`${base}/#/logistique?tab=reinforce&site=VIL-OLY&need=${encodeURIComponent('TENTE-10=40,FRIGO=10')}`);
+  await page.waitForSelector('#unmet', { timeout: 15000 });
+  expect((await page.textContent('#unmet')).includes('Tout est couvert'), 'reinforcing the village with 40 tents and 10 fridges is covered, and says so');
+  await page.click('#commit');
+  await until(page, () => /PLN-\d{4}/.test(document.querySelector('#commit-result')?.textContent || ''));
+  const planId = (await page.textContent('#commit-result')).match(/PLN-\d{4}/)[0];
+  const tentsReserved = (await cpco(`/api/v1/ask/sufficiency?item=TENTE-10&on=${today}`)).shortfall;
+  expect(tentsReserved === tentsBefore, `while ${planId} holds the tents, the nation's tent shortfall stays ${tentsBefore} (${tentsReserved})`);
+  await page.goto(`${base}/#/logistique?tab=plans&id=${planId}`);
+  await page.waitForSelector('#plan h2');
+  expect((await page.textContent('#plan h2')).includes('Engagé'), `${planId} reads as "Engagé", with its movements and history`);
+  for (const [action, status] of [['ship', 'Expédié'], ['receive', 'Réceptionné']]) {
+    await page.click(`[data-action="${action}-${planId}"]`);
+    await page.waitForSelector(`[data-confirm="${action}-${planId}"]`);
+    await shot(`09a-plan-confirmer-${action}`);
+    await page.click(`[data-confirm="${action}-${planId}"]`);
+    await until(page, (s) => document.querySelector('#plan h2')?.textContent.includes(s), status);
+  }
+  expect(true, `${planId} shipped then received, each after a confirmation`);
+  await page.goto(`${base}/#/stock?site=VIL-OLY`);
+  await page.waitForSelector('table');
+  const held = async (item) => page.$$eval('#view table tr', (rows, item) => {
+    const row = rows.find((r) => r.cells[0]?.textContent.includes(`(${item})`));
+    return row ? Number(row.cells[1].textContent.replace(/\s/g, '').replace(',', '.')) : null;
+  }, item);
+  const [fridges, tents] = [await held('FRIGO'), await held('TENTE-10')];
+  expect(fridges >= 10 && tents >= 40, `the village's stock holds the fridges (${fridges}) and tents (${tents}) received`);
+  await shot('09b-stock-village-apres-reception');
 
   // Import: a bad file is reported line by line and nothing is written; a good one is written once confirmed.
   const files = mkdtempSync(join(tmpdir(), 'vigie-e2e-'));

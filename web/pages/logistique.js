@@ -160,7 +160,7 @@ function commitButton(plan, done) {
 async function reinforce(body, items, params) {
   const [f, out] = form(async (d, out) => {
     const r = await api(`/api/v1/ask/reinforce?site=${encodeURIComponent(d.get('site'))}&need=${encodeURIComponent(d.get('need'))}`);
-    const result = h('p', { role: 'status' });
+    const result = h('p', { role: 'status', id: 'commit-result' });
     const sites = (await api('/api/v1/sites?limit=10000')).items;
     const pos = new Map(sites.map((s) => [s.id, [s.lat, s.lon]]));
     const dest = pos.get(r.site_id);
@@ -265,25 +265,66 @@ function deploySummary(r) {
   }));
 }
 
-async function plans(body) {
+/** A button that asks before it acts: the first click shows the question with "Confirmer" and "Non". */
+function confirming(label, question, action, id) {
+  const box = h('span', { class: 'row' });
+  const ask = () => box.replaceChildren(h('span', { class: 'question' }, question),
+    h('button', { class: 'primary', 'data-confirm': id, onclick: async (e) => { e.target.disabled = true; await action(); } }, t('confirm_yes')),
+    h('button', { onclick: idle }, t('confirm_no')));
+  const idle = () => box.replaceChildren(h('button', { 'data-action': id, onclick: ask }, label));
+  idle();
+  return box;
+}
+
+const planStatus = (s) => t(`plan_${s}`);
+
+async function plans(body, items, params) {
+  const detail = h('div', { id: 'plan-detail' });
   const draw = async () => {
     const r = await api('/api/v1/plans');
-    const step = (p, action) => h('button', { onclick: async () => {
-      try { await api(`/api/v1/plans/${p.id}/${action}`, { method: 'POST' }); toast(`${p.id} : ${t(action)}`); draw(); } catch (e) { toast(e.message); }
-    } }, t(action));
+    // Ship, receive and cancel ask first: each moves stock for real.
+    const step = (p, action) => confirming(t(action), tf(`ask_${action}`, { id: p.id, to: p.destination }), async () => {
+      try {
+        await api(`/api/v1/plans/${p.id}/${action}`, { method: 'POST' });
+        toast(tf(`done_${action}`, { id: p.id, to: p.destination }));
+        await draw();
+      } catch (e) { toast(e.message); await draw(); }
+    }, `${action}-${p.id}`);
+    const list = r.items.slice().reverse();
     body.replaceChildren(h('div', { class: 'panel', id: 'plans' }, table([
-      { label: 'Plan', value: (p) => p.id },
-      { label: t('status'), value: (p) => p.status },
+      { label: t('plan'), value: (p) => h('a', { href: `#/logistique?tab=plans&id=${encodeURIComponent(p.id)}` }, p.id) },
+      { label: t('status'), value: (p) => h('span', { class: `plan-status s-${p.status}` }, planStatus(p.status)) },
       { label: t('destination'), value: (p) => p.destination },
       { label: t('movements'), num: true, value: (p) => num(p.movements.length) },
-      { label: t('purpose'), value: (p) => p.purpose },
+      { label: t('purpose'), value: (p) => t(`purpose_${p.purpose}`) === `purpose_${p.purpose}` ? p.purpose : t(`purpose_${p.purpose}`) },
       { label: t('since'), value: (p) => time(p.committed_at) },
       { label: '', value: (p) => h('span', { class: 'row' },
         p.status === 'committed' && may('logistics:write') ? [step(p, 'ship'), step(p, 'cancel')] : null,
         p.status === 'shipped' && may('logistics:write') ? step(p, 'receive') : null) },
-    ], r.items.slice().reverse(), { empty: t('no_data') })));
+    ], list, { empty: t('no_data') })), detail);
+    const open = list.find((p) => p.id === params?.get('id'));
+    detail.replaceChildren(open ? planDetail(open) : '');
   };
   await draw();
+}
+
+/** One plan: where to, what from where on which vehicle, and its history. */
+function planDetail(p) {
+  const history = [['committed', p.committed_at], ['shipped', p.shipped_at], ['received', p.received_at], ['cancelled', p.cancelled_at]]
+    .filter(([, at]) => at);
+  return h('div', { class: 'panel', id: 'plan' },
+    h('h2', {}, `${p.id} — ${planStatus(p.status)} — ${t('destination')} ${p.destination}`),
+    p.note ? h('p', {}, p.note) : null,
+    h('h3', {}, t('movements')),
+    table([
+      { label: t('from'), value: (m) => m.from },
+      { label: t('item'), value: (m) => m.item_id },
+      { label: t('quantity'), num: true, value: (m) => num(m.quantity) },
+      { label: t('vehicles'), value: (m) => m.vehicle_id || '—' },
+    ], p.movements),
+    p.vehicles?.length ? h('p', {}, `${t('vehicles')} : ${p.vehicles.join(', ')}`) : null,
+    h('h3', {}, t('history')),
+    h('ol', { class: 'history' }, history.map(([s, at]) => h('li', {}, `${time(at)} — ${planStatus(s)}`))));
 }
 
 async function shift(body) {

@@ -4,6 +4,7 @@
 import { api, may, caller, h, table, pill, errorBox, live } from '../api.js';
 import { t, num, ago, time, stateLabel, today } from '../i18n.js';
 import { franceMap } from '../map.js';
+import { siteItems } from './stock.js';
 
 const KINDS = {
   venues: (s) => s.kind === 'venue',
@@ -115,11 +116,12 @@ async function sitePanel(panel, id, sites, uncovered) {
       } else {
         parts.push(h('p', { class: 'good' }, t('all_covered_here')));
       }
+      parts.push(h('h3', {}, t('stock')), await siteItems(id));
       const stock = await api(`/api/v1/stock?site_id=${encodeURIComponent(id)}&limit=1000`);
-      parts.push(h('h3', {}, t('stock')), table([
+      parts.push(h('h3', {}, t('counted_lots')), table([
         { label: t('item'), value: (l) => l.item_id },
         { label: t('quantity'), num: true, value: (l) => num(l.quantity) },
-        { label: t('state'), value: (l) => l.condition },
+        { label: t('state'), value: (l) => t(`cond_${l.condition}`) },
         { label: t('lot'), value: (l) => l.lot },
         { label: t('freshness'), value: (l) => h('span', { title: time(l.counted_at) }, ago(l.counted_at)) },
       ], stock.items, { empty: t('no_data') }));

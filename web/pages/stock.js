@@ -14,11 +14,14 @@ export async function show(view, params) {
     org ? [' › ', h('a', { href: `#/stock?org=${encodeURIComponent(org)}` }, org)] : null, site ? [' › ', site] : null);
   const soon = new Date(Date.now() + SOON_DAYS * 86400e3).toISOString().slice(0, 10);
   if (site) {
-    const lines = (await api(`/api/v1/stock?site_id=${encodeURIComponent(site)}&limit=10000`)).items;
-    view.replaceChildren(crumbs, h('div', { class: 'panel' }, h('h2', {}, `${t('site')} ${site}`), lots(lines, soon)));
+    const [items, lines] = await Promise.all([siteItems(site),
+      api(`/api/v1/stock?site_id=${encodeURIComponent(site)}&limit=10000`).then((r) => r.items)]);
+    view.replaceChildren(crumbs, h('div', { class: 'panel' }, h('h2', {}, `${t('site')} ${site}`), items,
+      h('h3', {}, t('counted_lots')), lots(lines, soon)));
     return {};
   }
-  const all = await api(`/api/v1/ask/sufficiency?all=true&on=${today()}${org ? `&org=${encodeURIComponent(org)}` : ''}`);
+  // Every item of the catalogue, with or without an allowance.
+  const all = await api(`/api/v1/ask/sufficiency?all=true&catalogue=true&on=${today()}${org ? `&org=${encodeURIComponent(org)}` : ''}`);
   const figures = [
     { label: t('item'), value: (s) => s.item_name },
     { label: t('on_hand'), num: true, value: (r) => num(r.on_hand) },
@@ -59,13 +62,30 @@ export async function show(view, params) {
   return {};
 }
 
+/** What a site holds, item by item, counts and plans' movements included (a receipt shows here at once), with
+ * what is on its way, its need and what its organisation leaves uncovered. */
+export async function siteItems(site) {
+  const all = await api(`/api/v1/ask/sufficiency?all=true&catalogue=true&on=${today()}&site=${encodeURIComponent(site)}`);
+  const rows = all.items.flatMap((s) => s.by_site.map((x) => ({ ...x, item: s.item, item_name: s.item_name, unit: s.unit })))
+    .filter((x) => x.on_hand > 0 || x.incoming > 0 || x.need > 0 || x.reserved > 0);
+  return table([
+    { label: t('item'), value: (r) => `${r.item_name} (${r.item})` },
+    { label: t('on_hand'), num: true, value: (r) => num(r.on_hand) },
+    { label: t('available'), num: true, value: (r) => num(r.available) },
+    { label: t('reserved'), num: true, value: (r) => num(r.reserved) },
+    { label: t('incoming'), num: true, value: (r) => num(r.incoming) },
+    { label: t('need'), num: true, value: (r) => num(r.need) },
+    { label: t('uncovered'), num: true, value: (r) => num(r.uncovered), cls: (r) => (r.uncovered > 0 ? 'bad' : '') },
+  ], rows, { empty: t('no_data') });
+}
+
 function lots(lines, soon, withSite = false) {
   return table([
     withSite ? { label: t('site'), value: (l) => h('a', { href: `#/stock?site=${encodeURIComponent(l.site_id)}` }, l.site_id) } : null,
     { label: t('item'), value: (l) => l.item_id },
     { label: t('lot'), value: (l) => l.lot },
     { label: t('quantity'), num: true, value: (l) => num(l.quantity) },
-    { label: t('state'), value: (l) => l.condition },
+    { label: t('state'), value: (l) => t(`cond_${l.condition}`) },
     { label: t('expires'), value: (l) => l.expires_on, cls: (l) => (l.expires_on && l.expires_on <= soon ? 'bad' : '') },
     { label: t('freshness'), value: (l) => h('span', { title: `${time(l.counted_at)} · ${l._stamp.source}` }, ago(l.counted_at)) },
   ].filter(Boolean), lines, { empty: t('no_data') });

@@ -87,8 +87,8 @@ pub fn commit(journal: &Journal, caller: &Caller, p: ProposedPlan) -> Result<Sta
     limits::list("movements", &p.movements, MAX_MOVEMENTS)?;
     limits::list("vehicles", &p.vehicles, MAX_MOVEMENTS)?;
     let on = crate::when::parse_day(p.on.as_deref())?;
-    let plan = Plan {
-        id: PlanId(format!("P-{}", crate::new_id())),
+    let mut plan = Plan {
+        id: PlanId(String::new()),
         destination: p.destination,
         movements: p.movements,
         vehicles: p.vehicles,
@@ -100,14 +100,28 @@ pub fn commit(journal: &Journal, caller: &Caller, p: ProposedPlan) -> Result<Sta
         within(&st, caller, &plan)?;
         check_commit(&st, &plan, on)?;
     }
-    let id = plan.id.clone();
     let c = caller.clone();
-    journal.execute(move |st| {
+    let (_, id) = journal.execute(move |st| {
         within(st, &c, &plan)?;
         check_commit(st, &plan, on)?;
-        Ok((vec![c.event(Event::PlanCommitted(plan))], ()))
+        // A short number people can say on the radio, given in commit order by the single writer: PLN-0007.
+        plan.id = next_number(st);
+        let id = plan.id.clone();
+        Ok((vec![c.event(Event::PlanCommitted(plan))], id))
     })?;
     record(journal, &id.0)
+}
+
+/// The next free plan number, `PLN-0001` onwards (more digits past 9,999).
+fn next_number(st: &State) -> PlanId {
+    let mut n = st.plans.len() + 1;
+    loop {
+        let id = PlanId(format!("PLN-{n:04}"));
+        if !st.plans.contains_key(&id) {
+            return id;
+        }
+        n += 1;
+    }
 }
 
 /// Ships, receives or cancels a plan the caller reaches. Returns the plan as recorded.

@@ -387,11 +387,29 @@ pub fn allot(state: &State, sites: &[(u32, Figures)]) -> Vec<Quantity> {
 
 /// Sufficiency of every item that has an allowance, worst coverage first (items with no need last).
 pub fn sufficiency_all(state: &State, on: NaiveDate, days: u32, scope: &Scope) -> Result<Vec<Sufficiency>, AskError> {
-    let items: Vec<&ItemId> = {
-        let mut v: Vec<&ItemId> = state.allowances.keys().map(|(i, _)| i).collect();
-        v.dedup();
-        v
-    };
+    let mut items: Vec<&ItemId> = state.allowances.keys().map(|(i, _)| i).collect();
+    items.dedup();
+    sufficiency_of(state, items, on, days, scope)
+}
+
+/// Sufficiency of every item of the catalogue, with or without an allowance (an item no one needs has no need and
+/// no coverage: it comes last), worst coverage first. What the Stock page lists: a received fridge shows there.
+pub fn sufficiency_catalogue(
+    state: &State,
+    on: NaiveDate,
+    days: u32,
+    scope: &Scope,
+) -> Result<Vec<Sufficiency>, AskError> {
+    sufficiency_of(state, state.items.keys().collect(), on, days, scope)
+}
+
+fn sufficiency_of(
+    state: &State,
+    items: Vec<&ItemId>,
+    on: NaiveDate,
+    days: u32,
+    scope: &Scope,
+) -> Result<Vec<Sufficiency>, AskError> {
     let mut all = items.into_iter().map(|i| sufficiency(state, i, on, days, scope)).collect::<Result<Vec<_>, _>>()?;
     all.sort_by(|a, b| {
         let key = |s: &Sufficiency| s.figures.coverage.unwrap_or(f64::INFINITY);

@@ -16,9 +16,14 @@ pub struct SufficiencyQuery {
     item: Option<String>,
     #[serde(default)]
     all: bool,
+    /// With `all`: every item of the catalogue, not only those with an allowance.
+    #[serde(default)]
+    catalogue: bool,
     on: Option<String>,
     days: Option<u32>,
     org: Option<String>,
+    /// Only this site's line in `by_site`.
+    site: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -209,9 +214,20 @@ fn sufficiency_on(
             None => Scope::everything(),
         };
         let view = caller.principal().view(st);
-        let narrow = |s: &mut logistics::Sufficiency| s.by_site.retain(|x| view.site(st, x.site_id.as_str()));
+        if let Some(site) = q.site.as_deref().filter(|s| !view.site(st, s)) {
+            return Err(ApiError::Forbidden(format!("site {site} is outside your reach")));
+        }
+        let narrow = |s: &mut logistics::Sufficiency| {
+            s.by_site.retain(|x| {
+                view.site(st, x.site_id.as_str()) && q.site.as_deref().is_none_or(|o| x.site_id.as_str() == o)
+            })
+        };
         if q.all {
-            let mut all = logistics::sufficiency_all(st, on, days, &scope)?;
+            let mut all = if q.catalogue {
+                logistics::sufficiency_catalogue(st, on, days, &scope)?
+            } else {
+                logistics::sufficiency_all(st, on, days, &scope)?
+            };
             all.iter_mut().for_each(narrow);
             return Ok(json!({ "on": on, "days": days, "items": all }));
         }

@@ -303,6 +303,10 @@ async fn concurrent_plan_commits_never_reserve_more_than_is_available() {
     let ids: Vec<String> =
         plans["items"].as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap().to_string()).collect();
     assert_eq!(ids.len(), 12);
+    // Plans are numbered in commit order, short enough to say on the radio: PLN-0001 … PLN-0012.
+    let mut numbers = ids.clone();
+    numbers.sort();
+    assert_eq!(numbers, (1..=12).map(|n| format!("PLN-{n:04}")).collect::<Vec<_>>());
     let post = |path: String| {
         let c = app.client.clone();
         async move { c.post(path).send().await.unwrap() }
@@ -324,6 +328,15 @@ async fn concurrent_plan_commits_never_reserve_more_than_is_available() {
     );
     let sta = s["by_site"].as_array().unwrap().iter().find(|x| x["site_id"] == "STA").unwrap();
     assert_eq!(sta["on_hand"], 100, "received at the destination");
+    // One site's holdings, item by item, every catalogue item included: the receipt is there.
+    let here = app.get_json("/api/v1/ask/sufficiency?all=true&catalogue=true&site=STA&on=2024-07-26").await;
+    let items = here["items"].as_array().unwrap();
+    let st = app.journal().state();
+    assert_eq!(items.len(), st.items.len(), "every item of the catalogue, with or without an allowance");
+    drop(st);
+    assert!(items.iter().all(|i| i["by_site"].as_array().unwrap().iter().all(|x| x["site_id"] == "STA")));
+    let plate = items.iter().find(|i| i["item"] == "PLATE").unwrap();
+    assert_eq!(plate["by_site"][0]["on_hand"], 100);
     // Wrong steps and unknown plans are refused clearly.
     assert_eq!(post(app.url(&format!("/api/v1/plans/{}/receive", ids[2]))).await.status(), 409, "not shipped yet");
     assert_eq!(post(app.url("/api/v1/plans/P-nope/ship")).await.status(), 404);
