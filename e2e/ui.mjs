@@ -225,6 +225,32 @@ try {
   expect(fridges >= 10 && tents >= 40, `the village's stock holds the fridges (${fridges}) and tents (${tents}) received`);
   await shot('09b-stock-village-apres-reception');
 
+  // Shift of effort: the strategic centre previews taking over Marseille (sites, forces, both organisations'
+  // figures), applies it after a confirmation, then gives it all back in one click.
+  const mrsSites = (await cpco('/api/v1/sites?limit=10000')).items.filter((s) => s.organization_id === 'GSBDD-MRS').length;
+  await page.goto(`${base}/#/logistique?tab=shift`);
+  await page.selectOption('select[name=from]', 'GSBDD-MRS');
+  await page.selectOption('select[name=to]', 'COS-SCA');
+  await page.fill('input[name=reason]', 'exercice de bout en bout');
+  await page.click('form button[type=submit]');
+  await page.waitForSelector('#shift-preview');
+  const preview = await page.textContent('#shift-preview');
+  const orgsShown = await page.$$eval('#shift-preview table:last-of-type tbody tr', (rs) => new Set(rs.map((r) => r.cells[0].textContent)).size);
+  expect(preview.includes(`${mrsSites} site(s)`) && orgsShown >= 2 && (await cpco('/api/v1/sites?limit=10000')).items.filter((s) => s.organization_id === 'GSBDD-MRS').length === mrsSites,
+    `the preview names the ${mrsSites} sites and forces that would change hands and both organisations' figures (${orgsShown}), and writes nothing`);
+  await shot('09c-bascule-apercu');
+  await page.click('[data-action="apply-shift"]');
+  await page.click('[data-confirm="apply-shift"]');
+  await page.waitForSelector('#shift-done');
+  const moved = (await cpco('/api/v1/sites?limit=10000')).items.filter((s) => s.organization_id === 'GSBDD-MRS').length;
+  expect(moved === 0 && (await page.textContent('#shift-done h2')).startsWith('Bascule appliquée'), 'applied after a confirmation, the shift says what was done');
+  await shot('09d-bascule-appliquee');
+  await page.click('[data-action="undo-shift"]');
+  await page.click('[data-confirm="undo-shift"]');
+  await until(page, () => /GSBDD|Marseille/.test(document.querySelector('#shift-done h2')?.textContent.split(' à ')[1] || ''));
+  const back = (await cpco('/api/v1/sites?limit=10000')).items.filter((s) => s.organization_id === 'GSBDD-MRS').length;
+  expect(back === mrsSites, `the reverse shift gives Marseille its ${mrsSites} sites back in one click`);
+
   // Import: a bad file is reported line by line and nothing is written; a good one is written once confirmed.
   const files = mkdtempSync(join(tmpdir(), 'vigie-e2e-'));
   const header = 'id,name,category,unit,unit_mass_kg,unit_volume_m3\n';

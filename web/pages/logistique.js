@@ -329,25 +329,60 @@ function planDetail(p) {
 
 async function shift(body) {
   const orgs = (await api('/api/v1/organizations?limit=1000')).items;
-  const sel = (name) => h('select', { name }, orgs.map((o) => h('option', { value: o.id }, o.name)));
+  const name = (id) => orgs.find((o) => o.id === id)?.name || id;
+  const sel = (n) => h('select', { name: n }, orgs.map((o) => h('option', { value: o.id }, o.name)));
   const out = h('div', {});
-  const run = async (dry) => {
-    const d = new FormData(f);
-    const r = await api('/api/v1/shift', { method: 'POST', body: { from: d.get('from'), to: d.get('to'), reason: d.get('reason'), dry_run: dry } });
-    out.replaceChildren(h('div', { class: 'panel' },
-      h('h2', {}, `${r.shift.from} → ${r.shift.to} : ${r.shift.sites.length} ${t('sites')}${dry ? ` (${t('dry_run')})` : ''}`),
+  /** Preview (dry run) or apply a shift; `sites` narrows it (the reverse of a shift, site by site). */
+  const run = async (req, dry) => {
+    const r = await api('/api/v1/shift', { method: 'POST', body: { ...req, dry_run: dry } });
+    const persons = r.forces.reduce((n, f) => n + (f.headcount || 0), 0);
+    const counts = { n: num(r.sites.length), m: num(r.forces.length), p: num(persons), from: name(r.shift.from), to: name(r.shift.to) };
+    // A coverage that falls below the need is the warning the strategic centre must not miss, its own included.
+    const rows = r.effect.flatMap((o) => o.items.map((i) => ({ ...i, org: o.name || o.organization_id,
+      falls: i.after.coverage !== null && i.after.coverage < 1 && i.after.coverage < (i.before.coverage ?? Infinity) })));
+    const fallsBy = new Map();
+    for (const x of rows.filter((y) => y.falls)) fallsBy.set(x.org, [...(fallsBy.get(x.org) || []), `${x.item} ${pct(x.before.coverage)} → ${pct(x.after.coverage)}`]);
+    const falls = [...fallsBy.entries()].map(([org, l]) => `${org} : ${l.join(', ')}`);
+    const undo = (sites) => ({ from: r.shift.to, to: r.shift.from, sites, reason: `${t('shift_undo')} — ${r.shift.reason}` });
+    out.replaceChildren(h('div', { class: 'panel', id: dry ? 'shift-preview' : 'shift-done' },
+      h('h2', {}, tf(dry ? 'shift_preview' : 'shift_applied', counts)),
+      dry ? h('p', { class: 'muted' }, t('shift_nothing_yet')) : null,
+      falls.length ? h('p', { class: 'warn', id: 'shift-falls' }, tf('shift_falls', { list: falls.join(' ; ') })) : null,
+      h('h3', {}, t('sites')),
+      table([
+        { label: t('site'), value: (s) => `${s.name} (${s.id})` },
+        !dry && may('logistics:shift') ? { label: '', value: (s) => confirming(tf('shift_give_back', { to: name(r.shift.from) }),
+          tf('shift_give_back_q', { site: s.name, to: name(r.shift.from) }),
+          () => run(undo([s.site_id]), false).catch((e) => out.append(errorBox(e))), `undo-${s.id}`) } : null,
+      ].filter(Boolean), r.sites),
+      h('h3', {}, t('forces')),
+      table([
+        { label: t('forces'), value: (f) => f.name },
+        { label: t('site'), value: (f) => f.site_id },
+        { label: t('headcount'), num: true, value: (f) => num(f.headcount) },
+      ], r.forces, { empty: t('no_data') }),
+      h('h3', {}, t('shift_effect')),
       table([
         { label: t('organisation'), value: (x) => x.org },
         { label: t('item'), value: (x) => x.item },
         { label: `${t('coverage')} ${t('before')}`, num: true, value: (x) => pct(x.before.coverage) },
-        { label: `${t('coverage')} ${t('after')}`, num: true, value: (x) => pct(x.after.coverage) },
+        { label: `${t('coverage')} ${t('after')}`, num: true, value: (x) => pct(x.after.coverage), cls: (x) => (x.falls ? 'bad' : 'good') },
         { label: `${t('shortfall')} ${t('after')}`, num: true, value: (x) => num(x.after.shortfall), cls: (x) => (x.after.shortfall > 0 ? 'bad' : '') },
-      ], r.effect.flatMap((o) => o.items.map((i) => ({ ...i, org: o.organization_id })))),
-      dry && may('logistics:shift') ? h('button', { class: 'danger', onclick: () => run(false).catch((e) => out.append(errorBox(e))) }, t('apply')) : null));
+      ], rows, { empty: t('no_data') }),
+      h('div', { class: 'row' },
+        dry && may('logistics:shift') ? confirming(t('apply'), tf('shift_apply_q', counts),
+          () => run(req, false).catch((e) => out.append(errorBox(e))), 'apply-shift') : null,
+        !dry && may('logistics:shift') ? confirming(tf('shift_undo_all', { to: name(r.shift.from) }), tf('shift_undo_all_q', counts),
+          () => run(undo(r.shift.sites), false).catch((e) => out.append(errorBox(e))), 'undo-shift') : null)));
+    if (!dry) toast(tf('shift_applied', counts));
   };
-  const f = h('form', { class: 'row panel', onsubmit: (e) => { e.preventDefault(); run(true).catch((err) => out.replaceChildren(errorBox(err))); } },
-    field(t('from'), sel('from')), field(t('to'), sel('to')), field(t('reason'), h('input', { name: 'reason' })),
-    h('button', { class: 'primary', type: 'submit' }, t('dry_run')));
+  const f = h('form', { class: 'row panel', onsubmit: (e) => {
+    e.preventDefault();
+    const d = new FormData(f);
+    run({ from: d.get('from'), to: d.get('to'), reason: d.get('reason') }, true).catch((err) => out.replaceChildren(errorBox(err)));
+  } },
+  field(t('from'), sel('from')), field(t('to'), sel('to')), field(t('reason'), h('input', { name: 'reason' })),
+  h('button', { class: 'primary', type: 'submit' }, t('dry_run')));
   body.replaceChildren(f, out);
 }
 

@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use vigie_domain::access::Permission;
 use vigie_domain::{Event, SiteId, State, SupportShift};
 use vigie_journal::Journal;
-use vigie_logistics::whatif::{propose_shift, shift_effect, OrgEffect};
+use vigie_logistics::whatif::{propose_shift, shift_effect, shift_moves, Moved, OrgEffect};
 
 /// A shift as asked for.
 #[derive(Debug, Clone)]
@@ -26,6 +26,9 @@ pub struct ShiftRequest {
 #[derive(Debug, Clone)]
 pub struct ShiftPreview {
     pub shift: SupportShift,
+    /// The sites that change hands, and the forces on them that go with them.
+    pub sites: Vec<Moved>,
+    pub forces: Vec<Moved>,
     pub effect: Vec<OrgEffect>,
 }
 
@@ -41,7 +44,8 @@ fn checked(caller: &Caller, r: &ShiftRequest) -> Result<(), AppError> {
 fn preview_on(st: &State, r: &ShiftRequest) -> Result<ShiftPreview, AppError> {
     let shift = propose_shift(st, &r.from, &r.to, r.sites.as_deref(), &r.reason)?;
     let effect = shift_effect(st, &shift, r.on, r.days.max(1))?;
-    Ok(ShiftPreview { shift, effect })
+    let (sites, forces) = shift_moves(st, &shift);
+    Ok(ShiftPreview { shift, sites, forces, effect })
 }
 
 /// What the shift would change, without changing anything.
@@ -53,11 +57,11 @@ pub fn preview(journal: &Journal, caller: &Caller, r: &ShiftRequest) -> Result<S
 /// Records the shift. Returns it with its effect as computed just before.
 pub fn apply(journal: &Journal, caller: &Caller, r: ShiftRequest) -> Result<ShiftPreview, AppError> {
     checked(caller, &r)?;
-    let effect = preview_on(&journal.state(), &r)?.effect;
+    let before = preview_on(&journal.state(), &r)?;
     let c = caller.clone();
     let (_, shift) = journal.execute(move |st| {
         let shift = propose_shift(st, &r.from, &r.to, r.sites.as_deref(), &r.reason)?;
         Ok((vec![c.event(Event::SupportShifted(shift.clone()))], shift))
     })?;
-    Ok(ShiftPreview { shift, effect })
+    Ok(ShiftPreview { shift, ..before })
 }

@@ -187,30 +187,74 @@ pub struct ItemEffect {
 pub struct OrgEffect {
     pub organization_id: OrgId,
     pub name: String,
-    /// Items whose figures change for this organisation (and its children).
+    /// Items whose figures change for this organisation's own sites and forces (children apart: a parent that
+    /// receives its child's sites sees its own figures move).
     pub items: Vec<ItemEffect>,
 }
 
-/// What a shift would change: every organisation's sufficiency (its scope, with children), before and after.
+/// What a shift would change: every organisation's own sufficiency (its own sites and forces, as sufficiency's
+/// `by_organization` rows), before and after.
 pub fn shift_effect(state: &State, shift: &SupportShift, on: NaiveDate, days: u32) -> Result<Vec<OrgEffect>, AskError> {
     let after = apply_events(state, vec![Event::SupportShifted(shift.clone())]);
+    let b = sufficiency_all(state, on, days, &Scope::everything())?;
+    let a = sufficiency_all(&after, on, days, &Scope::everything())?;
+    let own = |all: &[crate::Sufficiency], item: &ItemId, org: &OrgId| -> Figures {
+        all.iter()
+            .find(|s| &s.item == item)
+            .and_then(|s| s.by_organization.iter().find(|o| &o.organization_id == org))
+            .map(|o| o.figures.clone())
+            .unwrap_or_default()
+    };
     let mut out = Vec::new();
     for o in state.organizations.values() {
-        let id = o.value.id.as_str();
-        let b = sufficiency_all(state, on, days, &Scope::of(state, id)?)?;
-        let a = sufficiency_all(&after, on, days, &Scope::of(&after, id)?)?;
+        let id = &o.value.id;
         let items: Vec<ItemEffect> = b
-            .into_iter()
-            .filter_map(|before| {
-                let after = a.iter().find(|x| x.item == before.item)?;
-                (after.figures != before.figures).then(|| ItemEffect {
-                    item: before.item.clone(),
-                    before: before.figures,
-                    after: after.figures.clone(),
-                })
+            .iter()
+            .filter_map(|s| {
+                let (before, after) = (own(&b, &s.item, id), own(&a, &s.item, id));
+                (after != before).then(|| ItemEffect { item: s.item.clone(), before, after })
             })
             .collect();
-        out.push(OrgEffect { organization_id: o.value.id.clone(), name: o.value.name.clone(), items });
+        out.push(OrgEffect { organization_id: id.clone(), name: o.value.name.clone(), items });
     }
     Ok(out)
+}
+
+/// A site or force that changes hands, by name.
+#[derive(Debug, Clone, Serialize)]
+pub struct Moved {
+    pub id: String,
+    pub name: String,
+    pub site_id: SiteId,
+    /// Persons (forces only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub headcount: Option<u32>,
+}
+
+/// The sites a shift moves and the forces on them that go with them (those of the giving organisation).
+pub fn shift_moves(state: &State, shift: &SupportShift) -> (Vec<Moved>, Vec<Moved>) {
+    let sites = shift
+        .sites
+        .iter()
+        .map(|s| Moved {
+            id: s.to_string(),
+            name: state.sites.get(s).map_or_else(|| s.to_string(), |r| r.value.name.clone()),
+            site_id: s.clone(),
+            headcount: None,
+        })
+        .collect();
+    let mut forces: Vec<Moved> = state
+        .forces
+        .values()
+        .map(|f| &f.value)
+        .filter(|f| f.organization_id == shift.from && shift.sites.contains(&f.site_id))
+        .map(|f| Moved {
+            id: f.id.to_string(),
+            name: f.name.clone(),
+            site_id: f.site_id.clone(),
+            headcount: Some(f.headcount),
+        })
+        .collect();
+    forces.sort_by(|a, b| a.site_id.cmp(&b.site_id).then(a.id.cmp(&b.id)));
+    (sites, forces)
 }

@@ -20,11 +20,17 @@ fn a_shift_moves_sites_and_their_forces_and_its_dry_run_says_so() {
     assert_eq!(shift.sites, vec![SiteId::parse("SB").unwrap()]);
     let effect = shift_effect(&st, &shift, d("2024-07-26"), 1).unwrap();
     let of = |org: &str| effect.iter().find(|e| e.organization_id.as_str() == org).unwrap();
+    // Each organisation's own sites and forces (A1, A's child, is its own row).
     let a_plates = of("A").items.iter().find(|i| i.item.as_str() == "PLATE").unwrap();
-    assert_eq!((a_plates.before.serviceable, a_plates.after.serviceable), (q(140), q(145)));
+    assert_eq!((a_plates.before.serviceable, a_plates.after.serviceable), (q(100), q(105)));
     let b_plates = of("B").items.iter().find(|i| i.item.as_str() == "PLATE").unwrap();
     assert_eq!((b_plates.before.serviceable, b_plates.after.serviceable), (q(5), q(0)));
-    assert!(of("ROOT").items.is_empty(), "the whole is unchanged");
+    assert!(of("ROOT").items.is_empty(), "ROOT's own site is untouched");
+    assert!(of("A1").items.is_empty());
+    // What changes hands, by name: the site and the force on it.
+    let (sites, forces) = shift_moves(&st, &shift);
+    assert_eq!(sites.iter().map(|s| (s.id.as_str(), s.name.as_str())).collect::<Vec<_>>(), [("SB", "Site SB")]);
+    assert_eq!(forces.iter().map(|f| (f.id.as_str(), f.headcount)).collect::<Vec<_>>(), [("F3", Some(50))]);
     assert_eq!(plates(&st, Some("A")).serviceable, q(140), "a dry run writes nothing");
 
     apply(&mut st, vec![Event::SupportShifted(shift)]);
@@ -35,6 +41,21 @@ fn a_shift_moves_sites_and_their_forces_and_its_dry_run_says_so() {
     let a =
         sufficiency(&st, &ItemId::parse("PLATE").unwrap(), d("2024-07-27"), 1, &Scope::of(&st, "A").unwrap()).unwrap();
     assert_eq!(a.figures.need, q(2 * (30 + 50)));
+}
+
+/// A child's sites taken over by its parent: the parent's own figures move (a subtree view would hide it, the child
+/// being already inside the parent's scope).
+#[test]
+fn a_parent_taking_over_its_child_sees_its_own_figures_move() {
+    let st = world();
+    let shift = propose_shift(&st, "A1", "A", None, "A1 failing").unwrap();
+    let effect = shift_effect(&st, &shift, d("2024-07-26"), 1).unwrap();
+    let plates = |org: &str| {
+        let e = effect.iter().find(|e| e.organization_id.as_str() == org).unwrap();
+        e.items.iter().find(|i| i.item.as_str() == "PLATE").map(|i| (i.before.need, i.after.need))
+    };
+    assert_eq!(plates("A"), Some((q(60), q(80))), "A takes F2's need");
+    assert_eq!(plates("A1"), Some((q(20), q(0))));
 }
 
 #[test]

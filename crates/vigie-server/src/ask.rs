@@ -323,5 +323,7 @@ pub async fn shift(
             })
         })
         .await?;
-    Ok(Json(json!({ "dry_run": dry_run, "shift": done.shift, "effect": done.effect })))
+    Ok(Json(
+        json!({ "dry_run": dry_run, "shift": done.shift, "sites": done.sites, "forces": done.forces, "effect": done.effect }),
+    ))
 }

@@ -424,7 +424,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let actor = cli_actor(actor)?;
             let caller = vigie_app::Caller::internal(actor, "cli:shift");
             let request = vigie_app::shift::ShiftRequest { from, to, sites, reason, on, days };
-            let vigie_app::shift::ShiftPreview { shift, effect } =
+            let vigie_app::shift::ShiftPreview { shift, effect, .. } =
                 vigie_app::shift::preview(&journal, &caller, &request)?;
             if json {
                 println!(
