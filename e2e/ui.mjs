@@ -178,6 +178,22 @@ try {
   expect((await page.textContent('#sufficiency-answer')).includes('par personne'), 'the allowance per person is stated');
   await shot('02-logistique-suffisance');
 
+  // Locate water near the Olympic village within 1 h for 600 persons: days of autonomy, the limiting item, the
+  // sources on the map.
+  const located = await cpco('/api/v1/ask/locate?item=EAU-1L5,RATION&near=VIL-OLY&headcount=600&within_min=60');
+  await page.goto(`${base}/#/logistique?tab=locate`);
+  await page.selectOption('select[name=items]', ['EAU-1L5', 'RATION']);
+  await page.fill('input[name=near]', 'VIL-OLY');
+  await page.fill('input[name=headcount]', '600');
+  await page.click('form button[type=submit]');
+  await page.waitForSelector('#locate-answer');
+  const autonomy = await page.textContent('#locate-answer h2');
+  const drawnSources = await page.$$eval('svg.map circle.site', (cs) => new Set(cs.map((c) => c.dataset.site).filter((s) => s !== 'near')).size);
+  expect(located.sites.every((s) => s.eta_min <= 60) && autonomy.includes('jours') && autonomy.includes('limitée par')
+    && drawnSources === located.sites.length,
+  `locate answers in words (${autonomy.trim()}) with its ${located.sites.length} sources within 1 h on the map`);
+  await shot('02b-logistique-localiser');
+
   // Deploy to Nantes and commit the plan.
   const before = (await cpco('/api/v1/plans')).items.length;
   await page.goto(`${base}/#/logistique?tab=deploy`);

@@ -37,6 +37,9 @@ const dict = {
     tl_decision: 'Décision', tl_note: 'Note', tl_handover: 'Passation', tl_plan: 'Plan',
     who_admin: 'administrateur', who_strategic: 'centre stratégique', who_tactical: 'groupement de soutien', who_toc: 'TOC',
     who_partner: 'partenaire', who_viewer: 'lecture seule',
+    horizon: 'Horizon', within_1h: 'sous 1 h', within_3h: 'sous 3 h', within_all: 'toutes distances', within_h: 'à moins de {h}',
+    days_word: 'jours', autonomy_for: 'd’autonomie pour {n} personnes, limitée par {item} (sources {within})',
+    sources_within: 'site(s) détiennent ces articles {within} de {near}',
     shift_preview: 'Aperçu : {n} site(s) et {m} force(s) ({p} personnes) passeraient de {from} à {to}',
     shift_applied: 'Bascule appliquée : {n} site(s) et {m} force(s) ({p} personnes) passent de {from} à {to}',
     shift_nothing_yet: 'Rien n’est encore appliqué.', shift_effect: 'Effet sur chaque organisation (ses propres sites et forces)',
@@ -102,6 +105,9 @@ const dict = {
     tl_decision: 'Decision', tl_note: 'Note', tl_handover: 'Handover', tl_plan: 'Plan',
     who_admin: 'administrator', who_strategic: 'strategic centre', who_tactical: 'support group', who_toc: 'TOC',
     who_partner: 'partner', who_viewer: 'read only',
+    horizon: 'Horizon', within_1h: 'within 1 h', within_3h: 'within 3 h', within_all: 'any distance', within_h: 'within {h}',
+    days_word: 'days', autonomy_for: 'of autonomy for {n} persons, limited by {item} (sources {within})',
+    sources_within: 'site(s) hold these items {within} of {near}',
     shift_preview: 'Preview: {n} site(s) and {m} force(s) ({p} persons) would pass from {from} to {to}',
     shift_applied: 'Shift applied: {n} site(s) and {m} force(s) ({p} persons) pass from {from} to {to}',
     shift_nothing_yet: 'Nothing is applied yet.', shift_effect: 'Effect on each organisation (its own sites and forces)',
@@ -196,7 +202,9 @@ export function minutes(m) {
   if (m === null || m === undefined) return '—';
   const h = Math.floor(m / 60);
   const r = Math.round(m % 60);
-  return h > 0 ? `${h} h ${String(r).padStart(2, '0')}` : `${r} min`;
+  if (r === 60) return `${h + 1} h`;
+  if (h > 0) return r ? `${h} h ${String(r).padStart(2, '0')}` : `${h} h`;
+  return `${r} min`;
 }
 
 /** An arrival `m` minutes from now as a Paris clock time, with the duration: "17:12 (dans 10 h 48)"; the day is

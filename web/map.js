@@ -106,9 +106,14 @@ export async function franceMap({ points = [], lines = [], onPick = () => {} } =
   const draw = (pts, lns) => {
     const items = [];
     for (const l of lns) {
-      const [x1, y1] = main(l.from[1], l.from[0]);
-      const [x2, y2] = main(l.to[1], l.to[0]);
-      items.push(h('line', { class: 'leg', x1, y1, x2, y2 }));
+      // On the national map, and on the Paris inset too when both ends lie in it.
+      const views = [main];
+      if (inside(IDF, l.from[0], l.from[1]) && inside(IDF, l.to[0], l.to[1])) views.push(inset);
+      for (const p of views) {
+        const [x1, y1] = p(l.from[1], l.from[0]);
+        const [x2, y2] = p(l.to[1], l.to[0]);
+        items.push(h('line', { class: 'leg', x1, y1, x2, y2 }));
+      }
     }
     for (const p of pts) {
       const spots = [main(p.lon, p.lat)];

@@ -129,19 +129,39 @@ async function locate(body, items) {
   const [f, out] = form(async (d, out) => {
     const picked = [...f.querySelector('select').selectedOptions].map((o) => o.value).join(',');
     const hc = d.get('headcount') ? `&headcount=${d.get('headcount')}` : '';
-    const r = await api(`/api/v1/ask/locate?item=${encodeURIComponent(picked)}&near=${encodeURIComponent(d.get('near'))}${hc}`);
-    out.replaceChildren(h('div', { class: 'panel' },
-      h('h2', {}, `${t('near')} ${r.near}`),
-      r.autonomy_days_min != null ? h('p', {}, `${num(r.autonomy_days_min, 1)} ${t('days')}`) : null,
+    const horizon = d.get('horizon') ? `&within_min=${d.get('horizon')}` : '';
+    const r = await api(`/api/v1/ask/locate?item=${encodeURIComponent(picked)}&near=${encodeURIComponent(d.get('near'))}${hc}${horizon}`);
+    const name = (id) => items.find((i) => i.id === id)?.name || id;
+    const within = d.get('horizon') ? tf('within_h', { h: minutes(Number(d.get('horizon'))) }) : t('within_all');
+    // The answer in words: days of autonomy per item and the item that limits them; else what is there.
+    const days = Object.entries(r.autonomy_days || {}).filter(([, v]) => v !== null);
+    const limiting = days.length ? days.reduce((a, b) => (b[1] < a[1] ? b : a)) : null;
+    const sentence = limiting
+      ? h('h2', {}, h('span', { class: 'figure', id: 'autonomy' }, `${num(limiting[1], 1)} ${t('days_word')}`),
+        ` ${tf('autonomy_for', { n: num(d.get('headcount')), item: name(limiting[0]), within })}`)
+      : h('h2', {}, h('span', { class: 'figure', id: 'autonomy' }, num(r.sites.length)), ` ${tf('sources_within', { within, near: r.near })}`);
+    const perItem = h('ul', { class: 'summary', id: 'per-item' }, r.items.map((i) => h('li', {},
+      h('strong', {}, name(i)), ` : ${num(r.totals[i] ?? 0)} ${t('available').toLowerCase()}`,
+      r.autonomy_days?.[i] != null ? ` — ${num(r.autonomy_days[i], 1)} ${t('days_word')}` : '')));
+    const here = [r.lat, r.lon];
+    const map = await franceMap({
+      points: [{ id: 'near', name: r.near, lat: r.lat, lon: r.lon, cls: 'f-none', r: 8 },
+        ...r.sites.map((s) => ({ id: s.site_id, name: `${s.name} — ${minutes(s.eta_min)}`, lat: s.lat, lon: s.lon, cls: 'f-OK' }))],
+      lines: r.sites.map((s) => ({ from: [s.lat, s.lon], to: here })),
+    });
+    out.replaceChildren(h('div', { class: 'grid-half' }, h('div', { class: 'panel', id: 'locate-answer' },
+      sentence, h('p', { class: 'muted' }, `${t('near')} ${r.near}`), perItem,
       table([
         { label: t('site'), value: (s) => `${s.name} (${s.site_id})` },
         { label: 'km', num: true, value: (s) => num(s.distance_km, 0) },
         { label: t('travel'), num: true, value: (s) => minutes(s.eta_min) },
         ...r.items.map((i) => ({ label: i, num: true, value: (s) => num(s.available[i] ?? 0) })),
-      ], r.sites, { empty: t('no_data') })));
+      ], r.sites, { empty: t('no_data') })), h('div', {}, map.el)));
   }, field(t('item'), h('select', { name: 'items', multiple: true, size: 4 }, items.map((i) => h('option', { value: i.id }, i.name)))),
   field(t('near'), h('input', { name: 'near', required: true, placeholder: 'VIL-OLY, Nantes, 48.85,2.35' })),
-  field(t('headcount'), h('input', { name: 'headcount', type: 'number', min: 1 })));
+  field(t('headcount'), h('input', { name: 'headcount', type: 'number', min: 1 })),
+  field(t('horizon'), h('select', { name: 'horizon' }, h('option', { value: '60' }, t('within_1h')),
+    h('option', { value: '180' }, t('within_3h')), h('option', { value: '' }, t('within_all')))));
   body.replaceChildren(f, out);
 }
 

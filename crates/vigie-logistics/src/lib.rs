@@ -70,6 +70,11 @@ impl Travel {
     pub fn speed_of(&self, v: &Vehicle) -> f64 {
         v.speed_kmh.or_else(|| self.speed_by_kind.get(&v.kind).copied()).unwrap_or(self.default_speed_kmh)
     }
+    /// The distance an estimate covers in `minutes` (what "sources within 1 h" means for locate, whose ETAs use the
+    /// default speed).
+    pub fn km_within(&self, minutes: f64) -> f64 {
+        minutes / 60.0 * self.default_speed_kmh / self.detour_factor
+    }
     /// How an ETA was estimated, said with every ETA.
     pub fn basis(&self) -> String {
         format!("estimate: great-circle distance × {} at road speed (no road network loaded)", self.detour_factor)

@@ -32,6 +32,8 @@ pub struct LocateQuery {
     item: String,
     near: String,
     within_km: Option<f64>,
+    /// A horizon: only sources whose estimated arrival is within so many minutes.
+    within_min: Option<f64>,
     headcount: Option<u32>,
     on: Option<String>,
     org: Option<String>,
@@ -262,7 +264,12 @@ fn locate_on(app: &App, caller: &Caller, q: LocateQuery, what_if: Option<WhatIf>
             (None, _) => sources(st, caller)?,
         };
         let near = Near::parse(st, &q.near);
-        to_value(logistics::locate(st, &items, &near, q.within_km, q.headcount, on, &scope, &travel)?)
+        let horizon = q.within_min.map(|m| travel.km_within(m));
+        let within_km = match (q.within_km, horizon) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        to_value(logistics::locate(st, &items, &near, within_km, q.headcount, on, &scope, &travel)?)
     })
 }
 

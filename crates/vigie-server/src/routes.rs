@@ -227,6 +227,7 @@ const LOCATE: &[Param] = &[
     req("item", "string", "one item or several, comma-separated"),
     req("near", "string", "site id, lat,lon or French commune"),
     q("within_km", "number"),
+    q("within_min", "number"),
     q("headcount", "integer"),
     q("on", "date"),
     q("org", "string"),
@@ -244,6 +245,7 @@ const DEPLOY: &[Param] = &[
     q("days", "integer"),
     qd("by", "string", "deadline, RFC 3339 or Paris local time"),
     q("within_km", "number"),
+    q("within_min", "number"),
     q("on", "date"),
 ];
 
