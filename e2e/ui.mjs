@@ -328,6 +328,58 @@ try {
   expect(title.includes(incident.number), `the incident ${incident.number} opens with its timeline`);
   await shot('11-incident');
 
+  // The TOC operator takes that incident from new to closed in the UI: take it, assign it, make it a major
+  // incident with its crisis lead, resolve it, accept the proposed resolution.
+  const operator = await newPage('toc');
+  await operator.goto(`${base}/#/login`);
+  await operator.fill('input[name=user]', 'toc');
+  await operator.fill('input[name=password]', 'demo-toc');
+  await operator.click('button[type=submit]');
+  await until(operator, () => location.hash === '#/supervision');
+  expect(true, 'the TOC operator lands on supervision');
+  // A second incident for the same site is warned of before it is opened.
+  await operator.goto(`${base}/#/incidents?site=${venue}`);
+  await operator.fill('#create-incident input[name=short_description]', 'Doublon ?');
+  await operator.click('#create-incident button[type=submit]');
+  await operator.waitForSelector('#duplicate-warning');
+  expect((await operator.textContent('#duplicate-warning')).includes(incident.number), `creating a second incident at ${venue} is warned of ${incident.number} first`);
+  const stateOf = async () => (await toc(`/api/v1/incidents/${incident.number}`)).incident;
+  const step = async (action, fill = {}) => {
+    const before = (await stateOf()).sys_mod_count;
+    await operator.goto(`${base}/#/incidents?id=${incident.number}`);
+    // The page as it stands now (not the one being replaced after the previous change).
+    await operator.waitForSelector(`#incident-detail[data-version="${before}"] [data-action="${action}"]`);
+    for (const [name, value] of Object.entries(fill)) {
+      const field = `[data-action="${action}"] [name="${name}"]`;
+      if ((await operator.$eval(field, (e) => e.tagName)) === 'SELECT') await operator.selectOption(field, value);
+      else await operator.fill(field, value);
+    }
+    await operator.click(`[data-action="${action}"] button[type=submit]`);
+    for (let i = 0; i < 50 && (await stateOf()).sys_mod_count === before; i++) await new Promise((r) => setTimeout(r, 100));
+    return stateOf();
+  };
+  let inc = await step('take');
+  expect(inc.state === 2 && inc.assigned_to === 'toc', `taken: ${incident.number} is "En cours", assigned to toc`);
+  inc = await step('assign', { assignment_group: 'TOC-N2', assigned_to: 'toc' });
+  expect(inc.assignment_group === 'TOC-N2', 'assigned to a group and a person');
+  inc = await step('propose-major');
+  inc = await step('accept-major', { u_crisis_lead: 'chef de salle' });
+  expect(inc.major_incident_state === 'accepted' && inc.crisis_lead === 'chef de salle', 'proposed then accepted as a major incident, with its crisis lead');
+  await operator.goto(`${base}/#/incidents`);
+  await operator.waitForSelector('#crisis');
+  expect((await operator.textContent('#crisis')).includes(incident.number), 'the crisis view lists it, as the wall does');
+  inc = await step('resolve', { close_code: 'Solved (Work Around)', close_notes: 'Service redémarré' });
+  await operator.waitForSelector('#resolution-proposed');
+  expect(inc.state === 6, 'resolved: the resolution is proposed');
+  await operator.screenshot({ path: `${out}/11b-incident-resolution-proposee.png` });
+  inc = await step('accept');
+  expect(inc.state === 7 && inc.close_code === 'Solved (Work Around)', `the proposed resolution accepted, ${incident.number} is closed`);
+  await operator.goto(`${base}/#/incidents?id=${incident.number}`);
+  await operator.waitForSelector('#incident-state');
+  expect((await operator.textContent('#incident-state')).includes('Clos'), 'the incident reads "Clos"');
+  await operator.screenshot({ path: `${out}/11c-incident-clos.png` });
+  await operator.close();
+
   // The wall screen as a kiosk: the read-only `mur` user sees only what it may read, and writes nothing.
   const kiosk = await newPage('mur');
   await kiosk.goto(`${base}/#/login`);

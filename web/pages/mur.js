@@ -2,6 +2,7 @@
 // over SSE (a change repaints within half a second), reconnecting by itself; readable from ten metres.
 import { api, may, h, pill, live } from '../api.js';
 import { t, num, time, stateLabel } from '../i18n.js';
+import { isMajor } from './incidents.js';
 
 const ORDER = ['CRITICAL', 'UNREACHABLE', 'WARNING', 'UNKNOWN', 'MAINTENANCE', 'OK'];
 
@@ -42,7 +43,7 @@ export async function show(view) {
     if (!may('incidents:read')) return;
     const r = await api('/api/v1/incidents').catch(() => null);
     if (!r) return;
-    const open = r.incidents.map((x) => x.incident).filter((i) => i.major_incident_state === 'accepted' || i.major_incident_state === 'proposed' || i.priority === 1);
+    const open = r.incidents.map((x) => x.incident).filter(isMajor);
     majors.replaceChildren(...open.map((i) => h('li', {}, `${i.number} P${i.priority} — ${i.short_description}${i.location ? ' @ ' + i.location : ''}`)));
     if (!open.length) majors.replaceChildren(h('li', { class: 'muted' }, t('no_data')));
   };
