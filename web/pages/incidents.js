@@ -133,9 +133,11 @@ function actions(i, change) {
   const me = caller()?.user || '';
   const s = Number(i.state);
   const input = (name, label, attrs = {}) => h('label', {}, label, h('input', { name, ...attrs }));
-  const act = (id, label, fields, body, cls = '') => h('form', { class: `row action ${cls}`, 'data-action': id, onsubmit: (e) => {
+  // A step of the lifecycle is checked by the state machine against the incident as it is now; an edit of fields
+  // (assignment) carries the version it was read at, so that it cannot silently undo someone else's edit.
+  const act = (id, label, fields, body, cls = '', lock = false) => h('form', { class: `row action ${cls}`, 'data-action': id, onsubmit: (e) => {
     e.preventDefault();
-    change(body(Object.fromEntries(new FormData(e.target))));
+    change(body(Object.fromEntries(new FormData(e.target))), lock);
   } }, ...fields, h('button', { type: 'submit', class: cls.includes('main') ? 'primary' : '' }, label));
   const out = [];
   if (s === 1 || s === 3) {
@@ -144,7 +146,7 @@ function actions(i, change) {
   if (s !== 7 && s !== 8) {
     out.push(act('assign', t('inc_assign'), [
       input('assignment_group', t('assignment_group'), { value: i.assignment_group || '' }),
-      input('assigned_to', t('assigned_to'), { value: i.assigned_to || '' })], (d) => d));
+      input('assigned_to', t('assigned_to'), { value: i.assigned_to || '' })], (d) => d, '', true));
   }
   if (s === 2) {
     out.push(act('hold', t('inc_hold'), [h('label', {}, t('hold_reason'), h('select', { name: 'hold_reason' },
@@ -179,18 +181,22 @@ function actions(i, change) {
   return h('div', { class: 'actions', id: 'incident-actions' }, h('h3', {}, t('inc_next')), ...out);
 }
 
-async function detail(view, id) {
+async function detail(view, id, notice = null) {
   try {
     const [one, tl] = await Promise.all([api(`/api/v1/incidents/${encodeURIComponent(id)}`), api(`/api/v1/incidents/${encodeURIComponent(id)}/timeline`)]);
     const i = one.incident;
     const msg = h('div', { role: 'status' });
-    // Every change carries the version read (optimistic lock): a change made meanwhile by someone else is refused.
-    const change = async (body) => {
+    // With `lock`, the change carries the version read (optimistic lock): an edit made meanwhile is not overwritten.
+    const change = async (body, lock) => {
       try {
-        await api(`/api/now/table/incident/${i.sys_id}`, { method: 'PATCH', body: { ...body, sys_mod_count: i.sys_mod_count } });
+        await api(`/api/now/table/incident/${i.sys_id}`, { method: 'PATCH', body: lock ? { ...body, sys_mod_count: i.sys_mod_count } : body });
         toast(`${i.number} : ${t('saved')}`);
         await detail(view, id);
-      } catch (err) { msg.replaceChildren(errorBox(err)); }
+      } catch (err) {
+        // Changed meanwhile (an alert, another operator): show it as it is now and say so; nothing was applied.
+        if (err.status === 409) await detail(view, id, h('div', { class: 'warn', role: 'alert', id: 'conflict' }, t('changed_meanwhile')));
+        else msg.replaceChildren(errorBox(err));
+      }
     };
     view.replaceChildren(h('div', { class: 'grid2' },
       h('div', { class: 'panel', id: 'incident-detail', 'data-version': i.sys_mod_count },
@@ -200,7 +206,7 @@ async function detail(view, id) {
         i.description ? h('p', {}, i.description) : null,
         i.hold_reason ? h('p', { class: 'muted' }, `${t('hold_reason')} : ${t(`hold_${i.hold_reason}`)}`) : null,
         i.alerts?.length ? h('p', { class: 'muted' }, `${t('alerts')} : ${i.alerts.join(', ')}`) : null,
-        actions(i, change), msg,
+        notice, actions(i, change), msg,
         h('h3', {}, t('timeline')),
         h('ol', { class: 'timeline' }, tl.timeline.map((e) => h('li', {}, `${time(e.at)} · ${t(`tl_${e.kind}`)}${e.by ? ' · ' + e.by : ''} — ${e.text ?? (e.state ? `${state(e.state)}, P${e.priority}` : e.step ?? '')}`)))),
       h('div', { class: 'panel' }, h('h3', {}, t('crisis')),
