@@ -337,6 +337,27 @@ try {
   await operator.click('button[type=submit]');
   await until(operator, () => location.hash === '#/supervision');
   expect(true, 'the TOC operator lands on supervision');
+  // An Alertmanager alert holds a check CRITICAL (until resolved, whatever the simulator pushes meanwhile); the
+  // operator acknowledges it with a comment, and the check says who, when and what.
+  const heldCheck = 'APP-ODS-RDS@STA';
+  const alert = (status) => toc('/api/v1/monitoring/alertmanager', { method: 'POST', body: JSON.stringify({
+    version: '4', status, receiver: 'vigie', groupKey: 'e2e', alerts: [{ status, labels: { alertname: 'E2E', vigie_check: heldCheck, severity: 'critical' },
+      annotations: { summary: 'test de bout en bout' }, startsAt: new Date().toISOString() }] }) });
+  await alert('firing');
+  await operator.goto(`${base}/#/supervision`);
+  await operator.waitForSelector('.panel table');
+  const firstRow = await operator.$eval('.panel table tbody tr', (r) => ({ folded: !!r.querySelector('details'), state: r.cells[2].textContent }));
+  expect(firstRow.folded || firstRow.state.includes('Erreur'), `supervision opens on a root cause (${firstRow.folded ? 'with its consequences folded' : firstRow.state})`);
+  await operator.screenshot({ path: `${out}/05b-supervision-causes.png` });
+  await operator.goto(`${base}/#/supervision?check=${encodeURIComponent(heldCheck)}`);
+  await operator.waitForSelector('#ack-form');
+  await operator.fill('#ack-form input[name=comment]', 'Pris en compte, équipe réseau prévenue');
+  await operator.click('#ack-form button[type=submit]');
+  await operator.waitForSelector('#acknowledged');
+  const acked = await operator.textContent('#acknowledged');
+  expect(acked.includes('toc') && acked.includes('équipe réseau prévenue'), `the acknowledgement says who, when and what (${acked.trim()})`);
+  await operator.screenshot({ path: `${out}/05c-supervision-acquittement.png` });
+  await alert('resolved');
   // A second incident for the same site is warned of before it is opened.
   await operator.goto(`${base}/#/incidents?site=${venue}`);
   await operator.fill('#create-incident input[name=short_description]', 'Doublon ?');

@@ -183,6 +183,8 @@ pub struct TocRegistry {
     pub dependencies: BTreeMap<(String, String), crate::toc::Dependency>,
     pub windows: BTreeMap<WindowId, Stamped<crate::toc::MaintenanceWindow>>,
     pub hard: FxHashMap<CheckId, HardState>,
+    /// Who acknowledged a check's current problem, when, and what they wrote (until its state changes).
+    pub acks: FxHashMap<CheckId, Acknowledgement>,
     /// The latest journalled state changes, oldest first (at most [`TocRegistry::HISTORY`]), with their sequence.
     pub history: std::collections::VecDeque<(u64, crate::toc::CheckStateChange)>,
     /// Bumped by every change of the registry (not of states): the live monitoring rebuilds on it.
@@ -192,6 +194,14 @@ pub struct TocRegistry {
 impl TocRegistry {
     /// State changes kept in memory for the history endpoints (older ones stay in the journal).
     pub const HISTORY: usize = 100_000;
+}
+
+/// An acknowledgement as the screens show it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Acknowledgement {
+    pub at: DateTime<Utc>,
+    pub by: String,
+    pub comment: String,
 }
 
 /// A check's state as the journal knows it (what a restart starts from).
@@ -287,15 +297,16 @@ impl State {
 
     /// Applies one event. Events must come in journal order.
     pub fn apply(&mut self, env: &Envelope) {
-        self.apply_parts(env.seq, env.time, &env.source, env.event.clone());
+        self.apply_parts(env.seq, env.time, &env.source, &env.actor, env.event.clone());
     }
 
     /// Applies an event taken by value (replay): no payload is copied.
     pub fn apply_owned(&mut self, env: Envelope) {
-        self.apply_parts(env.seq, env.time, &env.source, env.event);
+        let Envelope { seq, time, source, actor, event, .. } = env;
+        self.apply_parts(seq, time, &source, &actor, event);
     }
 
-    fn apply_parts(&mut self, seq: u64, time: DateTime<Utc>, source: &str, event: Event) {
+    fn apply_parts(&mut self, seq: u64, time: DateTime<Utc>, source: &str, actor: &crate::Actor, event: Event) {
         debug_assert!(seq > self.last_seq, "events applied out of order");
         self.last_seq = seq;
         let source = match &self.last_source {
@@ -303,7 +314,7 @@ impl State {
             _ => self.source(source),
         };
         let stamp = Stamp { seq, time, source };
-        self.apply_event(time, stamp, event);
+        self.apply_event(time, stamp, actor, event);
     }
 
     fn source(&mut self, source: &str) -> Arc<str> {
@@ -319,7 +330,7 @@ impl State {
         s
     }
 
-    fn apply_event(&mut self, time: DateTime<Utc>, stamp: Stamp, event: Event) {
+    fn apply_event(&mut self, time: DateTime<Utc>, stamp: Stamp, actor: &crate::Actor, event: Event) {
         match event {
             Event::OrganizationUpserted(o) => {
                 let slot = self.org_slots.slot(&o.id) as usize;
@@ -478,6 +489,7 @@ impl State {
                 if c.from != c.to || h.status != c.to {
                     h.since = c.at;
                     h.acknowledged = false;
+                    self.toc.acks.remove(&c.check_id);
                 }
                 h.status = c.to;
                 if let Some(f) = c.flapping {
@@ -491,6 +503,8 @@ impl State {
             Event::CheckAcknowledged(a) => {
                 if let Some(h) = self.toc.hard.get_mut(&a.check_id) {
                     h.acknowledged = true;
+                    let ack = Acknowledgement { at: time, by: actor.to_string(), comment: a.comment };
+                    self.toc.acks.insert(a.check_id, ack);
                 }
             }
             Event::IncidentRecorded(i) => {

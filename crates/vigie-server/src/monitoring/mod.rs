@@ -350,6 +350,7 @@ pub(crate) async fn check(
     let history: Vec<&vigie_domain::toc::CheckStateChange> =
         st.toc.history.iter().rev().filter(|(_, c)| c.check_id.as_str() == id).take(50).map(|(_, c)| c).collect();
     v["history"] = json!(history);
+    v["acknowledgement"] = json!(CheckId::parse(&id).ok().and_then(|c| st.toc.acks.get(&c)));
     v["definition"] = json!(CheckId::parse(&id).ok().and_then(|c| st.toc.checks.get(&c)));
     Ok(Json(v))
 }
