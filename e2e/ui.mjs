@@ -405,6 +405,17 @@ try {
   await operator.waitForSelector('#incident-state');
   expect((await operator.textContent('#incident-state')).includes('Clos'), 'the incident reads "Clos"');
   await operator.screenshot({ path: `${out}/11c-incident-clos.png` });
+  // The hand-over: a readable page the incoming lead signs (a journalled entry) and may print.
+  await operator.goto(`${base}/#/courante`);
+  await operator.waitForSelector('#handover');
+  await operator.fill('#sign-handover input[name=note]', 'Reçu, rien à signaler de plus');
+  await operator.click('#sign-handover button[type=submit]');
+  await operator.waitForSelector('#handover-signed');
+  const signedBy = await operator.textContent('#handover-signed');
+  const signatures = (await toc('/api/v1/log/handover')).signatures;
+  expect(signedBy.includes('toc') && signatures.length === 1 && signatures[0].by.startsWith('user:toc'),
+    `the hand-over is signed by the incoming lead and journalled (${signedBy.trim()})`);
+  await operator.screenshot({ path: `${out}/07b-passation-signee.png` });
   await operator.close();
 
   // The wall screen as a kiosk: the read-only `mur` user sees only what it may read, and writes nothing.

@@ -122,7 +122,7 @@ pub fn delete(journal: &Journal, caller: &Caller, sys_id: &str) -> Result<(), Ap
 }
 
 /// The kinds of an operations-log entry.
-pub const LOG_KINDS: [&str; 3] = ["note", "decision", "handover"];
+pub const LOG_KINDS: [&str; 4] = ["note", "decision", "handover", "signature"];
 
 /// An entry of the operations log, as an operator writes it.
 #[derive(Debug, Clone, Default)]
@@ -133,6 +133,8 @@ pub struct NewLogEntry {
     /// An incident number it is about.
     pub incident: String,
     pub site: String,
+    /// With `signature`: the shift whose hand-over the caller, leading the incoming shift, signs.
+    pub handover_of: String,
 }
 
 /// Adds an entry to the current shift's operations log, by the caller (the TOC's own log: callers who reach
@@ -146,7 +148,20 @@ pub fn add_log_entry(
     caller.need_all(Permission::IncidentsWrite)?;
     let kind = e.kind.unwrap_or_else(|| "note".into());
     if !LOG_KINDS.contains(&kind.as_str()) {
-        return Err(AppError::field("kind", format!("expected note, decision or handover, found {:?}", short(&kind))));
+        return Err(AppError::field(
+            "kind",
+            format!("expected note, decision, handover or signature, found {:?}", short(&kind)),
+        ));
+    }
+    if kind == "signature" {
+        let start = vigie_incidents::oplog::shift_start(&e.handover_of).ok_or_else(|| {
+            AppError::field("handover_of", "the shift whose hand-over is signed, as `YYYY-MM-DD matin|après-midi|nuit`")
+        })?;
+        if start > now {
+            return Err(AppError::field("handover_of", "a shift that has not begun cannot be handed over"));
+        }
+    } else if !e.handover_of.is_empty() {
+        return Err(AppError::field("handover_of", "only a signature names the hand-over it signs"));
     }
     if e.text.trim().is_empty() {
         return Err(AppError::field("text", "an entry needs a text"));
@@ -163,6 +178,7 @@ pub fn add_log_entry(
         text: e.text,
         incident: e.incident,
         site: e.site,
+        handover_of: e.handover_of,
     };
     let c = caller.clone();
     let (_, entry) = journal.execute(move |st| {

@@ -196,13 +196,16 @@ pub struct LogEntry {
     pub shift: String,
     /// The operator on duty who wrote it.
     pub by: String,
-    /// `note`, `decision`, `handover`.
+    /// `note`, `decision`, `handover`, `signature` (the incoming lead signs the hand-over of `handover_of`).
     pub kind: String,
     pub text: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub incident: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub site: String,
+    /// The shift whose hand-over a `signature` entry signs.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub handover_of: String,
 }
 
 /// An incident version pushed to the external ServiceNow: the remote record and the version it holds.

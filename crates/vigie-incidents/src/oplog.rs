@@ -45,6 +45,10 @@ pub struct Handover {
     pub pending_actions: Vec<String>,
     /// The shift's log, in order.
     pub entries: Vec<LogEntry>,
+    /// Who wrote in the shift's log (the outgoing team), in order of first entry.
+    pub outgoing: Vec<String>,
+    /// The incoming lead's signatures of this hand-over (journalled log entries of kind `signature`), oldest first.
+    pub signatures: Vec<LogEntry>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -89,6 +93,13 @@ pub fn handover(
             .collect(),
         breaches,
         pending_actions: pending,
-        entries: log.iter().filter(|e| e.shift == shift).cloned().collect(),
+        entries: log.iter().filter(|e| e.shift == shift && e.kind != "signature").cloned().collect(),
+        outgoing: log.iter().filter(|e| e.shift == shift && e.kind != "signature").fold(Vec::new(), |mut v, e| {
+            if !v.contains(&e.by) {
+                v.push(e.by.clone());
+            }
+            v
+        }),
+        signatures: log.iter().filter(|e| e.kind == "signature" && e.handover_of == shift).cloned().collect(),
     }
 }

@@ -64,8 +64,17 @@ fn a_handover_lists_open_incidents_breaches_pending_actions_and_the_shift_log() 
         text: text.into(),
         incident: String::new(),
         site: String::new(),
+        handover_of: String::new(),
     };
-    let log = [entry("2024-07-26 matin", "prise de quart"), entry("2024-07-25 nuit", "hier")];
+    // The afternoon's lead signs the morning's hand-over.
+    let signed = LogEntry {
+        shift: "2024-07-26 après-midi".into(),
+        by: "user:chef-apres-midi".into(),
+        kind: "signature".into(),
+        handover_of: "2024-07-26 matin".into(),
+        ..entry("2024-07-26 après-midi", "reçu")
+    };
+    let log = [entry("2024-07-26 matin", "prise de quart"), entry("2024-07-25 nuit", "hier"), signed];
     let h = handover("2024-07-26 matin", &[&b, &c, &a], &log, &|i| i.number == "INC0000001");
     let open: Vec<&str> = h.open_incidents.iter().map(|i| i.number.as_str()).collect();
     assert_eq!(open, ["INC0000001", "INC0000002"], "open only, most urgent first");
@@ -75,4 +84,8 @@ fn a_handover_lists_open_incidents_breaches_pending_actions_and_the_shift_log() 
     assert!(h.pending_actions[1].starts_with("INC0000002 : en attente (motif 4)"));
     assert_eq!(h.entries.len(), 1);
     assert_eq!(h.entries[0].text, "prise de quart");
+    assert_eq!(h.outgoing, ["user:chef-de-quart"], "who hands over");
+    assert_eq!(h.signatures.iter().map(|s| s.by.as_str()).collect::<Vec<_>>(), ["user:chef-apres-midi"], "to whom");
+    let night = handover("2024-07-25 nuit", &[&b, &c, &a], &log, &|_| false);
+    assert!(night.signatures.is_empty(), "a signature signs one hand-over");
 }

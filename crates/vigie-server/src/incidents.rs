@@ -110,6 +110,8 @@ pub struct LogIn {
     incident: String,
     #[serde(default)]
     site: String,
+    #[serde(default)]
+    handover_of: String,
 }
 
 fn shift_or_now(q: &LogQuery) -> Result<String, ApiError> {
@@ -137,7 +139,13 @@ pub async fn add_log(
     b: Result<Json<LogIn>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let b = crate::access::body(b)?;
-    let entry = vigie_app::incidents::NewLogEntry { text: b.text, kind: b.kind, incident: b.incident, site: b.site };
+    let entry = vigie_app::incidents::NewLogEntry {
+        text: b.text,
+        kind: b.kind,
+        incident: b.incident,
+        site: b.site,
+        handover_of: b.handover_of,
+    };
     let now = chrono::Utc::now();
     let entry = app.blocking(move |j| Ok(vigie_app::incidents::add_log_entry(&j, &caller.0, entry, now)?)).await?;
     Ok(Json(json!({"entry": entry})))

@@ -260,6 +260,17 @@ async fn the_operations_log_and_the_shift_handover() {
     assert_eq!(h["open_incidents"][0]["number"], "INC0000001");
     assert_eq!(h["entries"].as_array().unwrap().len(), 2);
     assert_eq!(h["entries"][1]["kind"], "decision");
+    assert!(h["outgoing"][0].as_str().unwrap().starts_with("user:toc"), "who hands over: {h}");
+    assert_eq!(h["signatures"], json!([]));
+    // The incoming lead signs that hand-over: a journalled entry naming it; a shift to come cannot be signed.
+    let sign = |of: &str| json!({"kind": "signature", "handover_of": of, "text": "Passation reçue"});
+    assert_eq!(log(sign(&shift)).await.status(), 200);
+    assert_eq!(log(sign("2999-01-01 matin")).await.status(), 422);
+    assert_eq!(log(sign("demain")).await.status(), 422);
+    assert_eq!(log(json!({"text": "x", "handover_of": shift.as_str()})).await.status(), 422, "only a signature");
+    let h = app.get_json(&format!("/api/v1/log/handover?shift={}", shift.replace(' ', "%20"))).await;
+    assert_eq!(h["signatures"].as_array().unwrap().len(), 1);
+    assert_eq!(h["entries"].as_array().unwrap().len(), 2, "a signature is not an entry of the shift it signs");
     let other = app.get_json("/api/v1/log?shift=2024-07-26%20nuit").await;
     assert_eq!(other["entries"].as_array().unwrap().len(), 0);
     assert_eq!(app.get("/api/v1/log?shift=demain").await.status(), 400);
