@@ -278,16 +278,40 @@ try {
   await page.waitForSelector('#problems li');
   const problem = await page.textContent('#problems li');
   expect(/items\.csv:2:39: `unit_mass_kg`: expected a number/.test(problem) && (await cpco('/health')).last_seq === seqBefore,
-    `a bad import is reported line by line and writes nothing (${problem.trim()})`);
+    `a bad import is reported line by line and writes nothing (${problem.split('\n')[0].trim()})`);
+  expect((await page.textContent('#problems li pre')).includes('E2E-TEST,Article de test,divers,pièce,lourd'), 'the bad row is shown with its content');
   await shot('08-import-problemes');
   writeFileSync(join(files, 'items.csv'), `${header}E2E-TEST,Article de test,divers,pièce,1,0.001\n`);
+  const uploads = [];
+  const countUploads = (r) => { if (r.method() === 'POST' && r.url().includes('/api/v1/import')) uploads.push(new URL(r.url()).pathname); };
+  page.on('request', countUploads);
   await page.setInputFiles('#files', join(files, 'items.csv'));
   await page.click('button:has-text("Valider")');
   await page.waitForSelector('#confirm');
   expect((await cpco('/api/v1/items?q=E2E-TEST')).total === 0, 'the validation report comes before anything is written');
   await page.click('#confirm');
   await page.waitForSelector('h2:has-text("Import réalisé")');
-  expect((await cpco('/api/v1/items?q=E2E-TEST')).total === 1, 'confirmed, the import is written');
+  page.off('request', countUploads);
+  expect((await cpco('/api/v1/items?q=E2E-TEST')).total === 1 && uploads.length === 2 && uploads[1].startsWith('/api/v1/import/previews/'),
+    `confirmed, the import is written without sending the file again (${uploads.join(', ')})`);
+  // A recount dropped on the zone: the preview warns of what it takes away, before anything is written.
+  const vincennes = (await cpco('/api/v1/stock?site_id=DEP-VINCENNES&limit=1000')).items;
+  const recount = `site_id,item_id,quantity,condition,counted_at\nDEP-VINCENNES,${vincennes[0].item_id},1,serviceable,2024-07-26 08:00\n`;
+  await page.goto(`${base}/#/import`);
+  await page.waitForSelector('#drop-zone');
+  const dropped = await page.evaluateHandle((text) => {
+    const dt = new DataTransfer();
+    dt.items.add(new File([text], 'stock.csv', { type: 'text/csv' }));
+    return dt;
+  }, recount);
+  await page.dispatchEvent('#drop-zone', 'drop', { dataTransfer: dropped });
+  expect((await page.textContent('#chosen')).includes('stock.csv'), 'a file dropped on the zone is taken');
+  await page.click('button:has-text("Valider")');
+  await page.waitForSelector('#reductions');
+  const warned = await page.$$eval('#reductions tbody tr', (rs) => rs.length);
+  expect(warned >= Math.min(200, new Set(vincennes.map((l) => l.item_id)).size - 1) && (await cpco('/api/v1/stock?site_id=DEP-VINCENNES&limit=1000')).items.length === vincennes.length,
+    `a recount with fewer lines warns of the ${warned} item(s) it would take away, and writes nothing yet`);
+  await shot('08b-import-recomptage');
 
   for (const [name, hash, sel] of [
     ['04-stock', '#/stock', 'table'],

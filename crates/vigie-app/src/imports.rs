@@ -18,7 +18,13 @@ fn invalid(problems: Vec<Problem>) -> AppError {
 
 /// Plans `batch` against the current state and appends its events in one transaction; with `dry_run`, only
 /// reports. Planning runs inside the journal's command, so the state cannot change between validation and append.
-pub fn import(journal: &Journal, caller: &Caller, batch: Batch, dry_run: bool) -> Result<Report, AppError> {
+pub fn import(
+    journal: &Journal,
+    caller: &Caller,
+    batch: impl Into<std::sync::Arc<Batch>>,
+    dry_run: bool,
+) -> Result<Report, AppError> {
+    let batch = batch.into();
     let p = caller.principal.clone();
     let actor = caller.actor().clone();
     let allowed = move |st: &vigie_domain::State, events: &[vigie_domain::NewEvent]| -> Result<(), AppError> {

@@ -1130,6 +1130,31 @@ pub struct Report {
     pub tables: BTreeMap<Table, TableReport>,
     /// Events the import appends (0 when everything is already known).
     pub events: usize,
+    /// What a recount takes away: items a site held more of, or at all, than its new count says (a count replaces
+    /// the site's lines), largest first; at most [`MAX_REDUCTIONS`], the rest counted in `reductions_more`.
+    pub reductions: Vec<Reduction>,
+    pub reductions_more: usize,
+}
+
+/// Reductions listed in a report (the rest are counted).
+pub const MAX_REDUCTIONS: usize = 1_000;
+
+/// An item a site's new count holds less of than the count it replaces (`after` 0: it disappears).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Reduction {
+    pub site_id: SiteId,
+    pub item_id: ItemId,
+    pub before: Quantity,
+    pub after: Quantity,
+}
+
+/// Per item, what a site's count lines add up to.
+fn totals(lines: &[StockLine]) -> BTreeMap<&ItemId, Quantity> {
+    let mut m: BTreeMap<&ItemId, Quantity> = BTreeMap::new();
+    for l in lines {
+        *m.entry(&l.item_id).or_default() += l.quantity;
+    }
+    m
 }
 
 /// The events of an import and what they change.
@@ -1314,6 +1339,7 @@ pub fn plan(batch: &Batch, state: &State, actor: &Actor) -> Result<Plan, Vec<Pro
         }
         let r = report.tables.entry(Table::Stock).or_default();
         r.rows = batch.stock.len();
+        let mut reductions = Vec::new();
         for (site, loc) in order {
             let lines = by_site.remove(site).unwrap_or_default();
             match state.stock_of(site.as_str()) {
@@ -1321,7 +1347,17 @@ pub fn plan(batch: &Batch, state: &State, actor: &Actor) -> Result<Plan, Vec<Pro
                     r.unchanged += lines.len();
                     continue;
                 }
-                Some(_) => r.updated += lines.len(),
+                Some(cur) => {
+                    r.updated += lines.len();
+                    let after = totals(&lines);
+                    for (item, before) in totals(&cur.lines) {
+                        let now = after.get(item).copied().unwrap_or_default();
+                        if now < before {
+                            let (site_id, item_id) = (site.clone(), item.clone());
+                            reductions.push(Reduction { site_id, item_id, before, after: now });
+                        }
+                    }
+                }
                 None => r.created += lines.len(),
             }
             events.push(NewEvent {
@@ -1330,6 +1366,13 @@ pub fn plan(batch: &Batch, state: &State, actor: &Actor) -> Result<Plan, Vec<Pro
                 event: Event::StockCounted(StockCount { site_id: site.clone(), lines }),
             });
         }
+        // Disappearances first, then the largest cuts.
+        reductions.sort_by(|a, b| {
+            (a.after > Quantity::ZERO, b.before - b.after).cmp(&(b.after > Quantity::ZERO, a.before - a.after))
+        });
+        report.reductions_more = reductions.len().saturating_sub(MAX_REDUCTIONS);
+        reductions.truncate(MAX_REDUCTIONS);
+        report.reductions = reductions;
     }
     report.events = events.len();
     Ok(Plan { events, report })

@@ -95,6 +95,33 @@ fn importing_the_same_files_twice_changes_nothing() {
     let third = import(&st, &files).unwrap();
     assert_eq!(third.events.len(), 1);
     assert_eq!(third.events[0].event.kind(), "stock.counted");
+    assert_eq!(third.report.reductions.len(), 1, "1,200 + 35 plates become 1,100 + 35");
+}
+
+/// A recount with fewer lines says what it takes away, not just "updated": the rations disappear, the plates fall.
+#[test]
+fn a_recount_reports_what_it_takes_away() {
+    let mut st = State::new();
+    let first = import(&st, &good_files()).unwrap();
+    apply(&mut st, &first);
+    let header = STOCK.lines().next().unwrap();
+    let recount = format!("{header}\nDEP1;PLATE;900;serviceable;L1;;2024-07-21 08:00\n");
+    let p = import(&st, &[file("stock-recount.csv", &recount)]).unwrap();
+    let r: Vec<(&str, &str, String, String)> = p
+        .report
+        .reductions
+        .iter()
+        .map(|r| (r.site_id.as_str(), r.item_id.as_str(), r.before.to_string(), r.after.to_string()))
+        .collect();
+    assert_eq!(
+        r,
+        [("DEP1", "RATION", "4000.5".into(), "0".into()), ("DEP1", "PLATE", "1235".into(), "900".into())],
+        "disappearances first, then the largest cuts"
+    );
+    assert_eq!(p.report.reductions_more, 0);
+    // A count that only adds takes nothing away.
+    let more = STOCK.replace("1 200", "1 500");
+    assert!(import(&st, &[file("stock-more.csv", &more)]).unwrap().report.reductions.is_empty());
 }
 
 #[test]

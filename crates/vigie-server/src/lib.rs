@@ -18,6 +18,7 @@ pub mod monitoring;
 pub mod net;
 pub mod openapi;
 mod plans;
+mod previews;
 mod registry;
 pub mod routes;
 mod servicenow;
@@ -29,7 +30,7 @@ mod ui;
 pub use error::ApiError;
 
 use access::Caller;
-use axum::extract::{DefaultBodyLimit, Multipart, Query, State as AxState};
+use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State as AxState};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -141,6 +142,8 @@ pub struct App {
     sla: Arc<vigie_incidents::sla::Targets>,
     /// Where absolute links point: the configured public URL, without its trailing slash.
     public_url: Option<Arc<str>>,
+    /// Validated imports waiting for their confirmation.
+    previews: Arc<previews::Previews>,
 }
 
 impl App {
@@ -209,8 +212,9 @@ fn build(journal: Journal, options: ServerOptions) -> (Router, watch::Sender<boo
     let csp: Arc<str> = Arc::from(content_security_policy(options.tile_url.as_deref()));
     let sla = Arc::new(options.sla.clone());
     let public_url = public_url.map(Arc::from);
-    let app =
-        App { journal, events, shutdown, travel: Arc::new(options.travel.clone()), live, access, sla, public_url };
+    let previews = Arc::default();
+    let travel = Arc::new(options.travel.clone());
+    let app = App { journal, events, shutdown, travel, live, access, sla, public_url, previews };
     let body_limit = options.max_body_bytes;
     let router: Router = routes::router(&options)
         // Every route passes the access gate; unknown paths fall through to 404.
@@ -406,15 +410,21 @@ async fn import(
         return Err(ApiError::BadRequest("no file in the form".into()));
     }
     let dry_run = q.dry_run;
+    let previews = app.previews.clone();
     let outcome = app
         .blocking(move |journal| {
-            let batch = vigie_import::read(&files, &mut |_, _| {});
+            let batch = Arc::new(vigie_import::read(&files, &mut |_, _| {}));
             drop(files);
-            Ok(vigie_app::imports::import(&journal, &caller.0, batch, dry_run))
+            let outcome = vigie_app::imports::import(&journal, &caller.0, batch.clone(), dry_run);
+            // A valid dry run is kept: confirming it commits what was read, without a second upload.
+            let preview = (dry_run && outcome.is_ok()).then(|| previews.keep(&caller.0.actor().to_string(), batch));
+            Ok(outcome.map(|report| (report, preview)))
         })
         .await?;
     match outcome {
-        Ok(report) => Ok(Json(json!({ "dry_run": dry_run, "valid": true, "report": report }))),
+        Ok((report, preview)) => {
+            Ok(Json(json!({ "dry_run": dry_run, "valid": true, "report": report, "preview": preview })))
+        }
         // A dry run is a validation: its answer is the report, valid or not.
         Err(vigie_app::AppError::Invalid { problems, .. }) if dry_run => Ok(Json(json!({
             "dry_run": true,
@@ -424,6 +434,24 @@ async fn import(
         }))),
         Err(e) => Err(e.into()),
     }
+}
+
+/// `POST /api/v1/import/previews/{id}`: commits a validated import (its dry run's `preview`), planned again against
+/// the state as it is now; the files are not sent again.
+async fn confirm_import(
+    AxState(app): AxState<App>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let batch = app.previews.take(&id, &caller.0.actor().to_string()).ok_or_else(|| {
+        ApiError::NotFound(format!(
+            "import preview {id} (kept {} minutes, by whoever validated it): validate the files again",
+            previews::TTL.as_secs() / 60
+        ))
+    })?;
+    let report =
+        app.blocking(move |journal| Ok(vigie_app::imports::import(&journal, &caller.0, batch, false)?)).await?;
+    Ok(Json(json!({ "dry_run": false, "valid": true, "report": report })))
 }
 
 /// Ends the sessions idle or too old, in memory and in the journal (their tokens die with them), every 30 s.

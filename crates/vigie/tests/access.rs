@@ -44,6 +44,7 @@ const ROUTES: &[(&str, &str, &str)] = &[
     ("GET", "/api/v1/vehicles", "astv"),
     ("GET", "/api/v1/vehicles/{id}", "astv"),
     ("POST", "/api/v1/import", "*"),
+    ("POST", "/api/v1/import/previews/{id}", "*"),
     ("GET", "/api/v1/ask/sufficiency", "astv"),
     ("POST", "/api/v1/ask/sufficiency", "astv"),
     ("GET", "/api/v1/ask/locate", "astv"),

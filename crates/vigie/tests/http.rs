@@ -68,6 +68,34 @@ async fn import_then_read_the_registry_with_filters_and_paging() {
     app.stop().await;
 }
 
+/// A validated import is confirmed without a second upload: its dry run's `preview`, for whoever made it, once; a
+/// recount says what it takes away.
+#[tokio::test]
+async fn a_validated_import_is_confirmed_without_sending_the_files_again() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let dry: Value = app.import(&registry(), "?dry_run=true", Some("cpco")).await.json().await.unwrap();
+    assert_eq!(dry["valid"], true, "{dry}");
+    let id = dry["preview"].as_str().unwrap().to_string();
+    assert_eq!(app.get_json("/api/v1/sites").await["total"], 0, "a dry run writes nothing");
+    let confirm = |user: &'static str| {
+        let (app, id) = (&app, id.clone());
+        async move { app.client_as(user).post(app.url(&format!("/api/v1/import/previews/{id}"))).send().await.unwrap() }
+    };
+    assert_eq!(confirm("idf").await.status(), 404, "another caller's preview");
+    let done = confirm("cpco").await;
+    assert_eq!(done.status(), 200);
+    assert_eq!(done.json::<Value>().await.unwrap()["report"]["events"], 10);
+    assert_eq!(app.get_json("/api/v1/sites").await["total"], 3, "committed from what the dry run read");
+    assert_eq!(confirm("cpco").await.status(), 404, "once");
+    // A recount of DEP1 without its rations: the preview says what disappears.
+    let recount = "site_id;item_id;quantity;condition;lot;expires_on;counted_at\nDEP1;PLATE;1000;serviceable;L1;;2024-07-21 08:00\n";
+    let dry: Value = app.import(&[("stock.csv", recount)], "?dry_run=true", Some("cpco")).await.json().await.unwrap();
+    let reductions = dry["report"]["reductions"].as_array().unwrap();
+    let rations = reductions.iter().find(|r| r["item_id"] == "RATION").unwrap_or_else(|| panic!("{dry}"));
+    assert_eq!((rations["site_id"].as_str(), rations["after"].as_f64()), (Some("DEP1"), Some(0.0)));
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn a_bad_import_is_refused_whole_with_located_problems() {
     let app = TestApp::spawn(Backend::Sqlite).await;
