@@ -152,6 +152,7 @@ async fn pushed_results_move_states_stream_them_and_journal_the_hard_changes() {
     assert_eq!(state["counts"]["unreachable"], 2);
     let sta = state["sites"].as_array().unwrap().iter().find(|s| s["id"] == "STA").unwrap().clone();
     assert_eq!(sta["state"], "CRITICAL");
+    assert!(sta["since"].is_string(), "a red site says since when: {sta}");
     assert_eq!(state["suites"][0]["id"], "ODS");
     assert_eq!(state["suites"][0]["state"], "UNREACHABLE", "both of its checks are behind the failed uplink");
     let history = app.get_json("/api/v1/monitoring/history?site=STA").await;
@@ -169,7 +170,10 @@ async fn pushed_results_move_states_stream_them_and_journal_the_hard_changes() {
         async move { post(app, &format!("/api/v1/monitoring/checks/{id}/ack"), json!({"comment": "pris en compte"})).await }
     };
     assert_eq!(ack("UPLINK").await.status(), 200);
-    assert_eq!(check(&app, "UPLINK").await["acknowledged"], true);
+    let up = check(&app, "UPLINK").await;
+    assert_eq!(up["acknowledged"], true);
+    assert_eq!(up["acknowledgement"]["comment"], "pris en compte");
+    assert!(up["acknowledgement"]["by"].as_str().unwrap().starts_with("user:toc"), "who: {up}");
     assert_eq!(ack("BEAT").await.status(), 409);
     assert_eq!(ack("GHOST").await.status(), 404);
 
@@ -182,6 +186,35 @@ async fn pushed_results_move_states_stream_them_and_journal_the_hard_changes() {
     assert_eq!(m["vigie_checks_supervised"], 4.0, "a gauge does not end in _total");
     assert_eq!(m["vigie_results_total"], 4.0);
     assert_eq!(m["vigie_state_changes_total"], 3.0);
+    app.stop().await;
+}
+
+/// A venue's outage shows at the venue: an application whose checks elsewhere are fine is not coloured by the checks
+/// the outage makes unreachable, nor is its suite.
+#[tokio::test]
+async fn a_venue_outage_shows_at_the_venue_not_on_the_suites_it_hosts() {
+    let app = spawn(false).await;
+    let mut files = registry();
+    files.extend([
+        ("partners.csv", PARTNERS),
+        ("applications.csv", APPLICATIONS),
+        (
+            "checks.csv",
+            "id;target;site_id;kind;interval_s;timeout_s;application_id;max_attempts\n\
+             UPLINK;sta-uplink;STA;push;60;5;;1\nPC-1;pc-1;STA;push;60;5;ODS-RES;1\nPC-2;pc-2;MRS;push;60;5;ODS-RES;1\n",
+        ),
+        ("dependencies.csv", "child_id;parent_id\nPC-1;UPLINK\n"),
+    ]);
+    assert_eq!(app.import(&files, "", None).await.status(), 200);
+    let results = json!([{"check": "PC-1", "status": "CRITICAL"}, {"check": "UPLINK", "status": "CRITICAL"},
+                         {"check": "PC-2", "status": "OK"}]);
+    assert_eq!(post(&app, "/api/v1/monitoring/results", results).await.status(), 200);
+    assert_eq!(check(&app, "PC-1").await["shown"], "UNREACHABLE");
+    let state = app.get_json("/api/v1/monitoring/state").await;
+    let find = |k: &str, id: &str| state[k].as_array().unwrap().iter().find(|g| g["id"] == id).unwrap()["state"].clone();
+    assert_eq!(find("sites", "STA"), "CRITICAL", "the venue shows its outage");
+    assert_eq!(find("applications", "ODS-RES"), "OK", "fine everywhere else");
+    assert_eq!(find("suites", "ODS"), "OK");
     app.stop().await;
 }
 

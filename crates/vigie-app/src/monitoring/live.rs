@@ -450,10 +450,11 @@ impl Inner {
                 name: name.clone(),
                 suite: Some(self.suites[*suite as usize].clone()),
                 site_id: None,
-                state: roll_up(*rule, &by_app[i]),
+                state: across_sites(*rule, &by_app[i]),
                 rule: rule.to_string(),
                 counts: by_app[i],
                 availability: avail_app[i].availability(),
+                since: None,
             })
             .collect();
         let mut at_sites: Vec<GroupState> = app_site
@@ -469,6 +470,7 @@ impl Inner {
                     rule: rule.to_string(),
                     counts: *c,
                     availability: None,
+                    since: None,
                 }
             })
             .collect();
@@ -479,7 +481,7 @@ impl Inner {
             let s = self.sites.iter().position(|x| Some(&x.0) == g.site_id.as_ref()).expect("known site");
             site_members[s].add(g.state);
         }
-        let sites: Vec<GroupState> = self
+        let mut sites: Vec<GroupState> = self
             .sites
             .iter()
             .enumerate()
@@ -492,8 +494,26 @@ impl Inner {
                 rule: rule.to_string(),
                 counts: site_members[i],
                 availability: avail_site[i].availability(),
+                since: None,
             })
             .collect();
+        // Since when a site is not OK: the earliest hard change among its checks shown in the site's state.
+        let mut since: Vec<Option<Millis>> = vec![None; sites.len()];
+        for slot in 0..n as u32 {
+            let m = self.meta[slot as usize];
+            if m.site == NONE || !kept(m) {
+                continue;
+            }
+            let site = &sites[m.site as usize];
+            if site.state != Shown::Ok && self.estate.shown(slot) == site.state {
+                let at = self.estate.state(slot).last_hard_change;
+                let s = &mut since[m.site as usize];
+                *s = Some(s.map_or(at, |x: Millis| x.min(at)));
+            }
+        }
+        for (g, s) in sites.iter_mut().zip(since) {
+            g.since = s.map(instant);
+        }
         let suites: Vec<GroupState> = self
             .suites
             .iter()
@@ -511,6 +531,7 @@ impl Inner {
                     rule: Rule::Worst.to_string(),
                     counts: c,
                     availability: None,
+                    since: None,
                 }
             })
             .collect();
@@ -548,6 +569,21 @@ pub struct GroupState {
     pub counts: Counts,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub availability: Option<f64>,
+    /// Since when the group is in its state (sites not OK).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub since: Option<DateTime<Utc>>,
+}
+
+/// An application's state over all its sites: its checks made unreachable by a failure elsewhere (a venue's power
+/// or network, whose roll-up shows it) are left out, so that one venue's outage does not colour every application
+/// and suite it hosts; an application with nothing else is UNREACHABLE.
+fn across_sites(rule: Rule, c: &Counts) -> Shown {
+    let rest = Counts { unreachable: 0, ..*c };
+    if rest.total() == 0 && c.unreachable > 0 {
+        Shown::Unreachable
+    } else {
+        roll_up(rule, &rest)
+    }
 }
 
 /// The state of everything.
