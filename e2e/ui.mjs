@@ -333,7 +333,23 @@ try {
   const check = `APP-ODS-RDS@${venue}`;
   const red = await turnsRed(venue);
   expect(red.before !== 'CRITICAL', `the wall turned ${venue} red in ${red.ms} ms, without reload`);
-  await page.waitForSelector('#tiles .tile[data-state="CRITICAL"]:first-child');
+  // Tiles keep their place (only colours change), and a red tile says since when.
+  const order = await page.$$eval('#tiles .tile', (ts) => ts.map((x) => x.dataset.site).join(','));
+  await page.waitForSelector(`#tiles [data-site="${venue}"] .since`);
+  expect(order === (await page.$$eval('#tiles .tile', (ts) => ts.map((x) => x.dataset.site).join(','))) && /depuis \d\d:\d\d/.test(await page.textContent(`#tiles [data-site="${venue}"]`)),
+    `tiles keep their order, and ${venue}'s red tile says since when`);
+  expect((await page.textContent('#alerts')).includes('Arena Champ de Mars'), 'the red venue also stands in large type above the grid');
+  // A whole venue goes dark (both uplinks, the switch, every computer): one line in the change feed, its cause.
+  const lyon = (await toc('/api/v1/monitoring/checks?site=LYO&limit=1000')).checks.map((c) => c.id);
+  const dark = lyon.filter((id) => id.startsWith('PC-LYO-') || id.startsWith('SW-LYO') || id.startsWith('UPL-LYO'))
+    .map((id) => ({ check: id, status: 'CRITICAL', output: 'CRITICAL - plus de réponse (coupure électrique)' }));
+  await toc('/api/v1/monitoring/results', { method: 'POST', body: JSON.stringify({ results: [...dark, ...dark, ...dark] }) }); // three attempts make a computer hard
+  // Everything behind the uplinks turns unreachable, caused by the first uplink: the switch and the computers.
+  const behind = dark.length - 2;
+  await until(page, (n) => [...document.querySelectorAll('#changes li')].some((li) => li.dataset.group.startsWith('cause|UPL-LYO')
+    && Number((li.textContent.match(/(\d+) contrôle/) || [])[1]) >= n), behind, 10000);
+  const causeLines = await page.$$eval('#changes li', (lis) => lis.filter((li) => li.dataset.group.startsWith('cause|UPL-LYO')).map((li) => li.textContent));
+  expect(causeLines.length === 1, `a whole venue going dark (${behind} checks behind its uplinks) is one line of the change feed (${causeLines[0]})`);
   await page.waitForTimeout(700); // the roll-ups and the major incidents follow
   await shot('10-mur');
 
@@ -368,9 +384,10 @@ try {
     version: '4', status, receiver: 'vigie', groupKey: 'e2e', alerts: [{ status, labels: { alertname: 'E2E', vigie_check: heldCheck, severity: 'critical' },
       annotations: { summary: 'test de bout en bout' }, startsAt: new Date().toISOString() }] }) });
   await alert('firing');
-  await operator.goto(`${base}/#/supervision`);
-  await operator.waitForSelector('.panel table');
-  const firstRow = await operator.$eval('.panel table tbody tr', (r) => ({ folded: !!r.querySelector('details'), state: r.cells[2].textContent }));
+  // A fresh address: the page as it is after the alert (the landing page was drawn before).
+  await operator.goto(`${base}/#/supervision?state=CRITICAL,WARNING,UNKNOWN,UNREACHABLE&at=${Date.now()}`);
+  await operator.waitForSelector('#checks table');
+  const firstRow = await operator.$eval('#checks table tbody tr', (r) => ({ folded: !!r.querySelector('details'), state: r.cells[2]?.textContent ?? r.textContent }));
   expect(firstRow.folded || firstRow.state.includes('Erreur'), `supervision opens on a root cause (${firstRow.folded ? 'with its consequences folded' : firstRow.state})`);
   await operator.screenshot({ path: `${out}/05b-supervision-causes.png` });
   await operator.goto(`${base}/#/supervision?check=${encodeURIComponent(heldCheck)}`);

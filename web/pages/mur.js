@@ -1,22 +1,50 @@
 // Le mur: every site and suite in its colour, the counts, the latest changes and the open major incidents; live
 // over SSE (a change repaints within half a second), reconnecting by itself; readable from ten metres.
 import { api, may, h, pill, live } from '../api.js';
-import { t, num, time, stateLabel } from '../i18n.js';
+import { t, tf, num, stateLabel } from '../i18n.js';
 import { isMajor } from './incidents.js';
 
 const ORDER = ['CRITICAL', 'UNREACHABLE', 'WARNING', 'UNKNOWN', 'MAINTENANCE', 'OK'];
 
-export async function show(view) {
+/** Clock time in Paris, HH:MM. */
+const hhmm = (iso) => new Intl.DateTimeFormat('fr-FR', { timeZone: 'Europe/Paris', hour: '2-digit', minute: '2-digit' }).format(new Date(iso));
+
+/** The output the screens show for a change: a check gone stale says so in the user's language. */
+const outputOf = (c) => (c.stale || c.output === 'no result within the TTL' ? t('stale_output') : c.output || '');
+
+/**
+ * The change feed, grouped by cause: one line for a whole outage (its cause, its site, how many checks it took
+ * down), one for the checks that went silent together; the rest one line each. Newest first, at most 12 lines.
+ */
+export function feed(changes) {
+  const groups = [];
+  const byKey = new Map();
+  for (const c of changes) {
+    const key = c.cause ? `cause|${c.cause}|${c.to}` : (c.stale || c.output === 'no result within the TTL') ? `stale|${c.site_id || ''}|${c.to}` : `one|${c.check_id}|${c.at}`;
+    let g = byKey.get(key);
+    if (!g) {
+      g = { key, at: c.at, to: c.to, cause: c.cause, site: c.site_id, checks: [], output: outputOf(c) };
+      byKey.set(key, g);
+      groups.push(g);
+    }
+    if (!g.checks.includes(c.check_id)) g.checks.push(c.check_id);
+    if (c.at > g.at) g.at = c.at;
+  }
+  return groups.sort((a, b) => String(b.at).localeCompare(String(a.at))).slice(0, 12);
+}
+
+export async function show(view, params) {
   const clock = h('span', { class: 'clock' });
   const dot = h('span', { class: 'live-dot off', title: t('offline') });
   const counts = h('div', { class: 'counts' });
   const suites = h('div', { class: 'suites' });
+  const alerts = h('div', { class: 'alerts', id: 'alerts' });
   const tiles = h('div', { class: 'tiles', id: 'tiles' });
   const changes = h('ol', { id: 'changes' });
   const majors = h('ul', { id: 'majors' });
   view.replaceChildren(
     h('div', { class: 'wall-head' }, h('h1', {}, dot, 'Vigie — ', t('mur')), clock),
-    counts, suites,
+    counts, suites, alerts,
     h('div', { class: 'wall-main' }, tiles,
       h('div', { class: 'wall-bottom' },
         h('section', {}, h('h2', {}, t('major_incidents')), majors),
@@ -25,19 +53,46 @@ export async function show(view) {
   tick();
   const timer = setInterval(tick, 1000);
 
+  // A stable order, so that a tile never moves: `?order=ID,ID,…` on the wall's address, then the sites'
+  // `wall_order` attribute, then their names. Only colours change.
+  const asked = (params?.get('order') || '').split(',').filter(Boolean);
+  const sitesInfo = await api('/api/v1/sites?limit=10000').then((r) => r.items).catch(() => []);
+  const rankOf = new Map(sitesInfo.map((s) => [s.id, Number(s.attributes?.wall_order ?? Infinity)]));
+  const place = (a, b) => {
+    const [ia, ib] = [asked.indexOf(a.id), asked.indexOf(b.id)];
+    if (ia !== ib) return (ia < 0 ? Infinity : ia) - (ib < 0 ? Infinity : ib);
+    return (rankOf.get(a.id) ?? Infinity) - (rankOf.get(b.id) ?? Infinity) || a.name.localeCompare(b.name, 'fr');
+  };
+  const since = (s) => (s.state !== 'OK' && s.since ? h('small', { class: 'since' }, tf('since_hhmm', { t: hhmm(s.since) })) : null);
+  const tile = (s) => h('div', { class: `tile s-${s.state}`, 'data-site': s.id, 'data-state': s.state },
+    h('span', { class: 'name' }, s.name), h('small', {}, `${s.id} · ${stateLabel(s.state)}`), since(s));
   const paint = (st) => {
     counts.replaceChildren(...ORDER.map((s) => h('div', { class: `s-${s}` }, stateLabel(s), h('b', {}, num(st.counts[s.toLowerCase()])))));
     suites.replaceChildren(...st.suites.map((s) => h('div', { class: `tile s-${s.state}`, 'data-suite': s.id, 'data-state': s.state },
       s.name, h('small', {}, stateLabel(s.state)))));
-    const sites = st.sites.slice().sort((a, b) => ORDER.indexOf(a.state) - ORDER.indexOf(b.state) || a.name.localeCompare(b.name));
-    tiles.replaceChildren(...sites.map((s) => h('div', { class: `tile s-${s.state}`, 'data-site': s.id, 'data-state': s.state },
-      s.name, h('small', {}, `${s.id} · ${stateLabel(s.state)}`))));
+    const sites = st.sites.slice().sort(place);
+    tiles.replaceChildren(...sites.map(tile));
+    // What to read from ten metres: the sites not OK, worst first then longest, in large type.
+    const bad = st.sites.filter((s) => s.state !== 'OK' && s.state !== 'MAINTENANCE')
+      .sort((a, b) => ORDER.indexOf(a.state) - ORDER.indexOf(b.state) || String(a.since).localeCompare(String(b.since)));
+    alerts.replaceChildren(...bad.slice(0, 8).map((s) => h('div', { class: `alert-tile s-${s.state}`, 'data-site': s.id, 'data-state': s.state },
+      h('span', { class: 'name' }, s.name), h('span', { class: 'what' }, `${stateLabel(s.state)}${s.since ? ` ${tf('since_hhmm', { t: hhmm(s.since) })}` : ''}`))),
+    ...(bad.length > 8 ? [h('div', { class: 'alert-more' }, tf('and_more', { n: bad.length - 8 }))] : []));
+    alerts.classList.toggle('empty', !bad.length);
   };
+  // The latest changes kept to group them (a power cut's hundreds of checks are one line).
   const history = [];
-  const addChange = (c) => {
+  const drawFeed = () => {
+    changes.replaceChildren(...feed(history).map((g) => h('li', { 'data-group': g.key },
+      `${hhmm(g.at)} `, pill(g.to, stateLabel(g.to)), ' ',
+      g.cause ? tf('feed_cause', { cause: g.cause, site: g.site ? ` @ ${g.site}` : '', n: g.checks.length })
+        : g.checks.length > 1 ? tf('feed_many', { n: g.checks.length, site: g.site ? ` @ ${g.site}` : '', what: g.output })
+          : `${g.checks[0]}${g.site ? ' @ ' + g.site : ''} — ${g.output}`)));
+  };
+  const addChange = (c, draw = true) => {
     history.unshift(c);
-    history.length = Math.min(history.length, 12);
-    changes.replaceChildren(...history.map((x) => h('li', {}, `${time(x.at)} `, pill(x.to, stateLabel(x.to)), ` ${x.check_id}${x.site_id ? ' @ ' + x.site_id : ''} — ${x.output || ''}`)));
+    history.length = Math.min(history.length, 2000);
+    if (draw) drawFeed();
   };
   const loadMajors = async () => {
     if (!may('incidents:read')) return;
@@ -49,8 +104,9 @@ export async function show(view) {
   };
   const refresh = async () => paint(await api('/api/v1/monitoring/state'));
   await refresh();
-  const hist = await api('/api/v1/monitoring/history?limit=12').catch(() => ({ changes: [] }));
-  for (const c of hist.changes.slice().reverse()) addChange({ ...c.change, check_id: c.change.check_id });
+  const hist = await api('/api/v1/monitoring/history?limit=200').catch(() => ({ changes: [] }));
+  for (const c of hist.changes.slice().reverse()) addChange({ ...c.change, check_id: c.change.check_id }, false);
+  drawFeed();
   await loadMajors();
   let pending = null;
   const stream = live('/api/v1/monitoring/stream', {

@@ -73,7 +73,7 @@ export async function show(view, params) {
   const grouped = byCause(checks.checks);
   const link = (id) => h('a', { href: `#/supervision?check=${encodeURIComponent(id)}` }, id);
   view.replaceChildren(f, h('div', { class: 'grid2' },
-    h('div', { class: 'panel' }, h('h2', {}, tf('checks_by_cause', { n: checks.total, roots: grouped.length })), table([
+    h('div', { class: 'panel', id: 'checks' }, h('h2', {}, tf('checks_by_cause', { n: checks.total, roots: grouped.length })), table([
       { label: t('checks'), value: (c) => (c.consequences.length
         ? h('details', { class: 'cause' }, h('summary', {}, link(c.id), ` — ${tf('consequences', { n: c.consequences.length })}`),
           h('ul', {}, c.consequences.map((x) => h('li', {}, link(x.id), ` ${x.site_id || ''} `, pill(x.shown, stateLabel(x.shown))))))
