@@ -211,7 +211,8 @@ async fn a_venue_outage_shows_at_the_venue_not_on_the_suites_it_hosts() {
     assert_eq!(post(&app, "/api/v1/monitoring/results", results).await.status(), 200);
     assert_eq!(check(&app, "PC-1").await["shown"], "UNREACHABLE");
     let state = app.get_json("/api/v1/monitoring/state").await;
-    let find = |k: &str, id: &str| state[k].as_array().unwrap().iter().find(|g| g["id"] == id).unwrap()["state"].clone();
+    let find =
+        |k: &str, id: &str| state[k].as_array().unwrap().iter().find(|g| g["id"] == id).unwrap()["state"].clone();
     assert_eq!(find("sites", "STA"), "CRITICAL", "the venue shows its outage");
     assert_eq!(find("applications", "ODS-RES"), "OK", "fine everywhere else");
     assert_eq!(find("suites", "ODS"), "OK");
