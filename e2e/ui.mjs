@@ -468,10 +468,13 @@ try {
   await until(kiosk, () => location.hash === '#/mur');
   expect(true, 'the wall account lands on the wall');
   const nav = await kiosk.$$eval('header nav a', (as) => as.map((a) => a.textContent));
-  expect(!nav.includes('Import') && nav.includes('Mur'), `the viewer's navigation leaves out what it may not do (${nav.join(', ')})`);
+  expect(nav.join(',') === 'Mur', `the wall account is offered the wall only (${nav.join(', ')})`);
+  refusalExpected = '/api/v1/';
   await kiosk.goto(`${base}/#/incidents`);
-  await kiosk.waitForSelector('#incident-list');
-  expect((await kiosk.$$('form')).length === 0, 'the viewer is offered no form to change anything');
+  await kiosk.waitForSelector('#refused');
+  expect((await kiosk.textContent('#refused')).includes('Accès refusé') && (await kiosk.$$('form')).length === 0,
+    'the wall account is refused the incidents page in French, and offered no form');
+  refusalExpected = null;
   await kiosk.goto(`${base}/#/mur`);
   await kiosk.waitForSelector('#tiles .tile');
 
@@ -549,7 +552,14 @@ try {
 
   // With a tile server configured, the map lays its tiles under the outlines (and the content policy lets them in).
   expect(tileRequests === 0, 'no tile was asked for while none was configured');
-  await page.goto(`${base}/#/situation`);
+  // The map is the strategic centre's (the wall account has the wall only).
+  await page.close();
+  page = await newPage('cpco');
+  await page.goto(`${base}/#/login`);
+  await page.fill('input[name=user]', 'cpco');
+  await page.fill('input[name=password]', 'demo-cpco');
+  await page.click('button[type=submit]');
+  await until(page, () => location.hash === '#/situation');
   serverDown = true;
   await stopDemo(demo);
   ({ child: demo } = await startDemo(origin, { VIGIE__UI__TILE_URL: `http://${tileHost}/{z}/{x}/{y}.png` }));

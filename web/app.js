@@ -3,10 +3,11 @@ import { whoami, signOut, may, caller, h, errorBox } from './api.js';
 import { t, setLang, lang } from './i18n.js';
 
 const PAGES = [
-  { id: 'situation', load: () => import('./pages/situation.js'), visible: () => true },
+  { id: 'situation', load: () => import('./pages/situation.js'),
+    visible: () => may('logistics:read') || may('monitoring:read') || may('incidents:read') },
   { id: 'logistique', load: () => import('./pages/logistique.js'), visible: () => may('logistics:read') },
   { id: 'stock', load: () => import('./pages/stock.js'), visible: () => may('logistics:read') },
-  { id: 'mur', load: () => import('./pages/mur.js'), visible: () => may('monitoring:read') },
+  { id: 'mur', load: () => import('./pages/mur.js'), visible: () => may('monitoring:read') || may('wall:read') },
   { id: 'supervision', load: () => import('./pages/supervision.js'), visible: () => may('monitoring:read') },
   { id: 'incidents', load: () => import('./pages/incidents.js'), visible: () => may('incidents:read') },
   { id: 'courante', load: () => import('./pages/courante.js'),

@@ -122,6 +122,8 @@ named! {
         TokensIssue = "tokens:issue",
         /// Create or change checks that run programs (`command` checks): an administrator's configuration.
         MonitoringCommands = "monitoring:commands",
+        /// What a wall screen shows and nothing else: the states and roll-ups, their changes, the major incidents.
+        WallRead = "wall:read",
     }
 }
 
@@ -135,7 +137,8 @@ impl Role {
             Role::Tactical => &[LogisticsRead, LogisticsWrite, TokensIssue],
             Role::Toc => &[MonitoringRead, MonitoringWrite, IncidentsRead, IncidentsWrite, TokensIssue],
             Role::Partner => &[MonitoringRead, IncidentsRead, IncidentsWrite, TokensIssue],
-            Role::Viewer => &[LogisticsRead, MonitoringRead, IncidentsRead],
+            // A wall screen's account: the wall, nothing else (no stock, no incident's detail, no log).
+            Role::Viewer => &[WallRead],
         }
     }
 }

@@ -180,6 +180,13 @@ pub struct Incident {
     pub comments: Vec<Entry>,
 }
 
+impl Incident {
+    /// A major incident, for the crisis view and the wall alike: proposed or accepted as major, or priority 1.
+    pub fn is_major(&self) -> bool {
+        matches!(self.major_incident_state.as_str(), "proposed" | "accepted") || self.priority == 1
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IncidentDeleted {
     pub sys_id: String,

@@ -36,6 +36,8 @@ pub enum Rule {
     /// Anyone; a signed-in caller is recognised (who am I: a page asks before it knows).
     Optional,
     Need(Permission),
+    /// Any one of these permissions (the wall's routes: `monitoring:read`, or `wall:read` and the handler narrows).
+    NeedAny(&'static [Permission]),
     /// The permission, held by a caller whose reach is everything (not a tactical group nor a partner).
     NeedAll(Permission),
 }
@@ -417,6 +419,7 @@ pub(crate) async fn authorize(
     let p = &authenticated.principal;
     let allowed = match rule {
         Some(Rule::Need(x)) => p.may(x),
+        Some(Rule::NeedAny(xs)) => xs.iter().any(|x| p.may(*x)),
         Some(Rule::NeedAll(x)) => p.may(x) && p.reach == Reach::All,
         Some(Rule::SignedIn) | Some(Rule::Public) | Some(Rule::Optional) => true,
         None => false,
@@ -426,6 +429,10 @@ pub(crate) async fn authorize(
         let what = match rule {
             Some(Rule::Need(p)) => format!("this needs the permission {p}, which your role or token does not grant"),
             Some(Rule::NeedAll(p)) => format!("this needs the permission {p} over every organisation and partner"),
+            Some(Rule::NeedAny(ps)) => format!(
+                "this needs one of the permissions {}, which your role or token does not grant",
+                ps.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(", ")
+            ),
             _ => "no access rule covers this route".into(),
         };
         return refuse(table_api, StatusCode::FORBIDDEN, &what);

@@ -48,8 +48,19 @@ pub async fn list(
     let st = app.journal.state();
     let mut rows: Vec<(u8, String, Value)> = Vec::new();
     let view = caller.principal().view(&st);
+    // A wall screen's account sees the major incidents' headlines, nothing more.
+    let wall_only = !caller.principal().may(vigie_domain::access::Permission::IncidentsRead);
     for i in st.incidents.values().map(|s| &s.value).filter(|i| view.incident(i)) {
         if !all && !i.state.is_open() {
+            continue;
+        }
+        if wall_only {
+            if i.is_major() && i.state.is_open() {
+                let headline = json!({"number": i.number, "priority": i.priority, "state": i.state,
+                    "short_description": i.short_description, "location": i.location,
+                    "major_incident_state": i.major_incident_state});
+                rows.push((i.priority, i.number.clone(), json!({"incident": headline})));
+            }
             continue;
         }
         let clocks = sla(&st, &i.sys_id, &app.sla, now);

@@ -6,7 +6,7 @@ use crate::access::Rule::{self, *};
 use crate::{access, ask, incidents, monitoring, openapi, plans, registry, servicenow, stream, ui, App, ServerOptions};
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{on, MethodFilter, MethodRouter};
-use vigie_domain::access::Permission::*;
+use vigie_domain::access::Permission::{self, *};
 
 /// What a request body must be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,6 +105,9 @@ macro_rules! route {
 }
 
 const NONE: Body = Body::None;
+/// The wall's routes: what `monitoring:read` or `incidents:read` reads, or `wall:read` (the handlers narrow it).
+const WALL_MONITORING: &[Permission] = &[Permission::MonitoringRead, Permission::WallRead];
+const WALL_INCIDENTS: &[Permission] = &[Permission::IncidentsRead, Permission::WallRead];
 const fn json(schema: &'static str) -> Body {
     Body::Json { schema, optional: false }
 }
@@ -194,19 +197,19 @@ pub static ROUTES: &[Route] = &[
     route!(GET "/metrics", Need(MonitoringRead), NONE, monitoring::metrics, doc("Prometheus text exposition format 0.0.4 (a partner: its applications' checks only)", &[(200, "text/plain; version=0.0.4")])),
     route!(POST "/api/v1/monitoring/results", Need(MonitoringWrite), json(r#"{"oneOf": [{"type": "object"}, {"type": "array", "items": {"type": "object"}}]}"#), monitoring::results, doc("Push check results: one object, an array, or {results: [...]}; fields check (or check_id), status (OK, WARNING, CRITICAL, UNKNOWN or 0-3) or exit_status, output (or plugin_output), performance_data (text or list), time (RFC 3339 or epoch seconds). One bad result refuses the batch.", &[(200, "{accepted, state_changes}"), (400, "Not results JSON"), (422, "{error, message, problems[]}: nothing was taken"), (503, "Storage unavailable: nothing was taken; Retry-After")])),
     route!(POST "/api/v1/monitoring/alertmanager", Need(MonitoringWrite), OBJECT, monitoring::alertmanager, doc("Prometheus Alertmanager webhook (payload version 4): alerts mapped to checks by labels", &[(200, "{alerts, checks, unmatched_alerts, state_changes}"), (400, "Not an Alertmanager payload")])),
-    route!(GET "/api/v1/monitoring/state", Need(MonitoringRead), NONE, monitoring::state, doc("Counts by state and roll-ups of every suite, application, site and application at a site (a partner: its applications only)", &[(200, "{at, checks, counts, suites, applications, sites, applications_at_sites}")])),
+    route!(GET "/api/v1/monitoring/state", NeedAny(WALL_MONITORING), NONE, monitoring::state, doc("Counts by state and roll-ups of every suite, application, site and application at a site (a partner: its applications only)", &[(200, "{at, checks, counts, suites, applications, sites, applications_at_sites}")])),
     route!(GET "/api/v1/monitoring/checks", Need(MonitoringRead), NONE, monitoring::checks, list("Checks with their state", &[q("site", "string"), q("application", "string"), q("suite", "string"), q("state", "string")])),
     route!(GET "/api/v1/monitoring/checks/{id}", Need(MonitoringRead), NONE, monitoring::check, by_id("One check: state, parsed output and performance data, history")),
     route!(POST "/api/v1/monitoring/checks/{id}/ack", Need(MonitoringWrite), Body::Json { schema: r#"{"type": "object", "properties": {"comment": {"type": "string"}}}"#, optional: true }, monitoring::acknowledge, doc("Acknowledge a hard problem", &[(200, "acknowledged"), (404, "Not found"), (409, "No hard problem")])),
-    route!(GET "/api/v1/monitoring/history", Need(MonitoringRead), NONE, monitoring::history, list("Journalled state changes, newest first", &[q("check", "string"), q("site", "string")])),
+    route!(GET "/api/v1/monitoring/history", NeedAny(WALL_MONITORING), NONE, monitoring::history, list("Journalled state changes, newest first", &[q("check", "string"), q("site", "string")])),
     route!(GET "/api/v1/monitoring/maintenance", Need(MonitoringRead), NONE, monitoring::windows, doc("Maintenance windows", &[(200, "{windows}")])),
     route!(POST "/api/v1/monitoring/maintenance", NeedAll(MonitoringWrite),
         json(r#"{"type": "object", "required": ["id", "scope", "starts_at", "ends_at"], "properties": {"id": {"type": "string"}, "scope": {"type": "object", "properties": {"by": {"type": "string", "enum": ["site", "application", "asset", "check", "tag"]}, "id": {"type": "string"}}}, "starts_at": {"type": "string", "format": "date-time"}, "ends_at": {"type": "string", "format": "date-time"}, "every_hours": {"type": "integer", "minimum": 1}, "reason": {"type": "string"}}}"#),
         monitoring::schedule,
         doc("Schedule or replace a window", &[(200, "scheduled"), (404, "Unknown scope"), (422, "Invalid")])),
     route!(DELETE "/api/v1/monitoring/maintenance/{id}", NeedAll(MonitoringWrite), NONE, monitoring::cancel, doc("Cancel a window", &[(204, "cancelled"), (404, "Not found")])),
-    route!(GET "/api/v1/monitoring/stream", Need(MonitoringRead), NONE, monitoring::stream, doc_q("Server-sent events: what checks show, as it changes (event state; resync when behind); a partner: its applications' checks only", &[q("site", "string"), q("application", "string"), q("suite", "string")], &[(200, "text/event-stream")])),
-    route!(GET "/api/v1/incidents", Need(IncidentsRead), NONE, incidents::list, doc_q("Incidents with their SLA clocks, most urgent first", &[one_of("status", &["open", "all"]), one_of("sla", &["breached", "warning"])], &[(200, "{incidents: [{incident, sla}]}"), (400, "Unknown filter")])),
+    route!(GET "/api/v1/monitoring/stream", NeedAny(WALL_MONITORING), NONE, monitoring::stream, doc_q("Server-sent events: what checks show, as it changes (event state; resync when behind); a partner: its applications' checks only", &[q("site", "string"), q("application", "string"), q("suite", "string")], &[(200, "text/event-stream")])),
+    route!(GET "/api/v1/incidents", NeedAny(WALL_INCIDENTS), NONE, incidents::list, doc_q("Incidents with their SLA clocks, most urgent first", &[one_of("status", &["open", "all"]), one_of("sla", &["breached", "warning"])], &[(200, "{incidents: [{incident, sla}]}"), (400, "Unknown filter")])),
     route!(GET "/api/v1/incidents/{id}", Need(IncidentsRead), NONE, incidents::one, by_id("One incident (number or sys_id) with its SLA clocks and timeline of states")),
     route!(GET "/api/v1/incidents/{id}/timeline", Need(IncidentsRead), NONE, incidents::timeline, by_id("The crisis view: one timeline of states, notes, decisions, alerts and the linked plan")),
     // The operations log is the TOC's own: partners work their incidents through the Table API.

@@ -31,55 +31,55 @@ const ROUTES: &[(&str, &str, &str)] = &[
     ("GET", "/api/v1/audit", "a"),
     ("GET", "/api/v1/events", "*"),
     ("GET", "/api/v1/events/stream", "*"),
-    ("GET", "/api/v1/organizations", "astv"),
-    ("GET", "/api/v1/organizations/{id}", "astv"),
+    ("GET", "/api/v1/organizations", "ast"),
+    ("GET", "/api/v1/organizations/{id}", "ast"),
     ("GET", "/api/v1/sites", "*"),
     ("GET", "/api/v1/sites/{id}", "*"),
-    ("GET", "/api/v1/items", "astv"),
-    ("GET", "/api/v1/items/{id}", "astv"),
-    ("GET", "/api/v1/stock", "astv"),
-    ("GET", "/api/v1/forces", "astv"),
-    ("GET", "/api/v1/forces/{id}", "astv"),
-    ("GET", "/api/v1/allowances", "astv"),
-    ("GET", "/api/v1/vehicles", "astv"),
-    ("GET", "/api/v1/vehicles/{id}", "astv"),
+    ("GET", "/api/v1/items", "ast"),
+    ("GET", "/api/v1/items/{id}", "ast"),
+    ("GET", "/api/v1/stock", "ast"),
+    ("GET", "/api/v1/forces", "ast"),
+    ("GET", "/api/v1/forces/{id}", "ast"),
+    ("GET", "/api/v1/allowances", "ast"),
+    ("GET", "/api/v1/vehicles", "ast"),
+    ("GET", "/api/v1/vehicles/{id}", "ast"),
     ("POST", "/api/v1/import", "*"),
     ("POST", "/api/v1/import/previews/{id}", "*"),
-    ("GET", "/api/v1/ask/sufficiency", "astv"),
-    ("POST", "/api/v1/ask/sufficiency", "astv"),
-    ("GET", "/api/v1/ask/locate", "astv"),
-    ("POST", "/api/v1/ask/locate", "astv"),
-    ("GET", "/api/v1/ask/reinforce", "astv"),
-    ("POST", "/api/v1/ask/reinforce", "astv"),
-    ("GET", "/api/v1/ask/deploy", "astv"),
-    ("POST", "/api/v1/ask/deploy", "astv"),
+    ("GET", "/api/v1/ask/sufficiency", "ast"),
+    ("POST", "/api/v1/ask/sufficiency", "ast"),
+    ("GET", "/api/v1/ask/locate", "ast"),
+    ("POST", "/api/v1/ask/locate", "ast"),
+    ("GET", "/api/v1/ask/reinforce", "ast"),
+    ("POST", "/api/v1/ask/reinforce", "ast"),
+    ("GET", "/api/v1/ask/deploy", "ast"),
+    ("POST", "/api/v1/ask/deploy", "ast"),
     ("POST", "/api/v1/shift", "as"),
-    ("GET", "/api/v1/plans", "astv"),
+    ("GET", "/api/v1/plans", "ast"),
     ("POST", "/api/v1/plans", "ast"),
-    ("GET", "/api/v1/plans/{id}", "astv"),
+    ("GET", "/api/v1/plans/{id}", "ast"),
     ("POST", "/api/v1/plans/{id}/{action}", "ast"),
-    ("GET", "/metrics", "asopv"),
+    ("GET", "/metrics", "asop"),
     ("POST", "/api/v1/monitoring/results", "ao"),
     ("POST", "/api/v1/monitoring/alertmanager", "ao"),
     ("GET", "/api/v1/monitoring/state", "asopv"),
-    ("GET", "/api/v1/monitoring/checks", "asopv"),
-    ("GET", "/api/v1/monitoring/checks/{id}", "asopv"),
+    ("GET", "/api/v1/monitoring/checks", "asop"),
+    ("GET", "/api/v1/monitoring/checks/{id}", "asop"),
     ("POST", "/api/v1/monitoring/checks/{id}/ack", "ao"),
     ("GET", "/api/v1/monitoring/history", "asopv"),
-    ("GET", "/api/v1/monitoring/maintenance", "asopv"),
+    ("GET", "/api/v1/monitoring/maintenance", "asop"),
     ("POST", "/api/v1/monitoring/maintenance", "ao"),
     ("DELETE", "/api/v1/monitoring/maintenance/{id}", "ao"),
     ("GET", "/api/v1/monitoring/stream", "asopv"),
     ("GET", "/api/v1/incidents", "asopv"),
-    ("GET", "/api/v1/incidents/{id}", "asopv"),
-    ("GET", "/api/v1/incidents/{id}/timeline", "asopv"),
+    ("GET", "/api/v1/incidents/{id}", "asop"),
+    ("GET", "/api/v1/incidents/{id}/timeline", "asop"),
     // The operations log is the TOC's: a partner works its incidents through the Table API.
-    ("GET", "/api/v1/log", "asov"),
+    ("GET", "/api/v1/log", "aso"),
     ("POST", "/api/v1/log", "ao"),
-    ("GET", "/api/v1/log/handover", "asov"),
-    ("GET", "/api/now/table/{table}", "asopv"),
+    ("GET", "/api/v1/log/handover", "aso"),
+    ("GET", "/api/now/table/{table}", "asop"),
     ("POST", "/api/now/table/{table}", "aop"),
-    ("GET", "/api/now/table/{table}/{sys_id}", "asopv"),
+    ("GET", "/api/now/table/{table}/{sys_id}", "asop"),
     ("PUT", "/api/now/table/{table}/{sys_id}", "aop"),
     ("PATCH", "/api/now/table/{table}/{sys_id}", "aop"),
     // Deleting is the TOC's, not a partner's.
@@ -573,5 +573,40 @@ async fn a_session_outlives_a_restart_until_signed_out() {
     let app = TestApp::spawn_with(cfg, dir).await;
     let state = c.get(app.url("/api/v1/monitoring/state")).header("cookie", &cookie).send().await.unwrap();
     assert_eq!(state.status(), 401, "signed out before the restart: gone for good");
+    app.stop().await;
+}
+
+/// The wall screen's account reads the wall and nothing else: the states and their changes, and of the incidents
+/// only the major ones' headlines.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_wall_account_reads_the_wall_and_nothing_else() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let toc = app.client_as("toc");
+    for (text, impact) in [("Coupure Bercy", 1), ("Imprimante", 3)] {
+        let r = toc
+            .post(app.url("/api/now/table/incident"))
+            .json(&serde_json::json!({"short_description": text, "impact": impact, "urgency": impact,
+                                      "description": "détail interne"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+    }
+    let wall = app.client_as("mur");
+    let get = |path: &'static str| {
+        let (wall, url) = (wall.clone(), app.url(path));
+        async move { wall.get(url).send().await.unwrap() }
+    };
+    let list: serde_json::Value = get("/api/v1/incidents").await.json().await.unwrap();
+    let rows = list["incidents"].as_array().unwrap();
+    assert_eq!(rows.len(), 1, "the major one only: {list}");
+    assert_eq!(rows[0]["incident"]["short_description"], "Coupure Bercy");
+    assert!(rows[0]["incident"]["description"].is_null() && rows[0]["sla"].is_null(), "a headline: {list}");
+    for path in ["/api/v1/monitoring/state", "/api/v1/monitoring/history"] {
+        assert_eq!(get(path).await.status(), 200, "{path}");
+    }
+    for path in ["/api/v1/stock", "/api/v1/log", "/api/v1/monitoring/checks", "/api/v1/incidents/INC0000001"] {
+        assert_eq!(get(path).await.status(), 403, "{path}");
+    }
     app.stop().await;
 }
