@@ -168,13 +168,13 @@ fn users_and_tokens_from_the_command_line() {
     assert_eq!(code, 2);
     assert!(err.contains("a viewer user cannot hold the scope monitoring:write"), "{err}");
     let (code, out, err) =
-        run(vigie(d).args(["token", "issue", "--user", "veille", "--scopes", "monitoring:read", "--label", "mur"]));
+        run(vigie(d).args(["token", "issue", "--user", "veille", "--scopes", "wall:read", "--label", "mur"]));
     assert_eq!(code, 0, "{err}");
     let token = out.lines().last().unwrap().trim().to_string();
     assert!(token.starts_with("vigie_"), "{out}");
     let id = token.split('_').nth(1).unwrap().to_string();
     let (_, out, _) = run(vigie(d).args(["token", "list"]));
-    assert!(out.contains(&id) && out.contains("[monitoring:read]") && !out.contains(&token), "{out}");
+    assert!(out.contains(&id) && out.contains("[wall:read]") && !out.contains(&token), "{out}");
     let (code, _, _) = run(vigie(d).args(["token", "revoke", &id]));
     assert_eq!(code, 0);
     let (_, out, _) = run(vigie(d).args(["token", "list"]));
