@@ -771,15 +771,16 @@ mod tests {
             id: "t1".into(),
             user: viewer.name.clone(),
             label: String::new(),
-            scopes: vec![Permission::MonitoringRead, Permission::MonitoringWrite],
+            scopes: vec![Permission::WallRead, Permission::MonitoringWrite],
             expires_at: None,
             hash: String::new(),
             parent: None,
         };
         let p = Principal::of_token(&viewer, &t);
-        assert_eq!(p.permissions(), [Permission::MonitoringRead]);
+        assert_eq!(p.permissions(), [Permission::WallRead]);
         assert_eq!(p.actor.as_str(), "user:u/token:t1");
-        assert!(!p.may(Permission::LogisticsRead), "the token did not carry it");
+        assert!(!p.may(Permission::MonitoringWrite), "the user does not hold it");
+        assert!(!p.may(Permission::LogisticsRead), "neither does the token");
     }
 
     /// A state with a centre, a group and its sub-group, one site each.
@@ -857,10 +858,10 @@ mod tests {
         assert!(!v.event(&st, &env(token.clone()), may), "accounts are for administrators");
         let admin = Principal::of_user(&user(Role::Admin, None, None), Credential::Password, None);
         assert!(admin.view(&st).event(&st, &env(token), |p| admin.may(p)));
-        // A viewer reads everything and writes nothing.
+        // A viewer (a wall screen) reads the wall only: no stock event, and it writes nothing.
         let viewer = Principal::of_user(&user(Role::Viewer, None, None), Credential::Password, None);
         let vv = viewer.view(&st);
-        assert!(vv.event(&st, &env(stock("AUB")), |p| viewer.may(p)));
+        assert!(!vv.event(&st, &env(stock("AUB")), |p| viewer.may(p)));
         assert!(vv.may_write(&st, &stock("AUB"), |p| viewer.may(p)).unwrap_err().contains("logistics:write"));
     }
 
