@@ -99,6 +99,16 @@ try {
     });
     return p;
   };
+  /** A new page signed in through the form as `user`, once it has landed on `landing`. */
+  const signedIn = async (user, password, landing) => {
+    const p = await newPage(user);
+    await p.goto(`${base}/#/login`);
+    await p.fill('input[name=user]', user);
+    await p.fill('input[name=password]', password);
+    await p.click('button[type=submit]');
+    await until(p, (hash) => location.hash === hash, `#/${landing}`);
+    return p;
+  };
   let page = await newPage('cpco');
   const shot = (name) => page.screenshot({ path: `${out}/${name}.png` });
   /** Pushes a hard CRITICAL (two attempts) for a venue's results application and waits for its tile. */
@@ -370,12 +380,7 @@ try {
 
   // The TOC operator takes that incident from new to closed in the UI: take it, assign it, make it a major
   // incident with its crisis lead, resolve it, accept the proposed resolution.
-  const operator = await newPage('toc');
-  await operator.goto(`${base}/#/login`);
-  await operator.fill('input[name=user]', 'toc');
-  await operator.fill('input[name=password]', 'demo-toc');
-  await operator.click('button[type=submit]');
-  await until(operator, () => location.hash === '#/supervision');
+  const operator = await signedIn('toc', 'demo-toc', 'supervision');
   expect(true, 'the TOC operator lands on supervision');
   // An Alertmanager alert holds a check CRITICAL (until resolved, whatever the simulator pushes meanwhile); the
   // operator acknowledges it with a comment, and the check says who, when and what.
@@ -460,12 +465,7 @@ try {
   await operator.close();
 
   // The wall screen as a kiosk: the read-only `mur` user sees only what it may read, and writes nothing.
-  const kiosk = await newPage('mur');
-  await kiosk.goto(`${base}/#/login`);
-  await kiosk.fill('input[name=user]', 'mur');
-  await kiosk.fill('input[name=password]', 'demo-mur');
-  await kiosk.click('button[type=submit]');
-  await until(kiosk, () => location.hash === '#/mur');
+  const kiosk = await signedIn('mur', 'demo-mur', 'mur');
   expect(true, 'the wall account lands on the wall');
   const nav = await kiosk.$$eval('header nav a', (as) => as.map((a) => a.textContent));
   expect(nav.join(',') === 'Mur', `the wall account is offered the wall only (${nav.join(', ')})`);
@@ -480,12 +480,7 @@ try {
 
   // Marseille's tactical group: lands on its own figures, is offered only what it may use, and is refused the rest
   // in French, never by an endless spinner or a silent redirect.
-  const marseille = await newPage('gsbdd-mrs');
-  await marseille.goto(`${base}/#/login`);
-  await marseille.fill('input[name=user]', 'gsbdd-mrs');
-  await marseille.fill('input[name=password]', 'demo-mrs');
-  await marseille.click('button[type=submit]');
-  await until(marseille, () => location.hash === '#/situation');
+  const marseille = await signedIn('gsbdd-mrs', 'demo-mrs', 'situation');
   const mrsNav = await marseille.$$eval('header nav a', (as) => as.map((a) => a.textContent));
   const me = await mrs('/api/v1/session');
   await marseille.goto(`${base}/#/logistique?tab=sufficiency`);
@@ -554,12 +549,7 @@ try {
   expect(tileRequests === 0, 'no tile was asked for while none was configured');
   // The map is the strategic centre's (the wall account has the wall only).
   await page.close();
-  page = await newPage('cpco');
-  await page.goto(`${base}/#/login`);
-  await page.fill('input[name=user]', 'cpco');
-  await page.fill('input[name=password]', 'demo-cpco');
-  await page.click('button[type=submit]');
-  await until(page, () => location.hash === '#/situation');
+  page = await signedIn('cpco', 'demo-cpco', 'situation');
   serverDown = true;
   await stopDemo(demo);
   ({ child: demo } = await startDemo(origin, { VIGIE__UI__TILE_URL: `http://${tileHost}/{z}/{x}/{y}.png` }));

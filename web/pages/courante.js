@@ -3,6 +3,7 @@
 // whom, signed by the incoming lead (a journalled entry), printable.
 import { api, may, h, table, errorBox, toast } from '../api.js';
 import { t, tf, time } from '../i18n.js';
+import { clock } from './incidents.js';
 
 const KINDS = ['note', 'decision', 'handover'];
 const NAMES = ['matin', 'après-midi', 'nuit'];
@@ -44,14 +45,6 @@ export async function show(view, params) {
 /** The hand-over of one shift as a page a lead reads, signs and prints. */
 function handover(hand, incidents, view, params) {
   const sla = new Map(incidents.map((x) => [x.incident.number, x.sla]));
-  const clock = (c) => {
-    if (!c) return '—';
-    const left = c.target_ms - c.elapsed_ms;
-    const m = Math.round(Math.abs(left) / 60000);
-    const span = m >= 60 ? `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, '0')}` : `${m} min`;
-    if (c.stage === 'achieved') return h('span', { class: 'good' }, t('sla_met'));
-    return left < 0 ? h('span', { class: 'bad' }, tf('sla_overdue', { t: span })) : h('span', { class: c.stage === 'warning' ? 'warn' : 'good' }, tf('sla_left', { t: span }));
-  };
   const signed = hand.signatures || [];
   const note = h('input', { name: 'note', size: 40, placeholder: t('handover_note') });
   const sign = may('incidents:write') && !signed.length ? h('form', { class: 'row no-print', id: 'sign-handover', onsubmit: async (e) => {

@@ -20,7 +20,7 @@ function span(ms) {
 }
 
 /** An SLA clock as time left (or overdue by), coloured by its stage; met or missed once it stopped. */
-function clock(c) {
+export function clock(c) {
   if (!c) return '—';
   const left = c.target_ms - c.elapsed_ms;
   let text;
