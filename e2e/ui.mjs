@@ -342,6 +342,11 @@ try {
   const venue = 'CDM';
   const check = `APP-ODS-RDS@${venue}`;
   const red = await turnsRed(venue);
+  // The simulator pushes OK every 10 s: an Alertmanager alert holds the venue red while the wall is looked at.
+  const holdRed = (status) => toc('/api/v1/monitoring/alertmanager', { method: 'POST', body: JSON.stringify({
+    version: '4', status, receiver: 'vigie', groupKey: 'e2e-wall', alerts: [{ status, labels: { alertname: 'E2E-MUR', vigie_check: check, severity: 'critical' },
+      annotations: { summary: 'HTTP CRITICAL: HTTP/1.1 503 - test de bout en bout' }, startsAt: new Date().toISOString() }] }) });
+  await holdRed('firing');
   expect(red.before !== 'CRITICAL', `the wall turned ${venue} red in ${red.ms} ms, without reload`);
   // Tiles keep their place (only colours change), and a red tile says since when.
   const order = await page.$$eval('#tiles .tile', (ts) => ts.map((x) => x.dataset.site).join(','));
@@ -362,6 +367,7 @@ try {
   expect(causeLines.length === 1, `a whole venue going dark (${behind} checks behind its uplinks) is one line of the change feed (${causeLines[0]})`);
   await page.waitForTimeout(700); // the roll-ups and the major incidents follow
   await shot('10-mur');
+  await holdRed('resolved');
 
   // The incident it opened.
   let incident = null;
