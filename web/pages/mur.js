@@ -14,13 +14,19 @@ const outputOf = (c) => (c.stale || c.output === 'no result within the TTL' ? t(
 
 /**
  * The change feed, grouped by cause: one line for a whole outage (its cause, its site, how many checks it took
- * down), one for the checks that went silent together; the rest one line each. Newest first, at most 12 lines.
+ * down), one for the checks that went silent together, one for a burst at one site in the same minute; the rest one
+ * line each. Newest first, at most 12 lines.
  */
 export function feed(changes) {
   const groups = [];
   const byKey = new Map();
   for (const c of changes) {
-    const key = c.cause ? `cause|${c.cause}|${c.to}` : (c.stale || c.output === 'no result within the TTL') ? `stale|${c.site_id || ''}|${c.to}` : `one|${c.check_id}|${c.at}`;
+    // A cause's consequences together; checks gone silent together; a burst at one site in one minute (a venue
+    // coming back) together; the rest one line each.
+    const minute = String(c.at).slice(0, 16);
+    const key = c.cause ? `cause|${c.cause}|${c.to}`
+      : (c.stale || c.output === 'no result within the TTL') ? `stale|${c.site_id || ''}|${c.to}`
+        : c.site_id ? `site|${c.site_id}|${c.to}|${minute}` : `one|${c.check_id}|${c.at}`;
     let g = byKey.get(key);
     if (!g) {
       g = { key, at: c.at, to: c.to, cause: c.cause, site: c.site_id, checks: [], output: outputOf(c) };
