@@ -138,30 +138,76 @@ try {
   await page.click('header button:has-text("FR")');
   await page.waitForSelector('header nav a:has-text("Logistique")');
 
-  // Situation: every demo site on the map.
-  const sites = (await cpco('/api/v1/sites?limit=10000')).items;
-  await until(page, (n) => new Set([...document.querySelectorAll('svg.map circle.site')].map((c) => c.dataset.site)).size >= n, sites.length, 15000);
-  const drawn = await page.$$eval('svg.map circle.site', (cs) => new Set(cs.map((c) => c.dataset.site)).size);
-  expect(drawn === sites.length, `the situation map shows the ${sites.length} demo sites (${drawn})`);
-  // Sites around Saint-Denis overlap on the national map: open the panel from the keyboard.
-  await page.locator('svg.map circle.site[data-site="STA"]').last().focus();
+  // Situation: every demo site of metropolitan France on the national map (Teahupo'o, in Tahiti, is found by the
+  // search), nearby ones clustered (a cluster counts its sites).
+  const sites = (await cpco('/api/v1/sites?limit=10000')).items.filter((s) => s.lat > 41 && s.lat < 52 && s.lon > -6 && s.lon < 10);
+  const onMap = () => {
+    const single = document.querySelectorAll('.map .leaflet-marker-pane .pin .site').length;
+    const clustered = [...document.querySelectorAll('.map .cluster')].reduce((n, c) => n + Number(c.dataset.count), 0);
+    return { single, clustered, clusters: document.querySelectorAll('.map .cluster').length, listed: document.querySelectorAll('.site-list button').length };
+  };
+  // (Clusters split and merge with an animation: read them once it is over.)
+  await until(page, (n) => document.querySelectorAll('.site-list button').length >= n, sites.length, 15000);
+  await until(page, (n) => {
+    const count = [...document.querySelectorAll('.map .cluster')].reduce((k, c) => k + Number(c.dataset.count), 0);
+    return !document.querySelector('.leaflet-cluster-anim') && document.querySelectorAll('.map .leaflet-marker-pane .pin .site').length + count === n;
+  }, sites.length, 5000).catch(() => {});
+  const national = await page.evaluate(onMap);
+  expect(national.single + national.clustered === sites.length && national.clusters > 0 && national.listed === sites.length,
+    `the national map shows the ${sites.length} demo sites, ${national.clustered} of them in ${national.clusters} clusters, and lists them for the keyboard`);
+  // Zoom and pan: the buttons, the keys on the focused map, the wheel.
+  const zoom = async () => Number(await page.getAttribute('.map', 'data-zoom'));
+  // Read once the animation is over (Leaflet ignores keys while it zooms).
+  const settled = async (z) => { await until(page, (v) => Number(document.querySelector('.map').dataset.zoom) !== v, z, 3000).catch(() => {}); await page.waitForTimeout(400); return zoom(); };
+  const z0 = await zoom();
+  await page.getByRole('button', { name: 'Zoom avant' }).click();
+  const zButton = await settled(z0);
+  await page.focus('.map');
+  await page.keyboard.press('-');
+  const zKey = await settled(zButton);
+  const box = await page.locator('.map').boundingBox();
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await page.mouse.wheel(0, -400);
+  const zWheel = await settled(zKey);
+  expect(zButton > z0 && zKey < zButton && zWheel > zKey, `the map zooms with its button (${z0} → ${zButton}), the keys (→ ${zKey}) and the wheel (→ ${zWheel})`);
+  // Marseille by its preset, then the Stade de Marseille by search: the panel opens on the stadium (not the
+  // Olympic village next to it), and at that zoom the two stand apart, their labels never overlapping.
+  await page.getByRole('button', { name: 'Marseille', exact: true }).click();
+  await until(page, () => { const l = [...document.querySelectorAll('.site-list button')].map((b) => b.dataset.site); return l.includes('MRS') && !l.includes('STA'); }, null, 5000);
+  await page.getByLabel('Chercher un site (identifiant, nom, commune)').fill('stade de marseille');
   await page.keyboard.press('Enter');
-  await page.waitForSelector('aside.panel h3');
+  await page.waitForSelector('aside.panel h2:text-is("Stade de Marseille")', { timeout: 5000 });
+  const apart = await page.evaluate(() => {
+    const rect = (id) => document.querySelector(`.map .pin .site[data-site="${id}"]`)?.getBoundingClientRect();
+    const [a, b] = [rect('MRS'), rect('MAM')];
+    const labels = [...document.querySelectorAll('.map .pin.labelled .site-label')].map((l) => l.getBoundingClientRect());
+    const cross = (r, o) => r.left < o.right && o.left < r.right && r.top < o.bottom && o.top < r.bottom;
+    return { apart: !!a && !!b && !cross(a, b), labels: labels.length, overlapping: labels.some((r, i) => labels.some((o, j) => j > i && cross(r, o))) };
+  });
+  expect(apart.apart && apart.labels > 0 && !apart.overlapping,
+    `found by search, the Stade de Marseille opens apart from the Marina next to it, ${apart.labels} labels shown, none overlapping`);
+  await shot('01-situation-marseille');
+  await page.getByRole('button', { name: 'Île-de-France', exact: true }).click();
+  await page.waitForTimeout(1200);
   await shot('01-situation');
+  await page.getByRole('button', { name: 'France', exact: true }).click();
+  await until(page, (n) => document.querySelectorAll('.site-list button').length >= n, sites.length, 5000);
 
   // The ring means a need the site's organisation cannot cover (docs/logistics.md), not "some need somewhere".
   const all = await cpco(`/api/v1/ask/sufficiency?all=true&on=${new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Paris' }).format(new Date())}`);
   const uncovered = new Map();
-  for (const it of all.items) for (const s of it.by_site) if (s.uncovered > 0) uncovered.set(s.site_id, [...(uncovered.get(s.site_id) || []), it.item]);
-  const ringed = new Set(await page.$$eval('svg.map circle.need-ring', (cs) => cs.map((c) => c.dataset.site)));
+  const metro = new Set(sites.map((s) => s.id));
+  for (const it of all.items) for (const s of it.by_site) if (s.uncovered > 0 && metro.has(s.site_id)) uncovered.set(s.site_id, [...(uncovered.get(s.site_id) || []), it.item]);
+  const ringed = new Set(await page.$$eval('.site-list button[data-uncovered]', (bs) => bs.map((b) => b.dataset.site)));
   expect(ringed.size === uncovered.size && [...uncovered.keys()].every((s) => ringed.has(s)),
     `the map rings the ${uncovered.size} sites with an uncovered need, of ${sites.length} (drawn: ${ringed.size})`);
   // Its panel says what is uncovered, and "Renforcer ce site" asks reinforce with that need.
   if (uncovered.size) {
     const [site] = [...uncovered.keys()];
-    await page.locator(`svg.map circle.site[data-site="${site}"]`).last().focus();
+    await page.focus(`.site-list button[data-site="${site}"]`);
     await page.keyboard.press('Enter');
     await page.waitForSelector('#uncovered li');
+    expect(await page.waitForSelector(`.map .need-ring[data-site="${site}"]`, { state: 'visible', timeout: 3000 }).then(() => true, () => false), `opened from the keyboard list, ${site} shows on the map with its ring`);
     const listed = await page.$$eval('#uncovered li', (li) => li.length);
     expect(listed === uncovered.get(site).length, `the panel of ${site} lists its ${listed} uncovered item(s)`);
     await shot('01b-situation-besoin-non-couvert');
@@ -198,7 +244,7 @@ try {
   await page.click('form button[type=submit]');
   await page.waitForSelector('#locate-answer');
   const autonomy = await page.textContent('#locate-answer h2');
-  const drawnSources = await page.$$eval('svg.map circle.site', (cs) => new Set(cs.map((c) => c.dataset.site).filter((s) => s !== 'near')).size);
+  const drawnSources = await page.$$eval('.map .pin .site', (cs) => new Set(cs.map((c) => c.dataset.site).filter((s) => s !== 'near')).size);
   expect(located.sites.every((s) => s.eta_min <= 60) && autonomy.includes('jours') && autonomy.includes('limitée par')
     && drawnSources === located.sites.length,
   `locate answers in words (${autonomy.trim()}) with its ${located.sites.length} sources within 1 h on the map`);
@@ -213,6 +259,9 @@ try {
   expect(head.startsWith('Le Mans') && /\d\d:\d\d \(dans /.test(head), `the deployment reads "Le Mans" and arrives at a Paris clock time (${head.trim()})`);
   const origins = await page.$$eval('#deploy-summary li', (li) => li.map((x) => x.textContent));
   expect(origins.length > 0 && origins.some((o) => o.includes('prennent') && o.includes('Le Mans')), `the summary by origin says who picks the troops up at Le Mans (${origins.length} origins)`);
+  const legLabels = await page.$$eval('.map .leg-label', (ls) => ls.map((l) => l.textContent));
+  expect(await page.$('.map path.leg.pickup') && legLabels.some((l) => l.includes('prise en charge Le Mans')),
+    `the map draws the pick-up at Le Mans apart, its legs labelled (${legLabels.length} labels)`);
   await page.click('#commit');
   await until(page, () => /PLN-\d{4}/.test(document.querySelector('#commit-result')?.textContent || ''));
   const plans = (await cpco('/api/v1/plans')).items;
@@ -526,7 +575,7 @@ try {
   const mrsSees = (await mrs('/api/v1/sites?limit=10000')).items.some((s) => s.id === idfSite.id);
   if (mrsSees) {
     await marseille.goto(`${base}/#/situation`);
-    await marseille.locator(`svg.map circle.site[data-site="${idfSite.id}"]`).last().focus();
+    await marseille.focus(`.site-list button[data-site="${idfSite.id}"]`);
     await marseille.keyboard.press('Enter');
     await marseille.waitForSelector('aside.panel [role=alert]');
     expect((await marseille.textContent('aside.panel')).includes('Accès refusé'), `an Île-de-France site's stock is refused to Marseille in French (${idfSite.id})`);
@@ -566,8 +615,8 @@ try {
   ({ child: demo } = await startDemo(origin, { VIGIE__UI__TILE_URL: `http://${tileHost}/{z}/{x}/{y}.png` }));
   serverDown = false;
   await page.reload();
-  await page.waitForSelector('svg.map image.tile-img');
-  await until(page, () => [...document.querySelectorAll('svg.map image.tile-img')].length > 10);
+  await page.waitForSelector('.map .leaflet-tile-pane img');
+  await until(page, () => [...document.querySelectorAll('.map .leaflet-tile-pane img')].length > 10);
   await new Promise((r) => setTimeout(r, 500));
   expect(tileRequests > 10, `the basemap's tiles come from the configured tile server (${tileRequests} tiles)`);
   await shot('12-situation-fond-de-carte');

@@ -147,6 +147,7 @@ async function locate(body, items) {
     const map = await franceMap({
       points: [{ id: 'near', name: r.near, lat: r.lat, lon: r.lon, cls: 'f-none', r: 8 },
         ...r.sites.map((s) => ({ id: s.site_id, name: `${s.name} — ${minutes(s.eta_min)}`, lat: s.lat, lon: s.lon, cls: 'f-OK' }))],
+      // Each source's label gives its travel time.
       lines: r.sites.map((s) => ({ from: [s.lat, s.lon], to: here })),
     });
     out.replaceChildren(h('div', { class: 'grid-half' }, h('div', { class: 'panel', id: 'locate-answer' },
@@ -188,7 +189,13 @@ async function reinforce(body, items, params) {
     const map = await franceMap({
       points: [...from.map((s) => ({ id: s, name: s, lat: pos.get(s)[0], lon: pos.get(s)[1], cls: 'f-OK' })),
         ...(dest ? [{ id: r.site_id, name: r.site_id, lat: dest[0], lon: dest[1], cls: 'f-CRITICAL', r: 8 }] : [])],
-      lines: dest ? from.map((s) => ({ from: pos.get(s), to: dest })) : [],
+      // Each origin's leg says what it brings and how long it takes.
+      lines: dest ? from.map((s) => {
+        const loads = r.loads.filter((l) => l.from === s);
+        const items = new Map();
+        for (const l of loads) for (const [k, v] of Object.entries(l.items)) items.set(k, (items.get(k) || 0) + v);
+        return { from: pos.get(s), to: dest, label: `${s} : ${[...items].map(([k, v]) => `${k} ${num(v)}`).join(', ')} — ${minutes(Math.max(...loads.map((l) => l.eta_min)))}` };
+      }) : [],
     });
     out.replaceChildren(h('div', { class: 'grid-half' }, h('div', { class: 'panel' },
       h('h2', {}, `${t('reinforce')} ${r.site_id} — ${t('eta')} ${arrival(r.eta_min)}`),
@@ -223,13 +230,23 @@ async function deploy(body) {
     // Legs: a vehicle carrying persons drives to the departure zone first (pick-up), then to the destination.
     const pickup = [r.from.lat, r.from.lon];
     const dest = [r.to.lat, r.to.lon];
-    const lines = r.legs.filter((l) => pos.has(l.site_id)).flatMap((l) => (l.role === 'persons'
-      ? [{ from: pos.get(l.site_id), to: pickup }, { from: pickup, to: dest }]
-      : [{ from: pos.get(l.site_id), to: dest }]));
+    // One labelled leg per origin and kind of trip (not one per vehicle): "BASE-X : 6 bus", the pick-up apart.
+    const trips = new Map();
+    for (const l of r.legs.filter((x) => pos.has(x.site_id))) {
+      const key = `${l.site_id}|${l.role === 'persons' ? 'pickup' : 'direct'}`;
+      const trip = trips.get(key) || { site: l.site_id, pickup: l.role === 'persons', kinds: new Map() };
+      trip.kinds.set(l.kind, (trip.kinds.get(l.kind) || 0) + 1);
+      trips.set(key, trip);
+    }
+    const label = (tr) => `${tr.site} : ${[...tr.kinds].map(([k, n]) => `${n} ${vehicleKind(k)}`).join(', ')}`;
+    const lines = [...trips.values()].flatMap((tr) => (tr.pickup
+      ? [{ from: pos.get(tr.site), to: pickup, kind: 'pickup', label: `${label(tr)} → ${t('pickup').toLowerCase()} ${place(r.from.label)}` }]
+      : [{ from: pos.get(tr.site), to: dest, label: label(tr) }]));
+    if ([...trips.values()].some((tr) => tr.pickup)) lines.push({ from: pickup, to: dest, label: `${num(r.headcount)} ${t('persons')} → ${place(r.to.label)}` });
     const pts = [
-      { id: 'from', name: `${t('pickup')} : ${r.from.label}`, lat: r.from.lat, lon: r.from.lon, cls: 'f-none', r: 7 },
+      { id: 'from', name: `${t('pickup')} : ${place(r.from.label)}`, lat: r.from.lat, lon: r.from.lon, cls: 'f-none', r: 7 },
       { id: 'to', name: r.to.label, lat: r.to.lat, lon: r.to.lon, cls: 'f-none', r: 9 },
-      ...r.legs.filter((l) => pos.has(l.site_id)).map((l) => ({ id: l.site_id, name: l.site_id, lat: pos.get(l.site_id)[0], lon: pos.get(l.site_id)[1], cls: 'f-none' })),
+      ...[...new Set(r.legs.map((l) => l.site_id))].filter((s) => pos.has(s)).map((s) => ({ id: s, name: s, lat: pos.get(s)[0], lon: pos.get(s)[1], cls: 'f-none' })),
     ];
     const map = await franceMap({ points: pts, lines });
     const result = h('p', { role: 'status', id: 'commit-result' });
@@ -260,6 +277,9 @@ async function deploy(body) {
   body.replaceChildren(f, out);
 }
 
+/** A place's name without what follows it in brackets ("Le Mans (72, INSEE 72181, …)" → "Le Mans"), for a map label. */
+const place = (label) => String(label).replace(/\s*\(.*$/, '');
+
 /** A vehicle kind in words (the registry's own word when it is not a known kind). */
 const vehicleKind = (k) => (t(`vk_${k}`) === `vk_${k}` ? k : t(`vk_${k}`));
 
@@ -278,7 +298,7 @@ function deploySummary(r) {
   return h('ul', { class: 'summary', id: 'deploy-summary' }, [...by.entries()].map(([site, o]) => {
     const kinds = [...o.kinds.entries()].map(([k, n]) => `${n} ${vehicleKind(k)}`).join(', ');
     const what = [
-      o.persons ? tf('picks_up', { n: num(o.persons), at: r.from.label.split(' (')[0] }) : null,
+      o.persons ? tf('picks_up', { n: num(o.persons), at: place(r.from.label) }) : null,
       o.items.size ? tf('brings', { items: [...o.items.entries()].map(([k, v]) => `${k} ${num(v)}`).join(', ') }) : null,
     ].filter(Boolean).join(' ; ');
     return h('li', {}, h('strong', {}, site), ` : ${kinds} — ${what} ; ${t('eta').toLowerCase()} ${arrival(o.eta)}`);

@@ -62,7 +62,7 @@ export async function show(view) {
   const points = () => sites
     .filter((s) => Object.entries(KINDS).some(([k, f]) => layers[k] && f(s)))
     .map((s) => ({
-      id: s.id, name: s.name, lat: s.lat, lon: s.lon, state: states.get(s.id),
+      id: s.id, name: s.name, lat: s.lat, lon: s.lon, city: s.city, state: states.get(s.id),
       cls: states.has(s.id) ? `f-${states.get(s.id)}` : 'f-none',
       r: radius(s),
       uncovered: uncoveredAt.has(s.id),
@@ -74,7 +74,7 @@ export async function show(view) {
     view.replaceChildren(errorBox(e));
     return {};
   }
-  const map = await franceMap({ points: points(), onPick: (p) => sitePanel(panel, p.id, sites, uncoveredAt.get(p.id) || []) });
+  const map = await franceMap({ cluster: true, points: points(), onPick: (p) => sitePanel(panel, p.id, sites, uncoveredAt.get(p.id) || []) });
   mapBox.replaceChildren(map.el,
     h('div', { class: 'legend' },
       ['OK', 'WARNING', 'CRITICAL', 'MAINTENANCE', 'UNKNOWN', 'UNREACHABLE'].map((s) => pill(s, stateLabel(s))),

@@ -269,9 +269,10 @@ pub async fn serve(
     net::serve(listener, router, tls_config, limits, signal).await
 }
 
-/// Same-origin content only; images also from the configured tile server, if any.
+/// Same-origin content only; images also from the configured tile server, if any (and `data:`, the blank image the
+/// map puts in place of a tile it drops while zooming).
 fn content_security_policy(tile_url: Option<&str>) -> String {
-    let tiles = tile_url.and_then(tile_origin).map(|o| format!("; img-src 'self' {o}")).unwrap_or_default();
+    let tiles = tile_url.and_then(tile_origin).map(|o| format!("; img-src 'self' data: {o}")).unwrap_or_default();
     format!("default-src 'self'; frame-ancestors 'none'; base-uri 'none'{tiles}")
 }
 
@@ -304,7 +305,7 @@ mod tests {
     fn the_policy_lets_in_the_tile_server_only() {
         assert_eq!(super::content_security_policy(None), "default-src 'self'; frame-ancestors 'none'; base-uri 'none'");
         let p = super::content_security_policy(Some("https://tiles.local:8443/osm/{z}/{x}/{y}.png"));
-        assert!(p.ends_with("; img-src 'self' https://tiles.local:8443"), "{p}");
+        assert!(p.ends_with("; img-src 'self' data: https://tiles.local:8443"), "{p}");
         assert!(!super::content_security_policy(Some("javascript:alert(1)")).contains("img-src"));
     }
 }

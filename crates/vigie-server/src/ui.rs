@@ -1,6 +1,7 @@
 //! The web UI, served from the binary: the files of `web/` (hand-written ES modules, style sheet, the
-//! départements' outlines) are embedded at compile time, so the server needs neither node nor the internet at run
-//! time. The shell is public (it shows the sign-in page); every piece of data it shows comes from the API, under
+//! départements' outlines) and the third-party packages the build installs from npm (`build.rs`: Leaflet and its
+//! marker clusters for the map, uPlot for the charts, served under `/ui/vendor/`) are embedded at compile time, so
+//! the server needs neither node nor the internet at run time. The shell is public (it shows the sign-in page); every piece of data it shows comes from the API, under
 //! the caller's permissions.
 
 use axum::extract::Path;
@@ -8,10 +9,11 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 macro_rules! files {
-    ($($path:literal),+ $(,)?) => {
+    ($($path:literal),+ ; $($vendor:literal => $package:literal),+ $(,)?) => {
         /// Every file of the UI: (path under `/ui/`, bytes).
         pub const FILES: &[(&str, &[u8])] = &[
-            $(($path, include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/", $path)))),+
+            $(($path, include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/", $path))),)+
+            $(($vendor, include_bytes!(concat!(env!("OUT_DIR"), "/npm/node_modules/", $package))),)+
         ];
     };
 }
@@ -33,7 +35,13 @@ files!(
     "pages/incidents.js",
     "pages/courante.js",
     "pages/import.js",
-    "geo/france-departements.geojson",
+    "geo/france-departements.geojson";
+    "vendor/leaflet.js" => "leaflet/dist/leaflet.js",
+    "vendor/leaflet.css" => "leaflet/dist/leaflet.css",
+    "vendor/leaflet.markercluster.js" => "leaflet.markercluster/dist/leaflet.markercluster.js",
+    "vendor/MarkerCluster.css" => "leaflet.markercluster/dist/MarkerCluster.css",
+    "vendor/uPlot.js" => "uplot/dist/uPlot.iife.min.js",
+    "vendor/uPlot.css" => "uplot/dist/uPlot.min.css",
 );
 
 fn content_type(path: &str) -> &'static str {
