@@ -3,7 +3,7 @@
 // the first failed expectation, or when the browser console had an error, or when a page asked for anything
 // outside the server (no page needs the internet).
 import { chromium } from 'playwright-core';
-import { mkdirSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, writeFileSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
@@ -71,6 +71,8 @@ const browser = await chromium.launch({
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
 });
 const problems = [];
+const AXE = readFileSync(new URL('./node_modules/axe-core/axe.min.js', import.meta.url), 'utf8');
+let axeRuns = 0;
 // While the test stops the server on purpose, the browser logs its reconnection attempts as refused connections,
 // or reset ones when a request meets a keep-alive connection the stopping server drops: those (and only those) are
 // expected.
@@ -110,7 +112,36 @@ try {
     return p;
   };
   let page = await newPage('cpco');
-  const shot = (name) => page.screenshot({ path: `${out}/${name}.png` });
+  // Every page shot in French mode is also read: no English status, kind, server message or ISO time may show
+  // (what users typed and what a plugin printed, marked `.raw`, are theirs and left out).
+  const ENGLISH = /\b(not found|outside your|is required|expected an?|nothing was|cannot be|the journal|shutting down|which your|great-circle|estimate|road speed|In Progress|On Hold|Resolved|Canceled|committed|shipped|received|cancelled|acknowledged|assigned to|Loading|Choose Files|No file chosen|internal error)\b|\b(CRITICAL|WARNING|UNREACHABLE|UNKNOWN|MAINTENANCE)\b|\d{4}-\d\d-\d\dT\d\d:\d\d/;
+  const shot = async (name) => {
+    await page.screenshot({ path: `${out}/${name}.png` });
+    const english = await page.evaluate((source) => {
+      if (document.documentElement.lang !== 'fr') return [];
+      const re = new RegExp(source);
+      const found = [];
+      const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+      for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+        const el = n.parentElement;
+        if (!el || el.closest('.raw, pre, script, style') || !el.checkVisibility()) continue;
+        const m = re.exec(n.textContent);
+        if (m) found.push(`"${m[0]}" in "${n.textContent.trim().slice(0, 80)}"`);
+      }
+      return found;
+    }, ENGLISH.source);
+    if (english.length) problems.push(`English on the French page ${name}: ${english.slice(0, 5).join('; ')}`);
+    // axe-core finds no serious or critical accessibility violation (evaluated through the protocol, which the
+    // page's content security policy leaves alone).
+    if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.evaluate(AXE);
+    const violations = await page.evaluate(async () => {
+      const r = await window.axe.run(document, { resultTypes: ['violations'] });
+      return r.violations.filter((v) => ['serious', 'critical'].includes(v.impact))
+        .map((v) => `${v.id} ×${v.nodes.length} (${v.nodes.slice(0, 2).map((n) => n.target.join(' ')).join(', ')})`);
+    });
+    axeRuns += 1;
+    if (violations.length) problems.push(`axe-core on ${name}: ${violations.join('; ')}`);
+  };
   /** Pushes a hard CRITICAL (two attempts) for a venue's results application and waits for its tile. */
   const turnsRed = async (venue) => {
     await page.waitForSelector(`#tiles [data-site="${venue}"]`);
@@ -336,8 +367,8 @@ try {
   await page.click('button:has-text("Valider")');
   await page.waitForSelector('#problems li');
   const problem = await page.textContent('#problems li');
-  expect(/items\.csv:2:39: `unit_mass_kg`: expected a number/.test(problem) && (await cpco('/health')).last_seq === seqBefore,
-    `a bad import is reported line by line and writes nothing (${problem.split('\n')[0].trim()})`);
+  expect(problem.startsWith('items.csv:2:39 : « unit_mass_kg » : nombre attendu') && problem.includes('« lourd »') && (await cpco('/health')).last_seq === seqBefore,
+    `a bad import is reported line by line, in French, and writes nothing (${problem.split('E2E-TEST')[0].trim()})`);
   expect((await page.textContent('#problems li pre')).includes('E2E-TEST,Article de test,divers,pièce,lourd'), 'the bad row is shown with its content');
   await shot('08-import-problemes');
   writeFileSync(join(files, 'items.csv'), `${header}E2E-TEST,Article de test,divers,pièce,1,0.001\n`);
@@ -629,4 +660,4 @@ if (problems.length) {
   console.error(problems.join('\n'));
   process.exit(1);
 }
-console.log(`all ok (${refusedWhileDown} refused connection(s) logged while the server was stopped on purpose, ${refusalsLogged} refusal(s) of what the test asked for as an adversary)`);
+console.log(`all ok (axe-core found no serious or critical violation in ${axeRuns} pages; ${refusedWhileDown} refused connection(s) logged while the server was stopped on purpose, ${refusalsLogged} refusal(s) of what the test asked for as an adversary)`);

@@ -1,6 +1,6 @@
 // The API client: same origin, the session cookie, the CSRF token on every change; and small DOM helpers that
 // build elements (never HTML strings from data).
-import { t } from './i18n.js';
+import { t, explain, problemText } from './i18n.js';
 
 let me = null;
 
@@ -26,7 +26,7 @@ export async function signIn(user, password) {
     body: JSON.stringify({ user, password }),
   });
   const body = await r.json().catch(() => ({}));
-  if (!r.ok) throw new ApiError(r.status, body.message || r.statusText, body);
+  if (!r.ok) throw new ApiError(r.status, explain(r.status, body), body);
   me = body;
   return me;
 }
@@ -44,8 +44,12 @@ export class ApiError extends Error {
   }
 }
 
-/** A JSON request; a FormData body is sent as multipart. Throws ApiError with the server's message. */
+/**
+ * A JSON request; a FormData body is sent as multipart. Throws ApiError with the server's message.
+ * @param {string} path @param {{method?: string, body?: any}} [options] @returns {Promise<any>}
+ */
 export async function api(path, { method = 'GET', body } = {}) {
+  /** @type {Record<string, string>} */
   const headers = {};
   if (method !== 'GET' && me?.csrf_token) headers['x-csrf-token'] = me.csrf_token;
   let payload;
@@ -63,11 +67,16 @@ export async function api(path, { method = 'GET', body } = {}) {
   const text = await r.text();
   let data = null;
   try { data = text ? JSON.parse(text) : null; } catch { data = text; }
-  if (!r.ok) throw new ApiError(r.status, (data && (data.message || data.error?.detail)) || r.statusText, data);
+  // The message is said in the user's language (i18n.js `explain`); ServiceNow's envelope keeps its own words.
+  if (!r.ok) throw new ApiError(r.status, data?.error?.detail ?? explain(r.status, data), data);
   return data;
 }
 
 /** A live stream (server-sent events) that reconnects by itself, also after a server restart. */
+/**
+ * @param {string} path @param {Record<string, (data: any, e: MessageEvent) => void>} handlers
+ * @param {(up: boolean) => void} [onStatus]
+ */
 export function live(path, handlers, onStatus = () => {}) {
   let es = null;
   let closed = false;
@@ -111,6 +120,7 @@ export function h(tag, attrs = {}, ...children) {
 }
 
 /** A table from column definitions [{label, value(row), class, num}] and rows. */
+/** @param {any[]} columns @param {any[]} rows @param {{onRow?: (row: any) => void, empty?: string}} [options] */
 export function table(columns, rows, { onRow, empty } = {}) {
   const head = h('tr', {}, columns.map((c) => h('th', { class: c.num ? 'num' : c.class }, c.label)));
   const body = rows.map((r) =>
@@ -131,14 +141,16 @@ export function pill(state, label) {
 }
 
 /** An error said in the user's language: what happened from the status (refused, not found, unavailable…), then
- * the server's own words when they add something. */
+ * what exactly, from the server's code and parameters (i18n.js `explain`), and its located problems. */
 export function errorBox(e) {
   const key = { 400: 'err_invalid', 401: 'err_signed_out', 403: 'forbidden', 404: 'not_found', 409: 'err_conflict',
     413: 'err_too_large', 415: 'err_invalid', 422: 'err_invalid', 429: 'err_throttled', 503: 'err_unavailable' }[e?.status];
   const detail = e?.message || String(e);
   if (!key) return h('div', { class: 'error', role: 'alert' }, detail);
+  const problems = e.body?.problems || [];
   return h('div', { class: 'error', role: 'alert' }, h('strong', {}, t(key)),
-    e.status === 403 || e.status === 404 ? null : h('div', { class: 'small' }, detail));
+    detail && detail !== t(key) ? h('div', { class: 'small' }, detail) : null,
+    problems.length ? h('ul', { class: 'small' }, problems.slice(0, 20).map((p) => h('li', {}, problemText(p)))) : null);
 }
 
 export function toast(text) {

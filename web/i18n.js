@@ -19,7 +19,7 @@ const dict = {
     acknowledge: 'Acquitter', maintenance: 'Maintenance', history: 'Historique', availability: 'Disponibilité',
     application: 'Application', suite: 'Suite', priority: 'Priorité', number: 'Numéro', description: 'Description',
     sla: 'SLA', create: 'Créer', timeline: 'Chronologie', crisis: 'Crise', entries: 'Entrées', add: 'Ajouter',
-    handover: 'Passation', shift_now: 'Quart', text: 'Texte', kind: 'Type', files: 'Fichiers', validate: 'Valider',
+    handover: 'Passation', shift_now: 'Quart', text: 'Texte', kind: 'Type', files: 'Fichiers', choose_files: 'Choisir des fichiers…', validate: 'Valider',
     confirm: 'Confirmer l’import', report: 'Rapport', problems: 'Problèmes', nothing_written: 'rien n’a été écrit',
     imported: 'Import réalisé', latest_changes: 'Derniers changements', major_incidents: 'Incidents majeurs',
     live: 'en direct', offline: 'hors ligne', suites: 'Suites', sites: 'Sites', loading: 'Chargement…',
@@ -51,7 +51,7 @@ const dict = {
     handover_sign: 'Signer la passation (chef du quart entrant)', handover_note: 'Observation (facultatif)',
     handover_received: 'Passation reçue', handover_signed_toast: 'Passation signée', tl_signature: 'Signature',
     since_hhmm: 'depuis {t}', and_more: 'et {n} autre(s)', stale_output: 'aucun résultat dans le délai attendu',
-    feed_cause: 'Cause {cause}{site} : {n} contrôle(s) touché(s)', feed_many: '{n} contrôles{site} — {what}',
+    feed_cause: 'Cause {cause}{site} : {n} contrôle(s) touché(s)', feed_many: '{n} contrôles{site}',
     table: 'Table', drop_here: 'Déposez ici des fichiers CSV ou XLSX, ou choisissez-les.',
     import_reductions: 'Attention : ce recomptage retire du stock ({n} article(s) en baisse sur un site, dont {gone} qui disparaissent). Un comptage remplace les lignes du site.',
     filters: 'Filtres', all: 'Tous', sort: 'Tri', sort_urgency: 'priorité puis SLA', sort_sla: 'SLA le plus proche', sort_opened: 'plus récents',
@@ -117,7 +117,7 @@ const dict = {
     acknowledge: 'Acknowledge', maintenance: 'Maintenance', history: 'History', availability: 'Availability',
     application: 'Application', suite: 'Suite', priority: 'Priority', number: 'Number', description: 'Description',
     sla: 'SLA', create: 'Create', timeline: 'Timeline', crisis: 'Crisis', entries: 'Entries', add: 'Add',
-    handover: 'Handover', shift_now: 'Shift', text: 'Text', kind: 'Kind', files: 'Files', validate: 'Validate',
+    handover: 'Handover', shift_now: 'Shift', text: 'Text', kind: 'Kind', files: 'Files', choose_files: 'Choose files…', validate: 'Validate',
     confirm: 'Confirm the import', report: 'Report', problems: 'Problems', nothing_written: 'nothing was written',
     imported: 'Imported', latest_changes: 'Latest changes', major_incidents: 'Major incidents',
     live: 'live', offline: 'offline', suites: 'Suites', sites: 'Sites', loading: 'Loading…',
@@ -149,7 +149,7 @@ const dict = {
     handover_sign: 'Sign the hand-over (incoming lead)', handover_note: 'Remark (optional)',
     handover_received: 'Hand-over received', handover_signed_toast: 'Hand-over signed', tl_signature: 'Signature',
     since_hhmm: 'since {t}', and_more: 'and {n} more', stale_output: 'no result within the expected time',
-    feed_cause: 'Cause {cause}{site}: {n} check(s) hit', feed_many: '{n} checks{site} — {what}',
+    feed_cause: 'Cause {cause}{site}: {n} check(s) hit', feed_many: '{n} checks{site}',
     table: 'Table', drop_here: 'Drop CSV or XLSX files here, or choose them.',
     import_reductions: 'Warning: this recount takes stock away ({n} item(s) fall at a site, {gone} of them disappear). A count replaces the site\'s lines.',
     filters: 'Filters', all: 'All', sort: 'Sort', sort_urgency: 'priority then SLA', sort_sla: 'nearest SLA', sort_opened: 'newest',
@@ -218,6 +218,81 @@ export function t(key) {
 /** A sentence with parameters: `{name}` in the text is replaced by `params.name`. */
 export function tf(key, params) {
   return t(key).replace(/\{(\w+)\}/g, (m, k) => (k in params ? String(params[k]) : m));
+}
+
+// The server's error codes (vigie-app's `Reason`, vigie-import's `Problem`), said in French with their parameters.
+// In English the server's own words are shown; a code the UI does not know falls back to its kind's sentence.
+const ERRORS = {
+  not_found: 'Introuvable', 'not_found.plan': 'Plan {id} introuvable', 'not_found.site': 'Site {id} introuvable',
+  'not_found.item': 'Article {id} introuvable', 'not_found.organisation': 'Organisation {id} introuvable',
+  'not_found.incident': 'Incident {id} introuvable', 'not_found.check': 'Contrôle {id} introuvable',
+  'not_found.window': 'Fenêtre de maintenance {id} introuvable', 'not_found.user': 'Utilisateur {id} introuvable',
+  'not_found.token': 'Jeton {id} introuvable', 'not_found.force': 'Force {id} introuvable', 'not_found.vehicle': 'Véhicule {id} introuvable',
+  forbidden: 'Accès refusé', 'forbidden.permission': 'Accès refusé : il faut la permission « {permission} », que votre rôle ne donne pas',
+  'forbidden.everywhere': 'Accès refusé : il faut la permission « {permission} » sur toutes les organisations',
+  'forbidden.check': 'Accès refusé : le contrôle {check} est hors de votre périmètre',
+  'forbidden.outside': 'Accès refusé : {kind} {id} est hors de votre organisation ; demandez au centre stratégique',
+  'forbidden.plan_reach': 'Accès refusé : le plan {plan} touche des sites hors de votre organisation ; le centre stratégique l’engage',
+  'forbidden.assignment_group': 'Accès refusé : {who} ne traite que les incidents affectés à son groupe de support',
+  'forbidden.import': 'Accès refusé : le fichier touche des données hors de votre périmètre ; rien n’a été importé',
+  conflict: 'Conflit : l’état actuel ne le permet pas', 'conflict.stale': 'L’enregistrement a changé depuis votre lecture : rechargez puis recommencez',
+  'conflict.final': '{number} est clos : seules des notes peuvent y être ajoutées',
+  'conflict.nothing_to_acknowledge': 'Le contrôle {check} n’a pas de problème confirmé à acquitter',
+  unavailable: 'Service momentanément indisponible : réessayez', 'unavailable.journal': 'Le journal ne peut pas écrire pour l’instant ; rien n’a été écrit : réessayez',
+  'unavailable.stopping': 'Le serveur s’arrête : réessayez dans un instant',
+  too_many_requests: 'Trop de tentatives : réessayez dans {retry_after_s} s', invalid: 'Données refusées ; rien n’a été écrit',
+  bad_request: 'Requête refusée : vérifiez les champs', unauthenticated: 'Session terminée : reconnectez-vous',
+  unsupported_media_type: 'Requête refusée (type de contenu)', payload_too_large: 'Trop volumineux', method_not_allowed: 'Opération non permise',
+  timeout: 'Délai dépassé : réessayez', internal: 'Erreur interne du serveur (détail dans son journal)',
+  'invalid.field': 'Champ « {field} » refusé',
+  'import.required': 'Colonne « {column} » : valeur obligatoire', 'import.number': '« {column} » : nombre attendu (virgule ou point décimal), trouvé « {found} »',
+  'import.below': '« {column} » ne peut être inférieur à {min} (trouvé {found})', 'import.negative': '« {column} » ne peut être négatif (trouvé {found})',
+  'import.count': '« {column} » : nombre entier positif attendu, trouvé « {found} »', 'import.date': '« {column} » : date attendue AAAA-MM-JJ ou JJ/MM/AAAA, trouvé « {found} »',
+  'import.unknown_ref': '{what} inconnu(e) : {id} (colonne « {column} »)', 'import.column_twice': 'La colonne « {column} » apparaît deux fois',
+  'import.empty_file': 'Fichier vide : une ligne d’en-tête est attendue', 'import.unknown_table': '« {name} » ne désigne aucune table connue',
+  'import.id': '« {column} » : identifiant refusé « {found} »', 'import.more': '… et {n} autre(s) problème(s)', 'import.choice': '« {column} » : valeur inconnue « {found} »',
+};
+// Kinds of record named in the parameters above.
+const KINDS_FR = { site: 'le site', item: 'l’article', organisation: 'l’organisation', organization: 'l’organisation', force: 'la force',
+  vehicle: 'le véhicule', plan: 'le plan', incident: 'l’incident', check: 'le contrôle', user: 'l’utilisateur' };
+const WHAT_FR = { site: 'Site', item: 'Article', organisation: 'Organisation', organization: 'Organisation', force: 'Force', vehicle: 'Véhicule' };
+
+/**
+ * What the server refused, in the user's language: its code with its parameters, else its kind (`error`), else the
+ * status's meaning. English shows the server's own words.
+ * @param {number} status @param {any} body
+ */
+export function explain(status, body) {
+  if (lang === 'en' && body?.message) return String(body.message);
+  const byStatus = { 400: 'bad_request', 401: 'unauthenticated', 403: 'forbidden', 404: 'not_found', 409: 'conflict', 413: 'payload_too_large',
+    415: 'unsupported_media_type', 422: 'invalid', 429: 'too_many_requests', 503: 'unavailable' }[status];
+  const key = [body?.code, body?.error, byStatus].find((k) => k && ERRORS[k]);
+  if (!key) return lang === 'en' ? `HTTP ${status}` : `Erreur ${status}`;
+  const params = { ...(body?.params || {}) };
+  if (params.kind) params.kind = KINDS_FR[params.kind] ?? params.kind;
+  return fill(ERRORS[key], params);
+}
+
+/** One located problem (an import's cell, a request's field) in the user's language. @param {any} p */
+export function problemText(p) {
+  const where = p.file ? (p.line ? `${p.file}:${p.line}:${p.column} : ` : `${p.file} : `) : '';
+  if (lang === 'en') return `${where}${p.message}`;
+  // A problem the UI has no words for is said by its place only (its English detail is one click away: EN).
+  if (!p.code || !ERRORS[p.code]) return `${where}${ERRORS.invalid}`;
+  const params = { ...(p.params || {}) };
+  if (params.what) params.what = WHAT_FR[params.what] ?? params.what;
+  return `${where}${fill(ERRORS[p.code], params)}`;
+}
+
+/** @param {string} text @param {Record<string, unknown>} params */
+const fill = (text, params) => text.replace(/\{(\w+)\}/g, (m, k) => (k in params ? String(params[k]) : m));
+
+/** How an ETA was estimated, from the answer's `eta_basis` (the detour factor it names kept). @param {string} basis */
+export function etaBasis(basis) {
+  if (lang === 'en' || !/great-circle/.test(String(basis))) return String(basis ?? '');
+  const factor = /× ([\d.]+)/.exec(basis)?.[1];
+  const speed = /at ([\d.]+) km\/h/.exec(basis)?.[1];
+  return `estimation : distance à vol d’oiseau × ${num(factor ?? 1.3, 2)} à la vitesse routière${speed ? ` (${num(speed, 0)} km/h)` : ''}, sans réseau routier chargé`;
 }
 
 export function stateLabel(s) {

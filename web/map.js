@@ -15,7 +15,7 @@ async function departements() {
   return geo;
 }
 
-/** Where each preset looks, as [[south, west], [north, east]]. */
+/** Where each preset looks, as [[south, west], [north, east]]. @type {Record<string, L.LatLngBoundsLiteral>} */
 export const PRESETS = {
   france: [[41.3, -5.2], [51.1, 9.6]],
   idf: [[48.62, 1.85], [49.08, 2.85]],
@@ -78,6 +78,7 @@ export async function franceMap({ points = [], lines = [], onPick = () => {}, cl
   map.attributionControl.setPrefix('Leaflet');
   L.control.zoom({ position: 'topleft', zoomInTitle: t('zoom_in'), zoomOutTitle: t('zoom_out') }).addTo(map);
   const url = caller()?.tile_url;
+  /** @type {Record<string, L.Layer>} */
   const overlays = {};
   if (url) L.tileLayer(url, { maxZoom: 18, attribution: t('basemap') }).addTo(map);
   const outlines = L.geoJSON(g, {
@@ -155,7 +156,7 @@ export async function franceMap({ points = [], lines = [], onPick = () => {}, cl
     if (cluster) /** @type {any} */ (sites).addLayers(markers); else markers.forEach((m) => sites.addLayer(m));
     legs.clearLayers();
     for (const l of lns) {
-      const line = L.polyline([l.from, l.to], { className: `leg${l.kind ? ` ${l.kind}` : ''}`, interactive: !!l.label });
+      const line = L.polyline([l.from, l.to].map(([la, lo]) => L.latLng(la, lo)), { className: `leg${l.kind ? ` ${l.kind}` : ''}`, interactive: !!l.label });
       if (l.label) line.bindTooltip(l.label, { permanent: true, direction: 'center', className: 'leg-label' });
       legs.addLayer(line);
     }
@@ -168,7 +169,7 @@ export async function franceMap({ points = [], lines = [], onPick = () => {}, cl
     if (placed || !box.clientWidth) return;
     placed = true;
     map.invalidateSize();
-    const answer = L.latLngBounds([...shown.map((p) => [p.lat, p.lon]), ...lines.flatMap((l) => [l.from, l.to])]);
+    const answer = L.latLngBounds([...shown.map((p) => L.latLng(p.lat, p.lon)), ...lines.flatMap((l) => [L.latLng(...l.from), L.latLng(...l.to)])]);
     if (preset && PRESETS[preset]) map.fitBounds(PRESETS[preset]);
     else if (!cluster && answer.isValid()) map.fitBounds(answer.pad(0.15), { maxZoom: 13 });
     else map.fitBounds(PRESETS.france);

@@ -2,23 +2,24 @@
 // included, with a warning; bad rows shown with their content), nothing written until confirmed; confirming
 // commits what the validation read, without sending the files again.
 import { api, h, table, errorBox } from '../api.js';
-import { t, tf, num } from '../i18n.js';
+import { t, tf, num, problemText } from '../i18n.js';
 
-/** The problems, each with the row it points at (read from the file in the browser when it is text). */
-async function problemList(lines, files) {
+/** The problems in the user's language, each with the row it points at (read from the file in the browser when it
+ * is text). */
+async function problemList(problems, files) {
   const texts = new Map();
   for (const f of files) {
     if (/\.(csv|txt)$/i.test(f.name) && f.size < 64 * 1024 * 1024) texts.set(f.name, (await f.text()).split(/\r?\n/));
   }
-  return h('ol', { id: 'problems' }, lines.map((l) => {
-    const m = /^(.+?):(\d+):\d+: /.exec(l);
-    const row = m && texts.get(m[1])?.[Number(m[2]) - 1];
-    return h('li', {}, l, row !== undefined && row !== null ? h('pre', { class: 'row-content' }, row.slice(0, 400)) : null);
+  return h('ol', { id: 'problems' }, problems.map((p) => {
+    const row = p.line ? texts.get(p.file)?.[p.line - 1] : undefined;
+    return h('li', {}, problemText(p), row !== undefined && row !== null ? h('pre', { class: 'row-content' }, row.slice(0, 400)) : null);
   }));
 }
 
 export async function show(view) {
-  const input = h('input', { type: 'file', multiple: true, accept: '.csv,.xlsx,.xlsm', id: 'files' });
+  // The browser's own file button speaks the browser's language: ours says it in the UI's.
+  const input = h('input', { type: 'file', multiple: true, accept: '.csv,.xlsx,.xlsm', id: 'files', class: 'visually-hidden' });
   let files = [];
   const chosen = h('p', { class: 'muted', id: 'chosen' });
   const pick = (list) => {
@@ -57,8 +58,8 @@ export async function show(view) {
       for (const f of files) form.append('file', f, f.name);
       const r = await api('/api/v1/import?dry_run=true', { method: 'POST', body: form });
       if (!r.valid) {
-        out.replaceChildren(h('div', { class: 'panel' }, h('h2', { class: 'bad' }, `${t('problems')} : ${r.lines.length} — ${t('nothing_written')}`),
-          await problemList(r.lines, files)));
+        out.replaceChildren(h('div', { class: 'panel' }, h('h2', { class: 'bad' }, `${t('problems')} : ${r.problems.length} — ${t('nothing_written')}`),
+          await problemList(r.problems, files)));
         return;
       }
       out.replaceChildren(h('div', { class: 'panel' }, h('h2', {}, t('report')), report(r), reductions(r),
@@ -72,9 +73,9 @@ export async function show(view) {
           } catch (err) { e.target.disabled = false; out.append(errorBox(err)); }
         } }, t('confirm'))));
     } catch (e) {
-      const lines = e.body?.lines || [];
-      out.replaceChildren(h('div', { class: 'panel' }, h('h2', { class: 'bad' }, `${t('problems')} : ${lines.length || ''} — ${t('nothing_written')}`),
-        lines.length ? await problemList(lines, files) : errorBox(e)));
+      const problems = e.body?.problems || [];
+      out.replaceChildren(h('div', { class: 'panel' }, h('h2', { class: 'bad' }, `${t('problems')} : ${problems.length || ''} — ${t('nothing_written')}`),
+        problems.length ? await problemList(problems, files) : errorBox(e)));
     }
   };
   // Files can be dropped on the zone as well as chosen.
@@ -82,7 +83,7 @@ export async function show(view) {
     ondragover: (e) => { e.preventDefault(); zone.classList.add('over'); },
     ondragleave: () => zone.classList.remove('over'),
     ondrop: (e) => { e.preventDefault(); zone.classList.remove('over'); pick(e.dataTransfer.files); } },
-  h('label', {}, t('files'), input), chosen,
+  h('label', { class: 'button', for: 'files' }, t('choose_files')), input, chosen,
   h('button', { class: 'primary', onclick: validate }, t('validate')));
   view.replaceChildren(zone, out);
   return {};

@@ -1,7 +1,8 @@
 import { signIn, h } from '../api.js';
 import { t } from '../i18n.js';
 
-export function show(view) {
+/** @param {HTMLElement} view @param {URLSearchParams} [params] */
+export function show(view, params) {
   const user = h('input', { name: 'user', autocomplete: 'username', required: true, autofocus: true });
   const password = h('input', { name: 'password', type: 'password', autocomplete: 'current-password', required: true });
   const msg = h('div', { role: 'alert' });

@@ -1,7 +1,7 @@
 // Logistique: the four questions as forms, answers as tables, on the map and as bars; "Engager" commits a plan;
 // plans with their steps; the shift of effort with its dry run; what-if scenarios.
 import { api, may, caller, h, table, errorBox, toast } from '../api.js';
-import { t, tf, num, pct, minutes, arrival, today, time } from '../i18n.js';
+import { t, tf, num, pct, minutes, arrival, today, time, etaBasis } from '../i18n.js';
 import { franceMap } from '../map.js';
 
 const TABS = ['sufficiency', 'locate', 'reinforce', 'deploy', 'plans', 'shift', 'whatif'];
@@ -226,9 +226,12 @@ async function deploy(body) {
     const q = new URLSearchParams({ from: d.get('from'), to: d.get('to'), headcount: d.get('headcount'), days: d.get('days') });
     const r = await api(`/api/v1/ask/deploy?${q}`);
     const sites = (await api('/api/v1/sites?limit=10000')).items;
+    /** @type {Map<string, [number, number]>} */
     const pos = new Map(sites.map((s) => [s.id, [s.lat, s.lon]]));
     // Legs: a vehicle carrying persons drives to the departure zone first (pick-up), then to the destination.
+    /** @type {[number, number]} */
     const pickup = [r.from.lat, r.from.lon];
+    /** @type {[number, number]} */
     const dest = [r.to.lat, r.to.lon];
     // One labelled leg per origin and kind of trip (not one per vehicle): "BASE-X : 6 bus", the pick-up apart.
     const trips = new Map();
@@ -239,6 +242,7 @@ async function deploy(body) {
       trips.set(key, trip);
     }
     const label = (tr) => `${tr.site} : ${[...tr.kinds].map(([k, n]) => `${n} ${vehicleKind(k)}`).join(', ')}`;
+    /** @type {import('../map.js').Line[]} */
     const lines = [...trips.values()].flatMap((tr) => (tr.pickup
       ? [{ from: pos.get(tr.site), to: pickup, kind: 'pickup', label: `${label(tr)} → ${t('pickup').toLowerCase()} ${place(r.from.label)}` }]
       : [{ from: pos.get(tr.site), to: dest, label: label(tr) }]));
@@ -254,7 +258,7 @@ async function deploy(body) {
     out.replaceChildren(h('div', { class: 'grid-half' },
       h('div', { class: 'panel', id: 'deploy-answer' },
         h('h2', {}, `${r.from.label} → ${r.to.label} : ${num(r.headcount)} ${t('persons')}, ${t('eta')} `, h('span', { id: 'eta' }, arrival(r.eta_min))),
-        h('p', { class: 'muted' }, `${num(r.vehicle_km, 0)} ${t('vehicle_km')} · ${r.optimal ? 'optimal' : r.eta_optimal ? t('eta_optimal') : ''} · ${r.eta_basis}`),
+        h('p', { class: 'muted' }, `${num(r.vehicle_km, 0)} ${t('vehicle_km')} · ${r.optimal ? 'optimal' : r.eta_optimal ? t('eta_optimal') : ''} · ${etaBasis(r.eta_basis)}`),
         short ? h('p', { class: 'bad' }, `${t('shortfall')} : ${r.shortfall.persons} ${t('persons')} ${Object.entries(r.shortfall.items).map(([k, v]) => `${k} ${num(v)}`).join(', ')}`) : null,
         h('h3', {}, t('by_origin')), deploySummary(r),
         h('h3', {}, t('vehicles')),

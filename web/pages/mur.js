@@ -92,8 +92,9 @@ export async function show(view, params) {
     changes.replaceChildren(...feed(history).map((g) => h('li', { 'data-group': g.key },
       `${hhmm(g.at)} `, pill(g.to, stateLabel(g.to)), ' ',
       g.cause ? tf('feed_cause', { cause: g.cause, site: g.site ? ` @ ${g.site}` : '', n: g.checks.length })
-        : g.checks.length > 1 ? tf('feed_many', { n: g.checks.length, site: g.site ? ` @ ${g.site}` : '', what: g.output })
-          : `${g.checks[0]}${g.site ? ' @ ' + g.site : ''} — ${g.output}`)));
+        // What the check printed is its own text (`.raw`), the rest the UI's.
+        : [g.checks.length > 1 ? tf('feed_many', { n: g.checks.length, site: g.site ? ` @ ${g.site}` : '' })
+          : `${g.checks[0]}${g.site ? ' @ ' + g.site : ''}`, ' — ', h('span', { class: 'raw' }, g.output)])));
   };
   const addChange = (c, draw = true) => {
     history.unshift(c);

@@ -137,7 +137,7 @@ async function sitePanel(panel, id, sites, uncovered) {
       parts.push(h('h3', {}, `${t('checks')} (${checks.total})`), table([
         { label: t('checks'), value: (c) => c.id },
         { label: t('state'), value: (c) => pill(c.shown, stateLabel(c.shown)) },
-        { label: t('output'), value: (c) => c.output },
+        { label: t('output'), value: (c) => h('span', { class: 'raw' }, c.output) },
       ], checks.checks, { empty: t('ok') }));
     }
     if (may('incidents:read')) {

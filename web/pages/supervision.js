@@ -7,7 +7,7 @@ function maintenanceForm(view) {
   const msg = h('div');
   const f = h('form', { class: 'panel', onsubmit: async (e) => {
     e.preventDefault();
-    const d = Object.fromEntries(new FormData(f));
+    const d = /** @type {Record<string, string>} */ (Object.fromEntries(new FormData(f)));
     try {
       await api('/api/v1/monitoring/maintenance', { method: 'POST', body: {
         id: d.id, scope: { by: d.by, id: d.target }, reason: d.reason,
@@ -57,7 +57,7 @@ export async function show(view, params) {
   const f = h('form', { class: 'row panel', onsubmit: (e) => {
     e.preventDefault();
     const d = new FormData(f);
-    const q = new URLSearchParams([...d].filter(([k, v]) => v && k !== 'state'));
+    const q = new URLSearchParams(/** @type {[string, string][]} */ ([...d].filter(([k, v]) => v && k !== 'state')));
     q.set('state', d.getAll('state').join(','));
     location.hash = `#/supervision?${q}`;
   } },
@@ -80,7 +80,7 @@ export async function show(view, params) {
         : link(c.id)) },
       { label: t('site'), value: (c) => c.site_id },
       { label: t('state'), value: (c) => pill(c.shown, stateLabel(c.shown)) },
-      { label: t('output'), value: (c) => c.output },
+      { label: t('output'), value: (c) => h('span', { class: 'raw' }, c.output) },
       { label: t('availability'), num: true, value: (c) => pct(c.availability) },
     ], grouped, { empty: t('ok') })),
     h('div', {}, may('monitoring:write') ? maintenanceForm(view) : null, h('div', { class: 'panel' }, h('h2', {}, t('maintenance')), table([
@@ -151,7 +151,7 @@ async function one(view, id) {
       table([
         { label: t('since'), value: (x) => time(x.at) },
         { label: t('state'), value: (x) => h('span', {}, pill(x.from, stateLabel(x.from)), ' → ', pill(x.to, stateLabel(x.to))) },
-        { label: t('output'), value: (x) => x.output },
+        { label: t('output'), value: (x) => h('span', { class: 'raw' }, x.output) },
       ], c.history || [], { empty: t('no_data') }),
       h('p', {}, h('a', { href: '#/supervision' }, '← ' + t('supervision')))));
   } catch (e) { view.replaceChildren(errorBox(e)); }

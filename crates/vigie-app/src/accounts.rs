@@ -130,7 +130,7 @@ pub fn issue_token(
         (None, None) => return Err(AppError::field("user", "name the user the token is for")),
     };
     if let Some(s) = req.scopes.iter().find(|s| !p.may(**s)) {
-        return Err(AppError::Forbidden(format!("you cannot hand out the scope {s}, which you do not hold")));
+        return Err(AppError::Forbidden(format!("you cannot hand out the scope {s}, which you do not hold").into()));
     }
     let parent = match &p.credential {
         Credential::Token(id) => Some(TokenParent::Token(id.clone())),
@@ -153,9 +153,9 @@ pub fn issue_token(
     let actor = caller.actor().clone();
     let source = caller.source.clone();
     let (_, scopes) = journal.execute(move |st| {
-        let u = st.accounts.users.get(&target).ok_or_else(|| AppError::not_found(format!("user {target}")))?;
+        let u = st.accounts.users.get(&target).ok_or_else(|| AppError::not_found("user", &target))?;
         if u.disabled {
-            return Err(AppError::Conflict(format!("user {target} is disabled")));
+            return Err(AppError::Conflict(format!("user {target} is disabled").into()));
         }
         let granted = u.role.permissions();
         let scopes: Vec<Permission> = if asked.is_empty() {
@@ -164,7 +164,7 @@ pub fn issue_token(
             asked
         };
         if let Some(s) = scopes.iter().find(|s| !granted.contains(s)) {
-            return Err(AppError::Forbidden(format!("a {} user cannot hold the scope {s}", u.role)));
+            return Err(AppError::Forbidden(format!("a {} user cannot hold the scope {s}", u.role).into()));
         }
         if scopes.is_empty() {
             return Err(AppError::field("scopes", "the token would carry no permission"));
@@ -192,9 +192,9 @@ pub fn revoke_token(journal: &Journal, caller: &Caller, id: &str) -> Result<(), 
     journal.execute(move |st| {
         let t =
             st.accounts.tokens.get(&id).filter(|t| owner.as_ref().is_none_or(|o| o.as_ref() == Some(&t.token.user)));
-        let t = t.ok_or_else(|| AppError::not_found(format!("token {id}")))?;
+        let t = t.ok_or_else(|| AppError::not_found("token", &id))?;
         if t.revoked_at.is_some() {
-            return Err(AppError::Conflict(format!("token {id} is already revoked")));
+            return Err(AppError::Conflict(format!("token {id} is already revoked").into()));
         }
         Ok((vec![event], ()))
     })?;

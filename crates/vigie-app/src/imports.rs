@@ -8,7 +8,7 @@ use vigie_journal::Journal;
 
 /// How a refusal of reach reads among an import's problems.
 fn refused(why: String) -> AppError {
-    AppError::Forbidden(format!("{why}: nothing was imported"))
+    AppError::Forbidden(crate::Reason::new("forbidden.import", [], format!("{why}: nothing was imported")))
 }
 
 fn invalid(problems: Vec<Problem>) -> AppError {

@@ -47,12 +47,16 @@ fn bounded(fields: &Changes) -> Result<(), AppError> {
 }
 
 fn outside(caller: &Caller) -> AppError {
-    AppError::Forbidden(format!("{} works only the incidents assigned to its support group", caller.principal.name()))
+    AppError::Forbidden(crate::Reason::new(
+        "forbidden.assignment_group",
+        [("who", caller.principal.name().to_string())],
+        format!("{} works only the incidents assigned to its support group", caller.principal.name()),
+    ))
 }
 
 fn hidden(sys_id: &str) -> AppError {
     // As ServiceNow's ACLs answer: a record the caller may not see does not exist for it.
-    AppError::not_found(format!("incident {sys_id}"))
+    AppError::not_found("incident", sys_id)
 }
 
 /// A linked logistics plan must exist.
@@ -183,10 +187,10 @@ pub fn add_log_entry(
     let c = caller.clone();
     let (_, entry) = journal.execute(move |st| {
         if !entry.incident.is_empty() && !st.incidents.values().any(|i| i.value.number == entry.incident) {
-            return Err(AppError::not_found(format!("incident {}", entry.incident)));
+            return Err(AppError::not_found("incident", &entry.incident));
         }
         if !entry.site.is_empty() && !st.sites.contains_key(entry.site.as_str()) {
-            return Err(AppError::not_found(format!("site {}", entry.site)));
+            return Err(AppError::not_found("site", &entry.site));
         }
         Ok((vec![c.event(Event::LogEntryAdded(entry.clone()))], entry))
     })?;

@@ -29,7 +29,7 @@ pub mod plans;
 pub mod shift;
 pub mod when;
 
-pub use error::{problem, AppError};
+pub use error::{problem, AppError, Reason};
 
 use vigie_domain::access::{Permission, Principal};
 use vigie_domain::{Actor, Event, NewEvent};
@@ -66,7 +66,11 @@ impl Caller {
         if self.principal.may(p) {
             Ok(())
         } else {
-            Err(AppError::Forbidden(format!("this needs the permission {p}, which your role or token does not grant")))
+            Err(AppError::Forbidden(Reason::new(
+                "forbidden.permission",
+                [("permission", p.to_string())],
+                format!("this needs the permission {p}, which your role or token does not grant"),
+            )))
         }
     }
 
@@ -76,7 +80,11 @@ impl Caller {
         if self.principal.reach == vigie_domain::access::Reach::All {
             Ok(())
         } else {
-            Err(AppError::Forbidden(format!("this needs the permission {p} over every organisation and partner")))
+            Err(AppError::Forbidden(Reason::new(
+                "forbidden.everywhere",
+                [("permission", p.to_string())],
+                format!("this needs the permission {p} over every organisation and partner"),
+            )))
         }
     }
 }

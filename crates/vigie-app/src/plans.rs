@@ -64,8 +64,13 @@ impl Step {
 pub const MAX_MOVEMENTS: usize = 10_000;
 
 fn outside(id: &str) -> AppError {
-    AppError::Forbidden(format!(
-        "plan {id} moves stock or vehicles to or from sites outside your organisation: the strategic centre commits it"
+    AppError::Forbidden(crate::Reason::new(
+        "forbidden.plan_reach",
+        [("plan", id.to_string())],
+        format!(
+            "plan {id} moves stock or vehicles to or from sites outside your organisation: the strategic centre \
+             commits it"
+        ),
     ))
 }
 
@@ -131,11 +136,11 @@ pub fn step(journal: &Journal, caller: &Caller, id: &str, step: Step) -> Result<
     let c = caller.clone();
     let to = step.status();
     journal.execute(move |st| {
-        let rec = st.plans.get(&plan_id).ok_or_else(|| AppError::not_found(format!("plan {}", plan_id.0)))?;
+        let rec = st.plans.get(&plan_id).ok_or_else(|| AppError::not_found("plan", &plan_id.0))?;
         within(st, &c, &rec.value.plan)?;
         // A plan not in the state for this step: a conflict with where it stands.
         check_step(st, &plan_id.0, to).map_err(|e| match e {
-            vigie_logistics::AskError::BadArgument(m) => AppError::Conflict(m),
+            vigie_logistics::AskError::BadArgument(m) => AppError::Conflict(m.into()),
             e => e.into(),
         })?;
         Ok((vec![c.event(step.event(PlanStep { plan_id }))], ()))
@@ -144,5 +149,5 @@ pub fn step(journal: &Journal, caller: &Caller, id: &str, step: Step) -> Result<
 }
 
 fn record(journal: &Journal, id: &str) -> Result<Stamped<PlanRecord>, AppError> {
-    journal.state().plans.get(id).cloned().ok_or_else(|| AppError::not_found(format!("plan {id}")))
+    journal.state().plans.get(id).cloned().ok_or_else(|| AppError::not_found("plan", id))
 }

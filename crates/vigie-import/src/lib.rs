@@ -21,18 +21,31 @@ use vigie_domain::text::{check_multiline_text, check_text, MAX_FREE_TEXT_CHARS, 
 use vigie_domain::*;
 use vigie_monitor::rollup::Rule;
 
-/// One problem in an imported file, located to the cell.
+/// One problem in an imported file, located to the cell. `message` is English (API clients, logs); `code` and
+/// `params`, when set, let a user interface say it in the user's language (`import.number` with `column` and
+/// `found`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Problem {
     pub file: String,
     pub line: u32,
     pub column: u32,
     pub message: String,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    pub code: &'static str,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub params: BTreeMap<&'static str, String>,
 }
 
 impl Problem {
     pub fn at(file: &str, line: u32, column: u32, message: impl Into<String>) -> Problem {
-        Problem { file: file.to_string(), line, column, message: message.into() }
+        Problem { file: file.to_string(), line, column, message: message.into(), code: "", params: BTreeMap::new() }
+    }
+
+    /// The same problem with a stable code and its parameters.
+    pub fn coded<const N: usize>(mut self, code: &'static str, params: [(&'static str, String); N]) -> Problem {
+        self.code = code;
+        self.params = params.into_iter().collect();
+        self
     }
 }
 
@@ -120,7 +133,10 @@ impl Problems {
         p.dedup();
         if self.more > 0 {
             let s = if self.more == 1 { "" } else { "s" };
-            p.push(Problem::at("", 0, 0, format!("… and {} more problem{s}", self.more)));
+            p.push(
+                Problem::at("", 0, 0, format!("… and {} more problem{s}", self.more))
+                    .coded("import.more", [("n", self.more.to_string())]),
+            );
         }
         p
     }
@@ -359,10 +375,28 @@ impl<'r, 'a> RowReader<'r, 'a> {
         let (line, column) = self.position(name);
         self.problems.push(Problem::at(self.file, line, column.max(1), message));
     }
+    /// A problem with a cell, coded (`import.<code>`, with the column's name among its parameters).
+    fn coded<const N: usize>(
+        &mut self,
+        name: &str,
+        code: &'static str,
+        params: [(&'static str, String); N],
+        message: String,
+    ) {
+        self.ok = false;
+        if self.problems.is_full() {
+            self.problems.count_one();
+            return;
+        }
+        let (line, column) = self.position(name);
+        let mut p = Problem::at(self.file, line, column.max(1), message).coded(code, params);
+        p.params.insert("column", name.to_string());
+        self.problems.push(p);
+    }
     fn required(&mut self, name: &str) -> Option<&'r str> {
         let t = self.text(name);
         if t.is_empty() {
-            self.problem(name, format!("`{name}` is required"));
+            self.coded(name, "import.required", [], format!("`{name}` is required"));
             None
         } else {
             Some(t)
@@ -381,7 +415,7 @@ impl<'r, 'a> RowReader<'r, 'a> {
         let t: &'r str = self.cell(name).map_or("", |c| c.text.trim());
         if t.is_empty() {
             if required {
-                self.problem(name, format!("`{name}` is required"));
+                self.coded(name, "import.required", [], format!("`{name}` is required"));
                 return None;
             }
             return Some("");
@@ -411,7 +445,7 @@ impl<'r, 'a> RowReader<'r, 'a> {
         match parse(t) {
             Ok(v) => Some(v),
             Err(e) => {
-                self.problem(name, format!("`{name}`: {e}"));
+                self.coded(name, "import.id", [("found", t.to_string())], format!("`{name}`: {e}"));
                 None
             }
         }
@@ -421,7 +455,7 @@ impl<'r, 'a> RowReader<'r, 'a> {
         match parse(t) {
             Ok(v) => Some(v),
             Err(e) => {
-                self.problem(name, format!("`{name}`: {e}"));
+                self.coded(name, "import.choice", [("found", t.to_string())], format!("`{name}`: {e}"));
                 None
             }
         }
@@ -431,11 +465,21 @@ impl<'r, 'a> RowReader<'r, 'a> {
         match parse_decimal(t) {
             Some(v) if v >= min => Some(v),
             Some(v) => {
-                self.problem(name, format!("`{name}` cannot be below {min}, found {v}"));
+                self.coded(
+                    name,
+                    "import.below",
+                    [("min", min.to_string()), ("found", v.to_string())],
+                    format!("`{name}` cannot be below {min}, found {v}"),
+                );
                 None
             }
             None => {
-                self.problem(name, format!("`{name}`: expected a number (decimal point or comma), found {t:?}"));
+                self.coded(
+                    name,
+                    "import.number",
+                    [("found", t.to_string())],
+                    format!("`{name}`: expected a number (decimal point or comma), found {t:?}"),
+                );
                 None
             }
         }
@@ -444,12 +488,17 @@ impl<'r, 'a> RowReader<'r, 'a> {
         let t = self.required(name)?;
         match Quantity::parse(t) {
             Ok(q) if q.is_negative() => {
-                self.problem(name, format!("`{name}` cannot be negative, found {t}"));
+                self.coded(
+                    name,
+                    "import.negative",
+                    [("found", t.to_string())],
+                    format!("`{name}` cannot be negative, found {t}"),
+                );
                 None
             }
             Ok(q) => Some(q),
             Err(e) => {
-                self.problem(name, format!("`{name}`: {e}"));
+                self.coded(name, "import.number", [("found", t.to_string())], format!("`{name}`: {e}"));
                 None
             }
         }
@@ -458,7 +507,12 @@ impl<'r, 'a> RowReader<'r, 'a> {
         let t = self.required(name)?;
         let v = values::parse_count(t);
         if v.is_none() {
-            self.problem(name, format!("`{name}`: expected a whole number ≥ 0, found {t:?}"));
+            self.coded(
+                name,
+                "import.count",
+                [("found", t.to_string())],
+                format!("`{name}`: expected a whole number ≥ 0, found {t:?}"),
+            );
         }
         v
     }
@@ -466,7 +520,7 @@ impl<'r, 'a> RowReader<'r, 'a> {
         let t = self.text(name);
         if t.is_empty() {
             if !optional {
-                self.problem(name, format!("`{name}` is required"));
+                self.coded(name, "import.required", [], format!("`{name}` is required"));
                 return None;
             }
             return Some(None);
@@ -474,7 +528,12 @@ impl<'r, 'a> RowReader<'r, 'a> {
         match values::parse_date(t) {
             Some(d) => Some(Some(d)),
             None => {
-                self.problem(name, format!("`{name}`: expected a date YYYY-MM-DD or DD/MM/YYYY, found {t:?}"));
+                self.coded(
+                    name,
+                    "import.date",
+                    [("found", t.to_string())],
+                    format!("`{name}`: expected a date YYYY-MM-DD or DD/MM/YYYY, found {t:?}"),
+                );
                 None
             }
         }
@@ -514,7 +573,10 @@ fn read_header(file: &str, table: Table, row: &text::Row<'_>, problems: &mut Pro
         match known {
             Some(&k) => {
                 if index.insert(k, i).is_some() {
-                    problems.push(Problem::at(file, row.line, c.column, format!("column `{k}` appears twice")));
+                    problems.push(
+                        Problem::at(file, row.line, c.column, format!("column `{k}` appears twice"))
+                            .coded("import.column_twice", [("column", k.to_string())]),
+                    );
                     ok = false;
                 }
             }
@@ -565,7 +627,9 @@ fn read_rows(
 ) {
     let header = match rows.next() {
         None => {
-            batch.problems.push(Problem::at(file, 1, 1, "the file is empty: expected a header row"));
+            batch.problems.push(
+                Problem::at(file, 1, 1, "the file is empty: expected a header row").coded("import.empty_file", []),
+            );
             return;
         }
         Some(Err(p)) => {
@@ -1052,6 +1116,7 @@ fn read_toc_row(batch: &mut TocRecords, table: Table, r: &mut RowReader<'_, '_>,
 fn unknown_table(file: &str, name: &str) -> Problem {
     let names: Vec<_> = Table::ALL.iter().map(|t| t.name()).collect();
     Problem::at(file, 1, 1, format!("{name:?} names no table; expected one of {}", names.join(", ")))
+        .coded("import.unknown_table", [("name", name.to_string())])
 }
 
 /// Reads files into a batch. `progress(done, total)` is told how many bytes are read, from time to time.
@@ -1261,7 +1326,12 @@ pub fn plan(batch: &Batch, state: &State, actor: &Actor) -> Result<Plan, Vec<Pro
         };
         if !known {
             let file = &batch.files[r.file as usize];
-            c.problems.push(Problem::at(file, r.line, r.column, format!("unknown {what} {} in `{}`", r.id, r.field)));
+            c.problems.push(
+                Problem::at(file, r.line, r.column, format!("unknown {what} {} in `{}`", r.id, r.field)).coded(
+                    "import.unknown_ref",
+                    [("what", what.to_string()), ("id", r.id.to_string()), ("column", r.field.to_string())],
+                ),
+            );
         }
     }
     if !c.problems.is_empty() {

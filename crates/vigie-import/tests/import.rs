@@ -205,6 +205,25 @@ fn check(files: &[SourceFile], expect: &[&str]) {
     assert_eq!(got, expect);
 }
 
+/// A problem carries, beside its English message, a stable code and parameters a user interface translates.
+#[test]
+fn problems_carry_a_code_and_parameters() {
+    let st = State::new();
+    let bad = [
+        file("items.csv", "id,name,category,unit,unit_mass_kg,unit_volume_m3\nX,Article,divers,pièce,lourd,0.001\n"),
+        file("stock.csv", "site_id,item_id,quantity,condition,counted_at\nNOWHERE,X,douze,serviceable,2024-07-20\n"),
+    ];
+    let got = import(&st, &bad).expect_err("the import must fail");
+    let coded: Vec<(&str, Vec<(&str, &str)>)> =
+        got.iter().map(|p| (p.code, p.params.iter().map(|(k, v)| (*k, v.as_str())).collect())).collect();
+    assert!(coded.contains(&("import.number", vec![("column", "unit_mass_kg"), ("found", "lourd")])), "{coded:?}");
+    assert!(coded.contains(&("import.number", vec![("column", "quantity"), ("found", "douze")])), "{coded:?}");
+    let unknown = [file("stock.csv", "site_id,item_id,quantity,condition,counted_at\nNOWHERE,X,12,serviceable,2024-07-20\n")];
+    let got = import(&st, &unknown).expect_err("the import must fail");
+    let p = got.iter().find(|p| p.params.get("id").map(String::as_str) == Some("NOWHERE")).expect("the unknown site");
+    assert_eq!((p.code, p.params.get("what").map(String::as_str)), ("import.unknown_ref", Some("site")), "{p:?}");
+}
+
 #[test]
 fn every_problem_is_located_to_the_cell() {
     // Wrong type, unknown enum value, negative quantity, bad date, missing value.

@@ -217,7 +217,7 @@ fn sufficiency_on(
         };
         let view = caller.principal().view(st);
         if let Some(site) = q.site.as_deref().filter(|s| !view.site(st, s)) {
-            return Err(ApiError::Forbidden(format!("site {site} is outside your reach")));
+            return Err(ApiError::Forbidden(format!("site {site} is outside your reach").into()));
         }
         let narrow = |s: &mut logistics::Sufficiency| {
             s.by_site.retain(|x| {
@@ -258,7 +258,7 @@ fn locate_on(app: &App, caller: &Caller, q: LocateQuery, what_if: Option<WhatIf>
             {
                 return Err(ApiError::Forbidden(format!(
                     "{o} is outside your organisation {mine}: its figures are shown only aggregated (sufficiency)"
-                )))
+                ).into()))
             }
             (Some(o), _) => Scope::of(st, o)?,
             (None, _) => sources(st, caller)?,
@@ -285,7 +285,7 @@ fn reinforce_on(
     answer(app, what_if, |st| {
         let need = vigie_logistics::reinforce::parse_need(st, &q.need)?;
         if st.sites.contains_key(q.site.as_str()) && !caller.principal().view(st).site(st, &q.site) {
-            return Err(ApiError::Forbidden(format!("site {} is outside your organisation", q.site)));
+            return Err(ApiError::Forbidden(format!("site {} is outside your organisation", q.site).into()));
         }
         let from = sources(st, caller)?;
         to_value(vigie_logistics::reinforce::reinforce(st, &q.site, &need, on, deadline, &travel, &from)?)

@@ -5,7 +5,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
-use vigie_app::AppError;
+use vigie_app::{AppError, Reason};
 use vigie_import::Problem;
 
 #[derive(Debug, thiserror::Error)]
@@ -14,18 +14,18 @@ pub enum ApiError {
     #[error("{0}")]
     BadRequest(String),
     #[error("{0} not found")]
-    NotFound(String),
+    NotFound(Reason),
     /// Well-formed but unacceptable input, every problem located: nothing was changed.
     #[error("{message}")]
     Invalid { message: String, problems: Vec<Problem> },
     #[error("{0}")]
-    Conflict(String),
+    Conflict(Reason),
     /// No valid credentials.
     #[error("{0}")]
     Unauthenticated(String),
     /// Valid credentials, not allowed.
     #[error("{0}")]
-    Forbidden(String),
+    Forbidden(Reason),
     #[error("{message}")]
     TooManyRequests { message: String, retry_after_s: u64 },
     /// The body is not of the type the route takes (JSON).
@@ -33,7 +33,7 @@ pub enum ApiError {
     UnsupportedMediaType(String),
     /// Storage cannot take writes now, or the server is stopping: try again later.
     #[error("{reason}")]
-    Unavailable { reason: String, retry_after_s: u64 },
+    Unavailable { reason: Reason, retry_after_s: u64 },
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -82,6 +82,27 @@ impl ApiError {
         }
     }
 
+    /// The stable code of what exactly went wrong, with its parameters, for a user interface to say it in the
+    /// user's language: the reason's own code when it has one, else the kind's (`forbidden`, `conflict`…).
+    pub fn reason(&self) -> (&'static str, serde_json::Map<String, serde_json::Value>) {
+        let mut params = serde_json::Map::new();
+        let code = match self {
+            ApiError::NotFound(r) | ApiError::Conflict(r) | ApiError::Forbidden(r) | ApiError::Unavailable { reason: r, .. }
+                if !r.code.is_empty() =>
+            {
+                for (k, v) in &r.params {
+                    params.insert((*k).to_string(), json!(v));
+                }
+                r.code
+            }
+            _ => self.code(),
+        };
+        if let Some(s) = self.retry_after() {
+            params.insert("retry_after_s".into(), json!(s));
+        }
+        (code, params)
+    }
+
     /// Seconds after which to try again, for `Retry-After`.
     pub fn retry_after(&self) -> Option<u64> {
         match self {
@@ -106,7 +127,8 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
-        let mut body = json!({"error": self.code(), "message": self.message()});
+        let (code, params) = self.reason();
+        let mut body = json!({"error": self.code(), "code": code, "params": params, "message": self.message()});
         if let ApiError::Invalid { problems, .. } = &self {
             body["problems"] = json!(problems);
             body["lines"] = json!(problems.iter().map(|p| p.to_string()).collect::<Vec<_>>());

@@ -448,7 +448,7 @@ async fn confirm_import(
         ApiError::NotFound(format!(
             "import preview {id} (kept {} minutes, by whoever validated it): validate the files again",
             previews::TTL.as_secs() / 60
-        ))
+        ).into())
     })?;
     let report =
         app.blocking(move |journal| Ok(vigie_app::imports::import(&journal, &caller.0, batch, false)?)).await?;

@@ -12,9 +12,9 @@ use vigie_app::plans::{ProposedPlan, Step};
 
 fn record(app: &App, caller: &Caller, id: &str) -> Result<Value, ApiError> {
     let st = app.journal.state();
-    let rec = st.plans.get(id).ok_or_else(|| ApiError::NotFound(format!("plan {id}")))?;
+    let rec = st.plans.get(id).ok_or_else(|| ApiError::from(vigie_app::AppError::not_found("plan", &id)))?;
     if !caller.principal().view(&st).plan(&st, &rec.value.plan) {
-        return Err(ApiError::Forbidden(format!("plan {id} is outside your organisation")));
+        return Err(ApiError::Forbidden(format!("plan {id} is outside your organisation").into()));
     }
     serde_json::to_value(rec).map_err(|e| ApiError::Internal(e.to_string()))
 }
@@ -34,7 +34,7 @@ pub async fn step(
     caller: Caller,
     Path((id, action)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    let step = Step::parse(&action).ok_or_else(|| ApiError::NotFound(format!("action {action}")))?;
+    let step = Step::parse(&action).ok_or_else(|| ApiError::NotFound(format!("action {action}").into()))?;
     let rec = app.blocking(move |j| Ok(vigie_app::plans::step(&j, &caller.0, &id, step)?)).await?;
     Ok(Json(serde_json::to_value(rec).map_err(|e| ApiError::Internal(e.to_string()))?))
 }

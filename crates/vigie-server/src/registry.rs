@@ -5,6 +5,7 @@
 
 use crate::access::Caller;
 use crate::{ApiError, App};
+use vigie_app::{AppError, Reason};
 use axum::extract::{Path, Query, State as AxState};
 use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
@@ -63,7 +64,7 @@ impl Filters {
             Some(o) => {
                 let id = OrgId::parse(o).map_err(|e| ApiError::BadRequest(format!("organization_id: {e}")))?;
                 if !st.organizations.contains_key(&id) {
-                    return Err(ApiError::NotFound(format!("organization {id}")));
+                    return Err(ApiError::from(vigie_app::AppError::not_found("organization", &id)));
                 }
                 Ok(Some(st.org_and_children(&id).into_iter().collect()))
             }
@@ -103,20 +104,24 @@ fn page<T: Serialize>(it: impl Iterator<Item = T>, f: &Filters) -> Result<Respon
     Ok((headers, Json(Page { total, offset, limit, items })).into_response())
 }
 
-fn one<T: Serialize>(v: Option<T>, what: String) -> Result<Response, ApiError> {
-    v.map(|v| Json(v).into_response()).ok_or(ApiError::NotFound(what))
+fn one<T: Serialize>(v: Option<T>, kind: &'static str, id: &str) -> Result<Response, ApiError> {
+    v.map(|v| Json(v).into_response()).ok_or_else(|| AppError::not_found(kind, id).into())
 }
 
 /// A record outside the caller's reach: said as such (the caller knows the id; hiding it would only confuse).
-fn outside(what: String) -> ApiError {
-    ApiError::Forbidden(format!("{what} is outside your organisation: ask the strategic centre"))
+fn outside(kind: &'static str, id: &str) -> ApiError {
+    ApiError::Forbidden(Reason::new(
+        "forbidden.outside",
+        [("kind", kind.to_string()), ("id", id.to_string())],
+        format!("{kind} {id} is outside your organisation: ask the strategic centre"),
+    ))
 }
 
 /// A by-id read narrowed to the caller's reach.
-fn one_within<T: Serialize>(v: Option<T>, within: bool, what: String) -> Result<Response, ApiError> {
+fn one_within<T: Serialize>(v: Option<T>, within: bool, kind: &'static str, id: &str) -> Result<Response, ApiError> {
     match v {
-        Some(_) if !within => Err(outside(what)),
-        v => one(v, what),
+        Some(_) if !within => Err(outside(kind, id)),
+        v => one(v, kind, id),
     }
 }
 
@@ -135,7 +140,7 @@ pub async fn organizations(AxState(app): AxState<App>, Query(f): Query<Filters>)
 
 pub async fn organization(AxState(app): AxState<App>, Path(id): Path<String>) -> Result<Response, ApiError> {
     let st = app.journal.state();
-    one(st.organizations.get(id.as_str()), format!("organization {id}"))
+    one(st.organizations.get(id.as_str()), "organization", id.as_str())
 }
 
 pub async fn sites(AxState(app): AxState<App>, caller: Caller, Query(f): Query<Filters>) -> Result<Response, ApiError> {
@@ -158,7 +163,7 @@ pub async fn sites(AxState(app): AxState<App>, caller: Caller, Query(f): Query<F
 pub async fn site(AxState(app): AxState<App>, caller: Caller, Path(id): Path<String>) -> Result<Response, ApiError> {
     let st = app.journal.state();
     let within = caller.principal().view(&st).site(&st, &id);
-    one_within(st.sites.get(id.as_str()), within, format!("site {id}"))
+    one_within(st.sites.get(id.as_str()), within, "site", id.as_str())
 }
 
 pub async fn items(AxState(app): AxState<App>, Query(f): Query<Filters>) -> Result<Response, ApiError> {
@@ -174,7 +179,7 @@ pub async fn items(AxState(app): AxState<App>, Query(f): Query<Filters>) -> Resu
 
 pub async fn item(AxState(app): AxState<App>, Path(id): Path<String>) -> Result<Response, ApiError> {
     let st = app.journal.state();
-    one(st.items.get(id.as_str()), format!("item {id}"))
+    one(st.items.get(id.as_str()), "item", id.as_str())
 }
 
 /// Stock lines, flattened with their site; the site's count stamp says when and from where they were counted.
@@ -194,15 +199,15 @@ pub async fn stock(AxState(app): AxState<App>, caller: Caller, Query(f): Query<F
     let site_filter = f.site_id.as_deref();
     if let Some(s) = site_filter {
         if !st.sites.contains_key(s) {
-            return Err(ApiError::NotFound(format!("site {s}")));
+            return Err(AppError::not_found("site", s).into());
         }
         if !view.site(&st, s) {
-            return Err(outside(format!("the stock of site {s}")));
+            return Err(outside("site", s));
         }
     }
     if let (Some(o), false) = (&f.organization_id, view.is_all()) {
         if OrgId::parse(o).is_ok_and(|o| !view.org(&o)) {
-            return Err(outside(format!("the stock of {o}")));
+            return Err(outside("organisation", o.as_str()));
         }
     }
     let it = st
@@ -266,7 +271,7 @@ pub async fn force(AxState(app): AxState<App>, caller: Caller, Path(id): Path<St
     let st = app.journal.state();
     let f = st.forces.get(id.as_str());
     let within = f.is_none_or(|f| caller.principal().view(&st).org(&f.value.organization_id));
-    one_within(f, within, format!("force {id}"))
+    one_within(f, within, "force", id.as_str())
 }
 
 pub async fn allowances(AxState(app): AxState<App>, Query(f): Query<Filters>) -> Result<Response, ApiError> {
@@ -298,5 +303,5 @@ pub async fn vehicle(AxState(app): AxState<App>, caller: Caller, Path(id): Path<
     let st = app.journal.state();
     let v = st.vehicles.get(id.as_str());
     let within = v.is_none_or(|v| caller.principal().view(&st).site(&st, v.value.site_id.as_str()));
-    one_within(v, within, format!("vehicle {id}"))
+    one_within(v, within, "vehicle", id.as_str())
 }

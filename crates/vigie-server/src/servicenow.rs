@@ -73,8 +73,8 @@ impl From<crate::ApiError> for SnError {
 impl From<vigie_app::AppError> for SnError {
     fn from(e: vigie_app::AppError) -> SnError {
         match &e {
-            vigie_app::AppError::Conflict(m) if m.contains("sys_mod_count") => {
-                sn(StatusCode::CONFLICT, "Record changed since it was read", m.clone())
+            vigie_app::AppError::Conflict(m) if m.code == "conflict.stale" => {
+                sn(StatusCode::CONFLICT, "Record changed since it was read", m.text.clone())
             }
             _ => crate::ApiError::from(e).into(),
         }

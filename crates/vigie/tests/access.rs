@@ -166,7 +166,12 @@ async fn a_tactical_group_reaches_its_own_organisation_only() {
     assert_eq!(sites, ["MRS"], "{stock}");
     assert_eq!(get("/api/v1/stock?site_id=DEP1").await.0, 403);
     assert_eq!(get("/api/v1/stock?organization_id=GS-IDF").await.0, 403);
-    assert_eq!(get("/api/v1/sites/STA").await.0, 403);
+    // A refusal carries a stable code and its parameters, which the UI says in French or English.
+    let (status, refused) = get("/api/v1/sites/STA").await;
+    assert_eq!((status, &refused["error"], &refused["code"]), (403, &json!("forbidden"), &json!("forbidden.outside")));
+    assert_eq!(refused["params"], json!({"kind": "site", "id": "STA"}), "{refused}");
+    let (status, missing) = get("/api/v1/plans/PLN-9999").await;
+    assert_eq!((status, &missing["code"], &missing["params"]["id"]), (404, &json!("not_found.plan"), &json!("PLN-9999")));
     assert_eq!(get("/api/v1/sites/MRS").await.0, 200);
     assert_eq!(get("/api/v1/sites").await.1["total"], 1);
     let (_, vehicles) = get("/api/v1/vehicles").await;
@@ -198,6 +203,7 @@ async fn a_tactical_group_reaches_its_own_organisation_only() {
     let seq = app.get_json("/health").await["last_seq"].clone();
     let (status, body) = json_of(mrs.post(app.url("/api/v1/plans")).json(&plan).send().await.unwrap()).await;
     assert_eq!(status, 403, "{body}");
+    assert_eq!(body["code"], "forbidden.plan_reach", "{body}");
     assert_eq!(app.get_json("/health").await["last_seq"].as_u64(), seq.as_u64().map(|s| s + 1), "only the refusal");
     let idf = app.client_as("idf");
     let (status, committed) = json_of(idf.post(app.url("/api/v1/plans")).json(&plan).send().await.unwrap()).await;

@@ -49,7 +49,12 @@ pub fn ingest(
         let st = journal.state();
         let view = caller.principal.view(&st);
         if let Some(r) = results.iter().find(|r| !view.check(&st, &g.estate.def(r.slot).id)) {
-            return Err(AppError::Forbidden(format!("check {} is outside your reach", g.estate.def(r.slot).id)));
+            let check = g.estate.def(r.slot).id.to_string();
+            return Err(AppError::Forbidden(crate::Reason::new(
+                "forbidden.check",
+                [("check", check.clone())],
+                format!("check {check} is outside your reach"),
+            )));
         }
     }
     let undo = g.undo_point(results.iter().map(|r| r.slot));
@@ -211,10 +216,10 @@ fn alert_incidents(st: &State, alerts: &[AlertChange], ok: &HashMap<String, bool
 }
 
 fn find_check(g: &Inner, caller: &Caller, journal: &Journal, id: &str) -> Result<u32, AppError> {
-    let slot = g.estate.slot(id).ok_or_else(|| AppError::not_found(format!("check {id}")))?;
+    let slot = g.estate.slot(id).ok_or_else(|| AppError::not_found("check", id))?;
     let st = journal.state();
     if !caller.principal.view(&st).check(&st, id) {
-        return Err(AppError::not_found(format!("check {id}")));
+        return Err(AppError::not_found("check", id));
     }
     Ok(slot)
 }
@@ -225,10 +230,14 @@ pub fn acknowledge(journal: &Journal, live: &Live, caller: &Caller, id: &str, co
     limits::free_text("comment", &comment)?;
     let mut g = live.lock_synced(journal, live::now_ms());
     let slot = find_check(&g, caller, journal, id)?;
-    let check_id = CheckId::parse(id).map_err(|_| AppError::not_found(format!("check {id}")))?;
+    let check_id = CheckId::parse(id).map_err(|_| AppError::not_found("check", id))?;
     let undo = g.undo_point(std::iter::once(slot));
     if !g.estate.acknowledge(slot) {
-        return Err(AppError::Conflict(format!("check {id} has no hard problem to acknowledge")));
+        return Err(AppError::Conflict(crate::Reason::new(
+            "conflict.nothing_to_acknowledge",
+            [("check", id.to_string())],
+            format!("check {id} has no hard problem to acknowledge"),
+        )));
     }
     let event = caller.event(Event::CheckAcknowledged(CheckAcknowledged { check_id, comment }));
     commit_under(journal, live, g, undo, vec![event], Vec::new())
@@ -254,7 +263,7 @@ pub fn schedule_window(journal: &Journal, live: &Live, caller: &Caller, w: Maint
             WindowScope::Tag(_) => true,
         };
         if !known {
-            return Err(AppError::not_found(format!("{} of the window's scope", scope_name(&w.scope))));
+            return Err(AppError::NotFound { what: format!("{} of the window's scope", scope_name(&w.scope)).into() });
         }
         Ok((vec![c.event(Event::MaintenanceScheduled(w))], ()))
     })?;
@@ -275,11 +284,11 @@ fn scope_name(s: &WindowScope) -> String {
 /// Cancels a maintenance window, then brings the live estate to it.
 pub fn cancel_window(journal: &Journal, live: &Live, caller: &Caller, id: &str) -> Result<(), AppError> {
     caller.need_all(Permission::MonitoringWrite)?;
-    let wid = WindowId::parse(id).map_err(|_| AppError::not_found(format!("window {id}")))?;
+    let wid = WindowId::parse(id).map_err(|_| AppError::not_found("window", id))?;
     let c = caller.clone();
     journal.execute(move |st| {
         if !st.toc.windows.contains_key(&wid) {
-            return Err(AppError::not_found(format!("window {wid}")));
+            return Err(AppError::not_found("window", wid));
         }
         Ok((vec![c.event(Event::MaintenanceCancelled(WindowCancelled { id: wid }))], ()))
     })?;

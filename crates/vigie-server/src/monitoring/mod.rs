@@ -337,9 +337,9 @@ pub(crate) async fn check(
     let now = now_ms();
     let apps = partner_apps(&app, &caller);
     let mut v = with_live(&app, |g| {
-        let slot = g.estate.slot(&id).ok_or_else(|| ApiError::NotFound(format!("check {id}")))?;
+        let slot = g.estate.slot(&id).ok_or_else(|| ApiError::from(vigie_app::AppError::not_found("check", &id)))?;
         if apps.as_ref().is_some_and(|a| !g.application_of(slot).is_some_and(|x| a.contains(&**x.0))) {
-            return Err(ApiError::Forbidden(format!("check {id} is not one of your applications'")));
+            return Err(ApiError::Forbidden(format!("check {id} is not one of your applications'").into()));
         }
         let mut v = check_json(g, slot, now);
         let parsed = parse_output(g.output(slot));
