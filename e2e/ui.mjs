@@ -115,7 +115,7 @@ try {
   // Every page shot in French mode is also read: no English status, kind, server message or ISO time may show
   // (what users typed and what a plugin printed, marked `.raw`, are theirs and left out).
   const ENGLISH = /\b(not found|outside your|is required|expected an?|nothing was|cannot be|the journal|shutting down|which your|great-circle|estimate|road speed|In Progress|On Hold|Resolved|Canceled|committed|shipped|received|cancelled|acknowledged|assigned to|Loading|Choose Files|No file chosen|internal error)\b|\b(CRITICAL|WARNING|UNREACHABLE|UNKNOWN|MAINTENANCE)\b|\d{4}-\d\d-\d\dT\d\d:\d\d/;
-  const shot = async (name) => {
+  const look = async (page, name) => {
     await page.screenshot({ path: `${out}/${name}.png` });
     const english = await page.evaluate((source) => {
       if (document.documentElement.lang !== 'fr') return [];
@@ -142,6 +142,7 @@ try {
     axeRuns += 1;
     if (violations.length) problems.push(`axe-core on ${name}: ${violations.join('; ')}`);
   };
+  const shot = (name) => look(page, name);
   /** Pushes a hard CRITICAL (two attempts) for a venue's results application and waits for its tile. */
   const turnsRed = async (venue) => {
     await page.waitForSelector(`#tiles [data-site="${venue}"]`);
@@ -485,7 +486,7 @@ try {
   await operator.waitForSelector('#checks table');
   const firstRow = await operator.$eval('#checks table tbody tr', (r) => ({ folded: !!r.querySelector('details'), state: r.cells[2]?.textContent ?? r.textContent }));
   expect(firstRow.folded || firstRow.state.includes('Erreur'), `supervision opens on a root cause (${firstRow.folded ? 'with its consequences folded' : firstRow.state})`);
-  await operator.screenshot({ path: `${out}/05b-supervision-causes.png` });
+  await look(operator, '05b-supervision-causes');
   await operator.goto(`${base}/#/supervision?check=${encodeURIComponent(heldCheck)}`);
   await operator.waitForSelector('#ack-form');
   await operator.fill('#ack-form input[name=comment]', 'Pris en compte, équipe réseau prévenue');
@@ -493,7 +494,10 @@ try {
   await operator.waitForSelector('#acknowledged');
   const acked = await operator.textContent('#acknowledged');
   expect(acked.includes('toc') && acked.includes('équipe réseau prévenue'), `the acknowledgement says who, when and what (${acked.trim()})`);
-  await operator.screenshot({ path: `${out}/05c-supervision-acquittement.png` });
+  const chart = await operator.evaluate(() => ({ canvas: !!document.querySelector('#state-chart .uplot canvas'), availability: document.querySelector('#availability')?.textContent ?? '' }));
+  expect(chart.canvas && /\d+(,\d+)?[\s\u202f\u00a0]%\s+de disponibilité sur les 24 dernières heures/.test(chart.availability),
+    `the check shows its last 24 hours as a chart and its availability over them (${chart.availability.split('(')[0].trim()})`);
+  await look(operator, '05c-supervision-acquittement');
   await alert('resolved');
   // A second incident for the same site is warned of before it is opened.
   await operator.goto(`${base}/#/incidents?site=${venue}`);
@@ -535,13 +539,13 @@ try {
   inc = await step('resolve', { close_code: 'Solved (Work Around)', close_notes: 'Service redémarré' });
   await operator.waitForSelector('#resolution-proposed');
   expect(inc.state === 6, 'resolved: the resolution is proposed');
-  await operator.screenshot({ path: `${out}/11b-incident-resolution-proposee.png` });
+  await look(operator, '11b-incident-resolution-proposee');
   inc = await step('accept');
   expect(inc.state === 7 && inc.close_code === 'Solved (Work Around)', `the proposed resolution accepted, ${incident.number} is closed`);
   await operator.goto(`${base}/#/incidents?id=${incident.number}`);
   await operator.waitForSelector('#incident-state');
   expect((await operator.textContent('#incident-state')).includes('Clos'), 'the incident reads "Clos"');
-  await operator.screenshot({ path: `${out}/11c-incident-clos.png` });
+  await look(operator, '11c-incident-clos');
   // The hand-over: a readable page the incoming lead signs (a journalled entry) and may print.
   await operator.goto(`${base}/#/courante`);
   await operator.waitForSelector('#handover');
@@ -552,7 +556,7 @@ try {
   const signatures = (await toc('/api/v1/log/handover')).signatures;
   expect(signedBy.includes('toc') && signatures.length === 1 && signatures[0].by.startsWith('user:toc'),
     `the hand-over is signed by the incoming lead and journalled (${signedBy.trim()})`);
-  await operator.screenshot({ path: `${out}/07b-passation-signee.png` });
+  await look(operator, '07b-passation-signee');
   await operator.close();
 
   // The wall screen as a kiosk: the read-only `mur` user sees only what it may read, and writes nothing.
@@ -581,7 +585,7 @@ try {
   await marseille.goto(`${base}/#/logistique?tab=shift`);
   await marseille.waitForSelector('#refused');
   expect((await marseille.textContent('#refused')).includes('Accès refusé'), 'the shift of effort, asked by its address, is refused in French');
-  await marseille.screenshot({ path: `${out}/14-marseille-acces-refuse.png` });
+  await look(marseille, '14-marseille-acces-refuse');
   if (!mrsNav.includes('Supervision')) {
     await marseille.goto(`${base}/#/supervision`);
     await marseille.waitForSelector('#refused');
@@ -593,7 +597,7 @@ try {
   await marseille.waitForSelector('#sufficiency-answer');
   const mrsAnswer = await marseille.textContent('#sufficiency-answer');
   expect(!mrsAnswer.includes('Île-de-France') && mrsAnswer.includes('Marseille'), 'Marseille reads its own figures, not Île-de-France\'s needs');
-  await marseille.screenshot({ path: `${out}/15-marseille-suffisance.png` });
+  await look(marseille, '15-marseille-suffisance');
   refusalExpected = 'GSBDD-IDF';
   await marseille.goto(`${base}/#/stock?org=GSBDD-IDF`);
   await marseille.waitForSelector('[role=alert]');

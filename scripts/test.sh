@@ -94,10 +94,17 @@ if [ ! -x /usr/bin/chromium ]; then
   $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null \
     || { echo "error: could not install chromium (needed by the web UI's end-to-end test)" >&2; exit 1; }
 fi
-if [ ! -d e2e/node_modules/playwright-core ]; then
-  say "installing playwright-core from npm (e2e/package-lock.json)"
+if [ ! -d e2e/node_modules/playwright-core ] || [ ! -d e2e/node_modules/axe-core ]; then
+  say "installing playwright-core and axe-core from npm (e2e/package-lock.json)"
   npm ci --prefix e2e --no-audit --no-fund >/dev/null \
-    || { echo "error: could not install playwright-core from npm (needed by the web UI's end-to-end test)" >&2; exit 1; }
+    || { echo "error: could not install playwright-core and axe-core from npm (needed by the web UI's end-to-end test)" >&2; exit 1; }
+fi
+# The web UI's modules are type-checked (JSDoc, tsc --noEmit over web/tsconfig.json) with TypeScript and Leaflet's
+# types from npm (web/package-lock.json); the build installs the packages it embeds by itself (crates/vigie-server/build.rs).
+if [ ! -x web/node_modules/.bin/tsc ]; then
+  say "installing TypeScript and the map's types from npm (web/package-lock.json)"
+  npm ci --prefix web --no-audit --no-fund >/dev/null \
+    || { echo "error: could not install the web UI's packages from npm (web/package.json)" >&2; exit 1; }
 fi
 
 # What Vigie serves is checked by the ecosystem's validators (crates/vigie/tests/validators.rs): /metrics by
@@ -135,6 +142,9 @@ cargo clippy --version >/dev/null 2>&1 || { echo "error: cargo clippy is missing
 say "cargo fmt --all -- --check"
 cargo fmt --all -- --check \
   || { echo "error: the code is not formatted as rustfmt formats it: run cargo fmt --all" >&2; exit 1; }
+say "tsc --noEmit -p web (the web UI's modules, type-checked)"
+web/node_modules/.bin/tsc -p web \
+  || { echo "error: the web UI's modules do not type-check (above): fix them" >&2; exit 1; }
 say "cargo clippy --workspace --all-targets -- -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings \
   || { echo "error: clippy found warnings (above); fix them, every warning is an error" >&2; exit 1; }

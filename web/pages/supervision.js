@@ -75,8 +75,9 @@ export async function show(view, params) {
   view.replaceChildren(f, h('div', { class: 'grid2' },
     h('div', { class: 'panel', id: 'checks' }, h('h2', {}, tf('checks_by_cause', { n: checks.total, roots: grouped.length })), table([
       { label: t('checks'), value: (c) => (c.consequences.length
-        ? h('details', { class: 'cause' }, h('summary', {}, link(c.id), ` — ${tf('consequences', { n: c.consequences.length })}`),
-          h('ul', {}, c.consequences.map((x) => h('li', {}, link(x.id), ` ${x.site_id || ''} `, pill(x.shown, stateLabel(x.shown))))))
+        // The cause's link beside (not inside) the fold that holds its consequences.
+        ? h('div', {}, link(c.id), h('details', { class: 'cause' }, h('summary', {}, tf('consequences', { n: c.consequences.length })),
+          h('ul', {}, c.consequences.map((x) => h('li', {}, link(x.id), ` ${x.site_id || ''} `, pill(x.shown, stateLabel(x.shown)))))))
         : link(c.id)) },
       { label: t('site'), value: (c) => c.site_id },
       { label: t('state'), value: (c) => pill(c.shown, stateLabel(c.shown)) },
@@ -96,14 +97,15 @@ export async function show(view, params) {
 /** The states the chart colours (with the map's fill classes, `.f-…`). */
 const COLOUR = { OK: 1, WARNING: 1, CRITICAL: 1, UNKNOWN: 1, UNREACHABLE: 1, MAINTENANCE: 1 };
 
-/** The last 24 hours of a check as a band of colours, one segment per state, with the hours marked. */
-function historyChart(changes, now) {
-  const end = Date.now();
+/**
+ * The last 24 hours of a check as segments [from ms, to ms, state], oldest first: each change opens a segment that
+ * the next one closes.
+ * @param {{at: string, from: string, to: string}[]} changes @param {string} now @param {number} end
+ */
+function segmentsOf(changes, now, end) {
   const start = end - 24 * 3600e3;
-  const W = 960;
-  const x = (ms) => ((ms - start) / (end - start)) * W;
-  // Oldest first: each change opens a segment that the next one closes.
   const list = changes.map((c) => ({ at: new Date(c.at).getTime(), from: c.from, to: c.to })).sort((p, q) => p.at - q.at);
+  /** @type {[number, number, string][]} */
   const segments = [];
   let from = start;
   let st = list.find((c) => c.at >= start)?.from ?? (list.length ? list[list.length - 1].to : now);
@@ -112,13 +114,62 @@ function historyChart(changes, now) {
     [from, st] = [c.at, c.to];
   }
   segments.push([from, end, st]);
-  const ticks = [];
-  for (let k = 0; k <= 24; k += 6) ticks.push(start + k * 3600e3);
-  return h('svg', { class: 'history-chart', viewBox: `0 0 ${W} 46`, role: 'img', 'aria-label': t('history') },
+  return segments;
+}
+
+/**
+ * Availability over the segments: the share of the time in OK or weak signals (the service answers), maintenance
+ * left out of the period. Null when the whole period was maintenance.
+ * @param {[number, number, string][]} segments
+ */
+export function availability(segments) {
+  let up = 0;
+  let counted = 0;
+  for (const [a, b, s] of segments) {
+    if (s === 'MAINTENANCE') continue;
+    counted += b - a;
+    if (s === 'OK' || s === 'WARNING') up += b - a;
+  }
+  return counted > 0 ? up / counted : null;
+}
+
+// Severity from the bottom of the chart up, each level named in the user's language on the axis.
+const LEVELS = ['OK', 'MAINTENANCE', 'WARNING', 'UNKNOWN', 'UNREACHABLE', 'CRITICAL'];
+const hourOf = (/** @type {number} */ s) => new Intl.DateTimeFormat('fr-FR', { timeZone: 'Europe/Paris', hour: '2-digit', minute: '2-digit' }).format(new Date(s * 1e3));
+
+/**
+ * The state over 24 hours as a stepped line (uPlot, embedded by the build; drag to zoom on a span, double-click to
+ * come back), severity upwards, Paris hours along.
+ * @param {HTMLElement} box @param {[number, number, string][]} segments
+ */
+function stateChart(box, segments) {
+  const xs = [];
+  const ys = [];
+  for (const [a, , s] of segments) { xs.push(a / 1e3); ys.push(LEVELS.indexOf(s)); }
+  const [, last, st] = segments[segments.length - 1];
+  xs.push(last / 1e3); ys.push(LEVELS.indexOf(st));
+  const css = getComputedStyle(document.documentElement);
+  const grid = { stroke: '#24365a', width: 1 };
+  return new uPlot({
+    width: Math.max(480, Math.min(1600, box.clientWidth || 960)), height: 190, legend: { show: false },
+    scales: { x: { time: true }, y: { range: [-0.5, LEVELS.length - 0.5] } },
+    axes: [
+      { stroke: css.getPropertyValue('--muted'), grid, values: (_u, ticks) => ticks.map(hourOf) },
+      { stroke: css.getPropertyValue('--muted'), grid, size: 110, splits: () => LEVELS.map((_, i) => i), values: (_u, ticks) => ticks.map((i) => stateLabel(LEVELS[i])) },
+    ],
+    series: [{}, { label: 'état', stroke: '#4ea1ff', width: 2, fill: '#4ea1ff22', paths: uPlot.paths.stepped({ align: 1 }) }],
+  }, [xs, ys], box);
+}
+
+/** The last 24 hours of a check as a band of colours, one segment per state, with the hours marked. */
+function historyChart(segments) {
+  const end = segments[segments.length - 1][1];
+  const start = end - 24 * 3600e3;
+  const W = 960;
+  const x = (ms) => ((ms - start) / (end - start)) * W;
+  return h('svg', { class: 'history-chart', viewBox: `0 0 ${W} 26`, preserveAspectRatio: 'none', role: 'img', 'aria-label': t('history') },
     segments.map(([a, b, s]) => h('rect', { x: x(a).toFixed(1), y: 0, width: Math.max(1, x(b) - x(a)).toFixed(1), height: 26,
-      class: `f-${COLOUR[s] ? s : 'UNKNOWN'}` }, h('title', {}, `${stateLabel(s)} : ${time(new Date(a).toISOString())} → ${time(new Date(b).toISOString())}`))),
-    ticks.map((ms) => h('text', { x: Math.min(W - 40, x(ms)).toFixed(1), y: 42 },
-      new Intl.DateTimeFormat('fr-FR', { timeZone: 'Europe/Paris', hour: '2-digit', minute: '2-digit' }).format(new Date(ms)))));
+      class: `f-${COLOUR[s] ? s : 'UNKNOWN'}` }, h('title', {}, `${stateLabel(s)} : ${time(new Date(a).toISOString())} → ${time(new Date(b).toISOString())}`))));
 }
 
 async function one(view, id) {
@@ -138,13 +189,18 @@ async function one(view, id) {
       h('button', { type: 'submit', class: 'primary' }, t('acknowledge')))
       : null;
     const a = c.acknowledgement;
+    const segments = segmentsOf(c.history || [], c.shown, Date.now());
+    const up = availability(segments);
+    const chart = h('div', { id: 'state-chart', class: 'state-chart', role: 'img', 'aria-label': t('history') });
     view.replaceChildren(h('div', { class: 'panel' },
       h('h2', {}, `${id} `, pill(c.shown, stateLabel(c.shown))),
       h('p', {}, `${c.site_id ?? ''} · ${c.application_id ?? ''} · ${t('since')} ${time(c.last_hard_change)} · ${c.output}`),
       c.alert ? h('p', { class: 'warn' }, tf('held_by_alert', { s: stateLabel(c.alert) })) : null,
       a ? h('p', { class: 'ack', id: 'acknowledged' }, tf('acked_by', { by: a.by.replace(/^user:/, ''), at: time(a.at), comment: a.comment })) : null,
-      h('h3', {}, tf('history_24h', { a: pct(c.availability) })),
-      historyChart(c.history || [], c.shown),
+      h('h3', {}, t('history_24h')),
+      h('p', { class: 'sentence', id: 'availability' }, up === null ? t('availability_maintenance')
+        : h('span', {}, h('strong', { class: 'figure' }, pct(up)), ` ${t('availability_24h')}`)),
+      historyChart(segments), chart,
       h('div', { class: 'row' }, ack,
         may('incidents:write') ? h('a', { href: `#/incidents?site=${encodeURIComponent(c.site_id || '')}&check=${encodeURIComponent(id)}` }, `+ ${t('create')} (${t('incidents').toLowerCase()})`) : null),
       h('h3', {}, t('history')),
@@ -154,6 +210,7 @@ async function one(view, id) {
         { label: t('output'), value: (x) => h('span', { class: 'raw' }, x.output) },
       ], c.history || [], { empty: t('no_data') }),
       h('p', {}, h('a', { href: '#/supervision' }, '← ' + t('supervision')))));
+    stateChart(chart, segments);
   } catch (e) { view.replaceChildren(errorBox(e)); }
   return {};
 }

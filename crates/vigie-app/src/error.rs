@@ -105,12 +105,10 @@ pub fn problem(field: &str, message: impl Into<String>) -> Problem {
 impl From<JournalError> for AppError {
     fn from(e: JournalError) -> AppError {
         match e {
-            JournalError::Stopped => {
-                AppError::Unavailable {
-                    reason: Reason::new("unavailable.stopping", [], "the server is shutting down".into()),
-                    retry_after_s: 5,
-                }
-            }
+            JournalError::Stopped => AppError::Unavailable {
+                reason: Reason::new("unavailable.stopping", [], "the server is shutting down".into()),
+                retry_after_s: 5,
+            },
             JournalError::Unavailable { reason, retry_after_s } => AppError::Unavailable {
                 reason: Reason::new(
                     "unavailable.journal",

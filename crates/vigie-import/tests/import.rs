@@ -218,7 +218,8 @@ fn problems_carry_a_code_and_parameters() {
         got.iter().map(|p| (p.code, p.params.iter().map(|(k, v)| (*k, v.as_str())).collect())).collect();
     assert!(coded.contains(&("import.number", vec![("column", "unit_mass_kg"), ("found", "lourd")])), "{coded:?}");
     assert!(coded.contains(&("import.number", vec![("column", "quantity"), ("found", "douze")])), "{coded:?}");
-    let unknown = [file("stock.csv", "site_id,item_id,quantity,condition,counted_at\nNOWHERE,X,12,serviceable,2024-07-20\n")];
+    let unknown =
+        [file("stock.csv", "site_id,item_id,quantity,condition,counted_at\nNOWHERE,X,12,serviceable,2024-07-20\n")];
     let got = import(&st, &unknown).expect_err("the import must fail");
     let p = got.iter().find(|p| p.params.get("id").map(String::as_str) == Some("NOWHERE")).expect("the unknown site");
     assert_eq!((p.code, p.params.get("what").map(String::as_str)), ("import.unknown_ref", Some("site")), "{p:?}");

@@ -256,9 +256,12 @@ fn locate_on(app: &App, caller: &Caller, q: LocateQuery, what_if: Option<WhatIf>
                     .view(st)
                     .org(&vigie_domain::OrgId::parse(o).map_err(|e| ApiError::BadRequest(e.to_string()))?) =>
             {
-                return Err(ApiError::Forbidden(format!(
-                    "{o} is outside your organisation {mine}: its figures are shown only aggregated (sufficiency)"
-                ).into()))
+                return Err(ApiError::Forbidden(
+                    format!(
+                        "{o} is outside your organisation {mine}: its figures are shown only aggregated (sufficiency)"
+                    )
+                    .into(),
+                ))
             }
             (Some(o), _) => Scope::of(st, o)?,
             (None, _) => sources(st, caller)?,

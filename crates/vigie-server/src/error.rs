@@ -87,7 +87,10 @@ impl ApiError {
     pub fn reason(&self) -> (&'static str, serde_json::Map<String, serde_json::Value>) {
         let mut params = serde_json::Map::new();
         let code = match self {
-            ApiError::NotFound(r) | ApiError::Conflict(r) | ApiError::Forbidden(r) | ApiError::Unavailable { reason: r, .. }
+            ApiError::NotFound(r)
+            | ApiError::Conflict(r)
+            | ApiError::Forbidden(r)
+            | ApiError::Unavailable { reason: r, .. }
                 if !r.code.is_empty() =>
             {
                 for (k, v) in &r.params {

@@ -87,7 +87,7 @@ fn find<'a>(
         .incidents
         .get(id)
         .or_else(|| st.incidents.values().find(|s| s.value.number == id))
-        .ok_or_else(|| ApiError::from(vigie_app::AppError::not_found("incident", &id)))?;
+        .ok_or_else(|| ApiError::from(vigie_app::AppError::not_found("incident", id)))?;
     if !caller.principal().view(st).incident(&i.value) {
         return Err(ApiError::Forbidden(format!("incident {id} is not assigned to your support group").into()));
     }

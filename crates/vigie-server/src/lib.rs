@@ -445,10 +445,13 @@ async fn confirm_import(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let batch = app.previews.take(&id, &caller.0.actor().to_string()).ok_or_else(|| {
-        ApiError::NotFound(format!(
-            "import preview {id} (kept {} minutes, by whoever validated it): validate the files again",
-            previews::TTL.as_secs() / 60
-        ).into())
+        ApiError::NotFound(
+            format!(
+                "import preview {id} (kept {} minutes, by whoever validated it): validate the files again",
+                previews::TTL.as_secs() / 60
+            )
+            .into(),
+        )
     })?;
     let report =
         app.blocking(move |journal| Ok(vigie_app::imports::import(&journal, &caller.0, batch, false)?)).await?;

@@ -12,7 +12,7 @@ use vigie_app::plans::{ProposedPlan, Step};
 
 fn record(app: &App, caller: &Caller, id: &str) -> Result<Value, ApiError> {
     let st = app.journal.state();
-    let rec = st.plans.get(id).ok_or_else(|| ApiError::from(vigie_app::AppError::not_found("plan", &id)))?;
+    let rec = st.plans.get(id).ok_or_else(|| ApiError::from(vigie_app::AppError::not_found("plan", id)))?;
     if !caller.principal().view(&st).plan(&st, &rec.value.plan) {
         return Err(ApiError::Forbidden(format!("plan {id} is outside your organisation").into()));
     }

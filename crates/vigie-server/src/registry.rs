@@ -5,7 +5,6 @@
 
 use crate::access::Caller;
 use crate::{ApiError, App};
-use vigie_app::{AppError, Reason};
 use axum::extract::{Path, Query, State as AxState};
 use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
@@ -14,6 +13,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::collections::HashSet;
+use vigie_app::{AppError, Reason};
 use vigie_domain::*;
 
 pub const DEFAULT_LIMIT: usize = 100;

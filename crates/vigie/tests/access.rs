@@ -171,7 +171,10 @@ async fn a_tactical_group_reaches_its_own_organisation_only() {
     assert_eq!((status, &refused["error"], &refused["code"]), (403, &json!("forbidden"), &json!("forbidden.outside")));
     assert_eq!(refused["params"], json!({"kind": "site", "id": "STA"}), "{refused}");
     let (status, missing) = get("/api/v1/plans/PLN-9999").await;
-    assert_eq!((status, &missing["code"], &missing["params"]["id"]), (404, &json!("not_found.plan"), &json!("PLN-9999")));
+    assert_eq!(
+        (status, &missing["code"], &missing["params"]["id"]),
+        (404, &json!("not_found.plan"), &json!("PLN-9999"))
+    );
     assert_eq!(get("/api/v1/sites/MRS").await.0, 200);
     assert_eq!(get("/api/v1/sites").await.1["total"], 1);
     let (_, vehicles) = get("/api/v1/vehicles").await;
