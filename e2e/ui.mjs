@@ -219,7 +219,13 @@ try {
   expect(apart.apart && apart.labels > 0 && !apart.overlapping,
     `found by search, the Stade de Marseille opens apart from the Marina next to it, ${apart.labels} labels shown, none overlapping`);
   await shot('01-situation-marseille');
+  // Paris itself: the Île-de-France view, then closer with the keys.
   await page.getByRole('button', { name: 'Île-de-France', exact: true }).click();
+  await page.waitForTimeout(1200);
+  await page.focus('.map');
+  await page.keyboard.press('+');
+  await page.waitForTimeout(700);
+  await page.keyboard.press('+');
   await page.waitForTimeout(1200);
   await shot('01-situation');
   await page.getByRole('button', { name: 'France', exact: true }).click();
