@@ -227,6 +227,12 @@ try {
   await page.waitForTimeout(700);
   await page.keyboard.press('+');
   await page.waitForTimeout(1200);
+  const paris = await page.evaluate(() => {
+    const labels = [...document.querySelectorAll('.map .pin.labelled .site-label')].map((l) => l.getBoundingClientRect());
+    const cross = (r, o) => r.left < o.right && o.left < r.right && r.top < o.bottom && o.top < r.bottom;
+    return { labels: labels.length, overlapping: labels.filter((r, i) => labels.some((o, j) => j !== i && cross(r, o))).length };
+  });
+  expect(paris.labels >= 10 && paris.overlapping === 0, `zoomed on Paris, ${paris.labels} sites are labelled and no label overlaps another`);
   await shot('01-situation');
   await page.getByRole('button', { name: 'France', exact: true }).click();
   await until(page, (n) => document.querySelectorAll('.site-list button').length >= n, sites.length, 5000);
