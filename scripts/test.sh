@@ -65,6 +65,14 @@ else
   fi
 fi
 pg_up "$VIGIE_TEST_POSTGRES" || { echo "error: no PostgreSQL could be reached or started for the tests" >&2; exit 1; }
+# crates/vigie/tests/pg_restart.rs restarts a PostgreSQL server of its own under load: it needs the server's binaries.
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  say "installing PostgreSQL's server binaries from Debian (for the PostgreSQL restart test)"
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq postgresql >/dev/null \
+    || { echo "error: could not install postgresql (its binaries are needed by the PostgreSQL restart test)" >&2; exit 1; }
+fi
 say "PostgreSQL for tests: ${VIGIE_TEST_POSTGRES}"
 
 # Command checks are tested with real Nagios plugins (Debian monitoring-plugins-basic), TLS expiry against a real
