@@ -116,7 +116,7 @@ async function sitePanel(panel, id, sites, uncovered) {
       } else {
         parts.push(h('p', { class: 'good' }, t('all_covered_here')));
       }
-      parts.push(h('h3', {}, t('stock')), await siteItems(id));
+      parts.push(h('h3', {}, t('stock')), await siteItems(id, { compact: true }));
       const stock = await api(`/api/v1/stock?site_id=${encodeURIComponent(id)}&limit=1000`);
       parts.push(h('h3', {}, t('counted_lots')), table([
         { label: t('item'), value: (l) => l.item_id },

@@ -64,19 +64,24 @@ export async function show(view, params) {
 
 /** What a site holds, item by item, counts and plans' movements included (a receipt shows here at once), with
  * what is on its way, its need and what its organisation leaves uncovered. */
-export async function siteItems(site) {
+/**
+ * A site's holdings item by item (every catalogue item it holds, awaits or needs). `compact`: the map panel's
+ * narrower table (what is available, coming, needed, uncovered).
+ * @param {string} site @param {{compact?: boolean}} [options]
+ */
+export async function siteItems(site, { compact = false } = {}) {
   const all = await api(`/api/v1/ask/sufficiency?all=true&catalogue=true&on=${today()}&site=${encodeURIComponent(site)}`);
   const rows = all.items.flatMap((s) => s.by_site.map((x) => ({ ...x, item: s.item, item_name: s.item_name, unit: s.unit })))
     .filter((x) => x.on_hand > 0 || x.incoming > 0 || x.need > 0 || x.reserved > 0);
   return table([
-    { label: t('item'), value: (r) => `${r.item_name} (${r.item})` },
-    { label: t('on_hand'), num: true, value: (r) => num(r.on_hand) },
+    { label: t('item'), value: (r) => (compact ? h('span', { title: r.item }, r.item_name) : `${r.item_name} (${r.item})`) },
+    compact ? null : { label: t('on_hand'), num: true, value: (r) => num(r.on_hand) },
     { label: t('available'), num: true, value: (r) => num(r.available) },
-    { label: t('reserved'), num: true, value: (r) => num(r.reserved) },
+    compact ? null : { label: t('reserved'), num: true, value: (r) => num(r.reserved) },
     { label: t('incoming'), num: true, value: (r) => num(r.incoming) },
     { label: t('need'), num: true, value: (r) => num(r.need) },
     { label: t('uncovered'), num: true, value: (r) => num(r.uncovered), cls: (r) => (r.uncovered > 0 ? 'bad' : '') },
-  ], rows, { empty: t('no_data') });
+  ].filter(Boolean), rows, { empty: t('no_data') });
 }
 
 function lots(lines, soon, withSite = false) {
