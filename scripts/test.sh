@@ -150,8 +150,8 @@ cargo clippy --version >/dev/null 2>&1 || { echo "error: cargo clippy is missing
 say "cargo fmt --all -- --check"
 cargo fmt --all -- --check \
   || { echo "error: the code is not formatted as rustfmt formats it: run cargo fmt --all" >&2; exit 1; }
-say "tsc --noEmit -p web (the web UI's modules, type-checked)"
-web/node_modules/.bin/tsc -p web \
+say "tsc --noEmit -p web, and -p web/tsconfig.core.json (strict) (the web UI's modules, type-checked)"
+{ web/node_modules/.bin/tsc -p web && web/node_modules/.bin/tsc -p web/tsconfig.core.json; } \
   || { echo "error: the web UI's modules do not type-check (above): fix them" >&2; exit 1; }
 say "cargo clippy --workspace --all-targets -- -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings \

@@ -2,12 +2,15 @@
 // build elements (never HTML strings from data).
 import { t, explain, problemText } from './i18n.js';
 
+/** Who is signed in, as `/api/v1/session` says (null when no one). @type {any} */
 let me = null;
 
+/** @returns {any} */
 export function caller() {
   return me;
 }
 
+/** @param {string} permission */
 export function may(permission) {
   return !!me && me.permissions.includes(permission);
 }
@@ -20,6 +23,7 @@ export async function whoami() {
   return me;
 }
 
+/** @param {string} user @param {string} password */
 export async function signIn(user, password) {
   const r = await fetch('/api/v1/session', {
     method: 'POST', credentials: 'same-origin', headers: { 'content-type': 'application/json' },
@@ -37,6 +41,7 @@ export async function signOut() {
 }
 
 export class ApiError extends Error {
+  /** @param {number} status @param {string} message @param {any} body */
   constructor(status, message, body) {
     super(message);
     this.status = status;
@@ -78,20 +83,22 @@ export async function api(path, { method = 'GET', body } = {}) {
  * @param {(up: boolean) => void} [onStatus]
  */
 export function live(path, handlers, onStatus = () => {}) {
+  /** @type {EventSource | null} */
   let es = null;
   let closed = false;
   let retry = 500;
   const open = () => {
     if (closed) return;
-    es = new EventSource(path, { withCredentials: true });
-    es.onopen = () => { retry = 500; onStatus(true); };
+    const source = new EventSource(path, { withCredentials: true });
+    es = source;
+    source.onopen = () => { retry = 500; onStatus(true); };
     for (const [kind, f] of Object.entries(handlers)) {
-      es.addEventListener(kind, (e) => f(JSON.parse(e.data), e));
+      source.addEventListener(kind, (e) => f(JSON.parse(e.data), e));
     }
-    es.onerror = () => {
+    source.onerror = () => {
       onStatus(false);
-      if (es.readyState === EventSource.CLOSED) {
-        es.close();
+      if (source.readyState === EventSource.CLOSED) {
+        source.close();
         setTimeout(open, retry);
         retry = Math.min(retry * 2, 10000);
       }
@@ -101,7 +108,11 @@ export function live(path, handlers, onStatus = () => {}) {
   return { close() { closed = true; es?.close(); } };
 }
 
-/** Builds an element: h('td', {class: 'num'}, 12). Attributes starting with `on` are listeners. */
+/**
+ * Builds an element: h('td', {class: 'num'}, 12). Attributes starting with `on` are listeners. Typed `any`: the
+ * element's own type depends on the tag.
+ * @param {string} tag @param {Record<string, any>} [attrs] @param {...any} children @returns {any}
+ */
 export function h(tag, attrs = {}, ...children) {
   const svg = ['svg', 'g', 'path', 'circle', 'line', 'text', 'rect', 'polyline', 'title', 'defs', 'clipPath', 'image'].includes(tag);
   const el = svg ? document.createElementNS('http://www.w3.org/2000/svg', tag) : document.createElement(tag);
@@ -126,7 +137,7 @@ export function table(columns, rows, { onRow, empty } = {}) {
   const body = rows.map((r) =>
     h('tr', { class: onRow ? 'clickable' : undefined, tabindex: onRow ? 0 : undefined,
       onclick: onRow ? () => onRow(r) : undefined,
-      onkeydown: onRow ? (e) => { if (e.key === 'Enter') onRow(r); } : undefined },
+      onkeydown: onRow ? (/** @type {KeyboardEvent} */ e) => { if (e.key === 'Enter') onRow(r); } : undefined },
     columns.map((c) => {
       const v = c.value(r);
       return h('td', { class: [c.num ? 'num' : '', c.cls ? c.cls(r) : ''].join(' ').trim() || undefined },
@@ -136,26 +147,31 @@ export function table(columns, rows, { onRow, empty } = {}) {
   return h('table', {}, h('thead', {}, head), h('tbody', {}, body));
 }
 
+/** @param {string} state @param {string} [label] */
 export function pill(state, label) {
   return h('span', { class: `pill s-${state}` }, label ?? state);
 }
 
 /** An error said in the user's language: what happened from the status (refused, not found, unavailable…), then
  * what exactly, from the server's code and parameters (i18n.js `explain`), and its located problems. */
+/** @param {any} e */
 export function errorBox(e) {
-  const key = { 400: 'err_invalid', 401: 'err_signed_out', 403: 'forbidden', 404: 'not_found', 409: 'err_conflict',
-    413: 'err_too_large', 415: 'err_invalid', 422: 'err_invalid', 429: 'err_throttled', 503: 'err_unavailable' }[e?.status];
+  /** @type {Record<number, string>} */
+  const keys = { 400: 'err_invalid', 401: 'err_signed_out', 403: 'forbidden', 404: 'not_found', 409: 'err_conflict',
+    413: 'err_too_large', 415: 'err_invalid', 422: 'err_invalid', 429: 'err_throttled', 503: 'err_unavailable' };
+  const key = keys[e?.status];
   const detail = e?.message || String(e);
   if (!key) return h('div', { class: 'error', role: 'alert' }, detail);
   const problems = e.body?.problems || [];
   return h('div', { class: 'error', role: 'alert' }, h('strong', {}, t(key)),
     detail && detail !== t(key) ? h('div', { class: 'small' }, detail) : null,
-    problems.length ? h('ul', { class: 'small' }, problems.slice(0, 20).map((p) => h('li', {}, problemText(p)))) : null);
+    problems.length ? h('ul', { class: 'small' }, problems.slice(0, 20).map((/** @type {any} */ p) => h('li', {}, problemText(p)))) : null);
 }
 
+/** @param {string} text */
 export function toast(text) {
   const box = document.getElementById('toast');
   const d = h('div', {}, text);
-  box.append(d);
+  box?.append(d);
   setTimeout(() => d.remove(), 5000);
 }

@@ -1,4 +1,5 @@
 // French first, English available. Times are shown in Europe/Paris whatever the browser's zone.
+/** @type {Record<'fr' | 'en', Record<string, string>>} */
 const dict = {
   fr: {
     situation: 'Situation', logistique: 'Logistique', stock: 'Stock', mur: 'Mur', supervision: 'Supervision',
@@ -202,30 +203,38 @@ const dict = {
   },
 };
 
+/** @type {Record<'fr' | 'en', Record<string, string>>} */
 const STATES = {
   fr: { OK: 'OK', WARNING: 'Signaux faibles', CRITICAL: 'Erreur', MAINTENANCE: 'Maintenance', UNKNOWN: 'Inconnu', UNREACHABLE: 'Injoignable' },
   en: { OK: 'OK', WARNING: 'Weak signals', CRITICAL: 'Error', MAINTENANCE: 'Maintenance', UNKNOWN: 'Unknown', UNREACHABLE: 'Unreachable' },
 };
 
+/** @type {'fr' | 'en'} */
 export let lang = localStorage.getItem('vigie.lang') === 'en' ? 'en' : 'fr';
 
+/** @param {string} l */
 export function setLang(l) {
   lang = l === 'en' ? 'en' : 'fr';
   localStorage.setItem('vigie.lang', lang);
   document.documentElement.lang = lang;
 }
 
+/** @param {string} key @returns {string} */
 export function t(key) {
   return dict[lang][key] ?? dict.fr[key] ?? key;
 }
 
-/** A sentence with parameters: `{name}` in the text is replaced by `params.name`. */
+/**
+ * A sentence with parameters: `{name}` in the text is replaced by `params.name`.
+ * @param {string} key @param {Record<string, unknown>} params
+ */
 export function tf(key, params) {
-  return t(key).replace(/\{(\w+)\}/g, (m, k) => (k in params ? String(params[k]) : m));
+  return fill(t(key), params);
 }
 
 // The server's error codes (vigie-app's `Reason`, vigie-import's `Problem`), said in French with their parameters.
 // In English the server's own words are shown; a code the UI does not know falls back to its kind's sentence.
+/** @type {Record<string, string>} */
 const ERRORS = {
   not_found: 'Introuvable', 'not_found.plan': 'Plan {id} introuvable', 'not_found.site': 'Site {id} introuvable',
   'not_found.item': 'Article {id} introuvable', 'not_found.organisation': 'Organisation {id} introuvable',
@@ -257,8 +266,10 @@ const ERRORS = {
   'import.id': '« {column} » : identifiant refusé « {found} »', 'import.more': '… et {n} autre(s) problème(s)', 'import.choice': '« {column} » : valeur inconnue « {found} »',
 };
 // Kinds of record named in the parameters above.
+/** @type {Record<string, string>} */
 const KINDS_FR = { site: 'le site', item: 'l’article', organisation: 'l’organisation', organization: 'l’organisation', force: 'la force',
   vehicle: 'le véhicule', plan: 'le plan', incident: 'l’incident', check: 'le contrôle', user: 'l’utilisateur' };
+/** @type {Record<string, string>} */
 const WHAT_FR = { site: 'Site', item: 'Article', organisation: 'Organisation', organization: 'Organisation', force: 'Force', vehicle: 'Véhicule' };
 
 /**
@@ -268,8 +279,10 @@ const WHAT_FR = { site: 'Site', item: 'Article', organisation: 'Organisation', o
  */
 export function explain(status, body) {
   if (lang === 'en' && body?.message) return String(body.message);
-  const byStatus = { 400: 'bad_request', 401: 'unauthenticated', 403: 'forbidden', 404: 'not_found', 409: 'conflict', 413: 'payload_too_large',
-    415: 'unsupported_media_type', 422: 'invalid', 429: 'too_many_requests', 503: 'unavailable' }[status];
+  /** @type {Record<number, string>} */
+  const statuses = { 400: 'bad_request', 401: 'unauthenticated', 403: 'forbidden', 404: 'not_found', 409: 'conflict', 413: 'payload_too_large',
+    415: 'unsupported_media_type', 422: 'invalid', 429: 'too_many_requests', 503: 'unavailable' };
+  const byStatus = statuses[status];
   const key = [body?.code, body?.error, byStatus].find((k) => k && ERRORS[k]);
   if (!key) return lang === 'en' ? `HTTP ${status}` : `Erreur ${status}`;
   const params = { ...(body?.params || {}) };
@@ -289,7 +302,9 @@ export function problemText(p) {
 }
 
 /** @param {string} text @param {Record<string, unknown>} params */
-const fill = (text, params) => text.replace(/\{(\w+)\}/g, (m, k) => (k in params ? String(params[k]) : m));
+function fill(text, params) {
+  return text.replace(/\{(\w+)\}/g, (m, k) => (k in params ? String(params[k]) : m));
+}
 
 /** How an ETA was estimated, from the answer's `eta_basis` (the detour factor it names kept). @param {string} basis */
 export function etaBasis(basis) {
@@ -299,6 +314,7 @@ export function etaBasis(basis) {
   return `estimation : distance à vol d’oiseau × ${num(factor ?? 1.3, 2)} à la vitesse routière${speed ? ` (${num(speed, 0)} km/h)` : ''}, sans réseau routier chargé`;
 }
 
+/** @param {string} s */
 export function stateLabel(s) {
   return STATES[lang][s] ?? s;
 }
@@ -307,17 +323,19 @@ const locale = () => (lang === 'fr' ? 'fr-FR' : 'en-GB');
 
 /** A number the French way (narrow no-break space, decimal comma) or the English way; quantities keep their
  * decimals (7,5), up to three. */
+/** @param {unknown} n @param {number} [digits] */
 export function num(n, digits = 3) {
   if (n === null || n === undefined || n === '') return '—';
   return new Intl.NumberFormat(locale(), { maximumFractionDigits: digits }).format(Number(n));
 }
 
+/** @param {number | null | undefined} x */
 export function pct(x) {
   if (x === null || x === undefined) return '—';
   return new Intl.NumberFormat(locale(), { style: 'percent', maximumFractionDigits: 1 }).format(x);
 }
 
-/** An instant in Europe/Paris. */
+/** An instant in Europe/Paris. @param {string | null | undefined} iso */
 export function time(iso) {
   if (!iso) return '—';
   return new Intl.DateTimeFormat(locale(), {
@@ -325,7 +343,7 @@ export function time(iso) {
   }).format(new Date(iso));
 }
 
-/** How long ago, in words. */
+/** How long ago, in words. @param {string | null | undefined} iso */
 export function ago(iso) {
   if (!iso) return '—';
   const s = Math.round((Date.now() - new Date(iso).getTime()) / 1000);
@@ -336,7 +354,7 @@ export function ago(iso) {
   return rtf.format(-Math.round(s / 86400), 'day');
 }
 
-/** Minutes as "4 h 28" or "35 min". */
+/** Minutes as "4 h 28" or "35 min". @param {number | null | undefined} m */
 export function minutes(m) {
   if (m === null || m === undefined) return '—';
   const h = Math.floor(m / 60);
@@ -348,10 +366,10 @@ export function minutes(m) {
 
 /** An arrival `m` minutes from now as a Paris clock time, with the duration: "17:12 (dans 10 h 48)"; the day is
  * added when it is not today. */
-export function arrival(m) {
+export function arrival(/** @type {number | null | undefined} */ m) {
   if (m === null || m === undefined) return '—';
   const at = new Date(Date.now() + m * 60000);
-  const day = (d) => new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Paris' }).format(d);
+  const day = (/** @type {Date} */ d) => new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Paris' }).format(d);
   const clock = new Intl.DateTimeFormat(locale(), {
     timeZone: 'Europe/Paris', hour: '2-digit', minute: '2-digit',
     ...(day(at) === day(new Date()) ? {} : { weekday: 'short', day: 'numeric' }),

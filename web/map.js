@@ -68,6 +68,7 @@ const overlaps = (r, o) => r.left < o.right && o.left < r.right && r.top < o.bot
 export async function franceMap({ points = [], lines = [], onPick = () => {}, cluster = false, preset } = {}) {
   const g = await departements();
   const uid = Math.random().toString(36).slice(2, 8);
+  /** @type {HTMLElement} */
   const box = h('div', { class: 'map', id: `map-${uid}`, role: 'region', 'aria-label': t('map_label') });
   const map = L.map(box, {
     minZoom: 4, maxZoom: 17, zoomSnap: 0.5, zoomControl: false, attributionControl: true,
