@@ -118,19 +118,18 @@ function segmentsOf(changes, now, end) {
 }
 
 /**
- * Availability over the segments: the share of the time in OK or weak signals (the service answers), maintenance
- * left out of the period. Null when the whole period was maintenance.
+ * Availability over the segments, by the server's rule (docs/monitoring.md): up (OK, weak signals) over up and down
+ * (error, unreachable); unknown and maintenance count in neither. Null when there was neither up nor down time.
  * @param {[number, number, string][]} segments
  */
 export function availability(segments) {
   let up = 0;
-  let counted = 0;
+  let down = 0;
   for (const [a, b, s] of segments) {
-    if (s === 'MAINTENANCE') continue;
-    counted += b - a;
     if (s === 'OK' || s === 'WARNING') up += b - a;
+    else if (s === 'CRITICAL' || s === 'UNREACHABLE') down += b - a;
   }
-  return counted > 0 ? up / counted : null;
+  return up + down > 0 ? up / (up + down) : null;
 }
 
 // Severity from the bottom of the chart up, each level named in the user's language on the axis.
