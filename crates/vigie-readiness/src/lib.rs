@@ -374,3 +374,83 @@ pub fn readiness<'n>(net: &'n Network, key: impl Fn(&'n Task) -> &'n str) -> BTr
     }
     out
 }
+
+/// One task of a [`Template`]: `key` names it within its zone (`tables`, `image`), `after` its predecessors in the
+/// same zone (by key, with a lag), `count` how many of it the zone holds (computers to install: one task each).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TemplateTask {
+    pub key: String,
+    pub trade: String,
+    pub owner: String,
+    pub duration: Minutes,
+    pub after: Vec<(String, Minutes)>,
+    pub count: u32,
+}
+
+/// What a kind of zone needs (a results room: tables, power, network, N computers imaged with a given image, a
+/// test), to be instantiated for many zones of many sites at once.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Template {
+    pub kind: String,
+    pub tasks: Vec<TemplateTask>,
+}
+
+/// Why a template cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TemplateError {
+    #[error("template {kind}: task {key} is given twice")]
+    DuplicateKey { kind: String, key: String },
+    #[error("template {kind}: task {key} comes after {after}, which the template does not have")]
+    UnknownKey { kind: String, key: String, after: String },
+}
+
+impl Template {
+    /// The tasks and dependencies of one zone of a site: ids `SITE/ZONE/key` (`SITE/ZONE/key#n` for the n-th of a
+    /// counted task, from 1); each copy of a counted task follows every copy of its predecessors. The template's
+    /// own cycles are left to [`Network::new`], which names them.
+    pub fn instantiate(
+        &self,
+        site: &str,
+        zone: &str,
+        due: Option<Minutes>,
+    ) -> Result<(Vec<Task>, Vec<Dependency>), TemplateError> {
+        let mut ids: HashMap<&str, Vec<String>> = HashMap::new();
+        for t in &self.tasks {
+            let copies = if t.count <= 1 {
+                vec![format!("{site}/{zone}/{}", t.key)]
+            } else {
+                (1..=t.count).map(|n| format!("{site}/{zone}/{}#{n}", t.key)).collect()
+            };
+            if ids.insert(t.key.as_str(), copies).is_some() {
+                return Err(TemplateError::DuplicateKey { kind: self.kind.clone(), key: t.key.clone() });
+            }
+        }
+        let mut tasks = Vec::new();
+        let mut deps = Vec::new();
+        for t in &self.tasks {
+            for id in &ids[t.key.as_str()] {
+                tasks.push(Task {
+                    id: id.clone(),
+                    site: site.to_string(),
+                    zone: zone.to_string(),
+                    trade: t.trade.clone(),
+                    owner: t.owner.clone(),
+                    duration: t.duration,
+                    due,
+                    state: TaskState::Todo,
+                });
+                for (before, lag) in &t.after {
+                    let Some(befores) = ids.get(before.as_str()) else {
+                        return Err(TemplateError::UnknownKey {
+                            kind: self.kind.clone(),
+                            key: t.key.clone(),
+                            after: before.clone(),
+                        });
+                    };
+                    deps.extend(befores.iter().map(|b| Dependency { before: b.clone(), after: id.clone(), lag: *lag }));
+                }
+            }
+        }
+        Ok((tasks, deps))
+    }
+}

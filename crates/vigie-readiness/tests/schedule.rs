@@ -220,3 +220,67 @@ proptest! {
         }
     }
 }
+
+fn results_room() -> Template {
+    let t = |key: &str, trade: &str, owner: &str, duration, after: &[(&str, Minutes)], count| TemplateTask {
+        key: key.into(),
+        trade: trade.into(),
+        owner: owner.into(),
+        duration,
+        after: after.iter().map(|&(k, l)| (k.to_string(), l)).collect(),
+        count,
+    };
+    Template {
+        kind: "salle-résultats".into(),
+        tasks: vec![
+            t("tables", "mobilier", "COJO", 4 * H, &[], 1),
+            t("power", "électricité", "COJO", 2 * H, &[("tables", 0)], 1),
+            t("network", "réseau", "ATOS", 3 * H, &[("tables", H)], 1),
+            t("pc", "installation", "ATOS", H, &[("power", 0), ("network", 0)], 3),
+            t("test", "tests", "ATOS", H, &[("pc", 0)], 1),
+        ],
+    }
+}
+
+/// A template gives every zone of every site its tasks from a few lines; counted tasks (one per computer) each
+/// follow their predecessors, and the zone's test waits for every computer.
+#[test]
+fn a_template_instantiated_for_many_sites_gives_each_zone_its_network() {
+    let room = results_room();
+    let (mut tasks, mut deps) = (Vec::new(), Vec::new());
+    for site in ["BCY", "STA", "MRS"] {
+        for zone in ["R1", "R2"] {
+            let (t, d) = room.instantiate(site, zone, Some(20 * H)).unwrap();
+            tasks.extend(t);
+            deps.extend(d);
+        }
+    }
+    // 7 tasks (3 computers) and 1 + 1 + 2×3 + 3 = 11 dependencies a zone, six zones.
+    assert_eq!((tasks.len(), deps.len()), (42, 66));
+    let net = Network::new(tasks, &deps).unwrap();
+    assert_eq!(net.predecessors("BCY/R1/pc#2"), [("BCY/R1/power", 0), ("BCY/R1/network", 0)]);
+    assert_eq!(net.unfinished_predecessors("STA/R2/test"), ["STA/R2/pc#1", "STA/R2/pc#2", "STA/R2/pc#3"]);
+    let s = net.schedule(0);
+    // tables 0–4 h, network 5–8 h, each computer 8–9 h, test 9–10 h.
+    assert_eq!(s.dates(&net, "MRS/R2/test"), Some((9 * H, 10 * H)));
+    assert_eq!(s.site_ready(&net, "MRS"), Some(10 * H));
+    assert_eq!(readiness(&net, |t| t.zone.as_str())["R1"].tasks, 21);
+}
+
+#[test]
+fn a_template_that_names_an_unknown_task_or_one_twice_is_refused() {
+    let mut room = results_room();
+    room.tasks[4].after.push(("imaging".into(), 0));
+    assert_eq!(
+        room.instantiate("BCY", "R1", None).unwrap_err(),
+        TemplateError::UnknownKey { kind: "salle-résultats".into(), key: "test".into(), after: "imaging".into() }
+    );
+    let mut room = results_room();
+    room.tasks.push(room.tasks[0].clone());
+    assert!(matches!(room.instantiate("BCY", "R1", None), Err(TemplateError::DuplicateKey { .. })));
+    // A template going round in circles is named by the network, like any other cycle.
+    let mut room = results_room();
+    room.tasks[0].after.push(("test".into(), 0));
+    let (t, d) = room.instantiate("BCY", "R1", None).unwrap();
+    assert!(matches!(Network::new(t, &d), Err(NetworkError::Cycle { .. })));
+}
