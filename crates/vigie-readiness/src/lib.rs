@@ -454,3 +454,41 @@ impl Template {
         Ok((tasks, deps))
     }
 }
+
+/// Why a task cannot move to the state asked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TransitionError {
+    #[error("unknown task {0}")]
+    UnknownTask(String),
+    /// Starting or finishing a task whose predecessors are not finished, without an override.
+    #[error("task {task} waits for {}: finish them first, or override (the override is recorded)", waiting_for.join(", "))]
+    Waiting { task: String, waiting_for: Vec<String> },
+    #[error("task {task}: {why}")]
+    NotAllowed { task: String, why: &'static str },
+}
+
+impl Network {
+    /// Whether `id` may move to `to` now: starting or finishing waits for every predecessor to be finished, unless
+    /// `overriding` (which the caller records, with who and why); a task is verified only once done; a finished
+    /// task is reopened to "to do" only. Returns the tasks the override passes over (empty without one).
+    pub fn check_transition(&self, id: &str, to: TaskState, overriding: bool) -> Result<Vec<String>, TransitionError> {
+        let task = self.task(id).ok_or_else(|| TransitionError::UnknownTask(id.to_string()))?;
+        let not_allowed = |why| Err(TransitionError::NotAllowed { task: id.to_string(), why });
+        match (task.state, to) {
+            (TaskState::Done { .. }, TaskState::Verified { .. }) => return Ok(Vec::new()),
+            (_, TaskState::Verified { .. }) => return not_allowed("only a finished task is verified"),
+            (TaskState::Done { .. } | TaskState::Verified { .. }, TaskState::Todo) => return Ok(Vec::new()),
+            (TaskState::Done { .. } | TaskState::Verified { .. }, _) => {
+                return not_allowed("a finished task is reopened to \"à faire\" first")
+            }
+            (_, TaskState::Todo | TaskState::Blocked) => return Ok(Vec::new()),
+            (_, TaskState::InProgress { .. } | TaskState::Done { .. }) => {}
+        }
+        let waiting: Vec<String> = self.unfinished_predecessors(id).into_iter().map(str::to_string).collect();
+        if waiting.is_empty() || overriding {
+            Ok(waiting)
+        } else {
+            Err(TransitionError::Waiting { task: id.to_string(), waiting_for: waiting })
+        }
+    }
+}

@@ -284,3 +284,35 @@ fn a_template_that_names_an_unknown_task_or_one_twice_is_refused() {
     let (t, d) = room.instantiate("BCY", "R1", None).unwrap();
     assert!(matches!(Network::new(t, &d), Err(NetworkError::Cycle { .. })));
 }
+
+/// "No table, no PC": the installation cannot start while the tables are not there, unless overridden (the caller
+/// records the override); verification follows completion; a finished task is reopened first.
+#[test]
+fn a_task_waits_for_its_predecessors_unless_overridden() {
+    let mut net = bercy();
+    let e = net.check_transition("install", TaskState::InProgress { started: 0 }, false).unwrap_err();
+    assert_eq!(
+        e,
+        TransitionError::Waiting { task: "install".into(), waiting_for: vec!["power".into(), "network".into()] }
+    );
+    assert!(e.to_string().contains("waits for power, network"), "{e}");
+    assert_eq!(
+        net.check_transition("install", TaskState::Done { finished: 0 }, true).unwrap(),
+        ["power", "network"],
+        "the override says what it passes over"
+    );
+    assert_eq!(
+        net.check_transition("tables", TaskState::InProgress { started: 0 }, false).unwrap(),
+        Vec::<String>::new()
+    );
+    assert!(net.check_transition("tables", TaskState::Verified { finished: 0 }, false).is_err(), "not done yet");
+    net.set_state("tables", TaskState::Done { finished: 4 * H });
+    assert!(net.check_transition("tables", TaskState::Verified { finished: 5 * H }, false).is_ok());
+    assert!(net.check_transition("tables", TaskState::InProgress { started: 5 * H }, false).is_err(), "reopened first");
+    assert!(net.check_transition("tables", TaskState::Todo, false).is_ok());
+    assert_eq!(
+        net.check_transition("power", TaskState::InProgress { started: 5 * H }, false).unwrap(),
+        Vec::<String>::new()
+    );
+    assert!(matches!(net.check_transition("nope", TaskState::Todo, false), Err(TransitionError::UnknownTask(_))));
+}
