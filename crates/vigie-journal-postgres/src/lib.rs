@@ -35,6 +35,23 @@ const MIGRATIONS: &[&str] = &[
     // kept as written.
     "ALTER TABLE journal ADD COLUMN hash BYTEA;
      ALTER TABLE journal ALTER COLUMN payload TYPE TEXT USING payload::TEXT;",
+    // Cluster mode (cluster.rs): the lease and its epoch (the fencing token), the nodes seen, the shared secret.
+    "CREATE TABLE vigie_lease (
+        id         INT PRIMARY KEY CHECK (id = 1),
+        epoch      BIGINT NOT NULL,
+        holder     TEXT NOT NULL,
+        address    TEXT NOT NULL,
+        renewed_at TIMESTAMPTZ NOT NULL
+    );
+    INSERT INTO vigie_lease VALUES (1, 0, '', '', 'epoch');
+    CREATE TABLE vigie_nodes (
+        name     TEXT PRIMARY KEY,
+        address  TEXT NOT NULL,
+        role     TEXT NOT NULL,
+        position BIGINT NOT NULL,
+        seen_at  TIMESTAMPTZ NOT NULL
+    );
+    CREATE TABLE vigie_cluster (id INT PRIMARY KEY CHECK (id = 1), secret TEXT NOT NULL);",
 ];
 
 const SELECT: &str = "SELECT seq, id, time_us, actor, origin, source, kind, payload, hash FROM journal";
@@ -147,6 +164,41 @@ pub struct PostgresStore {
     schema: String,
     opts: PgOptions,
     conn: Option<Conn>,
+    /// Cluster mode: the lease's epoch this node's appends require.
+    fence: Option<u64>,
+}
+
+/// The connection settings of a store: every wait bounded, the node's name on the connection.
+fn pg_config(
+    url: &str,
+    schema: &str,
+    opts: PgOptions,
+    node: Option<&str>,
+) -> Result<(tokio_postgres::Config, String), StoreError> {
+    if schema.is_empty() || !schema.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err(err("schema names are letters, digits and _"));
+    }
+    let shown = redact_url(url);
+    let mut config: tokio_postgres::Config =
+        url.parse().map_err(|e| err(format!("{shown} is not a PostgreSQL URL: {e}")))?;
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(opts.connect_timeout);
+    }
+    config
+        .keepalives(true)
+        .keepalives_idle(Duration::from_secs(10))
+        .keepalives_interval(Duration::from_secs(5))
+        .keepalives_retries(3)
+        .tcp_user_timeout(opts.statement_timeout);
+    if let Some(node) = node {
+        config.application_name(application_name(node));
+    }
+    Ok((config, shown))
+}
+
+/// The `application_name` of a node's connections.
+fn application_name(node: &str) -> String {
+    format!("vigie/{node}")
 }
 
 impl PostgresStore {
@@ -156,23 +208,20 @@ impl PostgresStore {
     }
 
     pub fn connect_with(url: &str, schema: &str, opts: PgOptions) -> Result<PostgresStore, StoreError> {
-        if schema.is_empty() || !schema.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-            return Err(err("schema names are letters, digits and _"));
-        }
-        let shown = redact_url(url);
-        let mut config: tokio_postgres::Config =
-            url.parse().map_err(|e| err(format!("{shown} is not a PostgreSQL URL: {e}")))?;
-        if config.get_connect_timeout().is_none() {
-            config.connect_timeout(opts.connect_timeout);
-        }
-        config
-            .keepalives(true)
-            .keepalives_idle(Duration::from_secs(10))
-            .keepalives_interval(Duration::from_secs(5))
-            .keepalives_retries(3)
-            .tcp_user_timeout(opts.statement_timeout);
+        Self::connect_node(url, schema, opts, None)
+    }
+
+    /// Connects as a cluster's node: every connection is named `vigie/NODE` (`application_name`), so that a node
+    /// taking over the lease from one that stopped renewing it can end the stalled node's sessions.
+    pub fn connect_node(
+        url: &str,
+        schema: &str,
+        opts: PgOptions,
+        node: Option<&str>,
+    ) -> Result<PostgresStore, StoreError> {
+        let (config, shown) = pg_config(url, schema, opts, node)?;
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(err)?;
-        let mut store = PostgresStore { rt, config, shown, schema: schema.to_string(), opts, conn: None };
+        let mut store = PostgresStore { rt, config, shown, schema: schema.to_string(), opts, conn: None, fence: None };
         store.open_conn()?;
         store.migrate()?;
         Ok(store)
@@ -383,7 +432,14 @@ impl JournalStore for PostgresStore {
         })
     }
 
+    fn set_fence(&mut self, epoch: Option<u64>) {
+        self.fence = epoch;
+    }
+
     fn append(&mut self, rows: &[RowToWrite]) -> Result<(), StoreError> {
+        let fence = self.fence;
+        let channel = cluster::channel(&self.schema);
+        let last = rows.last().map_or(0, |r| r.seq);
         // One multi-row INSERT per chunk of rows, all in one transaction.
         on_conn!(self, |c, limit| {
             if c.insert.is_none() {
@@ -401,6 +457,27 @@ impl JournalStore for PostgresStore {
             }
             let insert = c.insert.clone().expect("prepared above");
             let tx = within("BEGIN", limit, c.client.transaction()).await?;
+            if let Some(epoch) = fence {
+                // The fence: the lease row is read under a share lock, so a takeover (which updates it) waits for
+                // this transaction, and this one sees a takeover that committed before it.
+                let row = within(
+                    "checking the lease",
+                    limit,
+                    tx.query_opt("SELECT epoch FROM vigie_lease WHERE id = 1 FOR SHARE", &[]),
+                )
+                .await?;
+                let now = row.map(|r| r.get::<_, i64>(0) as u64);
+                if now != Some(epoch) {
+                    return Err(Fail::Store(StoreError::fenced(
+                        "postgres",
+                        format!(
+                            "the cluster's lease is at epoch {} and this node held epoch {epoch}: another node leads; \
+                             nothing was written",
+                            now.map_or("(none)".to_string(), |n| n.to_string())
+                        ),
+                    )));
+                }
+            }
             for chunk in rows.chunks(1000) {
                 let seqs: Vec<i64> = chunk.iter().map(|r| r.seq as i64).collect();
                 let ids: Vec<uuid::Uuid> = chunk.iter().map(|r| r.id).collect();
@@ -420,6 +497,11 @@ impl JournalStore for PostgresStore {
                     ),
                 )
                 .await?;
+            }
+            if fence.is_some() {
+                // Followers wake up at the commit (NOTIFY is delivered then, or never).
+                let seq = last.to_string();
+                within("NOTIFY", limit, tx.execute("SELECT pg_notify($1, $2)", &[&channel, &seq])).await?;
             }
             within("COMMIT", limit, tx.commit()).await
         })
@@ -455,6 +537,8 @@ impl JournalStore for PostgresStore {
         })
     }
 }
+
+pub mod cluster;
 
 #[cfg(test)]
 mod tests;

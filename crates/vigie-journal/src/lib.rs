@@ -31,6 +31,7 @@ use vigie_domain::event::DecodeError;
 use vigie_domain::{Actor, Envelope, Event, NewEvent, State};
 
 pub mod chain;
+pub mod cluster;
 pub use chain::{ChainCheck, ChainError, Hash, Head, HeadFile, Verification};
 
 /// A stored event, borrowed from the backend's row buffer.
@@ -102,11 +103,19 @@ impl RowToWrite {
 pub struct StoreError {
     pub backend: &'static str,
     pub message: String,
+    /// The append was refused because this node no longer holds the cluster's lease (see
+    /// [`JournalStore::set_fence`]): nothing was written, for certain.
+    pub fenced: bool,
 }
 
 impl StoreError {
     pub fn new(backend: &'static str, message: impl std::fmt::Display) -> StoreError {
-        StoreError { backend, message: message.to_string() }
+        StoreError { backend, message: message.to_string(), fenced: false }
+    }
+
+    /// An append refused by the fence: another node leads now.
+    pub fn fenced(backend: &'static str, message: impl std::fmt::Display) -> StoreError {
+        StoreError { backend, message: message.to_string(), fenced: true }
     }
 }
 
@@ -125,6 +134,12 @@ pub trait JournalStore: Send + 'static {
     /// store). Called with back-off by the recovery thread until it and [`JournalStore::head`] succeed.
     fn reconnect(&mut self) -> Result<(), StoreError> {
         Ok(())
+    }
+    /// Cluster mode: from now on an append succeeds only while the cluster's lease is at `epoch` (a fencing token,
+    /// checked inside the append's transaction), so a deposed leader appends nothing even before it knows it was
+    /// deposed. `None`: no check (a single node). A store without a cluster ignores it.
+    fn set_fence(&mut self, epoch: Option<u64>) {
+        let _ = epoch;
     }
     /// Repair only (`vigie journal accept`): removes every event after `seq`; returns how many were removed.
     fn truncate_after(&mut self, seq: u64) -> Result<u64, StoreError> {
@@ -165,6 +180,9 @@ pub enum JournalError {
     Unavailable { reason: String, retry_after_s: u64 },
     #[error("the journal is stopped")]
     Stopped,
+    /// Cluster mode: this node follows the leader named (if one is known); writes go to it.
+    #[error("this node is a follower; writes go to the leader ({})", .leader.as_deref().unwrap_or("none elected yet"))]
+    NotLeader { leader: Option<String> },
     #[error("the journal failed and accepts no more writes until restart: {0}")]
     Failed(String),
 }
@@ -245,6 +263,17 @@ enum Request {
         limit: u64,
         reply: mpsc::SyncSender<Result<Vec<Envelope>, JournalError>>,
     },
+    /// A follower reads what the leader appended since its head.
+    Tail,
+    /// The cluster's lease is this node's at `epoch`: read to the end, then write, fenced by `epoch`.
+    Promote {
+        epoch: u64,
+        reply: mpsc::SyncSender<Result<Head, JournalError>>,
+    },
+    /// The lease is lost (or cannot be renewed): stop writing.
+    Demote {
+        why: String,
+    },
     /// From the recovery thread: storage answers again, and this is its head.
     Recovered {
         store: Box<dyn JournalStore>,
@@ -267,6 +296,10 @@ pub struct JournalOptions {
     pub read_only: bool,
     /// Longest wait between two reconnection attempts while storage is unavailable.
     pub retry_max: Duration,
+    /// Cluster mode: the journal opens as a follower (it reads what the leader appends, [`Journal::wake`]) and writes
+    /// only once promoted ([`Journal::promote`]); a store that answers again with events this node did not write
+    /// makes it a follower, not a failure.
+    pub cluster: bool,
 }
 
 impl Default for JournalOptions {
@@ -277,9 +310,49 @@ impl Default for JournalOptions {
             head_file: None,
             read_only: false,
             retry_max: Duration::from_secs(5),
+            cluster: false,
         }
     }
 }
+
+/// What this node does in its cluster ([`Journal::role`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// The only node: it writes (SQLite, or a journal opened without cluster mode).
+    Single,
+    /// It holds the lease at this epoch and is the only one that appends.
+    Leader { epoch: u64 },
+    /// It reads what the leader appends and refuses commands with [`JournalError::NotLeader`].
+    Follower,
+}
+
+impl Role {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Role::Single => "single",
+            Role::Leader { .. } => "leader",
+            Role::Follower => "follower",
+        }
+    }
+    pub fn writes(&self) -> bool {
+        !matches!(self, Role::Follower)
+    }
+}
+
+/// Reads the role of a journal without holding the journal.
+#[derive(Clone)]
+pub struct RoleWatch(Arc<RwLock<Role>>);
+
+impl RoleWatch {
+    pub fn get(&self) -> Role {
+        *self.0.read().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Most events a follower reads in one scan.
+const TAIL_BATCH: u64 = 10_000;
+/// How often a follower reads the journal when nothing woke it.
+const TAIL_EVERY: Duration = Duration::from_millis(500);
 
 /// Replay statistics of an open.
 #[derive(Debug, Clone, Copy, Default)]
@@ -299,6 +372,7 @@ struct Inner {
     state: Arc<RwLock<State>>,
     subscribers: Arc<RwLock<Vec<Subscriber>>>,
     health: Arc<RwLock<JournalHealth>>,
+    role: Arc<RwLock<Role>>,
     backend: &'static str,
     replay: ReplayStats,
     writer: Mutex<Option<thread::JoinHandle<()>>>,
@@ -533,6 +607,7 @@ impl Journal {
         let state = Arc::new(RwLock::new(state));
         let subscribers: Arc<RwLock<Vec<Subscriber>>> = Arc::default();
         let health = Arc::new(RwLock::new(JournalHealth::Ok));
+        let role = Arc::new(RwLock::new(if options.cluster { Role::Follower } else { Role::Single }));
         let (tx, rx) = mpsc::channel();
         let origin: Arc<str> = Arc::from(options.origin.as_str());
         let writer = Writer {
@@ -545,6 +620,7 @@ impl Journal {
             work_head: head,
             subscribers: subscribers.clone(),
             health: health.clone(),
+            role: role.clone(),
             options,
             origin,
             failed: None,
@@ -562,6 +638,7 @@ impl Journal {
                 state,
                 subscribers,
                 health,
+                role,
                 backend,
                 replay,
                 writer: Mutex::new(Some(handle)),
@@ -640,6 +717,39 @@ impl Journal {
         }
     }
 
+    /// What this node does in its cluster.
+    pub fn role(&self) -> Role {
+        *self.inner.role.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The role, for code the journal itself holds (a subscriber holding a [`Journal`] would keep it alive).
+    pub fn role_watch(&self) -> RoleWatch {
+        RoleWatch(self.inner.role.clone())
+    }
+
+    /// The sequence of the last durable event readers see.
+    pub fn position(&self) -> u64 {
+        self.state().last_seq
+    }
+
+    /// A follower reads the journal now (the leader announced an append). Cheap; a no-op on a writer.
+    pub fn wake(&self) {
+        let _ = self.send(Request::Tail);
+    }
+
+    /// Makes this node the writer at `epoch` (it holds the cluster's lease): it first reads the journal to its end,
+    /// then appends fenced by `epoch`. Returns the head it starts from.
+    pub fn promote(&self, epoch: u64) -> Result<Head, JournalError> {
+        let (reply, rx) = mpsc::sync_channel(1);
+        self.send(Request::Promote { epoch, reply })?;
+        rx.recv().map_err(|_| JournalError::Stopped)?
+    }
+
+    /// Makes this node a follower (its lease is lost or could not be renewed in time).
+    pub fn demote(&self, why: impl Into<String>) {
+        let _ = self.send(Request::Demote { why: why.into() });
+    }
+
     /// Reads up to `limit` stored events after `after` (for catching up a stream).
     pub fn read_after(&self, after: u64, limit: u64) -> Result<Vec<Envelope>, JournalError> {
         let (reply, rx) = mpsc::sync_channel(1);
@@ -696,6 +806,7 @@ struct Writer {
     work_head: Head,
     subscribers: Arc<RwLock<Vec<Subscriber>>>,
     health: Arc<RwLock<JournalHealth>>,
+    role: Arc<RwLock<Role>>,
     options: JournalOptions,
     origin: Arc<str>,
     /// Set when storage holds something this writer cannot reconcile with what it acknowledged: restart needed.
@@ -714,19 +825,33 @@ impl Writer {
     fn run(mut self) {
         let mut stop = false;
         while !stop {
-            // An idle writer still syncs the head file within its period.
-            let first = if self.head_file.as_ref().is_some_and(|h| h.unsynced()) {
-                match self.rx.recv_timeout(HeadFile::SYNC_EVERY) {
+            // An idle writer still syncs the head file within its period; an idle follower still reads the journal
+            // within its own (a wake-up from the leader may have been missed).
+            let follower = self.role() == Role::Follower;
+            let unsynced = self.head_file.as_ref().is_some_and(|h| h.unsynced());
+            let wait = match (follower, unsynced) {
+                (true, _) => Some(TAIL_EVERY.min(HeadFile::SYNC_EVERY)),
+                (false, true) => Some(HeadFile::SYNC_EVERY),
+                (false, false) => None,
+            };
+            let first = match wait {
+                Some(d) => match self.rx.recv_timeout(d) {
                     Ok(r) => r,
                     Err(mpsc::RecvTimeoutError::Timeout) => {
-                        self.sync_head(true);
+                        if unsynced {
+                            self.sync_head(true);
+                        }
+                        if follower {
+                            self.tail();
+                        }
                         continue;
                     }
                     Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                },
+                None => {
+                    let Ok(first) = self.rx.recv() else { break };
+                    first
                 }
-            } else {
-                let Ok(first) = self.rx.recv() else { break };
-                first
             };
             let mut queue = vec![first];
             // Group commit: take everything that arrived while the previous batch was being written.
@@ -739,9 +864,20 @@ impl Writer {
             let mut pending: Vec<Pending> = Vec::new();
             let mut rows: Vec<RowToWrite> = Vec::new();
             let mut envelopes: Vec<Arc<Envelope>> = Vec::new();
+            let mut wants_tail = false;
             for req in queue {
                 match req {
                     Request::Stop => stop = true,
+                    // Wake-ups arrive in bursts: one read after the queue serves them all.
+                    Request::Tail => wants_tail = true,
+                    Request::Promote { epoch, reply } => {
+                        self.flush(&mut pending, &mut rows, &mut envelopes);
+                        let _ = reply.send(self.promote(epoch));
+                    }
+                    Request::Demote { why } => {
+                        self.flush(&mut pending, &mut rows, &mut envelopes);
+                        self.demote(&why);
+                    }
                     Request::Recovered { store, head } => {
                         self.flush(&mut pending, &mut rows, &mut envelopes);
                         self.recovered(store, head);
@@ -765,6 +901,9 @@ impl Writer {
                 }
             }
             self.flush(&mut pending, &mut rows, &mut envelopes);
+            if wants_tail {
+                self.tail();
+            }
             self.sync_head(false);
         }
         if let Some(r) = self.recovery.take() {
@@ -782,10 +921,109 @@ impl Writer {
         if self.options.read_only {
             return Some(JournalError::Failed("the journal was opened read-only".into()));
         }
+        if self.role() == Role::Follower {
+            return Some(JournalError::NotLeader { leader: None });
+        }
         if self.store.is_none() {
             return Some(self.unavailable());
         }
         None
+    }
+
+    fn role(&self) -> Role {
+        *self.role.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn set_role(&mut self, role: Role) {
+        *self.role.write().unwrap_or_else(|p| p.into_inner()) = role;
+    }
+
+    /// A follower reads what the leader appended after its head, checking the chain from it, and applies it to
+    /// both states; readers and subscribers then see it as they would a batch written here.
+    fn tail(&mut self) {
+        if self.role() != Role::Follower || self.failed.is_some() {
+            return;
+        }
+        loop {
+            let Some(store) = self.store.as_mut() else { return };
+            let mut check = ChainCheck::new(self.durable, None);
+            let mut decoder = Decoder::default();
+            let mut out = Vec::new();
+            let mut failure = None;
+            let scanned = store.scan(self.durable.seq, Some(TAIL_BATCH), &mut |raw| {
+                if let Err(e) = check.check(&raw) {
+                    failure = Some(JournalError::from(e));
+                    return Err(StoreError::new("tail", "chain broken"));
+                }
+                match decoder.decode(raw) {
+                    Ok(e) => {
+                        out.push(Arc::new(e));
+                        Ok(())
+                    }
+                    Err(e) => {
+                        failure = Some(JournalError::Decode { seq: raw.seq, message: e.to_string() });
+                        Err(StoreError::new("tail", "stopped"))
+                    }
+                }
+            });
+            match (scanned, failure) {
+                (Ok(()), _) => {}
+                (Err(_), Some(e)) => return self.fail(format!("cannot follow the journal: {e}")),
+                (Err(e), None) => {
+                    tracing::warn!(error = %e, "reading the journal failed; reconnecting");
+                    return self.degrade(e.to_string());
+                }
+            }
+            if out.is_empty() {
+                return;
+            }
+            let head = check.head();
+            for e in &out {
+                self.work.apply(e);
+            }
+            self.work_head = head;
+            self.publish(head, &out);
+            if (out.len() as u64) < TAIL_BATCH {
+                return;
+            }
+        }
+    }
+
+    /// This node holds the lease at `epoch`: read the journal to its end (nobody else can append now), then write.
+    fn promote(&mut self, epoch: u64) -> Result<Head, JournalError> {
+        if let Some(why) = &self.failed {
+            return Err(JournalError::Failed(why.clone()));
+        }
+        if let Role::Leader { epoch: held } = self.role() {
+            if held == epoch {
+                return Ok(self.durable);
+            }
+        }
+        self.set_role(Role::Follower);
+        self.tail();
+        if let Some(why) = &self.failed {
+            return Err(JournalError::Failed(why.clone()));
+        }
+        let Some(store) = self.store.as_mut() else { return Err(self.unavailable()) };
+        // The tail above read up to the stored head; check it was the end.
+        let stored = store.head().map_err(JournalError::Store)?;
+        if stored != self.durable {
+            return Err(JournalError::Unavailable {
+                reason: format!("the journal moved while taking over (at {stored}, read to {})", self.durable),
+                retry_after_s: 1,
+            });
+        }
+        store.set_fence(Some(epoch));
+        self.set_role(Role::Leader { epoch });
+        tracing::info!(epoch, seq = self.durable.seq, "this node leads the cluster now");
+        Ok(self.durable)
+    }
+
+    fn demote(&mut self, why: &str) {
+        if self.role() != Role::Follower {
+            tracing::warn!(reason = why, "this node stops writing: it follows the cluster's leader now");
+            self.set_role(Role::Follower);
+        }
     }
 
     fn unavailable(&self) -> JournalError {
@@ -917,6 +1155,22 @@ impl Writer {
                     let _ = p.reply.send(p.outcome.map(|(events, outcome)| (Committed { events }, outcome)));
                 }
             }
+            Err(e) if e.fenced => {
+                // Another node holds the lease: the transaction wrote nothing, for certain. Forget the batch,
+                // follow.
+                tracing::warn!(error = %e, "append refused by the fence: another node leads");
+                self.work = self.shared.read().unwrap_or_else(|p| p.into_inner()).clone();
+                self.work_head = self.durable;
+                self.set_role(Role::Follower);
+                for p in pending.drain(..) {
+                    let answer = match p.outcome {
+                        Err(Failure::Refused(r)) => Err(Failure::Refused(r)),
+                        _ => Err(Failure::Journal(JournalError::NotLeader { leader: None })),
+                    };
+                    let _ = p.reply.send(answer);
+                }
+                self.tail();
+            }
             Err(e) => {
                 tracing::error!(error = %e, "journal append failed; storage is unavailable until it answers again");
                 // Readers never saw this batch; the working state forgets it. Its COMMIT may still have landed:
@@ -974,6 +1228,18 @@ impl Writer {
             let _ = r.handle.join();
         }
         let in_doubt = self.in_doubt.take();
+        if self.options.cluster && head.seq > self.durable.seq {
+            // Others appended meanwhile (this node was deposed, or its own batch landed before the failure): the
+            // journal is the truth. Both states hold only what was durable here; follow from there, checking the
+            // chain, which also brings back a batch of ours that turned out committed.
+            if in_doubt.is_some() {
+                tracing::info!(seq = self.durable.seq, "a batch in doubt is settled by reading the journal");
+            }
+            self.store = Some(store);
+            self.set_role(Role::Follower);
+            *self.health.write().unwrap_or_else(|p| p.into_inner()) = JournalHealth::Ok;
+            return self.tail();
+        }
         if head == self.durable {
             if let Some(d) = &in_doubt {
                 tracing::info!(seq = d.last.seq, "the failed batch did not reach storage; it is dropped");
