@@ -109,6 +109,18 @@ impl From<JournalError> for AppError {
                 reason: Reason::new("unavailable.stopping", [], "the server is shutting down".into()),
                 retry_after_s: 5,
             },
+            JournalError::NotLeader { leader } => AppError::Unavailable {
+                reason: Reason::new(
+                    "unavailable.not_leader",
+                    [],
+                    format!(
+                        "this node follows the cluster's leader ({}) and the write reached it during a failover; \
+                         nothing was written",
+                        leader.as_deref().unwrap_or("none elected yet")
+                    ),
+                ),
+                retry_after_s: 1,
+            },
             JournalError::Unavailable { reason, retry_after_s } => AppError::Unavailable {
                 reason: Reason::new(
                     "unavailable.journal",

@@ -145,6 +145,11 @@ impl Event {
         v
     }
 
+    /// Whether the event records a decision on the TOC's states (a hard state, an acknowledgement).
+    pub fn changes_toc_states(&self) -> bool {
+        matches!(self, Event::CheckStateChanged(_) | Event::CheckAcknowledged(_))
+    }
+
     /// Whether the event changes the TOC's registry (what is supervised and how), as opposed to its states.
     pub fn changes_toc_registry(&self) -> bool {
         matches!(

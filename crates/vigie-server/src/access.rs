@@ -91,7 +91,7 @@ struct Authenticated {
     session: Option<Session>,
 }
 
-fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+pub(crate) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|c| {
         let (k, v) = c.trim().split_once('=')?;
         (k == name).then_some(v)
@@ -193,8 +193,19 @@ impl App {
             return Err(unauthenticated(None, "the Authorization header takes `Bearer TOKEN` or `Basic …`"));
         }
         if let Some(c) = cookie(headers, SESSION_COOKIE) {
-            let limits = self.access.limits;
+            let mut limits = self.access.limits;
+            let follower = !self.journal.role().writes();
+            if follower {
+                // Idle sessions are ended by the leader, which journals it (followers relay their sessions' activity
+                // to it: cluster.rs); a follower only follows.
+                limits.idle = limits.max;
+            }
             let s = match self.access.sessions.touch(c, limits) {
+                // Ended elsewhere (signed out on another node, ended by the leader): the journal says.
+                Touched::Live(s) if !self.journal.state().accounts.sessions.contains_key(&s.id) => {
+                    self.access.sessions.close(c);
+                    None
+                }
                 Touched::Live(s) => Some(s),
                 Touched::Ended { id } => {
                     self.session_closed(id, "idle").await;
@@ -250,6 +261,9 @@ impl App {
 
     /// Records the end of a session (so that a restart does not bring it back, and its tokens die).
     pub(crate) async fn session_closed(&self, id: String, reason: &'static str) {
+        if !self.journal.role().writes() {
+            return;
+        }
         if let Err(e) = self.blocking(move |j| Ok(accounts::session_closed(&j, id, reason)?)).await {
             tracing::warn!(error = %e, "the end of a session could not be recorded");
         }
@@ -265,6 +279,11 @@ impl App {
         path: &str,
     ) {
         let from = peer.ip().to_string();
+        if !self.journal.role().writes() {
+            // A follower cannot journal; reads refused here are logged (writes go to the leader, which records).
+            tracing::info!(%from, %method, path, reason, "access denied (not journalled: this node follows)");
+            return;
+        }
         let Some(suppressed) = self.access.throttle.admit(&from) else { return };
         let actor = claimed
             .and_then(|c| Actor::parse(&c).ok())

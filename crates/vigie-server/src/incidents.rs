@@ -256,6 +256,9 @@ pub fn new_breaches(st: &State, targets: &Targets, now: i64) -> Vec<vigie_domain
 pub async fn sla_loop(app: App) {
     let mut every = crate::Every::new(&app, std::time::Duration::from_secs(5));
     while every.next().await {
+        if !app.journal.role().writes() {
+            continue; // the leader records breaches
+        }
         let targets = app.sla.clone();
         // Decided inside the journal command, so that a breach is recorded once.
         let r = app

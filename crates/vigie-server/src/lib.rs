@@ -12,6 +12,7 @@
 pub mod access;
 mod ask;
 pub mod auth;
+pub mod cluster;
 mod error;
 mod incidents;
 pub mod monitoring;
@@ -45,6 +46,8 @@ use vigie_journal::Journal;
 /// What the server needs from its configuration.
 #[derive(Debug, Clone)]
 pub struct ServerOptions {
+    /// Cluster mode (PostgreSQL): this node's membership; writes reaching a follower are forwarded to the leader.
+    pub cluster: Option<Arc<vigie_journal::cluster::Cluster>>,
     /// Largest accepted upload, in bytes.
     pub max_upload_bytes: usize,
     /// Largest accepted body of any other request, in bytes.
@@ -100,6 +103,7 @@ pub struct ServerOptions {
 impl Default for ServerOptions {
     fn default() -> Self {
         ServerOptions {
+            cluster: None,
             max_upload_bytes: 256 * 1024 * 1024,
             max_body_bytes: 8 * 1024 * 1024,
             travel: Default::default(),
@@ -144,6 +148,13 @@ pub struct App {
     public_url: Option<Arc<str>>,
     /// Validated imports waiting for their confirmation.
     previews: Arc<previews::Previews>,
+    /// Cluster mode: this node's membership (role, leader), and the client writes are forwarded with.
+    pub cluster: Option<Arc<vigie_journal::cluster::Cluster>>,
+    forwarder: reqwest::Client,
+    /// A follower: monitoring decisions arrived since its live estate was rebuilt.
+    live_stale: Arc<std::sync::atomic::AtomicBool>,
+    /// A follower: when each session's activity was last relayed to the leader.
+    relayed: Arc<cluster::Relayed>,
 }
 
 impl App {
@@ -188,9 +199,15 @@ pub fn router(journal: Journal, options: ServerOptions) -> (Router, watch::Sende
 fn build(journal: Journal, options: ServerOptions) -> (Router, watch::Sender<bool>, App) {
     let (events, _) = broadcast::channel(options.live_buffer.max(1));
     let tx = events.clone();
+    let live_stale = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (stale, role) = (live_stale.clone(), journal.role_watch());
     journal.subscribe(move |batch| {
         for e in batch {
             let _ = tx.send(e.clone());
+        }
+        if !role.get().writes() && batch.iter().any(|e| e.event.changes_toc_registry() || e.event.changes_toc_states())
+        {
+            stale.store(true, std::sync::atomic::Ordering::SeqCst);
         }
     });
     let (stop_tx, shutdown) = watch::channel(false);
@@ -214,7 +231,35 @@ fn build(journal: Journal, options: ServerOptions) -> (Router, watch::Sender<boo
     let public_url = public_url.map(Arc::from);
     let previews = Arc::default();
     let travel = Arc::new(options.travel.clone());
-    let app = App { journal, events, shutdown, travel, live, access, sla, public_url, previews };
+    let cluster = options.cluster.clone();
+    if let Some(c) = &cluster {
+        // A node that takes the lease rebuilds the live estate from the journalled hard states before its first
+        // result; a follower's estate follows the journal (the tick loop).
+        let (live, j) = (live.clone(), journal.clone());
+        c.on_role(move |role| {
+            if role.writes() {
+                let changes = live.rebuild_from_journal(&j, chrono::Utc::now().timestamp_millis());
+                live.broadcast(changes);
+            }
+        });
+    }
+    let forwarder = cluster::client();
+    let relayed = Arc::default();
+    let app = App {
+        journal,
+        events,
+        shutdown,
+        travel,
+        live,
+        access,
+        sla,
+        public_url,
+        previews,
+        cluster,
+        forwarder,
+        live_stale,
+        relayed,
+    };
     let body_limit = options.max_body_bytes;
     let router: Router = routes::router(&options)
         // Every route passes the access gate; unknown paths fall through to 404.
@@ -226,6 +271,8 @@ fn build(journal: Journal, options: ServerOptions) -> (Router, watch::Sender<boo
         // Every error is JSON, those axum's extractors answer included.
         .layer(axum::middleware::from_fn(error::json_errors))
         .layer(axum::middleware::map_response_with_state(csp, security_headers))
+        // Cluster mode: a follower hands writes to the leader before anything else looks at them.
+        .layer(axum::middleware::from_fn_with_state(app.clone(), cluster::forward))
         .with_state(app.clone());
     (router, stop_tx, app)
 }
@@ -322,6 +369,11 @@ async fn health(AxState(app): AxState<App>) -> Json<Value> {
         "last_seq": st.last_seq,
         "counts": st.counts(),
     });
+    drop(st);
+    match &app.cluster {
+        Some(c) => v["cluster"] = json!(c.status()),
+        None => v["cluster"] = json!({"role": app.journal.role().name(), "position": app.journal.position()}),
+    }
     if let vigie_journal::JournalHealth::Degraded { reason, since, retry_after_s } = storage {
         v["degraded"] = json!({
             "reason": reason,
@@ -463,6 +515,9 @@ async fn session_loop(app: App) {
     let started = std::time::Instant::now();
     let mut every = Every::new(&app, std::time::Duration::from_secs(30));
     while every.next().await {
+        if !app.journal.role().writes() {
+            continue; // the leader ends idle sessions and journals it
+        }
         let limits = app.access.limits;
         let mut ended = app.access.sessions.sweep(limits);
         // Sessions the journal knows but no request has touched since this process started: idle since.

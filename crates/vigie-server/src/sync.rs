@@ -115,7 +115,9 @@ pub async fn run(app: App, o: SyncOptions) {
     let mut wait = Duration::from_secs(1);
     loop {
         let mut failed = false;
-        for (i, done) in backlog(&app) {
+        // In a cluster the leader pushes (a follower's backlog would race it).
+        let backlog = if app.journal.role().writes() { backlog(&app) } else { Vec::new() };
+        for (i, done) in backlog {
             match push(&client, &o, &i, done.as_ref()).await {
                 Ok(remote_sys_id) => {
                     let synced = IncidentSynced {

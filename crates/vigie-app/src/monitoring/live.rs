@@ -139,9 +139,13 @@ impl Live {
 
     /// Rebuilds the estate from the registry now (states carried over) and returns what that changed on screens.
     pub fn rebuild_and_diff(&self, journal: &vigie_journal::Journal, now: Millis) -> Vec<Arc<LiveChange>> {
+        self.rebuild(journal, now, true)
+    }
+
+    fn rebuild(&self, journal: &vigie_journal::Journal, now: Millis, carry: bool) -> Vec<Arc<LiveChange>> {
         let mut g = self.lock();
         let state = journal.state();
-        let rebuilt = Inner::build(&state, Some(&g), now);
+        let rebuilt = Inner::build(&state, carry.then_some(&*g), now);
         let mut changes = Vec::new();
         for slot in 0..rebuilt.estate.len() as u32 {
             let id = &rebuilt.estate.def(slot).id;
@@ -154,6 +158,12 @@ impl Live {
         }
         *g = rebuilt;
         changes
+    }
+
+    /// Rebuilds the estate from the journalled hard states only (nothing carried over from memory) and returns what
+    /// that changed on screens: a follower following the leader's decisions, a new leader taking over.
+    pub fn rebuild_from_journal(&self, journal: &vigie_journal::Journal, now: Millis) -> Vec<Arc<LiveChange>> {
+        self.rebuild(journal, now, false)
     }
 
     pub fn broadcast(&self, changes: Vec<Arc<LiveChange>>) {

@@ -268,7 +268,10 @@ pub async fn run(app: App, workers: usize, extra_roots_pem: Option<Vec<u8>>, plu
             checks = fresh;
         }
         let now = now_ms();
-        while due.peek().is_some_and(|Reverse((t, _))| *t <= now) {
+        // In a cluster only the leader runs the checks (it owns the live estate); a follower's turn comes if it
+        // takes over.
+        let leads = app.journal.role().writes();
+        while leads && due.peek().is_some_and(|Reverse((t, _))| *t <= now) {
             let Reverse((t, id)) = due.pop().expect("peeked");
             let Some(check) = checks.get(&id).cloned() else { continue }; // removed
             let next = (t + check.interval_s as i64 * 1000).max(now);

@@ -506,6 +506,34 @@ pub async fn metrics(AxState(app): AxState<App>, caller: Caller) -> impl IntoRes
         "Vigie's version.",
         &[(format!("{{version=\"{}\"}}", env!("CARGO_PKG_VERSION")), 1.0)],
     );
+    let role = app.journal.role();
+    metric(
+        "vigie_cluster_leader",
+        "gauge",
+        "1 when this node writes the journal (the leader, or the only node), 0 when it follows.",
+        &[(format!("{{role=\"{}\"}}", role.name()), if role.writes() { 1.0 } else { 0.0 })],
+    );
+    metric(
+        "vigie_journal_position",
+        "gauge",
+        "The sequence of the last event this node's readers see.",
+        &[(String::new(), app.journal.position() as f64)],
+    );
+    if let Some(c) = &app.cluster {
+        let s = c.status();
+        metric(
+            "vigie_cluster_lag_events",
+            "gauge",
+            "Events stored but not yet read by this node (0 on the leader).",
+            &[(String::new(), s.lag as f64)],
+        );
+        metric(
+            "vigie_cluster_epoch",
+            "gauge",
+            "The lease's epoch last seen.",
+            &[(String::new(), s.leader.map_or(0.0, |l| l.epoch as f64))],
+        );
+    }
     let per_state: Vec<(String, f64)> = vigie_domain::health::Shown::ALL
         .iter()
         .map(|s| (format!("{{state=\"{}\"}}", s.as_str().to_lowercase()), counts.get(*s) as f64))
@@ -546,6 +574,24 @@ pub async fn metrics(AxState(app): AxState<App>, caller: Caller) -> impl IntoRes
 pub async fn tick_loop(app: App) {
     let mut every = crate::Every::new(&app, Duration::from_secs(1));
     while every.next().await {
+        if !app.journal.role().writes() {
+            // A follower: its estate follows the leader's journalled decisions (hard states, acknowledgements,
+            // windows, registry), rebuilt when some arrived.
+            if app.live_stale.swap(false, std::sync::atomic::Ordering::SeqCst) {
+                let live = app.live.clone();
+                let r = app
+                    .blocking(move |j| {
+                        let changes = live.rebuild_from_journal(&j, now_ms());
+                        live.broadcast(changes);
+                        Ok(())
+                    })
+                    .await;
+                if let Err(e) = r {
+                    tracing::warn!(error = %e, "monitoring: the follower's estate was not rebuilt");
+                }
+            }
+            continue;
+        }
         let live = app.live.clone();
         let r = app.blocking(move |j| Ok(vigie_app::monitoring::tick(&j, &live, now_ms())?)).await;
         if let Err(e) = r {
