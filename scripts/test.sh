@@ -94,6 +94,15 @@ if ! python3 -c "import ensurepip, venv" >/dev/null 2>&1; then
     || { echo "error: could not install python3-venv (needed by the pysnow test)" >&2; exit 1; }
 fi
 
+# The cluster test drives traffic through Debian's HAProxy, with the configuration Vigie ships (deploy/haproxy.cfg).
+if ! command -v haproxy >/dev/null 2>&1 && [ ! -x /usr/sbin/haproxy ]; then
+  say "installing HAProxy from Debian (for the cluster test)"
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq haproxy >/dev/null \
+    || { echo "error: could not install haproxy (needed by the cluster test)" >&2; exit 1; }
+fi
+
 # The web UI is tested end to end in a real headless Chromium (Debian's), driven by playwright-core from npm.
 if [ ! -x /usr/bin/chromium ]; then
   say "installing Chromium from Debian (for the web UI's end-to-end test)"

@@ -31,6 +31,17 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum ClusterAction {
+    /// Print the lease, the journal's head and every node seen.
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a stopped node from the list.
+    Forget { node: String },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum Command {
     /// Start the HTTP server (at first start, creates the administrator `admin`).
     Serve {
@@ -49,6 +60,12 @@ pub enum Command {
         no_serve: bool,
         #[command(flatten)]
         tls: TlsFlags,
+    },
+    /// The cluster of nodes on the configured PostgreSQL journal: `status` (leader, epoch, every node's role,
+    /// position and lag, as the database holds them), `forget NODE` (a drained node stops being listed).
+    Cluster {
+        #[command(subcommand)]
+        action: ClusterAction,
     },
     /// Users: add, passwd, disable, enable, list (writes hold the data directory: stop the server, or use
     /// POST /api/v1/users).
@@ -267,9 +284,18 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 cfg.server.listen = l;
             }
             tls.apply(&mut cfg);
-            let (journal, _lock) = crate::open(&cfg)?;
-            crate::users::first_admin(&journal)?;
-            crate::serve::serve(&cfg, journal, false)
+            // On PostgreSQL the nodes given the same database form a cluster (docs/cluster.md).
+            let clustered = crate::is_postgres(&cfg);
+            let (journal, _lock) = crate::open_node(&cfg, clustered)?;
+            let cluster = if clustered { Some(crate::join_cluster(&cfg, &journal)?) } else { None };
+            if journal.role().writes() {
+                crate::users::first_admin(&journal)?;
+            }
+            let code = crate::serve::serve(&cfg, journal, false, cluster.clone());
+            if let Some(c) = cluster {
+                c.stop();
+            }
+            code
         }
         Command::User { action } => {
             let actor = cli_actor(None)?;
@@ -340,7 +366,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 journal.shutdown();
                 return Ok(ExitCode::SUCCESS);
             }
-            crate::serve::serve(&cfg, journal, true)
+            crate::serve::serve(&cfg, journal, true, None)
         }
         Command::Import { paths, actor, dry_run, json } => {
             let actor = cli_actor(actor)?;
@@ -517,6 +543,31 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Journal { action } => crate::journal::run(&cfg, action),
+        Command::Cluster { action } => {
+            if !crate::is_postgres(&cfg) {
+                bail!("cluster mode needs a PostgreSQL journal: pass --database postgres://… (SQLite is one node)");
+            }
+            let mut store = vigie_journal_postgres::PostgresStore::connect_with(
+                cfg.storage.database.trim(),
+                &cfg.storage.postgres_schema,
+                Default::default(),
+            )?;
+            match action {
+                ClusterAction::Status { json } => {
+                    let view = store.cluster_view()?;
+                    if json {
+                        println!("{}", serde_json::to_string_pretty(&view)?);
+                    } else {
+                        print!("{}", crate::cluster_report(&view, chrono::Utc::now()));
+                    }
+                }
+                ClusterAction::Forget { node } => {
+                    let n = store.forget_node(&node)?;
+                    println!("{}", if n == 0 { format!("no node {node}") } else { format!("{node} forgotten") });
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Status => {
             let journal = crate::open_read_only(&cfg)?;
             let st = journal.state();

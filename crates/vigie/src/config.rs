@@ -162,11 +162,26 @@ pub struct Server {
     pub public_url: String,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct Node {
-    /// Written as the origin of every event. Empty: generated once, kept in `DATA_DIR/node-id`.
+    /// Written as the origin of every event, and the node's name in a cluster. Empty: generated once, kept in
+    /// `DATA_DIR/node-id`.
     pub id: String,
+    /// Cluster mode (PostgreSQL): the base URL the other nodes forward writes to (`http://10.0.0.5:8080`). Empty:
+    /// `http://` and the address the server listens on (then it must not be 0.0.0.0).
+    pub advertise: String,
+    /// Cluster mode: how long the leader's lease lives without renewal, in milliseconds (a paused leader is
+    /// replaced after this long; a dead one at once).
+    pub lease_ttl_ms: u64,
+    /// Cluster mode: how often the lease is renewed or tried, in milliseconds.
+    pub lease_tick_ms: u64,
+}
+
+impl Default for Node {
+    fn default() -> Self {
+        Node { id: String::new(), advertise: String::new(), lease_ttl_ms: 3000, lease_tick_ms: 250 }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

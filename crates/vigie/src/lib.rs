@@ -13,6 +13,7 @@ pub mod users;
 use anyhow::{bail, Context};
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use vigie_journal::cluster::{Cluster, ClusterOptions};
 use vigie_journal::{Journal, JournalError, JournalOptions, JournalStore};
 
 /// Exclusive use of a data directory by one process (released when dropped or when the process dies).
@@ -69,6 +70,24 @@ fn uuid_simple() -> String {
 
 /// Opens the configured store: SQLite under the data directory, or PostgreSQL when `database` is a postgres URL.
 pub fn open_store(cfg: &config::Config) -> anyhow::Result<Box<dyn JournalStore>> {
+    open_store_as(cfg, None)
+}
+
+/// Whether the configured journal is on PostgreSQL (then `vigie serve` runs in cluster mode).
+pub fn is_postgres(cfg: &config::Config) -> bool {
+    let db = cfg.storage.database.trim();
+    db.starts_with("postgres://") || db.starts_with("postgresql://")
+}
+
+fn pg_options(cfg: &config::Config) -> vigie_journal_postgres::PgOptions {
+    vigie_journal_postgres::PgOptions {
+        connect_timeout: std::time::Duration::from_secs(cfg.journal.connect_timeout_s.max(1)),
+        statement_timeout: std::time::Duration::from_secs(cfg.journal.statement_timeout_s.max(1)),
+    }
+}
+
+/// [`open_store`], naming PostgreSQL connections after the cluster's node `node`.
+pub fn open_store_as(cfg: &config::Config, node: Option<&str>) -> anyhow::Result<Box<dyn JournalStore>> {
     let db = cfg.storage.database.trim();
     if db.is_empty() || db.starts_with("sqlite:") {
         let dir = match db.strip_prefix("sqlite:") {
@@ -77,11 +96,8 @@ pub fn open_store(cfg: &config::Config) -> anyhow::Result<Box<dyn JournalStore>>
         };
         Ok(Box::new(vigie_journal_sqlite::SqliteStore::open_dir(&dir)?))
     } else if db.starts_with("postgres://") || db.starts_with("postgresql://") {
-        let opts = vigie_journal_postgres::PgOptions {
-            connect_timeout: std::time::Duration::from_secs(cfg.journal.connect_timeout_s.max(1)),
-            statement_timeout: std::time::Duration::from_secs(cfg.journal.statement_timeout_s.max(1)),
-        };
-        Ok(Box::new(vigie_journal_postgres::PostgresStore::connect_with(db, &cfg.storage.postgres_schema, opts)?))
+        let schema = &cfg.storage.postgres_schema;
+        Ok(Box::new(vigie_journal_postgres::PostgresStore::connect_node(db, schema, pg_options(cfg), node)?))
     } else {
         bail!(
             "unsupported database {:?}: leave it empty for SQLite under the data directory, or give a postgres:// URL",
@@ -135,12 +151,19 @@ pub fn open_read_only(cfg: &config::Config) -> anyhow::Result<Journal> {
 /// administrator). A new data directory gets its head file before its node id, so an interrupted first start is
 /// not mistaken for a vanished journal.
 pub fn open(cfg: &config::Config) -> anyhow::Result<(Journal, DataLock)> {
+    open_node(cfg, false)
+}
+
+/// [`open`], in cluster mode when `cluster` (the journal opens as a follower: see [`join_cluster`]).
+pub fn open_node(cfg: &config::Config, cluster: bool) -> anyhow::Result<(Journal, DataLock)> {
     let lock = DataLock::acquire(&cfg.storage.data_dir)?;
     let head = head_path(cfg);
     let node_file = cfg.storage.data_dir.join("node-id");
     let had_head = head.exists();
     let had_node = node_file.exists();
-    let mut store = open_store(cfg)?;
+    // The node id is only read or made once the journal (and so its head file) is open.
+    let origin = if had_node || !cfg.node.id.is_empty() { node_id(cfg)? } else { pending_node_id() };
+    let mut store = open_store_as(cfg, cluster.then_some(origin.as_str()))?;
     if !had_head && had_node && store.last_seq()? == 0 {
         bail!(
             "the data directory {} has a node id ({}) but its journal is empty and no head was recorded: the journal \
@@ -156,14 +179,91 @@ pub fn open(cfg: &config::Config) -> anyhow::Result<(Journal, DataLock)> {
         head_file: Some(head),
         read_only: false,
         retry_max: std::time::Duration::from_secs(cfg.journal.retry_max_s.max(1)),
+        cluster,
     };
-    // The node id is only read or made once the journal (and so its head file) is open.
-    let origin = if had_node || !cfg.node.id.is_empty() { node_id(cfg)? } else { pending_node_id() };
     let journal = Journal::open(store, JournalOptions { origin: origin.clone(), ..options }).map_err(refuse)?;
     if !had_node && cfg.node.id.is_empty() {
         std::fs::write(&node_file, &origin).with_context(|| format!("cannot write {}", node_file.display()))?;
     }
     Ok((journal, lock))
+}
+
+/// Joins the cluster of the nodes on the same PostgreSQL journal: the lease (leader or follower), the wake-ups, the
+/// address others forward writes to. Returns once this node leads or knows who does (within the lease's ttl and a
+/// little more).
+pub fn join_cluster(cfg: &config::Config, journal: &Journal) -> anyhow::Result<std::sync::Arc<Cluster>> {
+    let node = node_id(cfg)?;
+    let advertise = if cfg.node.advertise.trim().is_empty() {
+        let listen: std::net::SocketAddr = cfg.server.listen.parse().with_context(|| {
+            format!("[server] listen {:?} is no address: set [node] advertise for the cluster", cfg.server.listen)
+        })?;
+        if listen.port() == 0 || listen.ip().is_unspecified() {
+            bail!(
+                "cluster mode: the other nodes forward writes to this one, so set [node] advertise \
+                 (e.g. http://10.0.0.5:8080) when listening on {listen}"
+            );
+        }
+        format!("http://{listen}")
+    } else {
+        cfg.node.advertise.trim().trim_end_matches('/').to_string()
+    };
+    let db = cfg.storage.database.trim();
+    let schema = &cfg.storage.postgres_schema;
+    let ttl = std::time::Duration::from_millis(cfg.node.lease_ttl_ms.max(500));
+    let tick = std::time::Duration::from_millis(cfg.node.lease_tick_ms.clamp(50, ttl.as_millis() as u64 / 2));
+    let lease = vigie_journal_postgres::cluster::PgLease::connect(db, schema, pg_options(cfg), &node, &advertise, ttl)?;
+    let waker = vigie_journal_postgres::cluster::PgWaker::connect(db, schema, pg_options(cfg), &node)?;
+    let options = ClusterOptions { node, address: advertise, tick, ttl };
+    let cluster = Cluster::start(journal.clone(), Box::new(lease), Box::new(waker), options)?;
+    let until = std::time::Instant::now() + ttl + std::time::Duration::from_secs(2);
+    while std::time::Instant::now() < until {
+        let s = cluster.status();
+        if s.last_round.is_some() && (journal.role().writes() || s.leader.is_some()) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let s = cluster.status();
+    tracing::info!(node = %s.node, role = s.role, leader = ?s.leader.as_ref().map(|l| &l.name), "joined the cluster");
+    Ok(std::sync::Arc::new(cluster))
+}
+
+/// `vigie cluster status`, for a person: the leader, then one line per node with its role, position and lag.
+pub fn cluster_report(
+    view: &vigie_journal_postgres::cluster::ClusterView,
+    now: chrono::DateTime<chrono::Utc>,
+) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    match &view.leader {
+        Some(l) => {
+            let _ = writeln!(
+                out,
+                "leader: {} at {} (epoch {}, lease renewed {:.1} s ago)",
+                l.name, l.address, l.epoch, view.lease_age_s
+            );
+        }
+        None => {
+            let _ = writeln!(out, "leader: none yet");
+        }
+    }
+    let _ = writeln!(out, "journal head: {}", view.head);
+    let _ = writeln!(out, "{:<24} {:<9} {:>12} {:>8} {:>10}  address", "node", "role", "position", "lag", "seen");
+    for n in &view.nodes {
+        let seen = (now - n.seen_at).num_milliseconds() as f64 / 1000.0;
+        let role = if seen > 10.0 { "gone?" } else { n.role.as_str() };
+        let _ = writeln!(
+            out,
+            "{:<24} {:<9} {:>12} {:>8} {:>9.1}s  {}",
+            n.name,
+            role,
+            n.position,
+            view.head.saturating_sub(n.position),
+            seen,
+            n.address
+        );
+    }
+    out
 }
 
 fn pending_node_id() -> String {

@@ -10,7 +10,12 @@ use std::process::ExitCode;
 use vigie_domain::Actor;
 use vigie_journal::Journal;
 
-pub fn serve(cfg: &Config, journal: Journal, simulate: bool) -> anyhow::Result<ExitCode> {
+pub fn serve(
+    cfg: &Config,
+    journal: Journal,
+    simulate: bool,
+    cluster: Option<std::sync::Arc<vigie_journal::cluster::Cluster>>,
+) -> anyhow::Result<ExitCode> {
     // Every client connection is a file descriptor: the soft limit (often 1,024) goes up to the hard one.
     match vigie_server::net::raise_fd_limit() {
         Ok((before, after)) if after > before => tracing::info!(before, after, "file-descriptor limit raised"),
@@ -19,6 +24,7 @@ pub fn serve(cfg: &Config, journal: Journal, simulate: bool) -> anyhow::Result<E
     }
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let options = vigie_server::ServerOptions {
+        cluster,
         max_upload_bytes: cfg.server.max_upload_mb * 1024 * 1024,
         max_body_bytes: cfg.server.max_body_mb.max(1) * 1024 * 1024,
         travel: cfg.logistics.travel(),
