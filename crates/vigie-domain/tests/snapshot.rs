@@ -587,6 +587,13 @@ fn the_layout_is_the_documented_one() {
 }
 
 #[test]
+fn the_random_journals_hold_every_kind_of_event() {
+    let kinds: std::collections::BTreeSet<&str> = (0..KINDS).map(|k| event((k, 1, 2, 3, 4)).kind()).collect();
+    let missing: Vec<_> = Event::KINDS.iter().filter(|k| !kinds.contains(*k)).collect();
+    assert!(missing.is_empty(), "the generator never makes {missing:?}");
+}
+
+#[test]
 fn an_empty_state_round_trips() {
     let bytes = snapshot::encode(&State::new());
     assert_eq!(snapshot::peek(&bytes), Ok((FORMAT, 0)));
