@@ -265,7 +265,7 @@ impl TokenRecord {
 ///
 /// A token is valid while it is neither revoked nor expired **and** the credential it was issued through is still
 /// valid: a token minted by a token dies with it, one minted in a browser session dies when the session ends.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Accounts {
     pub users: BTreeMap<UserName, User>,
     pub tokens: BTreeMap<String, TokenRecord>,

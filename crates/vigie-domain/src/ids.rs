@@ -91,6 +91,11 @@ macro_rules! id_type {
             pub fn as_str(&self) -> &str {
                 &self.0
             }
+            /// An identifier from a shared text the caller has checked ([`check_id`]): snapshots share one
+            /// allocation per distinct id.
+            pub(crate) fn from_checked(s: Arc<str>) -> Self {
+                Self(s)
+            }
         }
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

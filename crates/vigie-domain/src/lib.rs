@@ -1,5 +1,6 @@
 //! Vigie's domain: the registry (organisations, sites, items, stock, forces, allowances, vehicles), the journal's
-//! events, and the in-memory projection they build.
+//! events, the in-memory projection they build, and its snapshots (`snapshot`: a versioned codec, so that a start
+//! replays only the journal's tail).
 //!
 //! Architecture invariant: this crate does no I/O. It knows nothing of files, sockets, databases or async runtimes
 //! (`cargo tree -p vigie-domain` holds no tokio, axum, rusqlite or postgres; a test checks it). Everything here is a
@@ -19,6 +20,7 @@ pub mod plan;
 pub mod quantity;
 #[macro_use]
 pub mod registry;
+pub mod snapshot;
 pub mod state;
 pub mod text;
 pub mod toc;

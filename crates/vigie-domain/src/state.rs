@@ -20,8 +20,14 @@ use std::sync::Arc;
 /// A slot, once given, is never taken back.
 #[derive(Debug, Clone)]
 pub struct Slots<K> {
-    by_id: FxHashMap<K, u32>,
-    ids: Vec<K>,
+    pub(crate) by_id: FxHashMap<K, u32>,
+    pub(crate) ids: Vec<K>,
+}
+
+impl<K: Eq + std::hash::Hash> PartialEq for Slots<K> {
+    fn eq(&self, other: &Self) -> bool {
+        self.ids == other.ids && self.by_id == other.by_id
+    }
 }
 
 impl<K> Default for Slots<K> {
@@ -65,7 +71,7 @@ pub struct IndexedLine {
     pub quantity: Quantity,
     pub expires_on: Option<NaiveDate>,
     /// Seconds since the Unix epoch.
-    counted_at_s: i64,
+    pub(crate) counted_at_s: i64,
 }
 
 impl IndexedLine {
@@ -173,7 +179,7 @@ pub struct Counts {
 }
 
 /// The TOC's registry, as imported, and the last journalled hard state of each check.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TocRegistry {
     pub partners: BTreeMap<PartnerId, Stamped<crate::toc::Partner>>,
     pub applications: BTreeMap<ApplicationId, Stamped<crate::toc::Application>>,
@@ -213,13 +219,14 @@ pub struct HardState {
     pub acknowledged: bool,
 }
 
-#[derive(Debug, Clone, Default)]
+/// Equality compares every field, the private indexes included (tests of replay and snapshots use it).
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct State {
     pub organizations: BTreeMap<OrgId, Stamped<Organization>>,
     pub sites: BTreeMap<SiteId, Stamped<Site>>,
     pub items: BTreeMap<ItemId, Stamped<Item>>,
     /// The stock counted at each site, by site slot.
-    stock: Vec<Option<SiteStock>>,
+    pub(crate) stock: Vec<Option<SiteStock>>,
     pub forces: BTreeMap<ForceId, Stamped<Force>>,
     pub allowances: BTreeMap<(ItemId, AllowanceBasis), Stamped<Allowance>>,
     pub vehicles: BTreeMap<VehicleId, Stamped<Vehicle>>,
@@ -244,11 +251,11 @@ pub struct State {
     /// Vehicles held by active plans.
     pub vehicle_holds: FxHashMap<VehicleId, PlanId>,
     /// Items moved in or out of a site slot since its last count (a count clears them).
-    adjusted: FxHashMap<u32, Vec<ItemId>>,
+    pub(crate) adjusted: FxHashMap<u32, Vec<ItemId>>,
     /// One shared allocation per item id.
-    item_slots: Slots<ItemId>,
-    scratch: Vec<ItemId>,
-    force_slots: FxHashMap<ForceId, u32>,
+    pub(crate) item_slots: Slots<ItemId>,
+    pub(crate) scratch: Vec<ItemId>,
+    pub(crate) force_slots: FxHashMap<ForceId, u32>,
     /// The technology operations centre's registry and journalled states.
     pub toc: TocRegistry,
     /// Users and API tokens.
@@ -267,9 +274,9 @@ pub struct State {
     pub last_incident_number: u64,
     /// Sequence of the last applied event (0 when empty).
     pub last_seq: u64,
-    stock_lines: usize,
-    sources: FxHashMap<String, Arc<str>>,
-    last_source: Option<Arc<str>>,
+    pub(crate) stock_lines: usize,
+    pub(crate) sources: FxHashMap<String, Arc<str>>,
+    pub(crate) last_source: Option<Arc<str>>,
 }
 
 impl State {
