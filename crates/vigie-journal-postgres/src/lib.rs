@@ -52,6 +52,8 @@ const MIGRATIONS: &[&str] = &[
         seen_at  TIMESTAMPTZ NOT NULL
     );
     CREATE TABLE vigie_cluster (id INT PRIMARY KEY CHECK (id = 1), secret TEXT NOT NULL);",
+    // Snapshots of the projection (fast starts): the latest two are kept.
+    "CREATE TABLE vigie_snapshots (seq BIGINT PRIMARY KEY, hash BYTEA NOT NULL, body BYTEA NOT NULL);",
 ];
 
 const SELECT: &str = "SELECT seq, id, time_us, actor, origin, source, kind, payload, hash FROM journal";
@@ -427,8 +429,60 @@ impl JournalStore for PostgresStore {
 
     fn truncate_after(&mut self, seq: u64) -> Result<u64, StoreError> {
         on_conn!(self, |c, limit| {
-            within("removing events", limit, c.client.execute("DELETE FROM journal WHERE seq > $1", &[&(seq as i64)]))
-                .await
+            let tx = within("BEGIN", limit, c.client.transaction()).await?;
+            let n =
+                within("removing events", limit, tx.execute("DELETE FROM journal WHERE seq > $1", &[&(seq as i64)]))
+                    .await?;
+            within(
+                "removing snapshots",
+                limit,
+                tx.execute("DELETE FROM vigie_snapshots WHERE seq > $1", &[&(seq as i64)]),
+            )
+            .await?;
+            within("COMMIT", limit, tx.commit()).await?;
+            Ok(n)
+        })
+    }
+
+    fn latest_snapshot(&mut self) -> Result<Option<(Head, Vec<u8>)>, StoreError> {
+        on_conn!(self, |c, limit| {
+            let row = within(
+                "reading the latest snapshot",
+                limit,
+                c.client.query_opt("SELECT seq, hash, body FROM vigie_snapshots ORDER BY seq DESC LIMIT 1", &[]),
+            )
+            .await?;
+            Ok(row.and_then(|r| {
+                let hash: Vec<u8> = r.get(1);
+                Some((Head { seq: r.get::<_, i64>(0) as u64, hash: hash.try_into().ok()? }, r.get(2)))
+            }))
+        })
+    }
+
+    fn save_snapshot(&mut self, head: Head, bytes: &[u8]) -> Result<(), StoreError> {
+        on_conn!(self, |c, limit| {
+            let tx = within("BEGIN", limit, c.client.transaction()).await?;
+            within(
+                "saving a snapshot",
+                limit,
+                tx.execute(
+                    "INSERT INTO vigie_snapshots (seq, hash, body) VALUES ($1, $2, $3)
+                     ON CONFLICT (seq) DO UPDATE SET hash = EXCLUDED.hash, body = EXCLUDED.body",
+                    &[&(head.seq as i64), &&head.hash[..], &bytes],
+                ),
+            )
+            .await?;
+            within(
+                "pruning snapshots",
+                limit,
+                tx.execute(
+                    "DELETE FROM vigie_snapshots
+                     WHERE seq < (SELECT seq FROM vigie_snapshots ORDER BY seq DESC LIMIT 1 OFFSET 1)",
+                    &[],
+                ),
+            )
+            .await?;
+            within("COMMIT", limit, tx.commit()).await
         })
     }
 

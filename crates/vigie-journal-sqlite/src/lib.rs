@@ -33,6 +33,8 @@ const MIGRATIONS: &[Migration] = &[
     ),
     // 2: every event chained to the one before it.
     Migration::ChainHashes,
+    // Snapshots of the projection (fast starts): the latest two are kept.
+    Migration::Sql("CREATE TABLE snapshots (seq INTEGER PRIMARY KEY, hash BLOB NOT NULL, body BLOB NOT NULL);"),
 ];
 
 /// Computes the chain over the rows already stored (migration 2), in one transaction, by pages of rows.
@@ -162,8 +164,37 @@ impl JournalStore for SqliteStore {
     }
 
     fn truncate_after(&mut self, seq: u64) -> Result<u64, StoreError> {
-        let n = self.conn.execute("DELETE FROM journal WHERE seq > ?1", params![seq as i64]).map_err(err)?;
+        let tx = self.conn.transaction().map_err(err)?;
+        let n = tx.execute("DELETE FROM journal WHERE seq > ?1", params![seq as i64]).map_err(err)?;
+        tx.execute("DELETE FROM snapshots WHERE seq > ?1", params![seq as i64]).map_err(err)?;
+        tx.commit().map_err(err)?;
         Ok(n as u64)
+    }
+
+    fn latest_snapshot(&mut self) -> Result<Option<(Head, Vec<u8>)>, StoreError> {
+        let mut st =
+            self.conn.prepare_cached("SELECT seq, hash, body FROM snapshots ORDER BY seq DESC LIMIT 1").map_err(err)?;
+        let mut rows = st.query([]).map_err(err)?;
+        let Some(row) = rows.next().map_err(err)? else { return Ok(None) };
+        let seq = row.get::<_, i64>(0).map_err(err)? as u64;
+        let hash: Vec<u8> = row.get(1).map_err(err)?;
+        let Ok(hash) = hash.try_into() else { return Ok(None) };
+        Ok(Some((Head { seq, hash }, row.get(2).map_err(err)?)))
+    }
+
+    fn save_snapshot(&mut self, head: Head, bytes: &[u8]) -> Result<(), StoreError> {
+        let tx = self.conn.transaction().map_err(err)?;
+        tx.execute(
+            "INSERT OR REPLACE INTO snapshots (seq, hash, body) VALUES (?1, ?2, ?3)",
+            params![head.seq as i64, &head.hash[..], bytes],
+        )
+        .map_err(err)?;
+        tx.execute(
+            "DELETE FROM snapshots WHERE seq < (SELECT seq FROM snapshots ORDER BY seq DESC LIMIT 1 OFFSET 1)",
+            [],
+        )
+        .map_err(err)?;
+        tx.commit().map_err(err)
     }
 
     fn append(&mut self, rows: &[RowToWrite]) -> Result<(), StoreError> {

@@ -141,7 +141,18 @@ pub trait JournalStore: Send + 'static {
     fn set_fence(&mut self, epoch: Option<u64>) {
         let _ = epoch;
     }
-    /// Repair only (`vigie journal accept`): removes every event after `seq`; returns how many were removed.
+    /// The latest snapshot of the projection saved ([`vigie_domain::snapshot`]), with the head it was taken at.
+    /// A store that keeps none answers `None`.
+    fn latest_snapshot(&mut self) -> Result<Option<(Head, Vec<u8>)>, StoreError> {
+        Ok(None)
+    }
+    /// Saves a snapshot of the projection taken at `head` (durable before it returns), keeping the latest two.
+    fn save_snapshot(&mut self, head: Head, bytes: &[u8]) -> Result<(), StoreError> {
+        let _ = (head, bytes);
+        Err(StoreError::new(self.backend(), "this store keeps no snapshots"))
+    }
+    /// Repair only (`vigie journal accept`): removes every event after `seq` (and every snapshot taken after it);
+    /// returns how many events were removed.
     fn truncate_after(&mut self, seq: u64) -> Result<u64, StoreError> {
         let _ = seq;
         Err(StoreError::new(self.backend(), "this store cannot remove events"))
@@ -296,6 +307,12 @@ pub struct JournalOptions {
     pub read_only: bool,
     /// Longest wait between two reconnection attempts while storage is unavailable.
     pub retry_max: Duration,
+    /// A snapshot of the projection is saved after this many events since the last one (0: never)…
+    pub snapshot_every_events: u64,
+    /// …or after this long, when anything was written since the last one.
+    pub snapshot_every: Duration,
+    /// Start from the latest valid snapshot (and replay only what follows it).
+    pub use_snapshots: bool,
     /// Cluster mode: the journal opens as a follower (it reads what the leader appends, [`Journal::wake`]) and writes
     /// only once promoted ([`Journal::promote`]); a store that answers again with events this node did not write
     /// makes it a follower, not a failure.
@@ -310,6 +327,9 @@ impl Default for JournalOptions {
             head_file: None,
             read_only: false,
             retry_max: Duration::from_secs(5),
+            snapshot_every_events: 0,
+            snapshot_every: Duration::from_secs(15 * 60),
+            use_snapshots: true,
             cluster: false,
         }
     }
@@ -357,8 +377,11 @@ const TAIL_EVERY: Duration = Duration::from_millis(500);
 /// Replay statistics of an open.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ReplayStats {
+    /// Events in the journal at open.
     pub events: u64,
     pub seconds: f64,
+    /// The sequence of the snapshot the projection started from (0: a full replay).
+    pub from_snapshot: u64,
 }
 
 /// Handle to the journal. Cheap to clone; all clones talk to the same writer thread.
@@ -579,6 +602,41 @@ pub fn replay_into(
     })
 }
 
+/// The projection to start from: the latest snapshot that decodes (this build's format, checksum intact) and that
+/// the journal continues (the event after it chains from its head, or it is the head), plus the events after it;
+/// else a full replay. A snapshot that does not fit is ignored (logged), never trusted. Returns the state, its head
+/// and the snapshot's sequence (0: none used).
+fn start_state(
+    store: &mut dyn JournalStore,
+    recorded: Option<Head>,
+    use_snapshots: bool,
+) -> Result<(State, Head, u64), JournalError> {
+    if use_snapshots {
+        match store.latest_snapshot() {
+            Ok(Some((at, bytes))) => match vigie_domain::snapshot::decode(&bytes) {
+                Ok(mut state) if state.last_seq == at.seq && recorded.is_none_or(|r| r.seq >= at.seq) => {
+                    match replay_into(store, &mut state, at, recorded) {
+                        Ok(head) if head.seq > at.seq || store.head().ok() == Some(at) => {
+                            return Ok((state, head, at.seq));
+                        }
+                        Ok(_) => tracing::warn!(seq = at.seq, "the snapshot is not on this journal; replaying it all"),
+                        Err(e) => {
+                            tracing::warn!(seq = at.seq, error = %e, "replay after the snapshot failed; replaying it all")
+                        }
+                    }
+                }
+                Ok(_) => tracing::warn!(seq = at.seq, "the snapshot does not match its head; it is ignored"),
+                Err(e) => tracing::warn!(seq = at.seq, error = %e, "the snapshot is ignored"),
+            },
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "snapshots cannot be read; replaying the whole journal"),
+        }
+    }
+    let mut state = State::new();
+    let head = replay_into(store, &mut state, Head::EMPTY, recorded)?;
+    Ok((state, head, 0))
+}
+
 /// How long a caller is told to wait before trying again, in whole seconds.
 fn retry_secs(d: Duration) -> u64 {
     d.as_secs_f64().ceil().max(1.0) as u64
@@ -593,10 +651,15 @@ impl Journal {
             Some(path) => HeadFile::read(path).map_err(|e| JournalError::Damaged { seq: 0, problem: e.to_string() })?,
             None => None,
         };
-        let mut state = State::new();
-        let head = replay_into(store.as_mut(), &mut state, Head::EMPTY, recorded)?;
-        let replay = ReplayStats { events: head.seq, seconds: started.elapsed().as_secs_f64() };
-        tracing::info!(backend = store.backend(), events = head.seq, seconds = replay.seconds, "journal replayed");
+        let (state, head, from_snapshot) = start_state(store.as_mut(), recorded, options.use_snapshots)?;
+        let replay = ReplayStats { events: head.seq, seconds: started.elapsed().as_secs_f64(), from_snapshot };
+        tracing::info!(
+            backend = store.backend(),
+            events = head.seq,
+            from_snapshot,
+            seconds = replay.seconds,
+            "journal replayed"
+        );
         let head_file = match (&options.head_file, options.read_only) {
             (Some(path), false) => Some(HeadFile::create(path, head).map_err(|e| JournalError::Failed(e.to_string()))?),
             _ => None,
@@ -627,6 +690,7 @@ impl Journal {
             in_doubt: None,
             recovery: None,
             head_file,
+            snapshot: (from_snapshot, Instant::now()),
         };
         let handle = thread::Builder::new()
             .name("vigie-journal".into())
@@ -814,6 +878,8 @@ struct Writer {
     in_doubt: Option<InDoubt>,
     recovery: Option<Recovery>,
     head_file: Option<HeadFile>,
+    /// The sequence and time of the last snapshot saved (or started from).
+    snapshot: (u64, Instant),
 }
 
 struct Pending {
@@ -905,6 +971,7 @@ impl Writer {
                 self.tail();
             }
             self.sync_head(false);
+            self.maybe_snapshot();
         }
         if let Some(r) = self.recovery.take() {
             r.stop.store(true, Ordering::SeqCst);
@@ -932,6 +999,40 @@ impl Writer {
 
     fn role(&self) -> Role {
         *self.role.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Saves a snapshot of the projection when due: many events, or time, since the last. Taken here, between
+    /// batches, where the working state is exactly the durable one at `durable` (no lock, readers go on); writes
+    /// wait for it (about 0.1 s per 10 million events journalled, and the store's write).
+    fn maybe_snapshot(&mut self) {
+        let every = self.options.snapshot_every_events;
+        let (last, when) = self.snapshot;
+        let behind = self.durable.seq.saturating_sub(last);
+        let due = every > 0
+            && behind > 0
+            && (behind >= every || when.elapsed() >= self.options.snapshot_every)
+            && self.role().writes()
+            && !self.options.read_only
+            && self.work_head == self.durable;
+        if !due {
+            return;
+        }
+        let Some(store) = self.store.as_mut() else { return };
+        let started = Instant::now();
+        let bytes = vigie_domain::snapshot::encode(&self.work);
+        let encoded = started.elapsed();
+        match store.save_snapshot(self.durable, &bytes) {
+            Ok(()) => tracing::info!(
+                seq = self.durable.seq,
+                bytes = bytes.len(),
+                encode_ms = encoded.as_millis() as u64,
+                total_ms = started.elapsed().as_millis() as u64,
+                "snapshot saved"
+            ),
+            Err(e) => tracing::warn!(error = %e, "the snapshot could not be saved"),
+        }
+        // Tried or done: the next one is due after as many events (or as long) again.
+        self.snapshot = (self.durable.seq, Instant::now());
     }
 
     fn set_role(&mut self, role: Role) {
@@ -1315,6 +1416,7 @@ fn recover(
 #[derive(Default)]
 pub struct MemoryStore {
     rows: Vec<RowToWrite>,
+    snapshots: Vec<(Head, Vec<u8>)>,
     /// When set, the next append fails (to test failure handling).
     pub fail_next_append: bool,
 }
@@ -1343,7 +1445,18 @@ impl JournalStore for MemoryStore {
         let keep = self.rows.partition_point(|r| r.seq <= seq);
         let removed = (self.rows.len() - keep) as u64;
         self.rows.truncate(keep);
+        self.snapshots.retain(|(h, _)| h.seq <= seq);
         Ok(removed)
+    }
+    fn latest_snapshot(&mut self) -> Result<Option<(Head, Vec<u8>)>, StoreError> {
+        Ok(self.snapshots.last().cloned())
+    }
+    fn save_snapshot(&mut self, head: Head, bytes: &[u8]) -> Result<(), StoreError> {
+        self.snapshots.push((head, bytes.to_vec()));
+        self.snapshots.sort_by_key(|(h, _)| h.seq);
+        let extra = self.snapshots.len().saturating_sub(2);
+        self.snapshots.drain(..extra);
+        Ok(())
     }
     fn scan(
         &mut self,

@@ -63,6 +63,14 @@ impl JournalStore for Faulty {
         self.up()?;
         self.inner.reconnect()
     }
+    fn latest_snapshot(&mut self) -> Result<Option<(Head, Vec<u8>)>, StoreError> {
+        self.up()?;
+        self.inner.latest_snapshot()
+    }
+    fn save_snapshot(&mut self, head: Head, bytes: &[u8]) -> Result<(), StoreError> {
+        self.up()?;
+        self.inner.save_snapshot(head, bytes)
+    }
     fn append(&mut self, rows: &[RowToWrite]) -> Result<(), StoreError> {
         {
             let mut hold = self.faults.hold.lock().unwrap();
@@ -241,7 +249,60 @@ pub fn run(open: impl Fn() -> Box<dyn JournalStore>) {
     assert_eq!(store.head().unwrap(), v.verified, "the store's head is the chain's");
     drop(store);
 
+    snapshots(&open, &opts);
     faults(&open, opts);
+}
+
+/// A node starts from the latest snapshot and replays only what follows, into the very state a full replay builds;
+/// a snapshot that is damaged, of another format or not on this journal is ignored, never trusted.
+fn snapshots(open: &impl Fn() -> Box<dyn JournalStore>, opts: &impl Fn() -> JournalOptions) {
+    let full = || {
+        let j = Journal::open(open(), JournalOptions { use_snapshots: false, ..opts() }).unwrap();
+        let st = j.state().clone();
+        j.shutdown();
+        st
+    };
+    // Every 50 events: a snapshot once the first batch lands, then again 50 events later.
+    let j = Journal::open(open(), JournalOptions { snapshot_every_events: 50, ..opts() }).unwrap();
+    for i in 0..120 {
+        let event = if i % 3 == 0 { count(&format!("S{}", i % 7), 2) } else { org(&format!("SN{i}")) };
+        j.append(vec![new("user:snap", "api", event)]).unwrap();
+    }
+    let head = j.state().last_seq;
+    j.shutdown();
+    drop(j);
+    let (at, bytes) = open().latest_snapshot().unwrap().expect("snapshots were saved");
+    assert!(at.seq > 404 && at.seq < head, "the latest snapshot ({}) is behind the head ({head})", at.seq);
+    let j = Journal::open(open(), opts()).unwrap();
+    assert_eq!(j.replay_stats().from_snapshot, at.seq, "the start used the snapshot");
+    assert_eq!(*j.state(), full(), "snapshot and tail give the state of a full replay");
+    // And writing goes on from there.
+    assert_eq!(j.append(vec![an_organisation("AFTER-SNAP")]).unwrap().first_seq(), Some(head + 1));
+    j.shutdown();
+    drop(j);
+
+    // Damaged, of another format, or at a head not on this journal: ignored, the whole journal is replayed.
+    let mut other_format = bytes.clone();
+    other_format[8..12].copy_from_slice(&0u32.to_le_bytes());
+    let mut flipped = bytes.clone();
+    let mid = flipped.len() / 2;
+    flipped[mid] ^= 0x40;
+    drop(bytes);
+    // A valid snapshot of this state, but recorded at a head whose hash is not the journal's.
+    let foreign = vigie_domain::snapshot::encode(&full());
+    for (what, hash, bytes) in [
+        ("another format", at.hash, other_format),
+        ("a flipped bit", at.hash, flipped),
+        ("a foreign head", [7; 32], foreign),
+    ] {
+        let mut store = open();
+        let last = store.head().unwrap();
+        store.save_snapshot(Head { seq: last.seq, hash }, &bytes).unwrap();
+        let j = Journal::open(store, opts()).unwrap();
+        assert_eq!(j.replay_stats().from_snapshot, 0, "{what}: the snapshot is ignored");
+        assert_eq!(*j.state(), full(), "{what}: the state is a full replay's");
+        j.shutdown();
+    }
 }
 
 /// Readers see only what is durable; storage faults are survived without restart; nothing acknowledged is lost and
@@ -364,6 +425,12 @@ mod tests {
         }
         fn truncate_after(&mut self, seq: u64) -> Result<u64, crate::StoreError> {
             self.0.lock().unwrap().truncate_after(seq)
+        }
+        fn latest_snapshot(&mut self) -> Result<Option<(Head, Vec<u8>)>, crate::StoreError> {
+            self.0.lock().unwrap().latest_snapshot()
+        }
+        fn save_snapshot(&mut self, head: Head, bytes: &[u8]) -> Result<(), crate::StoreError> {
+            self.0.lock().unwrap().save_snapshot(head, bytes)
         }
         fn append(&mut self, rows: &[crate::RowToWrite]) -> Result<(), crate::StoreError> {
             self.0.lock().unwrap().append(rows)

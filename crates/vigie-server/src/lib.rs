@@ -370,6 +370,8 @@ async fn health(AxState(app): AxState<App>) -> Json<Value> {
         "counts": st.counts(),
     });
     drop(st);
+    let start = app.journal.replay_stats();
+    v["start"] = json!({"events": start.events, "seconds": start.seconds, "from_snapshot": start.from_snapshot});
     match &app.cluster {
         Some(c) => v["cluster"] = json!(c.status()),
         None => v["cluster"] = json!({"role": app.journal.role().name(), "position": app.journal.position()}),

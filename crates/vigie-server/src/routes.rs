@@ -122,7 +122,7 @@ const WHAT_IF: Body = json(
 
 /// Every route. A route's rule is what the access gate checks before its handler runs (docs/access.md).
 pub static ROUTES: &[Route] = &[
-    route!(GET "/health", Public, NONE, crate::health, doc("Liveness, journal position and storage health (ok or degraded, and why)", &[(200, "{status, storage, last_seq, counts}")])),
+    route!(GET "/health", Public, NONE, crate::health, doc("Liveness, journal position, storage health (ok or degraded, and why), how the node started (snapshot, replay) and its cluster role (leader or follower, the leader, position, lag)", &[(200, "{status, storage, last_seq, counts, start, cluster}")])),
     // The UI's files: the shell shows the sign-in page; its data comes from the API, under the caller's rights.
     route!(GET "/", Public, NONE, ui::index, doc("The web UI (French first, English available)", &[(200, "text/html")])),
     route!(GET "/favicon.ico", Public, NONE, ui::favicon, doc("The UI's icon", &[(200, "SVG")])),

@@ -195,6 +195,11 @@ pub struct JournalConfig {
     pub statement_timeout_s: u64,
     /// Longest wait between two reconnection attempts while storage is unavailable, in seconds.
     pub retry_max_s: u64,
+    /// A snapshot of the projection is saved in the journal's storage after this many events (0: never), so that a
+    /// start replays only what follows it…
+    pub snapshot_every_events: u64,
+    /// …or after this many minutes when anything was written since the last one.
+    pub snapshot_every_min: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -250,7 +255,14 @@ impl Default for Server {
 }
 impl Default for JournalConfig {
     fn default() -> Self {
-        JournalConfig { max_batch_events: 50_000, connect_timeout_s: 5, statement_timeout_s: 30, retry_max_s: 5 }
+        JournalConfig {
+            max_batch_events: 50_000,
+            connect_timeout_s: 5,
+            statement_timeout_s: 30,
+            retry_max_s: 5,
+            snapshot_every_events: 500_000,
+            snapshot_every_min: 15,
+        }
     }
 }
 

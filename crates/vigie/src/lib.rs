@@ -179,6 +179,9 @@ pub fn open_node(cfg: &config::Config, cluster: bool) -> anyhow::Result<(Journal
         head_file: Some(head),
         read_only: false,
         retry_max: std::time::Duration::from_secs(cfg.journal.retry_max_s.max(1)),
+        snapshot_every_events: cfg.journal.snapshot_every_events,
+        snapshot_every: std::time::Duration::from_secs(cfg.journal.snapshot_every_min.max(1) * 60),
+        use_snapshots: true,
         cluster,
     };
     let journal = Journal::open(store, JournalOptions { origin: origin.clone(), ..options }).map_err(refuse)?;
