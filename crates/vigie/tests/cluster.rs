@@ -483,6 +483,33 @@ async fn three_nodes_behind_haproxy_survive_ten_leader_kills() {
         }
     }
     assert!(missing.is_empty(), "acknowledged writes lost: {missing:?}");
+    // Every node's live estate — the leaders' rebuilt from the journal at each takeover, the followers' following
+    // it — shows the hard states the journal holds.
+    let mut critical_in_journal = BTreeSet::new();
+    for r in rows.iter().filter(|r| r.1 == "check.state_changed") {
+        let v: Value = serde_json::from_str(&r.3).unwrap();
+        let id = v["check_id"].as_str().unwrap().to_string();
+        if v["to"] == "CRITICAL" {
+            critical_in_journal.insert(id);
+        } else {
+            critical_in_journal.remove(&id);
+        }
+    }
+    assert!(!critical_in_journal.is_empty());
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    for n in &nodes {
+        let v: Value = client
+            .get(n.url("/api/v1/monitoring/checks?state=CRITICAL&limit=10000"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let shown: BTreeSet<String> =
+            v["checks"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap().to_string()).collect();
+        assert_eq!(shown, critical_in_journal, "{} shows the journalled hard states", n.name);
+    }
     let origins: BTreeSet<&str> = rows.iter().map(|r| r.2.as_str()).collect();
     let mut sorted = failovers.clone();
     sorted.sort();
