@@ -73,6 +73,15 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq postgresql >/dev/null \
     || { echo "error: could not install postgresql (its binaries are needed by the PostgreSQL restart test)" >&2; exit 1; }
 fi
+# crates/vigie/tests/pg_failover.rs runs a pg_auto_failover formation of that server's version.
+if ! command -v pg_autoctl >/dev/null 2>&1; then
+  major="$(basename "$(dirname "$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)")")"
+  say "installing pg_auto_failover from Debian (postgresql-${major}-auto-failover, for the PostgreSQL failover test)"
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "postgresql-${major}-auto-failover" >/dev/null \
+    || { echo "error: could not install postgresql-${major}-auto-failover (needed by the PostgreSQL failover test)" >&2; exit 1; }
+fi
 say "PostgreSQL for tests: ${VIGIE_TEST_POSTGRES}"
 
 # Command checks are tested with real Nagios plugins (Debian monitoring-plugins-basic), TLS expiry against a real
