@@ -108,7 +108,7 @@ impl Formation {
                 .unwrap();
             let nodes: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
             let found = nodes.as_array().into_iter().flatten().find(|n| {
-                (port.is_empty() || n["nodeport"].to_string() == port)
+                (port.is_empty() || n["nodeport"].as_u64() == port.parse().ok())
                     && states.iter().any(|s| n["current_group_state"] == *s && n["assigned_group_state"] == *s)
             });
             if found.is_some() {
