@@ -457,7 +457,7 @@ async fn three_nodes_behind_haproxy_survive_ten_leader_kills() {
     for (i, r) in rows.iter().enumerate() {
         assert_eq!(r.0, i as u64 + 1, "sequences have no gap");
     }
-    let acked = writers.acked.lock().unwrap();
+    let acked = std::mem::take(&mut *writers.acked.lock().unwrap());
     let has = |kind: &str, needle: &str| rows.iter().any(|r| r.1 == kind && r.3.contains(needle));
     let mut missing = Vec::new();
     for o in &acked.results {
@@ -535,7 +535,6 @@ async fn three_nodes_behind_haproxy_survive_ten_leader_kills() {
     for kind in [&acked.results.len(), &acked.incidents.len(), &acked.imports.len(), &acked.plans.len()] {
         assert!(*kind > 10, "every kind of write was acknowledged many times");
     }
-    drop(acked);
     drop_schema(schema);
 }
 
