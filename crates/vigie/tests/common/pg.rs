@@ -124,7 +124,16 @@ pub async fn writes_pause_and_resume(
         if seen.lock().unwrap().acknowledged.len() > acknowledged + 5 {
             break restarted_at.elapsed();
         }
-        assert!(restarted_at.elapsed() < Duration::from_secs(60), "writes did not resume within a minute");
+        if restarted_at.elapsed() > Duration::from_secs(60) {
+            let health = app.get_json("/health").await;
+            let s = seen.lock().unwrap();
+            panic!(
+                "writes did not resume within a minute: health {}; last refusals {:?}; other answers {:?}",
+                health["degraded"],
+                s.refused_texts.iter().rev().take(3).collect::<Vec<_>>(),
+                s.other.iter().rev().take(3).collect::<Vec<_>>()
+            );
+        }
     };
     tokio::time::sleep(Duration::from_secs(1)).await;
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
