@@ -287,11 +287,15 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             // On PostgreSQL the nodes given the same database form a cluster (docs/cluster.md).
             let clustered = crate::is_postgres(&cfg);
             let (journal, _lock) = crate::open_node(&cfg, clustered)?;
-            let cluster = if clustered { Some(crate::join_cluster(&cfg, &journal)?) } else { None };
+            // Bound first: the others forward writes to the address actually bound (port 0 included).
+            let listener = std::net::TcpListener::bind(&cfg.server.listen)
+                .with_context(|| format!("cannot listen on {}", cfg.server.listen))?;
+            let cluster =
+                if clustered { Some(crate::join_cluster(&cfg, &journal, listener.local_addr()?)?) } else { None };
             if journal.role().writes() {
                 crate::users::first_admin(&journal)?;
             }
-            let code = crate::serve::serve(&cfg, journal, false, cluster.clone());
+            let code = crate::serve::serve(&cfg, journal, false, cluster.clone(), Some(listener));
             if let Some(c) = cluster {
                 c.stop();
             }
@@ -366,7 +370,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 journal.shutdown();
                 return Ok(ExitCode::SUCCESS);
             }
-            crate::serve::serve(&cfg, journal, true, None)
+            crate::serve::serve(&cfg, journal, true, None, None)
         }
         Command::Import { paths, actor, dry_run, json } => {
             let actor = cli_actor(actor)?;

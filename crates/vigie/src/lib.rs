@@ -194,13 +194,16 @@ pub fn open_node(cfg: &config::Config, cluster: bool) -> anyhow::Result<(Journal
 /// Joins the cluster of the nodes on the same PostgreSQL journal: the lease (leader or follower), the wake-ups, the
 /// address others forward writes to. Returns once this node leads or knows who does (within the lease's ttl and a
 /// little more).
-pub fn join_cluster(cfg: &config::Config, journal: &Journal) -> anyhow::Result<std::sync::Arc<Cluster>> {
+/// `listening`: the address the server is bound to (the default advertised address).
+pub fn join_cluster(
+    cfg: &config::Config,
+    journal: &Journal,
+    listening: std::net::SocketAddr,
+) -> anyhow::Result<std::sync::Arc<Cluster>> {
     let node = node_id(cfg)?;
     let advertise = if cfg.node.advertise.trim().is_empty() {
-        let listen: std::net::SocketAddr = cfg.server.listen.parse().with_context(|| {
-            format!("[server] listen {:?} is no address: set [node] advertise for the cluster", cfg.server.listen)
-        })?;
-        if listen.port() == 0 || listen.ip().is_unspecified() {
+        let listen = listening;
+        if listen.ip().is_unspecified() {
             bail!(
                 "cluster mode: the other nodes forward writes to this one, so set [node] advertise \
                  (e.g. http://10.0.0.5:8080) when listening on {listen}"

@@ -15,6 +15,7 @@ pub fn serve(
     journal: Journal,
     simulate: bool,
     cluster: Option<std::sync::Arc<vigie_journal::cluster::Cluster>>,
+    bound: Option<std::net::TcpListener>,
 ) -> anyhow::Result<ExitCode> {
     // Every client connection is a file descriptor: the soft limit (often 1,024) goes up to the hard one.
     match vigie_server::net::raise_fd_limit() {
@@ -87,8 +88,15 @@ pub fn serve(
     };
     let j = journal.clone();
     rt.block_on(async move {
-        let listener =
-            tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+        let listener = match bound {
+            Some(l) => {
+                l.set_nonblocking(true)?;
+                tokio::net::TcpListener::from_std(l)?
+            }
+            None => {
+                tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("cannot listen on {listen}"))?
+            }
+        };
         let addr = listener.local_addr()?;
         // One line on stdout that scripts and tests can read.
         println!("vigie listening on {scheme}://{addr}");
