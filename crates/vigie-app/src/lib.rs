@@ -12,6 +12,8 @@
 //! - [`accounts`]: users, API tokens (bound to the credential that issued them), sessions, refusals.
 //! - [`incidents`]: incidents with ServiceNow's lifecycle, the operations log, SLA breaches, the outbound sync.
 //! - [`monitoring`]: the live estate, results in, acknowledgements, maintenance windows, alert incidents.
+//! - [`readiness`]: venue readiness: the picture as of now (dates, blockers, critical paths, roll-ups), a task's
+//!   progress (its predecessors first, unless overridden and journalled), computers' image compliance.
 //! - [`credentials`]: password and token hashing; [`audit`]: the journal by actor, object and time; [`when`]: days
 //!   and instants as users write them.
 //!
@@ -26,6 +28,7 @@ pub mod incidents;
 pub mod limits;
 pub mod monitoring;
 pub mod plans;
+pub mod readiness;
 pub mod shift;
 pub mod when;
 

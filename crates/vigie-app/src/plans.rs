@@ -143,7 +143,13 @@ pub fn step(journal: &Journal, caller: &Caller, id: &str, step: Step) -> Result<
             vigie_logistics::AskError::BadArgument(m) => AppError::Conflict(m.into()),
             e => e.into(),
         })?;
-        Ok((vec![c.event(step.event(PlanStep { plan_id }))], ()))
+        let mut events = Vec::new();
+        if to == PlanStatus::Received {
+            // Receiving a delivery finishes the readiness tasks it satisfies, and releases what follows them.
+            events.extend(crate::readiness::finished_by_plan(st, &plan_id).into_iter().map(|e| c.event(e)));
+        }
+        events.insert(0, c.event(step.event(PlanStep { plan_id })));
+        Ok((events, ()))
     })?;
     record(journal, id)
 }

@@ -124,6 +124,8 @@ named! {
         MonitoringCommands = "monitoring:commands",
         /// What a wall screen shows and nothing else: the states and roll-ups, their changes, the major incidents.
         WallRead = "wall:read",
+        /// Move venue readiness tasks (a partner: its own).
+        ReadinessWrite = "readiness:write",
     }
 }
 
@@ -135,8 +137,8 @@ impl Role {
             Role::Admin => Permission::ALL,
             Role::Strategic => &[LogisticsRead, LogisticsWrite, Shift, MonitoringRead, IncidentsRead, TokensIssue],
             Role::Tactical => &[LogisticsRead, LogisticsWrite, TokensIssue],
-            Role::Toc => &[MonitoringRead, MonitoringWrite, IncidentsRead, IncidentsWrite, TokensIssue],
-            Role::Partner => &[MonitoringRead, IncidentsRead, IncidentsWrite, TokensIssue],
+            Role::Toc => &[MonitoringRead, MonitoringWrite, IncidentsRead, IncidentsWrite, ReadinessWrite, TokensIssue],
+            Role::Partner => &[MonitoringRead, IncidentsRead, IncidentsWrite, ReadinessWrite, TokensIssue],
             // A wall screen's account: the wall, nothing else (no stock, no incident's detail, no log).
             Role::Viewer => &[WallRead],
         }
@@ -525,6 +527,24 @@ impl View {
                     || (self.partner.is_none() && c.value.site_id.as_ref().is_some_and(|s| self.site(st, s.as_str())))
             })
     }
+    /// A readiness task a partner may change: its own (the owner).
+    pub fn own_task(&self, t: &crate::readiness::Task) -> bool {
+        self.all || self.partner.as_ref() == Some(&t.owner)
+    }
+    /// A readiness task a partner sees: its own, and those linked to its own (what it waits for, what waits for it).
+    pub fn task(&self, st: &State, t: &crate::readiness::Task) -> bool {
+        self.own_task(t)
+            || self.partner.is_some() && {
+                let own = |id: &crate::ids::TaskId| st.readiness.tasks.get(id).is_some_and(|x| self.own_task(&x.value));
+                st.readiness.links.keys().any(|(b, a)| (a == &t.id && own(b)) || (b == &t.id && own(a)))
+            }
+    }
+    /// A zone: a partner sees the zones where it has a task.
+    pub fn zone(&self, st: &State, id: &crate::ids::ZoneId) -> bool {
+        self.all
+            || self.partner.is_some()
+                && st.readiness.tasks.values().any(|t| &t.value.zone_id == id && self.own_task(&t.value))
+    }
     /// An incident: partners see those assigned to them.
     pub fn incident(&self, i: &crate::itsm::Incident) -> bool {
         self.all || self.partner.as_ref().is_some_and(|p| i.assignment_group == p.as_str())
@@ -716,6 +736,16 @@ impl View {
             CheckStateChanged(c) => monitoring && self.check(st, c.check_id.as_str()),
             CheckAcknowledged(c) => monitoring && self.check(st, c.check_id.as_str()),
             DependencySet(_) | MaintenanceScheduled(_) | MaintenanceCancelled(_) => monitoring && self.all,
+            ZoneUpserted(z) => monitoring && self.zone(st, &z.id),
+            TaskUpserted(t) => monitoring && self.task(st, t),
+            TaskLinked(l) => {
+                let seen = |id| st.readiness.tasks.get(id).is_some_and(|t| self.task(st, &t.value));
+                monitoring && (self.all || seen(&l.before) || seen(&l.after))
+            }
+            TaskProgressed(p) => {
+                monitoring && st.readiness.tasks.get(&p.task_id).is_some_and(|t| self.task(st, &t.value))
+            }
+            ComputerUpserted(c) => monitoring && (self.all || c.zone_id.as_ref().is_some_and(|z| self.zone(st, z))),
             IncidentRecorded(i) => incidents && self.incident(i),
             IncidentDeleted(d) => incidents && (self.all || st.incidents.contains_key(&d.sys_id)),
             IncidentSynced(s) => incidents && st.incidents.get(&s.sys_id).is_some_and(|i| self.incident(&i.value)),

@@ -129,6 +129,11 @@ events! {
     SessionOpened(crate::access::SessionOpened) = "session.opened",
     SessionClosed(crate::access::SessionClosed) = "session.closed",
     AccessDenied(crate::access::AccessDenied) = "access.denied",
+    ZoneUpserted(crate::readiness::Zone) = "zone.upserted",
+    TaskUpserted(crate::readiness::Task) = "task.upserted",
+    TaskLinked(crate::readiness::TaskLink) = "task.linked",
+    TaskProgressed(crate::readiness::TaskProgress) = "task.progressed",
+    ComputerUpserted(crate::readiness::Computer) = "computer.upserted",
 }
 
 impl Event {

@@ -146,6 +146,12 @@ id_type!(/// A check: one thing tested, by push or actively.
     CheckId);
 id_type!(/// A maintenance window.
     WindowId);
+id_type!(/// A zone of a site fitted out as one (a results room, a press tribune).
+    ZoneId);
+id_type!(/// A readiness task.
+    TaskId);
+id_type!(/// A computer tracked through its deployment: its serial number.
+    ComputerId);
 
 #[cfg(test)]
 mod tests {

@@ -20,6 +20,7 @@ pub mod plan;
 pub mod quantity;
 #[macro_use]
 pub mod registry;
+pub mod readiness;
 pub mod snapshot;
 pub mod state;
 pub mod text;
@@ -27,7 +28,10 @@ pub mod toc;
 
 pub use event::{Actor, Envelope, Event, NewEvent};
 pub use geo::LatLon;
-pub use ids::{ApplicationId, AssetId, CheckId, ForceId, ItemId, OrgId, PartnerId, SiteId, VehicleId, WindowId};
+pub use ids::{
+    ApplicationId, AssetId, CheckId, ComputerId, ForceId, ItemId, OrgId, PartnerId, SiteId, TaskId, VehicleId,
+    WindowId, ZoneId,
+};
 pub use plan::{Movement, Plan, PlanId, PlanStatus, PlanStep, SupportShift};
 pub use quantity::Quantity;
 pub use registry::*;

@@ -46,6 +46,7 @@ use crate::ids::*;
 use crate::itsm::{Entry, Incident, IncidentState, IncidentSynced, LogEntry, ReviewAction};
 use crate::plan::{Movement, Plan, PlanId, PlanStatus};
 use crate::quantity::Quantity;
+use crate::readiness::{Computer, ComputerRole, DeploymentState, Progress, Task, TaskStatus, Trade, Zone};
 use crate::registry::*;
 use crate::state::*;
 use crate::toc::{
@@ -58,7 +59,8 @@ use std::hash::Hash;
 use std::sync::Arc;
 
 /// Bumped whenever the encoding or the meaning of State's fields changes; a snapshot of another version is ignored.
-pub const FORMAT: u32 = 1;
+/// 2: venue readiness (zones, tasks, links, progress, computers).
+pub const FORMAT: u32 = 2;
 
 /// The first bytes of every snapshot.
 pub const MAGIC: [u8; 8] = *b"VIGIESNP";
@@ -189,6 +191,7 @@ fn encode_state(state: &State, w: &mut Writer) {
         force_slots, // written as the forces' ids in slot order
         toc,
         accounts,
+        readiness,
         incidents,
         incident_timeline,
         incident_sync,
@@ -251,6 +254,14 @@ fn encode_state(state: &State, w: &mut Writer) {
     enc_values(w, users);
     enc_values(w, tokens);
     sessions.enc(w);
+    version.enc(w);
+
+    let ReadinessRegistry { zones, tasks, links, progress, computers, version } = readiness;
+    enc_values(w, zones);
+    enc_values(w, tasks);
+    links.enc(w);
+    progress.enc(w);
+    enc_values(w, computers);
     version.enc(w);
 
     enc_values(w, incidents);
@@ -360,6 +371,14 @@ fn decode_state(r: &mut Reader, last_seq: u64) -> Result<State, Bad> {
         sessions: Codec::dec(r)?,
         version: Codec::dec(r)?,
     };
+    let readiness = ReadinessRegistry {
+        zones: dec_keyed(r, |z: &Stamped<Zone>| z.value.id.clone())?,
+        tasks: dec_keyed(r, |t: &Stamped<Task>| t.value.id.clone())?,
+        links: Codec::dec(r)?,
+        progress: Codec::dec(r)?,
+        computers: dec_keyed(r, |c: &Stamped<Computer>| c.value.id.clone())?,
+        version: Codec::dec(r)?,
+    };
     let incidents = dec_keyed(r, |i: &Stamped<Incident>| i.value.sys_id.clone())?;
     let incident_timeline = Codec::dec(r)?;
     let incident_sync = dec_keyed(r, |s: &IncidentSynced| s.sys_id.clone())?;
@@ -406,6 +425,7 @@ fn decode_state(r: &mut Reader, last_seq: u64) -> Result<State, Bad> {
         force_slots,
         toc,
         accounts,
+        readiness,
         incidents,
         incident_timeline,
         incident_sync,
@@ -858,7 +878,21 @@ macro_rules! ids {
         }
     )+};
 }
-ids!(OrgId, SiteId, ItemId, ForceId, VehicleId, PartnerId, ApplicationId, AssetId, CheckId, WindowId);
+ids!(
+    OrgId,
+    SiteId,
+    ItemId,
+    ForceId,
+    VehicleId,
+    PartnerId,
+    ApplicationId,
+    AssetId,
+    CheckId,
+    WindowId,
+    ZoneId,
+    TaskId,
+    ComputerId
+);
 
 impl Codec for PlanId {
     fn enc(&self, w: &mut Writer) {
@@ -902,6 +936,7 @@ macro_rules! listed {
     )+};
 }
 listed!(OrgLevel, SiteKind, Condition, AllowanceBasis, CheckKind, Criticality, Role, Permission);
+listed!(Trade, TaskStatus, ComputerRole, DeploymentState);
 
 impl Codec for IncidentState {
     fn enc(&self, w: &mut Writer) {
@@ -1148,6 +1183,10 @@ record!(Incident {
 });
 record!(LogEntry { id, at, shift, by, kind, text, incident, site, handover_of });
 record!(IncidentSynced { sys_id, remote_sys_id, sys_mod_count, work_notes_pushed, comments_pushed });
+record!(Zone { id, site_id, name, kind, image, deadline, attributes });
+record!(Task { id, site_id, zone_id, name, trade, owner, duration_min, due, plan_id, attributes });
+record!(Progress { status, reason, evidence, since, by, started_at, finished_at });
+record!(Computer { id, model, site_id, zone_id, role, image, image_version, state, asset_id, attributes });
 
 #[cfg(test)]
 mod tests {

@@ -197,6 +197,20 @@ pub struct TocRegistry {
     pub version: u64,
 }
 
+/// Venue readiness as the journal holds it (issue 16).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ReadinessRegistry {
+    pub zones: BTreeMap<crate::ids::ZoneId, Stamped<crate::readiness::Zone>>,
+    pub tasks: BTreeMap<crate::ids::TaskId, Stamped<crate::readiness::Task>>,
+    /// Finish-to-start links by (before, after), their lag in minutes.
+    pub links: BTreeMap<(crate::ids::TaskId, crate::ids::TaskId), u32>,
+    /// Each task's progress; a task without one is to do.
+    pub progress: BTreeMap<crate::ids::TaskId, crate::readiness::Progress>,
+    pub computers: BTreeMap<crate::ids::ComputerId, Stamped<crate::readiness::Computer>>,
+    /// Bumped by every change: the schedule is recomputed on it.
+    pub version: u64,
+}
+
 impl TocRegistry {
     /// State changes kept in memory for the history endpoints (older ones stay in the journal).
     pub const HISTORY: usize = 100_000;
@@ -260,6 +274,8 @@ pub struct State {
     pub toc: TocRegistry,
     /// Users and API tokens.
     pub accounts: crate::access::Accounts,
+    /// Venue readiness: zones, tasks and their links and progress, computers.
+    pub readiness: ReadinessRegistry,
     /// Incidents by `sys_id`, each as last recorded.
     pub incidents: BTreeMap<String, Stamped<crate::itsm::Incident>>,
     /// Each incident's (time, state, priority) whenever one of them changed, from its opening: its SLA clocks.
@@ -524,6 +540,56 @@ impl State {
                 self.incidents.insert(i.sys_id.clone(), Stamped { value: *i, stamp });
             }
             Event::LogEntryAdded(e) => self.log.push(e),
+            Event::ZoneUpserted(z) => {
+                self.readiness.zones.insert(z.id.clone(), Stamped { value: z, stamp });
+                self.readiness.version += 1;
+            }
+            Event::TaskUpserted(t) => {
+                self.readiness.tasks.insert(t.id.clone(), Stamped { value: t, stamp });
+                self.readiness.version += 1;
+            }
+            Event::TaskLinked(l) => {
+                let key = (l.before, l.after);
+                if l.removed {
+                    self.readiness.links.remove(&key);
+                } else {
+                    self.readiness.links.insert(key, l.lag_min);
+                }
+                self.readiness.version += 1;
+            }
+            Event::TaskProgressed(p) => {
+                use crate::readiness::{Progress, TaskStatus};
+                let before = self.readiness.progress.remove(&p.task_id);
+                let (mut started_at, mut finished_at) =
+                    before.as_ref().map_or((None, None), |b| (b.started_at, b.finished_at));
+                match p.status {
+                    TaskStatus::InProgress => {
+                        started_at = started_at.or(Some(time));
+                        finished_at = None;
+                    }
+                    TaskStatus::Done | TaskStatus::Verified => {
+                        started_at = started_at.or(Some(time));
+                        finished_at = finished_at.or(Some(time));
+                    }
+                    TaskStatus::Todo => (started_at, finished_at) = (None, None),
+                    TaskStatus::Blocked => finished_at = None,
+                }
+                let progress = Progress {
+                    status: p.status,
+                    reason: p.reason,
+                    evidence: p.evidence,
+                    since: time,
+                    by: actor.to_string(),
+                    started_at,
+                    finished_at,
+                };
+                self.readiness.progress.insert(p.task_id, progress);
+                self.readiness.version += 1;
+            }
+            Event::ComputerUpserted(c) => {
+                self.readiness.computers.insert(c.id.clone(), Stamped { value: c, stamp });
+                self.readiness.version += 1;
+            }
             e @ (Event::UserUpserted(_)
             | Event::TokenIssued(_)
             | Event::TokenRevoked(_)

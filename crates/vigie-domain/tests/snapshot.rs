@@ -21,7 +21,7 @@ use vigie_domain::*;
 /// One event to build: its kind and a few numbers the builder draws everything else from.
 type Op = (u8, u16, u16, u16, u32);
 
-const KINDS: u8 = 40;
+const KINDS: u8 = 46;
 
 fn pick<'a>(pool: &[&'a str], n: u16) -> &'a str {
     pool[n as usize % pool.len()]
@@ -44,6 +44,16 @@ const SESSIONS: &[&str] = &["s1", "s2", "s3", ""];
 const SOURCES: &[&str] = &["import:demo/stock.csv", "POST /api/v1/plans", "cli", "monitoring"];
 const ACTORS: &[&str] = &["system:demo", "user:alice", "user:bob/token:t1", "cli:root"];
 const TEXTS: &[&str] = &["", "Stade de France", "Village olympique", "Dépôt — nord", "x"];
+const ZONES: &[&str] = &["STA-RES", "STA-PRESSE", "MRS-RES"];
+const TASKS: &[&str] = &["T-TABLES", "T-POWER", "T-NET", "T-PC", "T-IMG", "T-TEST"];
+const COMPUTERS: &[&str] = &["SN-1", "SN-2", "SN-3", "SN-4"];
+
+fn zone(n: u16) -> ZoneId {
+    ZoneId::parse(pick(ZONES, n)).unwrap()
+}
+fn task(n: u16) -> TaskId {
+    TaskId::parse(pick(TASKS, n)).unwrap()
+}
 
 fn org(n: u16) -> OrgId {
     OrgId::parse(pick(ORGS, n)).unwrap()
@@ -376,6 +386,58 @@ fn event((kind, a, b, c, d): Op) -> Event {
             id: pick(SESSIONS, b).into(),
         }),
         38 => Event::SessionClosed(SessionClosed { id: pick(SESSIONS, a).into(), reason: "signed out".into() }),
+        40 => Event::ZoneUpserted(vigie_domain::readiness::Zone {
+            id: zone(a),
+            site_id: site(b),
+            name: text(c),
+            kind: if d % 2 == 0 { "results_room".into() } else { String::new() },
+            image: if d % 3 == 0 { "ODS-RES 4.2".into() } else { String::new() },
+            deadline: (d % 4 == 0).then(|| instant(d)),
+            attributes: attrs(c),
+        }),
+        41 => Event::TaskUpserted(vigie_domain::readiness::Task {
+            id: task(a),
+            site_id: site(b),
+            zone_id: zone(c),
+            name: text(b),
+            trade: vigie_domain::readiness::Trade::ALL[d as usize % vigie_domain::readiness::Trade::ALL.len()],
+            owner: PartnerId::parse(pick(PARTNERS, c)).unwrap(),
+            duration_min: d % 600,
+            due: (d % 2 == 1).then(|| instant(d)),
+            plan_id: (d % 3 == 0).then(|| plan_id(b)),
+            attributes: attrs(a),
+        }),
+        42 => Event::TaskLinked(vigie_domain::readiness::TaskLink {
+            before: task(a),
+            after: task(b),
+            lag_min: d % 120,
+            removed: c % 5 == 0,
+        }),
+        43 | 44 => Event::TaskProgressed(vigie_domain::readiness::TaskProgress {
+            task_id: task(a),
+            status: vigie_domain::readiness::TaskStatus::ALL
+                [b as usize % vigie_domain::readiness::TaskStatus::ALL.len()],
+            reason: text(c),
+            evidence: text(b),
+            overridden: (0..c % 3).map(|i| task(d as u16 ^ i)).collect(),
+        }),
+        45 => Event::ComputerUpserted(vigie_domain::readiness::Computer {
+            id: ComputerId::parse(pick(COMPUTERS, a)).unwrap(),
+            model: "HP EliteDesk".into(),
+            site_id: site(b),
+            zone_id: (c % 3 != 0).then(|| zone(c)),
+            role: if d % 2 == 0 {
+                vigie_domain::readiness::ComputerRole::Critical
+            } else {
+                vigie_domain::readiness::ComputerRole::Provider
+            },
+            image: if d % 4 == 0 { String::new() } else { "ODS-RES".into() },
+            image_version: if d % 3 == 0 { "4.1".into() } else { "4.2".into() },
+            state: vigie_domain::readiness::DeploymentState::ALL
+                [d as usize % vigie_domain::readiness::DeploymentState::ALL.len()],
+            asset_id: (b % 2 == 0).then(|| AssetId::parse(pick(ASSETS, b)).unwrap()),
+            attributes: attrs(b),
+        }),
         _ => Event::AccessDenied(AccessDenied {
             reason: "forbidden".into(),
             from: "127.0.0.1".into(),

@@ -258,6 +258,7 @@ fn path_values(path: &str, name: &str, sys_id: &str) -> Vec<String> {
         "table" => vec!["incident".into()],
         "sys_id" => vec![sys_id.into(), "INC0000001".into()],
         "id" if path.contains("/monitoring/checks/") => vec!["PC-1".into(), "UPLINK".into(), "WEB".into()],
+        "id" if path.contains("/readiness/tasks/") => vec!["STA-RES-PC".into(), "STA-RES-IMG".into()],
         _ => Vec::new(),
     }
 }

@@ -8,6 +8,7 @@
 //!
 //! Either step reports every problem it finds; an import with any problem writes nothing.
 
+mod readiness;
 pub mod text;
 pub mod values;
 pub mod xlsx;
@@ -176,10 +177,14 @@ pub enum Table {
     Assets,
     Checks,
     Dependencies,
+    Zones,
+    Tasks,
+    TaskLinks,
+    Computers,
 }
 
 impl Table {
-    pub const ALL: [Table; 12] = [
+    pub const ALL: [Table; 16] = [
         Table::Organizations,
         Table::Sites,
         Table::Items,
@@ -192,6 +197,10 @@ impl Table {
         Table::Assets,
         Table::Checks,
         Table::Dependencies,
+        Table::Zones,
+        Table::Tasks,
+        Table::TaskLinks,
+        Table::Computers,
     ];
 
     pub fn name(self) -> &'static str {
@@ -208,6 +217,10 @@ impl Table {
             Table::Assets => "assets",
             Table::Checks => "checks",
             Table::Dependencies => "dependencies",
+            Table::Zones => "zones",
+            Table::Tasks => "tasks",
+            Table::TaskLinks => "task_links",
+            Table::Computers => "computers",
         }
     }
 
@@ -226,6 +239,10 @@ impl Table {
             Table::Assets => &["id", "name", "kind", "site_id"],
             Table::Checks => &["id", "target", "site_id", "kind", "interval_s", "timeout_s"],
             Table::Dependencies => &["child_id", "parent_id"],
+            Table::Zones => &["id", "site_id", "name"],
+            Table::Tasks => &["id", "site_id", "zone_id", "name", "trade", "owner", "duration_min"],
+            Table::TaskLinks => &["before_id", "after_id"],
+            Table::Computers => &["id", "model", "site_id", "role", "state"],
         }
     }
 
@@ -240,6 +257,10 @@ impl Table {
             Table::Assets => &["application_id"],
             Table::Checks => &["application_id", "asset_id", "max_attempts", "ttl_s", "expect", "labels", "tags"],
             Table::Dependencies => &["group"],
+            Table::Zones => &["kind", "image", "deadline"],
+            Table::Tasks => &["due", "plan_id"],
+            Table::TaskLinks => &["lag_min"],
+            Table::Computers => &["zone_id", "image", "image_version", "asset_id"],
             _ => &[],
         }
     }
@@ -279,6 +300,8 @@ enum RefKind {
     Asset,
     /// A check or an asset.
     Supervised,
+    Zone,
+    Task,
 }
 
 /// A reference read from a cell, checked by [`plan`] whether or not the rest of its row was valid.
@@ -305,6 +328,7 @@ pub struct Batch {
     vehicles: Vec<(Vehicle, Loc)>,
     stock: Vec<(SiteId, StockLine, Loc)>,
     toc: TocRecords,
+    readiness: readiness::ReadinessRecords,
     /// Rows read per table.
     pub rows: BTreeMap<Table, usize>,
     pub problems: Problems,
@@ -701,6 +725,10 @@ fn read_rows(
             read_toc_row(&mut batch.toc, table, &mut r, f);
             continue;
         }
+        if matches!(table, Table::Zones | Table::Tasks | Table::TaskLinks | Table::Computers) {
+            readiness::read_row(&mut batch.readiness, table, &mut r, f);
+            continue;
+        }
         match table {
             Table::Organizations => r.reference(RefKind::Organization, "parent_id"),
             Table::Sites => r.reference(RefKind::Organization, "organization_id"),
@@ -712,6 +740,7 @@ fn read_rows(
             }
             Table::Vehicles => r.reference(RefKind::Site, "site_id"),
             Table::Partners | Table::Applications | Table::Assets | Table::Checks | Table::Dependencies => {}
+            Table::Zones | Table::Tasks | Table::TaskLinks | Table::Computers => {}
             // A stock file names the same sites and items on every line: each is noted once per file, and only
             // from a row read whole (below), so that rows of nonsense leave nothing behind but their count.
             Table::Stock => {}
@@ -856,6 +885,7 @@ fn read_rows(
                 }
             }
             Table::Partners | Table::Applications | Table::Assets | Table::Checks | Table::Dependencies => {}
+            Table::Zones | Table::Tasks | Table::TaskLinks | Table::Computers => {}
             Table::Stock => {
                 let site_id = match interner.sites.get(r.text("site_id")) {
                     Some(id) => Some(id.clone()),
@@ -1244,29 +1274,31 @@ impl Checker<'_> {
     }
 }
 
+/// Reports every record whose key an earlier record of the batch has.
+fn dups<K: std::hash::Hash + Eq + fmt::Display, T>(
+    c: &mut Checker<'_>,
+    what: &str,
+    recs: &[(T, Loc)],
+    key: impl Fn(&T) -> K,
+) {
+    let mut seen: HashMap<K, Loc> = HashMap::new();
+    for (r, loc) in recs {
+        let k = key(r);
+        if let Some(first) = seen.get(&k) {
+            let msg = format!("duplicate {what} {k} (first at {})", c.place(*first));
+            c.at(*loc, 0, msg);
+        } else {
+            seen.insert(k, *loc);
+        }
+    }
+}
+
 /// Checks the batch's references and duplicates against itself and `state`, then returns the events that bring
 /// `state` up to the batch. Every problem is reported; with any problem, no event.
 pub fn plan(batch: &Batch, state: &State, actor: &Actor) -> Result<Plan, Vec<Problem>> {
     let mut c = Checker { batch, problems: batch.problems.clone() };
 
     // Duplicates within the batch.
-    fn dups<K: std::hash::Hash + Eq + fmt::Display, T>(
-        c: &mut Checker<'_>,
-        what: &str,
-        recs: &[(T, Loc)],
-        key: impl Fn(&T) -> K,
-    ) {
-        let mut seen: HashMap<K, Loc> = HashMap::new();
-        for (r, loc) in recs {
-            let k = key(r);
-            if let Some(first) = seen.get(&k) {
-                let msg = format!("duplicate {what} {k} (first at {})", c.place(*first));
-                c.at(*loc, 0, msg);
-            } else {
-                seen.insert(k, *loc);
-            }
-        }
-    }
     dups(&mut c, "organization id", &batch.organizations, |o| o.id.clone());
     dups(&mut c, "site id", &batch.sites, |s| s.id.clone());
     dups(&mut c, "item id", &batch.items, |i| i.id.clone());
@@ -1313,6 +1345,21 @@ pub fn plan(batch: &Batch, state: &State, actor: &Actor) -> Result<Plan, Vec<Pro
         batch.toc.assets.iter().map(|(a, _)| a.id.as_str()).chain(toc.assets.keys().map(|k| k.as_str())).collect();
     let checks: HashSet<&str> =
         batch.toc.checks.iter().map(|(k, _)| k.id.as_str()).chain(toc.checks.keys().map(|k| k.as_str())).collect();
+    let zones: HashSet<&str> = batch
+        .readiness
+        .zones
+        .iter()
+        .map(|(z, _)| z.id.as_str())
+        .chain(state.readiness.zones.keys().map(|k| k.as_str()))
+        .collect();
+    let tasks: HashSet<&str> = batch
+        .readiness
+        .tasks
+        .iter()
+        .map(|(t, _)| t.id.as_str())
+        .chain(state.readiness.tasks.keys().map(|k| k.as_str()))
+        .collect();
+    readiness::check(&mut c, state);
     for r in &batch.refs {
         let id = r.id.as_str();
         let (known, what) = match r.kind {
@@ -1323,6 +1370,8 @@ pub fn plan(batch: &Batch, state: &State, actor: &Actor) -> Result<Plan, Vec<Pro
             RefKind::Application => (applications.contains(id), "application"),
             RefKind::Asset => (assets.contains(id), "asset"),
             RefKind::Supervised => (checks.contains(id) || assets.contains(id), "check or asset"),
+            RefKind::Zone => (zones.contains(id), "zone"),
+            RefKind::Task => (tasks.contains(id), "task"),
         };
         if !known {
             let file = &batch.files[r.file as usize];
@@ -1392,6 +1441,7 @@ pub fn plan(batch: &Batch, state: &State, actor: &Actor) -> Result<Plan, Vec<Pro
     if let Some(r) = d.report.tables.get_mut(&Table::Dependencies) {
         r.rows = batch.toc.dependencies.len();
     }
+    readiness::diff(&mut d, state);
     let Differ { mut report, mut events, .. } = d;
     let source = |loc: &Loc| format!("import:{}", batch.files[loc.file as usize]);
     if !batch.stock.is_empty() {

@@ -280,7 +280,7 @@ fn every_problem_is_located_to_the_cell() {
     );
     check(&[file("stocks_old.csv", "a\n")], &[
         "stocks_old.csv:1:1: \"stocks_old.csv\" names no table; expected one of organizations, sites, items, allowances, forces, vehicles, stock, partners, applications, assets, \
-             checks, dependencies",
+             checks, dependencies, zones, tasks, task_links, computers",
     ]);
     check(
         &[file("sites.csv", "id,name,kind,lat,lon,organization_id\nX 1,A,depot,98.5,2,CPCO\nX2,B,depot,48\n")],
@@ -454,4 +454,69 @@ fn an_import_holds_a_bounded_number_of_rows_whatever_the_file() {
             MAX_ROWS + 2
         )
     );
+}
+
+const READINESS_PARTNERS: &str = "id;name\nATOS;Atos\nLOGI;Logistique\n";
+const ZONES: &str =
+    "id;site_id;name;kind;image;deadline\nDF-RES;DEP1;Salle des résultats;results_room;ODS-RES 4.2;2024-07-20 08:00\n";
+const TASKS: &str = "id;site_id;zone_id;name;trade;owner;duration_min;due\n\
+    T-TABLES;DEP1;DF-RES;Tables;delivery;LOGI;240;\n\
+    T-PC;DEP1;DF-RES;PC;installation;ATOS;180;2024-07-19 18:00\n\
+    T-IMG;DEP1;DF-RES;Imagerie;imaging;ATOS;120;\n";
+
+fn readiness_files(links: &str) -> Vec<SourceFile> {
+    vec![
+        file("partners.csv", READINESS_PARTNERS),
+        file("zones.csv", ZONES),
+        file("tasks.csv", TASKS),
+        file("task_links.csv", links),
+    ]
+}
+
+/// Readiness tables import like every table, idempotently; "no table, no PC" is a link in the data.
+#[test]
+fn readiness_tables_import_and_a_second_import_changes_nothing() {
+    let mut st = State::new();
+    let p = import(&st, &good_files()).unwrap();
+    apply(&mut st, &p);
+    let mut files = readiness_files("before_id;after_id;lag_min\nT-TABLES;T-PC;30\nT-PC;T-IMG;\n");
+    files.push(file(
+        "computers.csv",
+        "id;model;site_id;zone_id;role;image;image_version;state\nSN-1;HP;DEP1;DF-RES;critical;ODS-RES;4.1;imaged\n",
+    ));
+    let p = import(&st, &files).unwrap();
+    assert_eq!(p.report.tables[&vigie_import::Table::Tasks].created, 3);
+    assert_eq!(p.report.tables[&vigie_import::Table::TaskLinks].created, 2);
+    apply(&mut st, &p);
+    let key = (vigie_domain::TaskId::parse("T-TABLES").unwrap(), vigie_domain::TaskId::parse("T-PC").unwrap());
+    assert_eq!(st.readiness.links.get(&key), Some(&30));
+    assert_eq!(st.readiness.tasks["T-PC"].value.due.map(|d| d.to_rfc3339()), Some("2024-07-19T16:00:00+00:00".into()));
+    assert!(import(&st, &files).unwrap().events.is_empty(), "the same files again change nothing");
+}
+
+/// A cycle is refused at import, at the links that close it; so are a zone on another site and unknown tasks.
+#[test]
+fn readiness_cycles_foreign_zones_and_unknown_tasks_are_refused_where_they_are() {
+    let base = {
+        let mut st = State::new();
+        let p = import(&st, &good_files()).unwrap();
+        apply(&mut st, &p);
+        st
+    };
+    let refused = |files: &[SourceFile]| -> Vec<String> {
+        import(&base, files).expect_err("refused").iter().map(|p| p.to_string()).collect()
+    };
+    let cycle = refused(&readiness_files("before_id;after_id\nT-TABLES;T-PC\nT-PC;T-IMG\nT-IMG;T-TABLES\n"));
+    assert_eq!(cycle.len(), 3, "{cycle:?}");
+    assert!(cycle[0].starts_with("task_links.csv:2:1: this link closes a cycle of tasks ("), "{cycle:?}");
+    assert!(cycle[2].starts_with("task_links.csv:4:1:") && cycle[2].ends_with("T-IMG → T-TABLES"), "{cycle:?}");
+
+    let mut files = readiness_files("before_id;after_id\nT-PC;T-NOPE\n");
+    files[2] = file("tasks.csv", &TASKS.replace("T-IMG;DEP1;", "T-IMG;STA;"));
+    let got = refused(&files);
+    assert!(
+        got.iter().any(|p| p.starts_with("tasks.csv:4:") && p.contains("zone DF-RES is at site DEP1, not at STA")),
+        "{got:?}"
+    );
+    assert!(got.iter().any(|p| p == "task_links.csv:2:6: unknown task T-NOPE in `after_id`"), "{got:?}");
 }

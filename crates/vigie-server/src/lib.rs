@@ -20,6 +20,7 @@ pub mod net;
 pub mod openapi;
 mod plans;
 mod previews;
+mod readiness;
 mod registry;
 pub mod routes;
 mod servicenow;

@@ -3,7 +3,9 @@
 //! the OpenAPI document ([`crate::openapi`]) are derived from [`ROUTES`]; a route missing here does not exist.
 
 use crate::access::Rule::{self, *};
-use crate::{access, ask, incidents, monitoring, openapi, plans, registry, servicenow, stream, ui, App, ServerOptions};
+use crate::{
+    access, ask, incidents, monitoring, openapi, plans, readiness, registry, servicenow, stream, ui, App, ServerOptions,
+};
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{on, MethodFilter, MethodRouter};
 use vigie_domain::access::Permission::{self, *};
@@ -194,6 +196,12 @@ pub static ROUTES: &[Route] = &[
         doc("Commit a plan: reserves its quantities (available on `on`) and vehicles; its destination, origins and vehicles must be within the caller's reach", &[(201, "The plan, committed"), (403, "Outside the caller's reach"), (409, "Not available")])),
     route!(GET "/api/v1/plans/{id}", Need(LogisticsRead), NONE, plans::one, by_id("One plan")),
     route!(POST "/api/v1/plans/{id}/{action}", Need(LogisticsWrite), NONE, plans::step, doc("ship (committed → shipped), receive (shipped → received) or cancel (committed → cancelled)", &[(200, "The plan"), (404, "Not found"), (409, "Not in a state for this step")])),
+    route!(GET "/api/v1/readiness", Need(MonitoringRead), NONE, readiness::summary, doc_q("Venue readiness per site, zone, trade or owner: tasks and duration done, projected ready date, deadline, blocked tasks (a partner: its tasks and those linked to them)", &[q("by", "string")], &[(200, "{at, by, items}")])),
+    route!(GET "/api/v1/readiness/sites/{id}", Need(MonitoringRead), NONE, readiness::site, by_id("One site's readiness: roll-ups by zone, tasks in projected order with their dates and root cause, the critical path")),
+    route!(GET "/api/v1/readiness/blockers", Need(MonitoringRead), NONE, readiness::blockers, doc("Blocked tasks, root causes first, each with the tasks it holds up", &[(200, "{at, items}")])),
+    route!(GET "/api/v1/readiness/tasks", Need(MonitoringRead), NONE, readiness::tasks, doc_q("Unfinished tasks that may start by `until` (default: tonight, Paris), of `owner` (default: the caller's partner)", &[q("owner", "string"), q("until", "string")], &[(200, "{at, until, owner, items}")])),
+    route!(POST "/api/v1/readiness/tasks/{id}/progress", Need(ReadinessWrite), json(r#"{"type": "object", "required": ["status"], "properties": {"status": {"enum": ["todo", "in_progress", "blocked", "done", "verified"]}, "reason": {"type": "string"}, "evidence": {"type": "string"}, "override": {"type": "boolean"}}}"#), readiness::progress, doc("Move a task: starting or finishing waits for its predecessors (409 naming them) unless `override`, which is journalled; a blocked task needs a reason; a partner moves its own tasks only", &[(200, "{task, progress}"), (403, "Not the caller's task"), (404, "Not found"), (409, "Predecessors unfinished")])),
+    route!(GET "/api/v1/readiness/computers/noncompliant", Need(MonitoringRead), NONE, readiness::noncompliant, doc("Imaged computers running another image than their zone requires", &[(200, "{total, items}")])),
     route!(GET "/metrics", Need(MonitoringRead), NONE, monitoring::metrics, doc("Prometheus text exposition format 0.0.4 (a partner: its applications' checks only)", &[(200, "text/plain; version=0.0.4")])),
     route!(POST "/api/v1/monitoring/results", Need(MonitoringWrite), json(r#"{"oneOf": [{"type": "object"}, {"type": "array", "items": {"type": "object"}}]}"#), monitoring::results, doc("Push check results: one object, an array, or {results: [...]}; fields check (or check_id), status (OK, WARNING, CRITICAL, UNKNOWN or 0-3) or exit_status, output (or plugin_output), performance_data (text or list), time (RFC 3339 or epoch seconds). One bad result refuses the batch.", &[(200, "{accepted, state_changes}"), (400, "Not results JSON"), (422, "{error, message, problems[]}: nothing was taken"), (503, "Storage unavailable: nothing was taken; Retry-After")])),
     route!(POST "/api/v1/monitoring/alertmanager", Need(MonitoringWrite), OBJECT, monitoring::alertmanager, doc("Prometheus Alertmanager webhook (payload version 4): alerts mapped to checks by labels", &[(200, "{alerts, checks, unmatched_alerts, state_changes}"), (400, "Not an Alertmanager payload")])),

@@ -6,7 +6,9 @@ use std::process::Command;
 /// crate.
 #[test]
 fn the_domain_and_the_import_do_no_io() {
-    for krate in ["vigie-domain", "vigie-import", "vigie-logistics", "vigie-monitor", "vigie-incidents"] {
+    for krate in
+        ["vigie-domain", "vigie-import", "vigie-logistics", "vigie-monitor", "vigie-incidents", "vigie-readiness"]
+    {
         let out = Command::new(env!("CARGO"))
             .args(["tree", "--offline", "--locked", "-e", "normal", "--prefix", "none", "-p", krate])
             .current_dir(env!("CARGO_MANIFEST_DIR"))

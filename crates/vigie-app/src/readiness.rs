@@ -1,0 +1,461 @@
+//! Venue readiness (issue 16): the journalled tasks turned into a network for `vigie-readiness`, what follows from
+//! it as of now (projected dates, blocking and its root cause, critical paths, late tasks, roll-ups), and the one
+//! write: a task's progress, checked against its predecessors (an override passes them, and is journalled) and
+//! against the caller's reach (a partner moves its own tasks only).
+//!
+//! Times in the network are minutes from [`ORIGIN`]; answers give instants.
+
+use crate::{AppError, Caller, Reason};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use vigie_domain::access::Permission;
+use vigie_domain::readiness::{TaskProgress, TaskStatus};
+use vigie_domain::{Event, State, TaskId};
+use vigie_journal::Journal;
+use vigie_readiness::{Dependency, Minutes, Network, Schedule, Task, TaskState};
+
+/// The origin of the network's minutes: 2024-01-01T00:00:00Z.
+pub const ORIGIN: i64 = 1_704_067_200;
+
+pub fn minutes(t: DateTime<Utc>) -> Minutes {
+    (t.timestamp() - ORIGIN).div_euclid(60)
+}
+
+pub fn instant(m: Minutes) -> DateTime<Utc> {
+    DateTime::from_timestamp(ORIGIN + m * 60, 0).unwrap_or_default()
+}
+
+/// A task's state for the scheduler, from its journalled progress.
+fn state_of(st: &State, id: &TaskId) -> TaskState {
+    let Some(p) = st.readiness.progress.get(id) else { return TaskState::Todo };
+    match p.status {
+        TaskStatus::Todo => TaskState::Todo,
+        TaskStatus::Blocked => TaskState::Blocked,
+        TaskStatus::InProgress => TaskState::InProgress { started: minutes(p.started_at.unwrap_or(p.since)) },
+        TaskStatus::Done => TaskState::Done { finished: minutes(p.finished_at.unwrap_or(p.since)) },
+        TaskStatus::Verified => TaskState::Verified { finished: minutes(p.finished_at.unwrap_or(p.since)) },
+    }
+}
+
+/// The network of every task and link the journal holds. The import refuses cycles, so this does not fail on
+/// journalled data; if it ever did, the error says which tasks.
+pub fn network(st: &State) -> Result<Network, AppError> {
+    let tasks: Vec<Task> = st
+        .readiness
+        .tasks
+        .values()
+        .map(|t| {
+            let t = &t.value;
+            Task {
+                id: t.id.to_string(),
+                site: t.site_id.to_string(),
+                zone: t.zone_id.to_string(),
+                trade: t.trade.as_str().to_string(),
+                owner: t.owner.to_string(),
+                duration: t.duration_min as Minutes,
+                due: t.due.map(minutes),
+                state: state_of(st, &t.id),
+            }
+        })
+        .collect();
+    let deps: Vec<Dependency> = st
+        .readiness
+        .links
+        .iter()
+        .map(|((b, a), lag)| Dependency { before: b.to_string(), after: a.to_string(), lag: *lag as Minutes })
+        .collect();
+    Network::new(tasks, &deps).map_err(|e| AppError::Internal(format!("the journalled readiness network: {e}")))
+}
+
+/// A task as the API shows it: the record, where it stands, its projected dates, what blocks it.
+#[derive(Debug, Clone, Serialize)]
+pub struct TaskView {
+    pub id: String,
+    pub site_id: String,
+    pub zone_id: String,
+    pub name: String,
+    pub trade: &'static str,
+    pub owner: String,
+    pub duration_min: u32,
+    pub status: &'static str,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub reason: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub evidence: String,
+    pub start: DateTime<Utc>,
+    pub finish: DateTime<Utc>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub due: Option<DateTime<Utc>>,
+    pub late: bool,
+    /// The root cause when a blocked task (this one or one before it) holds it up.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blocked_by: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plan_id: Option<String>,
+    pub after: Vec<String>,
+}
+
+fn task_view(st: &State, net: &Network, sched: &Schedule, id: &str) -> Option<TaskView> {
+    let t = &st.readiness.tasks.get(id)?.value;
+    let (start, finish) = sched.dates(net, id)?;
+    let p = st.readiness.progress.get(id);
+    let status = p.map_or(TaskStatus::Todo, |p| p.status);
+    let late = !status.finished() && t.due.is_some_and(|d| finish > minutes(d));
+    Some(TaskView {
+        id: t.id.to_string(),
+        site_id: t.site_id.to_string(),
+        zone_id: t.zone_id.to_string(),
+        name: t.name.clone(),
+        trade: t.trade.as_str(),
+        owner: t.owner.to_string(),
+        duration_min: t.duration_min,
+        status: status.as_str(),
+        reason: p.map(|p| p.reason.clone()).unwrap_or_default(),
+        evidence: p.map(|p| p.evidence.clone()).unwrap_or_default(),
+        start: instant(start),
+        finish: instant(finish),
+        due: t.due,
+        late,
+        blocked_by: sched.blocked_by(net, id).map(str::to_string),
+        plan_id: t.plan_id.as_ref().map(|p| p.0.clone()),
+        after: net.predecessors(id).into_iter().map(|(b, _)| b.to_string()).collect(),
+    })
+}
+
+/// Readiness of one key (a site, zone, trade, owner): tasks and duration done over the total.
+#[derive(Debug, Clone, Serialize)]
+pub struct Rollup {
+    pub key: String,
+    pub tasks: usize,
+    pub tasks_done: usize,
+    /// Duration done over duration planned, in percent (one decimal).
+    pub percent: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ready: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deadline: Option<DateTime<Utc>>,
+    /// Projected ready after the deadline.
+    pub late: bool,
+    pub blocked: usize,
+}
+
+/// One site's picture: its roll-up, zones, tasks in projected order, the critical path.
+#[derive(Debug, Clone, Serialize)]
+pub struct SitePicture {
+    pub site: Rollup,
+    pub zones: Vec<Rollup>,
+    pub tasks: Vec<TaskView>,
+    pub critical_path: Vec<String>,
+}
+
+/// A root cause and what it holds up.
+#[derive(Debug, Clone, Serialize)]
+pub struct Blocker {
+    pub task: TaskView,
+    pub blocks: Vec<String>,
+}
+
+/// The picture at `now`, narrowed to what the caller sees, computed once for several answers.
+pub struct Picture<'s> {
+    st: &'s State,
+    net: Network,
+    sched: Schedule,
+    seen: Box<dyn Fn(&str) -> bool + 's>,
+}
+
+impl<'s> Picture<'s> {
+    pub fn new(st: &'s State, caller: &Caller, now: DateTime<Utc>) -> Result<Picture<'s>, AppError> {
+        caller.need(Permission::MonitoringRead)?;
+        let net = network(st)?;
+        let sched = net.schedule(minutes(now));
+        let view = caller.principal.view(st);
+        let seen = Box::new(move |id: &str| st.readiness.tasks.get(id).is_some_and(|t| view.task(st, &t.value)));
+        Ok(Picture { st, net, sched, seen })
+    }
+
+    fn rollups(&self, key: impl Fn(&Task) -> String, deadline: impl Fn(&str) -> Option<DateTime<Utc>>) -> Vec<Rollup> {
+        let mut by: BTreeMap<String, (usize, usize, Minutes, Minutes, Minutes, usize)> = BTreeMap::new();
+        for (i, t) in self.net.tasks().iter().enumerate() {
+            if !(self.seen)(&t.id) {
+                continue;
+            }
+            let e = by.entry(key(t)).or_insert((0, 0, 0, 0, Minutes::MIN, 0));
+            e.0 += 1;
+            e.3 += t.duration;
+            if t.state.finished().is_some() {
+                e.1 += 1;
+                e.2 += t.duration;
+            }
+            e.4 = e.4.max(self.sched.finish[i]);
+            if self.sched.blocked_by(&self.net, &t.id).is_some() {
+                e.5 += 1;
+            }
+        }
+        by.into_iter()
+            .map(|(key, (tasks, tasks_done, done, total, ready, blocked))| {
+                let deadline = deadline(&key);
+                let ready = (ready != Minutes::MIN).then(|| instant(ready));
+                Rollup {
+                    percent: if total == 0 {
+                        if tasks == tasks_done {
+                            100.0
+                        } else {
+                            0.0
+                        }
+                    } else {
+                        (done as f64 * 1000.0 / total as f64).round() / 10.0
+                    },
+                    late: matches!((ready, deadline), (Some(r), Some(d)) if r > d),
+                    key,
+                    tasks,
+                    tasks_done,
+                    ready,
+                    deadline,
+                    blocked,
+                }
+            })
+            .collect()
+    }
+
+    /// The deadline of a site: the earliest of its zones'.
+    fn site_deadline(&self, site: &str) -> Option<DateTime<Utc>> {
+        self.st
+            .readiness
+            .zones
+            .values()
+            .filter(|z| z.value.site_id.as_str() == site)
+            .filter_map(|z| z.value.deadline)
+            .min()
+    }
+
+    /// Readiness per site (and per zone, trade or owner with `by`).
+    pub fn summary(&self, by: &str) -> Result<Vec<Rollup>, AppError> {
+        let zones = &self.st.readiness.zones;
+        Ok(match by {
+            "site" => self.rollups(|t| t.site.clone(), |s| self.site_deadline(s)),
+            "zone" => self.rollups(|t| t.zone.clone(), |z| zones.get(z).and_then(|z| z.value.deadline)),
+            "trade" => self.rollups(|t| t.trade.clone(), |_| None),
+            "owner" => self.rollups(|t| t.owner.clone(), |_| None),
+            other => {
+                return Err(AppError::invalid(
+                    format!("readiness is rolled up by site, zone, trade or owner, not {other:?}"),
+                    vec![crate::problem("by", "expected site, zone, trade or owner")],
+                ))
+            }
+        })
+    }
+
+    /// One site: roll-ups, tasks in projected order, the critical path.
+    pub fn site(&self, site: &str) -> Result<SitePicture, AppError> {
+        let mut tasks: Vec<TaskView> = self
+            .net
+            .tasks()
+            .iter()
+            .filter(|t| t.site == site && (self.seen)(&t.id))
+            .filter_map(|t| task_view(self.st, &self.net, &self.sched, &t.id))
+            .collect();
+        if tasks.is_empty() && !self.st.sites.contains_key(site) {
+            return Err(AppError::not_found("site", site));
+        }
+        tasks.sort_by(|a, b| (a.start, a.finish, &a.id).cmp(&(b.start, b.finish, &b.id)));
+        let zones = &self.st.readiness.zones;
+        let site_rollup =
+            self.rollups(|t| t.site.clone(), |s| self.site_deadline(s)).into_iter().find(|r| r.key == site).unwrap_or(
+                Rollup {
+                    key: site.to_string(),
+                    tasks: 0,
+                    tasks_done: 0,
+                    percent: 100.0,
+                    ready: None,
+                    deadline: self.site_deadline(site),
+                    late: false,
+                    blocked: 0,
+                },
+            );
+        let zone_rollups = self
+            .rollups(|t| t.zone.clone(), |z| zones.get(z).and_then(|z| z.value.deadline))
+            .into_iter()
+            .filter(|r| tasks.iter().any(|t| t.zone_id == r.key))
+            .collect();
+        let critical_path = self
+            .sched
+            .critical_path(&self.net, site)
+            .into_iter()
+            .filter(|id| (self.seen)(id))
+            .map(str::to_string)
+            .collect();
+        Ok(SitePicture { site: site_rollup, zones: zone_rollups, tasks, critical_path })
+    }
+
+    /// Root causes first (the blocked tasks nothing blocked holds up), each with what it holds up.
+    pub fn blockers(&self) -> Vec<Blocker> {
+        let mut out: Vec<Blocker> = self
+            .sched
+            .blockers(&self.net)
+            .into_iter()
+            .filter(|(root, _)| (self.seen)(root))
+            .filter_map(|(root, blocks)| {
+                let task = task_view(self.st, &self.net, &self.sched, root)?;
+                let blocks = blocks.into_iter().filter(|b| (self.seen)(b)).map(str::to_string).collect();
+                Some(Blocker { task, blocks })
+            })
+            .collect();
+        out.sort_by(|a, b| b.blocks.len().cmp(&a.blocks.len()).then_with(|| a.task.id.cmp(&b.task.id)));
+        out
+    }
+
+    /// The tasks of `owner` (or every task the caller sees) that are unfinished and may start by `until`: "my tasks
+    /// today".
+    pub fn tasks_until(&self, owner: Option<&str>, until: DateTime<Utc>) -> Vec<TaskView> {
+        let until = minutes(until);
+        let mut out: Vec<TaskView> = self
+            .net
+            .tasks()
+            .iter()
+            .enumerate()
+            .filter(|(i, t)| {
+                (self.seen)(&t.id)
+                    && owner.is_none_or(|o| t.owner == o)
+                    && t.state.finished().is_none()
+                    && self.sched.start[*i] <= until
+            })
+            .filter_map(|(_, t)| task_view(self.st, &self.net, &self.sched, &t.id))
+            .collect();
+        out.sort_by(|a, b| (a.start, &a.id).cmp(&(b.start, &b.id)));
+        out
+    }
+}
+
+/// What a caller asks of a task.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct ProgressRequest {
+    pub status: TaskStatus,
+    #[serde(default)]
+    pub reason: String,
+    #[serde(default)]
+    pub evidence: String,
+    /// Start or finish although predecessors are unfinished (journalled with their names).
+    #[serde(default, rename = "override")]
+    pub overriding: bool,
+}
+
+fn scheduler_state(status: TaskStatus) -> TaskState {
+    match status {
+        TaskStatus::Todo => TaskState::Todo,
+        TaskStatus::Blocked => TaskState::Blocked,
+        TaskStatus::InProgress => TaskState::InProgress { started: 0 },
+        TaskStatus::Done => TaskState::Done { finished: 0 },
+        TaskStatus::Verified => TaskState::Verified { finished: 0 },
+    }
+}
+
+/// Moves a task, decided inside the journal command: the caller must reach it (a partner: its own), starting or
+/// finishing waits for its predecessors unless overridden (the override names them in the journal), a blocked task
+/// says why.
+pub fn progress(journal: &Journal, caller: &Caller, id: &str, req: ProgressRequest) -> Result<(), AppError> {
+    caller.need(Permission::ReadinessWrite)?;
+    crate::limits::free_text("reason", &req.reason)?;
+    crate::limits::free_text("evidence", &req.evidence)?;
+    if req.status == TaskStatus::Blocked && req.reason.trim().is_empty() {
+        return Err(AppError::invalid(
+            "a blocked task says why",
+            vec![crate::problem("reason", "a blocked task needs a reason")],
+        ));
+    }
+    let c = caller.clone();
+    let id = id.to_string();
+    journal.execute(move |st| {
+        let task = st.readiness.tasks.get(id.as_str()).ok_or_else(|| AppError::not_found("task", &id))?;
+        let view = c.principal.view(st);
+        if !view.own_task(&task.value) {
+            let reason = Reason::new(
+                "forbidden.task",
+                [("task", id.clone()), ("owner", task.value.owner.to_string())],
+                format!("task {id} is {}'s: only its owner (or the operations centre) moves it", task.value.owner),
+            );
+            return Err(AppError::Forbidden(reason));
+        }
+        let net = network(st)?;
+        let overridden =
+            net.check_transition(&id, scheduler_state(req.status), req.overriding).map_err(|e| match e {
+                vigie_readiness::TransitionError::Waiting { task, waiting_for } => AppError::Conflict(Reason::new(
+                    "conflict.predecessors",
+                    [("task", task.clone()), ("waiting_for", waiting_for.join(", "))],
+                    format!(
+                        "task {task} waits for {}: finish them first, or override (the override is journalled)",
+                        waiting_for.join(", ")
+                    ),
+                )),
+                vigie_readiness::TransitionError::NotAllowed { task, why } => AppError::Conflict(Reason::new(
+                    "conflict.transition",
+                    [("task", task.clone()), ("why", why.to_string())],
+                    format!("task {task}: {why}"),
+                )),
+                vigie_readiness::TransitionError::UnknownTask(t) => AppError::not_found("task", &t),
+            })?;
+        let overridden = overridden.iter().filter_map(|t| TaskId::parse(t).ok()).collect();
+        let event = Event::TaskProgressed(TaskProgress {
+            task_id: task.value.id.clone(),
+            status: req.status,
+            reason: req.reason,
+            evidence: req.evidence,
+            overridden,
+        });
+        Ok((vec![c.event(event)], ()))
+    })?;
+    Ok(())
+}
+
+/// The tasks a received plan finishes: those it satisfies, not finished yet (for the plan's receive command).
+pub fn finished_by_plan(st: &State, plan: &vigie_domain::PlanId) -> Vec<Event> {
+    st.readiness
+        .tasks
+        .values()
+        .filter(|t| t.value.plan_id.as_ref() == Some(plan))
+        .filter(|t| !st.readiness.progress.get(&t.value.id).is_some_and(|p| p.status.finished()))
+        .map(|t| {
+            Event::TaskProgressed(TaskProgress {
+                task_id: t.value.id.clone(),
+                status: TaskStatus::Done,
+                reason: String::new(),
+                evidence: format!("plan {} received", plan.0),
+                overridden: Vec::new(),
+            })
+        })
+        .collect()
+}
+
+/// Image compliance: every imaged computer the caller sees whose image is not the one its zone requires.
+#[derive(Debug, Clone, Serialize)]
+pub struct Noncompliant {
+    pub computer: String,
+    pub site_id: String,
+    pub zone_id: String,
+    pub runs: String,
+    pub required: String,
+}
+
+pub fn noncompliant(st: &State, caller: &Caller) -> Result<Vec<Noncompliant>, AppError> {
+    caller.need(Permission::MonitoringRead)?;
+    let view = caller.principal.view(st);
+    Ok(st
+        .readiness
+        .computers
+        .values()
+        .map(|c| &c.value)
+        .filter_map(|c| {
+            let zone_id = c.zone_id.as_ref()?;
+            let zone = st.readiness.zones.get(zone_id).map(|z| &z.value);
+            (view.zone(st, zone_id) && vigie_domain::readiness::image_compliant(c, zone) == Some(false)).then(|| {
+                Noncompliant {
+                    computer: c.id.to_string(),
+                    site_id: c.site_id.to_string(),
+                    zone_id: zone_id.to_string(),
+                    runs: c.image_label(),
+                    required: zone.map(|z| z.image.clone()).unwrap_or_default(),
+                }
+            })
+        })
+        .collect())
+}

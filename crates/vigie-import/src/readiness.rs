@@ -1,0 +1,256 @@
+//! The readiness tables (issue 16, docs/data-format.md): `zones`, `tasks`, `task_links` and `computers`. Read row by
+//! row with located problems like every table; [`check`] then checks what only the whole batch and the state can
+//! say — zones on their site, links between known tasks, no cycle (the cycle's links located) — and
+//! [`diff`] turns the batch into events.
+
+use super::*;
+use chrono::{DateTime, Utc};
+use vigie_domain::readiness::{Computer, ComputerRole, DeploymentState, Task, TaskLink, Trade, Zone};
+use vigie_domain::{ComputerId, TaskId, ZoneId};
+
+/// Records of the readiness tables.
+#[derive(Debug, Default)]
+pub(crate) struct ReadinessRecords {
+    pub zones: Vec<(Zone, Loc)>,
+    pub tasks: Vec<(Task, Loc)>,
+    pub links: Vec<(TaskLink, Loc)>,
+    pub computers: Vec<(Computer, Loc)>,
+}
+
+fn optional_instant(r: &mut RowReader<'_, '_>, name: &str) -> Option<Option<DateTime<Utc>>> {
+    let t = r.text(name).trim();
+    if t.is_empty() {
+        return Some(None);
+    }
+    match values::parse_instant(t) {
+        Some(v) => Some(Some(v)),
+        None => {
+            let t = t.to_string();
+            r.problem(
+                name,
+                format!("`{name}`: expected a date and time (2024-07-26 08:00, Paris time, or RFC 3339), found {t:?}"),
+            );
+            None
+        }
+    }
+}
+
+fn optional<T>(
+    r: &mut RowReader<'_, '_>,
+    name: &str,
+    parse: fn(&str) -> Result<T, vigie_domain::ids::IdError>,
+) -> Option<Option<T>> {
+    if r.text(name).trim().is_empty() {
+        Some(None)
+    } else {
+        r.id(name, parse).map(Some)
+    }
+}
+
+/// Reads one row of a readiness table into `batch`.
+pub(crate) fn read_row(batch: &mut ReadinessRecords, table: Table, r: &mut RowReader<'_, '_>, f: u16) {
+    match table {
+        Table::Zones => {
+            r.reference(RefKind::Site, "site_id");
+            let id = r.id("id", ZoneId::parse);
+            let site_id = r.id("site_id", SiteId::parse);
+            let name = r.string("name");
+            let kind = r.optional("kind", MAX_NAME_CHARS).unwrap_or_default();
+            let image = r.optional("image", MAX_NAME_CHARS).unwrap_or_default();
+            let deadline = optional_instant(r, "deadline");
+            if let (Some(id), Some(site_id), Some(name), Some(deadline), true) = (id, site_id, name, deadline, r.ok) {
+                let loc = r.loc(f, "id", "site_id", "");
+                let attributes = r.attributes();
+                batch.zones.push((Zone { id, site_id, name, kind, image, deadline, attributes }, loc));
+            }
+        }
+        Table::Tasks => {
+            r.reference(RefKind::Site, "site_id");
+            r.reference(RefKind::Zone, "zone_id");
+            r.reference(RefKind::Partner, "owner");
+            let id = r.id("id", TaskId::parse);
+            let site_id = r.id("site_id", SiteId::parse);
+            let zone_id = r.id("zone_id", ZoneId::parse);
+            let name = r.string("name");
+            let trade = r.choice("trade", Trade::parse);
+            let owner = r.id("owner", PartnerId::parse);
+            let duration_min = r.count("duration_min");
+            let due = optional_instant(r, "due");
+            let plan_id = optional(r, "plan_id", |s| vigie_domain::ids::check_id(s).map(|()| PlanId(s.to_string())));
+            if let (
+                Some(id),
+                Some(site_id),
+                Some(zone_id),
+                Some(name),
+                Some(trade),
+                Some(owner),
+                Some(duration_min),
+                Some(due),
+                Some(plan_id),
+                true,
+            ) = (id, site_id, zone_id, name, trade, owner, duration_min, due, plan_id, r.ok)
+            {
+                let loc = r.loc(f, "id", "zone_id", "owner");
+                let attributes = r.attributes();
+                let t = Task { id, site_id, zone_id, name, trade, owner, duration_min, due, plan_id, attributes };
+                batch.tasks.push((t, loc));
+            }
+        }
+        Table::TaskLinks => {
+            r.reference(RefKind::Task, "before_id");
+            r.reference(RefKind::Task, "after_id");
+            let before = r.id("before_id", TaskId::parse);
+            let after = r.id("after_id", TaskId::parse);
+            let lag_min = if r.text("lag_min").trim().is_empty() { Some(0) } else { r.count("lag_min") };
+            if let (Some(b), Some(a)) = (&before, &after) {
+                if a == b {
+                    r.problem("after_id", format!("task {a} cannot come after itself"));
+                }
+            }
+            if let (Some(before), Some(after), Some(lag_min), true) = (before, after, lag_min, r.ok) {
+                let loc = r.loc(f, "before_id", "before_id", "after_id");
+                batch.links.push((TaskLink { before, after, lag_min, removed: false }, loc));
+            }
+        }
+        Table::Computers => {
+            r.reference(RefKind::Site, "site_id");
+            r.reference(RefKind::Zone, "zone_id");
+            r.reference(RefKind::Asset, "asset_id");
+            let id = r.id("id", ComputerId::parse);
+            let model = r.string("model");
+            let site_id = r.id("site_id", SiteId::parse);
+            let zone_id = optional(r, "zone_id", ZoneId::parse);
+            let role = r.choice("role", ComputerRole::parse);
+            let state = r.choice("state", DeploymentState::parse);
+            let image = r.optional("image", MAX_NAME_CHARS).unwrap_or_default();
+            let image_version = r.optional("image_version", MAX_NAME_CHARS).unwrap_or_default();
+            let asset_id = optional(r, "asset_id", AssetId::parse);
+            if let (
+                Some(id),
+                Some(model),
+                Some(site_id),
+                Some(zone_id),
+                Some(role),
+                Some(state),
+                Some(asset_id),
+                true,
+            ) = (id, model, site_id, zone_id, role, state, asset_id, r.ok)
+            {
+                let loc = r.loc(f, "id", "site_id", "zone_id");
+                let attributes = r.attributes();
+                let c =
+                    Computer { id, model, site_id, zone_id, role, image, image_version, state, asset_id, attributes };
+                batch.computers.push((c, loc));
+            }
+        }
+        _ => unreachable!("not a readiness table"),
+    }
+}
+
+/// What only the whole batch and the state say: duplicates, a task's zone on the task's site, a computer's zone on
+/// its site, links between tasks known to the batch or the state, and no cycle among the tasks once the batch's
+/// links are added to the state's (each link of a cycle located).
+pub(crate) fn check(c: &mut Checker<'_>, state: &State) {
+    let batch: &Batch = c.batch;
+    let b = &batch.readiness;
+    dups(c, "zone id", &b.zones, |z| z.id.clone());
+    dups(c, "task id", &b.tasks, |t| t.id.clone());
+    dups(c, "computer id", &b.computers, |k| k.id.clone());
+    dups(c, "task link", &b.links, |l| format!("{} → {}", l.before, l.after));
+    let zone_site = |id: &ZoneId| -> Option<SiteId> {
+        b.zones
+            .iter()
+            .find(|(z, _)| &z.id == id)
+            .map(|(z, _)| z.site_id.clone())
+            .or_else(|| state.readiness.zones.get(id).map(|z| z.value.site_id.clone()))
+    };
+    let mut wrong = Vec::new();
+    for (t, loc) in &b.tasks {
+        if let Some(s) = zone_site(&t.zone_id).filter(|s| s != &t.site_id) {
+            wrong.push((*loc, 1, format!("zone {} is at site {s}, not at {}", t.zone_id, t.site_id)));
+        }
+    }
+    for (k, loc) in &b.computers {
+        if let Some(z) = &k.zone_id {
+            if let Some(s) = zone_site(z).filter(|s| s != &k.site_id) {
+                wrong.push((*loc, 2, format!("zone {z} is at site {s}, not at {}", k.site_id)));
+            }
+        }
+    }
+    for (loc, col, msg) in wrong {
+        c.at(loc, col, msg);
+    }
+    // Cycles: the state's tasks and links with the batch's.
+    let mut tasks: Vec<vigie_readiness::Task> = Vec::new();
+    let mut seen = HashSet::new();
+    let names = b.tasks.iter().map(|(t, _)| t.id.as_str()).chain(state.readiness.tasks.keys().map(|k| k.as_str()));
+    for id in names {
+        if seen.insert(id) {
+            tasks.push(vigie_readiness::Task {
+                id: id.to_string(),
+                site: String::new(),
+                zone: String::new(),
+                trade: String::new(),
+                owner: String::new(),
+                duration: 0,
+                due: None,
+                state: vigie_readiness::TaskState::Todo,
+            });
+        }
+    }
+    let mut deps: Vec<vigie_readiness::Dependency> = state
+        .readiness
+        .links
+        .keys()
+        .map(|(bf, af)| vigie_readiness::Dependency { before: bf.to_string(), after: af.to_string(), lag: 0 })
+        .collect();
+    let from_state = deps.len();
+    deps.extend(b.links.iter().map(|(l, _)| vigie_readiness::Dependency {
+        before: l.before.to_string(),
+        after: l.after.to_string(),
+        lag: 0,
+    }));
+    if let Err(vigie_readiness::NetworkError::Cycle { cycle }) = vigie_readiness::Network::new(tasks, &deps) {
+        let on: HashSet<&str> = cycle.iter().map(String::as_str).collect();
+        let mut located = false;
+        let msgs: Vec<(Loc, String)> = deps[from_state..]
+            .iter()
+            .zip(&b.links)
+            .filter(|(d, _)| on.contains(d.before.as_str()) && on.contains(d.after.as_str()))
+            .map(|(d, (_, loc))| {
+                (*loc, format!("this link closes a cycle of tasks ({}): {} → {}", cycle.join(" → "), d.before, d.after))
+            })
+            .collect();
+        for (loc, msg) in msgs {
+            located = true;
+            c.at(loc, 0, msg);
+        }
+        if !located {
+            if let Some((_, loc)) = b.links.first() {
+                c.at(*loc, 0, format!("the links make a cycle of tasks: {}", cycle.join(" → ")));
+            }
+        }
+    }
+}
+
+/// The events that bring the state up to the batch's readiness records.
+pub(crate) fn diff(d: &mut Differ<'_>, state: &State) {
+    let r = &state.readiness;
+    let batch: &Batch = d.batch;
+    let b = &batch.readiness;
+    d.diff(Table::Zones, &b.zones, |z| r.zones.get(&z.id).map(|x| &x.value), Event::ZoneUpserted);
+    d.diff(Table::Tasks, &b.tasks, |t| r.tasks.get(&t.id).map(|x| &x.value), Event::TaskUpserted);
+    let known: Vec<(TaskLink, Loc)> = b.links.clone();
+    let current: HashMap<(TaskId, TaskId), TaskLink> = r
+        .links
+        .iter()
+        .map(|((bf, af), lag)| {
+            (
+                (bf.clone(), af.clone()),
+                TaskLink { before: bf.clone(), after: af.clone(), lag_min: *lag, removed: false },
+            )
+        })
+        .collect();
+    d.diff(Table::TaskLinks, &known, |l| current.get(&(l.before.clone(), l.after.clone())), Event::TaskLinked);
+    d.diff(Table::Computers, &b.computers, |k| r.computers.get(&k.id).map(|x| &x.value), Event::ComputerUpserted);
+}

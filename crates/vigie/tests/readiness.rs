@@ -1,0 +1,214 @@
+//! Venue readiness over HTTP, black-box (issue 16): "no table, no PC" as data. A results room at the Stade de
+//! France: tables delivered by a logistics plan, then the computers installed, imaged and tested by Atos; a
+//! network task blocked. The picture (projected dates, critical path, the root cause of what is held up), a task
+//! moved before its predecessors (refused, naming them; overridden, and the override journalled), a partner trying
+//! another's task, the plan received finishing the delivery and moving the dates after it, image compliance.
+
+mod common;
+
+use common::{registry, Backend, TestApp};
+use serde_json::{json, Value};
+use vigie_domain::readiness::*;
+use vigie_domain::*;
+
+fn task(id: &str, name: &str, trade: Trade, owner: &str, minutes: u32, plan: Option<&str>) -> Event {
+    Event::TaskUpserted(Task {
+        id: TaskId::parse(id).unwrap(),
+        site_id: SiteId::parse("STA").unwrap(),
+        zone_id: ZoneId::parse("STA-RES").unwrap(),
+        name: name.into(),
+        trade,
+        owner: PartnerId::parse(owner).unwrap(),
+        duration_min: minutes,
+        due: None,
+        plan_id: plan.map(|p| PlanId(p.into())),
+        attributes: Default::default(),
+    })
+}
+
+fn link(before: &str, after: &str) -> Event {
+    Event::TaskLinked(TaskLink {
+        before: TaskId::parse(before).unwrap(),
+        after: TaskId::parse(after).unwrap(),
+        lag_min: 0,
+        removed: false,
+    })
+}
+
+fn computer(id: &str, image: &str, version: &str) -> Event {
+    Event::ComputerUpserted(Computer {
+        id: ComputerId::parse(id).unwrap(),
+        model: "HP EliteDesk 800".into(),
+        site_id: SiteId::parse("STA").unwrap(),
+        zone_id: Some(ZoneId::parse("STA-RES").unwrap()),
+        role: ComputerRole::Critical,
+        image: image.into(),
+        image_version: version.into(),
+        state: if image.is_empty() { DeploymentState::Installed } else { DeploymentState::Imaged },
+        asset_id: None,
+        attributes: Default::default(),
+    })
+}
+
+async fn post(app: &TestApp, user: &str, path: &str, body: Value) -> (u16, Value) {
+    let r = app.client_as(user).post(app.url(path)).json(&body).send().await.unwrap();
+    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+}
+
+async fn get(app: &TestApp, user: &str, path: &str) -> Value {
+    let r = app.client_as(user).get(app.url(path)).send().await.unwrap();
+    assert_eq!(r.status(), 200, "{path}");
+    r.json().await.unwrap()
+}
+
+fn ids(tasks: &Value) -> Vec<String> {
+    tasks.as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap().to_string()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_table_no_pc_the_chain_from_untested_computers_to_the_plan_in_transit() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    assert_eq!(app.import(&registry(), "", None).await.status(), 200);
+    // The tables come from Vincennes by a plan, committed and on the road.
+    let plan = json!({"destination": "STA", "movements": [{"from": "DEP1", "item_id": "PLATE", "quantity": 10}],
+                      "purpose": "tables de la salle des résultats", "on": "2024-07-26"});
+    let (code, committed) = post(&app, "admin", "/api/v1/plans", plan).await;
+    assert_eq!(code, 201, "{committed}");
+    let plan_id = committed["id"].as_str().unwrap().to_string();
+    assert_eq!(post(&app, "admin", &format!("/api/v1/plans/{plan_id}/ship"), json!({})).await.0, 200);
+
+    let deadline = chrono::Utc::now() + chrono::Duration::days(3);
+    let events = vec![
+        Event::ZoneUpserted(Zone {
+            id: ZoneId::parse("STA-RES").unwrap(),
+            site_id: SiteId::parse("STA").unwrap(),
+            name: "Salle des résultats".into(),
+            kind: "results_room".into(),
+            image: "ODS-RES 4.2".into(),
+            deadline: Some(deadline),
+            attributes: Default::default(),
+        }),
+        task("STA-TABLES", "Livraison des tables", Trade::Delivery, "LOGI", 240, Some(&plan_id)),
+        task("STA-POWER", "Alimentation électrique", Trade::Power, "ELEC", 120, None),
+        task("STA-PC", "Installation des PC", Trade::Installation, "ATOS", 180, None),
+        task("STA-IMG", "Imagerie ODS-RES", Trade::Imaging, "ATOS", 120, None),
+        task("STA-TEST", "Test de la salle", Trade::Tests, "ATOS", 60, None),
+        task("STA-NET", "Réseau de la tribune", Trade::Network, "ORANGE", 90, None),
+        task("STA-TRIB", "PC de la tribune", Trade::Installation, "ATOS", 60, None),
+        link("STA-TABLES", "STA-PC"),
+        link("STA-POWER", "STA-PC"),
+        link("STA-PC", "STA-IMG"),
+        link("STA-IMG", "STA-TEST"),
+        link("STA-NET", "STA-TRIB"),
+        computer("SN-1", "ODS-RES", "4.2"),
+        computer("SN-2", "ODS-RES", "4.1"),
+        computer("SN-3", "", ""),
+    ];
+    let events = events
+        .into_iter()
+        .map(|event| NewEvent { actor: Actor::system("test"), source: "test".into(), event })
+        .collect();
+    app.journal().append(events).unwrap();
+
+    // The network task is blocked: it holds up the stand's PCs, and says why.
+    let (code, body) = post(
+        &app,
+        "atos",
+        "/api/v1/readiness/tasks/STA-NET/progress",
+        json!({"status": "blocked", "reason": "fibre coupée"}),
+    )
+    .await;
+    assert_eq!(code, 403, "ORANGE's task is not Atos's: {body}");
+    assert_eq!(body["code"], "forbidden.task");
+    let (code, body) =
+        post(&app, "toc", "/api/v1/readiness/tasks/STA-NET/progress", json!({"status": "blocked"})).await;
+    assert_eq!(code, 422, "a blocked task needs a reason: {body}");
+    let (code, _) = post(
+        &app,
+        "toc",
+        "/api/v1/readiness/tasks/STA-NET/progress",
+        json!({"status": "blocked", "reason": "fibre coupée"}),
+    )
+    .await;
+    assert_eq!(code, 200);
+
+    // The picture: tables and power first, then PCs, imaging, the test; the critical path runs through the tables
+    // (four hours) rather than the power (two).
+    let site = get(&app, "toc", "/api/v1/readiness/sites/STA").await;
+    let picture = &site["picture"];
+    let order = ids(&picture["tasks"]);
+    let at = |id: &str| order.iter().position(|x| x == id).unwrap();
+    assert!(at("STA-TABLES") < at("STA-PC") && at("STA-POWER") < at("STA-PC") && at("STA-PC") < at("STA-IMG"));
+    assert_eq!(
+        picture["critical_path"],
+        json!(["STA-TABLES", "STA-PC", "STA-IMG", "STA-TEST"]),
+        "the longest chain to the site's ready date"
+    );
+    let pc = picture["tasks"].as_array().unwrap().iter().find(|t| t["id"] == "STA-PC").unwrap().clone();
+    assert_eq!(pc["after"], json!(["STA-POWER", "STA-TABLES"]));
+    let trib = picture["tasks"].as_array().unwrap().iter().find(|t| t["id"] == "STA-TRIB").unwrap().clone();
+    assert_eq!(trib["blocked_by"], "STA-NET", "the root cause, as UNREACHABLE names its parent");
+    let blockers = get(&app, "toc", "/api/v1/readiness/blockers").await;
+    assert_eq!(blockers["items"][0]["task"]["id"], "STA-NET");
+    assert_eq!(blockers["items"][0]["task"]["reason"], "fibre coupée");
+    assert_eq!(blockers["items"][0]["blocks"], json!(["STA-TRIB"]));
+
+    // Atos starts installing before the tables are there: refused, naming what it waits for; overridden, the
+    // override is journalled with their names.
+    let (code, body) =
+        post(&app, "atos", "/api/v1/readiness/tasks/STA-PC/progress", json!({"status": "in_progress"})).await;
+    assert_eq!(code, 409, "{body}");
+    assert_eq!(body["code"], "conflict.predecessors");
+    assert_eq!(body["params"]["waiting_for"], "STA-POWER, STA-TABLES");
+    let (code, _) = post(
+        &app,
+        "atos",
+        "/api/v1/readiness/tasks/STA-PC/progress",
+        json!({"status": "in_progress", "override": true, "reason": "tables de secours"}),
+    )
+    .await;
+    assert_eq!(code, 200);
+    let last = app.journal().read_after(app.journal().state().last_seq - 1, 1).unwrap();
+    match &last[0].event {
+        Event::TaskProgressed(p) => {
+            assert_eq!(p.overridden.iter().map(|t| t.as_str()).collect::<Vec<_>>(), ["STA-POWER", "STA-TABLES"]);
+            assert_eq!(last[0].actor.as_str().split('/').next(), Some("user:atos"));
+        }
+        other => panic!("expected the task's progress, found {other:?}"),
+    }
+    // A partner sees its own tasks and those linked to them, not the rest.
+    let seen = ids(&get(&app, "atos", "/api/v1/readiness/sites/STA").await["picture"]["tasks"]);
+    for t in ["STA-PC", "STA-IMG", "STA-TEST", "STA-TRIB", "STA-TABLES", "STA-POWER", "STA-NET"] {
+        assert!(seen.contains(&t.to_string()), "atos sees {t}: {seen:?}");
+    }
+    let mine = get(&app, "atos", "/api/v1/readiness/tasks?until=2099-01-01T00:00:00Z").await;
+    assert!(ids(&mine["items"]).iter().all(|t| ["STA-PC", "STA-IMG", "STA-TEST", "STA-TRIB"].contains(&t.as_str())));
+
+    // The tables arrive: receiving the plan finishes the delivery task, with the plan as evidence.
+    let before = get(&app, "toc", "/api/v1/readiness/sites/STA").await;
+    assert_eq!(post(&app, "admin", &format!("/api/v1/plans/{plan_id}/receive"), json!({})).await.0, 200);
+    let after = get(&app, "toc", "/api/v1/readiness/sites/STA").await;
+    let find = |v: &Value, id: &str| v["picture"]["tasks"].as_array().unwrap().iter().find(|t| t["id"] == id).cloned();
+    let tables = find(&after, "STA-TABLES").unwrap();
+    assert_eq!(tables["status"], "done");
+    assert_eq!(tables["evidence"], format!("plan {plan_id} received"));
+    assert!(
+        find(&after, "STA-TABLES").unwrap()["finish"].as_str()
+            < find(&before, "STA-TABLES").unwrap()["finish"].as_str(),
+        "the delivery finished now rather than four hours from now"
+    );
+    let done_share = |v: &Value| v["picture"]["site"]["percent"].as_f64().unwrap();
+    assert!(done_share(&after) > done_share(&before));
+
+    // Image compliance: the 4.1 computer, not the one on 4.2 nor the one not imaged yet.
+    let nc = get(&app, "toc", "/api/v1/readiness/computers/noncompliant").await;
+    assert_eq!(
+        nc["items"],
+        json!([{"computer": "SN-2", "site_id": "STA", "zone_id": "STA-RES", "runs": "ODS-RES 4.1", "required": "ODS-RES 4.2"}])
+    );
+    // The roll-up per site says the same figures.
+    let summary = get(&app, "toc", "/api/v1/readiness?by=site").await;
+    assert_eq!(summary["items"][0]["key"], "STA");
+    assert_eq!(summary["items"][0]["blocked"], 2, "the blocked task and the one it holds up");
+    app.stop().await;
+}
