@@ -10,6 +10,7 @@ const PAGES = [
   { id: 'mur', load: () => import('./pages/mur.js'), visible: () => may('monitoring:read') || may('wall:read') },
   { id: 'supervision', load: () => import('./pages/supervision.js'), visible: () => may('monitoring:read') },
   { id: 'incidents', load: () => import('./pages/incidents.js'), visible: () => may('incidents:read') },
+  { id: 'preparation', load: () => import('./pages/preparation.js'), visible: () => may('monitoring:read') },
   { id: 'courante', load: () => import('./pages/courante.js'),
     visible: () => may('incidents:read') && !caller()?.partner_id },
   { id: 'import', load: () => import('./pages/import.js'),

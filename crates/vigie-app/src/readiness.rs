@@ -93,7 +93,22 @@ pub struct TaskView {
     pub blocked_by: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub plan_id: Option<String>,
+    /// The plan that does it, where it stands (the chain from a task to its delivery).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plan: Option<PlanView>,
     pub after: Vec<String>,
+}
+
+/// A delivery plan as a readiness task shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanView {
+    pub id: String,
+    pub status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shipped_at: Option<DateTime<Utc>>,
+    /// The origins of its movements.
+    pub from: String,
+    pub to: String,
 }
 
 fn task_view(st: &State, net: &Network, sched: &Schedule, id: &str) -> Option<TaskView> {
@@ -119,6 +134,17 @@ fn task_view(st: &State, net: &Network, sched: &Schedule, id: &str) -> Option<Ta
         late,
         blocked_by: sched.blocked_by(net, id).map(str::to_string),
         plan_id: t.plan_id.as_ref().map(|p| p.0.clone()),
+        plan: t.plan_id.as_ref().and_then(|p| st.plans.get(p)).map(|r| {
+            let mut from: Vec<&str> = r.value.plan.movements.iter().map(|m| m.from.as_str()).collect();
+            from.dedup();
+            PlanView {
+                id: r.value.plan.id.0.clone(),
+                status: r.value.status.as_str(),
+                shipped_at: r.value.shipped_at,
+                from: from.join(", "),
+                to: r.value.plan.destination.to_string(),
+            }
+        }),
         after: net.predecessors(id).into_iter().map(|(b, _)| b.to_string()).collect(),
     })
 }
@@ -340,13 +366,13 @@ pub struct ProgressRequest {
     pub overriding: bool,
 }
 
-fn scheduler_state(status: TaskStatus) -> TaskState {
+fn scheduler_state(status: TaskStatus, now: Minutes) -> TaskState {
     match status {
         TaskStatus::Todo => TaskState::Todo,
         TaskStatus::Blocked => TaskState::Blocked,
-        TaskStatus::InProgress => TaskState::InProgress { started: 0 },
-        TaskStatus::Done => TaskState::Done { finished: 0 },
-        TaskStatus::Verified => TaskState::Verified { finished: 0 },
+        TaskStatus::InProgress => TaskState::InProgress { started: now },
+        TaskStatus::Done => TaskState::Done { finished: now },
+        TaskStatus::Verified => TaskState::Verified { finished: now },
     }
 }
 
@@ -354,7 +380,10 @@ fn scheduler_state(status: TaskStatus) -> TaskState {
 /// finishing waits for its predecessors unless overridden (the override names them in the journal), a blocked task
 /// says why.
 pub fn progress(journal: &Journal, caller: &Caller, id: &str, req: ProgressRequest) -> Result<(), AppError> {
-    caller.need(Permission::ReadinessWrite)?;
+    progress_in_order(journal, caller, vec![(id.to_string(), req)])
+}
+
+fn check_request(req: &ProgressRequest) -> Result<(), AppError> {
     crate::limits::free_text("reason", &req.reason)?;
     crate::limits::free_text("evidence", &req.evidence)?;
     if req.status == TaskStatus::Blocked && req.reason.trim().is_empty() {
@@ -363,22 +392,43 @@ pub fn progress(journal: &Journal, caller: &Caller, id: &str, req: ProgressReque
             vec![crate::problem("reason", "a blocked task needs a reason")],
         ));
     }
+    Ok(())
+}
+
+/// Most moves in one command.
+pub const MAX_MOVES: usize = 20_000;
+
+/// Moves several tasks in one journal command, in order: each is checked as [`progress`] does, against the tasks as
+/// the moves before it left them (a day's work recorded at once: the cabling done, then the PCs it released). All
+/// or nothing.
+pub fn progress_in_order(
+    journal: &Journal,
+    caller: &Caller,
+    moves: Vec<(String, ProgressRequest)>,
+) -> Result<(), AppError> {
+    caller.need(Permission::ReadinessWrite)?;
+    crate::limits::list("moves", &moves, MAX_MOVES)?;
+    for (_, req) in &moves {
+        check_request(req)?;
+    }
     let c = caller.clone();
-    let id = id.to_string();
     journal.execute(move |st| {
-        let task = st.readiness.tasks.get(id.as_str()).ok_or_else(|| AppError::not_found("task", &id))?;
         let view = c.principal.view(st);
-        if !view.own_task(&task.value) {
-            let reason = Reason::new(
-                "forbidden.task",
-                [("task", id.clone()), ("owner", task.value.owner.to_string())],
-                format!("task {id} is {}'s: only its owner (or the operations centre) moves it", task.value.owner),
-            );
-            return Err(AppError::Forbidden(reason));
-        }
-        let net = network(st)?;
-        let overridden =
-            net.check_transition(&id, scheduler_state(req.status), req.overriding).map_err(|e| match e {
+        let mut net = network(st)?;
+        let now = minutes(Utc::now());
+        let mut events = Vec::with_capacity(moves.len());
+        for (id, req) in moves {
+            let task = st.readiness.tasks.get(id.as_str()).ok_or_else(|| AppError::not_found("task", &id))?;
+            if !view.own_task(&task.value) {
+                let reason = Reason::new(
+                    "forbidden.task",
+                    [("task", id.clone()), ("owner", task.value.owner.to_string())],
+                    format!("task {id} is {}'s: only its owner (or the operations centre) moves it", task.value.owner),
+                );
+                return Err(AppError::Forbidden(reason));
+            }
+            let to = scheduler_state(req.status, now);
+            let overridden = net.check_transition(&id, to, req.overriding).map_err(|e| match e {
                 vigie_readiness::TransitionError::Waiting { task, waiting_for } => AppError::Conflict(Reason::new(
                     "conflict.predecessors",
                     [("task", task.clone()), ("waiting_for", waiting_for.join(", "))],
@@ -394,15 +444,17 @@ pub fn progress(journal: &Journal, caller: &Caller, id: &str, req: ProgressReque
                 )),
                 vigie_readiness::TransitionError::UnknownTask(t) => AppError::not_found("task", &t),
             })?;
-        let overridden = overridden.iter().filter_map(|t| TaskId::parse(t).ok()).collect();
-        let event = Event::TaskProgressed(TaskProgress {
-            task_id: task.value.id.clone(),
-            status: req.status,
-            reason: req.reason,
-            evidence: req.evidence,
-            overridden,
-        });
-        Ok((vec![c.event(event)], ()))
+            net.set_state(&id, to);
+            let overridden = overridden.iter().filter_map(|t| TaskId::parse(t).ok()).collect();
+            events.push(c.event(Event::TaskProgressed(TaskProgress {
+                task_id: task.value.id.clone(),
+                status: req.status,
+                reason: req.reason,
+                evidence: req.evidence,
+                overridden,
+            })));
+        }
+        Ok((events, ()))
     })?;
     Ok(())
 }

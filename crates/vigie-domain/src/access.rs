@@ -592,6 +592,9 @@ impl View {
             | DependencySet(_)
             | MaintenanceScheduled(_)
             | MaintenanceCancelled(_) => &[MonitoringWrite],
+            // Readiness plans (zones, tasks, links, computers) are the operations centre's; progress is the owners'.
+            ZoneUpserted(_) | TaskUpserted(_) | TaskLinked(_) | ComputerUpserted(_) => &[MonitoringWrite],
+            TaskProgressed(_) => &[ReadinessWrite],
             _ => &[Users],
         }
     }

@@ -405,7 +405,7 @@ pub enum TemplateError {
 }
 
 impl Template {
-    /// The tasks and dependencies of one zone of a site: ids `SITE/ZONE/key` (`SITE/ZONE/key#n` for the n-th of a
+    /// The tasks and dependencies of one zone of a site: ids `SITE/ZONE/key` (`SITE/ZONE/key.n` for the n-th of a
     /// counted task, from 1); each copy of a counted task follows every copy of its predecessors. The template's
     /// own cycles are left to [`Network::new`], which names them.
     pub fn instantiate(
@@ -419,7 +419,7 @@ impl Template {
             let copies = if t.count <= 1 {
                 vec![format!("{site}/{zone}/{}", t.key)]
             } else {
-                (1..=t.count).map(|n| format!("{site}/{zone}/{}#{n}", t.key)).collect()
+                (1..=t.count).map(|n| format!("{site}/{zone}/{}.{n}", t.key)).collect()
             };
             if ids.insert(t.key.as_str(), copies).is_some() {
                 return Err(TemplateError::DuplicateKey { kind: self.kind.clone(), key: t.key.clone() });

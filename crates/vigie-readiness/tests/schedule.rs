@@ -258,8 +258,8 @@ fn a_template_instantiated_for_many_sites_gives_each_zone_its_network() {
     // 7 tasks (3 computers) and 1 + 1 + 2×3 + 3 = 11 dependencies a zone, six zones.
     assert_eq!((tasks.len(), deps.len()), (42, 66));
     let net = Network::new(tasks, &deps).unwrap();
-    assert_eq!(net.predecessors("BCY/R1/pc#2"), [("BCY/R1/power", 0), ("BCY/R1/network", 0)]);
-    assert_eq!(net.unfinished_predecessors("STA/R2/test"), ["STA/R2/pc#1", "STA/R2/pc#2", "STA/R2/pc#3"]);
+    assert_eq!(net.predecessors("BCY/R1/pc.2"), [("BCY/R1/power", 0), ("BCY/R1/network", 0)]);
+    assert_eq!(net.unfinished_predecessors("STA/R2/test"), ["STA/R2/pc.1", "STA/R2/pc.2", "STA/R2/pc.3"]);
     let s = net.schedule(0);
     // tables 0–4 h, network 5–8 h, each computer 8–9 h, test 9–10 h.
     assert_eq!(s.dates(&net, "MRS/R2/test"), Some((9 * H, 10 * H)));

@@ -34,6 +34,7 @@ files!(
     "pages/supervision.js",
     "pages/incidents.js",
     "pages/courante.js",
+    "pages/preparation.js",
     "pages/import.js",
     "geo/france-departements.geojson";
     "vendor/leaflet.js" => "leaflet/dist/leaflet.js",

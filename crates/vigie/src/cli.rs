@@ -361,6 +361,16 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 st.toc.checks.len()
             );
             drop(st);
+            crate::demo::readiness::setup(&journal, chrono::Utc::now())?;
+            let st = journal.state();
+            eprintln!(
+                "readiness: {} zones, {} tasks, {} computers; at the Arena Bercy the results room waits for its tables, \
+                 still on the road from Vincennes",
+                st.readiness.zones.len(),
+                st.readiness.tasks.len(),
+                st.readiness.computers.len()
+            );
+            drop(st);
             crate::users::demo_users(&journal)?;
             eprintln!(
                 "demo users (demo only; passwords in the README): {}",

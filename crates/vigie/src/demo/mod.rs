@@ -5,6 +5,7 @@
 //! Dates are relative to the day it runs (J = today in Paris), so the forces are engaged whenever the demo is
 //! shown. The data goes through the ordinary import, as CSV files, so it is validated and traced like any import.
 
+pub mod readiness;
 pub mod toc;
 
 use crate::Rng;
@@ -114,6 +115,9 @@ pub const ITEMS: &[(&str, &str, &str, &str, f64, f64)] = &[
     ("SAC-COUCHAGE", "Sac de couchage", "vie en campagne", "pièce", 2.0, 0.02),
     ("TROUSSE-SECOURS", "Trousse de secours individuelle", "santé", "pièce", 0.5, 0.002),
     ("JERRICAN", "Jerrican 20 L", "carburant", "pièce", 4.0, 0.025),
+    // What venues are fitted out with (readiness): "no table, no PC".
+    ("TABLE-PLIANTE", "Table pliante 180 × 75 cm", "mobilier", "pièce", 14.0, 0.12),
+    ("CHAISE", "Chaise empilable", "mobilier", "pièce", 4.5, 0.05),
 ];
 
 /// Allowances: item, basis, quantity.
@@ -226,6 +230,8 @@ pub fn files(now: DateTime<Utc>) -> Vec<SourceFile> {
                 ("LIT-PICOT", 6_000, 150),
                 ("SAC-COUCHAGE", 7_000, 0),
                 ("TROUSSE-SECOURS", 9_000, 0),
+                ("TABLE-PLIANTE", 900, 12),
+                ("CHAISE", 2_400, 30),
             ],
         ),
         (
