@@ -569,6 +569,32 @@ try {
   expect(signedBy.includes('toc') && signatures.length === 1 && signatures[0].by.startsWith('user:toc'),
     `the hand-over is signed by the incoming lead and journalled (${signedBy.trim()})`);
   await look(operator, '07b-passation-signee');
+
+  // Readiness: "why is the results room at Bercy not ready?" The answer first, the root causes, then Bercy's
+  // timeline walks from the computers waiting to the tables to the plan still on the road.
+  await operator.goto(`${base}/#/preparation`);
+  await operator.waitForSelector('#readiness-answer');
+  const answer = await operator.textContent('#readiness-answer');
+  expect(/^\d+ sites sur \d+ prêts à temps\./.test(answer.trim()), `readiness says its answer first (${answer.trim()})`);
+  await look(operator, '16-preparation');
+  await operator.click('#blockers a:has-text("BCY")');
+  await operator.waitForSelector('#timeline');
+  const root = await operator.textContent('.rd-root');
+  const plan = (await toc('/api/v1/readiness/sites/BCY')).picture.tasks.find((x) => x.id === 'BCY/BCY-RES/tables').plan;
+  expect(root.includes('Livraison des tables') && root.includes(plan.id) && root.includes('Expédié'),
+    `Bercy's root cause is the tables, with their plan on the road (${root.trim()})`);
+  const waiting = await operator.textContent('[id="task-BCY_BCY-RES_pc_1"]');
+  expect(waiting.includes('Livraison des tables'), `a computer waiting names its root cause (${waiting.trim()})`);
+  await look(operator, '16b-preparation-bercy');
+  // Moving a held computer is refused, naming what it waits for; forcing it is a deliberate second step.
+  refusalExpected = '/api/v1/readiness/tasks/';
+  await operator.click('[id="task-BCY_BCY-RES_pc_1"] button:has-text("Commencer")');
+  await operator.waitForSelector('#move-result .error');
+  refusalExpected = null;
+  const refusedMove = await operator.textContent('#move-result');
+  expect(refusedMove.includes('attend') && refusedMove.includes('BCY/BCY-RES/tables') && refusedMove.includes('Forcer'),
+    `a move past an unfinished predecessor is refused, naming it, and may be forced (${refusedMove.trim()})`);
+  await look(operator, '16c-preparation-refus');
   await operator.close();
 
   // The wall screen as a kiosk: the read-only `mur` user sees only what it may read, and writes nothing.
