@@ -256,13 +256,14 @@ fn encode_state(state: &State, w: &mut Writer) {
     sessions.enc(w);
     version.enc(w);
 
-    let ReadinessRegistry { zones, tasks, links, progress, computers, version } = readiness;
+    let ReadinessRegistry { zones, tasks, links, progress, computers, version, structure } = readiness;
     enc_values(w, zones);
     enc_values(w, tasks);
     links.enc(w);
     progress.enc(w);
     enc_values(w, computers);
     version.enc(w);
+    structure.enc(w);
 
     enc_values(w, incidents);
     incident_timeline.enc(w);
@@ -378,6 +379,7 @@ fn decode_state(r: &mut Reader, last_seq: u64) -> Result<State, Bad> {
         progress: Codec::dec(r)?,
         computers: dec_keyed(r, |c: &Stamped<Computer>| c.value.id.clone())?,
         version: Codec::dec(r)?,
+        structure: Codec::dec(r)?,
     };
     let incidents = dec_keyed(r, |i: &Stamped<Incident>| i.value.sys_id.clone())?;
     let incident_timeline = Codec::dec(r)?;

@@ -209,6 +209,8 @@ pub struct ReadinessRegistry {
     pub computers: BTreeMap<crate::ids::ComputerId, Stamped<crate::readiness::Computer>>,
     /// Bumped by every change: the schedule is recomputed on it.
     pub version: u64,
+    /// Bumped by changes of tasks and links only (not of progress): the network's shape is rebuilt on it.
+    pub structure: u64,
 }
 
 impl TocRegistry {
@@ -547,6 +549,7 @@ impl State {
             Event::TaskUpserted(t) => {
                 self.readiness.tasks.insert(t.id.clone(), Stamped { value: t, stamp });
                 self.readiness.version += 1;
+                self.readiness.structure += 1;
             }
             Event::TaskLinked(l) => {
                 let key = (l.before, l.after);
@@ -556,6 +559,7 @@ impl State {
                     self.readiness.links.insert(key, l.lag_min);
                 }
                 self.readiness.version += 1;
+                self.readiness.structure += 1;
             }
             Event::TaskProgressed(p) => {
                 use crate::readiness::{Progress, TaskStatus};

@@ -156,6 +156,8 @@ pub struct App {
     live_stale: Arc<std::sync::atomic::AtomicBool>,
     /// A follower: when each session's activity was last relayed to the leader.
     relayed: Arc<cluster::Relayed>,
+    /// Venue readiness: the network's shape, kept while no task or link changes.
+    readiness: Arc<vigie_app::readiness::NetworkCache>,
 }
 
 impl App {
@@ -260,6 +262,7 @@ fn build(journal: Journal, options: ServerOptions) -> (Router, watch::Sender<boo
         forwarder,
         live_stale,
         relayed,
+        readiness: Arc::default(),
     };
     let body_limit = options.max_body_bytes;
     let router: Router = routes::router(&options)

@@ -25,7 +25,7 @@ pub async fn summary(
 ) -> Result<Json<Value>, ApiError> {
     let now = chrono::Utc::now();
     let st = app.journal.state();
-    let picture = Picture::new(&st, &caller.0, now)?;
+    let picture = Picture::new(&st, &caller.0, now, &app.readiness)?;
     let by = q.by.as_deref().unwrap_or("site");
     let rollups = picture.summary(by)?;
     Ok(Json(json!({"at": now, "by": by, "items": rollups})))
@@ -35,7 +35,7 @@ pub async fn summary(
 pub async fn site(AxState(app): AxState<App>, caller: Caller, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
     let now = chrono::Utc::now();
     let st = app.journal.state();
-    let picture = Picture::new(&st, &caller.0, now)?;
+    let picture = Picture::new(&st, &caller.0, now, &app.readiness)?;
     let site = picture.site(&id)?;
     let name = st.sites.get(id.as_str()).map(|s| s.value.name.clone());
     Ok(Json(json!({"at": now, "name": name, "picture": site})))
@@ -45,7 +45,7 @@ pub async fn site(AxState(app): AxState<App>, caller: Caller, Path(id): Path<Str
 pub async fn blockers(AxState(app): AxState<App>, caller: Caller) -> Result<Json<Value>, ApiError> {
     let now = chrono::Utc::now();
     let st = app.journal.state();
-    let picture = Picture::new(&st, &caller.0, now)?;
+    let picture = Picture::new(&st, &caller.0, now, &app.readiness)?;
     Ok(Json(json!({"at": now, "items": picture.blockers()})))
 }
 
@@ -76,7 +76,7 @@ pub async fn tasks(
         _ => None,
     });
     let st = app.journal.state();
-    let picture = Picture::new(&st, &caller.0, now)?;
+    let picture = Picture::new(&st, &caller.0, now, &app.readiness)?;
     let items = picture.tasks_until(owner.as_deref(), until);
     Ok(Json(json!({"at": now, "until": until, "owner": owner, "items": items})))
 }
