@@ -61,6 +61,14 @@ pub enum Command {
         #[command(flatten)]
         tls: TlsFlags,
     },
+    /// Venue readiness (read-only: works beside a running server): every site worst first and the root causes, or
+    /// with --site one site's tasks in projected order and its critical path.
+    Readiness {
+        #[arg(long)]
+        site: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
     /// The cluster of nodes on the configured PostgreSQL journal: `status` (leader, epoch, every node's role,
     /// position and lag, as the database holds them), `forget NODE` (a drained node stops being listed).
     Cluster {
@@ -557,6 +565,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Journal { action } => crate::journal::run(&cfg, action),
+        Command::Readiness { site, json } => {
+            let journal = crate::open_read_only(&cfg)?;
+            let out = crate::readiness::run(&journal.state(), site.as_deref(), json, chrono::Utc::now());
+            journal.shutdown();
+            print!("{}", out?);
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Cluster { action } => {
             if !crate::is_postgres(&cfg) {
                 bail!("cluster mode needs a PostgreSQL journal: pass --database postgres://… (SQLite is one node)");

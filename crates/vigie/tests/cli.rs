@@ -222,3 +222,31 @@ fn the_first_start_creates_the_administrator() {
     assert_eq!(users["users"][0]["role"], "admin");
     assert!(!err.contains("first start"), "the second start creates nothing: {err}");
 }
+
+/// `vigie readiness` on the demo, beside no server: the answer first, Bercy's tables as a root cause with the plan
+/// on the road, and Bercy's timeline naming what its computers wait for.
+#[test]
+fn readiness_from_the_command_line_follows_bercy_to_its_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, _, err) = run(vigie(dir.path()).args(["demo", "--no-serve"]));
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = run(vigie(dir.path()).arg("readiness"));
+    assert_eq!(code, 0, "{err}");
+    let first = out.lines().next().unwrap();
+    assert!(first.ends_with("2 cause(s) de blocage.") && first.contains(" sites sur "), "{out}");
+    assert!(out.contains("bloqué : BCY/BCY-RES/tables (PROXIMITE) — tables en route depuis Vincennes"), "{out}");
+    let (code, out, err) = run(vigie(dir.path()).args(["readiness", "--site", "BCY"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("Arena Bercy (BCY) : "), "{out}");
+    assert!(out.contains("chemin critique : BCY/BCY-RES/tables → "), "{out}");
+    let tables = out.lines().find(|l| l.contains("Livraison des tables") && l.contains("BLOQUÉE")).expect(&out);
+    assert!(tables.contains(": expédié, en route]"), "{tables}");
+    assert!(
+        out.lines().any(|l| l.contains("Installation d'un poste") && l.ends_with("retenue par BCY/BCY-RES/tables")),
+        "{out}"
+    );
+    let (code, json, _) = run(vigie(dir.path()).args(["readiness", "--json"]));
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["sites"].as_array().unwrap().len(), 57);
+}
