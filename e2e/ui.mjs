@@ -183,7 +183,7 @@ try {
   await until(page, (n) => {
     const count = [...document.querySelectorAll('.map .cluster')].reduce((k, c) => k + Number(c.dataset.count), 0);
     return !document.querySelector('.leaflet-cluster-anim') && document.querySelectorAll('.map .leaflet-marker-pane .pin .site').length + count === n;
-  }, sites.length, 5000).catch(() => {});
+  }, sites.length, 15000).catch(() => {});
   const national = await page.evaluate(onMap);
   expect(national.single + national.clustered === sites.length && national.clusters > 0 && national.listed === sites.length,
     `the national map shows the ${sites.length} demo sites, ${national.clustered} of them in ${national.clusters} clusters, and lists them for the keyboard`);
