@@ -82,7 +82,14 @@ function bar(p) {
 
 /** @param {HTMLElement} view @param {string} site */
 async function showSite(view, site) {
-  const data = await api(`/api/v1/readiness/sites/${encodeURIComponent(site)}`);
+  const [data, pcs] = await Promise.all([
+    api(`/api/v1/readiness/sites/${encodeURIComponent(site)}`),
+    api(`/api/v1/readiness/computers?site=${encodeURIComponent(site)}`),
+  ]);
+  const states = ['failing', 'in_depot', 'delivered', 'installed', 'imaged', 'tested', 'in_service'];
+  const pcLine = h('p', { id: 'computers', class: pcs.counts.failing ? 'warn' : undefined },
+    tf('rd_pcs', { n: pcs.total }), ' ',
+    states.filter((k) => pcs.counts[k]).map((k) => `${pcs.counts[k]} ${t(`rd_pc_${k}`)}`).join(' · '));
   const pic = data.picture;
   const tasks = pic.tasks;
   const critical = new Set(pic.critical_path);
@@ -111,7 +118,7 @@ async function showSite(view, site) {
         roots.length ? h('span', { class: 'warn' }, tf('rd_site_roots', { n: roots.length, names: roots.map((r) => r.name).join(', ') })) : null),
       roots.map((r) => h('p', { class: 'rd-root', id: `root-${cssId(r.id)}` },
         h('strong', {}, `${t('rd_root')} : ${r.name}`), ` (${r.owner}) — ${r.reason || t('rd_no_reason')}`,
-        r.plan ? planLine(r.plan) : null))),
+        r.plan ? planLine(r.plan) : null)), pcLine),
     h('div', { class: 'panel', id: 'timeline' },
       h('h3', {}, t('rd_timeline')),
       h('p', { class: 'small muted' }, t('rd_timeline_legend')),

@@ -543,3 +543,80 @@ pub fn noncompliant(st: &State, caller: &Caller) -> Result<Vec<Noncompliant>, Ap
         })
         .collect())
 }
+
+/// A computer as readiness shows it: its recorded deployment state, and what its monitoring checks say. A computer
+/// recorded "in service" is in service only while none of its checks is failing (their journalled hard states); a
+/// passing check is evidence that it was tested.
+#[derive(Debug, Clone, Serialize)]
+pub struct ComputerView {
+    pub id: String,
+    pub model: String,
+    pub site_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub zone_id: Option<String>,
+    pub role: &'static str,
+    pub image: String,
+    /// As recorded (imported).
+    pub state: &'static str,
+    /// As it stands: `failing` when recorded in service while a check fails.
+    pub effective: &'static str,
+    pub failing_checks: Vec<String>,
+    /// A check of it passes: test evidence.
+    pub tested_by_check: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compliant: Option<bool>,
+}
+
+/// The computers of a site (or all) the caller sees, with counts by effective state. `passing` says what a check
+/// shows now (`Some(true)`: OK; `Some(false)`: failing; `None`: unknown to the live estate, or in maintenance).
+pub fn computers(
+    st: &State,
+    caller: &Caller,
+    site: Option<&str>,
+    passing: impl Fn(&str) -> Option<bool>,
+) -> Result<(BTreeMap<&'static str, usize>, Vec<ComputerView>), AppError> {
+    caller.need(Permission::MonitoringRead)?;
+    let view = caller.principal.view(st);
+    // Checks by asset, once.
+    let mut by_asset: std::collections::HashMap<&str, Vec<&vigie_domain::CheckId>> = std::collections::HashMap::new();
+    for c in st.toc.checks.values() {
+        if let Some(a) = &c.value.asset_id {
+            by_asset.entry(a.as_str()).or_default().push(&c.value.id);
+        }
+    }
+    let mut counts: BTreeMap<&'static str, usize> = BTreeMap::new();
+    let mut items = Vec::new();
+    for c in st.readiness.computers.values().map(|c| &c.value) {
+        if site.is_some_and(|s| c.site_id.as_str() != s) {
+            continue;
+        }
+        if !view.is_all() && !c.zone_id.as_ref().is_some_and(|z| view.zone(st, z)) {
+            continue;
+        }
+        let checks = c.asset_id.as_ref().and_then(|a| by_asset.get(a.as_str())).map(Vec::as_slice).unwrap_or(&[]);
+        let failing: Vec<String> =
+            checks.iter().filter(|id| passing(id.as_str()) == Some(false)).map(|id| id.to_string()).collect();
+        let tested_by_check = checks.iter().any(|id| passing(id.as_str()) == Some(true));
+        let effective = if c.state == vigie_domain::readiness::DeploymentState::InService && !failing.is_empty() {
+            "failing"
+        } else {
+            c.state.as_str()
+        };
+        *counts.entry(effective).or_default() += 1;
+        let zone = c.zone_id.as_ref().and_then(|z| st.readiness.zones.get(z)).map(|z| &z.value);
+        items.push(ComputerView {
+            id: c.id.to_string(),
+            model: c.model.clone(),
+            site_id: c.site_id.to_string(),
+            zone_id: c.zone_id.as_ref().map(|z| z.to_string()),
+            role: c.role.as_str(),
+            image: c.image_label(),
+            state: c.state.as_str(),
+            effective,
+            failing_checks: failing,
+            tested_by_check,
+            compliant: vigie_domain::readiness::image_compliant(c, zone),
+        });
+    }
+    Ok((counts, items))
+}

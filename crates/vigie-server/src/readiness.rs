@@ -101,3 +101,30 @@ pub async fn noncompliant(AxState(app): AxState<App>, caller: Caller) -> Result<
     let items = vigie_app::readiness::noncompliant(&st, &caller.0)?;
     Ok(Json(json!({"total": items.len(), "items": items})))
 }
+
+#[derive(Debug, Deserialize, Default)]
+pub struct ComputersQuery {
+    site: Option<String>,
+}
+
+/// `GET /api/v1/readiness/computers`: computers with their recorded and effective states (in service only while
+/// their checks pass), counts by effective state.
+pub async fn computers(
+    AxState(app): AxState<App>,
+    caller: Caller,
+    Query(q): Query<ComputersQuery>,
+) -> Result<Json<Value>, ApiError> {
+    // What each check shows now, from the live estate (taken before the journal's state: the lock order).
+    let shown: std::collections::HashMap<String, vigie_domain::health::Shown> = {
+        let g = app.live.lock_synced(&app.journal, chrono::Utc::now().timestamp_millis());
+        (0..g.estate.len() as u32).map(|s| (g.estate.def(s).id.to_string(), g.estate.shown(s))).collect()
+    };
+    let passing = |id: &str| match shown.get(id) {
+        Some(vigie_domain::health::Shown::Ok) => Some(true),
+        Some(vigie_domain::health::Shown::Maintenance) | None => None,
+        Some(_) => Some(false),
+    };
+    let st = app.journal.state();
+    let (counts, items) = vigie_app::readiness::computers(&st, &caller.0, q.site.as_deref(), passing)?;
+    Ok(Json(json!({"total": items.len(), "counts": counts, "items": items})))
+}

@@ -63,6 +63,7 @@ const ROUTES: &[(&str, &str, &str)] = &[
     ("GET", "/api/v1/readiness/blockers", "asop"),
     ("GET", "/api/v1/readiness/tasks", "asop"),
     ("POST", "/api/v1/readiness/tasks/{id}/progress", "aop"),
+    ("GET", "/api/v1/readiness/computers", "asop"),
     ("GET", "/api/v1/readiness/computers/noncompliant", "asop"),
     ("GET", "/metrics", "asop"),
     ("POST", "/api/v1/monitoring/results", "ao"),

@@ -206,6 +206,39 @@ async fn no_table_no_pc_the_chain_from_untested_computers_to_the_plan_in_transit
         nc["items"],
         json!([{"computer": "SN-2", "site_id": "STA", "zone_id": "STA-RES", "runs": "ODS-RES 4.1", "required": "ODS-RES 4.2"}])
     );
+    // A computer in service is in service only while its checks pass; a passing check is its test evidence.
+    let toc = [
+        ("assets.csv", "id;name;kind;site_id\nPC-STA-9;Poste 9;computer;STA\n"),
+        (
+            "checks.csv",
+            "id;target;site_id;kind;interval_s;timeout_s;asset_id;max_attempts\nCHK-PC9;pc9;STA;push;60;5;PC-STA-9;1\n",
+        ),
+    ];
+    assert_eq!(app.import(&toc, "", None).await.status(), 200);
+    let mut sn9 = match computer("SN-9", "ODS-RES", "4.2") {
+        Event::ComputerUpserted(c) => c,
+        _ => unreachable!(),
+    };
+    sn9.state = DeploymentState::InService;
+    sn9.asset_id = Some(AssetId::parse("PC-STA-9").unwrap());
+    let e = NewEvent { actor: Actor::system("test"), source: "test".into(), event: Event::ComputerUpserted(sn9) };
+    app.journal().append(vec![e]).unwrap();
+    let sn9_now = |v: Value| v["items"].as_array().unwrap().iter().find(|c| c["id"] == "SN-9").cloned().unwrap();
+    for (status, effective, failing, tested) in
+        [("CRITICAL", "failing", json!(["CHK-PC9"]), false), ("OK", "in_service", json!([]), true)]
+    {
+        let (code, _) = post(
+            &app,
+            "toc",
+            "/api/v1/monitoring/results",
+            json!({"check": "CHK-PC9", "status": status, "output": "x"}),
+        )
+        .await;
+        assert_eq!(code, 200);
+        let c = sn9_now(get(&app, "toc", "/api/v1/readiness/computers?site=STA").await);
+        assert_eq!((c["state"].as_str(), c["effective"].as_str()), (Some("in_service"), Some(effective)), "{c}");
+        assert_eq!((c["failing_checks"].clone(), c["tested_by_check"].as_bool()), (failing, Some(tested)), "{c}");
+    }
     // The roll-up per site says the same figures.
     let summary = get(&app, "toc", "/api/v1/readiness?by=site").await;
     assert_eq!(summary["items"][0]["key"], "STA");
