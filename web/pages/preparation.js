@@ -49,7 +49,13 @@ export async function show(view, params) {
       blockers.items.length ? h('ol', {}, blockers.items.map((/** @type {any} */ b) => h('li', {},
         h('a', { href: `#/preparation?site=${encodeURIComponent(b.task.site_id)}` }, `${b.task.site_id} · ${b.task.name}`),
         ` — ${b.task.reason || t('rd_no_reason')} `,
-        h('span', { class: 'muted' }, tf('rd_holds', { n: b.blocks.length, owner: b.task.owner }))))) : h('p', { class: 'good' }, t('none'))),
+        h('span', { class: 'muted' }, tf('rd_holds', { n: b.blocks.length, owner: b.task.owner }))))) : h('p', { class: 'good' }, t('none')),
+      blockers.late_deliveries.length ? [
+        h('h3', { id: 'late-deliveries' }, `${t('rd_late_deliveries')} (${blockers.late_deliveries.length})`),
+        h('ol', {}, blockers.late_deliveries.map((/** @type {any} */ d) => h('li', {},
+          h('a', { href: `#/preparation?site=${encodeURIComponent(d.task.site_id)}` }, `${d.task.site_id} · ${d.task.name}`),
+          d.task.plan ? planLine(d.task.plan) : null, ' ',
+          h('span', { class: 'muted' }, tf('rd_delays', { n: d.blocks.length })))))] : null),
     h('div', { class: 'panel', id: 'sites' },
       h('h3', {}, `${t('rd_sites')} (${sites.length})`),
       table([
@@ -133,6 +139,8 @@ async function showSite(view, site) {
             ? h('a', { class: 'small', href: `#/preparation?site=${encodeURIComponent(site)}`, onclick: (/** @type {Event} */ e) => {
               e.preventDefault(); document.getElementById(`task-${cssId(k.blocked_by)}`)?.scrollIntoView({ block: 'center' });
             } }, ` ⟵ ${byId.get(k.blocked_by)?.name || k.blocked_by}`) : null,
+          k.delayed_by && k.delayed_by !== k.id && !k.blocked_by
+            ? h('span', { class: 'bad small' }, ` ⟵ ${tf('rd_delayed', { name: byId.get(k.delayed_by)?.name || k.delayed_by })}`) : null,
           k.late ? h('span', { class: 'bad small' }, ` ${t('rd_is_late')}`) : null,
           actions(k, site, view, msg))))),
       msg),
@@ -149,6 +157,8 @@ function planLine(plan) {
   return h('span', { class: 'rd-plan', id: 'waiting-plan' }, ' · ',
     may('logistics:read') ? h('a', { href: '#/logistique?tab=plans' }, label) : h('strong', {}, label),
     ` : ${t(`plan_${plan.status}`)}`, plan.shipped_at ? ` (${tf('rd_shipped', { at: time(plan.shipped_at) })})` : '',
+    plan.expected_at ? h('span', { class: plan.overdue ? 'bad' : undefined },
+      ` · ${tf(plan.overdue ? 'rd_overdue' : 'rd_expected', { at: time(plan.expected_at) })}`) : '',
     plan.from ? ` · ${tf('rd_plan_route', { from: plan.from, to: plan.to })}` : '');
 }
 

@@ -26,9 +26,16 @@ pub fn instant(m: Minutes) -> DateTime<Utc> {
     DateTime::from_timestamp(ORIGIN + m * 60, 0).unwrap_or_default()
 }
 
-/// A task's state for the scheduler, from its journalled progress.
-fn state_of(st: &State, id: &TaskId) -> TaskState {
-    let Some(p) = st.readiness.progress.get(id) else { return TaskState::Todo };
+/// A task's state for the scheduler, from its journalled progress; a task done by a delivery plan that nobody has
+/// moved is under way from the plan's shipping (its duration is the transit time).
+fn state_of(st: &State, task: &vigie_domain::readiness::Task) -> TaskState {
+    let status = st.readiness.progress.get(&task.id).map(|p| p.status);
+    if matches!(status, None | Some(TaskStatus::Todo)) {
+        if let Some(shipped) = shipped_at(st, task) {
+            return TaskState::InProgress { started: minutes(shipped) };
+        }
+    }
+    let Some(p) = st.readiness.progress.get(&task.id) else { return TaskState::Todo };
     match p.status {
         TaskStatus::Todo => TaskState::Todo,
         TaskStatus::Blocked => TaskState::Blocked,
@@ -36,6 +43,23 @@ fn state_of(st: &State, id: &TaskId) -> TaskState {
         TaskStatus::Done => TaskState::Done { finished: minutes(p.finished_at.unwrap_or(p.since)) },
         TaskStatus::Verified => TaskState::Verified { finished: minutes(p.finished_at.unwrap_or(p.since)) },
     }
+}
+
+/// When the plan that does `task` was shipped, while it is on the road.
+fn shipped_at(st: &State, task: &vigie_domain::readiness::Task) -> Option<DateTime<Utc>> {
+    let plan = st.plans.get(task.plan_id.as_ref()?)?;
+    (plan.value.status == vigie_domain::PlanStatus::Shipped).then_some(plan.value.shipped_at).flatten()
+}
+
+/// When the delivery that does `task` is expected (shipped plus the task's duration), and whether it is overdue at
+/// `now`: on the road past its expected arrival, which makes every task after it late.
+fn expected(st: &State, task: &vigie_domain::readiness::Task, now: Minutes) -> Option<(DateTime<Utc>, bool)> {
+    let status = st.readiness.progress.get(&task.id).map(|p| p.status);
+    if status.is_some_and(|s| s.finished()) {
+        return None;
+    }
+    let at = shipped_at(st, task)? + chrono::Duration::minutes(task.duration_min.into());
+    Some((at, minutes(at) < now))
 }
 
 /// The network's shape (tasks and links, checked and ordered once: 14 ms for 11,000 tasks) kept between answers
@@ -58,8 +82,8 @@ impl NetworkCache {
             }
         };
         let mut net = (*shape).clone();
-        for t in st.readiness.tasks.keys() {
-            net.set_state(t.as_str(), state_of(st, t));
+        for t in st.readiness.tasks.values() {
+            net.set_state(t.value.id.as_str(), state_of(st, &t.value));
         }
         Ok(net)
     }
@@ -82,7 +106,7 @@ pub fn network(st: &State) -> Result<Network, AppError> {
                 owner: t.owner.to_string(),
                 duration: t.duration_min as Minutes,
                 due: t.due.map(minutes),
-                state: state_of(st, &t.id),
+                state: state_of(st, t),
             }
         })
         .collect();
@@ -118,6 +142,10 @@ pub struct TaskView {
     /// The root cause when a blocked task (this one or one before it) holds it up.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub blocked_by: Option<String>,
+    /// The overdue delivery this task waits for in time (itself, or one before it on the chain of predecessors
+    /// that set its start): why it is late.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delayed_by: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub plan_id: Option<String>,
     /// The plan that does it, where it stands (the chain from a task to its delivery).
@@ -133,17 +161,34 @@ pub struct PlanView {
     pub status: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shipped_at: Option<DateTime<Utc>>,
+    /// On the road: when it is expected (shipped plus the task's duration), and whether that has passed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected_at: Option<DateTime<Utc>>,
+    pub overdue: bool,
     /// The origins of its movements.
     pub from: String,
     pub to: String,
 }
 
-fn task_view(st: &State, net: &Network, sched: &Schedule, id: &str) -> Option<TaskView> {
+/// The overdue delivery `id` waits for in time: itself, or the first on the chain of predecessors that set its start.
+fn delayed_by<'n>(st: &State, net: &'n Network, sched: &Schedule, id: &'n str, now: Minutes) -> Option<&'n str> {
+    let overdue = |x: &str| st.readiness.tasks.get(x).and_then(|t| expected(st, &t.value, now)).is_some_and(|e| e.1);
+    std::iter::once(id).chain(sched.drivers(net, id)).find(|x| overdue(x))
+}
+
+fn task_view(st: &State, net: &Network, sched: &Schedule, id: &str, now: Minutes) -> Option<TaskView> {
     let t = &st.readiness.tasks.get(id)?.value;
     let (start, finish) = sched.dates(net, id)?;
     let p = st.readiness.progress.get(id);
-    let status = p.map_or(TaskStatus::Todo, |p| p.status);
-    let late = !status.finished() && t.due.is_some_and(|d| finish > minutes(d));
+    let status = match p.map_or(TaskStatus::Todo, |p| p.status) {
+        // A delivery on the road is under way, as the scheduler has it.
+        TaskStatus::Todo if shipped_at(st, t).is_some() => TaskStatus::InProgress,
+        s => s,
+    };
+    let expected = expected(st, t, now);
+    let delayed_by = net.task(id).and_then(|k| delayed_by(st, net, sched, &k.id, now));
+    // Late: projected past its due date, or held up by an overdue delivery.
+    let late = !status.finished() && (t.due.is_some_and(|d| finish > minutes(d)) || delayed_by.is_some());
     Some(TaskView {
         id: t.id.to_string(),
         site_id: t.site_id.to_string(),
@@ -160,6 +205,7 @@ fn task_view(st: &State, net: &Network, sched: &Schedule, id: &str) -> Option<Ta
         due: t.due,
         late,
         blocked_by: sched.blocked_by(net, id).map(str::to_string),
+        delayed_by: delayed_by.map(str::to_string),
         plan_id: t.plan_id.as_ref().map(|p| p.0.clone()),
         plan: t.plan_id.as_ref().and_then(|p| st.plans.get(p)).map(|r| {
             let mut from: Vec<&str> = r.value.plan.movements.iter().map(|m| m.from.as_str()).collect();
@@ -168,6 +214,8 @@ fn task_view(st: &State, net: &Network, sched: &Schedule, id: &str) -> Option<Ta
                 id: r.value.plan.id.0.clone(),
                 status: r.value.status.as_str(),
                 shipped_at: r.value.shipped_at,
+                expected_at: expected.map(|e| e.0),
+                overdue: expected.is_some_and(|e| e.1),
                 from: from.join(", "),
                 to: r.value.plan.destination.to_string(),
             }
@@ -214,6 +262,7 @@ pub struct Picture<'s> {
     st: &'s State,
     net: Network,
     sched: Schedule,
+    now: Minutes,
     seen: Box<dyn Fn(&str) -> bool + 's>,
 }
 
@@ -226,10 +275,11 @@ impl<'s> Picture<'s> {
     ) -> Result<Picture<'s>, AppError> {
         caller.need(Permission::MonitoringRead)?;
         let net = cache.network(st)?;
-        let sched = net.schedule(minutes(now));
+        let now = minutes(now);
+        let sched = net.schedule(now);
         let view = caller.principal.view(st);
         let seen = Box::new(move |id: &str| st.readiness.tasks.get(id).is_some_and(|t| view.task(st, &t.value)));
-        Ok(Picture { st, net, sched, seen })
+        Ok(Picture { st, net, sched, now, seen })
     }
 
     fn rollups(&self, key: impl Fn(&Task) -> String, deadline: impl Fn(&str) -> Option<DateTime<Utc>>) -> Vec<Rollup> {
@@ -311,7 +361,7 @@ impl<'s> Picture<'s> {
             .tasks()
             .iter()
             .filter(|t| t.site == site && (self.seen)(&t.id))
-            .filter_map(|t| task_view(self.st, &self.net, &self.sched, &t.id))
+            .filter_map(|t| task_view(self.st, &self.net, &self.sched, &t.id, self.now))
             .collect();
         if tasks.is_empty() && !self.st.sites.contains_key(site) {
             return Err(AppError::not_found("site", site));
@@ -354,9 +404,44 @@ impl<'s> Picture<'s> {
             .into_iter()
             .filter(|(root, _)| (self.seen)(root))
             .filter_map(|(root, blocks)| {
-                let task = task_view(self.st, &self.net, &self.sched, root)?;
+                let task = task_view(self.st, &self.net, &self.sched, root, self.now)?;
                 let blocks = blocks.into_iter().filter(|b| (self.seen)(b)).map(str::to_string).collect();
                 Some(Blocker { task, blocks })
+            })
+            .collect();
+        out.sort_by(|a, b| b.blocks.len().cmp(&a.blocks.len()).then_with(|| a.task.id.cmp(&b.task.id)));
+        out
+    }
+
+    /// Deliveries on the road past their expected arrival, each with the unfinished tasks it delays (those that wait
+    /// for it in time), most first: the other root cause, beside blocked tasks.
+    pub fn late_deliveries(&self) -> Vec<Blocker> {
+        let mut delays: BTreeMap<&str, Vec<String>> = self
+            .st
+            .readiness
+            .tasks
+            .values()
+            .filter(|t| (self.seen)(t.value.id.as_str()))
+            .filter(|t| expected(self.st, &t.value, self.now).is_some_and(|e| e.1))
+            .map(|t| (t.value.id.as_str(), Vec::new()))
+            .collect();
+        if delays.is_empty() {
+            return Vec::new();
+        }
+        for t in self.net.tasks() {
+            if t.state.finished().is_some() || !(self.seen)(&t.id) {
+                continue;
+            }
+            if let Some(by) = self.sched.drivers(&self.net, &t.id).into_iter().find(|d| delays.contains_key(d)) {
+                if let Some(v) = delays.get_mut(by) {
+                    v.push(t.id.clone());
+                }
+            }
+        }
+        let mut out: Vec<Blocker> = delays
+            .into_iter()
+            .filter_map(|(id, blocks)| {
+                Some(Blocker { task: task_view(self.st, &self.net, &self.sched, id, self.now)?, blocks })
             })
             .collect();
         out.sort_by(|a, b| b.blocks.len().cmp(&a.blocks.len()).then_with(|| a.task.id.cmp(&b.task.id)));
@@ -378,7 +463,7 @@ impl<'s> Picture<'s> {
                     && t.state.finished().is_none()
                     && self.sched.start[*i] <= until
             })
-            .filter_map(|(_, t)| task_view(self.st, &self.net, &self.sched, &t.id))
+            .filter_map(|(_, t)| task_view(self.st, &self.net, &self.sched, &t.id, self.now))
             .collect();
         out.sort_by(|a, b| (a.start, &a.id).cmp(&(b.start, &b.id)));
         out

@@ -10,7 +10,8 @@
 //! - a task done (or verified) finished when it did;
 //! - a task in progress finishes its duration after it started, and not before now;
 //! - any other task starts at the latest of now and each predecessor's finish plus the dependency's lag, and
-//!   finishes its duration later. A blocked task is projected as if unblocked now: its dates are the earliest
+//!   finishes its duration later; the predecessor that sets its start (an unfinished one on a tie with now: an
+//!   overdue task) is its driver, which the critical path and the delays follow. A blocked task is projected as if unblocked now: its dates are the earliest
 //!   possible, and it and everything after it are flagged as blocked by it.
 
 use std::collections::{BTreeMap, HashMap};
@@ -191,7 +192,9 @@ impl Network {
                     let mut s = now;
                     for &(p, lag) in &self.preds[i] {
                         let at = finish[p as usize] + lag;
-                        if at > s {
+                        // An unfinished predecessor due exactly now (an overdue one) still holds the start.
+                        let holds = at == s && driver[i].is_none() && self.tasks[p as usize].state.finished().is_none();
+                        if at > s || holds {
                             s = at;
                             driver[i] = Some(p);
                         }
@@ -322,6 +325,18 @@ impl Schedule {
         for (i, t) in net.tasks.iter().enumerate() {
             let e = out.entry(t.site.as_str()).or_insert(Minutes::MIN);
             *e = (*e).max(self.finish[i]);
+        }
+        out
+    }
+
+    /// The tasks whose finish set `id`'s start, nearest first, back to one that now or its own state set (empty
+    /// when none did): what `id` waits for in time, as the critical path walks it.
+    pub fn drivers<'n>(&self, net: &'n Network, id: &str) -> Vec<&'n str> {
+        let mut out = Vec::new();
+        let mut at = Self::at(net, id).and_then(|i| self.driver[i]);
+        while let Some(i) = at {
+            out.push(net.tasks[i as usize].id.as_str());
+            at = self.driver[i as usize];
         }
         out
     }

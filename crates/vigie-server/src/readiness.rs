@@ -41,12 +41,13 @@ pub async fn site(AxState(app): AxState<App>, caller: Caller, Path(id): Path<Str
     Ok(Json(json!({"at": now, "name": name, "picture": site})))
 }
 
-/// `GET /api/v1/readiness/blockers`: blocked tasks that nothing blocked holds up, with what each holds up.
+/// `GET /api/v1/readiness/blockers`: blocked tasks that nothing blocked holds up, with what each holds up; and the
+/// deliveries overdue on the road, with what each delays.
 pub async fn blockers(AxState(app): AxState<App>, caller: Caller) -> Result<Json<Value>, ApiError> {
     let now = chrono::Utc::now();
     let st = app.journal.state();
     let picture = Picture::new(&st, &caller.0, now, &app.readiness)?;
-    Ok(Json(json!({"at": now, "items": picture.blockers()})))
+    Ok(Json(json!({"at": now, "items": picture.blockers(), "late_deliveries": picture.late_deliveries()})))
 }
 
 #[derive(Debug, Deserialize, Default)]

@@ -45,8 +45,9 @@ pub fn run(st: &State, site: Option<&str>, json: bool, now: DateTime<Utc>) -> an
             );
             let _ = writeln!(out, "chemin critique : {}", p.critical_path.join(" → "));
             for t in &p.tasks {
-                let held = match &t.blocked_by {
-                    Some(b) if b != &t.id => format!("  ⟵ retenue par {b}"),
+                let held = match (&t.blocked_by, &t.delayed_by) {
+                    (Some(b), _) if b != &t.id => format!("  ⟵ retenue par {b}"),
+                    (_, Some(d)) if d != &t.id => format!("  ⟵ retardée par la livraison {d}"),
                     _ => String::new(),
                 };
                 let plan = t.plan.as_ref().map_or(String::new(), |p| {
@@ -56,7 +57,12 @@ pub fn run(st: &State, site: Option<&str>, json: bool, now: DateTime<Utc>) -> an
                         "received" => "réceptionné",
                         _ => "annulé",
                     };
-                    format!("  [plan {} : {st}]", p.id)
+                    let when = match (p.expected_at, p.overdue) {
+                        (Some(at), true) => format!(", attendu le {}, EN RETARD", paris(at)),
+                        (Some(at), false) => format!(", attendu le {}", paris(at)),
+                        _ => String::new(),
+                    };
+                    format!("  [plan {} : {st}{when}]", p.id)
                 });
                 let _ = writeln!(
                     out,
@@ -75,8 +81,11 @@ pub fn run(st: &State, site: Option<&str>, json: bool, now: DateTime<Utc>) -> an
         None => {
             let mut sites = picture.summary("site").map_err(|e| anyhow::anyhow!("{e}"))?;
             let blockers = picture.blockers();
+            let deliveries = picture.late_deliveries();
             if json {
-                return Ok(serde_json::to_string_pretty(&serde_json::json!({"sites": sites, "blockers": blockers}))?);
+                return Ok(serde_json::to_string_pretty(
+                    &serde_json::json!({"sites": sites, "blockers": blockers, "late_deliveries": deliveries}),
+                )?);
             }
             sites.sort_by(|a, b| {
                 (!a.late, a.blocked == 0, a.percent as i64).cmp(&(!b.late, b.blocked == 0, b.percent as i64))
@@ -97,6 +106,16 @@ pub fn run(st: &State, site: Option<&str>, json: bool, now: DateTime<Utc>) -> an
                     b.task.owner,
                     if b.task.reason.is_empty() { "sans motif" } else { b.task.reason.as_str() },
                     b.blocks.len()
+                );
+            }
+            for d in &deliveries {
+                let _ = writeln!(
+                    out,
+                    "  livraison en retard : {} (plan {}, attendue le {}) ; retarde {} tâche(s)",
+                    d.task.id,
+                    d.task.plan_id.as_deref().unwrap_or("?"),
+                    d.task.plan.as_ref().and_then(|p| p.expected_at).map_or("—".into(), paris),
+                    d.blocks.len()
                 );
             }
             for s in &sites {

@@ -245,3 +245,93 @@ async fn no_table_no_pc_the_chain_from_untested_computers_to_the_plan_in_transit
     assert_eq!(summary["items"][0]["blocked"], 2, "the blocked task and the one it holds up");
     app.stop().await;
 }
+
+/// A delivery's task runs from the plan's shipping for its duration (the transit time); past that, still on the road,
+/// it is overdue: it and every task that waits for it in time are late, the delivery is named as why, and the
+/// blockers' answer lists it with what it delays. Receiving the plan ends it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delivery_overdue_on_the_road_makes_what_follows_it_late() {
+    use vigie_app::readiness::{NetworkCache, Picture};
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    assert_eq!(app.import(&registry(), "", None).await.status(), 200);
+    let plan = json!({"destination": "STA", "movements": [{"from": "DEP1", "item_id": "PLATE", "quantity": 10}],
+                      "purpose": "tables", "on": "2024-07-26"});
+    let (code, committed) = post(&app, "admin", "/api/v1/plans", plan).await;
+    assert_eq!(code, 201, "{committed}");
+    let plan_id = committed["id"].as_str().unwrap().to_string();
+    assert_eq!(post(&app, "admin", &format!("/api/v1/plans/{plan_id}/ship"), json!({})).await.0, 200);
+    let shipped: chrono::DateTime<chrono::Utc> =
+        app.journal().state().plans.get(plan_id.as_str()).unwrap().value.shipped_at.unwrap();
+    let mut pc = match task("STA-PC", "Installation des PC", Trade::Installation, "ATOS", 180, None) {
+        Event::TaskUpserted(t) => t,
+        _ => unreachable!(),
+    };
+    pc.due = Some(shipped + chrono::Duration::hours(8));
+    let events = vec![
+        task("STA-TABLES", "Livraison des tables", Trade::Delivery, "LOGI", 240, Some(&plan_id)),
+        Event::TaskUpserted(pc),
+        task("STA-POWER", "Alimentation électrique", Trade::Power, "ELEC", 120, None),
+        link("STA-TABLES", "STA-PC"),
+    ];
+    let events = events
+        .into_iter()
+        .map(|event| NewEvent { actor: Actor::system("test"), source: "test".into(), event })
+        .collect();
+    app.journal().append(events).unwrap();
+
+    let caller = vigie_app::Caller::internal(Actor::system("test"), "test");
+    let cache = NetworkCache::default();
+    let at = |hours: i64| {
+        let st = app.journal().state();
+        let picture = Picture::new(&st, &caller, shipped + chrono::Duration::hours(hours), &cache).unwrap();
+        let site = serde_json::to_value(picture.site("STA").unwrap()).unwrap();
+        let late = serde_json::to_value(picture.late_deliveries()).unwrap();
+        let tasks: std::collections::BTreeMap<String, Value> = site["tasks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| (t["id"].as_str().unwrap().to_string(), t.clone()))
+            .collect();
+        (tasks, late)
+    };
+    let minute = |v: &Value| chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap()).unwrap().timestamp() / 60;
+    let m = |t: chrono::DateTime<chrono::Utc>| t.timestamp() / 60;
+
+    // On time: under way since the shipping, expected four hours after it; the installation follows and is in time.
+    let (tasks, late) = at(1);
+    let tables = &tasks["STA-TABLES"];
+    assert_eq!(tables["status"], "in_progress", "a delivery on the road is under way");
+    assert_eq!(minute(&tables["plan"]["expected_at"]), m(shipped) + 240);
+    assert_eq!((tables["plan"]["overdue"].as_bool(), tables["late"].as_bool()), (Some(false), Some(false)));
+    assert_eq!(minute(&tasks["STA-PC"]["start"]), m(shipped) + 240);
+    assert_eq!(tasks["STA-PC"]["late"], false);
+    assert_eq!(late, json!([]));
+
+    // Six hours after the shipping the tables are still on the road: overdue, they arrive at the earliest now; the
+    // installation starts then, finishes past its due date, and names the delivery as why. The power is untouched.
+    let (tasks, late) = at(6);
+    let tables = &tasks["STA-TABLES"];
+    assert_eq!((tables["plan"]["overdue"].as_bool(), tables["late"].as_bool()), (Some(true), Some(true)));
+    assert_eq!(minute(&tables["finish"]), m(shipped) + 360);
+    assert_eq!(minute(&tasks["STA-PC"]["finish"]), m(shipped) + 360 + 180);
+    assert_eq!(
+        (tasks["STA-PC"]["late"].as_bool(), tasks["STA-PC"]["delayed_by"].as_str()),
+        (Some(true), Some("STA-TABLES"))
+    );
+    assert_eq!(tasks["STA-POWER"]["late"], false);
+    assert!(tasks["STA-POWER"].get("delayed_by").is_none());
+    assert_eq!(late.as_array().unwrap().len(), 1);
+    assert_eq!((&late[0]["task"]["id"], &late[0]["blocks"]), (&json!("STA-TABLES"), &json!(["STA-PC"])));
+    // The same through the API, as of now (the tables are not overdue yet).
+    let blockers = get(&app, "toc", "/api/v1/readiness/blockers").await;
+    assert_eq!(blockers["late_deliveries"], json!([]));
+
+    // Received: the delivery is done, nothing is delayed any more.
+    assert_eq!(post(&app, "admin", &format!("/api/v1/plans/{plan_id}/receive"), json!({})).await.0, 200);
+    let (tasks, late) = at(6);
+    assert_eq!(tasks["STA-TABLES"]["status"], "done");
+    assert!(tasks["STA-TABLES"]["plan"].get("expected_at").is_none());
+    assert!(tasks["STA-PC"].get("delayed_by").is_none());
+    assert_eq!(late, json!([]));
+    app.stop().await;
+}
