@@ -595,6 +595,23 @@ try {
   expect(refusedMove.includes('attend') && refusedMove.includes('BCY/BCY-RES/tables') && refusedMove.includes('Forcer'),
     `a move past an unfinished predecessor is refused, naming it, and may be forced (${refusedMove.trim()})`);
   await look(operator, '16c-preparation-refus');
+  // The map in readiness mode: every venue in the colour of its readiness (as the API words it), Bercy's panel
+  // opening on its readiness and its timeline a click away.
+  const bySite = new Map((await toc('/api/v1/readiness?by=site')).items.map((r) => [r.key, r.state]));
+  await operator.goto(`${base}/#/preparation`);
+  await operator.click('#readiness-map');
+  await operator.waitForSelector('#map-legend .s-R_AT_RISK');
+  await operator.waitForSelector('button.link[data-site="BCY"]');
+  const bcyListed = await operator.textContent('button.link[data-site="BCY"]');
+  const word = { late: 'En retard', at_risk: 'À risque', on_time: 'À temps', ready: 'Prêt' }[bySite.get('BCY')];
+  expect(bySite.get('BCY') !== 'ready' && bcyListed.includes(word), `the map in readiness mode says Bercy is ${word} (${bcyListed.trim()})`);
+  await operator.click('button.link[data-site="BCY"]');
+  await operator.waitForSelector('#site-readiness a');
+  expect((await operator.textContent('#site-readiness')).includes('fait'), 'Bercy\'s panel opens on its readiness');
+  await operator.waitForTimeout(1000); // the map's flight to Bercy
+  await look(operator, '16d-carte-preparation');
+  await operator.click('#site-readiness a');
+  await operator.waitForSelector('#timeline');
   await operator.close();
 
   // The wall screen as a kiosk: the read-only `mur` user sees only what it may read, and writes nothing.
@@ -610,6 +627,15 @@ try {
   refusalExpected = null;
   await kiosk.goto(`${base}/#/mur`);
   await kiosk.waitForSelector('#tiles .tile');
+  // The wall in readiness mode: its answer first, every site in its readiness colour, as the API words it.
+  await kiosk.goto(`${base}/#/mur?mode=preparation`);
+  await kiosk.waitForSelector('#wall-answer strong');
+  const wallStates = await kiosk.$$eval('#tiles .tile', (ts) => ts.map((x) => [x.getAttribute('data-site'), x.getAttribute('data-state')]));
+  expect(wallStates.length === bySite.size && wallStates.every(([id, st]) => st === `R_${bySite.get(id).toUpperCase()}`),
+    `the wall's readiness mode colours every site as the API says (${wallStates.length} tiles)`);
+  await look(kiosk, '16e-mur-preparation');
+  await kiosk.goto(`${base}/#/mur`);
+  await kiosk.waitForSelector('#tiles .tile[data-state="OK"]');
 
   // Marseille's tactical group: lands on its own figures, is offered only what it may use, and is refused the rest
   // in French, never by an endless spinner or a silent redirect.

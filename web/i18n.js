@@ -98,6 +98,9 @@ const dict = {
     rd_moved: '{name} : {status}', rd_force: 'Forcer (ce sera journalisé)', rd_do_in_progress: 'Commencer',
     rd_do_done: 'Terminer', rd_do_blocked: 'Bloquer…', rd_do_verified: 'Vérifier',
     rd_pcs: '{n} poste(s) :', rd_pc_failing: 'en service mais en échec', rd_pc_in_depot: 'en dépôt', rd_pc_delivered: 'livré(s)',
+    rd_on_map: 'Voir sur la carte', rd_on_wall: 'Mur en mode préparation', mode_health: 'Santé en direct', mode_readiness: 'Préparation', rd_map_line: 'Préparation : {pct} fait, {state}',
+    rd_ready_by: 'prêt le {at}', rd_open_timeline: 'Calendrier du site', rd_wall_title: 'Préparation des sites',
+    rd_wall_answer: '{ontime} sites sur {total} prêts à temps', rd_at_risk_legend: 'à risque : à temps, mais une tâche bloquée ou en retard',
     rd_late_deliveries: 'Livraisons en retard', rd_delays: '(retarde {n} tâche(s))', rd_delayed: 'retardée par {name}',
     rd_expected: 'attendu le {at}', rd_overdue: 'attendu le {at} : EN RETARD',
     rd_pc_installed: 'installé(s)', rd_pc_imaged: 'imagé(s)', rd_pc_tested: 'testé(s)', rd_pc_in_service: 'en service',
@@ -218,6 +221,9 @@ const dict = {
     rd_moved: '{name}: {status}', rd_force: 'Force (it will be journalled)', rd_do_in_progress: 'Start',
     rd_do_done: 'Finish', rd_do_blocked: 'Block…', rd_do_verified: 'Verify',
     rd_pcs: '{n} computer(s):', rd_pc_failing: 'in service but failing', rd_pc_in_depot: 'in the depot', rd_pc_delivered: 'delivered',
+    rd_on_map: 'See on the map', rd_on_wall: 'Wall in readiness mode', mode_health: 'Live health', mode_readiness: 'Readiness', rd_map_line: 'Readiness: {pct} done, {state}',
+    rd_ready_by: 'ready on {at}', rd_open_timeline: 'Site timeline', rd_wall_title: 'Venue readiness',
+    rd_wall_answer: '{ontime} sites of {total} ready in time', rd_at_risk_legend: 'at risk: in time, but a task blocked or late',
     rd_late_deliveries: 'Late deliveries', rd_delays: '(delays {n} task(s))', rd_delayed: 'delayed by {name}',
     rd_expected: 'expected on {at}', rd_overdue: 'expected on {at}: LATE',
     rd_pc_installed: 'installed', rd_pc_imaged: 'imaged', rd_pc_tested: 'tested', rd_pc_in_service: 'in service',
@@ -245,8 +251,11 @@ const dict = {
 
 /** @type {Record<'fr' | 'en', Record<string, string>>} */
 const STATES = {
-  fr: { OK: 'OK', WARNING: 'Signaux faibles', CRITICAL: 'Erreur', MAINTENANCE: 'Maintenance', UNKNOWN: 'Inconnu', UNREACHABLE: 'Injoignable' },
-  en: { OK: 'OK', WARNING: 'Weak signals', CRITICAL: 'Error', MAINTENANCE: 'Maintenance', UNKNOWN: 'Unknown', UNREACHABLE: 'Unreachable' },
+  fr: { OK: 'OK', WARNING: 'Signaux faibles', CRITICAL: 'Erreur', MAINTENANCE: 'Maintenance', UNKNOWN: 'Inconnu', UNREACHABLE: 'Injoignable',
+    // Readiness (the map's and the wall's readiness mode).
+    R_LATE: 'En retard', R_AT_RISK: 'À risque', R_ON_TIME: 'À temps', R_READY: 'Prêt' },
+  en: { OK: 'OK', WARNING: 'Weak signals', CRITICAL: 'Error', MAINTENANCE: 'Maintenance', UNKNOWN: 'Unknown', UNREACHABLE: 'Unreachable',
+    R_LATE: 'Late', R_AT_RISK: 'At risk', R_ON_TIME: 'On time', R_READY: 'Ready' },
 };
 
 /** @type {'fr' | 'en'} */

@@ -22,7 +22,8 @@ export const PRESETS = {
   marseille: [[43.2, 5.2], [43.45, 5.55]],
 };
 // Worst first, as the wall orders its tiles: a cluster takes the colour of its worst site.
-const WORST = ['CRITICAL', 'UNREACHABLE', 'WARNING', 'UNKNOWN', 'MAINTENANCE', 'OK'];
+// Readiness (`R_…`, the readiness mode) ranks among the same: late with the errors, at risk with the weak signals.
+const WORST = ['CRITICAL', 'UNREACHABLE', 'R_LATE', 'WARNING', 'R_AT_RISK', 'UNKNOWN', 'MAINTENANCE', 'R_ON_TIME', 'OK', 'R_READY'];
 /** @param {string | undefined} s */
 const rank = (s) => { const i = WORST.indexOf(s ?? ''); return i < 0 ? WORST.length : i; };
 // Site labels show from this zoom (a département), or always on an answer's map; fewer where they would overlap.

@@ -43,7 +43,9 @@ export async function show(view, params) {
         tf('rd_ready', { n: ready }), ' ',
         blockers.items.length
           ? h('span', { class: 'warn' }, tf('rd_blocked', { n: blockers.items.length, held }))
-          : t('rd_none_blocked'))),
+          : t('rd_none_blocked')),
+      h('p', { class: 'small no-print' }, h('a', { href: '#/situation?mode=preparation', id: 'readiness-map' }, t('rd_on_map')), ' · ',
+        h('a', { href: '#/mur?mode=preparation', id: 'readiness-wall' }, t('rd_on_wall')))),
     h('div', { class: 'panel', id: 'blockers' },
       h('h3', {}, `${t('rd_blockers')} (${blockers.items.length})`),
       blockers.items.length ? h('ol', {}, blockers.items.map((/** @type {any} */ b) => h('li', {},

@@ -1,8 +1,9 @@
 // Situation: the map of every site, coloured by its rolled-up TOC state, ringed where a need is left uncovered by
 // the site's organisation (docs/logistics.md); click a site for its panel (what is uncovered, with "Renforcer"
-// prefilled; stock with freshness, forces, checks, open incidents).
+// prefilled; stock with freshness, forces, checks, open incidents). In readiness mode (`?mode=preparation`) the
+// sites take the colour of their readiness instead (late, at risk, on time, ready) and the panel opens on it.
 import { api, may, caller, h, table, pill, errorBox, live } from '../api.js';
-import { t, num, ago, time, stateLabel, today } from '../i18n.js';
+import { t, tf, num, ago, time, stateLabel, today } from '../i18n.js';
 import { franceMap } from '../map.js';
 import { siteItems } from './stock.js';
 
@@ -13,7 +14,15 @@ const KINDS = {
   others: (s) => !['venue', 'depot', 'base', 'camp'].includes(s.kind),
 };
 
-export async function show(view) {
+/** A site's readiness as a map state. @param {any} r */
+const readinessState = (r) => (r ? `R_${String(r.state).toUpperCase()}` : undefined);
+
+/** @param {number} p */
+const percent = (p) => `${String(Math.round(p * 10) / 10).replace('.', ',')} %`;
+
+/** @param {HTMLElement} view @param {URLSearchParams} [params] */
+export async function show(view, params) {
+  let mode = params?.get('mode') === 'preparation' ? 'readiness' : 'health';
   const layers = { venues: true, depots: true, bases: true, others: true, forces: true, vehicles: false, incidents: true };
   const panel = h('aside', { class: 'panel', 'aria-live': 'polite' }, h('p', { class: 'muted' }, t('site')));
   const mapBox = h('div', {});
@@ -26,16 +35,20 @@ export async function show(view) {
   let forcesAt = new Map();
   let vehiclesAt = new Map();
   let incidentsAt = new Map();
+  /** @type {Map<string, any>} */
+  let readinessAt = new Map();
   const org = caller()?.organization_id;
   const load = async () => {
-    const [s, st, suf, forces, inc, vehicles] = await Promise.all([
+    const [s, st, suf, forces, inc, vehicles, rd] = await Promise.all([
       api('/api/v1/sites?limit=10000'),
       may('monitoring:read') ? api('/api/v1/monitoring/state') : null,
       may('logistics:read') ? api(`/api/v1/ask/sufficiency?all=true&on=${today()}${org ? `&org=${encodeURIComponent(org)}` : ''}`) : null,
       may('logistics:read') ? api('/api/v1/forces?limit=10000') : null,
       may('incidents:read') ? api('/api/v1/incidents') : null,
       may('logistics:read') ? api('/api/v1/vehicles?condition=serviceable&limit=10000') : null,
+      may('monitoring:read') ? api('/api/v1/readiness?by=site').catch(() => null) : null,
     ]);
+    readinessAt = new Map((rd?.items || []).map((/** @type {any} */ r) => [r.key, r]));
     vehiclesAt = new Map();
     for (const v of vehicles?.items || []) vehiclesAt.set(v.site_id, (vehiclesAt.get(v.site_id) || 0) + 1);
     sites = s.items;
@@ -61,26 +74,44 @@ export async function show(view) {
   };
   const points = () => sites
     .filter((s) => Object.entries(KINDS).some(([k, f]) => layers[k] && f(s)))
-    .map((s) => ({
-      id: s.id, name: s.name, lat: s.lat, lon: s.lon, city: s.city, state: states.get(s.id),
-      cls: states.has(s.id) ? `f-${states.get(s.id)}` : 'f-none',
+    .map((s) => {
+      const state = mode === 'readiness' ? readinessState(readinessAt.get(s.id)) : states.get(s.id);
+      return {
+      id: s.id, name: s.name, lat: s.lat, lon: s.lon, city: s.city, state,
+      cls: state ? `f-${state}` : 'f-none',
       r: radius(s),
       uncovered: uncoveredAt.has(s.id),
       incident: layers.incidents && incidentsAt.has(s.id),
-    }));
+      };
+    });
   try {
     await load();
   } catch (e) {
     view.replaceChildren(errorBox(e));
     return {};
   }
-  const map = await franceMap({ cluster: true, points: points(), onPick: (p) => sitePanel(panel, p.id, sites, uncoveredAt.get(p.id) || []) });
-  mapBox.replaceChildren(map.el,
-    h('div', { class: 'legend' },
-      ['OK', 'WARNING', 'CRITICAL', 'MAINTENANCE', 'UNKNOWN', 'UNREACHABLE'].map((s) => pill(s, stateLabel(s))),
-      h('span', { class: 'ring-legend' }, h('svg', { width: 18, height: 18, 'aria-hidden': 'true' },
-        h('circle', { class: 'ring-sample', cx: 9, cy: 9, r: 6 })), ` ${t('ring_legend')}`), h('span', { class: 'muted small' }, 'IGN – Admin Express, Licence Ouverte 2.0')));
-  layerBox.replaceChildren(...Object.keys(layers).map((k) =>
+  const map = await franceMap({ cluster: true, points: points(),
+    onPick: (p) => sitePanel(panel, p.id, sites, uncoveredAt.get(p.id) || [], readinessAt.get(p.id), mode) });
+  const legend = h('div', { class: 'legend', id: 'map-legend' });
+  const drawLegend = () => legend.replaceChildren(
+    ...(mode === 'readiness'
+      ? [...['R_LATE', 'R_AT_RISK', 'R_ON_TIME', 'R_READY'].map((s) => pill(s, stateLabel(s))), h('span', { class: 'muted small' }, t('rd_at_risk_legend'))]
+      : ['OK', 'WARNING', 'CRITICAL', 'MAINTENANCE', 'UNKNOWN', 'UNREACHABLE'].map((s) => pill(s, stateLabel(s)))),
+    h('span', { class: 'ring-legend' }, h('svg', { width: 18, height: 18, 'aria-hidden': 'true' },
+      h('circle', { class: 'ring-sample', cx: 9, cy: 9, r: 6 })), ` ${t('ring_legend')}`), h('span', { class: 'muted small' }, 'IGN – Admin Express, Licence Ouverte 2.0'));
+  drawLegend();
+  mapBox.replaceChildren(map.el, legend);
+  /** @param {string} m */
+  const setMode = (m) => {
+    mode = m;
+    history.replaceState(null, '', m === 'readiness' ? '#/situation?mode=preparation' : '#/situation');
+    drawLegend();
+    map.update(points());
+  };
+  const modes = readinessAt.size ? h('span', { class: 'mode', role: 'radiogroup', 'aria-label': t('mode_readiness') },
+    ['health', 'readiness'].map((m) => h('label', {}, h('input', { type: 'radio', name: 'map-mode', value: m, id: `mode-${m}`,
+      checked: mode === m, onchange: () => setMode(m) }), t(`mode_${m}`)))) : null;
+  layerBox.replaceChildren(...(modes ? [modes] : []), ...Object.keys(layers).map((k) =>
     h('label', {}, h('input', { type: 'checkbox', checked: layers[k], onchange: (e) => { layers[k] = e.target.checked; map.update(points()); } }), t(k))));
   // Live: a state change refreshes the colours (at most every half second).
   let pending = null;
@@ -97,10 +128,17 @@ export async function show(view) {
   return { dispose() { stream?.close(); clearTimeout(pending); } };
 }
 
-async function sitePanel(panel, id, sites, uncovered) {
+async function sitePanel(panel, id, sites, uncovered, readiness, mode) {
   const s = sites.find((x) => x.id === id);
   panel.replaceChildren(h('h2', {}, `${s?.name ?? id} (${id})`), h('p', { class: 'muted' }, t('loading')));
   const parts = [h('h2', {}, `${s?.name ?? id}`), h('p', { class: 'muted small' }, `${id} · ${s?.kind ?? ''} · ${s?.city ?? ''} · ${s?.organization_id ?? ''}`)];
+  // The site's readiness, first in readiness mode: how far, when, and its timeline a click away.
+  const rd = readiness && h('p', { id: 'site-readiness', class: 'sentence' },
+    pill(readinessState(readiness), stateLabel(readinessState(readiness))), ' ',
+    tf('rd_map_line', { pct: percent(readiness.percent), state: readiness.ready ? tf('rd_ready_by', { at: time(readiness.ready) }) : stateLabel('R_READY') }),
+    readiness.deadline ? ` (${t('rd_deadline').toLowerCase()} ${time(readiness.deadline)})` : '', ' · ',
+    h('a', { href: `#/preparation?site=${encodeURIComponent(id)}` }, t('rd_open_timeline')));
+  if (rd && mode === 'readiness') parts.push(rd);
   try {
     if (may('logistics:read')) {
       // The answer first: what this site's organisation cannot cover here, and the way to act on it.
@@ -153,5 +191,6 @@ async function sitePanel(panel, id, sites, uncovered) {
   } catch (e) {
     parts.push(errorBox(e));
   }
+  if (rd && mode !== 'readiness') parts.push(h('h3', {}, t('preparation')), rd);
   panel.replaceChildren(...parts);
 }

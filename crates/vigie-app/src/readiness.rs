@@ -239,6 +239,25 @@ pub struct Rollup {
     /// Projected ready after the deadline.
     pub late: bool,
     pub blocked: usize,
+    /// Unfinished tasks projected past their due date or held up by an overdue delivery.
+    pub late_tasks: usize,
+    /// In a word, worst first: `late` (ready after the deadline), `at_risk` (in time, but something is blocked or
+    /// late), `on_time`, `ready` (every task finished). The colour of the map and the wall in readiness mode.
+    pub state: &'static str,
+}
+
+impl Rollup {
+    fn word(&self) -> &'static str {
+        if self.late {
+            "late"
+        } else if self.tasks == self.tasks_done {
+            "ready"
+        } else if self.blocked > 0 || self.late_tasks > 0 {
+            "at_risk"
+        } else {
+            "on_time"
+        }
+    }
 }
 
 /// One site's picture: its roll-up, zones, tasks in projected order, the critical path.
@@ -263,6 +282,8 @@ pub struct Picture<'s> {
     net: Network,
     sched: Schedule,
     now: Minutes,
+    /// Whether a delivery is overdue (else nothing is delayed, and no chain needs walking).
+    any_overdue: bool,
     seen: Box<dyn Fn(&str) -> bool + 's>,
 }
 
@@ -273,22 +294,36 @@ impl<'s> Picture<'s> {
         now: DateTime<Utc>,
         cache: &NetworkCache,
     ) -> Result<Picture<'s>, AppError> {
-        caller.need(Permission::MonitoringRead)?;
+        // The wall's readers see the picture too (its readiness mode); which answers they get, the routes say.
+        if !caller.principal.may(Permission::WallRead) {
+            caller.need(Permission::MonitoringRead)?;
+        }
         let net = cache.network(st)?;
         let now = minutes(now);
         let sched = net.schedule(now);
         let view = caller.principal.view(st);
         let seen = Box::new(move |id: &str| st.readiness.tasks.get(id).is_some_and(|t| view.task(st, &t.value)));
-        Ok(Picture { st, net, sched, now, seen })
+        let any_overdue = st
+            .readiness
+            .tasks
+            .values()
+            .any(|t| t.value.plan_id.is_some() && expected(st, &t.value, now).is_some_and(|e| e.1));
+        Ok(Picture { st, net, sched, now, any_overdue, seen })
     }
 
     fn rollups(&self, key: impl Fn(&Task) -> String, deadline: impl Fn(&str) -> Option<DateTime<Utc>>) -> Vec<Rollup> {
-        let mut by: BTreeMap<String, (usize, usize, Minutes, Minutes, Minutes, usize)> = BTreeMap::new();
+        let mut by: BTreeMap<String, (usize, usize, Minutes, Minutes, Minutes, usize, usize)> = BTreeMap::new();
         for (i, t) in self.net.tasks().iter().enumerate() {
             if !(self.seen)(&t.id) {
                 continue;
             }
-            let e = by.entry(key(t)).or_insert((0, 0, 0, 0, Minutes::MIN, 0));
+            let e = by.entry(key(t)).or_insert((0, 0, 0, 0, Minutes::MIN, 0, 0));
+            if t.state.finished().is_none()
+                && (t.due.is_some_and(|d| self.sched.finish[i] > d)
+                    || (self.any_overdue && delayed_by(self.st, &self.net, &self.sched, &t.id, self.now).is_some()))
+            {
+                e.6 += 1;
+            }
             e.0 += 1;
             e.3 += t.duration;
             if t.state.finished().is_some() {
@@ -301,10 +336,10 @@ impl<'s> Picture<'s> {
             }
         }
         by.into_iter()
-            .map(|(key, (tasks, tasks_done, done, total, ready, blocked))| {
+            .map(|(key, (tasks, tasks_done, done, total, ready, blocked, late_tasks))| {
                 let deadline = deadline(&key);
                 let ready = (ready != Minutes::MIN).then(|| instant(ready));
-                Rollup {
+                let mut r = Rollup {
                     percent: if total == 0 {
                         if tasks == tasks_done {
                             100.0
@@ -321,7 +356,11 @@ impl<'s> Picture<'s> {
                     ready,
                     deadline,
                     blocked,
-                }
+                    late_tasks,
+                    state: "",
+                };
+                r.state = r.word();
+                r
             })
             .collect()
     }
@@ -379,6 +418,8 @@ impl<'s> Picture<'s> {
                     deadline: self.site_deadline(site),
                     late: false,
                     blocked: 0,
+                    late_tasks: 0,
+                    state: "ready",
                 },
             );
         let zone_rollups = self

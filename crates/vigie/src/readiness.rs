@@ -88,7 +88,8 @@ pub fn run(st: &State, site: Option<&str>, json: bool, now: DateTime<Utc>) -> an
                 )?);
             }
             sites.sort_by(|a, b| {
-                (!a.late, a.blocked == 0, a.percent as i64).cmp(&(!b.late, b.blocked == 0, b.percent as i64))
+                let rank = |s: &str| ["late", "at_risk", "on_time", "ready"].iter().position(|w| *w == s);
+                (rank(a.state), a.percent as i64).cmp(&(rank(b.state), b.percent as i64))
             });
             let late = sites.iter().filter(|s| s.late).count();
             let _ = writeln!(
@@ -126,12 +127,11 @@ pub fn run(st: &State, site: Option<&str>, json: bool, now: DateTime<Utc>) -> an
                     pct(s.percent),
                     s.ready.map_or("—".into(), paris),
                     s.deadline.map_or("—".into(), paris),
-                    if s.late {
-                        "EN RETARD"
-                    } else if s.blocked > 0 {
-                        "bloqué"
-                    } else {
-                        "à temps"
+                    match s.state {
+                        "late" => "EN RETARD",
+                        "at_risk" => "à risque (bloqué ou tâches en retard)",
+                        "ready" => "prêt",
+                        _ => "à temps",
                     }
                 );
             }

@@ -243,6 +243,7 @@ async fn no_table_no_pc_the_chain_from_untested_computers_to_the_plan_in_transit
     let summary = get(&app, "toc", "/api/v1/readiness?by=site").await;
     assert_eq!(summary["items"][0]["key"], "STA");
     assert_eq!(summary["items"][0]["blocked"], 2, "the blocked task and the one it holds up");
+    assert_eq!(summary["items"][0]["state"], "at_risk", "in time, but blocked");
     app.stop().await;
 }
 
@@ -286,19 +287,21 @@ async fn a_delivery_overdue_on_the_road_makes_what_follows_it_late() {
         let picture = Picture::new(&st, &caller, shipped + chrono::Duration::hours(hours), &cache).unwrap();
         let site = serde_json::to_value(picture.site("STA").unwrap()).unwrap();
         let late = serde_json::to_value(picture.late_deliveries()).unwrap();
+        let word = picture.summary("site").unwrap()[0].state;
         let tasks: std::collections::BTreeMap<String, Value> = site["tasks"]
             .as_array()
             .unwrap()
             .iter()
             .map(|t| (t["id"].as_str().unwrap().to_string(), t.clone()))
             .collect();
-        (tasks, late)
+        (tasks, late, word)
     };
     let minute = |v: &Value| chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap()).unwrap().timestamp() / 60;
     let m = |t: chrono::DateTime<chrono::Utc>| t.timestamp() / 60;
 
     // On time: under way since the shipping, expected four hours after it; the installation follows and is in time.
-    let (tasks, late) = at(1);
+    let (tasks, late, word) = at(1);
+    assert_eq!(word, "on_time");
     let tables = &tasks["STA-TABLES"];
     assert_eq!(tables["status"], "in_progress", "a delivery on the road is under way");
     assert_eq!(minute(&tables["plan"]["expected_at"]), m(shipped) + 240);
@@ -309,7 +312,8 @@ async fn a_delivery_overdue_on_the_road_makes_what_follows_it_late() {
 
     // Six hours after the shipping the tables are still on the road: overdue, they arrive at the earliest now; the
     // installation starts then, finishes past its due date, and names the delivery as why. The power is untouched.
-    let (tasks, late) = at(6);
+    let (tasks, late, word) = at(6);
+    assert_eq!(word, "at_risk", "in time for no deadline, but two tasks late");
     let tables = &tasks["STA-TABLES"];
     assert_eq!((tables["plan"]["overdue"].as_bool(), tables["late"].as_bool()), (Some(true), Some(true)));
     assert_eq!(minute(&tables["finish"]), m(shipped) + 360);
@@ -328,7 +332,9 @@ async fn a_delivery_overdue_on_the_road_makes_what_follows_it_late() {
 
     // Received: the delivery is done, nothing is delayed any more.
     assert_eq!(post(&app, "admin", &format!("/api/v1/plans/{plan_id}/receive"), json!({})).await.0, 200);
-    let (tasks, late) = at(6);
+    let (tasks, late, word) = at(6);
+    assert_eq!(word, "at_risk", "the installation, starting only now, still ends past its due date");
+    assert_eq!(tasks["STA-PC"]["late"], true);
     assert_eq!(tasks["STA-TABLES"]["status"], "done");
     assert!(tasks["STA-TABLES"]["plan"].get("expected_at").is_none());
     assert!(tasks["STA-PC"].get("delayed_by").is_none());
