@@ -312,51 +312,61 @@ impl<'s> Picture<'s> {
     }
 
     fn rollups(&self, key: impl Fn(&Task) -> String, deadline: impl Fn(&str) -> Option<DateTime<Utc>>) -> Vec<Rollup> {
-        let mut by: BTreeMap<String, (usize, usize, Minutes, Minutes, Minutes, usize, usize)> = BTreeMap::new();
+        /// What one key adds up to.
+        #[derive(Default)]
+        struct Tally {
+            tasks: usize,
+            tasks_done: usize,
+            done: Minutes,
+            total: Minutes,
+            ready: Option<Minutes>,
+            blocked: usize,
+            late_tasks: usize,
+        }
+        let mut by: BTreeMap<String, Tally> = BTreeMap::new();
         for (i, t) in self.net.tasks().iter().enumerate() {
             if !(self.seen)(&t.id) {
                 continue;
             }
-            let e = by.entry(key(t)).or_insert((0, 0, 0, 0, Minutes::MIN, 0, 0));
-            if t.state.finished().is_none()
-                && (t.due.is_some_and(|d| self.sched.finish[i] > d)
-                    || (self.any_overdue && delayed_by(self.st, &self.net, &self.sched, &t.id, self.now).is_some()))
+            let e = by.entry(key(t)).or_default();
+            let finished = t.state.finished().is_some();
+            e.tasks += 1;
+            e.total += t.duration;
+            if finished {
+                e.tasks_done += 1;
+                e.done += t.duration;
+            } else if t.due.is_some_and(|d| self.sched.finish[i] > d)
+                || (self.any_overdue && delayed_by(self.st, &self.net, &self.sched, &t.id, self.now).is_some())
             {
-                e.6 += 1;
+                e.late_tasks += 1;
             }
-            e.0 += 1;
-            e.3 += t.duration;
-            if t.state.finished().is_some() {
-                e.1 += 1;
-                e.2 += t.duration;
-            }
-            e.4 = e.4.max(self.sched.finish[i]);
+            e.ready = Some(e.ready.map_or(self.sched.finish[i], |r| r.max(self.sched.finish[i])));
             if self.sched.blocked_by(&self.net, &t.id).is_some() {
-                e.5 += 1;
+                e.blocked += 1;
             }
         }
         by.into_iter()
-            .map(|(key, (tasks, tasks_done, done, total, ready, blocked, late_tasks))| {
+            .map(|(key, e)| {
                 let deadline = deadline(&key);
-                let ready = (ready != Minutes::MIN).then(|| instant(ready));
+                let ready = e.ready.map(instant);
                 let mut r = Rollup {
-                    percent: if total == 0 {
-                        if tasks == tasks_done {
+                    percent: if e.total == 0 {
+                        if e.tasks == e.tasks_done {
                             100.0
                         } else {
                             0.0
                         }
                     } else {
-                        (done as f64 * 1000.0 / total as f64).round() / 10.0
+                        (e.done as f64 * 1000.0 / e.total as f64).round() / 10.0
                     },
                     late: matches!((ready, deadline), (Some(r), Some(d)) if r > d),
                     key,
-                    tasks,
-                    tasks_done,
+                    tasks: e.tasks,
+                    tasks_done: e.tasks_done,
                     ready,
                     deadline,
-                    blocked,
-                    late_tasks,
+                    blocked: e.blocked,
+                    late_tasks: e.late_tasks,
                     state: "",
                 };
                 r.state = r.word();

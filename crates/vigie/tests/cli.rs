@@ -240,7 +240,7 @@ fn readiness_from_the_command_line_follows_bercy_to_its_tables() {
     assert!(out.starts_with("Arena Bercy (BCY) : "), "{out}");
     assert!(out.contains("chemin critique : BCY/BCY-RES/tables → "), "{out}");
     let tables = out.lines().find(|l| l.contains("Livraison des tables") && l.contains("BLOQUÉE")).expect(&out);
-    assert!(tables.contains(": expédié, en route]"), "{tables}");
+    assert!(tables.contains(": expédié, en route, attendu le ") && tables.ends_with(']'), "{tables}");
     assert!(
         out.lines().any(|l| l.contains("Installation d'un poste") && l.ends_with("retenue par BCY/BCY-RES/tables")),
         "{out}"
