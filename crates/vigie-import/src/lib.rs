@@ -181,10 +181,11 @@ pub enum Table {
     Tasks,
     TaskLinks,
     Computers,
+    ZoneTemplates,
 }
 
 impl Table {
-    pub const ALL: [Table; 16] = [
+    pub const ALL: [Table; 17] = [
         Table::Organizations,
         Table::Sites,
         Table::Items,
@@ -201,6 +202,7 @@ impl Table {
         Table::Tasks,
         Table::TaskLinks,
         Table::Computers,
+        Table::ZoneTemplates,
     ];
 
     pub fn name(self) -> &'static str {
@@ -221,6 +223,7 @@ impl Table {
             Table::Tasks => "tasks",
             Table::TaskLinks => "task_links",
             Table::Computers => "computers",
+            Table::ZoneTemplates => "zone_templates",
         }
     }
 
@@ -243,6 +246,7 @@ impl Table {
             Table::Tasks => &["id", "site_id", "zone_id", "name", "trade", "owner", "duration_min"],
             Table::TaskLinks => &["before_id", "after_id"],
             Table::Computers => &["id", "model", "site_id", "role", "state"],
+            Table::ZoneTemplates => &["kind", "key", "name", "trade", "owner", "duration_min"],
         }
     }
 
@@ -261,6 +265,7 @@ impl Table {
             Table::Tasks => &["due", "plan_id"],
             Table::TaskLinks => &["lag_min"],
             Table::Computers => &["zone_id", "image", "image_version", "asset_id"],
+            Table::ZoneTemplates => &["after", "lag_min", "count"],
             _ => &[],
         }
     }
@@ -725,7 +730,7 @@ fn read_rows(
             read_toc_row(&mut batch.toc, table, &mut r, f);
             continue;
         }
-        if matches!(table, Table::Zones | Table::Tasks | Table::TaskLinks | Table::Computers) {
+        if matches!(table, Table::Zones | Table::Tasks | Table::TaskLinks | Table::Computers | Table::ZoneTemplates) {
             readiness::read_row(&mut batch.readiness, table, &mut r, f);
             continue;
         }
@@ -740,7 +745,7 @@ fn read_rows(
             }
             Table::Vehicles => r.reference(RefKind::Site, "site_id"),
             Table::Partners | Table::Applications | Table::Assets | Table::Checks | Table::Dependencies => {}
-            Table::Zones | Table::Tasks | Table::TaskLinks | Table::Computers => {}
+            Table::Zones | Table::Tasks | Table::TaskLinks | Table::Computers | Table::ZoneTemplates => {}
             // A stock file names the same sites and items on every line: each is noted once per file, and only
             // from a row read whole (below), so that rows of nonsense leave nothing behind but their count.
             Table::Stock => {}
@@ -885,7 +890,7 @@ fn read_rows(
                 }
             }
             Table::Partners | Table::Applications | Table::Assets | Table::Checks | Table::Dependencies => {}
-            Table::Zones | Table::Tasks | Table::TaskLinks | Table::Computers => {}
+            Table::Zones | Table::Tasks | Table::TaskLinks | Table::Computers | Table::ZoneTemplates => {}
             Table::Stock => {
                 let site_id = match interner.sites.get(r.text("site_id")) {
                     Some(id) => Some(id.clone()),
@@ -1207,6 +1212,7 @@ pub fn read(files: &[SourceFile], progress: &mut dyn FnMut(usize, usize)) -> Bat
         done += f.bytes.len();
         progress(done, total);
     }
+    readiness::expand(&mut batch);
     batch
 }
 

@@ -1,7 +1,8 @@
-//! The readiness tables (issue 16, docs/data-format.md): `zones`, `tasks`, `task_links` and `computers`. Read row by
-//! row with located problems like every table; [`check`] then checks what only the whole batch and the state can
-//! say — zones on their site, links between known tasks, no cycle (the cycle's links located) — and
-//! [`diff`] turns the batch into events.
+//! The readiness tables (issue 16, docs/data-format.md): `zones`, `tasks`, `task_links`, `computers` and
+//! `zone_templates`. Read row by row with located problems like every table; [`expand`] then gives every zone of the
+//! batch the tasks and links of its kind's template (a task or link the batch lists itself wins); [`check`] checks
+//! what only the whole batch and the state can say — zones on their site, links between known tasks, no cycle (the
+//! cycle's links located) — and [`diff`] turns the batch into events.
 
 use super::*;
 use chrono::{DateTime, Utc};
@@ -15,6 +16,35 @@ pub(crate) struct ReadinessRecords {
     pub tasks: Vec<(Task, Loc)>,
     pub links: Vec<(TaskLink, Loc)>,
     pub computers: Vec<(Computer, Loc)>,
+    pub templates: Vec<(TemplateRow, Loc)>,
+}
+
+/// One row of `zone_templates`: a task every zone of `kind` gets (`count` of it: one per computer).
+#[derive(Debug)]
+pub(crate) struct TemplateRow {
+    kind: String,
+    key: String,
+    name: String,
+    trade: Trade,
+    owner: PartnerId,
+    duration_min: u32,
+    after: Vec<String>,
+    lag_min: u32,
+    count: u32,
+}
+
+/// Copies of one template task in a zone (computers to install: one task each).
+pub const MAX_TEMPLATE_COUNT: u32 = 1_000;
+/// Tasks the templates of one import may create.
+pub const MAX_TEMPLATE_TASKS: usize = 500_000;
+
+/// A template task's key: letters, digits, `-` and `_` (it ends task ids `SITE/ZONE/key`, `SITE/ZONE/key.n`).
+fn check_key(key: &str) -> Result<(), String> {
+    if key.is_empty() || key.len() > 40 || !key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+        Err(format!("{key:?}: a template key is 1 to 40 letters, digits, `-` or `_`"))
+    } else {
+        Ok(())
+    }
 }
 
 fn optional_instant(r: &mut RowReader<'_, '_>, name: &str) -> Option<Option<DateTime<Utc>>> {
@@ -143,7 +173,203 @@ pub(crate) fn read_row(batch: &mut ReadinessRecords, table: Table, r: &mut RowRe
                 batch.computers.push((c, loc));
             }
         }
+        Table::ZoneTemplates => {
+            r.reference(RefKind::Partner, "owner");
+            let kind = r.string("kind");
+            let key = r.string("key");
+            if let Some(Err(e)) = key.as_deref().map(check_key) {
+                r.problem("key", format!("`key`: {e}"));
+            }
+            let name = r.string("name");
+            let trade = r.choice("trade", Trade::parse);
+            let owner = r.id("owner", PartnerId::parse);
+            let duration_min = r.count("duration_min");
+            let after: Vec<String> = r
+                .text("after")
+                .split([',', '|', ' '])
+                .map(str::trim)
+                .filter(|k| !k.is_empty())
+                .map(str::to_string)
+                .collect();
+            if let Some(e) = after.iter().find_map(|k| check_key(k).err()) {
+                r.problem("after", format!("`after`: {e}"));
+            }
+            let lag_min = if r.text("lag_min").trim().is_empty() { Some(0) } else { r.count("lag_min") };
+            let count = if r.text("count").trim().is_empty() { Some(1) } else { r.count("count") };
+            if let Some(n) = count.filter(|n| !(1..=MAX_TEMPLATE_COUNT).contains(n)) {
+                r.problem("count", format!("`count`: from 1 to {MAX_TEMPLATE_COUNT} copies, found {n}"));
+            }
+            if let (
+                Some(kind),
+                Some(key),
+                Some(name),
+                Some(trade),
+                Some(owner),
+                Some(duration_min),
+                Some(lag_min),
+                Some(count),
+                true,
+            ) = (kind, key, name, trade, owner, duration_min, lag_min, count, r.ok)
+            {
+                let loc = r.loc(f, "key", "after", "owner");
+                let row = TemplateRow { kind, key, name, trade, owner, duration_min, after, lag_min, count };
+                batch.templates.push((row, loc));
+            }
+        }
         _ => unreachable!("not a readiness table"),
+    }
+}
+
+/// Gives every zone of the batch the tasks and links of its kind's template, as if the batch listed them: ids
+/// `SITE/ZONE/key` (`SITE/ZONE/key.n`, named "name n° n", for the n-th of a counted task), due by the zone's
+/// deadline, located at their template row. A task or link the batch lists itself wins over the template's. A
+/// template with a key given twice, a predecessor it does not have, or a cycle is refused, located, and expands
+/// nothing.
+pub(crate) fn expand(batch: &mut Batch) {
+    let b = &mut batch.readiness;
+    if b.templates.is_empty() {
+        return;
+    }
+    let files = &batch.files;
+    let mut problems: Vec<(Loc, usize, String)> = Vec::new();
+    let mut kinds: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, (row, _)) in b.templates.iter().enumerate() {
+        kinds.entry(row.kind.as_str()).or_default().push(i);
+    }
+    let mut templates: HashMap<String, (vigie_readiness::Template, HashMap<String, usize>)> = HashMap::new();
+    for (kind, rows) in kinds {
+        let mut keys: HashMap<String, usize> = HashMap::new();
+        let mut ok = true;
+        for &i in &rows {
+            let (row, loc) = &b.templates[i];
+            if let Some(&first) = keys.get(&row.key) {
+                let at = &b.templates[first].1;
+                let place = format!("{}:{}", files[at.file as usize], at.line);
+                problems.push((
+                    *loc,
+                    0,
+                    format!("template {kind}: task {} is given twice (first at {place})", row.key),
+                ));
+                ok = false;
+            } else {
+                keys.insert(row.key.clone(), i);
+            }
+        }
+        for &i in &rows {
+            let (row, loc) = &b.templates[i];
+            for a in row.after.iter().filter(|a| !keys.contains_key(*a)) {
+                problems.push((
+                    *loc,
+                    1,
+                    format!("template {kind}: task {} comes after {a}, which it does not have", row.key),
+                ));
+                ok = false;
+            }
+        }
+        if !ok {
+            continue;
+        }
+        let template = vigie_readiness::Template {
+            kind: kind.to_string(),
+            tasks: rows
+                .iter()
+                .map(|&i| {
+                    let row = &b.templates[i].0;
+                    vigie_readiness::TemplateTask {
+                        key: row.key.clone(),
+                        trade: row.trade.as_str().to_string(),
+                        owner: row.owner.to_string(),
+                        duration: row.duration_min.into(),
+                        after: row.after.iter().map(|a| (a.clone(), row.lag_min.into())).collect(),
+                        count: row.count,
+                    }
+                })
+                .collect(),
+        };
+        // The template's own cycles, found once on a copy of it.
+        let cycle = template.instantiate("S", "Z", None).ok().and_then(|(tasks, deps)| {
+            match vigie_readiness::Network::new(tasks, &deps) {
+                Err(vigie_readiness::NetworkError::Cycle { cycle }) => Some(cycle),
+                _ => None,
+            }
+        });
+        if let Some(cycle) = cycle {
+            let on: Vec<&str> =
+                cycle.iter().map(|id| id.trim_start_matches("S/Z/").split('.').next().unwrap_or("")).collect();
+            for &i in &rows {
+                let (row, loc) = &b.templates[i];
+                if on.contains(&row.key.as_str()) {
+                    problems.push((*loc, 1, format!("template {kind}: its tasks make a cycle ({})", on.join(" → "))));
+                }
+            }
+            continue;
+        }
+        templates.insert(kind.to_string(), (template, keys));
+    }
+    let listed: HashSet<TaskId> = b.tasks.iter().map(|(t, _)| t.id.clone()).collect();
+    let linked: HashSet<(TaskId, TaskId)> = b.links.iter().map(|(l, _)| (l.before.clone(), l.after.clone())).collect();
+    let (mut tasks, mut links) = (Vec::new(), Vec::new());
+    for (zone, zone_loc) in &b.zones {
+        let Some((template, keys)) = templates.get(&zone.kind) else { continue };
+        let Ok((made, deps)) = template.instantiate(zone.site_id.as_str(), zone.id.as_str(), None) else { continue };
+        if tasks.len() + made.len() > MAX_TEMPLATE_TASKS {
+            problems.push((
+                *zone_loc,
+                0,
+                format!("the templates would create more than {MAX_TEMPLATE_TASKS} tasks in one import: split it"),
+            ));
+            break;
+        }
+        let prefix = format!("{}/{}/", zone.site_id, zone.id);
+        let row_of = |id: &str| -> Option<usize> {
+            let key = id.strip_prefix(&prefix)?;
+            keys.get(key.split('.').next()?).copied()
+        };
+        for t in made {
+            let Some(i) = row_of(&t.id) else { continue };
+            let (row, loc) = &b.templates[i];
+            let id = match TaskId::parse(&t.id) {
+                Ok(id) => id,
+                Err(e) => {
+                    problems.push((*zone_loc, 0, format!("zone {}: task id {}: {e}", zone.id, t.id)));
+                    continue;
+                }
+            };
+            if listed.contains(&id) {
+                continue;
+            }
+            let name = match t.id.rsplit_once('.') {
+                Some((_, n)) if row.count > 1 => format!("{} n° {n}", row.name),
+                _ => row.name.clone(),
+            };
+            let task = Task {
+                id,
+                site_id: zone.site_id.clone(),
+                zone_id: zone.id.clone(),
+                name,
+                trade: row.trade,
+                owner: row.owner.clone(),
+                duration_min: row.duration_min,
+                due: zone.deadline,
+                plan_id: None,
+                attributes: Default::default(),
+            };
+            tasks.push((task, *loc));
+        }
+        for d in deps {
+            let Some(i) = row_of(&d.after) else { continue };
+            let (Ok(before), Ok(after)) = (TaskId::parse(&d.before), TaskId::parse(&d.after)) else { continue };
+            if linked.contains(&(before.clone(), after.clone())) {
+                continue;
+            }
+            let (row, loc) = &b.templates[i];
+            links.push((TaskLink { before, after, lag_min: row.lag_min, removed: false }, *loc));
+        }
+    }
+    b.tasks.extend(tasks);
+    b.links.extend(links);
+    for (loc, col, message) in problems {
+        batch.problems.push(Problem::at(&batch.files[loc.file as usize], loc.line, loc.cols[col].max(1), message));
     }
 }
 

@@ -280,7 +280,7 @@ fn every_problem_is_located_to_the_cell() {
     );
     check(&[file("stocks_old.csv", "a\n")], &[
         "stocks_old.csv:1:1: \"stocks_old.csv\" names no table; expected one of organizations, sites, items, allowances, forces, vehicles, stock, partners, applications, assets, \
-             checks, dependencies, zones, tasks, task_links, computers",
+             checks, dependencies, zones, tasks, task_links, computers, zone_templates",
     ]);
     check(
         &[file("sites.csv", "id,name,kind,lat,lon,organization_id\nX 1,A,depot,98.5,2,CPCO\nX2,B,depot,48\n")],
@@ -519,4 +519,102 @@ fn readiness_cycles_foreign_zones_and_unknown_tasks_are_refused_where_they_are()
         "{got:?}"
     );
     assert!(got.iter().any(|p| p == "task_links.csv:2:6: unknown task T-NOPE in `after_id`"), "{got:?}");
+}
+
+const TEMPLATES: &str = "kind;key;name;trade;owner;duration_min;after;lag_min;count\n\
+    results_room;tables;Livraison des tables;delivery;LOGI;240;;;\n\
+    results_room;power;Électricité;power;LOGI;120;;;\n\
+    results_room;network;Réseau;network;LOGI;60;power;15;\n\
+    results_room;pc;Installation d'un poste;installation;ATOS;45;tables,network;;3\n\
+    results_room;test;Test de la salle;tests;ATOS;60;pc;;\n";
+
+/// A few template lines give every zone of their kind its tasks and links: ids `SITE/ZONE/key(.n)`, due by the
+/// zone's deadline; a task the batch lists itself wins over the template's; a zone of another kind gets nothing.
+#[test]
+fn zone_templates_give_every_zone_of_their_kind_its_tasks() {
+    let mut st = State::new();
+    let p = import(&st, &good_files()).unwrap();
+    apply(&mut st, &p);
+    let zones = format!("{ZONES}DF-BUR;DEP1;Bureaux;offices;;\n");
+    let files = vec![
+        file("partners.csv", READINESS_PARTNERS),
+        file("zones.csv", &zones),
+        file("zone_templates.csv", TEMPLATES),
+        // The tables of this room come by a particular road: listed, they replace the template's.
+        file("tasks.csv", "id;site_id;zone_id;name;trade;owner;duration_min\nDEP1/DF-RES/tables;DEP1;DF-RES;Tables de Vincennes;delivery;LOGI;300\n"),
+    ];
+    let p = import(&st, &files).unwrap();
+    assert_eq!(p.report.tables[&vigie_import::Table::Tasks].created, 7, "tables, power, network, 3 computers, test");
+    // network ← power, each computer ← tables and network, the test ← each computer.
+    assert_eq!(p.report.tables[&vigie_import::Table::TaskLinks].created, 1 + 3 * 2 + 3);
+    apply(&mut st, &p);
+    let r = &st.readiness;
+    let ids: Vec<&str> = r.tasks.keys().map(|k| k.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "DEP1/DF-RES/network",
+            "DEP1/DF-RES/pc.1",
+            "DEP1/DF-RES/pc.2",
+            "DEP1/DF-RES/pc.3",
+            "DEP1/DF-RES/power",
+            "DEP1/DF-RES/tables",
+            "DEP1/DF-RES/test"
+        ]
+    );
+    let tables = &r.tasks["DEP1/DF-RES/tables"].value;
+    assert_eq!((tables.name.as_str(), tables.duration_min), ("Tables de Vincennes", 300), "the listed task wins");
+    let pc2 = &r.tasks["DEP1/DF-RES/pc.2"].value;
+    assert_eq!(pc2.name, "Installation d'un poste n° 2");
+    assert_eq!(pc2.owner.as_str(), "ATOS");
+    assert_eq!(pc2.due, r.zones["DF-RES"].value.deadline, "due by the zone's deadline");
+    let link = |b: &str, a: &str| {
+        r.links.get(&(vigie_domain::TaskId::parse(b).unwrap(), vigie_domain::TaskId::parse(a).unwrap())).copied()
+    };
+    assert_eq!(link("DEP1/DF-RES/power", "DEP1/DF-RES/network"), Some(15), "with its lag");
+    assert_eq!(link("DEP1/DF-RES/tables", "DEP1/DF-RES/pc.3"), Some(0), "no table, no PC");
+    assert_eq!(link("DEP1/DF-RES/pc.1", "DEP1/DF-RES/test"), Some(0));
+    assert!(import(&st, &files).unwrap().events.is_empty(), "the same files again change nothing");
+}
+
+/// A template that names a predecessor it does not have, gives a key twice, loops, or asks for no copies is
+/// refused where it is written, and nothing is imported.
+#[test]
+fn a_bad_template_is_refused_where_it_is_written() {
+    let mut st = State::new();
+    let p = import(&st, &good_files()).unwrap();
+    apply(&mut st, &p);
+    let refused = |templates: &str| -> Vec<String> {
+        let files = vec![
+            file("partners.csv", READINESS_PARTNERS),
+            file("zones.csv", ZONES),
+            file("zone_templates.csv", templates),
+        ];
+        import(&st, &files).expect_err("refused").iter().map(|p| p.to_string()).collect()
+    };
+    let head = "kind;key;name;trade;owner;duration_min;after;lag_min;count\n";
+    let got = refused(&format!("{head}results_room;pc;PC;installation;ATOS;45;tables;;\n"));
+    assert_eq!(
+        got,
+        ["zone_templates.csv:2:41: template results_room: task pc comes after tables, which it does not have"]
+    );
+    let got = refused(&format!(
+        "{head}results_room;pc;PC;installation;ATOS;45;;;\nresults_room;pc;PC bis;installation;ATOS;45;;;\n"
+    ));
+    assert_eq!(
+        got,
+        ["zone_templates.csv:3:14: template results_room: task pc is given twice (first at zone_templates.csv:2)"]
+    );
+    let got = refused(&format!(
+        "{head}results_room;a;A;power;LOGI;5;b;;\nresults_room;b;B;power;LOGI;5;a;;\nresults_room;c;C;power;LOGI;5;;;\n"
+    ));
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert!(got[0].starts_with("zone_templates.csv:2:") && got[0].contains("its tasks make a cycle"), "{got:?}");
+    assert!(got[1].starts_with("zone_templates.csv:3:"), "{got:?}");
+    let got = refused(&format!("{head}results_room;pc;PC;installation;ATOS;45;;;0\n"));
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert!(got[0].starts_with("zone_templates.csv:2:") && got[0].contains("from 1 to 1000 copies"), "{got:?}");
+    let got = refused(&format!("{head}results_room;p/c;PC;installation;NOBODY;45;;;\n"));
+    assert!(got.iter().any(|p| p.contains("a template key is")), "{got:?}");
+    assert!(got.iter().any(|p| p.contains("unknown partner NOBODY")), "{got:?}");
 }

@@ -111,15 +111,35 @@ fn zones(e: &Estate) -> Vec<(String, String, usize, String)> {
     out
 }
 
-/// zones.csv, tasks.csv, task_links.csv and computers.csv; `plan` is the tables' plan of [`WAITING_VENUE`].
+/// zones.csv, zone_templates.csv (a few lines that give the zones their thousands of tasks), tasks.csv (the one task
+/// that differs from its template: Bercy's tables, done by `plan`) and computers.csv.
 pub fn files(now: DateTime<Utc>, plan: &str) -> Vec<SourceFile> {
     let e = Estate::build();
     let templates = templates();
     let midnight =
         vigie_domain::paris::from_local(vigie_domain::paris::today(now).and_hms_opt(0, 0, 0).expect("midnight"));
     let mut zones_csv = String::from("id,site_id,name,kind,image,deadline\n");
+    let mut templates_csv = String::from("kind,key,name,trade,owner,duration_min,after,lag_min,count\n");
+    for (template, _) in &templates {
+        for t in &template.tasks {
+            let after: Vec<&str> = t.after.iter().map(|(k, _)| k.as_str()).collect();
+            let lag = t.after.first().map_or(0, |(_, lag)| *lag);
+            writeln!(
+                templates_csv,
+                "{},{},{},{},{},{},{},{lag},{}",
+                template.kind,
+                t.key,
+                csv_field(trade_name(&t.trade)),
+                t.trade,
+                t.owner,
+                t.duration,
+                after.join("|"),
+                t.count
+            )
+            .unwrap();
+        }
+    }
     let mut tasks_csv = String::from("id,site_id,zone_id,name,trade,owner,duration_min,due,plan_id\n");
-    let mut links_csv = String::from("before_id,after_id\n");
     for (i, (site, zone, kind, name)) in zones(&e).into_iter().enumerate() {
         // Test events spread over the coming days: each zone must be ready by 08:00 that day.
         let deadline = midnight + Duration::days(2 + (i % 9) as i64) + Duration::hours(6);
@@ -133,28 +153,18 @@ pub fn files(now: DateTime<Utc>, plan: &str) -> Vec<SourceFile> {
             deadline.format("%Y-%m-%dT%H:%M:00Z")
         )
         .unwrap();
-        let (tasks, deps) = template.instantiate(&site, &zone, None).expect("the demo's templates are valid");
-        for t in tasks {
-            let key = t.id.rsplit('/').next().unwrap_or("");
-            let label = match key.split_once('.') {
-                Some((_, n)) => format!("{} n° {n}", trade_name(&t.trade)),
-                None => trade_name(&t.trade).to_string(),
-            };
-            let plan_id = if zone == format!("{WAITING_VENUE}-RES") && key == "tables" { plan } else { "" };
+        if zone == format!("{WAITING_VENUE}-RES") {
+            let t = template.tasks.iter().find(|t| t.key == "tables").expect("a results room has its tables");
             writeln!(
                 tasks_csv,
-                "{},{site},{zone},{},{},{},{},{},{plan_id}",
-                t.id,
-                csv_field(&label),
+                "{site}/{zone}/tables,{site},{zone},{},{},{},{},{},{plan}",
+                csv_field(trade_name(&t.trade)),
                 t.trade,
                 t.owner,
                 t.duration,
                 deadline.format("%Y-%m-%dT%H:%M:00Z")
             )
             .unwrap();
-        }
-        for d in deps {
-            writeln!(links_csv, "{},{}", d.before, d.after).unwrap();
         }
     }
     // Computers: each TOC computer, serial SN-…; the first twelve of a venue serve its results room, the next four
@@ -194,8 +204,8 @@ pub fn files(now: DateTime<Utc>, plan: &str) -> Vec<SourceFile> {
     }
     vec![
         file("zones.csv", zones_csv),
+        file("zone_templates.csv", templates_csv),
         file("tasks.csv", tasks_csv),
-        file("task_links.csv", links_csv),
         file("computers.csv", computers),
     ]
 }
