@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use vigie_domain::access::Permission;
-use vigie_domain::readiness::{TaskProgress, TaskStatus};
+use vigie_domain::readiness::{DeploymentState, TaskProgress, TaskStatus};
 use vigie_domain::{Event, State, TaskId};
 use vigie_journal::Journal;
 use vigie_readiness::{Dependency, Minutes, Network, Schedule, Task, TaskState};
@@ -733,10 +733,12 @@ pub fn computers(
         let failing: Vec<String> =
             checks.iter().filter(|id| passing(id.as_str()) == Some(false)).map(|id| id.to_string()).collect();
         let tested_by_check = checks.iter().any(|id| passing(id.as_str()) == Some(true));
-        let effective = if c.state == vigie_domain::readiness::DeploymentState::InService && !failing.is_empty() {
-            "failing"
-        } else {
-            c.state.as_str()
+        // In service only while no check fails; imaged with its checks passing, it is tested (the checks are the
+        // evidence).
+        let effective = match c.state {
+            DeploymentState::InService if !failing.is_empty() => "failing",
+            DeploymentState::Imaged if tested_by_check && failing.is_empty() => DeploymentState::Tested.as_str(),
+            s => s.as_str(),
         };
         *counts.entry(effective).or_default() += 1;
         let zone = c.zone_id.as_ref().and_then(|z| st.readiness.zones.get(z)).map(|z| &z.value);

@@ -239,6 +239,20 @@ async fn no_table_no_pc_the_chain_from_untested_computers_to_the_plan_in_transit
         assert_eq!((c["state"].as_str(), c["effective"].as_str()), (Some("in_service"), Some(effective)), "{c}");
         assert_eq!((c["failing_checks"].clone(), c["tested_by_check"].as_bool()), (failing, Some(tested)), "{c}");
     }
+    // Recorded imaged, its check passing: tested, the check its evidence; the check failing: imaged only.
+    let mut sn9 = match computer("SN-9", "ODS-RES", "4.2") {
+        Event::ComputerUpserted(c) => c,
+        _ => unreachable!(),
+    };
+    sn9.asset_id = Some(AssetId::parse("PC-STA-9").unwrap());
+    let e = NewEvent { actor: Actor::system("test"), source: "test".into(), event: Event::ComputerUpserted(sn9) };
+    app.journal().append(vec![e]).unwrap();
+    for (status, effective) in [("OK", "tested"), ("CRITICAL", "imaged")] {
+        let body = json!({"check": "CHK-PC9", "status": status, "output": "x"});
+        assert_eq!(post(&app, "toc", "/api/v1/monitoring/results", body).await.0, 200);
+        let c = sn9_now(get(&app, "toc", "/api/v1/readiness/computers?site=STA").await);
+        assert_eq!((c["state"].as_str(), c["effective"].as_str()), (Some("imaged"), Some(effective)), "{c}");
+    }
     // The roll-up per site says the same figures.
     let summary = get(&app, "toc", "/api/v1/readiness?by=site").await;
     assert_eq!(summary["items"][0]["key"], "STA");
