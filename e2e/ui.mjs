@@ -595,6 +595,22 @@ try {
   expect(refusedMove.includes('attend') && refusedMove.includes('BCY/BCY-RES/tables') && refusedMove.includes('Forcer'),
     `a move past an unfinished predecessor is refused, naming it, and may be forced (${refusedMove.trim()})`);
   await look(operator, '16c-preparation-refus');
+  // The results room's timeline alone, printed for its venue manager: its tasks only, no buttons on paper.
+  await operator.click('#zones a:has-text("Salle des résultats")');
+  await until(operator, () => location.hash.includes('zone=BCY-RES'));
+  await operator.waitForSelector('#timeline .gantt-row');
+  const zonesShown = await operator.$$eval('#timeline .gantt-row', (rs) => rs.map((r) => r.textContent));
+  const resTasks = (await toc('/api/v1/readiness/sites/BCY')).picture.tasks.filter((x) => x.zone_id === 'BCY-RES').length;
+  expect(zonesShown.length === resTasks && zonesShown.every((x) => x.includes('BCY-RES')),
+    `the results room's timeline holds its ${resTasks} tasks only (${zonesShown.length} rows)`);
+  await operator.emulateMedia({ media: 'print' });
+  const onPaper = await operator.evaluate(() => ({
+    buttons: [...document.querySelectorAll('#timeline button, #zones')].filter((b) => b.getClientRects().length).length,
+    printed: document.querySelector('.print-only')?.getClientRects().length || 0,
+  }));
+  expect(onPaper.buttons === 0 && onPaper.printed > 0, `printed, the timeline has no buttons and says when it was printed (${JSON.stringify(onPaper)})`);
+  await look(operator, '16f-zone-imprimee');
+  await operator.emulateMedia({ media: 'screen' });
   // The map in readiness mode: every venue in the colour of its readiness (as the API words it), Bercy's panel
   // opening on its readiness and its timeline a click away.
   const bySite = new Map((await toc('/api/v1/readiness?by=site')).items.map((r) => [r.key, r.state]));

@@ -24,7 +24,7 @@ function siteRank(r) {
 /** @param {HTMLElement} view @param {URLSearchParams} params */
 export async function show(view, params) {
   const site = params?.get('site');
-  if (site) return showSite(view, site);
+  if (site) return showSite(view, site, params?.get('zone'));
   const [sum, blockers, nc] = await Promise.all([
     api('/api/v1/readiness?by=site'),
     api('/api/v1/readiness/blockers'),
@@ -88,8 +88,9 @@ function bar(p) {
     h('span', { class: 'rd-track' }, styled(h('span', { class: 'rd-fill' }), { width: `${Math.max(0, Math.min(100, p))}%` })), percent(p));
 }
 
-/** @param {HTMLElement} view @param {string} site */
-async function showSite(view, site) {
+/** A site's page; with `zone`, that zone's timeline alone, to print for its venue manager.
+ * @param {HTMLElement} view @param {string} site @param {string | null} [zone] */
+async function showSite(view, site, zone) {
   const [data, pcs] = await Promise.all([
     api(`/api/v1/readiness/sites/${encodeURIComponent(site)}`),
     api(`/api/v1/readiness/computers?site=${encodeURIComponent(site)}`),
@@ -99,11 +100,18 @@ async function showSite(view, site) {
     tf('rd_pcs', { n: pcs.total }), ' ',
     states.filter((k) => pcs.counts[k]).map((k) => `${pcs.counts[k]} ${t(`rd_pc_${k}`)}`).join(' · '));
   const pic = data.picture;
-  const tasks = pic.tasks;
+  const z = zone ? pic.zones.find((/** @type {any} */ r) => r.key === zone) : null;
+  const tasks = z ? pic.tasks.filter((/** @type {any} */ x) => x.zone_id === z.key) : pic.tasks;
   const critical = new Set(pic.critical_path);
   const byId = new Map(tasks.map((/** @type {any} */ x) => [x.id, x]));
   const roots = [...new Set(tasks.map((/** @type {any} */ x) => x.blocked_by).filter(Boolean))].map((id) => byId.get(id)).filter(Boolean);
-  const s = pic.site;
+  const s = z || pic.site;
+  const siteHref = `#/preparation?site=${encodeURIComponent(site)}`;
+  const zoneNav = h('nav', { class: 'tabs no-print', id: 'zones', 'aria-label': t('rd_zone') },
+    h('a', { class: `button${z ? '' : ' primary'}`, href: siteHref }, t('rd_all_zones')),
+    pic.zones.map((/** @type {any} */ r) => h('a', { class: `button${z?.key === r.key ? ' primary' : ''}`,
+      href: `${siteHref}&zone=${encodeURIComponent(r.key)}` }, `${r.name || r.key} · ${percent(r.percent)}`)),
+    h('button', { type: 'button', onclick: () => window.print() }, t('print')));
   // The time axis runs from the first task's start to the last one's finish; now and the deadline are marked
   // when they fall on it.
   const from = Math.min(...tasks.map((/** @type {any} */ x) => Date.parse(x.start)));
@@ -117,7 +125,8 @@ async function showSite(view, site) {
   view.replaceChildren(
     h('p', { class: 'no-print small' }, h('a', { href: '#/preparation' }, `← ${t('rd_all_sites')}`)),
     h('div', { class: 'panel' },
-      h('h2', {}, `${data.name || site} (${site})`),
+      h('h2', {}, `${data.name || site} (${site})${z ? ` — ${z.name || z.key}` : ''}`),
+      h('p', { class: 'print-only small' }, tf('rd_printed', { at: time(data.at) })),
       h('p', { class: 'sentence', id: 'site-answer' },
         h('strong', {}, s.ready ? tf('rd_site_ready', { at: time(s.ready) }) : t('rd_site_done')), ' ',
         s.deadline ? (s.late ? h('span', { class: 'bad' }, tf('rd_site_late', { deadline: time(s.deadline) }))
@@ -126,7 +135,7 @@ async function showSite(view, site) {
         roots.length ? h('span', { class: 'warn' }, tf('rd_site_roots', { n: roots.length, names: roots.map((r) => r.name).join(', ') })) : null),
       roots.map((r) => h('p', { class: 'rd-root', id: `root-${cssId(r.id)}` },
         h('strong', {}, `${t('rd_root')} : ${r.name}`), ` (${r.owner}) — ${r.reason || t('rd_no_reason')}`,
-        r.plan ? planLine(r.plan) : null)), pcLine),
+        r.plan ? planLine(r.plan) : null)), pcLine, zoneNav),
     h('div', { class: 'panel', id: 'timeline' },
       h('h3', {}, t('rd_timeline')),
       h('p', { class: 'small muted' }, t('rd_timeline_legend')),
@@ -138,7 +147,7 @@ async function showSite(view, site) {
             title: `${time(k.start)} → ${time(k.finish)}` }), { left: `${x(k.start)}%`, width: `${Math.max(0.6, x(k.finish) - x(k.start))}%` })),
         h('span', { class: 'gantt-state' }, t(`rd_st_${k.status}`),
           k.blocked_by && k.blocked_by !== k.id
-            ? h('a', { class: 'small', href: `#/preparation?site=${encodeURIComponent(site)}`, onclick: (/** @type {Event} */ e) => {
+            ? h('a', { class: 'small', href: siteHref, onclick: (/** @type {Event} */ e) => {
               e.preventDefault(); document.getElementById(`task-${cssId(k.blocked_by)}`)?.scrollIntoView({ block: 'center' });
             } }, ` ⟵ ${byId.get(k.blocked_by)?.name || k.blocked_by}`) : null,
           k.delayed_by && k.delayed_by !== k.id && !k.blocked_by
@@ -178,7 +187,7 @@ function actions(k, site, view, msg) {
     try {
       await api(`/api/v1/readiness/tasks/${encodeURIComponent(k.id)}/progress`, { method: 'POST', body: { status, reason, override: overriding } });
       toast(tf('rd_moved', { name: k.name, status: t(`rd_st_${status}`) }));
-      await showSite(view, site);
+      await showSite(view, site, k.zone_id && new URLSearchParams(location.hash.split('?')[1] || '').get('zone'));
     } catch (/** @type {any} */ e) {
       const force = e?.body?.code === 'conflict.predecessors' && may('readiness:write')
         ? h('button', { type: 'button', onclick: () => move(status, true) }, t('rd_force')) : null;

@@ -224,6 +224,46 @@ fn task_view(st: &State, net: &Network, sched: &Schedule, id: &str, now: Minutes
     })
 }
 
+/// Ids in the order people count: `pc.2` before `pc.10` (runs of digits compared as numbers).
+fn natural(a: &str, b: &str) -> std::cmp::Ordering {
+    let (mut x, mut y) = (a.as_bytes(), b.as_bytes());
+    loop {
+        match (x.first(), y.first()) {
+            (None, None) => return std::cmp::Ordering::Equal,
+            (None, _) => return std::cmp::Ordering::Less,
+            (_, None) => return std::cmp::Ordering::Greater,
+            (Some(c), Some(d)) if c.is_ascii_digit() && d.is_ascii_digit() => {
+                let n = x.iter().take_while(|c| c.is_ascii_digit()).count();
+                let m = y.iter().take_while(|c| c.is_ascii_digit()).count();
+                let (p, q) = (&x[..n], &y[..m]);
+                let strip = |s: &[u8]| -> usize { s.iter().take_while(|&&c| c == b'0').count() };
+                let (p, q) = (&p[strip(p)..], &q[strip(q)..]);
+                let o = p.len().cmp(&q.len()).then_with(|| p.cmp(q));
+                if o.is_ne() {
+                    return o;
+                }
+                (x, y) = (&x[n..], &y[m..]);
+            }
+            (Some(c), Some(d)) => {
+                if c != d {
+                    return c.cmp(d);
+                }
+                (x, y) = (&x[1..], &y[1..]);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn ids_sort_as_people_count() {
+        let mut ids = vec!["S/Z/pc.10", "S/Z/pc.2", "S/Z/pc.1", "S/Z/image", "S/Z/pc.02a", "S/Z/pc.02"];
+        ids.sort_by(|a, b| super::natural(a, b));
+        assert_eq!(ids, ["S/Z/image", "S/Z/pc.1", "S/Z/pc.2", "S/Z/pc.02", "S/Z/pc.02a", "S/Z/pc.10"]);
+    }
+}
+
 /// Readiness of one key (a site, zone, trade, owner): tasks and duration done over the total.
 #[derive(Debug, Clone, Serialize)]
 pub struct Rollup {
@@ -241,6 +281,9 @@ pub struct Rollup {
     pub blocked: usize,
     /// Unfinished tasks projected past their due date or held up by an overdue delivery.
     pub late_tasks: usize,
+    /// The zone's name, in a site's zones.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     /// In a word, worst first: `late` (ready after the deadline), `at_risk` (in time, but something is blocked or
     /// late), `on_time`, `ready` (every task finished). The colour of the map and the wall in readiness mode.
     pub state: &'static str,
@@ -367,6 +410,7 @@ impl<'s> Picture<'s> {
                     deadline,
                     blocked: e.blocked,
                     late_tasks: e.late_tasks,
+                    name: None,
                     state: "",
                 };
                 r.state = r.word();
@@ -415,7 +459,7 @@ impl<'s> Picture<'s> {
         if tasks.is_empty() && !self.st.sites.contains_key(site) {
             return Err(AppError::not_found("site", site));
         }
-        tasks.sort_by(|a, b| (a.start, a.finish, &a.id).cmp(&(b.start, b.finish, &b.id)));
+        tasks.sort_by(|a, b| (a.start, a.finish).cmp(&(b.start, b.finish)).then_with(|| natural(&a.id, &b.id)));
         let zones = &self.st.readiness.zones;
         let site_rollup =
             self.rollups(|t| t.site.clone(), |s| self.site_deadline(s)).into_iter().find(|r| r.key == site).unwrap_or(
@@ -429,6 +473,7 @@ impl<'s> Picture<'s> {
                     late: false,
                     blocked: 0,
                     late_tasks: 0,
+                    name: None,
                     state: "ready",
                 },
             );
@@ -436,6 +481,10 @@ impl<'s> Picture<'s> {
             .rollups(|t| t.zone.clone(), |z| zones.get(z).and_then(|z| z.value.deadline))
             .into_iter()
             .filter(|r| tasks.iter().any(|t| t.zone_id == r.key))
+            .map(|mut r| {
+                r.name = zones.get(r.key.as_str()).map(|z| z.value.name.clone());
+                r
+            })
             .collect();
         let critical_path = self
             .sched
