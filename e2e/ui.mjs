@@ -630,6 +630,29 @@ try {
   await operator.waitForSelector('#timeline');
   await operator.close();
 
+  // Atos, a partner: its tasks until tonight first, each with its buttons; finishing one takes it off the list; the
+  // root cause holding its Bercy computers up (another partner's tables) is named, with no button on it.
+  const atos = await signedIn('atos', 'demo-atos', 'incidents');
+  await atos.goto(`${base}/#/preparation`);
+  await atos.waitForSelector('#my-tasks');
+  const atosApi = (path, init) => api('atos', 'demo-atos', path, init);
+  const atosTasks = (await atosApi('/api/v1/readiness/tasks')).items;
+  const heading = await atos.textContent('#my-tasks h3');
+  expect(atosTasks.length > 0 && heading.includes(`(${atosTasks.length})`), `Atos's tasks until tonight are counted as the API counts them (${heading})`);
+  expect(atosTasks.every((k) => k.owner === 'ATOS'), 'only Atos\'s own');
+  await look(atos, '16g-partenaire-mes-taches');
+  const first = atosTasks.find((k) => k.status === 'in_progress') || atosTasks[0];
+  await atos.click(`#my-tasks [data-task="${first.id}"] button:has-text("Terminer")`);
+  await until(atos, (n) => document.querySelector('#my-tasks h3')?.textContent.includes(`(${n})`), atosTasks.length - 1);
+  const atosMoved = (await atosApi(`/api/v1/readiness/sites/${encodeURIComponent(first.site_id)}`)).picture.tasks.find((k) => k.id === first.id);
+  expect(atosMoved.status === 'done', `Atos finished ${first.id} from its list (${atosMoved.status})`);
+  expect((await atos.textContent('#blockers')).includes('Livraison des tables'), 'Atos sees the tables that hold its Bercy computers up');
+  await atos.goto(`${base}/#/preparation?site=BCY&zone=BCY-RES`);
+  await atos.waitForSelector('[id="task-BCY_BCY-RES_tables"]');
+  expect((await atos.$$('[id="task-BCY_BCY-RES_tables"] button')).length === 0 && (await atos.$$('[id="task-BCY_BCY-RES_image_1"] button')).length > 0,
+    'Atos has buttons on its own tasks, none on the tables of another partner');
+  await atos.close();
+
   // The wall screen as a kiosk: the read-only `mur` user sees only what it may read, and writes nothing.
   const kiosk = await signedIn('mur', 'demo-mur', 'mur');
   expect(true, 'the wall account lands on the wall');

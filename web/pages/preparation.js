@@ -3,7 +3,7 @@
 // timeline (a Gantt of its tasks, the critical path marked, each held-up task naming its root cause, the delivery
 // plan a task waits for), where an owner moves its tasks (a move past unfinished predecessors is refused, naming
 // them, unless forced: the override is journalled).
-import { api, may, h, table, errorBox, toast } from '../api.js';
+import { api, may, caller, h, table, errorBox, toast } from '../api.js';
 import { t, tf, time } from '../i18n.js';
 
 /** Sets inline geometry through the CSSOM (the content security policy refuses `style` attributes).
@@ -25,10 +25,14 @@ function siteRank(r) {
 export async function show(view, params) {
   const site = params?.get('site');
   if (site) return showSite(view, site, params?.get('zone'));
-  const [sum, blockers, nc] = await Promise.all([
+  const partner = caller()?.partner_id;
+  const owner = partner || params?.get('owner') || '';
+  const [sum, blockers, nc, owners, mine] = await Promise.all([
     api('/api/v1/readiness?by=site'),
     api('/api/v1/readiness/blockers'),
     api('/api/v1/readiness/computers/noncompliant'),
+    partner ? null : api('/api/v1/readiness?by=owner'),
+    owner ? api(`/api/v1/readiness/tasks?owner=${encodeURIComponent(owner)}`) : null,
   ]);
   const sites = sum.items.slice().sort((/** @type {any} */ a, /** @type {any} */ b) => siteRank(a) - siteRank(b));
   const late = sites.filter((/** @type {any} */ s) => s.late).length;
@@ -46,6 +50,7 @@ export async function show(view, params) {
           : t('rd_none_blocked')),
       h('p', { class: 'small no-print' }, h('a', { href: '#/situation?mode=preparation', id: 'readiness-map' }, t('rd_on_map')), ' · ',
         h('a', { href: '#/mur?mode=preparation', id: 'readiness-wall' }, t('rd_on_wall')))),
+    myTasks(view, owner, partner, owners, mine),
     h('div', { class: 'panel', id: 'blockers' },
       h('h3', {}, `${t('rd_blockers')} (${blockers.items.length})`),
       blockers.items.length ? h('ol', {}, blockers.items.map((/** @type {any} */ b) => h('li', {},
@@ -80,6 +85,35 @@ export async function show(view, params) {
       ], nc.items.slice(0, 50)) : null),
   );
   return {};
+}
+
+/** Rows of "my tasks" shown (the soonest; the rest are counted, and each site's timeline has them all). */
+const MY_ROWS = 60;
+
+/** "My tasks today": a partner's own (or, for the TOC, one owner's, chosen), unfinished and able to start by
+ * tonight, soonest first, each with its buttons. @param {HTMLElement} view @param {string} owner
+ * @param {string | undefined} partner @param {any} owners @param {any} mine */
+function myTasks(view, owner, partner, owners, mine) {
+  const pick = partner ? null : h('label', { class: 'no-print' }, t('rd_owner'), ' ',
+    h('select', { id: 'owner', onchange: (/** @type {Event} */ e) => {
+      const v = /** @type {HTMLSelectElement} */ (e.target).value;
+      location.hash = v ? `#/preparation?owner=${encodeURIComponent(v)}` : '#/preparation';
+    } }, h('option', { value: '' }, '—'), (owners?.items || []).map((/** @type {any} */ o) =>
+      h('option', { value: o.key, selected: o.key === owner }, `${o.key} (${o.tasks - o.tasks_done})`))));
+  const msg = h('div', { id: 'my-move-result' });
+  const items = mine?.items || [];
+  return h('div', { class: 'panel', id: 'my-tasks' },
+    h('h3', {}, partner ? tf('rd_my_tasks', { n: items.length }) : t('rd_owner_tasks')), pick,
+    owner ? (items.length ? table([
+      { label: t('site'), value: (/** @type {any} */ k) => h('a', { href: `#/preparation?site=${encodeURIComponent(k.site_id)}&zone=${encodeURIComponent(k.zone_id)}` }, `${k.site_id} · ${k.zone_id}`) },
+      { label: t('rd_task'), value: (/** @type {any} */ k) => k.name },
+      { label: t('rd_start'), value: (/** @type {any} */ k) => time(k.start) },
+      { label: t('state'), value: (/** @type {any} */ k) => [t(`rd_st_${k.status}`),
+        k.blocked_by && k.blocked_by !== k.id ? h('span', { class: 'warn small' }, ` ⟵ ${k.blocked_by}`) : null,
+        k.late ? h('span', { class: 'bad small' }, ` ${t('rd_is_late')}`) : null] },
+      { label: '', value: (/** @type {any} */ k) => actions(k, msg, () => show(view, new URLSearchParams(owner && !partner ? { owner } : {}))) },
+    ], items.slice(0, MY_ROWS)) : h('p', { class: 'good' }, t('rd_nothing_today'))) : null,
+    items.length > MY_ROWS ? h('p', { class: 'muted small' }, tf('and_more', { n: items.length - MY_ROWS })) : null, msg);
 }
 
 /** @param {number} p */
@@ -153,7 +187,7 @@ async function showSite(view, site, zone) {
           k.delayed_by && k.delayed_by !== k.id && !k.blocked_by
             ? h('span', { class: 'bad small' }, ` ⟵ ${tf('rd_delayed', { name: byId.get(k.delayed_by)?.name || k.delayed_by })}`) : null,
           k.late ? h('span', { class: 'bad small' }, ` ${t('rd_is_late')}`) : null,
-          actions(k, site, view, msg))))),
+          actions(k, msg, () => showSite(view, site, zone)))))),
       msg),
   );
   return {};
@@ -173,9 +207,12 @@ function planLine(plan) {
     plan.from ? ` · ${tf('rd_plan_route', { from: plan.from, to: plan.to })}` : '');
 }
 
-/** Buttons to move a task, for whom may (an owner its own tasks; the server decides). @param {any} k @param {string} site @param {HTMLElement} view @param {HTMLElement} msg */
-function actions(k, site, view, msg) {
-  if (!may('readiness:write')) return null;
+/** Buttons to move a task, for whom may (an owner its own tasks; the server decides); `redraw` after a move.
+ * @param {any} k @param {HTMLElement} msg @param {() => Promise<any>} redraw */
+function actions(k, msg, redraw) {
+  // A partner moves its own tasks only: no buttons on the others it sees (the server refuses them anyway).
+  const partner = caller()?.partner_id;
+  if (!may('readiness:write') || (partner && k.owner !== partner)) return null;
   const next = { todo: ['in_progress', 'done'], in_progress: ['done', 'blocked'], blocked: ['in_progress', 'done'], done: ['verified'], verified: [] }[/** @type {'todo'} */ (k.status)] || [];
   /** @param {string} status @param {boolean} overriding */
   const move = async (status, overriding) => {
@@ -187,7 +224,7 @@ function actions(k, site, view, msg) {
     try {
       await api(`/api/v1/readiness/tasks/${encodeURIComponent(k.id)}/progress`, { method: 'POST', body: { status, reason, override: overriding } });
       toast(tf('rd_moved', { name: k.name, status: t(`rd_st_${status}`) }));
-      await showSite(view, site, k.zone_id && new URLSearchParams(location.hash.split('?')[1] || '').get('zone'));
+      await redraw();
     } catch (/** @type {any} */ e) {
       const force = e?.body?.code === 'conflict.predecessors' && may('readiness:write')
         ? h('button', { type: 'button', onclick: () => move(status, true) }, t('rd_force')) : null;
@@ -195,6 +232,6 @@ function actions(k, site, view, msg) {
       msg.scrollIntoView({ block: 'center' });
     }
   };
-  return h('span', { class: 'gantt-actions no-print' }, next.map((s) =>
+  return h('span', { class: 'gantt-actions no-print', 'data-task': k.id }, next.map((s) =>
     h('button', { type: 'button', class: 'small', onclick: () => move(s, false) }, t(`rd_do_${s}`))));
 }

@@ -119,6 +119,31 @@ pub fn network(st: &State) -> Result<Network, AppError> {
     Network::new(tasks, &deps).map_err(|e| AppError::Internal(format!("the journalled readiness network: {e}")))
 }
 
+/// The tasks a scoped caller (a partner) sees in the picture, computed once per answer: its own, everything they wait
+/// for, transitively, whoever owns it (so that the root cause of what holds its work up is named), and the tasks that
+/// wait directly for its own.
+fn visible_tasks(st: &State, net: &Network, view: &vigie_domain::access::View) -> std::collections::HashSet<String> {
+    let own = |id: &str| st.readiness.tasks.get(id).is_some_and(|t| view.own_task(&t.value));
+    let mut seen = std::collections::HashSet::new();
+    let mut stack: Vec<&str> = net.tasks().iter().map(|t| t.id.as_str()).filter(|id| own(id)).collect();
+    for id in &stack {
+        seen.extend(net.successors(id).into_iter().map(str::to_string));
+    }
+    let mut walked = std::collections::HashSet::new();
+    while let Some(id) = stack.pop() {
+        if walked.insert(id) {
+            seen.insert(id.to_string());
+            stack.extend(net.predecessors(id).into_iter().map(|(p, _)| p));
+        }
+    }
+    seen
+}
+
+/// The zones where a scoped caller (a partner) has a task, computed once per answer.
+fn own_zones<'s>(st: &'s State, view: &vigie_domain::access::View) -> std::collections::HashSet<&'s str> {
+    st.readiness.tasks.values().filter(|t| view.own_task(&t.value)).map(|t| t.value.zone_id.as_str()).collect()
+}
+
 /// A task as the API shows it: the record, where it stands, its projected dates, what blocks it.
 #[derive(Debug, Clone, Serialize)]
 pub struct TaskView {
@@ -345,7 +370,12 @@ impl<'s> Picture<'s> {
         let now = minutes(now);
         let sched = net.schedule(now);
         let view = caller.principal.view(st);
-        let seen = Box::new(move |id: &str| st.readiness.tasks.get(id).is_some_and(|t| view.task(st, &t.value)));
+        let seen: Box<dyn Fn(&str) -> bool + 's> = if view.is_all() {
+            Box::new(|_| true)
+        } else {
+            let visible = visible_tasks(st, &net, &view);
+            Box::new(move |id: &str| visible.contains(id))
+        };
         let any_overdue = st
             .readiness
             .tasks
@@ -565,7 +595,7 @@ impl<'s> Picture<'s> {
             })
             .filter_map(|(_, t)| task_view(self.st, &self.net, &self.sched, &t.id, self.now))
             .collect();
-        out.sort_by(|a, b| (a.start, &a.id).cmp(&(b.start, &b.id)));
+        out.sort_by(|a, b| a.start.cmp(&b.start).then_with(|| natural(&a.id, &b.id)));
         out
     }
 }
@@ -708,6 +738,7 @@ pub struct Noncompliant {
 pub fn noncompliant(st: &State, caller: &Caller) -> Result<Vec<Noncompliant>, AppError> {
     caller.need(Permission::MonitoringRead)?;
     let view = caller.principal.view(st);
+    let zones = (!view.is_all()).then(|| own_zones(st, &view));
     Ok(st
         .readiness
         .computers
@@ -716,14 +747,13 @@ pub fn noncompliant(st: &State, caller: &Caller) -> Result<Vec<Noncompliant>, Ap
         .filter_map(|c| {
             let zone_id = c.zone_id.as_ref()?;
             let zone = st.readiness.zones.get(zone_id).map(|z| &z.value);
-            (view.zone(st, zone_id) && vigie_domain::readiness::image_compliant(c, zone) == Some(false)).then(|| {
-                Noncompliant {
-                    computer: c.id.to_string(),
-                    site_id: c.site_id.to_string(),
-                    zone_id: zone_id.to_string(),
-                    runs: c.image_label(),
-                    required: zone.map(|z| z.image.clone()).unwrap_or_default(),
-                }
+            let seen = zones.as_ref().is_none_or(|z| z.contains(zone_id.as_str()));
+            (seen && vigie_domain::readiness::image_compliant(c, zone) == Some(false)).then(|| Noncompliant {
+                computer: c.id.to_string(),
+                site_id: c.site_id.to_string(),
+                zone_id: zone_id.to_string(),
+                runs: c.image_label(),
+                required: zone.map(|z| z.image.clone()).unwrap_or_default(),
             })
         })
         .collect())
@@ -762,6 +792,7 @@ pub fn computers(
 ) -> Result<(BTreeMap<&'static str, usize>, Vec<ComputerView>), AppError> {
     caller.need(Permission::MonitoringRead)?;
     let view = caller.principal.view(st);
+    let zones = (!view.is_all()).then(|| own_zones(st, &view));
     // Checks by asset, once.
     let mut by_asset: std::collections::HashMap<&str, Vec<&vigie_domain::CheckId>> = std::collections::HashMap::new();
     for c in st.toc.checks.values() {
@@ -775,7 +806,7 @@ pub fn computers(
         if site.is_some_and(|s| c.site_id.as_str() != s) {
             continue;
         }
-        if !view.is_all() && !c.zone_id.as_ref().is_some_and(|z| view.zone(st, z)) {
+        if zones.as_ref().is_some_and(|zs| !c.zone_id.as_ref().is_some_and(|z| zs.contains(z.as_str()))) {
             continue;
         }
         let checks = c.asset_id.as_ref().and_then(|a| by_asset.get(a.as_str())).map(Vec::as_slice).unwrap_or(&[]);

@@ -532,6 +532,8 @@ impl View {
         self.all || self.partner.as_ref() == Some(&t.owner)
     }
     /// A readiness task a partner sees: its own, and those linked to its own (what it waits for, what waits for it).
+    /// The readiness picture widens this to everything upstream of its tasks, computed once per answer
+    /// (`vigie_app::readiness`), so that the root cause holding its work up is named.
     pub fn task(&self, st: &State, t: &crate::readiness::Task) -> bool {
         self.own_task(t)
             || self.partner.is_some() && {

@@ -95,11 +95,14 @@ async fn no_table_no_pc_the_chain_from_untested_computers_to_the_plan_in_transit
         task("STA-TEST", "Test de la salle", Trade::Tests, "ATOS", 60, None),
         task("STA-NET", "Réseau de la tribune", Trade::Network, "ORANGE", 90, None),
         task("STA-TRIB", "PC de la tribune", Trade::Installation, "ATOS", 60, None),
+        task("STA-GAINE", "Gaine technique", Trade::Power, "ELEC", 30, None),
+        task("STA-SIGN", "Signalétique", Trade::Furniture, "ELEC", 30, None),
         link("STA-TABLES", "STA-PC"),
         link("STA-POWER", "STA-PC"),
         link("STA-PC", "STA-IMG"),
         link("STA-IMG", "STA-TEST"),
         link("STA-NET", "STA-TRIB"),
+        link("STA-GAINE", "STA-NET"),
         computer("SN-1", "ODS-RES", "4.2"),
         computer("SN-2", "ODS-RES", "4.1"),
         computer("SN-3", "", ""),
@@ -176,11 +179,16 @@ async fn no_table_no_pc_the_chain_from_untested_computers_to_the_plan_in_transit
         }
         other => panic!("expected the task's progress, found {other:?}"),
     }
-    // A partner sees its own tasks and those linked to them, not the rest.
+    // A partner sees its own tasks, everything they wait for (to the root cause, whoever owns it) and what waits
+    // for them; and the root cause that holds its work up.
     let seen = ids(&get(&app, "atos", "/api/v1/readiness/sites/STA").await["picture"]["tasks"]);
-    for t in ["STA-PC", "STA-IMG", "STA-TEST", "STA-TRIB", "STA-TABLES", "STA-POWER", "STA-NET"] {
+    for t in ["STA-PC", "STA-IMG", "STA-TEST", "STA-TRIB", "STA-TABLES", "STA-POWER", "STA-NET", "STA-GAINE"] {
         assert!(seen.contains(&t.to_string()), "atos sees {t}: {seen:?}");
     }
+    let theirs = get(&app, "atos", "/api/v1/readiness/blockers").await;
+    assert_eq!(theirs["items"][0]["task"]["id"], "STA-NET", "ORANGE's network, which holds Atos's stand up");
+    assert!(!seen.contains(&"STA-SIGN".to_string()), "nothing of Atos's waits for the signs, nor they for it");
+    assert_eq!(ids(&get(&app, "admin", "/api/v1/readiness/sites/STA").await["picture"]["tasks"]).len(), 9);
     let mine = get(&app, "atos", "/api/v1/readiness/tasks?until=2099-01-01T00:00:00Z").await;
     assert!(ids(&mine["items"]).iter().all(|t| ["STA-PC", "STA-IMG", "STA-TEST", "STA-TRIB"].contains(&t.as_str())));
 
