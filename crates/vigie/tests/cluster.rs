@@ -544,6 +544,13 @@ fn drop_schema(schema: String) {
         .unwrap();
 }
 
+/// One value from the test database, through `psql`.
+fn psql(query: &str) -> String {
+    let out = Command::new("psql").args([&database(), "-Atc", query]).output().expect("psql (postgresql-client)");
+    assert!(out.status.success(), "psql: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
 fn base64_basic(user: &str, password: &str) -> String {
     use base64::Engine;
     format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}")))
@@ -606,6 +613,36 @@ async fn a_paused_leader_cannot_append_once_deposed() {
     })
     .await;
     assert_eq!(incident(nodes[0].url(""), "après").await, 201, "f1 forwards to f2 now");
+
+    // Forged cluster headers: without the nodes' secret, the address a caller claims in `x-vigie-forwarded-for` is
+    // dropped, on a follower that forwards and on the leader alike; only a node (which has the secret) is believed.
+    let login = |base: String, secret: String| {
+        let (plain, password) = (plain.clone(), password.clone());
+        async move {
+            plain
+                .post(format!("{base}/api/v1/session"))
+                .header("x-vigie-forwarded-for", "203.0.113.9:4000")
+                .header("x-vigie-cluster", secret)
+                .json(&json!({"user": "admin", "password": password}))
+                .timeout(Duration::from_secs(10))
+                .send()
+                .await
+                .map(|r| r.status().as_u16())
+                .unwrap_or(0)
+        }
+    };
+    let mark = read_journal(&schema).len();
+    assert_eq!(login(nodes[0].url(""), "forged".into()).await, 200, "through the follower");
+    assert_eq!(login(nodes[1].url(""), "forged".into()).await, 200, "at the leader");
+    let secret = psql(&format!("SELECT secret FROM {schema}.vigie_cluster"));
+    assert_eq!(login(nodes[1].url(""), secret).await, 200, "as a node would");
+    let opened: Vec<String> =
+        read_journal(&schema)[mark..].iter().filter(|r| r.1 == "session.opened").map(|r| r.3.clone()).collect();
+    assert_eq!(opened.len(), 3, "{opened:?}");
+    for forged in &opened[..2] {
+        assert!(forged.contains("\"127.0.0.1\"") && !forged.contains("203.0.113.9"), "the claim is dropped: {forged}");
+    }
+    assert!(opened[2].contains("\"203.0.113.9\""), "a node's forwarding is believed: {}", opened[2]);
     let rows = read_journal(&schema);
     let by_f1_after: Vec<_> = rows.iter().filter(|r| r.0 > epoch_taken && r.2 == "f1").collect();
     assert!(by_f1_after.is_empty(), "the deposed leader appended nothing: {by_f1_after:?} (answers {codes:?})");
