@@ -3,8 +3,8 @@
 // timeline (a Gantt of its tasks, the critical path marked, each held-up task naming its root cause, the delivery
 // plan a task waits for), where an owner moves its tasks (a move past unfinished predecessors is refused, naming
 // them, unless forced: the override is journalled).
-import { api, may, caller, h, table, errorBox, toast } from '../api.js';
-import { t, tf, time } from '../i18n.js';
+import { api, may, caller, h, table, pill, errorBox, toast } from '../api.js';
+import { t, tf, time, stateLabel } from '../i18n.js';
 
 /** Sets inline geometry through the CSSOM (the content security policy refuses `style` attributes).
  * @param {HTMLElement | SVGElement} el @param {Record<string, string>} props */
@@ -27,12 +27,13 @@ export async function show(view, params) {
   if (site) return showSite(view, site, params?.get('zone'));
   const partner = caller()?.partner_id;
   const owner = partner || params?.get('owner') || '';
-  const [sum, blockers, nc, owners, mine] = await Promise.all([
+  const [sum, blockers, nc, owners, mine, trades] = await Promise.all([
     api('/api/v1/readiness?by=site'),
     api('/api/v1/readiness/blockers'),
     api('/api/v1/readiness/computers/noncompliant'),
-    partner ? null : api('/api/v1/readiness?by=owner'),
+    api('/api/v1/readiness?by=owner'),
     owner ? api(`/api/v1/readiness/tasks?owner=${encodeURIComponent(owner)}`) : null,
+    api('/api/v1/readiness?by=trade'),
   ]);
   const sites = sum.items.slice().sort((/** @type {any} */ a, /** @type {any} */ b) => siteRank(a) - siteRank(b));
   const late = sites.filter((/** @type {any} */ s) => s.late).length;
@@ -50,7 +51,7 @@ export async function show(view, params) {
           : t('rd_none_blocked')),
       h('p', { class: 'small no-print' }, h('a', { href: '#/situation?mode=preparation', id: 'readiness-map' }, t('rd_on_map')), ' · ',
         h('a', { href: '#/mur?mode=preparation', id: 'readiness-wall' }, t('rd_on_wall')))),
-    myTasks(view, owner, partner, owners, mine),
+    myTasks(view, owner, partner, partner ? null : owners, mine),
     h('div', { class: 'panel', id: 'blockers' },
       h('h3', {}, `${t('rd_blockers')} (${blockers.items.length})`),
       blockers.items.length ? h('ol', {}, blockers.items.map((/** @type {any} */ b) => h('li', {},
@@ -70,9 +71,15 @@ export async function show(view, params) {
         { label: t('rd_done'), num: true, value: (/** @type {any} */ r) => bar(r.percent) },
         { label: t('rd_ready_at'), value: (/** @type {any} */ r) => (r.ready ? time(r.ready) : '—') },
         { label: t('rd_deadline'), value: (/** @type {any} */ r) => (r.deadline ? time(r.deadline) : '—') },
-        { label: t('state'), value: (/** @type {any} */ r) => (r.late ? h('span', { class: 'bad' }, t('rd_is_late'))
-          : r.blocked ? h('span', { class: 'warn' }, tf('rd_n_blocked', { n: r.blocked })) : h('span', { class: 'good' }, t('rd_on_time'))) },
+        { label: t('state'), value: (/** @type {any} */ r) => {
+          const word = `R_${String(r.state).toUpperCase()}`;
+          const why = r.blocked ? tf('rd_n_blocked', { n: r.blocked }) : r.late_tasks ? tf('rd_n_late', { n: r.late_tasks }) : '';
+          return [pill(word, stateLabel(word)), why ? h('span', { class: 'small muted' }, ` ${why}`) : null];
+        } },
       ], sites, { onRow: (r) => { location.hash = `#/preparation?site=${encodeURIComponent(r.key)}`; }, empty: t('no_data') })),
+    h('div', { class: 'grid2 rd-rollups' },
+      rollupTable('rd_by_trade', 'by-trade', trades.items, (/** @type {string} */ k) => t(`rd_trade_${k}`)),
+      rollupTable('rd_by_owner', 'by-owner', owners.items, (/** @type {string} */ k) => k)),
     h('div', { class: 'panel', id: 'images' },
       h('h3', {}, `${t('rd_images')} (${nc.total})`),
       nc.total ? h('p', { class: 'warn' }, tf('rd_images_bad', { n: nc.total })) : h('p', { class: 'good' }, t('rd_images_ok')),
@@ -114,6 +121,20 @@ function myTasks(view, owner, partner, owners, mine) {
       { label: '', value: (/** @type {any} */ k) => actions(k, msg, () => show(view, new URLSearchParams(owner && !partner ? { owner } : {}))) },
     ], items.slice(0, MY_ROWS)) : h('p', { class: 'good' }, t('rd_nothing_today'))) : null,
     items.length > MY_ROWS ? h('p', { class: 'muted small' }, tf('and_more', { n: items.length - MY_ROWS })) : null, msg);
+}
+
+/** Readiness per trade or owner: share done, tasks, what is blocked; least done first.
+ * @param {string} title @param {string} id @param {any[]} items @param {(k: string) => string} label */
+function rollupTable(title, id, items, label) {
+  return h('div', { class: 'panel', id },
+    h('h3', {}, t(title)),
+    table([
+      { label: t(title === 'rd_by_trade' ? 'rd_trade' : 'rd_owner'), value: (/** @type {any} */ r) => label(r.key) },
+      { label: t('rd_done'), num: true, value: (/** @type {any} */ r) => bar(r.percent) },
+      { label: t('rd_tasks_done'), num: true, value: (/** @type {any} */ r) => `${r.tasks_done} / ${r.tasks}` },
+      { label: t('state'), value: (/** @type {any} */ r) => (r.blocked ? h('span', { class: 'warn' }, tf('rd_n_blocked', { n: r.blocked }))
+        : r.late_tasks ? h('span', { class: 'bad' }, tf('rd_n_late', { n: r.late_tasks })) : '—') },
+    ], items.slice().sort((/** @type {any} */ a, /** @type {any} */ b) => a.percent - b.percent), { empty: t('no_data') }));
 }
 
 /** @param {number} p */
@@ -175,7 +196,8 @@ async function showSite(view, site, zone) {
       h('p', { class: 'small muted' }, t('rd_timeline_legend')),
       h('div', { class: 'gantt', role: 'list' }, tasks.map((/** @type {any} */ k) => h('div', {
         class: `gantt-row${critical.has(k.id) ? ' critical' : ''}`, role: 'listitem', id: `task-${cssId(k.id)}` },
-        h('span', { class: 'gantt-label' }, k.name, h('span', { class: 'muted small' }, ` · ${k.owner} · ${k.zone_id}`)),
+        h('span', { class: 'gantt-label', title: k.after.length ? tf('rd_after', { names: k.after.map((/** @type {string} */ a) => byId.get(a)?.name || a).join(', ') }) : '' },
+          k.name, h('span', { class: 'muted small' }, ` · ${k.owner} · ${k.zone_id}`)),
         h('span', { class: 'gantt-track' }, marks(),
           styled(h('span', { class: `gantt-bar st-${k.status}${k.blocked_by && k.status !== 'blocked' ? ' held' : ''}`,
             title: `${time(k.start)} → ${time(k.finish)}` }), { left: `${x(k.start)}%`, width: `${Math.max(0.6, x(k.finish) - x(k.start))}%` })),
