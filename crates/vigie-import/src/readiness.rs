@@ -37,6 +37,9 @@ pub(crate) struct TemplateRow {
 pub const MAX_TEMPLATE_COUNT: u32 = 1_000;
 /// Tasks the templates of one import may create.
 pub const MAX_TEMPLATE_TASKS: usize = 500_000;
+/// Links the templates of one import may create (each copy of a counted task follows every copy of its
+/// predecessors: 1,000 computers after 1,000 others are a million links).
+pub const MAX_TEMPLATE_LINKS: u64 = 2_000_000;
 
 /// A template task's key: letters, digits, `-` and `_` (it ends task ids `SITE/ZONE/key`, `SITE/ZONE/key.n`).
 fn check_key(key: &str) -> Result<(), String> {
@@ -269,6 +272,30 @@ pub(crate) fn expand(batch: &mut Batch) {
         if !ok {
             continue;
         }
+        // Its size, counted before anything is made of it, for one zone and for all the zones of its kind.
+        let count = |key: &str| keys.get(key).map_or(0, |&i| u64::from(b.templates[i].0.count));
+        let per_zone_tasks: u64 = rows.iter().map(|&i| u64::from(b.templates[i].0.count)).sum();
+        let per_zone_links: u64 = rows
+            .iter()
+            .map(|&i| {
+                let row = &b.templates[i].0;
+                row.after.iter().map(|a| u64::from(row.count).saturating_mul(count(a))).sum::<u64>()
+            })
+            .sum();
+        let zones = b.zones.iter().filter(|(z, _)| z.kind == kind).count() as u64;
+        let (tasks, links) = (per_zone_tasks.saturating_mul(zones.max(1)), per_zone_links.saturating_mul(zones.max(1)));
+        if tasks > MAX_TEMPLATE_TASKS as u64 || links > MAX_TEMPLATE_LINKS {
+            let at = b.templates[rows[0]].1;
+            problems.push((
+                at,
+                0,
+                format!(
+                    "template {kind}: {per_zone_tasks} tasks and {per_zone_links} links per zone, for {zones} zone(s): \
+                     more than {MAX_TEMPLATE_TASKS} tasks or {MAX_TEMPLATE_LINKS} links in one import; split it"
+                ),
+            ));
+            continue;
+        }
         let template = vigie_readiness::Template {
             kind: kind.to_string(),
             tasks: rows
@@ -312,11 +339,14 @@ pub(crate) fn expand(batch: &mut Batch) {
     for (zone, zone_loc) in &b.zones {
         let Some((template, keys)) = templates.get(&zone.kind) else { continue };
         let Ok((made, deps)) = template.instantiate(zone.site_id.as_str(), zone.id.as_str(), None) else { continue };
-        if tasks.len() + made.len() > MAX_TEMPLATE_TASKS {
+        if tasks.len() + made.len() > MAX_TEMPLATE_TASKS || (links.len() + deps.len()) as u64 > MAX_TEMPLATE_LINKS {
             problems.push((
                 *zone_loc,
                 0,
-                format!("the templates would create more than {MAX_TEMPLATE_TASKS} tasks in one import: split it"),
+                format!(
+                    "the templates would create more than {MAX_TEMPLATE_TASKS} tasks or {MAX_TEMPLATE_LINKS} links in \
+                     one import: split it"
+                ),
             ));
             break;
         }

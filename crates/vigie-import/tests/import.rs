@@ -614,6 +614,13 @@ fn a_bad_template_is_refused_where_it_is_written() {
     let got = refused(&format!("{head}results_room;pc;PC;installation;ATOS;45;;;0\n"));
     assert_eq!(got.len(), 1, "{got:?}");
     assert!(got[0].starts_with("zone_templates.csv:2:") && got[0].contains("from 1 to 1000 copies"), "{got:?}");
+    // A template that would make millions of links is refused, counted before anything is made of it.
+    let got = refused(&format!(
+        "{head}results_room;a;A;power;LOGI;5;;;1000\nresults_room;b;B;power;LOGI;5;a;;1000\n\
+         results_room;c;C;power;LOGI;5;b;;1000\nresults_room;d;D;power;LOGI;5;c;;1000\n"
+    ));
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert!(got[0].starts_with("zone_templates.csv:2:") && got[0].contains("3000000 links per zone"), "{got:?}");
     let got = refused(&format!("{head}results_room;p/c;PC;installation;NOBODY;45;;;\n"));
     assert!(got.iter().any(|p| p.contains("a template key is")), "{got:?}");
     assert!(got.iter().any(|p| p.contains("unknown partner NOBODY")), "{got:?}");
