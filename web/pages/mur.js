@@ -65,6 +65,16 @@ function wallClock() {
   return { clock, stop: () => clearInterval(timer) };
 }
 
+/** The wall's frame: its head (the live dot, the title, the clock), the rows above the tiles, the tiles, and the
+ * lists beside them, each under its heading. */
+function wallFrame(view, { dot, title, clock, top, tiles, lists }) {
+  view.replaceChildren(
+    h('div', { class: 'wall-head' }, h('h1', {}, dot, 'Vigie — ', title), clock),
+    ...top,
+    h('div', { class: 'wall-main' }, tiles,
+      h('div', { class: 'wall-bottom' }, lists.map(([heading, list]) => h('section', {}, h('h2', {}, heading), list)))));
+}
+
 const READINESS = ['R_LATE', 'R_AT_RISK', 'R_ON_TIME', 'R_READY'];
 const dayMonth = (iso) => new Intl.DateTimeFormat('fr-FR', { timeZone: 'Europe/Paris', day: '2-digit', month: '2-digit' }).format(new Date(iso));
 const pct = (p) => `${Math.floor(p)} %`;
@@ -80,13 +90,8 @@ async function showReadiness(view, params) {
   const tiles = h('div', { class: 'tiles', id: 'tiles' });
   const roots = h('ol', { id: 'roots' });
   const deliveries = h('ol', { id: 'deliveries' });
-  view.replaceChildren(
-    h('div', { class: 'wall-head' }, h('h1', {}, dot, 'Vigie — ', t('rd_wall_title')), clock),
-    answer, counts, alerts,
-    h('div', { class: 'wall-main' }, tiles,
-      h('div', { class: 'wall-bottom' },
-        h('section', {}, h('h2', {}, t('rd_blockers')), roots),
-        h('section', {}, h('h2', {}, t('rd_late_deliveries')), deliveries))));
+  wallFrame(view, { dot, title: t('rd_wall_title'), clock, top: [answer, counts, alerts], tiles,
+    lists: [[t('rd_blockers'), roots], [t('rd_late_deliveries'), deliveries]] });
   const { place, names } = await tileOrder(params);
   const paint = async () => {
     const [sum, bl] = await Promise.all([api('/api/v1/readiness?by=site'), api('/api/v1/readiness/blockers')]);
@@ -133,13 +138,8 @@ export async function show(view, params) {
   const tiles = h('div', { class: 'tiles', id: 'tiles' });
   const changes = h('ol', { id: 'changes' });
   const majors = h('ul', { id: 'majors' });
-  view.replaceChildren(
-    h('div', { class: 'wall-head' }, h('h1', {}, dot, 'Vigie — ', t('mur')), clock),
-    counts, suites, alerts,
-    h('div', { class: 'wall-main' }, tiles,
-      h('div', { class: 'wall-bottom' },
-        h('section', {}, h('h2', {}, t('major_incidents')), majors),
-        h('section', {}, h('h2', {}, t('latest_changes')), changes))));
+  wallFrame(view, { dot, title: t('mur'), clock, top: [counts, suites, alerts], tiles,
+    lists: [[t('major_incidents'), majors], [t('latest_changes'), changes]] });
   const { place } = await tileOrder(params);
   const since = (s) => (s.state !== 'OK' && s.since ? h('small', { class: 'since' }, tf('since_hhmm', { t: hhmm(s.since) })) : null);
   const tile = (s) => h('div', { class: `tile s-${s.state}`, 'data-site': s.id, 'data-state': s.state },

@@ -65,17 +65,24 @@ fn ids(tasks: &Value) -> Vec<String> {
     tasks.as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap().to_string()).collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn no_table_no_pc_the_chain_from_untested_computers_to_the_plan_in_transit() {
+/// A test app with the registry, and the tables for the Stade de France on the road: their plan, committed and
+/// shipped.
+async fn tables_on_the_road() -> (TestApp, String) {
     let app = TestApp::spawn(Backend::Sqlite).await;
     assert_eq!(app.import(&registry(), "", None).await.status(), 200);
-    // The tables come from Vincennes by a plan, committed and on the road.
     let plan = json!({"destination": "STA", "movements": [{"from": "DEP1", "item_id": "PLATE", "quantity": 10}],
                       "purpose": "tables de la salle des résultats", "on": "2024-07-26"});
     let (code, committed) = post(&app, "admin", "/api/v1/plans", plan).await;
     assert_eq!(code, 201, "{committed}");
     let plan_id = committed["id"].as_str().unwrap().to_string();
     assert_eq!(post(&app, "admin", &format!("/api/v1/plans/{plan_id}/ship"), json!({})).await.0, 200);
+    (app, plan_id)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_table_no_pc_the_chain_from_untested_computers_to_the_plan_in_transit() {
+    // The tables come from Vincennes by a plan, committed and on the road.
+    let (app, plan_id) = tables_on_the_road().await;
 
     let deadline = chrono::Utc::now() + chrono::Duration::days(3);
     let events = vec![
@@ -275,14 +282,7 @@ async fn no_table_no_pc_the_chain_from_untested_computers_to_the_plan_in_transit
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_delivery_overdue_on_the_road_makes_what_follows_it_late() {
     use vigie_app::readiness::{NetworkCache, Picture};
-    let app = TestApp::spawn(Backend::Sqlite).await;
-    assert_eq!(app.import(&registry(), "", None).await.status(), 200);
-    let plan = json!({"destination": "STA", "movements": [{"from": "DEP1", "item_id": "PLATE", "quantity": 10}],
-                      "purpose": "tables", "on": "2024-07-26"});
-    let (code, committed) = post(&app, "admin", "/api/v1/plans", plan).await;
-    assert_eq!(code, 201, "{committed}");
-    let plan_id = committed["id"].as_str().unwrap().to_string();
-    assert_eq!(post(&app, "admin", &format!("/api/v1/plans/{plan_id}/ship"), json!({})).await.0, 200);
+    let (app, plan_id) = tables_on_the_road().await;
     let shipped: chrono::DateTime<chrono::Utc> =
         app.journal().state().plans.get(plan_id.as_str()).unwrap().value.shipped_at.unwrap();
     let mut pc = match task("STA-PC", "Installation des PC", Trade::Installation, "ATOS", 180, None) {
