@@ -279,16 +279,6 @@ fn natural(a: &str, b: &str) -> std::cmp::Ordering {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn ids_sort_as_people_count() {
-        let mut ids = vec!["S/Z/pc.10", "S/Z/pc.2", "S/Z/pc.1", "S/Z/image", "S/Z/pc.02a", "S/Z/pc.02"];
-        ids.sort_by(|a, b| super::natural(a, b));
-        assert_eq!(ids, ["S/Z/image", "S/Z/pc.1", "S/Z/pc.2", "S/Z/pc.02", "S/Z/pc.02a", "S/Z/pc.10"]);
-    }
-}
-
 /// Readiness of one key (a site, zone, trade, owner): tasks and duration done over the total.
 #[derive(Debug, Clone, Serialize)]
 pub struct Rollup {
@@ -837,4 +827,14 @@ pub fn computers(
         });
     }
     Ok((counts, items))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn ids_sort_as_people_count() {
+        let mut ids = vec!["S/Z/pc.10", "S/Z/pc.2", "S/Z/pc.1", "S/Z/image", "S/Z/pc.02a", "S/Z/pc.02"];
+        ids.sort_by(|a, b| super::natural(a, b));
+        assert_eq!(ids, ["S/Z/image", "S/Z/pc.1", "S/Z/pc.2", "S/Z/pc.02", "S/Z/pc.02a", "S/Z/pc.10"]);
+    }
 }
