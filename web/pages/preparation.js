@@ -201,7 +201,8 @@ async function showSite(view, site, zone) {
         h('span', { class: 'gantt-track' }, marks(),
           styled(h('span', { class: `gantt-bar st-${k.status}${k.blocked_by && k.status !== 'blocked' ? ' held' : ''}`,
             title: `${time(k.start)} → ${time(k.finish)}` }), { left: `${x(k.start)}%`, width: `${Math.max(0.6, x(k.finish) - x(k.start))}%` })),
-        h('span', { class: 'gantt-state' }, t(`rd_st_${k.status}`),
+        h('span', { class: 'gantt-state', title: k.evidence ? tf('rd_evidence', { what: k.evidence }) : '' }, t(`rd_st_${k.status}`),
+          k.evidence ? h('span', { class: 'small muted' }, ' ✓') : null,
           k.blocked_by && k.blocked_by !== k.id
             ? h('a', { class: 'small', href: siteHref, onclick: (/** @type {Event} */ e) => {
               e.preventDefault(); document.getElementById(`task-${cssId(k.blocked_by)}`)?.scrollIntoView({ block: 'center' });
@@ -239,12 +240,17 @@ function actions(k, msg, redraw) {
   /** @param {string} status @param {boolean} overriding */
   const move = async (status, overriding) => {
     let reason = '';
+    let evidence = '';
     if (status === 'blocked') {
       reason = prompt(t('rd_why_blocked')) || '';
       if (!reason) return;
     }
+    if (status === 'verified') {
+      evidence = prompt(t('rd_what_proves'), k.evidence || '') || '';
+      if (!evidence) return;
+    }
     try {
-      await api(`/api/v1/readiness/tasks/${encodeURIComponent(k.id)}/progress`, { method: 'POST', body: { status, reason, override: overriding } });
+      await api(`/api/v1/readiness/tasks/${encodeURIComponent(k.id)}/progress`, { method: 'POST', body: { status, reason, evidence, override: overriding } });
       toast(tf('rd_moved', { name: k.name, status: t(`rd_st_${status}`) }));
       await redraw();
     } catch (/** @type {any} */ e) {

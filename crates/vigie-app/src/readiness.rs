@@ -615,7 +615,7 @@ fn scheduler_state(status: TaskStatus, now: Minutes) -> TaskState {
 
 /// Moves a task, decided inside the journal command: the caller must reach it (a partner: its own), starting or
 /// finishing waits for its predecessors unless overridden (the override names them in the journal), a blocked task
-/// says why.
+/// says why, a verified one what proves it.
 pub fn progress(journal: &Journal, caller: &Caller, id: &str, req: ProgressRequest) -> Result<(), AppError> {
     progress_in_order(journal, caller, vec![(id.to_string(), req)])
 }
@@ -627,6 +627,12 @@ fn check_request(req: &ProgressRequest) -> Result<(), AppError> {
         return Err(AppError::invalid(
             "a blocked task says why",
             vec![crate::problem("reason", "a blocked task needs a reason")],
+        ));
+    }
+    if req.status == TaskStatus::Verified && req.evidence.trim().is_empty() {
+        return Err(AppError::invalid(
+            "a verified task says what proves it",
+            vec![crate::problem("evidence", "a verified task needs its evidence (a signed test report, a photo…)")],
         ));
     }
     Ok(())

@@ -214,6 +214,12 @@ async fn no_table_no_pc_the_chain_from_untested_computers_to_the_plan_in_transit
     );
     let done_share = |v: &Value| v["picture"]["site"]["percent"].as_f64().unwrap();
     assert!(done_share(&after) > done_share(&before));
+    // Verified says what proves it.
+    let (code, body) =
+        post(&app, "toc", "/api/v1/readiness/tasks/STA-TABLES/progress", json!({"status": "verified"})).await;
+    assert_eq!((code, body["problems"][0]["params"]["field"].as_str()), (422, Some("evidence")), "{body}");
+    let proof = json!({"status": "verified", "evidence": "bon de livraison signé"});
+    assert_eq!(post(&app, "toc", "/api/v1/readiness/tasks/STA-TABLES/progress", proof).await.0, 200);
 
     // Image compliance: the 4.1 computer, not the one on 4.2 nor the one not imaged yet.
     let nc = get(&app, "toc", "/api/v1/readiness/computers/noncompliant").await;
