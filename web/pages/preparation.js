@@ -201,7 +201,8 @@ async function showSite(view, site, zone) {
         h('span', { class: 'gantt-track' }, marks(),
           styled(h('span', { class: `gantt-bar st-${k.status}${k.blocked_by && k.status !== 'blocked' ? ' held' : ''}`,
             title: `${time(k.start)} → ${time(k.finish)}` }), { left: `${x(k.start)}%`, width: `${Math.max(0.6, x(k.finish) - x(k.start))}%` })),
-        h('span', { class: 'gantt-state', title: k.evidence ? tf('rd_evidence', { what: k.evidence }) : '' }, t(`rd_st_${k.status}`),
+        h('span', { class: 'gantt-state', title: [k.moved_by ? tf('rd_moved_by', { by: k.moved_by, at: time(k.moved_at) }) : '',
+          k.evidence ? tf('rd_evidence', { what: k.evidence }) : '', k.reason].filter(Boolean).join(' — ') }, t(`rd_st_${k.status}`),
           k.evidence ? h('span', { class: 'small muted' }, ' ✓') : null,
           k.blocked_by && k.blocked_by !== k.id
             ? h('a', { class: 'small', href: siteHref, onclick: (/** @type {Event} */ e) => {

@@ -159,6 +159,11 @@ pub struct TaskView {
     pub reason: String,
     #[serde(skip_serializing_if = "String::is_empty")]
     pub evidence: String,
+    /// Who last moved it, and when (the journal has every move).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub moved_by: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub moved_at: Option<DateTime<Utc>>,
     pub start: DateTime<Utc>,
     pub finish: DateTime<Utc>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -225,6 +230,8 @@ fn task_view(st: &State, net: &Network, sched: &Schedule, id: &str, now: Minutes
         status: status.as_str(),
         reason: p.map(|p| p.reason.clone()).unwrap_or_default(),
         evidence: p.map(|p| p.evidence.clone()).unwrap_or_default(),
+        moved_by: p.map(|p| p.by.clone()),
+        moved_at: p.map(|p| p.since),
         start: instant(start),
         finish: instant(finish),
         due: t.due,

@@ -161,6 +161,7 @@ async fn no_table_no_pc_the_chain_from_untested_computers_to_the_plan_in_transit
     let blockers = get(&app, "toc", "/api/v1/readiness/blockers").await;
     assert_eq!(blockers["items"][0]["task"]["id"], "STA-NET");
     assert_eq!(blockers["items"][0]["task"]["reason"], "fibre coupée");
+    assert!(blockers["items"][0]["task"]["moved_by"].as_str().unwrap().starts_with("user:toc"), "who blocked it");
     assert_eq!(blockers["items"][0]["blocks"], json!(["STA-TRIB"]));
 
     // Atos starts installing before the tables are there: refused, naming what it waits for; overridden, the
