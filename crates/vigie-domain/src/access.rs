@@ -126,6 +126,8 @@ named! {
         WallRead = "wall:read",
         /// Move venue readiness tasks (a partner: its own).
         ReadinessWrite = "readiness:write",
+        /// Import and change people, teams and rosters.
+        RostersWrite = "rosters:write",
     }
 }
 
@@ -135,9 +137,19 @@ impl Role {
         use Permission::*;
         match self {
             Role::Admin => Permission::ALL,
-            Role::Strategic => &[LogisticsRead, LogisticsWrite, Shift, MonitoringRead, IncidentsRead, TokensIssue],
+            Role::Strategic => {
+                &[LogisticsRead, LogisticsWrite, Shift, MonitoringRead, IncidentsRead, RostersWrite, TokensIssue]
+            }
             Role::Tactical => &[LogisticsRead, LogisticsWrite, TokensIssue],
-            Role::Toc => &[MonitoringRead, MonitoringWrite, IncidentsRead, IncidentsWrite, ReadinessWrite, TokensIssue],
+            Role::Toc => &[
+                MonitoringRead,
+                MonitoringWrite,
+                IncidentsRead,
+                IncidentsWrite,
+                ReadinessWrite,
+                RostersWrite,
+                TokensIssue,
+            ],
             Role::Partner => &[MonitoringRead, IncidentsRead, IncidentsWrite, ReadinessWrite, TokensIssue],
             // A wall screen's account: the wall, nothing else (no stock, no incident's detail, no log).
             Role::Viewer => &[WallRead],
@@ -547,6 +559,15 @@ impl View {
             || self.partner.is_some()
                 && st.readiness.tasks.values().any(|t| &t.value.zone_id == id && self.own_task(&t.value))
     }
+    /// A team or a person of the rosters: a partner sees its own, a tactical group those of the organisations it
+    /// reaches; the others, every one.
+    pub fn roster(&self, partner: Option<&PartnerId>, org: Option<&OrgId>) -> bool {
+        self.all
+            || match &self.partner {
+                Some(p) => partner == Some(p),
+                None => org.is_some_and(|o| self.org(o)),
+            }
+    }
     /// An incident: partners see those assigned to them.
     pub fn incident(&self, i: &crate::itsm::Incident) -> bool {
         self.all || self.partner.as_ref().is_some_and(|p| i.assignment_group == p.as_str())
@@ -597,6 +618,7 @@ impl View {
             // Readiness plans (zones, tasks, links, computers) are the operations centre's; progress is the owners'.
             ZoneUpserted(_) | TaskUpserted(_) | TaskLinked(_) | ComputerUpserted(_) => &[MonitoringWrite],
             TaskProgressed(_) => &[ReadinessWrite],
+            PersonUpserted(_) | TeamUpserted(_) | RotationSet(_) | OverrideSet(_) => &[RostersWrite],
             _ => &[Users],
         }
     }
@@ -756,6 +778,21 @@ impl View {
             IncidentSynced(s) => incidents && st.incidents.get(&s.sys_id).is_some_and(|i| self.incident(&i.value)),
             SlaBreached(s) => incidents && st.incidents.get(&s.sys_id).is_some_and(|i| self.incident(&i.value)),
             LogEntryAdded(_) => incidents && self.all,
+            PersonUpserted(p) => {
+                (logistics || monitoring || incidents) && self.roster(p.partner_id.as_ref(), p.organization_id.as_ref())
+            }
+            TeamUpserted(t) => {
+                (logistics || monitoring || incidents) && self.roster(t.partner_id.as_ref(), t.organization_id.as_ref())
+            }
+            RotationSet(crate::oncall::Rotation { team_id, .. })
+            | OverrideSet(crate::oncall::Override { team_id, .. }) => {
+                (logistics || monitoring || incidents)
+                    && st
+                        .oncall
+                        .teams
+                        .get(team_id)
+                        .is_some_and(|t| self.roster(t.value.partner_id.as_ref(), t.value.organization_id.as_ref()))
+            }
         }
     }
 }

@@ -134,6 +134,10 @@ events! {
     TaskLinked(crate::readiness::TaskLink) = "task.linked",
     TaskProgressed(crate::readiness::TaskProgress) = "task.progressed",
     ComputerUpserted(crate::readiness::Computer) = "computer.upserted",
+    PersonUpserted(crate::oncall::Person) = "person.upserted",
+    TeamUpserted(crate::oncall::Team) = "team.upserted",
+    RotationSet(crate::oncall::Rotation) = "rotation.set",
+    OverrideSet(crate::oncall::Override) = "override.set",
 }
 
 impl Event {

@@ -152,6 +152,10 @@ id_type!(/// A readiness task.
     TaskId);
 id_type!(/// A computer tracked through its deployment: its serial number.
     ComputerId);
+id_type!(/// A person who may be told or paged (not only an account): an operator, a duty officer, a venue manager.
+    PersonId);
+id_type!(/// A team with a roster: a partner's desk, a TOC desk, a venue's IT team, a tactical group's duty officers.
+    TeamId);
 
 #[cfg(test)]
 mod tests {

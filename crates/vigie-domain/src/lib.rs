@@ -20,6 +20,7 @@ pub mod plan;
 pub mod quantity;
 #[macro_use]
 pub mod registry;
+pub mod oncall;
 pub mod readiness;
 pub mod snapshot;
 pub mod state;
@@ -29,8 +30,8 @@ pub mod toc;
 pub use event::{Actor, Envelope, Event, NewEvent};
 pub use geo::LatLon;
 pub use ids::{
-    ApplicationId, AssetId, CheckId, ComputerId, ForceId, ItemId, OrgId, PartnerId, SiteId, TaskId, VehicleId,
-    WindowId, ZoneId,
+    ApplicationId, AssetId, CheckId, ComputerId, ForceId, ItemId, OrgId, PartnerId, PersonId, SiteId, TaskId, TeamId,
+    VehicleId, WindowId, ZoneId,
 };
 pub use plan::{Movement, Plan, PlanId, PlanStatus, PlanStep, SupportShift};
 pub use quantity::Quantity;

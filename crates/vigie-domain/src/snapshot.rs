@@ -44,6 +44,7 @@ use crate::fxhash::FxHashMap;
 use crate::geo::LatLon;
 use crate::ids::*;
 use crate::itsm::{Entry, Incident, IncidentState, IncidentSynced, LogEntry, ReviewAction};
+use crate::oncall::{Override, Period, Person, Rotation, Team};
 use crate::plan::{Movement, Plan, PlanId, PlanStatus};
 use crate::quantity::Quantity;
 use crate::readiness::{Computer, ComputerRole, DeploymentState, Progress, Task, TaskStatus, Trade, Zone};
@@ -60,7 +61,8 @@ use std::sync::Arc;
 
 /// Bumped whenever the encoding or the meaning of State's fields changes; a snapshot of another version is ignored.
 /// 2: venue readiness (zones, tasks, links, progress, computers).
-pub const FORMAT: u32 = 2;
+/// 3: people, teams and rosters.
+pub const FORMAT: u32 = 3;
 
 /// The first bytes of every snapshot.
 pub const MAGIC: [u8; 8] = *b"VIGIESNP";
@@ -192,6 +194,7 @@ fn encode_state(state: &State, w: &mut Writer) {
         toc,
         accounts,
         readiness,
+        oncall,
         incidents,
         incident_timeline,
         incident_sync,
@@ -264,6 +267,12 @@ fn encode_state(state: &State, w: &mut Writer) {
     enc_values(w, computers);
     version.enc(w);
     structure.enc(w);
+
+    let OnCallRegistry { people, teams, rotations, overrides } = oncall;
+    enc_values(w, people);
+    enc_values(w, teams);
+    enc_values(w, rotations);
+    enc_values(w, overrides);
 
     enc_values(w, incidents);
     incident_timeline.enc(w);
@@ -381,6 +390,12 @@ fn decode_state(r: &mut Reader, last_seq: u64) -> Result<State, Bad> {
         version: Codec::dec(r)?,
         structure: Codec::dec(r)?,
     };
+    let oncall = OnCallRegistry {
+        people: dec_keyed(r, |p: &Stamped<Person>| p.value.id.clone())?,
+        teams: dec_keyed(r, |t: &Stamped<Team>| t.value.id.clone())?,
+        rotations: dec_keyed(r, |x: &Stamped<Rotation>| (x.value.team_id.clone(), x.value.level))?,
+        overrides: dec_keyed(r, |o: &Override| (o.team_id.clone(), o.level, o.from))?,
+    };
     let incidents = dec_keyed(r, |i: &Stamped<Incident>| i.value.sys_id.clone())?;
     let incident_timeline = Codec::dec(r)?;
     let incident_sync = dec_keyed(r, |s: &IncidentSynced| s.sys_id.clone())?;
@@ -428,6 +443,7 @@ fn decode_state(r: &mut Reader, last_seq: u64) -> Result<State, Bad> {
         toc,
         accounts,
         readiness,
+        oncall,
         incidents,
         incident_timeline,
         incident_sync,
@@ -893,7 +909,9 @@ ids!(
     WindowId,
     ZoneId,
     TaskId,
-    ComputerId
+    ComputerId,
+    PersonId,
+    TeamId
 );
 
 impl Codec for PlanId {
@@ -938,7 +956,7 @@ macro_rules! listed {
     )+};
 }
 listed!(OrgLevel, SiteKind, Condition, AllowanceBasis, CheckKind, Criticality, Role, Permission);
-listed!(Trade, TaskStatus, ComputerRole, DeploymentState);
+listed!(Trade, TaskStatus, ComputerRole, DeploymentState, Period);
 
 impl Codec for IncidentState {
     fn enc(&self, w: &mut Writer) {
@@ -1189,6 +1207,10 @@ record!(Zone { id, site_id, name, kind, image, deadline, attributes });
 record!(Task { id, site_id, zone_id, name, trade, owner, duration_min, due, plan_id, attributes });
 record!(Progress { status, reason, evidence, since, by, started_at, finished_at });
 record!(Computer { id, model, site_id, zone_id, role, image, image_version, state, asset_id, attributes });
+record!(Person { id, name, email, mobile, chat, partner_id, organization_id, attributes });
+record!(Team { id, name, partner_id, site_id, organization_id, attributes });
+record!(Rotation { team_id, level, period, starts_at, people });
+record!(Override { team_id, level, from, until, person_id, reason, removed });
 
 #[cfg(test)]
 mod tests {

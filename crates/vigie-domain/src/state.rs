@@ -213,6 +213,17 @@ pub struct ReadinessRegistry {
     pub structure: u64,
 }
 
+/// People, teams and rosters as the journal holds them (issue 17).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OnCallRegistry {
+    pub people: BTreeMap<crate::ids::PersonId, Stamped<crate::oncall::Person>>,
+    pub teams: BTreeMap<crate::ids::TeamId, Stamped<crate::oncall::Team>>,
+    /// Each team's rotation per level.
+    pub rotations: BTreeMap<(crate::ids::TeamId, u8), Stamped<crate::oncall::Rotation>>,
+    /// Overrides by (team, level, start); a removed one is dropped.
+    pub overrides: BTreeMap<(crate::ids::TeamId, u8, DateTime<Utc>), crate::oncall::Override>,
+}
+
 impl TocRegistry {
     /// State changes kept in memory for the history endpoints (older ones stay in the journal).
     pub const HISTORY: usize = 100_000;
@@ -278,6 +289,8 @@ pub struct State {
     pub accounts: crate::access::Accounts,
     /// Venue readiness: zones, tasks and their links and progress, computers.
     pub readiness: ReadinessRegistry,
+    /// People, teams and their rosters.
+    pub oncall: OnCallRegistry,
     /// Incidents by `sys_id`, each as last recorded.
     pub incidents: BTreeMap<String, Stamped<crate::itsm::Incident>>,
     /// Each incident's (time, state, priority) whenever one of them changed, from its opening: its SLA clocks.
@@ -593,6 +606,23 @@ impl State {
             Event::ComputerUpserted(c) => {
                 self.readiness.computers.insert(c.id.clone(), Stamped { value: c, stamp });
                 self.readiness.version += 1;
+            }
+            Event::PersonUpserted(p) => {
+                self.oncall.people.insert(p.id.clone(), Stamped { value: p, stamp });
+            }
+            Event::TeamUpserted(t) => {
+                self.oncall.teams.insert(t.id.clone(), Stamped { value: t, stamp });
+            }
+            Event::RotationSet(r) => {
+                self.oncall.rotations.insert((r.team_id.clone(), r.level), Stamped { value: r, stamp });
+            }
+            Event::OverrideSet(o) => {
+                let key = (o.team_id.clone(), o.level, o.from);
+                if o.removed {
+                    self.oncall.overrides.remove(&key);
+                } else {
+                    self.oncall.overrides.insert(key, o);
+                }
             }
             e @ (Event::UserUpserted(_)
             | Event::TokenIssued(_)

@@ -21,7 +21,7 @@ use vigie_domain::*;
 /// One event to build: its kind and a few numbers the builder draws everything else from.
 type Op = (u8, u16, u16, u16, u32);
 
-const KINDS: u8 = 46;
+const KINDS: u8 = 50;
 
 fn pick<'a>(pool: &[&'a str], n: u16) -> &'a str {
     pool[n as usize % pool.len()]
@@ -38,6 +38,8 @@ const APPS: &[&str] = &["OMS", "ODS", "INFO", "RES"];
 const ASSETS: &[&str] = &["PC-1", "PC-2", "SRV-1", "SW-1"];
 const CHECKS: &[&str] = &["C-PING", "C-HTTP", "C-DISK", "C-CPU", "C-AM", "C-TCP"];
 const WINDOWS: &[&str] = &["W1", "W2", "W3"];
+const PEOPLE: &[&str] = &["ana", "bob", "cyr", "dan"];
+const TEAMS: &[&str] = &["ATOS-N1", "TOC-DESK", "GS-IDF-PERM"];
 const USERS: &[&str] = &["alice", "bob", "carol", "dave"];
 const TOKENS: &[&str] = &["t1", "t2", "t3", "t4", "t5"];
 const SESSIONS: &[&str] = &["s1", "s2", "s3", ""];
@@ -437,6 +439,40 @@ fn event((kind, a, b, c, d): Op) -> Event {
                 [d as usize % vigie_domain::readiness::DeploymentState::ALL.len()],
             asset_id: (b % 2 == 0).then(|| AssetId::parse(pick(ASSETS, b)).unwrap()),
             attributes: attrs(b),
+        }),
+        46 => Event::PersonUpserted(vigie_domain::oncall::Person {
+            id: PersonId::parse(pick(PEOPLE, a)).unwrap(),
+            name: text(b),
+            email: if c % 2 == 0 { "ana@example.org".into() } else { String::new() },
+            mobile: if d % 2 == 0 { "+33612345678".into() } else { String::new() },
+            chat: text(c),
+            partner_id: (b % 3 == 0).then(|| PartnerId::parse(pick(PARTNERS, b)).unwrap()),
+            organization_id: (c % 3 == 1).then(|| OrgId::parse(pick(ORGS, c)).unwrap()),
+            attributes: attrs(d as u16),
+        }),
+        47 => Event::TeamUpserted(vigie_domain::oncall::Team {
+            id: TeamId::parse(pick(TEAMS, a)).unwrap(),
+            name: text(b),
+            partner_id: (b % 2 == 0).then(|| PartnerId::parse(pick(PARTNERS, b)).unwrap()),
+            site_id: (c % 2 == 0).then(|| site(c)),
+            organization_id: (d % 3 == 0).then(|| OrgId::parse(pick(ORGS, c)).unwrap()),
+            attributes: attrs(a),
+        }),
+        48 => Event::RotationSet(vigie_domain::oncall::Rotation {
+            team_id: TeamId::parse(pick(TEAMS, a)).unwrap(),
+            level: (b % 3) as u8 + 1,
+            period: vigie_domain::oncall::Period::ALL[c as usize % vigie_domain::oncall::Period::ALL.len()],
+            starts_at: instant(d),
+            people: (0..c % 4).map(|i| PersonId::parse(pick(PEOPLE, a ^ i)).unwrap()).collect(),
+        }),
+        49 => Event::OverrideSet(vigie_domain::oncall::Override {
+            team_id: TeamId::parse(pick(TEAMS, a)).unwrap(),
+            level: (b % 2) as u8 + 1,
+            from: instant(d % 4),
+            until: instant(d % 4 + 8),
+            person_id: PersonId::parse(pick(PEOPLE, c)).unwrap(),
+            reason: text(b),
+            removed: c % 4 == 0,
         }),
         _ => Event::AccessDenied(AccessDenied {
             reason: "forbidden".into(),
