@@ -8,6 +8,7 @@
 //!
 //! Either step reports every problem it finds; an import with any problem writes nothing.
 
+mod oncall;
 mod readiness;
 pub mod text;
 pub mod values;
@@ -182,10 +183,14 @@ pub enum Table {
     TaskLinks,
     Computers,
     ZoneTemplates,
+    People,
+    Teams,
+    Rotations,
+    Overrides,
 }
 
 impl Table {
-    pub const ALL: [Table; 17] = [
+    pub const ALL: [Table; 21] = [
         Table::Organizations,
         Table::Sites,
         Table::Items,
@@ -203,6 +208,10 @@ impl Table {
         Table::TaskLinks,
         Table::Computers,
         Table::ZoneTemplates,
+        Table::People,
+        Table::Teams,
+        Table::Rotations,
+        Table::Overrides,
     ];
 
     pub fn name(self) -> &'static str {
@@ -224,6 +233,10 @@ impl Table {
             Table::TaskLinks => "task_links",
             Table::Computers => "computers",
             Table::ZoneTemplates => "zone_templates",
+            Table::People => "people",
+            Table::Teams => "teams",
+            Table::Rotations => "rotations",
+            Table::Overrides => "overrides",
         }
     }
 
@@ -247,6 +260,10 @@ impl Table {
             Table::TaskLinks => &["before_id", "after_id"],
             Table::Computers => &["id", "model", "site_id", "role", "state"],
             Table::ZoneTemplates => &["kind", "key", "name", "trade", "owner", "duration_min"],
+            Table::People => &["id", "name"],
+            Table::Teams => &["id", "name"],
+            Table::Rotations => &["team_id", "level", "period", "starts_at", "people"],
+            Table::Overrides => &["team_id", "level", "from", "until", "person_id"],
         }
     }
 
@@ -266,6 +283,9 @@ impl Table {
             Table::TaskLinks => &["lag_min"],
             Table::Computers => &["zone_id", "image", "image_version", "asset_id"],
             Table::ZoneTemplates => &["after", "lag_min", "count"],
+            Table::People => &["email", "mobile", "chat", "partner_id", "organization_id"],
+            Table::Teams => &["partner_id", "site_id", "organization_id"],
+            Table::Overrides => &["reason", "removed"],
             _ => &[],
         }
     }
@@ -307,6 +327,8 @@ enum RefKind {
     Supervised,
     Zone,
     Task,
+    Person,
+    Team,
 }
 
 /// A reference read from a cell, checked by [`plan`] whether or not the rest of its row was valid.
@@ -334,6 +356,7 @@ pub struct Batch {
     stock: Vec<(SiteId, StockLine, Loc)>,
     toc: TocRecords,
     readiness: readiness::ReadinessRecords,
+    oncall: oncall::OnCallRecords,
     /// Rows read per table.
     pub rows: BTreeMap<Table, usize>,
     pub problems: Problems,
@@ -577,6 +600,14 @@ impl<'r, 'a> RowReader<'r, 'a> {
         let (line, column) = self.position(field);
         self.refs.push(Ref { kind, id, field, file: self.file_index, line, column });
     }
+    /// A reference among several in one cell (a rotation's people), located at the cell.
+    fn reference_value(&mut self, kind: RefKind, field: &'static str, id: &str) {
+        if check_id(id).is_err() {
+            return;
+        }
+        let (line, column) = self.position(field);
+        self.refs.push(Ref { kind, id: id.to_string(), field, file: self.file_index, line, column });
+    }
     fn attributes(&self) -> Attributes {
         self.header
             .extras
@@ -734,6 +765,10 @@ fn read_rows(
             readiness::read_row(&mut batch.readiness, table, &mut r, f);
             continue;
         }
+        if matches!(table, Table::People | Table::Teams | Table::Rotations | Table::Overrides) {
+            oncall::read_row(&mut batch.oncall, table, &mut r, f);
+            continue;
+        }
         match table {
             Table::Organizations => r.reference(RefKind::Organization, "parent_id"),
             Table::Sites => r.reference(RefKind::Organization, "organization_id"),
@@ -746,6 +781,7 @@ fn read_rows(
             Table::Vehicles => r.reference(RefKind::Site, "site_id"),
             Table::Partners | Table::Applications | Table::Assets | Table::Checks | Table::Dependencies => {}
             Table::Zones | Table::Tasks | Table::TaskLinks | Table::Computers | Table::ZoneTemplates => {}
+            Table::People | Table::Teams | Table::Rotations | Table::Overrides => {}
             // A stock file names the same sites and items on every line: each is noted once per file, and only
             // from a row read whole (below), so that rows of nonsense leave nothing behind but their count.
             Table::Stock => {}
@@ -891,6 +927,7 @@ fn read_rows(
             }
             Table::Partners | Table::Applications | Table::Assets | Table::Checks | Table::Dependencies => {}
             Table::Zones | Table::Tasks | Table::TaskLinks | Table::Computers | Table::ZoneTemplates => {}
+            Table::People | Table::Teams | Table::Rotations | Table::Overrides => {}
             Table::Stock => {
                 let site_id = match interner.sites.get(r.text("site_id")) {
                     Some(id) => Some(id.clone()),
@@ -1366,6 +1403,21 @@ pub fn plan(batch: &Batch, state: &State, actor: &Actor) -> Result<Plan, Vec<Pro
         .chain(state.readiness.tasks.keys().map(|k| k.as_str()))
         .collect();
     readiness::check(&mut c, state);
+    oncall::check(&mut c);
+    let people: HashSet<&str> = batch
+        .oncall
+        .people
+        .iter()
+        .map(|(p, _)| p.id.as_str())
+        .chain(state.oncall.people.keys().map(|k| k.as_str()))
+        .collect();
+    let teams: HashSet<&str> = batch
+        .oncall
+        .teams
+        .iter()
+        .map(|(t, _)| t.id.as_str())
+        .chain(state.oncall.teams.keys().map(|k| k.as_str()))
+        .collect();
     for r in &batch.refs {
         let id = r.id.as_str();
         let (known, what) = match r.kind {
@@ -1378,6 +1430,8 @@ pub fn plan(batch: &Batch, state: &State, actor: &Actor) -> Result<Plan, Vec<Pro
             RefKind::Supervised => (checks.contains(id) || assets.contains(id), "check or asset"),
             RefKind::Zone => (zones.contains(id), "zone"),
             RefKind::Task => (tasks.contains(id), "task"),
+            RefKind::Person => (people.contains(id), "person"),
+            RefKind::Team => (teams.contains(id), "team"),
         };
         if !known {
             let file = &batch.files[r.file as usize];
@@ -1448,6 +1502,7 @@ pub fn plan(batch: &Batch, state: &State, actor: &Actor) -> Result<Plan, Vec<Pro
         r.rows = batch.toc.dependencies.len();
     }
     readiness::diff(&mut d, state);
+    oncall::diff(&mut d, state);
     let Differ { mut report, mut events, .. } = d;
     let source = |loc: &Loc| format!("import:{}", batch.files[loc.file as usize]);
     if !batch.stock.is_empty() {

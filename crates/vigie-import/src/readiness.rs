@@ -50,7 +50,7 @@ fn check_key(key: &str) -> Result<(), String> {
     }
 }
 
-fn optional_instant(r: &mut RowReader<'_, '_>, name: &str) -> Option<Option<DateTime<Utc>>> {
+pub(crate) fn optional_instant(r: &mut RowReader<'_, '_>, name: &str) -> Option<Option<DateTime<Utc>>> {
     let t = r.text(name).trim();
     if t.is_empty() {
         return Some(None);
@@ -68,7 +68,7 @@ fn optional_instant(r: &mut RowReader<'_, '_>, name: &str) -> Option<Option<Date
     }
 }
 
-fn optional<T>(
+pub(crate) fn optional<T>(
     r: &mut RowReader<'_, '_>,
     name: &str,
     parse: fn(&str) -> Result<T, vigie_domain::ids::IdError>,

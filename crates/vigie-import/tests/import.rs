@@ -280,7 +280,7 @@ fn every_problem_is_located_to_the_cell() {
     );
     check(&[file("stocks_old.csv", "a\n")], &[
         "stocks_old.csv:1:1: \"stocks_old.csv\" names no table; expected one of organizations, sites, items, allowances, forces, vehicles, stock, partners, applications, assets, \
-             checks, dependencies, zones, tasks, task_links, computers, zone_templates",
+             checks, dependencies, zones, tasks, task_links, computers, zone_templates, people, teams, rotations, overrides",
     ]);
     check(
         &[file("sites.csv", "id,name,kind,lat,lon,organization_id\nX 1,A,depot,98.5,2,CPCO\nX2,B,depot,48\n")],
@@ -624,4 +624,78 @@ fn a_bad_template_is_refused_where_it_is_written() {
     let got = refused(&format!("{head}results_room;p/c;PC;installation;NOBODY;45;;;\n"));
     assert!(got.iter().any(|p| p.contains("a template key is")), "{got:?}");
     assert!(got.iter().any(|p| p.contains("unknown partner NOBODY")), "{got:?}");
+}
+
+const ROSTER_PEOPLE: &str = "id;name;email;mobile;partner_id\n\
+    ana;Ana Martin;ana@atos.example;+33612345678;ATOS\n\
+    bob;Bob Durand;bob@atos.example;+33612345679;ATOS\n\
+    cyr;Cyr Petit;;;\n";
+const ROSTER_TEAMS: &str =
+    "id;name;partner_id;site_id\nATOS-N1;Atos, premier niveau;ATOS;\nDF-IT;Informatique du site;;DEP1\n";
+const ROSTER_ROTATIONS: &str = "team_id;level;period;starts_at;people\nATOS-N1;1;shift;2024-07-01 06:00;ana|bob\nATOS-N1;2;weekly;2024-07-01 08:00;cyr\n";
+const ROSTER_OVERRIDES: &str =
+    "team_id;level;from;until;person_id;reason\nATOS-N1;1;2024-07-02 06:00;2024-07-02 14:00;cyr;échange avec ana\n";
+
+fn roster_files() -> Vec<SourceFile> {
+    vec![
+        file("partners.csv", READINESS_PARTNERS),
+        file("people.csv", ROSTER_PEOPLE),
+        file("teams.csv", ROSTER_TEAMS),
+        file("rotations.csv", ROSTER_ROTATIONS),
+        file("overrides.csv", ROSTER_OVERRIDES),
+    ]
+}
+
+/// People, teams, rotations and overrides import like every table, idempotently; an override is taken back by
+/// importing it again with `removed`.
+#[test]
+fn rosters_import_and_an_override_is_taken_back() {
+    let mut st = State::new();
+    let p = import(&st, &good_files()).unwrap();
+    apply(&mut st, &p);
+    let p = import(&st, &roster_files()).unwrap();
+    assert_eq!(p.report.tables[&vigie_import::Table::People].created, 3);
+    assert_eq!(p.report.tables[&vigie_import::Table::Rotations].created, 2);
+    apply(&mut st, &p);
+    let key = (vigie_domain::TeamId::parse("ATOS-N1").unwrap(), 1u8);
+    let rotation = &st.oncall.rotations[&key].value;
+    assert_eq!(rotation.people.iter().map(|p| p.as_str()).collect::<Vec<_>>(), ["ana", "bob"]);
+    assert_eq!(rotation.starts_at.to_rfc3339(), "2024-07-01T04:00:00+00:00", "06:00 Paris, summer time");
+    assert_eq!(st.oncall.overrides.len(), 1);
+    assert!(import(&st, &roster_files()).unwrap().events.is_empty(), "the same files again change nothing");
+    let mut files = roster_files();
+    files[4] = file(
+        "overrides.csv",
+        &ROSTER_OVERRIDES.replace(";reason\n", ";reason;removed\n").replace("ana\n", "ana;oui\n"),
+    );
+    let p = import(&st, &files).unwrap();
+    assert_eq!(p.events.len(), 1, "the override taken back");
+    apply(&mut st, &p);
+    assert!(st.oncall.overrides.is_empty());
+    assert!(import(&st, &files).unwrap().events.is_empty(), "taken back twice changes nothing");
+}
+
+/// Bad roster rows are refused where they are written.
+#[test]
+fn bad_roster_rows_are_refused_where_they_are() {
+    let mut st = State::new();
+    let p = import(&st, &good_files()).unwrap();
+    apply(&mut st, &p);
+    let refused = |name: &str, text: &str| -> Vec<String> {
+        let mut files = roster_files();
+        let at = files.iter().position(|f| f.name == name).unwrap();
+        files[at] = file(name, text);
+        import(&st, &files).expect_err("refused").iter().map(|p| p.to_string()).collect()
+    };
+    let got = refused("people.csv", "id;name;email;mobile\nana;Ana;ana at atos;06 12 AB\nbob;Bob;;\ncyr;Cyr;;\n");
+    assert!(got.iter().any(|p| p.starts_with("people.csv:2:") && p.contains("`email`")), "{got:?}");
+    assert!(got.iter().any(|p| p.starts_with("people.csv:2:") && p.contains("`mobile`")), "{got:?}");
+    let got = refused("rotations.csv", "team_id;level;period;starts_at;people\nATOS-N1;0;monthly;;ana|zoe\n");
+    for (col, what) in [("level", "from 1"), ("period", "monthly"), ("starts_at", "is required"), ("people", "zoe")] {
+        assert!(got.iter().any(|p| p.starts_with("rotations.csv:2:") && p.contains(what)), "{col}: {got:?}");
+    }
+    let got =
+        refused("overrides.csv", "team_id;level;from;until;person_id\nNOPE;1;2024-07-02 14:00;2024-07-02 06:00;ana\n");
+    assert!(got.iter().any(|p| p.contains("an override ends after it starts")), "{got:?}");
+    assert!(got.iter().any(|p| p.contains("unknown team NOPE")), "{got:?}");
 }
