@@ -17,6 +17,7 @@ mod error;
 mod incidents;
 pub mod monitoring;
 pub mod net;
+mod oncall;
 pub mod openapi;
 mod plans;
 mod previews;

@@ -4,7 +4,8 @@
 
 use crate::access::Rule::{self, *};
 use crate::{
-    access, ask, incidents, monitoring, openapi, plans, readiness, registry, servicenow, stream, ui, App, ServerOptions,
+    access, ask, incidents, monitoring, oncall, openapi, plans, readiness, registry, servicenow, stream, ui, App,
+    ServerOptions,
 };
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{on, MethodFilter, MethodRouter};
@@ -110,6 +111,8 @@ const NONE: Body = Body::None;
 /// The wall's routes: what `monitoring:read` or `incidents:read` reads, or `wall:read` (the handlers narrow it).
 const WALL_MONITORING: &[Permission] = &[Permission::MonitoringRead, Permission::WallRead];
 const WALL_INCIDENTS: &[Permission] = &[Permission::IncidentsRead, Permission::WallRead];
+/// Who may read the rosters: any reader of the logistics, the monitoring or the incidents.
+const READERS: &[Permission] = &[Permission::LogisticsRead, Permission::MonitoringRead, Permission::IncidentsRead];
 const fn json(schema: &'static str) -> Body {
     Body::Json { schema, optional: false }
 }
@@ -203,6 +206,7 @@ pub static ROUTES: &[Route] = &[
     route!(POST "/api/v1/readiness/tasks/{id}/progress", Need(ReadinessWrite), json(r#"{"type": "object", "required": ["status"], "properties": {"status": {"enum": ["todo", "in_progress", "blocked", "done", "verified"]}, "reason": {"type": "string"}, "evidence": {"type": "string"}, "override": {"type": "boolean"}}}"#), readiness::progress, doc("Move a task: starting or finishing waits for its predecessors (409 naming them) unless `override`, which is journalled; a blocked task needs a reason; a partner moves its own tasks only", &[(200, "{task, progress}"), (403, "Not the caller's task"), (404, "Not found"), (409, "Predecessors unfinished")])),
     route!(GET "/api/v1/readiness/computers", Need(MonitoringRead), NONE, readiness::computers, doc_q("Computers with their recorded deployment state and their effective one (recorded in service but a check failing: failing; recorded imaged with its checks passing: tested), whether a passing check tested them, image compliance; counts by effective state", &[q("site", "string")], &[(200, "{total, counts, items}")])),
     route!(GET "/api/v1/readiness/computers/noncompliant", Need(MonitoringRead), NONE, readiness::noncompliant, doc("Imaged computers running another image than their zone requires", &[(200, "{total, items}")])),
+    route!(GET "/api/v1/oncall", NeedAny(READERS), NONE, oncall::on_duty, doc_q("Who is on duty at `at` (default now), per team and escalation level: an override first, else the rotation's turn on Paris wall-clock time; a partner sees its own teams, a tactical group its organisations'", &[q("team", "string"), q("site", "string"), q("partner", "string"), q("organization", "string"), q("at", "string")], &[(200, "{at, items: [{team_id, team, level, person_id, name, email, mobile, from, until, override_reason}]}")])),
     route!(GET "/metrics", Need(MonitoringRead), NONE, monitoring::metrics, doc("Prometheus text exposition format 0.0.4 (a partner: its applications' checks only)", &[(200, "text/plain; version=0.0.4")])),
     route!(POST "/api/v1/monitoring/results", Need(MonitoringWrite), json(r#"{"oneOf": [{"type": "object"}, {"type": "array", "items": {"type": "object"}}]}"#), monitoring::results, doc("Push check results: one object, an array, or {results: [...]}; fields check (or check_id), status (OK, WARNING, CRITICAL, UNKNOWN or 0-3) or exit_status, output (or plugin_output), performance_data (text or list), time (RFC 3339 or epoch seconds). One bad result refuses the batch.", &[(200, "{accepted, state_changes}"), (400, "Not results JSON"), (422, "{error, message, problems[]}: nothing was taken"), (503, "Storage unavailable: nothing was taken; Retry-After")])),
     route!(POST "/api/v1/monitoring/alertmanager", Need(MonitoringWrite), OBJECT, monitoring::alertmanager, doc("Prometheus Alertmanager webhook (payload version 4): alerts mapped to checks by labels", &[(200, "{alerts, checks, unmatched_alerts, state_changes}"), (400, "Not an Alertmanager payload")])),

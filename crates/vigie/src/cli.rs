@@ -69,6 +69,22 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Who is on duty now (or --at "2024-07-26 08:00", Paris) per team and escalation level (read-only: works beside
+    /// a running server).
+    Oncall {
+        #[arg(long)]
+        team: Option<String>,
+        #[arg(long)]
+        site: Option<String>,
+        #[arg(long)]
+        partner: Option<String>,
+        #[arg(long)]
+        organization: Option<String>,
+        #[arg(long)]
+        at: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
     /// The cluster of nodes on the configured PostgreSQL journal: `status` (leader, epoch, every node's role,
     /// position and lag, as the database holds them), `forget NODE` (a drained node stops being listed).
     Cluster {
@@ -568,6 +584,17 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Readiness { site, json } => {
             let journal = crate::open_read_only(&cfg)?;
             let out = crate::readiness::run(&journal.state(), site.as_deref(), json, chrono::Utc::now());
+            journal.shutdown();
+            print!("{}", out?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Oncall { team, site, partner, organization, at, json } => {
+            let at = vigie_app::when::parse_instant("--at", at.as_deref())
+                .map_err(|e| anyhow::anyhow!("{e}"))?
+                .unwrap_or_else(chrono::Utc::now);
+            let journal = crate::open_read_only(&cfg)?;
+            let query = vigie_app::oncall::DutyQuery { team, site, partner, organization };
+            let out = crate::oncall::run(&journal.state(), &query, at, json);
             journal.shutdown();
             print!("{}", out?);
             Ok(ExitCode::SUCCESS)

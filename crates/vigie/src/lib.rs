@@ -7,6 +7,7 @@ pub mod config;
 pub mod demo;
 pub mod generate;
 pub mod journal;
+pub mod oncall;
 pub mod readiness;
 pub mod serve;
 pub mod users;

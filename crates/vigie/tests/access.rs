@@ -65,6 +65,7 @@ const ROUTES: &[(&str, &str, &str)] = &[
     ("POST", "/api/v1/readiness/tasks/{id}/progress", "aop"),
     ("GET", "/api/v1/readiness/computers", "asop"),
     ("GET", "/api/v1/readiness/computers/noncompliant", "asop"),
+    ("GET", "/api/v1/oncall", "astop"),
     ("GET", "/metrics", "asop"),
     ("POST", "/api/v1/monitoring/results", "ao"),
     ("POST", "/api/v1/monitoring/alertmanager", "ao"),

@@ -250,3 +250,33 @@ fn readiness_from_the_command_line_follows_bercy_to_its_tables() {
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(v["sites"].as_array().unwrap().len(), 57);
 }
+
+/// `vigie oncall`, beside no server: rosters imported from files, who is on duty at an instant, in French.
+#[test]
+fn oncall_from_the_command_line_says_who_is_on_duty() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = dir.path().join("files");
+    std::fs::create_dir(&files).unwrap();
+    for (name, text) in [
+        ("people.csv", "id;name;mobile\nana;Ana Martin;06 12 34 56 78\nbob;Bob Durand;\n"),
+        ("teams.csv", "id;name\nTOC-DESK;Pupitre du TOC\n"),
+        ("rotations.csv", "team_id;level;period;starts_at;people\nTOC-DESK;1;shift;2024-07-01 06:00;ana|bob\n"),
+    ] {
+        std::fs::write(files.join(name), text).unwrap();
+    }
+    let data = dir.path().join("data");
+    let (code, _, err) = run(vigie(&data).arg("import").arg(&files));
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = run(vigie(&data).args(["oncall", "--at", "2024-07-01 15:00"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("De permanence le 01/07 15:00 : 1 équipe(s)-niveau(x)."), "{out}");
+    assert!(out.contains("Pupitre du TOC (TOC-DESK) niveau 1 : Bob Durand — du 01/07 14:00 au 01/07 22:00"), "{out}");
+    let (_, out, _) = run(vigie(&data).args(["oncall", "--at", "2024-07-01 07:00", "--json"]));
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        (v["items"][0]["person_id"].as_str(), v["items"][0]["mobile"].as_str()),
+        (Some("ana"), Some("+33612345678"))
+    );
+    let (code, _, err) = run(vigie(&data).args(["oncall", "--at", "demain"]));
+    assert!(code != 0 && err.contains("--at"), "{err}");
+}
