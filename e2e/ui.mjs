@@ -614,6 +614,27 @@ try {
   // The map in readiness mode: every venue in the colour of its readiness (as the API words it), Bercy's panel
   // opening on its readiness and its timeline a click away.
   const bySite = new Map((await toc('/api/v1/readiness?by=site')).items.map((r) => [r.key, r.state]));
+  // Who is on duty: the answer first, every team; another time, the next shift's people.
+  await operator.goto(`${base}/#/astreintes`);
+  await operator.waitForSelector('#oncall-answer');
+  const dutyNow = await toc('/api/v1/oncall');
+  const dutyAnswer = await operator.textContent('#oncall-answer');
+  const dutyPeople = new Set(dutyNow.items.map((d) => d.person_id)).size;
+  expect(dutyAnswer.startsWith(`${dutyPeople} personne(s) de permanence maintenant`) && dutyAnswer.includes('Prochaine relève'),
+    `the on-call page says who holds the desks now (${dutyAnswer.trim()})`);
+  await look(operator, '17-astreintes');
+  const atosNow = dutyNow.items.find((d) => d.team_id === 'ATOS-SUPPORT' && d.level === 1);
+  await operator.fill('#oncall-filter input[name=at]', (() => {
+    const p = Object.fromEntries(new Intl.DateTimeFormat('fr-FR', { timeZone: 'Europe/Paris', year: 'numeric', month: '2-digit', day: '2-digit',
+      hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).formatToParts(new Date(Date.parse(atosNow.until) + 60000)).map((x) => [x.type, x.value]));
+    return `${p.year}-${p.month}-${p.day}T${p.hour}:${p.minute}`;
+  })());
+  await operator.fill('#oncall-filter input[name=q]', 'ATOS');
+  await operator.click('#oncall-filter button[type=submit]');
+  await until(operator, () => location.hash.includes('q=ATOS'));
+  await operator.waitForSelector('#oncall tbody tr');
+  const nextShift = await operator.textContent('#oncall tbody');
+  expect(!nextShift.includes(atosNow.name) || atosNow.name === '', `after the hand-over, Atos's desk is someone else's (${nextShift.slice(0, 100)})`);
   await operator.goto(`${base}/#/preparation`);
   await operator.click('#readiness-map');
   await operator.waitForSelector('#map-legend .s-R_AT_RISK');
@@ -651,6 +672,13 @@ try {
   await atos.waitForSelector('[id="task-BCY_BCY-RES_tables"]');
   expect((await atos.$$('[id="task-BCY_BCY-RES_tables"] button')).length === 0 && (await atos.$$('[id="task-BCY_BCY-RES_image_1"] button')).length > 0,
     'Atos has buttons on its own tasks, none on the tables of another partner');
+  // Atos's on-call page: its own support desk only, the person on duty with a number to call.
+  await atos.goto(`${base}/#/astreintes`);
+  await atos.waitForSelector('#oncall-answer');
+  const atosDuty = (await atosApi('/api/v1/oncall')).items;
+  const dutyRows = await atos.$$eval('#oncall tbody tr', (rs) => rs.map((r) => r.textContent));
+  expect(atosDuty.every((d) => d.partner_id === 'ATOS') && dutyRows.length === 1 && dutyRows[0].includes(atosDuty.find((d) => d.level === 1).name),
+    `Atos's on-call page shows its desk and who is on duty (${dutyRows.join(' | ').slice(0, 120)})`);
   await atos.close();
 
   // The wall screen as a kiosk: the read-only `mur` user sees only what it may read, and writes nothing.

@@ -11,6 +11,8 @@ const PAGES = [
   { id: 'supervision', load: () => import('./pages/supervision.js'), visible: () => may('monitoring:read') },
   { id: 'incidents', load: () => import('./pages/incidents.js'), visible: () => may('incidents:read') },
   { id: 'preparation', load: () => import('./pages/preparation.js'), visible: () => may('monitoring:read') },
+  { id: 'astreintes', load: () => import('./pages/astreintes.js'),
+    visible: () => may('logistics:read') || may('monitoring:read') || may('incidents:read') },
   { id: 'courante', load: () => import('./pages/courante.js'),
     visible: () => may('incidents:read') && !caller()?.partner_id },
   { id: 'import', load: () => import('./pages/import.js'),

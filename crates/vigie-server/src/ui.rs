@@ -35,6 +35,7 @@ files!(
     "pages/incidents.js",
     "pages/courante.js",
     "pages/preparation.js",
+    "pages/astreintes.js",
     "pages/import.js",
     "geo/france-departements.geojson";
     "vendor/leaflet.js" => "leaflet/dist/leaflet.js",

@@ -6,6 +6,7 @@
 //! shown. The data goes through the ordinary import, as CSV files, so it is validated and traced like any import.
 
 pub mod readiness;
+pub mod rosters;
 pub mod toc;
 
 use crate::Rng;
@@ -384,6 +385,7 @@ pub fn files(now: DateTime<Utc>) -> Vec<SourceFile> {
         file("stock.csv", stock),
     ];
     all.extend(toc::files());
+    all.extend(rosters::files(now));
     all
 }
 
