@@ -619,6 +619,7 @@ impl View {
             ZoneUpserted(_) | TaskUpserted(_) | TaskLinked(_) | ComputerUpserted(_) => &[MonitoringWrite],
             TaskProgressed(_) => &[ReadinessWrite],
             PersonUpserted(_) | TeamUpserted(_) | RotationSet(_) | OverrideSet(_) => &[RostersWrite],
+            IncidentAcknowledged(_) => &[IncidentsWrite],
             _ => &[Users],
         }
     }
@@ -741,6 +742,7 @@ impl View {
         let logistics = may(LogisticsRead);
         let monitoring = may(MonitoringRead);
         let incidents = may(IncidentsRead);
+        let seen_incident = |sys_id: &str| st.incidents.get(sys_id).is_some_and(|i| self.incident(&i.value));
         match &e.event {
             UserUpserted(_) | TokenIssued(_) | TokenRevoked(_) | AccessDenied(_) | SessionOpened(_)
             | SessionClosed(_) => may(Users),
@@ -784,6 +786,13 @@ impl View {
             TeamUpserted(t) => {
                 (logistics || monitoring || incidents) && self.roster(t.partner_id.as_ref(), t.organization_id.as_ref())
             }
+            // Who was told of an incident, and who acknowledged it: for those who see the incident.
+            NotificationQueued(n) => incidents && seen_incident(&n.sys_id),
+            NotificationSent(crate::notify::NotificationSent { id, .. })
+            | NotificationFailed(crate::notify::NotificationFailed { id, .. }) => {
+                incidents && st.oncall.outbox.get(id).is_some_and(|n| seen_incident(&n.notification.sys_id))
+            }
+            IncidentAcknowledged(a) => incidents && seen_incident(&a.sys_id),
             RotationSet(crate::oncall::Rotation { team_id, .. })
             | OverrideSet(crate::oncall::Override { team_id, .. }) => {
                 (logistics || monitoring || incidents)

@@ -138,6 +138,10 @@ events! {
     TeamUpserted(crate::oncall::Team) = "team.upserted",
     RotationSet(crate::oncall::Rotation) = "rotation.set",
     OverrideSet(crate::oncall::Override) = "override.set",
+    NotificationQueued(crate::notify::Notification) = "notification.queued",
+    NotificationSent(crate::notify::NotificationSent) = "notification.sent",
+    NotificationFailed(crate::notify::NotificationFailed) = "notification.failed",
+    IncidentAcknowledged(crate::notify::Acknowledged) = "incident.acknowledged",
 }
 
 impl Event {

@@ -20,6 +20,7 @@ pub mod plan;
 pub mod quantity;
 #[macro_use]
 pub mod registry;
+pub mod notify;
 pub mod oncall;
 pub mod readiness;
 pub mod snapshot;

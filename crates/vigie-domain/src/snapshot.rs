@@ -44,6 +44,7 @@ use crate::fxhash::FxHashMap;
 use crate::geo::LatLon;
 use crate::ids::*;
 use crate::itsm::{Entry, Incident, IncidentState, IncidentSynced, LogEntry, ReviewAction};
+use crate::notify::{Channel, Delivery, Notification, OutboxEntry};
 use crate::oncall::{Override, Period, Person, Rotation, Team};
 use crate::plan::{Movement, Plan, PlanId, PlanStatus};
 use crate::quantity::Quantity;
@@ -61,7 +62,7 @@ use std::sync::Arc;
 
 /// Bumped whenever the encoding or the meaning of State's fields changes; a snapshot of another version is ignored.
 /// 2: venue readiness (zones, tasks, links, progress, computers).
-/// 3: people, teams and rosters.
+/// 3: people, teams and rosters; the notifications' outbox and acknowledgements.
 pub const FORMAT: u32 = 3;
 
 /// The first bytes of every snapshot.
@@ -268,11 +269,13 @@ fn encode_state(state: &State, w: &mut Writer) {
     version.enc(w);
     structure.enc(w);
 
-    let OnCallRegistry { people, teams, rotations, overrides } = oncall;
+    let OnCallRegistry { people, teams, rotations, overrides, outbox, acknowledged } = oncall;
     enc_values(w, people);
     enc_values(w, teams);
     enc_values(w, rotations);
     enc_values(w, overrides);
+    enc_values(w, outbox);
+    acknowledged.enc(w);
 
     enc_values(w, incidents);
     incident_timeline.enc(w);
@@ -395,6 +398,8 @@ fn decode_state(r: &mut Reader, last_seq: u64) -> Result<State, Bad> {
         teams: dec_keyed(r, |t: &Stamped<Team>| t.value.id.clone())?,
         rotations: dec_keyed(r, |x: &Stamped<Rotation>| (x.value.team_id.clone(), x.value.level))?,
         overrides: dec_keyed(r, |o: &Override| (o.team_id.clone(), o.level, o.from))?,
+        outbox: dec_keyed(r, |e: &OutboxEntry| e.notification.id.clone())?,
+        acknowledged: Codec::dec(r)?,
     };
     let incidents = dec_keyed(r, |i: &Stamped<Incident>| i.value.sys_id.clone())?;
     let incident_timeline = Codec::dec(r)?;
@@ -956,7 +961,34 @@ macro_rules! listed {
     )+};
 }
 listed!(OrgLevel, SiteKind, Condition, AllowanceBasis, CheckKind, Criticality, Role, Permission);
-listed!(Trade, TaskStatus, ComputerRole, DeploymentState, Period);
+listed!(Trade, TaskStatus, ComputerRole, DeploymentState, Period, Channel);
+
+impl Codec for Delivery {
+    fn enc(&self, w: &mut Writer) {
+        match self {
+            Delivery::Queued => w.u8(0),
+            Delivery::Sent { at, detail } => {
+                w.u8(1);
+                at.enc(w);
+                detail.enc(w);
+            }
+            Delivery::Failed { at, error, retry_at } => {
+                w.u8(2);
+                at.enc(w);
+                error.enc(w);
+                retry_at.enc(w);
+            }
+        }
+    }
+    fn dec(r: &mut Reader) -> Result<Self, Bad> {
+        Ok(match r.u8()? {
+            0 => Delivery::Queued,
+            1 => Delivery::Sent { at: Codec::dec(r)?, detail: Codec::dec(r)? },
+            2 => Delivery::Failed { at: Codec::dec(r)?, error: Codec::dec(r)?, retry_at: Codec::dec(r)? },
+            _ => return r.bad("an unknown delivery"),
+        })
+    }
+}
 
 impl Codec for IncidentState {
     fn enc(&self, w: &mut Writer) {
@@ -1211,6 +1243,8 @@ record!(Person { id, name, email, mobile, chat, partner_id, organization_id, att
 record!(Team { id, name, partner_id, site_id, organization_id, attributes });
 record!(Rotation { team_id, level, period, starts_at, people });
 record!(Override { team_id, level, from, until, person_id, reason, removed });
+record!(Notification { id, sys_id, number, team_id, level, person_id, channel, to, subject, body, why });
+record!(OutboxEntry { notification, queued_at, attempts, delivery });
 
 #[cfg(test)]
 mod tests {

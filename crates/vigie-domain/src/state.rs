@@ -222,6 +222,10 @@ pub struct OnCallRegistry {
     pub rotations: BTreeMap<(crate::ids::TeamId, u8), Stamped<crate::oncall::Rotation>>,
     /// Overrides by (team, level, start); a removed one is dropped.
     pub overrides: BTreeMap<(crate::ids::TeamId, u8, DateTime<Utc>), crate::oncall::Override>,
+    /// Every notification by id, where it stands.
+    pub outbox: BTreeMap<String, crate::notify::OutboxEntry>,
+    /// Incidents acknowledged: by `sys_id`, when and by whom (actor).
+    pub acknowledged: BTreeMap<String, (DateTime<Utc>, String)>,
 }
 
 impl TocRegistry {
@@ -615,6 +619,26 @@ impl State {
             }
             Event::RotationSet(r) => {
                 self.oncall.rotations.insert((r.team_id.clone(), r.level), Stamped { value: r, stamp });
+            }
+            Event::NotificationQueued(n) => {
+                use crate::notify::{Delivery, OutboxEntry};
+                let entry = OutboxEntry { notification: n, queued_at: time, attempts: 0, delivery: Delivery::Queued };
+                self.oncall.outbox.insert(entry.notification.id.clone(), entry);
+            }
+            Event::NotificationSent(s) => {
+                if let Some(e) = self.oncall.outbox.get_mut(&s.id) {
+                    e.attempts += 1;
+                    e.delivery = crate::notify::Delivery::Sent { at: time, detail: s.detail };
+                }
+            }
+            Event::NotificationFailed(f) => {
+                if let Some(e) = self.oncall.outbox.get_mut(&f.id) {
+                    e.attempts += 1;
+                    e.delivery = crate::notify::Delivery::Failed { at: time, error: f.error, retry_at: f.retry_at };
+                }
+            }
+            Event::IncidentAcknowledged(a) => {
+                self.oncall.acknowledged.entry(a.sys_id).or_insert((time, actor.to_string()));
             }
             Event::OverrideSet(o) => {
                 let key = (o.team_id.clone(), o.level, o.from);

@@ -21,7 +21,7 @@ use vigie_domain::*;
 /// One event to build: its kind and a few numbers the builder draws everything else from.
 type Op = (u8, u16, u16, u16, u32);
 
-const KINDS: u8 = 50;
+const KINDS: u8 = 54;
 
 fn pick<'a>(pool: &[&'a str], n: u16) -> &'a str {
     pool[n as usize % pool.len()]
@@ -473,6 +473,33 @@ fn event((kind, a, b, c, d): Op) -> Event {
             person_id: PersonId::parse(pick(PEOPLE, c)).unwrap(),
             reason: text(b),
             removed: c % 4 == 0,
+        }),
+        50 => Event::NotificationQueued(vigie_domain::notify::Notification {
+            id: format!("N-INC{:07}-{}", a % 5, b % 2 + 1),
+            sys_id: sys_id(a),
+            number: format!("INC{:07}", a % 5),
+            team_id: TeamId::parse(pick(TEAMS, b)).unwrap(),
+            level: (b % 2) as u8 + 1,
+            person_id: PersonId::parse(pick(PEOPLE, c)).unwrap(),
+            channel: vigie_domain::notify::Channel::Email,
+            to: "ana@example.org".into(),
+            subject: text(c),
+            body: text(d as u16),
+            why: if d % 2 == 0 { "opened".into() } else { "escalated".into() },
+        }),
+        51 => Event::NotificationSent(vigie_domain::notify::NotificationSent {
+            id: format!("N-INC{:07}-{}", a % 5, b % 2 + 1),
+            detail: text(c),
+        }),
+        52 => Event::NotificationFailed(vigie_domain::notify::NotificationFailed {
+            id: format!("N-INC{:07}-{}", a % 5, b % 2 + 1),
+            error: text(c),
+            retry_at: (d % 2 == 0).then(|| instant(d)),
+        }),
+        53 => Event::IncidentAcknowledged(vigie_domain::notify::Acknowledged {
+            sys_id: sys_id(a),
+            person_id: (b % 2 == 0).then(|| PersonId::parse(pick(PEOPLE, c)).unwrap()),
+            via: "api".into(),
         }),
         _ => Event::AccessDenied(AccessDenied {
             reason: "forbidden".into(),
