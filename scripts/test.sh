@@ -112,6 +112,15 @@ if ! command -v haproxy >/dev/null 2>&1 && [ ! -x /usr/sbin/haproxy ]; then
     || { echo "error: could not install haproxy (needed by the cluster test)" >&2; exit 1; }
 fi
 
+# Notifications are tested against a real SMTP server: Debian's python3-aiosmtpd, run by Debian's interpreter.
+if ! /usr/bin/python3 -c 'import aiosmtpd' >/dev/null 2>&1; then
+  say "installing python3-aiosmtpd from Debian (for the notifications' test)"
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq python3-aiosmtpd >/dev/null \
+    || { echo "error: could not install python3-aiosmtpd (needed by the notifications' test)" >&2; exit 1; }
+fi
+
 # The web UI is tested end to end in a real headless Chromium (Debian's), driven by playwright-core from npm.
 if [ ! -x /usr/bin/chromium ]; then
   say "installing Chromium from Debian (for the web UI's end-to-end test)"

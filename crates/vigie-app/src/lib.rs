@@ -27,6 +27,7 @@ pub mod imports;
 pub mod incidents;
 pub mod limits;
 pub mod monitoring;
+pub mod notify;
 pub mod oncall;
 pub mod plans;
 pub mod readiness;

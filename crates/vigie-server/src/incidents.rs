@@ -273,3 +273,32 @@ pub async fn sla_loop(app: App) {
         }
     }
 }
+
+/// `POST /api/v1/incidents/{id}/acknowledge`: the caller takes the incident in hand; escalation stops. Also says who
+/// was told, when and how.
+pub async fn acknowledge(
+    AxState(app): AxState<App>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let sys_id = find(&app.journal.state(), &caller, &id)?.value.sys_id.clone();
+    let c = caller.0.clone();
+    let s = sys_id.clone();
+    let done = app.blocking(move |j| Ok(vigie_app::notify::acknowledge(&j, &c, &s, "api")?)).await?;
+    Ok(Json(json!({"sys_id": sys_id, "acknowledged": done})))
+}
+
+/// `GET /api/v1/incidents/{id}/notifications`: who was told of an incident, when, by which channel, where each
+/// message stands, and who acknowledged.
+pub async fn notifications(
+    AxState(app): AxState<App>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let st = app.journal.state();
+    let i = find(&st, &caller, &id)?;
+    let items: Vec<&vigie_domain::notify::OutboxEntry> =
+        st.oncall.outbox.values().filter(|e| e.notification.sys_id == i.value.sys_id).collect();
+    let ack = st.oncall.acknowledged.get(&i.value.sys_id).map(|(at, by)| json!({"at": at, "by": by}));
+    Ok(Json(json!({"items": items, "acknowledged": ack})))
+}

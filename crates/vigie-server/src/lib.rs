@@ -17,6 +17,7 @@ mod error;
 mod incidents;
 pub mod monitoring;
 pub mod net;
+pub mod notify;
 mod oncall;
 pub mod openapi;
 mod plans;
@@ -86,6 +87,8 @@ pub struct ServerOptions {
     pub sla: vigie_incidents::sla::Targets,
     /// Push incidents to an external ServiceNow.
     pub sync: Option<sync::SyncOptions>,
+    /// Page the people on duty (issue 17): none, no message goes out.
+    pub notify: Option<notify::NotifyOptions>,
     /// The URL users reach Vigie at (`https://vigie.example`), behind a proxy: absolute links are built from it,
     /// and browsers' writes from its origin are Vigie's own. None: the request's `Host`, when it is valid.
     pub public_url: Option<String>,
@@ -124,6 +127,7 @@ impl Default for ServerOptions {
             tile_url: None,
             sla: Default::default(),
             sync: None,
+            notify: None,
             public_url: None,
             header_timeout: std::time::Duration::from_secs(10),
             keep_alive_timeout: std::time::Duration::from_secs(60),
@@ -292,6 +296,7 @@ pub async fn serve(
     let (workers, active, ca) = (options.check_workers, options.active_checks, options.check_ca_pem.clone());
     let plugins = monitoring::plugins::Plugins::new(options.plugin_dirs.clone(), options.allow_root_plugins);
     let outbound = options.sync.clone();
+    let paging = options.notify.clone();
     let tls_config = options.tls.as_ref().map(tls::TlsFiles::config).transpose()?;
     let limits = net::Limits {
         header_timeout: options.header_timeout,
@@ -307,6 +312,9 @@ pub async fn serve(
     tokio::spawn(session_loop(app.clone()));
     if let Some(o) = outbound {
         tokio::spawn(sync::run(app.clone(), o));
+    }
+    if let Some(o) = paging {
+        tokio::spawn(notify::run(app.clone(), o));
     }
     if active {
         tokio::spawn(monitoring::active::run(app, workers, ca, plugins));

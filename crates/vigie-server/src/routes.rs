@@ -225,6 +225,8 @@ pub static ROUTES: &[Route] = &[
     route!(GET "/api/v1/incidents", NeedAny(WALL_INCIDENTS), NONE, incidents::list, doc_q("Incidents with their SLA clocks, most urgent first", &[one_of("status", &["open", "all"]), one_of("sla", &["breached", "warning"])], &[(200, "{incidents: [{incident, sla}]}"), (400, "Unknown filter")])),
     route!(GET "/api/v1/incidents/{id}", Need(IncidentsRead), NONE, incidents::one, by_id("One incident (number or sys_id) with its SLA clocks and timeline of states")),
     route!(GET "/api/v1/incidents/{id}/timeline", Need(IncidentsRead), NONE, incidents::timeline, by_id("The crisis view: one timeline of states, notes, decisions, alerts and the linked plan")),
+    route!(POST "/api/v1/incidents/{id}/acknowledge", Need(IncidentsWrite), NONE, incidents::acknowledge, doc("Take an incident in hand: its escalation stops (a partner: its own incidents)", &[(200, "{sys_id, acknowledged}"), (404, "Not found")])),
+    route!(GET "/api/v1/incidents/{id}/notifications", Need(IncidentsRead), NONE, incidents::notifications, by_id("Who was told of an incident, when, by which channel, where each message stands, and who acknowledged")),
     // The operations log is the TOC's own: partners work their incidents through the Table API.
     route!(GET "/api/v1/log", NeedAll(IncidentsRead), NONE, incidents::log, doc_q("The operations log of a shift (`YYYY-MM-DD matin|après-midi|nuit`, default: now)", &[q("shift", "string")], &[(200, "{shift, entries}")])),
     route!(POST "/api/v1/log", NeedAll(IncidentsWrite),

@@ -16,6 +16,7 @@ pub struct Config {
     pub logistics: Logistics,
     pub monitoring: Monitoring,
     pub servicenow: ServiceNow,
+    pub notify: Notify,
     pub incidents: Incidents,
     pub auth: Auth,
     pub ui: Ui,
@@ -97,6 +98,36 @@ pub struct ServiceNow {
     pub sync_password: String,
     /// Longest wait between attempts when the remote is down, in seconds.
     pub sync_retry_max_s: u64,
+}
+
+/// Paging the people on duty (docs/oncall.md): an SMTP relay on the premises; empty `smtp_host`: no message goes out.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Notify {
+    pub smtp_host: String,
+    pub smtp_port: u16,
+    /// `none` (a relay on the premises, port 25), `starttls` (587), `tls` (465).
+    pub smtp_security: String,
+    pub smtp_user: String,
+    pub smtp_password: String,
+    /// The sender: `Vigie <vigie@toc.example>`.
+    pub from: String,
+    /// Not acknowledged within this many minutes, the next level is paged.
+    pub escalate_after_min: u64,
+}
+
+impl Default for Notify {
+    fn default() -> Self {
+        Notify {
+            smtp_host: String::new(),
+            smtp_port: 25,
+            smtp_security: "none".into(),
+            smtp_user: String::new(),
+            smtp_password: String::new(),
+            from: "Vigie <vigie@localhost>".into(),
+            escalate_after_min: 10,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -350,6 +381,9 @@ impl Config {
         c.storage.database = vigie_journal_postgres::redact_url(&c.storage.database);
         if !c.servicenow.sync_password.is_empty() {
             c.servicenow.sync_password = "********".into();
+        }
+        if !c.notify.smtp_password.is_empty() {
+            c.notify.smtp_password = "********".into();
         }
         toml::to_string_pretty(&c).expect("config serializes")
     }

@@ -38,6 +38,18 @@ pub fn serve(
             password: cfg.servicenow.sync_password.clone(),
             retry_max: std::time::Duration::from_secs(cfg.servicenow.sync_retry_max_s.max(1)),
         }),
+        notify: (!cfg.notify.smtp_host.is_empty()).then(|| vigie_server::notify::NotifyOptions {
+            smtp: vigie_server::notify::SmtpOptions {
+                host: cfg.notify.smtp_host.clone(),
+                port: cfg.notify.smtp_port,
+                security: cfg.notify.smtp_security.clone(),
+                user: Some(cfg.notify.smtp_user.clone()).filter(|u| !u.is_empty()),
+                password: Some(cfg.notify.smtp_password.clone()).filter(|p| !p.is_empty()),
+                from: cfg.notify.from.clone(),
+            },
+            escalate_after: std::time::Duration::from_secs(cfg.notify.escalate_after_min.max(1) * 60),
+            tick: std::time::Duration::from_secs(1),
+        }),
         sla: vigie_incidents::sla::Targets {
             response_min: cfg.incidents.response_min,
             resolution_min: cfg.incidents.resolution_min,

@@ -81,6 +81,8 @@ const ROUTES: &[(&str, &str, &str)] = &[
     ("GET", "/api/v1/incidents", "asopv"),
     ("GET", "/api/v1/incidents/{id}", "asop"),
     ("GET", "/api/v1/incidents/{id}/timeline", "asop"),
+    ("POST", "/api/v1/incidents/{id}/acknowledge", "aop"),
+    ("GET", "/api/v1/incidents/{id}/notifications", "asop"),
     // The operations log is the TOC's: a partner works its incidents through the Table API.
     ("GET", "/api/v1/log", "aso"),
     ("POST", "/api/v1/log", "ao"),

@@ -1,0 +1,197 @@
+//! Notifications (issue 17), decided here: which messages are due (an open incident reaching a team pages its level
+//! 1 on duty; not acknowledged within the escalation delay, the next level; once per incident and level, so that a
+//! storm of alerts that opens one incident pages once), what they say (in French), what becomes of each send (sent;
+//! failed, retried with back-off, given up after [`MAX_ATTEMPTS`]), and acknowledging an incident (escalation stops).
+//! The channels themselves (SMTP…) are the server's.
+
+use crate::{AppError, Caller};
+use chrono::{DateTime, Duration, Utc};
+use vigie_domain::access::Permission;
+use vigie_domain::itsm::Incident;
+use vigie_domain::notify::{
+    notification_id, Acknowledged, Channel, Notification, NotificationFailed, NotificationSent,
+};
+use vigie_domain::oncall::Team;
+use vigie_domain::{Actor, Event, NewEvent, State};
+use vigie_journal::Journal;
+
+/// Sends of one message before it is given up.
+pub const MAX_ATTEMPTS: u32 = 8;
+
+/// How notifications escalate, and where links point.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    /// Not acknowledged within this, the next level is paged.
+    pub escalate_after: Duration,
+    /// The address users reach Vigie at, for links in messages.
+    pub public_url: Option<String>,
+}
+
+fn paris(t: DateTime<Utc>) -> String {
+    vigie_domain::paris::to_local(t).format("%d/%m/%Y à %H:%M").to_string()
+}
+
+/// The team an incident's assignment group names: a team of that id, else the team of that partner.
+fn team_of<'s>(st: &'s State, group: &str) -> Option<&'s Team> {
+    if group.is_empty() {
+        return None;
+    }
+    st.oncall.teams.get(group).map(|t| &t.value).or_else(|| {
+        st.oncall.teams.values().map(|t| &t.value).find(|t| t.partner_id.as_ref().is_some_and(|p| p.as_str() == group))
+    })
+}
+
+/// The messages due at `now`, as events: level 1 of each open, unacknowledged incident's team, once; the next level
+/// when the last one paged has not acknowledged within the delay.
+pub fn due(st: &State, now: DateTime<Utc>, policy: &Policy) -> Vec<Event> {
+    let mut out = Vec::new();
+    for inc in st.incidents.values().map(|i| &i.value) {
+        if !inc.state.is_open() || st.oncall.acknowledged.contains_key(&inc.sys_id) {
+            continue;
+        }
+        let Some(team) = team_of(st, &inc.assignment_group) else { continue };
+        let levels: Vec<u8> = st
+            .oncall
+            .rotations
+            .range((team.id.clone(), 0)..=(team.id.clone(), u8::MAX))
+            .map(|((_, l), _)| *l)
+            .collect();
+        // The first level not paged yet, if its turn has come.
+        let mut before: Option<&vigie_domain::notify::OutboxEntry> = None;
+        for &level in &levels {
+            match st.oncall.outbox.get(&notification_id(&inc.number, level)) {
+                Some(entry) => before = Some(entry),
+                None => {
+                    let due = before.is_none_or(|b| b.queued_at + policy.escalate_after <= now);
+                    if due {
+                        if let Some(n) = message(st, inc, team, level, before.is_some(), now, policy) {
+                            out.push(Event::NotificationQueued(n));
+                        }
+                    }
+                    break;
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The message to level `level` of `team` about `inc`, to the person on duty at `now` (none on duty: none).
+fn message(
+    st: &State,
+    inc: &Incident,
+    team: &Team,
+    level: u8,
+    escalated: bool,
+    now: DateTime<Utc>,
+    policy: &Policy,
+) -> Option<Notification> {
+    let rotation = &st.oncall.rotations.get(&(team.id.clone(), level))?.value;
+    let overrides = st.oncall.overrides.values().filter(|o| o.team_id == team.id && o.level == level);
+    let duty = vigie_domain::oncall::on_duty(rotation, overrides, now)?;
+    let person = st.oncall.people.get(duty.person).map(|p| &p.value);
+    let name = person.map_or_else(|| duty.person.to_string(), |p| p.name.clone());
+    let link = policy
+        .public_url
+        .as_deref()
+        .map(|u| format!("{}/#/incidents?id={}", u.trim_end_matches('/'), inc.number))
+        .unwrap_or_default();
+    let subject = format!(
+        "[Vigie] {}{} P{} — {}",
+        if escalated { "Escalade : " } else { "" },
+        inc.number,
+        inc.priority,
+        inc.short_description
+    );
+    let mut body = format!(
+        "Bonjour {name},\n\nL'incident {} (priorité P{}) est affecté à {} ; vous êtes de permanence (niveau {level}) \
+         jusqu'au {}.\n",
+        inc.number,
+        inc.priority,
+        team.name,
+        paris(duty.until)
+    );
+    if escalated {
+        body += "Le niveau précédent ne l'a pas acquitté à temps.\n";
+    }
+    body += &format!("\n{}\n", inc.short_description);
+    if !inc.location.is_empty() {
+        body += &format!("Lieu : {}\n", inc.location);
+    }
+    body += &format!("Ouvert le {}\n", paris(inc.opened_at));
+    if !link.is_empty() {
+        body += &format!("\nVoir et acquitter l'incident : {link}\n");
+    }
+    body += "\n— Vigie (message automatique ; acquitter arrête l'escalade)\n";
+    Some(Notification {
+        id: notification_id(&inc.number, level),
+        sys_id: inc.sys_id.clone(),
+        number: inc.number.clone(),
+        team_id: team.id.clone(),
+        level,
+        person_id: duty.person.clone(),
+        channel: Channel::Email,
+        to: person.map(|p| p.email.clone()).unwrap_or_default(),
+        subject,
+        body,
+        why: if escalated { "escalated".into() } else { "opened".into() },
+    })
+}
+
+/// Queues what is due, decided inside the journal command (a message is queued once, whatever runs at once).
+pub fn queue_due(journal: &Journal, policy: Policy) -> Result<usize, AppError> {
+    let actor = Actor::system("notify");
+    let (_, n) = journal.execute(move |st| {
+        let events: Vec<NewEvent> = due(st, Utc::now(), &policy)
+            .into_iter()
+            .map(|event| NewEvent { actor: actor.clone(), source: "notify".into(), event })
+            .collect();
+        let n = events.len();
+        Ok::<_, AppError>((events, n))
+    })?;
+    Ok(n)
+}
+
+/// The messages to send at `now`: queued, or failed with a retry due.
+pub fn pending(st: &State, now: DateTime<Utc>) -> Vec<Notification> {
+    st.oncall.outbox.values().filter(|e| e.due(now)).map(|e| e.notification.clone()).collect()
+}
+
+/// Records what became of a send: taken by the channel, or failed (retried after 30 s, 1 min, 2 min… up to 30 min;
+/// given up after [`MAX_ATTEMPTS`]).
+pub fn record_send(journal: &Journal, id: &str, outcome: Result<String, String>) -> Result<(), AppError> {
+    let id = id.to_string();
+    journal.execute(move |st| {
+        let attempts = st.oncall.outbox.get(&id).map_or(0, |e| e.attempts) + 1;
+        let event = match outcome {
+            Ok(detail) => Event::NotificationSent(NotificationSent { id, detail }),
+            Err(error) => {
+                let wait = Duration::seconds((30i64 << (attempts - 1).min(6)).min(1800));
+                let retry_at = (attempts < MAX_ATTEMPTS).then(|| Utc::now() + wait);
+                Event::NotificationFailed(NotificationFailed { id, error, retry_at })
+            }
+        };
+        let e = NewEvent { actor: Actor::system("notify"), source: "notify".into(), event };
+        Ok::<_, AppError>((vec![e], ()))
+    })?;
+    Ok(())
+}
+
+/// Acknowledges an incident the caller may change: escalation stops. Acknowledging twice changes nothing.
+pub fn acknowledge(journal: &Journal, caller: &Caller, sys_id: &str, via: &str) -> Result<bool, AppError> {
+    caller.need(Permission::IncidentsWrite)?;
+    let (caller, sys_id, via) = (caller.clone(), sys_id.to_string(), via.to_string());
+    let (_, done) = journal.execute(move |st| {
+        let inc = st.incidents.get(&sys_id).map(|i| &i.value);
+        let view = caller.principal.view(st);
+        let Some(inc) = inc.filter(|i| view.incident(i)) else {
+            return Err(AppError::not_found("incident", &sys_id));
+        };
+        if st.oncall.acknowledged.contains_key(&inc.sys_id) {
+            return Ok((Vec::new(), false));
+        }
+        let event = Event::IncidentAcknowledged(Acknowledged { sys_id: inc.sys_id.clone(), person_id: None, via });
+        Ok((vec![caller.event(event)], true))
+    })?;
+    Ok(done)
+}

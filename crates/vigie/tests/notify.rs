@@ -1,0 +1,173 @@
+//! Paging the people on duty, with a real SMTP server (Debian's python3-aiosmtpd, started by the test): an incident
+//! assigned to a partner mails its level 1 on duty, in French, with a link to the incident; not acknowledged within
+//! the delay, level 2 is mailed, once; an acknowledged incident does not escalate; the incident says who was told.
+
+mod common;
+
+use common::{registry, Backend, TestApp};
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// The SMTP server: killed when dropped.
+struct Sink(Child, PathBuf);
+
+impl Drop for Sink {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn sink(dir: &Path) -> (Sink, u16) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let out = dir.join("mail");
+    std::fs::create_dir_all(&out).unwrap();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/smtp_sink.py");
+    // Debian's interpreter, where python3-aiosmtpd is installed (scripts/test.sh installs it).
+    let mut child = Command::new("/usr/bin/python3")
+        .args([script, &port.to_string(), out.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("/usr/bin/python3 with python3-aiosmtpd: run `bash .ci/run`, which installs it");
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut line).unwrap();
+    assert!(line.starts_with("ready"), "the SMTP server did not start (python3-aiosmtpd missing?): {line:?}");
+    (Sink(child, out), port)
+}
+
+/// The messages received so far, in order: (recipient, whole text).
+fn mails(dir: &Path) -> Vec<(String, String)> {
+    let mut files: Vec<(u32, PathBuf)> = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| {
+            let p = e.ok()?.path();
+            let n = p.file_name()?.to_str()?.strip_suffix(".eml")?.parse().ok()?;
+            Some((n, p))
+        })
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .map(|(_, p)| {
+            let text = std::fs::read_to_string(p).unwrap();
+            let to = text.lines().next().unwrap().trim_start_matches("X-Rcpt-To: ").to_string();
+            (to, text)
+        })
+        .collect()
+}
+
+async fn wait_for_mails(dir: &Path, n: usize) -> Vec<(String, String)> {
+    for _ in 0..200 {
+        let m = mails(dir);
+        if m.len() >= n {
+            return m;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("expected {n} messages, received {:?}", mails(dir).iter().map(|m| &m.0).collect::<Vec<_>>());
+}
+
+const ROSTERS: &[(&str, &str)] = &[
+    ("partners.csv", "id;name\nATOS;Atos\n"),
+    ("people.csv", "id;name;email;partner_id\nana;Ana Martin;ana@atos.example;ATOS\ncyr;Cyr Petit;cyr@atos.example;ATOS\n"),
+    ("teams.csv", "id;name;partner_id\nATOS-SUPPORT;Atos — support;ATOS\n"),
+    (
+        "rotations.csv",
+        "team_id;level;period;starts_at;people\nATOS-SUPPORT;1;daily;2024-01-01 08:00;ana\nATOS-SUPPORT;2;daily;2024-01-01 08:00;cyr\n",
+    ),
+];
+
+async fn incident(app: &TestApp, text: &str) -> String {
+    let r = app
+        .client_as("toc")
+        .post(app.url("/api/now/table/incident"))
+        .json(&json!({"short_description": text, "impact": 1, "urgency": 2, "assignment_group": "ATOS", "location": "BCY"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let v: Value = r.json().await.unwrap();
+    v["result"]["number"].as_str().unwrap().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unacknowledged_incident_mails_level_one_then_escalates_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let (sink, port) = sink(dir.path());
+    let cfg = common::config(Backend::Sqlite, dir.path().join("data"));
+    let options = vigie_server::ServerOptions {
+        active_checks: false,
+        public_url: Some("https://vigie.example".into()),
+        notify: Some(vigie_server::notify::NotifyOptions {
+            smtp: vigie_server::notify::SmtpOptions {
+                host: "127.0.0.1".into(),
+                port,
+                security: "none".into(),
+                user: None,
+                password: None,
+                from: "Vigie <vigie@toc.example>".into(),
+            },
+            escalate_after: Duration::from_secs(2),
+            tick: Duration::from_millis(200),
+        }),
+        ..Default::default()
+    };
+    let app = TestApp::spawn_with_options(cfg, tempfile::tempdir().unwrap(), options).await;
+    assert_eq!(app.import(&registry(), "", None).await.status(), 200);
+    let r = app.import(ROSTERS, "", None).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+
+    // Opened and assigned to Atos: Ana, on duty at level 1, gets the mail, in French, with the link.
+    let first = incident(&app, "Panne du système de résultats").await;
+    let got = wait_for_mails(&sink.1, 1).await;
+    let (to, text) = &got[0];
+    assert_eq!(to, "ana@atos.example");
+    assert!(text.contains(&format!("Subject: [Vigie] {first} P2 — Panne du système de résultats")), "{text}");
+    assert!(text.contains("Bonjour Ana Martin"), "{text}");
+    assert!(text.contains(&format!("https://vigie.example/#/incidents?id={first}")), "{text}");
+    assert!(text.contains(&format!("Message-ID: <N-{first}-1@vigie>")), "{text}");
+
+    // Not acknowledged within two seconds: Cyr, level 2, once.
+    let got = wait_for_mails(&sink.1, 2).await;
+    assert_eq!(got[1].0, "cyr@atos.example");
+    assert!(got[1].1.contains("Escalade"), "{}", got[1].1);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(mails(&sink.1).len(), 2, "no level 3, nothing twice");
+
+    // A second incident, acknowledged at once: Ana is told, nobody else.
+    let second = incident(&app, "Imprimante hors service").await;
+    let got = wait_for_mails(&sink.1, 3).await;
+    assert_eq!(got[2].0, "ana@atos.example");
+    let r =
+        app.client_as("atos").post(app.url(&format!("/api/v1/incidents/{second}/acknowledge"))).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<Value>().await.unwrap()["acknowledged"], true);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(mails(&sink.1).len(), 3, "acknowledged: no escalation");
+
+    // The incident says who was told, when, how, and where it stands.
+    let v: Value = app
+        .client_as("toc")
+        .get(app.url(&format!("/api/v1/incidents/{first}/notifications")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let items = v["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2);
+    for (item, (person, level)) in items.iter().zip([("ana", 1), ("cyr", 2)]) {
+        assert_eq!(
+            (item["notification"]["person_id"].as_str(), item["notification"]["level"].as_u64()),
+            (Some(person), Some(level))
+        );
+        assert_eq!((item["status"].as_str(), item["notification"]["channel"].as_str()), (Some("sent"), Some("email")));
+        assert!(item["detail"].as_str().unwrap().starts_with("250"), "{item}");
+    }
+    assert!(v["acknowledged"].is_null());
+    app.stop().await;
+}
