@@ -93,12 +93,8 @@ async fn incident(app: &TestApp, text: &str) -> String {
     v["result"]["number"].as_str().unwrap().to_string()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_unacknowledged_incident_mails_level_one_then_escalates_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let (sink, port) = sink(dir.path());
-    let cfg = common::config(Backend::Sqlite, dir.path().join("data"));
-    let options = vigie_server::ServerOptions {
+fn options(port: u16, escalate_after: Duration) -> vigie_server::ServerOptions {
+    vigie_server::ServerOptions {
         active_checks: false,
         public_url: Some("https://vigie.example".into()),
         notify: Some(vigie_server::notify::NotifyOptions {
@@ -110,11 +106,19 @@ async fn an_unacknowledged_incident_mails_level_one_then_escalates_once() {
                 password: None,
                 from: "Vigie <vigie@toc.example>".into(),
             },
-            escalate_after: Duration::from_secs(2),
+            escalate_after,
             tick: Duration::from_millis(200),
         }),
         ..Default::default()
-    };
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unacknowledged_incident_mails_level_one_then_escalates_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let (sink, port) = sink(dir.path());
+    let cfg = common::config(Backend::Sqlite, dir.path().join("data"));
+    let options = options(port, Duration::from_secs(2));
     let app = TestApp::spawn_with_options(cfg, tempfile::tempdir().unwrap(), options).await;
     assert_eq!(app.import(&registry(), "", None).await.status(), 200);
     let r = app.import(ROSTERS, "", None).await;
@@ -169,5 +173,37 @@ async fn an_unacknowledged_incident_mails_level_one_then_escalates_once() {
         assert!(item["detail"].as_str().unwrap().starts_with("250"), "{item}");
     }
     assert!(v["acknowledged"].is_null());
+    app.stop().await;
+}
+
+/// A restart in the middle of an escalation neither loses nor repeats a step: level 1 was mailed before the stop and
+/// is not mailed again; level 2 is mailed once, when its delay (counted from the journalled queueing) has passed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_in_the_middle_of_an_escalation_neither_loses_nor_repeats_a_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let (sink, port) = sink(dir.path());
+    let cfg = common::config(Backend::Sqlite, dir.path().join("data"));
+    let app =
+        TestApp::spawn_with_options(cfg.clone(), tempfile::tempdir().unwrap(), options(port, Duration::from_secs(3)))
+            .await;
+    assert_eq!(app.import(&registry(), "", None).await.status(), 200);
+    assert_eq!(app.import(ROSTERS, "", None).await.status(), 200);
+    let number = incident(&app, "Liaison coupée").await;
+    let got = wait_for_mails(&sink.1, 1).await;
+    assert_eq!(got[0].0, "ana@atos.example");
+    app.stop().await;
+
+    let app =
+        TestApp::spawn_with_options(cfg, tempfile::tempdir().unwrap(), options(port, Duration::from_secs(3))).await;
+    let got = wait_for_mails(&sink.1, 2).await;
+    assert_eq!(got[1].0, "cyr@atos.example", "level 2 after the restart");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let all = mails(&sink.1);
+    assert_eq!(all.iter().map(|m| m.0.as_str()).collect::<Vec<_>>(), ["ana@atos.example", "cyr@atos.example"]);
+    let sent: Vec<u32> = {
+        let st = app.journal().state();
+        st.oncall.outbox.values().filter(|e| e.notification.number == number).map(|e| e.attempts).collect()
+    };
+    assert_eq!(sent, [1, 1], "each message sent once");
     app.stop().await;
 }
