@@ -25,6 +25,91 @@ pub struct Policy {
     pub escalate_after: Duration,
     /// The address users reach Vigie at, for links in messages.
     pub public_url: Option<String>,
+    /// Acknowledgement links in messages: the key that signs them and how long they stay valid (none: no link).
+    pub links: Option<(String, Duration)>,
+}
+
+/// A link's token: the message's id, when it expires, and a MAC over both with the key (BLAKE2b over the key and
+/// the text: a keyed hash, not open to length extension). Bound to the message, hence to its person and incident.
+pub fn ack_token(key: &str, id: &str, expires: DateTime<Utc>) -> String {
+    let exp = expires.timestamp();
+    format!("{id}.{exp}.{}", mac(key, id, exp))
+}
+
+fn mac(key: &str, id: &str, exp: i64) -> String {
+    crate::credentials::digest_hex(&format!("vigie ack link|{key}|{id}|{exp}"))[..32].to_string()
+}
+
+/// What an acknowledgement link names, once checked.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct LinkTarget {
+    pub notification: String,
+    pub number: String,
+    pub short_description: String,
+    pub priority: u8,
+    pub person: String,
+    pub expires: DateTime<Utc>,
+    /// Already acknowledged (by this link or otherwise): the link does nothing more.
+    pub acknowledged: bool,
+}
+
+/// Checks a link's token: signed with the key, not expired, naming a message Vigie queued about an incident still
+/// known. Refused alike (not found) when forged or unknown; `forbidden.link_expired` when expired.
+pub fn check_link(st: &State, key: &str, token: &str, now: DateTime<Utc>) -> Result<LinkTarget, AppError> {
+    let unknown = || AppError::not_found("link", "");
+    let mut parts = token.rsplitn(3, '.');
+    let (Some(m), Some(exp), Some(id)) = (parts.next(), parts.next(), parts.next()) else { return Err(unknown()) };
+    let exp: i64 = exp.parse().map_err(|_| unknown())?;
+    if id.len() > 100 || !crate::credentials::constant_eq(m.as_bytes(), mac(key, id, exp).as_bytes()) {
+        return Err(unknown());
+    }
+    let expires = DateTime::from_timestamp(exp, 0).ok_or_else(unknown)?;
+    if expires <= now {
+        return Err(AppError::Forbidden(crate::Reason::new(
+            "forbidden.link_expired",
+            [("expired", expires.to_rfc3339())],
+            "this acknowledgement link has expired: acknowledge the incident from Vigie".to_string(),
+        )));
+    }
+    let entry = st.oncall.outbox.get(id).ok_or_else(unknown)?;
+    let inc = st.incidents.get(&entry.notification.sys_id).map(|i| &i.value).ok_or_else(unknown)?;
+    let person = st.oncall.people.get(&entry.notification.person_id);
+    Ok(LinkTarget {
+        notification: id.to_string(),
+        number: inc.number.clone(),
+        short_description: inc.short_description.clone(),
+        priority: inc.priority,
+        person: person.map_or_else(|| entry.notification.person_id.to_string(), |p| p.value.name.clone()),
+        expires,
+        acknowledged: st.oncall.acknowledged.contains_key(&inc.sys_id),
+    })
+}
+
+/// Acknowledges through a link, without signing in: checked as [`check_link`] says, inside the journal command; the
+/// person the message went to is recorded. Used once: an incident already acknowledged is refused
+/// (`conflict.already_acknowledged`), and nothing is written.
+pub fn acknowledge_by_link(journal: &Journal, key: &str, token: &str) -> Result<LinkTarget, AppError> {
+    let (key, token) = (key.to_string(), token.to_string());
+    let (_, target) = journal.execute(move |st| {
+        let target = check_link(st, &key, &token, Utc::now())?;
+        if target.acknowledged {
+            return Err(AppError::Conflict(crate::Reason::new(
+                "conflict.already_acknowledged",
+                [("number", target.number.clone())],
+                format!("{} is already acknowledged: this link was used, or someone took it in hand", target.number),
+            )));
+        }
+        let n = &st.oncall.outbox[&target.notification].notification;
+        let event = Event::IncidentAcknowledged(Acknowledged {
+            sys_id: n.sys_id.clone(),
+            person_id: Some(n.person_id.clone()),
+            via: "link".into(),
+        });
+        let actor = Actor::system("ack-link");
+        let e = NewEvent { actor, source: format!("link:{}", target.notification), event };
+        Ok::<_, AppError>((vec![e], target))
+    })?;
+    Ok(target)
 }
 
 fn paris(t: DateTime<Utc>) -> String {
@@ -120,7 +205,16 @@ fn message(
     }
     body += &format!("Ouvert le {}\n", paris(inc.opened_at));
     if !link.is_empty() {
-        body += &format!("\nVoir et acquitter l'incident : {link}\n");
+        body += &format!("\nVoir l'incident : {link}\n");
+    }
+    if let (Some(url), Some((key, ttl))) = (policy.public_url.as_deref(), &policy.links) {
+        let expires = now + *ttl;
+        let token = ack_token(key, &notification_id(&inc.number, level), expires);
+        body += &format!(
+            "Acquitter en un clic (sans vous connecter, une seule fois, jusqu'au {}) : {}/ack/{token}\n",
+            paris(expires),
+            url.trim_end_matches('/')
+        );
     }
     body += "\n— Vigie (message automatique ; acquitter arrête l'escalade)\n";
     Some(Notification {

@@ -163,6 +163,8 @@ pub struct App {
     relayed: Arc<cluster::Relayed>,
     /// Venue readiness: the network's shape, kept while no task or link changes.
     readiness: Arc<vigie_app::readiness::NetworkCache>,
+    /// The key that signs acknowledgement links in messages (none: no link).
+    ack_key: Option<Arc<str>>,
 }
 
 impl App {
@@ -268,6 +270,7 @@ fn build(journal: Journal, options: ServerOptions) -> (Router, watch::Sender<boo
         live_stale,
         relayed,
         readiness: Arc::default(),
+        ack_key: options.notify.as_ref().and_then(|n| n.link_key.as_deref()).map(Arc::from),
     };
     let body_limit = options.max_body_bytes;
     let router: Router = routes::router(&options)

@@ -42,6 +42,9 @@ pub struct NotifyOptions {
     pub escalate_after: std::time::Duration,
     /// How often due and pending messages are looked for.
     pub tick: std::time::Duration,
+    /// The key that signs one-click acknowledgement links (none: messages carry no link), and how long a link lasts.
+    pub link_key: Option<String>,
+    pub link_ttl: std::time::Duration,
 }
 
 fn transport(o: &SmtpOptions) -> Result<AsyncSmtpTransport<Tokio1Executor>, String> {
@@ -101,6 +104,10 @@ pub async fn run(app: App, o: NotifyOptions) {
     let policy = vigie_app::notify::Policy {
         escalate_after: chrono::Duration::from_std(o.escalate_after).unwrap_or(chrono::Duration::minutes(10)),
         public_url: app.public_url.as_deref().map(str::to_string),
+        links: o
+            .link_key
+            .clone()
+            .map(|k| (k, chrono::Duration::from_std(o.link_ttl).unwrap_or(chrono::Duration::hours(4)))),
     };
     let mut every = crate::Every::new(&app, o.tick);
     while every.next().await {
@@ -122,5 +129,98 @@ pub async fn run(app: App, o: NotifyOptions) {
                 tracing::warn!(error = %e, "a notification's outcome was not recorded");
             }
         }
+    }
+}
+
+/// A small page of its own (no script: the content security policy forbids inline code), in French.
+fn page(status: axum::http::StatusCode, title: &str, body: String) -> axum::response::Response {
+    let esc = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
+    let html = format!(
+        "<!doctype html><html lang=\"fr\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" \
+         content=\"width=device-width\"><title>{} — Vigie</title><link rel=\"stylesheet\" href=\"/ui/style.css\"></head>\
+         <body><main class=\"view\"><div class=\"panel\"><h2>{}</h2>{body}</div></main></body></html>",
+        esc(title),
+        esc(title)
+    );
+    (status, [(axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response()
+}
+
+use axum::response::IntoResponse;
+
+/// Why a link does nothing, said in French.
+#[derive(Clone, Copy)]
+enum Refusal {
+    Unknown,
+    Expired,
+    Used,
+    Failed,
+}
+
+impl From<&crate::ApiError> for Refusal {
+    fn from(e: &crate::ApiError) -> Refusal {
+        match e {
+            crate::ApiError::NotFound(_) => Refusal::Unknown,
+            crate::ApiError::Forbidden(_) => Refusal::Expired,
+            crate::ApiError::Conflict(_) => Refusal::Used,
+            _ => Refusal::Failed,
+        }
+    }
+}
+
+fn refused(r: Refusal) -> axum::response::Response {
+    use axum::http::StatusCode;
+    let (status, text) = match r {
+        Refusal::Unknown => (StatusCode::NOT_FOUND, "Ce lien d'acquittement n'est pas valable."),
+        Refusal::Expired => (StatusCode::GONE, "Ce lien d'acquittement a expiré : acquittez l'incident depuis Vigie."),
+        Refusal::Used => {
+            (StatusCode::CONFLICT, "Cet incident est déjà acquitté : le lien a servi, ou quelqu'un l'a pris en charge.")
+        }
+        Refusal::Failed => (StatusCode::SERVICE_UNAVAILABLE, "Vigie n'a pas pu enregistrer l'acquittement."),
+    };
+    page(status, "Acquittement", format!("<p class=\"sentence\" id=\"refused\">{text}</p>"))
+}
+
+/// `GET /ack/{token}`: what the link would acknowledge, and a button to do it (a link opened by a mail client's
+/// preview acknowledges nothing).
+pub async fn ack_page(
+    axum::extract::State(app): axum::extract::State<App>,
+    axum::extract::Path(token): axum::extract::Path<String>,
+) -> axum::response::Response {
+    let Some(key) = app.ack_key.clone() else { return refused(Refusal::Unknown) };
+    match vigie_app::notify::check_link(&app.journal.state(), &key, &token, chrono::Utc::now()) {
+        Err(e) => refused(Refusal::from(&crate::ApiError::from(e))),
+        Ok(t) if t.acknowledged => refused(Refusal::Used),
+        Ok(t) => {
+            let esc = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+            page(
+                axum::http::StatusCode::OK,
+                &format!("Acquitter {}", t.number),
+                format!(
+                    "<p class=\"sentence\"><strong>{} (P{})</strong> — {}</p><p>En tant que {} : l'escalade s'arrête.</p>\
+                     <form method=\"post\"><button type=\"submit\" class=\"primary\" id=\"ack\">Acquitter</button></form>",
+                    esc(&t.number),
+                    t.priority,
+                    esc(&t.short_description),
+                    esc(&t.person)
+                ),
+            )
+        }
+    }
+}
+
+/// `POST /ack/{token}`: acknowledges, once.
+pub async fn ack(
+    axum::extract::State(app): axum::extract::State<App>,
+    axum::extract::Path(token): axum::extract::Path<String>,
+) -> axum::response::Response {
+    let Some(key) = app.ack_key.clone() else { return refused(Refusal::Unknown) };
+    let r = app.blocking(move |j| Ok(vigie_app::notify::acknowledge_by_link(&j, &key, &token)?)).await;
+    match r {
+        Ok(t) => page(
+            axum::http::StatusCode::OK,
+            &format!("{} acquitté", t.number),
+            format!("<p class=\"sentence\" id=\"acknowledged\">Merci, {} : {} est acquitté.</p>", t.person, t.number),
+        ),
+        Err(e) => refused(Refusal::from(&e)),
     }
 }

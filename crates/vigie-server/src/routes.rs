@@ -4,8 +4,8 @@
 
 use crate::access::Rule::{self, *};
 use crate::{
-    access, ask, incidents, monitoring, oncall, openapi, plans, readiness, registry, servicenow, stream, ui, App,
-    ServerOptions,
+    access, ask, incidents, monitoring, notify, oncall, openapi, plans, readiness, registry, servicenow, stream, ui,
+    App, ServerOptions,
 };
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{on, MethodFilter, MethodRouter};
@@ -130,6 +130,8 @@ pub static ROUTES: &[Route] = &[
     route!(GET "/health", Public, NONE, crate::health, doc("Liveness, journal position, storage health (ok or degraded, and why), how the node started (snapshot, replay) and its cluster role (leader or follower, the leader, position, lag)", &[(200, "{status, storage, last_seq, counts, start, cluster}")])),
     // The UI's files: the shell shows the sign-in page; its data comes from the API, under the caller's rights.
     route!(GET "/", Public, NONE, ui::index, doc("The web UI (French first, English available)", &[(200, "text/html")])),
+    route!(GET "/ack/{token}", Public, NONE, notify::ack_page, doc("An acknowledgement link from a message: what it would acknowledge, and a button (a mail client's preview acknowledges nothing)", &[(200, "text/html"), (404, "Not a valid link"), (409, "Already acknowledged"), (410, "Expired")])),
+    route!(POST "/ack/{token}", Public, NONE, notify::ack, doc("Acknowledge through a link, without signing in: signed, expiring, bound to the person and the incident, used once (journalled with the person)", &[(200, "text/html"), (404, "Not a valid link"), (409, "Already acknowledged"), (410, "Expired")])),
     route!(GET "/favicon.ico", Public, NONE, ui::favicon, doc("The UI's icon", &[(200, "SVG")])),
     route!(GET "/ui/{*path}", Public, NONE, ui::asset, doc("A file of the web UI (embedded in the binary)", &[(200, "HTML, CSS, JavaScript, GeoJSON"), (404, "No such file")])),
     route!(GET "/api/v1/openapi.json", Public, NONE, openapi::document, doc("This document", &[(200, "OpenAPI 3.1")])),

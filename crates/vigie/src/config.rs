@@ -114,6 +114,11 @@ pub struct Notify {
     pub from: String,
     /// Not acknowledged within this many minutes, the next level is paged.
     pub escalate_after_min: u64,
+    /// The key that signs one-click acknowledgement links; empty: a key kept in the data directory
+    /// (`ack-link.key`, made once). The nodes of a cluster need the same key here.
+    pub link_key: String,
+    /// How long a link stays valid, in minutes.
+    pub link_ttl_min: u64,
 }
 
 impl Default for Notify {
@@ -126,6 +131,8 @@ impl Default for Notify {
             smtp_password: String::new(),
             from: "Vigie <vigie@localhost>".into(),
             escalate_after_min: 10,
+            link_key: String::new(),
+            link_ttl_min: 240,
         }
     }
 }
@@ -384,6 +391,9 @@ impl Config {
         }
         if !c.notify.smtp_password.is_empty() {
             c.notify.smtp_password = "********".into();
+        }
+        if !c.notify.link_key.is_empty() {
+            c.notify.link_key = "********".into();
         }
         toml::to_string_pretty(&c).expect("config serializes")
     }

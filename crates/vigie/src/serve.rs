@@ -24,6 +24,7 @@ pub fn serve(
         Err(e) => tracing::warn!(error = %e, "the file-descriptor limit could not be raised"),
     }
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let ack_key = if cfg.notify.smtp_host.is_empty() { None } else { Some(link_key(cfg)?) };
     let options = vigie_server::ServerOptions {
         cluster,
         max_upload_bytes: cfg.server.max_upload_mb * 1024 * 1024,
@@ -49,6 +50,8 @@ pub fn serve(
             },
             escalate_after: std::time::Duration::from_secs(cfg.notify.escalate_after_min.max(1) * 60),
             tick: std::time::Duration::from_secs(1),
+            link_key: ack_key.clone(),
+            link_ttl: std::time::Duration::from_secs(cfg.notify.link_ttl_min.max(1) * 60),
         }),
         sla: vigie_incidents::sla::Targets {
             response_min: cfg.incidents.response_min,
@@ -173,4 +176,27 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     let term = std::future::pending::<()>();
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+/// The key that signs acknowledgement links: the configured one, else one kept in the data directory (made once,
+/// readable by its owner only).
+fn link_key(cfg: &crate::config::Config) -> anyhow::Result<String> {
+    if !cfg.notify.link_key.is_empty() {
+        return Ok(cfg.notify.link_key.clone());
+    }
+    let path = cfg.storage.data_dir.join("ack-link.key");
+    if let Ok(k) = std::fs::read_to_string(&path) {
+        if !k.trim().is_empty() {
+            return Ok(k.trim().to_string());
+        }
+    }
+    let key = vigie_app::credentials::random_secret();
+    std::fs::create_dir_all(&cfg.storage.data_dir)?;
+    {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&path)?;
+        f.write_all(key.as_bytes())?;
+    }
+    Ok(key)
 }

@@ -17,6 +17,8 @@ const ROUTES: &[(&str, &str, &str)] = &[
     ("GET", "/health", "public"),
     ("GET", "/", "public"),
     ("GET", "/favicon.ico", "public"),
+    ("GET", "/ack/{token}", "public"),
+    ("POST", "/ack/{token}", "public"),
     ("GET", "/ui/{*path}", "public"),
     ("GET", "/api/v1/openapi.json", "public"),
     ("POST", "/api/v1/session", "public"),

@@ -108,6 +108,8 @@ fn options(port: u16, escalate_after: Duration) -> vigie_server::ServerOptions {
             },
             escalate_after,
             tick: Duration::from_millis(200),
+            link_key: Some("clé de test".into()),
+            link_ttl: Duration::from_secs(3600),
         }),
         ..Default::default()
     }
@@ -141,16 +143,42 @@ async fn an_unacknowledged_incident_mails_level_one_then_escalates_once() {
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(mails(&sink.1).len(), 2, "no level 3, nothing twice");
 
-    // A second incident, acknowledged at once: Ana is told, nobody else.
+    // A second incident, acknowledged at once with the link in Ana's message, without signing in: nobody else is
+    // told. The page the link opens acknowledges nothing by itself (a mail client's preview); its button does, once.
     let second = incident(&app, "Imprimante hors service").await;
     let got = wait_for_mails(&sink.1, 3).await;
     assert_eq!(got[2].0, "ana@atos.example");
-    let r =
-        app.client_as("atos").post(app.url(&format!("/api/v1/incidents/{second}/acknowledge"))).send().await.unwrap();
+    let token = got[2].1.split("https://vigie.example/ack/").nth(1).expect("a link").split_whitespace().next().unwrap();
+    let plain = reqwest::Client::new();
+    let page = plain.get(app.url(&format!("/ack/{token}"))).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let text = page.text().await.unwrap();
+    assert!(text.contains(&second) && text.contains("Ana Martin") && text.contains("Acquitter"), "{text}");
+    assert!(app.journal().state().oncall.acknowledged.is_empty(), "opening the link acknowledges nothing");
+    let r = plain.post(app.url(&format!("/ack/{token}"))).send().await.unwrap();
     assert_eq!(r.status(), 200);
-    assert_eq!(r.json::<Value>().await.unwrap()["acknowledged"], true);
+    assert!(r.text().await.unwrap().contains(&format!("{second} est acquitté")));
+    let ack = app.journal().read_after(app.journal().state().last_seq - 1, 1).unwrap();
+    match &ack[0].event {
+        vigie_domain::Event::IncidentAcknowledged(a) => {
+            assert_eq!((a.person_id.as_ref().map(|p| p.as_str()), a.via.as_str()), (Some("ana"), "link"))
+        }
+        other => panic!("expected the acknowledgement, found {other:?}"),
+    }
+    assert_eq!(plain.post(app.url(&format!("/ack/{token}"))).send().await.unwrap().status(), 409, "used once");
+    let other = if token.ends_with('0') { '1' } else { '0' };
+    let forged = format!("{}{other}", &token[..token.len() - 1]);
+    assert_eq!(plain.post(app.url(&format!("/ack/{forged}"))).send().await.unwrap().status(), 404, "forged");
+    let id = token.split('.').next().unwrap();
+    let expired = vigie_app::notify::ack_token("clé de test", id, chrono::Utc::now() - chrono::Duration::minutes(1));
+    assert_eq!(plain.post(app.url(&format!("/ack/{expired}"))).send().await.unwrap().status(), 410, "expired");
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(mails(&sink.1).len(), 3, "acknowledged: no escalation");
+    // From the API too (Atos, its own incident).
+    let r =
+        app.client_as("atos").post(app.url(&format!("/api/v1/incidents/{first}/acknowledge"))).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<Value>().await.unwrap()["acknowledged"], true);
 
     // The incident says who was told, when, how, and where it stands.
     let v: Value = app
@@ -172,7 +200,7 @@ async fn an_unacknowledged_incident_mails_level_one_then_escalates_once() {
         assert_eq!((item["status"].as_str(), item["notification"]["channel"].as_str()), (Some("sent"), Some("email")));
         assert!(item["detail"].as_str().unwrap().starts_with("250"), "{item}");
     }
-    assert!(v["acknowledged"].is_null());
+    assert!(v["acknowledged"]["by"].as_str().unwrap().starts_with("user:atos"), "{v}");
     app.stop().await;
 }
 
