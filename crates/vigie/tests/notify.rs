@@ -81,16 +81,7 @@ const ROSTERS: &[(&str, &str)] = &[
 ];
 
 async fn incident(app: &TestApp, text: &str) -> String {
-    let r = app
-        .client_as("toc")
-        .post(app.url("/api/now/table/incident"))
-        .json(&json!({"short_description": text, "impact": 1, "urgency": 2, "assignment_group": "ATOS", "location": "BCY"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201);
-    let v: Value = r.json().await.unwrap();
-    v["result"]["number"].as_str().unwrap().to_string()
+    incident_for(app, text, "ATOS").await
 }
 
 fn options(port: u16, escalate_after: Duration) -> vigie_server::ServerOptions {
@@ -234,4 +225,69 @@ async fn a_restart_in_the_middle_of_an_escalation_neither_loses_nor_repeats_a_st
     };
     assert_eq!(sent, [1, 1], "each message sent once");
     app.stop().await;
+}
+
+/// A storm of 500 failing checks of one critical application at one venue opens one incident and pages once; a
+/// partner's people are never paged for another partner's incident.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_storm_pages_once_and_a_partner_hears_only_of_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let (sink, port) = sink(dir.path());
+    let cfg = common::config(Backend::Sqlite, dir.path().join("data"));
+    let app =
+        TestApp::spawn_with_options(cfg, tempfile::tempdir().unwrap(), options(port, Duration::from_secs(3600))).await;
+    assert_eq!(app.import(&registry(), "", None).await.status(), 200);
+    let mut checks = String::from("id;target;site_id;kind;interval_s;timeout_s;application_id;max_attempts\n");
+    for k in 0..500 {
+        checks += &format!("RES-{k:03};res{k}.sta;STA;push;60;5;ODS-RES;1\n");
+    }
+    let estate = [
+        ("partners.csv", "id;name\nATOS;Atos\nORANGE;Orange\n"),
+        ("applications.csv", "id;name;suite;criticality;partner_id\nODS-RES;Résultats;ODS;critical;ATOS\n"),
+        ("checks.csv", checks.as_str()),
+    ];
+    let r = app.import(&estate, "", None).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let mut rosters: Vec<(&str, &str)> = ROSTERS.to_vec();
+    rosters[0] = ("partners.csv", "id;name\nATOS;Atos\nORANGE;Orange\n");
+    let people = format!("{}ode;Odile Orange;ode@orange.example;ORANGE\n", ROSTERS[1].1);
+    let teams = format!("{}ORANGE-NOC;Orange — réseau;ORANGE\n", ROSTERS[2].1);
+    let rotations = format!("{}ORANGE-NOC;1;daily;2024-01-01 08:00;ode\n", ROSTERS[3].1);
+    rosters[1] = ("people.csv", &people);
+    rosters[2] = ("teams.csv", &teams);
+    rosters[3] = ("rotations.csv", &rotations);
+    let r = app.import(&rosters, "", None).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+
+    // The storm: every check of the results application at the Stade fails at once.
+    let results: Vec<Value> =
+        (0..500).map(|k| json!({"check": format!("RES-{k:03}"), "status": "CRITICAL", "output": "timeout"})).collect();
+    let r = app.client_as("toc").post(app.url("/api/v1/monitoring/results")).json(&results).send().await.unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let got = wait_for_mails(&sink.1, 1).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let all = mails(&sink.1);
+    assert_eq!(all.len(), 1, "one incident, one page: {:?}", all.iter().map(|m| &m.0).collect::<Vec<_>>());
+    assert_eq!(got[0].0, "ana@atos.example");
+    assert_eq!(app.journal().state().incidents.len(), 1);
+
+    // Orange's incident pages Orange's person on duty, and nobody of Atos.
+    incident_for(&app, "Lien montant coupé", "ORANGE").await;
+    let got = wait_for_mails(&sink.1, 2).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(mails(&sink.1).len(), 2);
+    assert_eq!(got[1].0, "ode@orange.example");
+    app.stop().await;
+}
+
+async fn incident_for(app: &TestApp, text: &str, group: &str) -> String {
+    let r = app
+        .client_as("toc")
+        .post(app.url("/api/now/table/incident"))
+        .json(&json!({"short_description": text, "impact": 1, "urgency": 2, "assignment_group": group, "location": "STA"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    r.json::<Value>().await.unwrap()["result"]["number"].as_str().unwrap().to_string()
 }
