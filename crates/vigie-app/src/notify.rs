@@ -150,7 +150,9 @@ pub fn due(st: &State, now: DateTime<Utc>, policy: &Policy) -> Vec<Event> {
                     let due = before.is_none_or(|b| b.queued_at + policy.escalate_after <= now);
                     if due {
                         if let Some(n) = message(st, inc, team, level, before.is_some(), now, policy) {
+                            let chat = chat_message(st, team, &n);
                             out.push(Event::NotificationQueued(n));
+                            out.extend(chat.map(Event::NotificationQueued));
                         }
                     }
                     break;
@@ -230,6 +232,24 @@ fn message(
         body,
         why: if escalated { "escalated".into() } else { "opened".into() },
     })
+}
+
+/// The same page to the team's chat channel, when the team names one (its `webhook` attribute, a webhook of the
+/// configuration): the subject, who is paged (mentioned by their chat handle), the link.
+fn chat_message(st: &State, team: &Team, n: &Notification) -> Option<Notification> {
+    let hook = team.attributes.get("webhook").filter(|w| !w.is_empty())?;
+    let person = st.oncall.people.get(&n.person_id).map(|p| &p.value);
+    let who = match person {
+        Some(p) if !p.chat.is_empty() => format!("{} (@{})", p.name, p.chat.trim_start_matches('@')),
+        Some(p) => p.name.clone(),
+        None => n.person_id.to_string(),
+    };
+    let link = n.body.lines().find_map(|l| l.strip_prefix("Voir l'incident : ")).unwrap_or("");
+    let mut body = format!("{} — niveau {} : {who} est appelé(e).", n.subject, n.level);
+    if !link.is_empty() {
+        body += &format!(" {link}");
+    }
+    Some(Notification { id: format!("{}-chat", n.id), channel: Channel::Chat, to: hook.clone(), body, ..n.clone() })
 }
 
 /// Queues what is due, decided inside the journal command (a message is queued once, whatever runs at once).

@@ -8,8 +8,8 @@ use crate::registry::UnknownValue;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-text_enum!(/// How a message goes out.
-    Channel { Email = "email" });
+text_enum!(/// How a message goes out: by email to the person, or to the team's chat channel (an incoming webhook).
+    Channel { Email = "email", Chat = "chat" });
 
 /// A message to one person about one incident, at one escalation level (`notification.queued`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -89,7 +89,7 @@ impl OutboxEntry {
     }
 }
 
-/// The id of the message about incident `number` at `level`.
+/// The id of the message about incident `number` at `level` (by email; the chat channel's bears `-chat`).
 pub fn notification_id(number: &str, level: u8) -> String {
     format!("N-{number}-{level}")
 }

@@ -45,6 +45,63 @@ pub struct NotifyOptions {
     /// The key that signs one-click acknowledgement links (none: messages carry no link), and how long a link lasts.
     pub link_key: Option<String>,
     pub link_ttl: std::time::Duration,
+    /// Chat channels by name (a team's `webhook` attribute names one).
+    pub webhooks: std::collections::BTreeMap<String, Webhook>,
+}
+
+/// An incoming webhook on the premises: a generic JSON receiver, Mattermost or Slack (`{"text": …}`), or Microsoft
+/// Teams (a MessageCard).
+#[derive(Clone)]
+pub struct Webhook {
+    pub url: String,
+    /// `json`, `slack` (Mattermost too), `teams`.
+    pub format: String,
+}
+
+impl std::fmt::Debug for Webhook {
+    // A webhook's URL is its secret: never printed.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Webhook").field("url", &"***").field("format", &self.format).finish()
+    }
+}
+
+/// The body a webhook of `format` takes for `n`.
+pub fn webhook_body(format: &str, n: &vigie_domain::notify::Notification) -> Result<serde_json::Value, String> {
+    use serde_json::json;
+    Ok(match format {
+        "json" => json!({
+            "id": n.id, "incident": n.number, "sys_id": n.sys_id, "level": n.level, "team": n.team_id,
+            "person": n.person_id, "why": n.why, "subject": n.subject, "text": n.body,
+        }),
+        "slack" | "mattermost" => json!({"username": "Vigie", "text": n.body}),
+        "teams" => json!({
+            "@type": "MessageCard", "@context": "https://schema.org/extensions",
+            "summary": n.subject, "title": n.subject, "text": n.body,
+        }),
+        other => return Err(format!("webhook format {other:?}: expected json, slack, mattermost or teams")),
+    })
+}
+
+/// Posts to a chat channel; the receiver's status, or why not.
+async fn post(
+    client: &reqwest::Client,
+    hooks: &std::collections::BTreeMap<String, Webhook>,
+    n: &vigie_domain::notify::Notification,
+) -> Result<String, String> {
+    let hook = hooks.get(&n.to).ok_or_else(|| format!("no webhook named {:?} in the configuration", n.to))?;
+    let body = webhook_body(&hook.format, n)?;
+    let r = client
+        .post(&hook.url)
+        .json(&body)
+        .timeout(std::time::Duration::from_secs(15))
+        .send()
+        .await
+        .map_err(|e| format!("webhook {}: {}", n.to, e.without_url()))?;
+    if r.status().is_success() {
+        Ok(format!("{} {}", r.status().as_u16(), n.to))
+    } else {
+        Err(format!("webhook {}: answered {}", n.to, r.status().as_u16()))
+    }
 }
 
 fn transport(o: &SmtpOptions) -> Result<AsyncSmtpTransport<Tokio1Executor>, String> {
@@ -109,6 +166,7 @@ pub async fn run(app: App, o: NotifyOptions) {
             .clone()
             .map(|k| (k, chrono::Duration::from_std(o.link_ttl).unwrap_or(chrono::Duration::hours(4)))),
     };
+    let client = reqwest::Client::builder().build().unwrap_or_default();
     let mut every = crate::Every::new(&app, o.tick);
     while every.next().await {
         if !app.journal.role().writes() {
@@ -120,7 +178,10 @@ pub async fn run(app: App, o: NotifyOptions) {
         }
         let pending = vigie_app::notify::pending(&app.journal.state(), chrono::Utc::now());
         for n in pending {
-            let outcome = send(&transport, &from, &n).await;
+            let outcome = match n.channel {
+                vigie_domain::notify::Channel::Email => send(&transport, &from, &n).await,
+                vigie_domain::notify::Channel::Chat => post(&client, &o.webhooks, &n).await,
+            };
             if let Err(e) = &outcome {
                 tracing::warn!(notification = %n.id, error = %e, "a notification was not sent");
             }

@@ -119,6 +119,17 @@ pub struct Notify {
     pub link_key: String,
     /// How long a link stays valid, in minutes.
     pub link_ttl_min: u64,
+    /// Chat channels on the premises, by name (`[notify.webhooks.atos]`); a team's `webhook` column names one.
+    pub webhooks: std::collections::BTreeMap<String, WebhookConfig>,
+}
+
+/// An incoming webhook: its URL (a secret: never printed) and the body it takes.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebhookConfig {
+    pub url: String,
+    /// `json`, `slack` (Mattermost too) or `teams`.
+    pub format: String,
 }
 
 impl Default for Notify {
@@ -133,6 +144,7 @@ impl Default for Notify {
             escalate_after_min: 10,
             link_key: String::new(),
             link_ttl_min: 240,
+            webhooks: Default::default(),
         }
     }
 }
@@ -378,6 +390,14 @@ pub fn load(file: Option<&Path>, env: impl Iterator<Item = (String, String)>) ->
     if speeds.into_iter().any(|v| v.is_nan() || v <= 0.0) {
         bail!("logistics speeds must be above 0 km/h");
     }
+    for (name, w) in &cfg.notify.webhooks {
+        if !matches!(w.format.as_str(), "json" | "slack" | "mattermost" | "teams") {
+            bail!("[notify.webhooks.{name}] format {:?}: expected json, slack, mattermost or teams", w.format);
+        }
+        if !(w.url.starts_with("http://") || w.url.starts_with("https://")) {
+            bail!("[notify.webhooks.{name}] url: expected an http:// or https:// address");
+        }
+    }
     Ok(cfg)
 }
 
@@ -394,6 +414,9 @@ impl Config {
         }
         if !c.notify.link_key.is_empty() {
             c.notify.link_key = "********".into();
+        }
+        for w in c.notify.webhooks.values_mut() {
+            w.url = "********".into();
         }
         toml::to_string_pretty(&c).expect("config serializes")
     }

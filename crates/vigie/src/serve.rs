@@ -51,6 +51,15 @@ pub fn serve(
             escalate_after: std::time::Duration::from_secs(cfg.notify.escalate_after_min.max(1) * 60),
             tick: std::time::Duration::from_secs(1),
             link_key: ack_key.clone(),
+            webhooks: cfg
+                .notify
+                .webhooks
+                .iter()
+                .map(|(name, w)| {
+                    let hook = vigie_server::notify::Webhook { url: w.url.clone(), format: w.format.clone() };
+                    (name.clone(), hook)
+                })
+                .collect(),
             link_ttl: std::time::Duration::from_secs(cfg.notify.link_ttl_min.max(1) * 60),
         }),
         sla: vigie_incidents::sla::Targets {

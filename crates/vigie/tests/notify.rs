@@ -101,6 +101,7 @@ fn options(port: u16, escalate_after: Duration) -> vigie_server::ServerOptions {
             tick: Duration::from_millis(200),
             link_key: Some("clé de test".into()),
             link_ttl: Duration::from_secs(3600),
+            webhooks: Default::default(),
         }),
         ..Default::default()
     }
@@ -290,4 +291,78 @@ async fn incident_for(app: &TestApp, text: &str, group: &str) -> String {
         .unwrap();
     assert_eq!(r.status(), 201);
     r.json::<Value>().await.unwrap()["result"]["number"].as_str().unwrap().to_string()
+}
+
+/// The team's chat channel hears the page too: Mattermost/Slack-shaped JSON for one team, a Microsoft Teams
+/// MessageCard for another, posted to webhook receivers on the premises (a real HTTP server started by the test).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_reaches_the_teams_chat_in_its_format() {
+    use std::sync::{Arc, Mutex};
+    let received: Arc<Mutex<Vec<(String, Value)>>> = Arc::default();
+    let r2 = received.clone();
+    let receiver = axum::Router::new().route(
+        "/hooks/{name}",
+        axum::routing::post(
+            move |axum::extract::Path(name): axum::extract::Path<String>, axum::Json(v): axum::Json<Value>| {
+                let r = r2.clone();
+                async move {
+                    r.lock().unwrap().push((name, v));
+                    "ok"
+                }
+            },
+        ),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hooks = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, receiver).await.unwrap() });
+
+    let dir = tempfile::tempdir().unwrap();
+    let (sink, port) = sink(dir.path());
+    let cfg = common::config(Backend::Sqlite, dir.path().join("data"));
+    let mut opts = options(port, Duration::from_secs(3600));
+    if let Some(n) = opts.notify.as_mut() {
+        for (name, format) in [("atos-mm", "slack"), ("orange-teams", "teams")] {
+            let url = format!("http://{hooks}/hooks/{name}");
+            n.webhooks.insert(name.into(), vigie_server::notify::Webhook { url, format: format.into() });
+        }
+    }
+    let app = TestApp::spawn_with_options(cfg, tempfile::tempdir().unwrap(), opts).await;
+    assert_eq!(app.import(&registry(), "", None).await.status(), 200);
+    let files: [(&str, &str); 4] = [
+        ("partners.csv", "id;name\nATOS;Atos\nORANGE;Orange\n"),
+        ("people.csv", "id;name;email;chat;partner_id\nana;Ana Martin;ana@atos.example;ana.martin;ATOS\node;Odile Orange;ode@orange.example;;ORANGE\n"),
+        ("teams.csv", "id;name;partner_id;webhook\nATOS-SUPPORT;Atos — support;ATOS;atos-mm\nORANGE-NOC;Orange — réseau;ORANGE;orange-teams\n"),
+        ("rotations.csv", "team_id;level;period;starts_at;people\nATOS-SUPPORT;1;daily;2024-01-01 08:00;ana\nORANGE-NOC;1;daily;2024-01-01 08:00;ode\n"),
+    ];
+    let r = app.import(&files, "", None).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let atos = incident_for(&app, "Panne des résultats", "ATOS").await;
+    let orange = incident_for(&app, "Lien montant coupé", "ORANGE").await;
+    wait_for_mails(&sink.1, 2).await;
+    for _ in 0..100 {
+        if received.lock().unwrap().len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let got = received.lock().unwrap().clone();
+    assert_eq!(got.len(), 2, "{got:?}");
+    let mm = got.iter().find(|(n, _)| n == "atos-mm").map(|(_, v)| v).expect("Atos's channel");
+    assert_eq!(mm["username"], "Vigie");
+    let text = mm["text"].as_str().unwrap();
+    assert!(text.contains(&atos) && text.contains("@ana.martin") && text.contains("niveau 1"), "{text}");
+    let card = got.iter().find(|(n, _)| n == "orange-teams").map(|(_, v)| v).expect("Orange's channel");
+    assert_eq!(
+        (card["@type"].as_str(), card["@context"].as_str()),
+        (Some("MessageCard"), Some("https://schema.org/extensions"))
+    );
+    assert!(card["title"].as_str().unwrap().contains(&orange), "{card}");
+    assert!(card["text"].as_str().unwrap().contains("Odile Orange"), "{card}");
+    let chat: Vec<String> = {
+        let st = app.journal().state();
+        let chat = st.oncall.outbox.values().filter(|e| e.notification.channel.as_str() == "chat");
+        chat.map(|e| e.notification.id.clone()).collect()
+    };
+    assert_eq!(chat, [format!("N-{atos}-1-chat"), format!("N-{orange}-1-chat")]);
+    app.stop().await;
 }
