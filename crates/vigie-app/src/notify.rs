@@ -27,6 +27,8 @@ pub struct Policy {
     pub public_url: Option<String>,
     /// Acknowledgement links in messages: the key that signs them and how long they stay valid (none: no link).
     pub links: Option<(String, Duration)>,
+    /// Pages of this priority or more urgent (1 is the most) also go by SMS to a person with a mobile (none: no SMS).
+    pub sms_up_to_priority: Option<u8>,
 }
 
 /// A link's token: the message's id, when it expires, and a MAC over both with the key (BLAKE2b over the key and
@@ -151,8 +153,9 @@ pub fn due(st: &State, now: DateTime<Utc>, policy: &Policy) -> Vec<Event> {
                     if due {
                         if let Some(n) = message(st, inc, team, level, before.is_some(), now, policy) {
                             let chat = chat_message(st, team, &n);
+                            let sms = sms_message(st, inc, &n, policy);
                             out.push(Event::NotificationQueued(n));
-                            out.extend(chat.map(Event::NotificationQueued));
+                            out.extend(chat.into_iter().chain(sms).map(Event::NotificationQueued));
                         }
                     }
                     break;
@@ -250,6 +253,24 @@ fn chat_message(st: &State, team: &Team, n: &Notification) -> Option<Notificatio
         body += &format!(" {link}");
     }
     Some(Notification { id: format!("{}-chat", n.id), channel: Channel::Chat, to: hook.clone(), body, ..n.clone() })
+}
+
+/// The same page by SMS, for an urgent enough incident and a person with a mobile: short, with the link to
+/// acknowledge when messages carry one.
+fn sms_message(st: &State, inc: &Incident, n: &Notification, policy: &Policy) -> Option<Notification> {
+    let up_to = policy.sms_up_to_priority?;
+    if inc.priority > up_to {
+        return None;
+    }
+    let mobile = st.oncall.people.get(&n.person_id).map(|p| p.value.mobile.clone()).filter(|m| !m.is_empty())?;
+    let ack =
+        n.body.lines().find_map(|l| l.split_once(" : ").filter(|(k, _)| k.starts_with("Acquitter")).map(|(_, u)| u));
+    let short: String = inc.short_description.chars().take(80).collect();
+    let mut body = format!("Vigie {} P{} niveau {} : {short}", inc.number, inc.priority, n.level);
+    if let Some(u) = ack {
+        body += &format!(" — acquitter : {u}");
+    }
+    Some(Notification { id: format!("{}-sms", n.id), channel: Channel::Sms, to: mobile, body, ..n.clone() })
 }
 
 /// Queues what is due, decided inside the journal command (a message is queued once, whatever runs at once).

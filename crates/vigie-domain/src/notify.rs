@@ -8,8 +8,9 @@ use crate::registry::UnknownValue;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-text_enum!(/// How a message goes out: by email to the person, or to the team's chat channel (an incoming webhook).
-    Channel { Email = "email", Chat = "chat" });
+text_enum!(/// How a message goes out: by email to the person, to the team's chat channel (an incoming webhook), by SMS
+/// through the configured gateways.
+    Channel { Email = "email", Chat = "chat", Sms = "sms" });
 
 /// A message to one person about one incident, at one escalation level (`notification.queued`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -47,6 +47,81 @@ pub struct NotifyOptions {
     pub link_ttl: std::time::Duration,
     /// Chat channels by name (a team's `webhook` attribute names one).
     pub webhooks: std::collections::BTreeMap<String, Webhook>,
+    /// SMS gateways, tried in order until one takes the message (none: no SMS).
+    pub sms: Vec<SmsGateway>,
+    /// Pages of this priority or more urgent also go by SMS.
+    pub sms_up_to_priority: u8,
+}
+
+/// An SMS gateway reached over HTTP: where, and the body it takes, written as a template where `{to}` and `{text}`
+/// stand for the number and the message (escaped for JSON, or encoded for a form, by the content type).
+#[derive(Clone)]
+pub struct SmsGateway {
+    pub name: String,
+    pub url: String,
+    /// `application/json` or `application/x-www-form-urlencoded`.
+    pub content_type: String,
+    pub body: String,
+    /// An `Authorization` header (a secret: never printed).
+    pub authorization: Option<String>,
+}
+
+impl std::fmt::Debug for SmsGateway {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmsGateway")
+            .field("name", &self.name)
+            .field("url", &"***")
+            .field("content_type", &self.content_type)
+            .field("body", &self.body)
+            .field("authorization", &self.authorization.as_ref().map(|_| "***"))
+            .finish()
+    }
+}
+
+/// The body of an SMS gateway's request: the template with the number and the text put in, escaped for its type.
+pub fn sms_body(g: &SmsGateway, to: &str, text: &str) -> String {
+    let put = |s: &str| -> String {
+        if g.content_type.contains("json") {
+            let quoted = serde_json::to_string(s).unwrap_or_default();
+            quoted[1..quoted.len() - 1].to_string()
+        } else {
+            s.bytes()
+                .map(|b| match b {
+                    b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+                    _ => format!("%{b:02X}"),
+                })
+                .collect()
+        }
+    };
+    g.body.replace("{to}", &put(to)).replace("{text}", &put(text))
+}
+
+/// Sends an SMS through the gateways in order; the first that answers 2xx takes it. Why each refused, otherwise.
+async fn text_message(
+    client: &reqwest::Client,
+    gateways: &[SmsGateway],
+    n: &vigie_domain::notify::Notification,
+) -> Result<String, String> {
+    if gateways.is_empty() {
+        return Err("no SMS gateway in the configuration".into());
+    }
+    let mut why = Vec::new();
+    for g in gateways {
+        let mut req = client
+            .post(&g.url)
+            .header(reqwest::header::CONTENT_TYPE, &g.content_type)
+            .body(sms_body(g, &n.to, &n.body))
+            .timeout(std::time::Duration::from_secs(15));
+        if let Some(a) = &g.authorization {
+            req = req.header(reqwest::header::AUTHORIZATION, a);
+        }
+        match req.send().await {
+            Ok(r) if r.status().is_success() => return Ok(format!("{} {}", r.status().as_u16(), g.name)),
+            Ok(r) => why.push(format!("{}: answered {}", g.name, r.status().as_u16())),
+            Err(e) => why.push(format!("{}: {}", g.name, e.without_url())),
+        }
+    }
+    Err(why.join("; "))
 }
 
 /// An incoming webhook on the premises: a generic JSON receiver, Mattermost or Slack (`{"text": …}`), or Microsoft
@@ -165,6 +240,7 @@ pub async fn run(app: App, o: NotifyOptions) {
             .link_key
             .clone()
             .map(|k| (k, chrono::Duration::from_std(o.link_ttl).unwrap_or(chrono::Duration::hours(4)))),
+        sms_up_to_priority: (!o.sms.is_empty()).then_some(o.sms_up_to_priority),
     };
     let client = reqwest::Client::builder().build().unwrap_or_default();
     let mut every = crate::Every::new(&app, o.tick);
@@ -181,6 +257,7 @@ pub async fn run(app: App, o: NotifyOptions) {
             let outcome = match n.channel {
                 vigie_domain::notify::Channel::Email => send(&transport, &from, &n).await,
                 vigie_domain::notify::Channel::Chat => post(&client, &o.webhooks, &n).await,
+                vigie_domain::notify::Channel::Sms => text_message(&client, &o.sms, &n).await,
             };
             if let Err(e) = &outcome {
                 tracing::warn!(notification = %n.id, error = %e, "a notification was not sent");

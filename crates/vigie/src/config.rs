@@ -121,6 +121,23 @@ pub struct Notify {
     pub link_ttl_min: u64,
     /// Chat channels on the premises, by name (`[notify.webhooks.atos]`); a team's `webhook` column names one.
     pub webhooks: std::collections::BTreeMap<String, WebhookConfig>,
+    /// SMS gateways, tried in order until one takes the message (`[[notify.sms]]`).
+    pub sms: Vec<SmsConfig>,
+    /// Pages of this priority or more urgent (1 is the most) also go by SMS.
+    pub sms_up_to_priority: u8,
+}
+
+/// An SMS gateway over HTTP: `body` is a template where `{to}` and `{text}` stand for the number and the message.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct SmsConfig {
+    pub name: String,
+    pub url: String,
+    /// `application/json` or `application/x-www-form-urlencoded`.
+    pub content_type: String,
+    pub body: String,
+    /// An `Authorization` header value (a secret: never printed).
+    pub authorization: String,
 }
 
 /// An incoming webhook: its URL (a secret: never printed) and the body it takes.
@@ -145,6 +162,8 @@ impl Default for Notify {
             link_key: String::new(),
             link_ttl_min: 240,
             webhooks: Default::default(),
+            sms: Vec::new(),
+            sms_up_to_priority: 2,
         }
     }
 }
@@ -390,6 +409,11 @@ pub fn load(file: Option<&Path>, env: impl Iterator<Item = (String, String)>) ->
     if speeds.into_iter().any(|v| v.is_nan() || v <= 0.0) {
         bail!("logistics speeds must be above 0 km/h");
     }
+    for g in &cfg.notify.sms {
+        if !(g.url.starts_with("http://") || g.url.starts_with("https://")) || !g.body.contains("{text}") {
+            bail!("[[notify.sms]] {:?}: an http(s) url and a body template holding {{to}} and {{text}}", g.name);
+        }
+    }
     for (name, w) in &cfg.notify.webhooks {
         if !matches!(w.format.as_str(), "json" | "slack" | "mattermost" | "teams") {
             bail!("[notify.webhooks.{name}] format {:?}: expected json, slack, mattermost or teams", w.format);
@@ -417,6 +441,12 @@ impl Config {
         }
         for w in c.notify.webhooks.values_mut() {
             w.url = "********".into();
+        }
+        for g in &mut c.notify.sms {
+            g.url = "********".into();
+            if !g.authorization.is_empty() {
+                g.authorization = "********".into();
+            }
         }
         toml::to_string_pretty(&c).expect("config serializes")
     }

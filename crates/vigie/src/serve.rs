@@ -60,6 +60,23 @@ pub fn serve(
                     (name.clone(), hook)
                 })
                 .collect(),
+            sms: cfg
+                .notify
+                .sms
+                .iter()
+                .map(|g| vigie_server::notify::SmsGateway {
+                    name: g.name.clone(),
+                    url: g.url.clone(),
+                    content_type: if g.content_type.is_empty() {
+                        "application/json".into()
+                    } else {
+                        g.content_type.clone()
+                    },
+                    body: g.body.clone(),
+                    authorization: Some(g.authorization.clone()).filter(|a| !a.is_empty()),
+                })
+                .collect(),
+            sms_up_to_priority: cfg.notify.sms_up_to_priority,
             link_ttl: std::time::Duration::from_secs(cfg.notify.link_ttl_min.max(1) * 60),
         }),
         sla: vigie_incidents::sla::Targets {

@@ -102,6 +102,8 @@ fn options(port: u16, escalate_after: Duration) -> vigie_server::ServerOptions {
             link_key: Some("clé de test".into()),
             link_ttl: Duration::from_secs(3600),
             webhooks: Default::default(),
+            sms: Vec::new(),
+            sms_up_to_priority: 2,
         }),
         ..Default::default()
     }
@@ -364,5 +366,94 @@ async fn a_page_reaches_the_teams_chat_in_its_format() {
         chat.map(|e| e.notification.id.clone()).collect()
     };
     assert_eq!(chat, [format!("N-{atos}-1-chat"), format!("N-{orange}-1-chat")]);
+    app.stop().await;
+}
+
+/// An urgent page also goes by SMS through the gateways in order: the first fails (it answers 500), the next
+/// takes the message, with the number and the text put into its template; a less urgent page goes by mail only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_sms_gateway_that_fails_makes_the_next_one_send() {
+    use std::sync::{Arc, Mutex};
+    let received: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
+    let r2 = received.clone();
+    let gateways = axum::Router::new()
+        .route("/down/send", axum::routing::post(|| async { (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "panne") }))
+        .route(
+            "/up/send",
+            axum::routing::post(move |headers: axum::http::HeaderMap, body: String| {
+                let r = r2.clone();
+                async move {
+                    let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+                    r.lock().unwrap().push((auth, body));
+                    "queued"
+                }
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let at = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, gateways).await.unwrap() });
+
+    let dir = tempfile::tempdir().unwrap();
+    let (sink, port) = sink(dir.path());
+    let cfg = common::config(Backend::Sqlite, dir.path().join("data"));
+    let mut opts = options(port, Duration::from_secs(3600));
+    if let Some(n) = opts.notify.as_mut() {
+        for (name, path, auth) in [("premier", "down", None), ("secours", "up", Some("Bearer secret-du-fournisseur"))] {
+            n.sms.push(vigie_server::notify::SmsGateway {
+                name: name.into(),
+                url: format!("http://{at}/{path}/send"),
+                content_type: "application/json".into(),
+                body: r#"{"destinataire": "{to}", "message": "{text}"}"#.into(),
+                authorization: auth.map(str::to_string),
+            });
+        }
+    }
+    let app = TestApp::spawn_with_options(cfg, tempfile::tempdir().unwrap(), opts).await;
+    assert_eq!(app.import(&registry(), "", None).await.status(), 200);
+    let files: [(&str, &str); 4] = [
+        ("partners.csv", "id;name\nATOS;Atos\n"),
+        ("people.csv", "id;name;email;mobile;partner_id\nana;Ana Martin;ana@atos.example;06 12 34 56 78;ATOS\n"),
+        ("teams.csv", "id;name;partner_id\nATOS-SUPPORT;Atos — support;ATOS\n"),
+        ("rotations.csv", "team_id;level;period;starts_at;people\nATOS-SUPPORT;1;daily;2024-01-01 08:00;ana\n"),
+    ];
+    assert_eq!(app.import(&files, "", None).await.status(), 200);
+    let urgent = incident(&app, "Panne \"totale\" des résultats").await; // impact 1 × urgency 2: P2
+    wait_for_mails(&sink.1, 1).await;
+    for _ in 0..100 {
+        if !received.lock().unwrap().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let got = received.lock().unwrap().clone();
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].0, "Bearer secret-du-fournisseur");
+    let v: Value = serde_json::from_str(&got[0].1).expect("the template, escaped for JSON");
+    assert_eq!(v["destinataire"], "+33612345678");
+    let text = v["message"].as_str().unwrap();
+    assert!(text.starts_with(&format!("Vigie {urgent} P2 niveau 1 : Panne \"totale\"")), "{text}");
+    assert!(text.contains("acquitter : https://vigie.example/ack/"), "{text}");
+    let sms = {
+        let st = app.journal().state();
+        st.oncall.outbox.get(&format!("N-{urgent}-1-sms")).cloned().expect("the SMS's entry")
+    };
+    assert_eq!(sms.attempts, 1);
+    assert!(
+        matches!(&sms.delivery, vigie_domain::notify::Delivery::Sent { detail, .. } if detail == "200 secours"),
+        "{sms:?}"
+    );
+
+    // A P4 incident: mail only.
+    let r = app
+        .client_as("toc")
+        .post(app.url("/api/now/table/incident"))
+        .json(&json!({"short_description": "Écran rayé", "impact": 3, "urgency": 3, "assignment_group": "ATOS"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    wait_for_mails(&sink.1, 2).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(received.lock().unwrap().len(), 1, "no SMS for a P4");
     app.stop().await;
 }
