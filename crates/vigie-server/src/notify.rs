@@ -243,8 +243,22 @@ pub async fn run(app: App, o: NotifyOptions) {
         sms_up_to_priority: (!o.sms.is_empty()).then_some(o.sms_up_to_priority),
     };
     let client = reqwest::Client::builder().build().unwrap_or_default();
+    // Woken at once by an incident recorded or a message queued (a page goes out within milliseconds, not at the
+    // next tick); the tick still comes for escalations and retries, whose time passes without any event.
+    let wake = std::sync::Arc::new(tokio::sync::Notify::new());
+    let w = wake.clone();
+    app.journal.subscribe(move |batch| {
+        use vigie_domain::Event;
+        if batch.iter().any(|e| matches!(e.event, Event::IncidentRecorded(_) | Event::NotificationQueued(_))) {
+            w.notify_one();
+        }
+    });
     let mut every = crate::Every::new(&app, o.tick);
-    while every.next().await {
+    loop {
+        tokio::select! {
+            more = every.next() => if !more { break },
+            _ = wake.notified() => {}
+        }
         if !app.journal.role().writes() {
             continue; // the leader sends
         }
