@@ -8,6 +8,9 @@ use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
+/// Messages in flight at once.
+const SENDS_AT_ONCE: usize = 16;
+
 /// How the server reaches its SMTP relay.
 #[derive(Clone)]
 pub struct SmtpOptions {
@@ -267,16 +270,26 @@ pub async fn run(app: App, o: NotifyOptions) {
             tracing::warn!(error = %e, "notifications not queued");
         }
         let pending = vigie_app::notify::pending(&app.journal.state(), chrono::Utc::now());
-        for n in pending {
-            let outcome = match n.channel {
-                vigie_domain::notify::Channel::Email => send(&transport, &from, &n).await,
-                vigie_domain::notify::Channel::Chat => post(&client, &o.webhooks, &n).await,
-                vigie_domain::notify::Channel::Sms => text_message(&client, &o.sms, &n).await,
-            };
+        // Up to SENDS_AT_ONCE messages in flight (a storm of pages to many teams is not sent one after another);
+        // each outcome is recorded as it comes.
+        use futures_util::StreamExt;
+        let mut sends = futures_util::stream::iter(pending)
+            .map(|n| {
+                let (transport, from, client, o) = (&transport, &from, &client, &o);
+                async move {
+                    let outcome = match n.channel {
+                        vigie_domain::notify::Channel::Email => send(transport, from, &n).await,
+                        vigie_domain::notify::Channel::Chat => post(client, &o.webhooks, &n).await,
+                        vigie_domain::notify::Channel::Sms => text_message(client, &o.sms, &n).await,
+                    };
+                    (n.id, outcome)
+                }
+            })
+            .buffer_unordered(SENDS_AT_ONCE);
+        while let Some((id, outcome)) = sends.next().await {
             if let Err(e) = &outcome {
-                tracing::warn!(notification = %n.id, error = %e, "a notification was not sent");
+                tracing::warn!(notification = %id, error = %e, "a notification was not sent");
             }
-            let id = n.id.clone();
             if let Err(e) = app.blocking(move |j| Ok(vigie_app::notify::record_send(&j, &id, outcome)?)).await {
                 tracing::warn!(error = %e, "a notification's outcome was not recorded");
             }
