@@ -127,6 +127,30 @@ async fn text_message(
     Err(why.join("; "))
 }
 
+impl NotifyOptions {
+    /// Paging through an SMTP relay on the premises (no TLS, no authentication), with the defaults: escalation after
+    /// ten minutes, a tick of a second, no links, no chat, no SMS.
+    pub fn relay(host: &str, port: u16, from: &str) -> NotifyOptions {
+        NotifyOptions {
+            smtp: SmtpOptions {
+                host: host.into(),
+                port,
+                security: "none".into(),
+                user: None,
+                password: None,
+                from: from.into(),
+            },
+            escalate_after: std::time::Duration::from_secs(600),
+            tick: std::time::Duration::from_secs(1),
+            link_key: None,
+            link_ttl: std::time::Duration::from_secs(4 * 3600),
+            webhooks: Default::default(),
+            sms: Vec::new(),
+            sms_up_to_priority: 2,
+        }
+    }
+}
+
 /// An incoming webhook on the premises: a generic JSON receiver, Mattermost or Slack (`{"text": …}`), or Microsoft
 /// Teams (a MessageCard).
 #[derive(Clone)]

@@ -88,21 +88,8 @@ fn main() {
         let options = vigie_server::ServerOptions {
             active_checks: false,
             notify: Some(vigie_server::notify::NotifyOptions {
-                smtp: vigie_server::notify::SmtpOptions {
-                    host: "127.0.0.1".into(),
-                    port,
-                    security: "none".into(),
-                    user: None,
-                    password: None,
-                    from: "Vigie <vigie@toc.example>".into(),
-                },
                 escalate_after: Duration::from_secs(3600),
-                tick: Duration::from_secs(1),
-                link_key: None,
-                link_ttl: Duration::from_secs(3600),
-                webhooks: Default::default(),
-                sms: Vec::new(),
-                sms_up_to_priority: 2,
+                ..vigie_server::notify::NotifyOptions::relay("127.0.0.1", port, "Vigie <vigie@toc.example>")
             }),
             ..Default::default()
         };

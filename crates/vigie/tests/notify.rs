@@ -89,21 +89,11 @@ fn options(port: u16, escalate_after: Duration) -> vigie_server::ServerOptions {
         active_checks: false,
         public_url: Some("https://vigie.example".into()),
         notify: Some(vigie_server::notify::NotifyOptions {
-            smtp: vigie_server::notify::SmtpOptions {
-                host: "127.0.0.1".into(),
-                port,
-                security: "none".into(),
-                user: None,
-                password: None,
-                from: "Vigie <vigie@toc.example>".into(),
-            },
             escalate_after,
             tick: Duration::from_millis(200),
             link_key: Some("clé de test".into()),
             link_ttl: Duration::from_secs(3600),
-            webhooks: Default::default(),
-            sms: Vec::new(),
-            sms_up_to_priority: 2,
+            ..vigie_server::notify::NotifyOptions::relay("127.0.0.1", port, "Vigie <vigie@toc.example>")
         }),
         ..Default::default()
     }
