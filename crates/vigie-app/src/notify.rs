@@ -212,15 +212,6 @@ fn message(
     if !link.is_empty() {
         body += &format!("\nVoir l'incident : {link}\n");
     }
-    if let (Some(url), Some((key, ttl))) = (policy.public_url.as_deref(), &policy.links) {
-        let expires = now + *ttl;
-        let token = ack_token(key, &notification_id(&inc.number, level), expires);
-        body += &format!(
-            "Acquitter en un clic (sans vous connecter, une seule fois, jusqu'au {}) : {}/ack/{token}\n",
-            paris(expires),
-            url.trim_end_matches('/')
-        );
-    }
     body += "\n— Vigie (message automatique ; acquitter arrête l'escalade)\n";
     Some(Notification {
         id: notification_id(&inc.number, level),
@@ -263,14 +254,35 @@ fn sms_message(st: &State, inc: &Incident, n: &Notification, policy: &Policy) ->
         return None;
     }
     let mobile = st.oncall.people.get(&n.person_id).map(|p| p.value.mobile.clone()).filter(|m| !m.is_empty())?;
-    let ack =
-        n.body.lines().find_map(|l| l.split_once(" : ").filter(|(k, _)| k.starts_with("Acquitter")).map(|(_, u)| u));
     let short: String = inc.short_description.chars().take(80).collect();
-    let mut body = format!("Vigie {} P{} niveau {} : {short}", inc.number, inc.priority, n.level);
-    if let Some(u) = ack {
-        body += &format!(" — acquitter : {u}");
-    }
+    let body = format!("Vigie {} P{} niveau {} : {short}", inc.number, inc.priority, n.level);
     Some(Notification { id: format!("{}-sms", n.id), channel: Channel::Sms, to: mobile, body, ..n.clone() })
+}
+
+/// The message as it goes out: with its one-click acknowledgement link (by email and SMS, when messages carry
+/// links), made at the send — the journal keeps no link, so a reader of the journal or of the incident's messages
+/// cannot acknowledge in the person's name.
+pub fn outgoing(n: &Notification, policy: &Policy, now: DateTime<Utc>) -> Notification {
+    let mut n = n.clone();
+    let (Some(url), Some((key, ttl))) = (policy.public_url.as_deref(), &policy.links) else { return n };
+    let expires = now + *ttl;
+    let id = n.id.trim_end_matches("-sms").to_string();
+    let link = format!("{}/ack/{}", url.trim_end_matches('/'), ack_token(key, &id, expires));
+    match n.channel {
+        Channel::Email => {
+            let line = format!(
+                "Acquitter en un clic (sans vous connecter, une seule fois, jusqu'au {}) : {link}\n",
+                paris(expires)
+            );
+            n.body = match n.body.rfind("\n— Vigie") {
+                Some(at) => format!("{}{line}{}", &n.body[..at], &n.body[at..]),
+                None => n.body + &line,
+            };
+        }
+        Channel::Sms => n.body += &format!(" — acquitter : {link}"),
+        Channel::Chat => {}
+    }
+    n
 }
 
 /// Queues what is due, decided inside the journal command (a message is queued once, whatever runs at once).

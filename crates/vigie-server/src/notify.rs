@@ -300,6 +300,7 @@ pub async fn run(app: App, o: NotifyOptions) {
         let mut sends = futures_util::stream::iter(pending)
             .map(|n| {
                 let (transport, from, client, o) = (&transport, &from, &client, &o);
+                let n = vigie_app::notify::outgoing(&n, &policy, chrono::Utc::now());
                 async move {
                     let outcome = match n.channel {
                         vigie_domain::notify::Channel::Email => send(transport, from, &n).await,

@@ -139,6 +139,8 @@ async fn an_unacknowledged_incident_mails_level_one_then_escalates_once() {
     let text = page.text().await.unwrap();
     assert!(text.contains(&second) && text.contains("Ana Martin") && text.contains("Acquitter"), "{text}");
     assert!(app.journal().state().oncall.acknowledged.is_empty(), "opening the link acknowledges nothing");
+    let in_journal = app.journal().state().oncall.outbox.values().any(|e| e.notification.body.contains("/ack/"));
+    assert!(!in_journal, "the journal keeps no link: its readers cannot acknowledge in the person's name");
     let r = plain.post(app.url(&format!("/ack/{token}"))).send().await.unwrap();
     assert_eq!(r.status(), 200);
     assert!(r.text().await.unwrap().contains(&format!("{second} est acquitté")));
