@@ -64,6 +64,8 @@ function handover(hand, incidents, view, params) {
     ' ', signed.length
       ? h('strong', { id: 'handover-signed' }, tf('handover_signed', { by: who(signed[0].by), at: time(signed[0].at), text: signed[0].text }))
       : h('span', { class: 'warn' }, t('handover_unsigned'))),
+    hand.reliefs?.length ? h('p', { id: 'handover-reliefs' }, `${t('handover_reliefs')} : `,
+      hand.reliefs.map((r) => tf('handover_relief', { team: r.team, from: r.outgoing, to: r.incoming })).join(' ; '), '.') : null,
     h('h3', {}, `${t('open_incidents')} (${hand.open_incidents.length})`),
     table([
       { label: t('number'), value: (i) => h('a', { href: `#/incidents?id=${i.number}` }, i.number) },

@@ -89,3 +89,41 @@ pub fn on_duty(st: &State, caller: &Caller, q: &DutyQuery, at: DateTime<Utc>) ->
     }
     Ok(out)
 }
+
+/// One desk's relief at a hand-over: who hands over to whom, from the roster.
+#[derive(Debug, Clone, Serialize)]
+pub struct Relief {
+    pub team_id: String,
+    pub team: String,
+    pub outgoing: String,
+    pub incoming: String,
+}
+
+/// The reliefs at the instant `at` for the operations centre's own desks (teams of no partner), level 1: who was on
+/// duty a minute before and who is on duty from then, as the roster has it (the hand-over names them).
+pub fn reliefs(st: &State, at: DateTime<Utc>) -> Vec<Relief> {
+    let name =
+        |id: &vigie_domain::PersonId| st.oncall.people.get(id).map_or_else(|| id.to_string(), |p| p.value.name.clone());
+    let mut out = Vec::new();
+    for ((team_id, level), rotation) in &st.oncall.rotations {
+        let Some(team) = st.oncall.teams.get(team_id).map(|t| &t.value) else { continue };
+        if *level != 1 || team.partner_id.is_some() {
+            continue;
+        }
+        let overrides = || st.oncall.overrides.values().filter(|o| &o.team_id == team_id && o.level == 1);
+        let before = vigie_domain::oncall::on_duty(&rotation.value, overrides(), at - chrono::Duration::minutes(1));
+        let after = vigie_domain::oncall::on_duty(&rotation.value, overrides(), at);
+        if let (Some(b), Some(a)) = (before, after) {
+            if b.person == a.person {
+                continue; // no relief at this desk then
+            }
+            out.push(Relief {
+                team_id: team.id.to_string(),
+                team: team.name.clone(),
+                outgoing: name(b.person),
+                incoming: name(a.person),
+            });
+        }
+    }
+    out
+}

@@ -173,7 +173,12 @@ pub async fn handover(AxState(app): AxState<App>, Query(q): Query<LogQuery>) -> 
         let clocks = sla(&st, &i.sys_id, &app.sla, now);
         ["response", "resolution"].iter().any(|k| clocks[*k]["stage"] == "breached")
     };
-    Ok(Json(json!(vigie_incidents::oplog::handover(&shift, &incidents, &st.log, &breached))))
+    let mut out = json!(vigie_incidents::oplog::handover(&shift, &incidents, &st.log, &breached));
+    // Who hands over to whom at the shift's end, from the roster of the centre's own desks.
+    if let Some(start) = vigie_incidents::oplog::shift_start(&shift) {
+        out["reliefs"] = json!(vigie_app::oncall::reliefs(&st, start + chrono::Duration::hours(8)));
+    }
+    Ok(Json(out))
 }
 
 /// `GET /api/v1/incidents/{id}/timeline`: one timeline of the incident (the crisis view): state and priority

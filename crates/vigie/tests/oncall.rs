@@ -94,3 +94,23 @@ async fn who_is_on_duty_for_a_team_a_partner_an_organisation() {
     assert_eq!((code, bad["problems"][0]["params"]["field"].as_str()), (422, Some("at")), "{bad}");
     app.stop().await;
 }
+
+/// The hand-over of a shift names who hands over to whom at the centre's own desks, from the roster.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_hand_over_names_who_hands_over_to_whom() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let files = [
+        ("people.csv", "id;name\nana;Ana Martin\nbob;Bob Durand\n"),
+        ("teams.csv", "id;name\nTOC-DESK;Pupitre du TOC\n"),
+        ("rotations.csv", "team_id;level;period;starts_at;people\nTOC-DESK;1;shift;2024-07-01 06:00;ana|bob\n"),
+    ];
+    assert_eq!(app.import(&files, "", None).await.status(), 200);
+    let r = app.client_as("toc").get(app.url("/api/v1/log/handover?shift=2024-07-01%20matin")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(
+        v["reliefs"],
+        serde_json::json!([{"team_id": "TOC-DESK", "team": "Pupitre du TOC", "outgoing": "Ana Martin", "incoming": "Bob Durand"}])
+    );
+    app.stop().await;
+}
