@@ -29,6 +29,9 @@ pub struct Policy {
     pub links: Option<(String, Duration)>,
     /// Pages of this priority or more urgent (1 is the most) also go by SMS to a person with a mobile (none: no SMS).
     pub sms_up_to_priority: Option<u8>,
+    /// An incident opened longer ago than this and never paged is not paged (switching paging on, or a roster
+    /// imported, on a centre with open incidents does not page them all); escalations under way go on.
+    pub page_within: Duration,
 }
 
 /// A link's token: the message's id, when it expires, and a MAC over both with the key (BLAKE2b over the key and
@@ -149,7 +152,10 @@ pub fn due(st: &State, now: DateTime<Utc>, policy: &Policy) -> Vec<Event> {
             match st.oncall.outbox.get(&notification_id(&inc.number, level)) {
                 Some(entry) => before = Some(entry),
                 None => {
-                    let due = before.is_none_or(|b| b.queued_at + policy.escalate_after <= now);
+                    let due = match before {
+                        None => now - inc.opened_at <= policy.page_within,
+                        Some(b) => b.queued_at + policy.escalate_after <= now,
+                    };
                     if due {
                         if let Some(n) = message(st, inc, team, level, before.is_some(), now, policy) {
                             let chat = chat_message(st, team, &n);

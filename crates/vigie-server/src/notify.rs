@@ -54,6 +54,8 @@ pub struct NotifyOptions {
     pub sms: Vec<SmsGateway>,
     /// Pages of this priority or more urgent also go by SMS.
     pub sms_up_to_priority: u8,
+    /// An incident opened longer ago than this and never paged is not paged.
+    pub page_within: std::time::Duration,
 }
 
 /// An SMS gateway reached over HTTP: where, and the body it takes, written as a template where `{to}` and `{text}`
@@ -147,6 +149,7 @@ impl NotifyOptions {
             webhooks: Default::default(),
             sms: Vec::new(),
             sms_up_to_priority: 2,
+            page_within: std::time::Duration::from_secs(3600),
         }
     }
 }
@@ -268,6 +271,7 @@ pub async fn run(app: App, o: NotifyOptions) {
             .clone()
             .map(|k| (k, chrono::Duration::from_std(o.link_ttl).unwrap_or(chrono::Duration::hours(4)))),
         sms_up_to_priority: (!o.sms.is_empty()).then_some(o.sms_up_to_priority),
+        page_within: chrono::Duration::from_std(o.page_within).unwrap_or(chrono::Duration::hours(1)),
     };
     let client = reqwest::Client::builder().build().unwrap_or_default();
     // Woken at once by an incident recorded or a message queued (a page goes out within milliseconds, not at the

@@ -125,6 +125,9 @@ pub struct Notify {
     pub sms: Vec<SmsConfig>,
     /// Pages of this priority or more urgent (1 is the most) also go by SMS.
     pub sms_up_to_priority: u8,
+    /// An incident opened longer ago than this many minutes and never paged is not paged (switching paging on does
+    /// not page every open incident).
+    pub page_opened_within_min: u64,
 }
 
 /// An SMS gateway over HTTP: `body` is a template where `{to}` and `{text}` stand for the number and the message.
@@ -164,6 +167,7 @@ impl Default for Notify {
             webhooks: Default::default(),
             sms: Vec::new(),
             sms_up_to_priority: 2,
+            page_opened_within_min: 60,
         }
     }
 }

@@ -77,6 +77,7 @@ pub fn serve(
                 })
                 .collect(),
             sms_up_to_priority: cfg.notify.sms_up_to_priority,
+            page_within: std::time::Duration::from_secs(cfg.notify.page_opened_within_min.max(1) * 60),
             link_ttl: std::time::Duration::from_secs(cfg.notify.link_ttl_min.max(1) * 60),
         }),
         sla: vigie_incidents::sla::Targets {

@@ -449,3 +449,30 @@ async fn an_sms_gateway_that_fails_makes_the_next_one_send() {
     assert_eq!(received.lock().unwrap().len(), 1, "no SMS for a P4");
     app.stop().await;
 }
+
+/// Switching paging on over a centre with an incident opened long ago pages nobody for it; a new incident is paged.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn switching_paging_on_does_not_page_old_incidents() {
+    let dir = tempfile::tempdir().unwrap();
+    let (sink, port) = sink(dir.path());
+    let cfg = common::config(Backend::Sqlite, dir.path().join("data"));
+    let quiet = vigie_server::ServerOptions { active_checks: false, ..Default::default() };
+    let app = TestApp::spawn_with_options(cfg.clone(), tempfile::tempdir().unwrap(), quiet).await;
+    assert_eq!(app.import(&registry(), "", None).await.status(), 200);
+    assert_eq!(app.import(ROSTERS, "", None).await.status(), 200);
+    let old = incident(&app, "Ancien incident").await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    app.stop().await;
+
+    let mut opts = options(port, Duration::from_secs(3600));
+    if let Some(n) = opts.notify.as_mut() {
+        n.page_within = Duration::from_secs(1);
+    }
+    let app = TestApp::spawn_with_options(cfg, tempfile::tempdir().unwrap(), opts).await;
+    let new = incident(&app, "Nouvel incident").await;
+    let got = wait_for_mails(&sink.1, 1).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(mails(&sink.1).len(), 1, "the old incident is not paged");
+    assert!(got[0].1.contains(&new) && !got[0].1.contains(&old), "{}", got[0].1);
+    app.stop().await;
+}
