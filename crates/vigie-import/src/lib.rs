@@ -1336,6 +1336,14 @@ fn dups<K: std::hash::Hash + Eq + fmt::Display, T>(
     }
 }
 
+/// The ids a reference may name: the batch's and the state's.
+fn known<'a, K: std::borrow::Borrow<str> + 'a>(
+    batch: impl Iterator<Item = &'a str>,
+    state: impl Iterator<Item = &'a K>,
+) -> HashSet<&'a str> {
+    batch.chain(state.map(|k| k.borrow())).collect()
+}
+
 /// Checks the batch's references and duplicates against itself and `state`, then returns the events that bring
 /// `state` up to the batch. Every problem is reported; with any problem, no event.
 pub fn plan(batch: &Batch, state: &State, actor: &Actor) -> Result<Plan, Vec<Problem>> {
@@ -1388,36 +1396,12 @@ pub fn plan(batch: &Batch, state: &State, actor: &Actor) -> Result<Plan, Vec<Pro
         batch.toc.assets.iter().map(|(a, _)| a.id.as_str()).chain(toc.assets.keys().map(|k| k.as_str())).collect();
     let checks: HashSet<&str> =
         batch.toc.checks.iter().map(|(k, _)| k.id.as_str()).chain(toc.checks.keys().map(|k| k.as_str())).collect();
-    let zones: HashSet<&str> = batch
-        .readiness
-        .zones
-        .iter()
-        .map(|(z, _)| z.id.as_str())
-        .chain(state.readiness.zones.keys().map(|k| k.as_str()))
-        .collect();
-    let tasks: HashSet<&str> = batch
-        .readiness
-        .tasks
-        .iter()
-        .map(|(t, _)| t.id.as_str())
-        .chain(state.readiness.tasks.keys().map(|k| k.as_str()))
-        .collect();
+    let zones = known(batch.readiness.zones.iter().map(|(x, _)| x.id.as_str()), state.readiness.zones.keys());
+    let tasks = known(batch.readiness.tasks.iter().map(|(x, _)| x.id.as_str()), state.readiness.tasks.keys());
     readiness::check(&mut c, state);
     oncall::check(&mut c);
-    let people: HashSet<&str> = batch
-        .oncall
-        .people
-        .iter()
-        .map(|(p, _)| p.id.as_str())
-        .chain(state.oncall.people.keys().map(|k| k.as_str()))
-        .collect();
-    let teams: HashSet<&str> = batch
-        .oncall
-        .teams
-        .iter()
-        .map(|(t, _)| t.id.as_str())
-        .chain(state.oncall.teams.keys().map(|k| k.as_str()))
-        .collect();
+    let people = known(batch.oncall.people.iter().map(|(x, _)| x.id.as_str()), state.oncall.people.keys());
+    let teams = known(batch.oncall.teams.iter().map(|(x, _)| x.id.as_str()), state.oncall.teams.keys());
     for r in &batch.refs {
         let id = r.id.as_str();
         let (known, what) = match r.kind {
