@@ -598,9 +598,11 @@ try {
   // The results room's timeline alone, printed for its venue manager: its tasks only, no buttons on paper.
   await operator.click('#zones a:has-text("Salle des résultats")');
   await until(operator, () => location.hash.includes('zone=BCY-RES'));
+  const resTasks = (await toc('/api/v1/readiness/sites/BCY')).picture.tasks.filter((x) => x.zone_id === 'BCY-RES').length;
+  // The zone's page once drawn (its title names the zone; the site's page may still be on screen a moment).
+  await until(operator, () => document.querySelector('#timeline')?.closest('main, body')?.querySelector('h2')?.textContent.includes(' — '));
   await operator.waitForSelector('#timeline .gantt-row');
   const zonesShown = await operator.$$eval('#timeline .gantt-row', (rs) => rs.map((r) => r.textContent));
-  const resTasks = (await toc('/api/v1/readiness/sites/BCY')).picture.tasks.filter((x) => x.zone_id === 'BCY-RES').length;
   expect(zonesShown.length === resTasks && zonesShown.every((x) => x.includes('BCY-RES')),
     `the results room's timeline holds its ${resTasks} tasks only (${zonesShown.length} rows)`);
   await operator.emulateMedia({ media: 'print' });
@@ -632,7 +634,8 @@ try {
   await operator.fill('#oncall-filter input[name=q]', 'ATOS');
   await operator.click('#oncall-filter button[type=submit]');
   await until(operator, () => location.hash.includes('q=ATOS'));
-  await operator.waitForSelector('#oncall tbody tr');
+  // The filtered page once drawn: Atos's desk alone.
+  await until(operator, () => document.querySelectorAll('#oncall tbody tr').length === 1);
   const nextShift = await operator.textContent('#oncall tbody');
   expect(!nextShift.includes(atosNow.name) || atosNow.name === '', `after the hand-over, Atos's desk is someone else's (${nextShift.slice(0, 100)})`);
   await operator.goto(`${base}/#/preparation`);
