@@ -1,6 +1,8 @@
 //! Notifications (issue 17), decided here: which messages are due (an open incident reaching a team pages its level
-//! 1 on duty; not acknowledged within the escalation delay, the next level; once per incident and level, so that a
-//! storm of alerts that opens one incident pages once), what they say (in French), what becomes of each send (sent;
+//! 1 on duty; not acknowledged within the escalation delay, the next level; reassigned, the new team's level 1; once
+//! per incident, team and level, so that a storm of alerts that opens one incident pages once; whoever holds it is
+//! told once of each change — priority raised, SLA warning and breach, major incident proposed or accepted —; a
+//! person is warned before their duty starts; nothing under a maintenance window), what they say (in French), what becomes of each send (sent;
 //! failed, retried with back-off, given up after [`MAX_ATTEMPTS`]), and acknowledging an incident (escalation stops).
 //! The channels themselves (SMTP…) are the server's.
 
@@ -8,11 +10,10 @@ use crate::{AppError, Caller};
 use chrono::{DateTime, Duration, Utc};
 use vigie_domain::access::Permission;
 use vigie_domain::itsm::Incident;
-use vigie_domain::notify::{
-    notification_id, Acknowledged, Channel, Notification, NotificationFailed, NotificationSent,
-};
+use vigie_domain::notify::{Acknowledged, Channel, Notification, NotificationFailed, NotificationSent, OutboxEntry};
 use vigie_domain::oncall::Team;
 use vigie_domain::{Actor, Event, NewEvent, State};
+use vigie_incidents::sla::{evaluate, Point, Stage, Targets};
 use vigie_journal::Journal;
 
 /// Sends of one message before it is given up.
@@ -29,9 +30,15 @@ pub struct Policy {
     pub links: Option<(String, Duration)>,
     /// Pages of this priority or more urgent (1 is the most) also go by SMS to a person with a mobile (none: no SMS).
     pub sms_up_to_priority: Option<u8>,
+    /// Pages of this priority or more urgent also go by a voice call (none: no call).
+    pub voice_up_to_priority: Option<u8>,
     /// An incident opened longer ago than this and never paged is not paged (switching paging on, or a roster
     /// imported, on a centre with open incidents does not page them all); escalations under way go on.
     pub page_within: Duration,
+    /// The service-level targets whose warning and breach are told.
+    pub sla: Targets,
+    /// A person is warned this long before their duty starts (none: not warned).
+    pub warn_before: Option<Duration>,
 }
 
 /// A link's token: the message's id, when it expires, and a MAC over both with the key (BLAKE2b over the key and
@@ -131,54 +138,200 @@ fn team_of<'s>(st: &'s State, group: &str) -> Option<&'s Team> {
     })
 }
 
-/// The messages due at `now`, as events: level 1 of each open, unacknowledged incident's team, once; the next level
-/// when the last one paged has not acknowledged within the delay.
-pub fn due(st: &State, now: DateTime<Utc>, policy: &Policy) -> Vec<Event> {
+/// Whether a maintenance window open at `now` covers the incident's site or configuration item: it stays quiet.
+fn in_maintenance(st: &State, inc: &Incident, now: DateTime<Utc>) -> bool {
+    st.toc
+        .windows
+        .values()
+        .any(|w| w.value.open_at(now) && (w.value.names(&inc.location) || w.value.names(&inc.cmdb_ci)))
+}
+
+/// What one message says beyond the incident: why it goes (see [`Notification::why`]), the end of its id, the
+/// subject's prefix and a sentence of the body.
+struct Kind {
+    why: &'static str,
+    key: String,
+    prefix: &'static str,
+    lead: String,
+}
+
+impl Kind {
+    fn page(why: &'static str, level: u8) -> Kind {
+        let (prefix, lead) = match why {
+            "escalated" => ("Escalade : ", "Le niveau précédent ne l'a pas acquitté à temps."),
+            "assigned" => ("Réaffecté : ", "Il vient d'être affecté à votre équipe."),
+            _ => ("", ""),
+        };
+        Kind { why, key: level.to_string(), prefix, lead: lead.to_string() }
+    }
+
+    /// Whether it pages someone (and may go by SMS), rather than updating whoever holds the incident.
+    fn pages(&self) -> bool {
+        matches!(self.why, "opened" | "escalated" | "assigned" | "priority")
+    }
+}
+
+/// The ids of the messages about an incident begin `N-` and its number; once it has been reassigned to another team
+/// than the first paged, that team's chain of levels and updates bears the team too (`N-INC…-TEAM-`), so the new team
+/// is paged from its level 1. The first team paged, if any.
+fn chain(st: &State, inc: &Incident, team: &Team) -> (String, bool) {
+    let base = format!("N-{}-", inc.number);
+    let first = st
+        .oncall
+        .outbox
+        .range(base.clone()..)
+        .take_while(|(id, _)| id.starts_with(&base))
+        .find(|(id, _)| id[base.len()..].bytes().all(|b| b.is_ascii_digit()))
+        .map(|(_, e)| &e.notification.team_id);
+    match first {
+        Some(t) if *t != team.id => (format!("N-{}-{}-", inc.number, team.id), true),
+        _ => (base, false),
+    }
+}
+
+/// The changes of an incident its holder is told of, once each: its priority raised since the chain's first page,
+/// an SLA clock at its warning stage or breached (not once acknowledged), a major incident proposed or accepted.
+fn changes(
+    st: &State,
+    inc: &Incident,
+    first: &OutboxEntry,
+    acked: bool,
+    now: DateTime<Utc>,
+    policy: &Policy,
+) -> Vec<Kind> {
     let mut out = Vec::new();
-    for inc in st.incidents.values().map(|i| &i.value) {
-        if !inc.state.is_open() || st.oncall.acknowledged.contains_key(&inc.sys_id) {
-            continue;
+    let timeline = st.incident_timeline.get(&inc.sys_id).map(Vec::as_slice).unwrap_or_default();
+    if !acked {
+        let then = timeline.iter().take_while(|(at, _, _)| *at <= first.queued_at).last().map_or(inc.priority, |p| p.2);
+        if inc.priority < then {
+            out.push(Kind {
+                why: "priority",
+                key: format!("priority-{}", inc.priority),
+                prefix: "Priorité relevée : ",
+                lead: format!("Sa priorité est passée de P{then} à P{}.", inc.priority),
+            });
         }
-        let Some(team) = team_of(st, &inc.assignment_group) else { continue };
-        let levels: Vec<u8> = st
-            .oncall
-            .rotations
-            .range((team.id.clone(), 0)..=(team.id.clone(), u8::MAX))
-            .map(|((_, l), _)| *l)
+        let points: Vec<Point> = timeline
+            .iter()
+            .map(|&(at, state, priority)| Point { at: at.timestamp_millis(), state, priority })
             .collect();
-        // The first level not paged yet, if its turn has come.
-        let mut before: Option<&vigie_domain::notify::OutboxEntry> = None;
-        for &level in &levels {
-            match st.oncall.outbox.get(&notification_id(&inc.number, level)) {
-                Some(entry) => before = Some(entry),
-                None => {
-                    let due = match before {
-                        None => now - inc.opened_at <= policy.page_within,
-                        Some(b) => b.queued_at + policy.escalate_after <= now,
-                    };
-                    if due {
-                        if let Some(n) = message(st, inc, team, level, before.is_some(), now, policy) {
-                            let chat = chat_message(st, team, &n);
-                            let sms = sms_message(st, inc, &n, policy);
-                            out.push(Event::NotificationQueued(n));
-                            out.extend(chat.into_iter().chain(sms).map(Event::NotificationQueued));
-                        }
-                    }
-                    break;
-                }
+        let sla = evaluate(&points, &policy.sla, now.timestamp_millis());
+        let clocks = sla
+            .as_ref()
+            .map(|s| [("response", "prise en charge", &s.response), ("resolution", "résolution", &s.resolution)]);
+        for (clock, name, c) in clocks.into_iter().flatten() {
+            if let Some(at) = st.sla_breaches.get(&(inc.sys_id.clone(), clock.to_string())) {
+                out.push(Kind {
+                    why: "sla_breach",
+                    key: format!("sla-{clock}"),
+                    prefix: "SLA dépassé : ",
+                    lead: format!("Le délai de {name} (SLA) est dépassé depuis le {}.", paris(*at)),
+                });
+            } else if c.stage == Stage::Warning {
+                out.push(Kind {
+                    why: "sla_warning",
+                    key: format!("slaw-{clock}"),
+                    prefix: "SLA bientôt dépassé : ",
+                    lead: format!(
+                        "Le délai de {name} (SLA) en est à {} % ; il sera dépassé le {}.",
+                        c.percent.floor(),
+                        paris(now + Duration::milliseconds(c.target_ms - c.elapsed_ms))
+                    ),
+                });
             }
         }
+    }
+    let major = match inc.major_incident_state.as_str() {
+        "proposed" => Some(("major_proposed", "Incident majeur proposé : ", "proposé")),
+        "accepted" => Some(("major_accepted", "Incident majeur accepté : ", "accepté")),
+        _ => None,
+    };
+    if let Some((why, prefix, word)) = major {
+        out.push(Kind {
+            why,
+            key: format!("major-{}", inc.major_incident_state),
+            prefix,
+            lead: format!("Il a été {word} comme incident majeur (crise)."),
+        });
     }
     out
 }
 
-/// The message to level `level` of `team` about `inc`, to the person on duty at `now` (none on duty: none).
+/// The messages due at `now`, as events. Pages: level 1 of the team of each open, unacknowledged incident, once;
+/// the next level when the last one paged has not acknowledged within the delay; a team it is reassigned to, from
+/// its level 1. Updates to whoever holds it (the last level paged, whoever is on duty there now): the
+/// [`changes`]. Nothing about an incident a maintenance window covers.
+pub fn due(st: &State, now: DateTime<Utc>, policy: &Policy) -> Vec<Event> {
+    let mut out = Vec::new();
+    for inc in st.incidents.values().map(|i| &i.value) {
+        if !inc.state.is_open() || in_maintenance(st, inc, now) {
+            continue;
+        }
+        let Some(team) = team_of(st, &inc.assignment_group) else { continue };
+        let acked = st.oncall.acknowledged.contains_key(&inc.sys_id);
+        let (prefix, reassigned) = chain(st, inc, team);
+        let levels = st.oncall.rotations.range((team.id.clone(), 0)..=(team.id.clone(), u8::MAX)).map(|((_, l), _)| *l);
+        // The first level not paged yet, if its turn has come.
+        let (mut first, mut last): (Option<&OutboxEntry>, Option<&OutboxEntry>) = (None, None);
+        for level in levels {
+            if let Some(entry) = st.oncall.outbox.get(&format!("{prefix}{level}")) {
+                first = first.or(Some(entry));
+                last = Some(entry);
+                continue;
+            }
+            let (why, due) = match last {
+                None if reassigned => ("assigned", true),
+                None => ("opened", !acked && now - inc.opened_at <= policy.page_within),
+                Some(b) => ("escalated", !acked && b.queued_at + policy.escalate_after <= now),
+            };
+            if due {
+                out.extend(messages(st, inc, team, level, &prefix, Kind::page(why, level), now, policy));
+            }
+            break;
+        }
+        let (Some(first), Some(last)) = (first, last) else { continue };
+        for kind in changes(st, inc, first, acked, now, policy) {
+            if !st.oncall.outbox.contains_key(&format!("{prefix}{}", kind.key)) {
+                out.extend(messages(st, inc, team, last.notification.level, &prefix, kind, now, policy));
+            }
+        }
+    }
+    out.extend(shift_warnings(st, now, policy));
+    out
+}
+
+/// The messages of one kind about `inc` to level `level` of `team`: the mail, and the team's chat channel and an
+/// SMS where they apply (none when nobody is on duty there).
+#[allow(clippy::too_many_arguments)]
+fn messages(
+    st: &State,
+    inc: &Incident,
+    team: &Team,
+    level: u8,
+    prefix: &str,
+    kind: Kind,
+    now: DateTime<Utc>,
+    policy: &Policy,
+) -> Vec<Event> {
+    let Some(n) = message(st, inc, team, level, prefix, &kind, now, policy) else { return Vec::new() };
+    let chat = chat_message(st, team, &n, kind.pages());
+    let (sms, voice) = if kind.pages() {
+        (sms_message(st, inc, &n, policy), voice_message(st, inc, &n, policy))
+    } else {
+        (None, None)
+    };
+    std::iter::once(n).chain(chat).chain(sms).chain(voice).map(Event::NotificationQueued).collect()
+}
+
+/// The mail of one kind about `inc` to the person on duty at level `level` of `team` at `now`.
+#[allow(clippy::too_many_arguments)]
 fn message(
     st: &State,
     inc: &Incident,
     team: &Team,
     level: u8,
-    escalated: bool,
+    prefix: &str,
+    kind: &Kind,
     now: DateTime<Utc>,
     policy: &Policy,
 ) -> Option<Notification> {
@@ -192,13 +345,7 @@ fn message(
         .as_deref()
         .map(|u| format!("{}/#/incidents?id={}", u.trim_end_matches('/'), inc.number))
         .unwrap_or_default();
-    let subject = format!(
-        "[Vigie] {}{} P{} — {}",
-        if escalated { "Escalade : " } else { "" },
-        inc.number,
-        inc.priority,
-        inc.short_description
-    );
+    let subject = format!("[Vigie] {}{} P{} — {}", kind.prefix, inc.number, inc.priority, inc.short_description);
     let mut body = format!(
         "Bonjour {name},\n\nL'incident {} (priorité P{}) est affecté à {} ; vous êtes de permanence (niveau {level}) \
          jusqu'au {}.\n",
@@ -207,20 +354,23 @@ fn message(
         team.name,
         paris(duty.until)
     );
-    if escalated {
-        body += "Le niveau précédent ne l'a pas acquitté à temps.\n";
+    if !kind.lead.is_empty() {
+        body += &format!("{}\n", kind.lead);
     }
     body += &format!("\n{}\n", inc.short_description);
     if !inc.location.is_empty() {
         body += &format!("Lieu : {}\n", inc.location);
     }
     body += &format!("Ouvert le {}\n", paris(inc.opened_at));
+    if let Some((at, by)) = st.oncall.acknowledged.get(&inc.sys_id) {
+        body += &format!("Acquitté le {} ({by})\n", paris(*at));
+    }
     if !link.is_empty() {
         body += &format!("\nVoir l'incident : {link}\n");
     }
     body += "\n— Vigie (message automatique ; acquitter arrête l'escalade)\n";
     Some(Notification {
-        id: notification_id(&inc.number, level),
+        id: format!("{prefix}{}", kind.key),
         sys_id: inc.sys_id.clone(),
         number: inc.number.clone(),
         team_id: team.id.clone(),
@@ -230,13 +380,14 @@ fn message(
         to: person.map(|p| p.email.clone()).unwrap_or_default(),
         subject,
         body,
-        why: if escalated { "escalated".into() } else { "opened".into() },
+        why: kind.why.into(),
     })
 }
 
-/// The same page to the team's chat channel, when the team names one (its `webhook` attribute, a webhook of the
-/// configuration): the subject, who is paged (mentioned by their chat handle), the link.
-fn chat_message(st: &State, team: &Team, n: &Notification) -> Option<Notification> {
+/// The same message to the team's chat channel, when the team names one (its `webhook` attribute, a webhook of the
+/// configuration): the subject (the incident's number first, so that a channel's updates of one incident read as
+/// one thread), who is paged or told (mentioned by their chat handle), the link.
+fn chat_message(st: &State, team: &Team, n: &Notification, pages: bool) -> Option<Notification> {
     let hook = team.attributes.get("webhook").filter(|w| !w.is_empty())?;
     let person = st.oncall.people.get(&n.person_id).map(|p| &p.value);
     let who = match person {
@@ -245,7 +396,11 @@ fn chat_message(st: &State, team: &Team, n: &Notification) -> Option<Notificatio
         None => n.person_id.to_string(),
     };
     let link = n.body.lines().find_map(|l| l.strip_prefix("Voir l'incident : ")).unwrap_or("");
-    let mut body = format!("{} — niveau {} : {who} est appelé(e).", n.subject, n.level);
+    let mut body = if pages {
+        format!("{} — niveau {} : {who} est appelé(e).", n.subject, n.level)
+    } else {
+        format!("{} — {who} (niveau {}) est prévenu(e).", n.subject, n.level)
+    };
     if !link.is_empty() {
         body += &format!(" {link}");
     }
@@ -265,12 +420,80 @@ fn sms_message(st: &State, inc: &Incident, n: &Notification, policy: &Policy) ->
     Some(Notification { id: format!("{}-sms", n.id), channel: Channel::Sms, to: mobile, body, ..n.clone() })
 }
 
+/// The same page by a voice call, for the most urgent incidents and a person with a mobile: what the gateway's
+/// voice reads (no link: acknowledging is done from the mail, the SMS or Vigie).
+fn voice_message(st: &State, inc: &Incident, n: &Notification, policy: &Policy) -> Option<Notification> {
+    let up_to = policy.voice_up_to_priority?;
+    if inc.priority > up_to {
+        return None;
+    }
+    let mobile = st.oncall.people.get(&n.person_id).map(|p| p.value.mobile.clone()).filter(|m| !m.is_empty())?;
+    let short: String = inc.short_description.chars().take(120).collect();
+    let body = format!(
+        "Ici Vigie. Incident {}, priorité {}, niveau {} : {short}. Acquittez-le depuis le message reçu ou depuis Vigie.",
+        inc.number, inc.priority, n.level
+    );
+    Some(Notification { id: format!("{}-voice", n.id), channel: Channel::Voice, to: mobile, body, ..n.clone() })
+}
+
+/// Warnings before a duty starts (`W-TEAM-level-YYYYMMDDTHHMM`, by email, once): to whoever the roster puts on duty
+/// within [`Policy::warn_before`] when they are not on duty already at that level (the second shift of a person
+/// working two in a row is not announced).
+fn shift_warnings(st: &State, now: DateTime<Utc>, policy: &Policy) -> Vec<Event> {
+    let Some(before) = policy.warn_before else { return Vec::new() };
+    let mut out = Vec::new();
+    for ((team_id, level), rotation) in &st.oncall.rotations {
+        let overrides = || st.oncall.overrides.values().filter(|o| &o.team_id == team_id && o.level == *level);
+        let Some(next) = vigie_domain::oncall::on_duty(&rotation.value, overrides(), now + before) else { continue };
+        let current = vigie_domain::oncall::on_duty(&rotation.value, overrides(), now);
+        if next.from <= now || current.is_some_and(|c| c.person == next.person) {
+            continue;
+        }
+        let id = format!("W-{team_id}-{level}-{}", vigie_domain::paris::to_local(next.from).format("%Y%m%dT%H%M"));
+        if st.oncall.outbox.contains_key(&id) {
+            continue;
+        }
+        let Some(person) = st.oncall.people.get(next.person).map(|p| &p.value) else { continue };
+        let team = st.oncall.teams.get(team_id).map_or(team_id.as_str(), |t| t.value.name.as_str());
+        let mut body = format!(
+            "Bonjour {},\n\nVous êtes de permanence pour {team} (niveau {level}) du {} au {}.\n",
+            person.name,
+            paris(next.from),
+            paris(next.until)
+        );
+        if let Some(reason) = next.reason {
+            body += &format!("Motif : {reason}\n");
+        }
+        if let Some(u) = policy.public_url.as_deref() {
+            body += &format!("\nQui est de permanence : {}/#/astreintes\n", u.trim_end_matches('/'));
+        }
+        body += "\n— Vigie (message automatique)\n";
+        out.push(Event::NotificationQueued(Notification {
+            id,
+            sys_id: String::new(),
+            number: String::new(),
+            team_id: team_id.clone(),
+            level: *level,
+            person_id: next.person.clone(),
+            channel: Channel::Email,
+            to: person.email.clone(),
+            subject: format!("[Vigie] Votre permanence {team} commence le {}", paris(next.from)),
+            body,
+            why: "shift".into(),
+        }));
+    }
+    out
+}
+
 /// The message as it goes out: with its one-click acknowledgement link (by email and SMS, when messages carry
 /// links), made at the send — the journal keeps no link, so a reader of the journal or of the incident's messages
 /// cannot acknowledge in the person's name.
 pub fn outgoing(n: &Notification, policy: &Policy, now: DateTime<Utc>) -> Notification {
     let mut n = n.clone();
     let (Some(url), Some((key, ttl))) = (policy.public_url.as_deref(), &policy.links) else { return n };
+    if n.sys_id.is_empty() {
+        return n; // a warning before a shift: nothing to acknowledge
+    }
     let expires = now + *ttl;
     let id = n.id.trim_end_matches("-sms").to_string();
     let link = format!("{}/ack/{}", url.trim_end_matches('/'), ack_token(key, &id, expires));
@@ -286,7 +509,7 @@ pub fn outgoing(n: &Notification, policy: &Policy, now: DateTime<Utc>) -> Notifi
             };
         }
         Channel::Sms => n.body += &format!(" — acquitter : {link}"),
-        Channel::Chat => {}
+        Channel::Chat | Channel::Voice => {}
     }
     n
 }
@@ -305,21 +528,43 @@ pub fn queue_due(journal: &Journal, policy: Policy) -> Result<usize, AppError> {
     Ok(n)
 }
 
+/// The first mail about the same incident, which a mail about it answers (`In-Reply-To`), so that a reader's client
+/// threads an incident's pages and updates; none for the first itself, or a warning before a shift.
+pub fn thread_root<'s>(st: &'s State, n: &Notification) -> Option<&'s str> {
+    if n.number.is_empty() {
+        return None;
+    }
+    let base = format!("N-{}-", n.number);
+    st.oncall
+        .outbox
+        .range(base.clone()..)
+        .take_while(|(id, _)| id.starts_with(&base))
+        .filter(|(_, e)| e.notification.channel == Channel::Email)
+        .min_by_key(|(_, e)| e.queued_at)
+        .map(|(id, _)| id.as_str())
+        .filter(|id| *id != n.id)
+}
+
 /// The messages to send at `now`: queued, or failed with a retry due.
 pub fn pending(st: &State, now: DateTime<Utc>) -> Vec<Notification> {
     st.oncall.outbox.values().filter(|e| e.due(now)).map(|e| e.notification.clone()).collect()
 }
 
-/// Records what became of a send: taken by the channel, or failed (retried after 30 s, 1 min, 2 min… up to 30 min;
-/// given up after [`MAX_ATTEMPTS`]).
-pub fn record_send(journal: &Journal, id: &str, outcome: Result<String, String>) -> Result<(), AppError> {
+/// Records what became of a send: taken by the channel, or failed (retried after `first_retry` — 30 s in service —,
+/// then twice as long each time, up to 64 times that and never more than 30 min; given up after [`MAX_ATTEMPTS`]).
+pub fn record_send(
+    journal: &Journal,
+    id: &str,
+    outcome: Result<String, String>,
+    first_retry: Duration,
+) -> Result<(), AppError> {
     let id = id.to_string();
     journal.execute(move |st| {
         let attempts = st.oncall.outbox.get(&id).map_or(0, |e| e.attempts) + 1;
         let event = match outcome {
             Ok(detail) => Event::NotificationSent(NotificationSent { id, detail }),
             Err(error) => {
-                let wait = Duration::seconds((30i64 << (attempts - 1).min(6)).min(1800));
+                let wait = (first_retry * (1i32 << (attempts - 1).min(6))).min(Duration::minutes(30));
                 let retry_at = (attempts < MAX_ATTEMPTS).then(|| Utc::now() + wait);
                 Event::NotificationFailed(NotificationFailed { id, error, retry_at })
             }
@@ -347,4 +592,225 @@ pub fn acknowledge(journal: &Journal, caller: &Caller, sys_id: &str, via: &str) 
         Ok((vec![caller.event(event)], true))
     })?;
     Ok(done)
+}
+
+#[cfg(test)]
+mod tests {
+    //! The rules over a state built event by event, at instants the test chooses.
+    use super::*;
+    use vigie_domain::ids::{PersonId, TeamId, WindowId};
+    use vigie_domain::oncall::{Period, Person, Rotation};
+    use vigie_domain::toc::{MaintenanceWindow, WindowScope};
+
+    struct World {
+        st: State,
+        seq: u64,
+    }
+
+    fn at(local: &str) -> DateTime<Utc> {
+        vigie_domain::paris::from_local(chrono::NaiveDateTime::parse_from_str(local, "%Y-%m-%d %H:%M").unwrap())
+    }
+
+    fn policy() -> Policy {
+        Policy {
+            escalate_after: Duration::hours(1),
+            public_url: None,
+            links: None,
+            sms_up_to_priority: None,
+            voice_up_to_priority: None,
+            page_within: Duration::hours(1),
+            sla: Targets { response_min: [600; 5], resolution_min: [10; 5] },
+            warn_before: Some(Duration::minutes(30)),
+        }
+    }
+
+    impl World {
+        fn apply(&mut self, time: DateTime<Utc>, event: Event) {
+            self.seq += 1;
+            self.st.apply_owned(vigie_domain::Envelope {
+                seq: self.seq,
+                id: uuid::Uuid::now_v7(),
+                time,
+                actor: Actor::system("test"),
+                origin: "test".into(),
+                source: "test".into(),
+                event,
+            });
+        }
+
+        /// What is due at `now`, applied as the server would queue it; the ids and why.
+        fn tick(&mut self, now: DateTime<Utc>) -> Vec<(String, String, String)> {
+            let due = due(&self.st, now, &policy());
+            let mut out = Vec::new();
+            for e in due {
+                if let Event::NotificationQueued(n) = &e {
+                    out.push((n.id.clone(), n.why.clone(), n.person_id.to_string()));
+                }
+                self.apply(now, e);
+            }
+            out
+        }
+
+        fn person(&mut self, id: &str, partner: &str) {
+            let p = Person {
+                id: PersonId::parse(id).unwrap(),
+                name: id.to_uppercase(),
+                email: format!("{id}@example.org"),
+                mobile: String::new(),
+                chat: String::new(),
+                partner_id: Some(vigie_domain::PartnerId::parse(partner).unwrap()),
+                organization_id: None,
+                attributes: Default::default(),
+            };
+            self.apply(at("2024-07-01 00:00"), Event::PersonUpserted(p));
+        }
+
+        fn team(&mut self, id: &str, partner: &str, people: &[&str]) {
+            let team = Team {
+                id: TeamId::parse(id).unwrap(),
+                name: id.to_string(),
+                partner_id: Some(vigie_domain::PartnerId::parse(partner).unwrap()),
+                site_id: None,
+                organization_id: None,
+                attributes: Default::default(),
+            };
+            self.apply(at("2024-07-01 00:00"), Event::TeamUpserted(team));
+            let rotation = Rotation {
+                team_id: TeamId::parse(id).unwrap(),
+                level: 1,
+                period: Period::Daily,
+                starts_at: at("2024-07-01 08:00"),
+                people: people.iter().map(|p| PersonId::parse(p).unwrap()).collect(),
+            };
+            self.apply(at("2024-07-01 00:00"), Event::RotationSet(rotation));
+        }
+
+        fn incident(&mut self, now: DateTime<Utc>, fields: &[(&str, &str)]) -> Incident {
+            let changes = fields.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            let n = self.st.incidents.len() as u64 + 1;
+            let inc = vigie_incidents::incident::create(&changes, format!("{n:032x}"), n, now, "toc").unwrap();
+            self.apply(now, Event::IncidentRecorded(Box::new(inc.clone())));
+            inc
+        }
+
+        fn change(&mut self, now: DateTime<Utc>, inc: &Incident, fields: &[(&str, &str)]) -> Incident {
+            let changes = fields.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            let current = self.st.incidents[&inc.sys_id].value.clone();
+            let next = vigie_incidents::incident::update(&current, &changes, now, "toc").unwrap();
+            self.apply(now, Event::IncidentRecorded(Box::new(next.clone())));
+            next
+        }
+    }
+
+    fn world() -> World {
+        let mut w = World { st: State::new(), seq: 0 };
+        w.person("ana", "ATOS");
+        w.person("bob", "ATOS");
+        w.person("ode", "ORANGE");
+        w.team("ATOS-SD", "ATOS", &["bob", "ana"]);
+        w.team("ORANGE-NOC", "ORANGE", &["ode"]);
+        w
+    }
+
+    fn whys(got: &[(String, String, String)]) -> Vec<(&str, &str, &str)> {
+        got.iter().map(|(id, why, who)| (id.as_str(), why.as_str(), who.as_str())).collect()
+    }
+
+    #[test]
+    fn whoever_holds_an_incident_is_told_once_of_each_change() {
+        let mut w = world();
+        let t0 = at("2024-07-26 09:00");
+        let inc = w.incident(
+            t0,
+            &[("short_description", "Panne"), ("impact", "2"), ("urgency", "2"), ("assignment_group", "ATOS")],
+        );
+        let n = inc.number.clone();
+        assert_eq!(whys(&w.tick(t0)), [(format!("N-{n}-1").as_str(), "opened", "ana")]);
+
+        // 80 % of the 10-minute resolution target: a warning, once.
+        let t8 = t0 + Duration::minutes(8);
+        assert_eq!(whys(&w.tick(t8)), [(format!("N-{n}-slaw-resolution").as_str(), "sla_warning", "ana")]);
+        assert!(w.tick(t8 + Duration::seconds(30)).is_empty(), "told once");
+
+        // Raised to P1: told once, and not again when it stays there.
+        let t9 = t0 + Duration::minutes(9);
+        let raised = w.change(t9, &inc, &[("impact", "1"), ("urgency", "1")]);
+        assert_eq!(raised.priority, 1);
+        assert_eq!(whys(&w.tick(t9)), [(format!("N-{n}-priority-1").as_str(), "priority", "ana")]);
+        assert!(w.tick(t9).is_empty());
+
+        // Breached (as the SLA loop records it): told once.
+        let t11 = t0 + Duration::minutes(11);
+        let breach = vigie_domain::itsm::SlaBreached {
+            sys_id: inc.sys_id.clone(),
+            number: n.clone(),
+            clock: "resolution".into(),
+            at: t0 + Duration::minutes(10),
+            priority: 1,
+        };
+        w.apply(t11, Event::SlaBreached(breach));
+        assert_eq!(whys(&w.tick(t11)), [(format!("N-{n}-sla-resolution").as_str(), "sla_breach", "ana")]);
+
+        // Reassigned to Orange: its level 1 is paged, from its own chain.
+        let t12 = t0 + Duration::minutes(12);
+        w.change(t12, &inc, &[("assignment_group", "ORANGE")]);
+        assert_eq!(whys(&w.tick(t12)), [(format!("N-{n}-ORANGE-NOC-1").as_str(), "assigned", "ode")]);
+        // …then told of the breach as its new holder (P1 since before its page is not a raise), once.
+        let after = t12 + Duration::seconds(1);
+        let breach = format!("N-{n}-ORANGE-NOC-sla-resolution");
+        assert_eq!(whys(&w.tick(after)), [(breach.as_str(), "sla_breach", "ode")]);
+        assert!(w.tick(after).is_empty());
+
+        // Proposed as a major incident: the holder (Orange's) is told.
+        let t13 = t0 + Duration::minutes(13);
+        w.change(t13, &inc, &[("major_incident_state", "proposed")]);
+        assert_eq!(
+            whys(&w.tick(t13)),
+            [(format!("N-{n}-ORANGE-NOC-major-proposed").as_str(), "major_proposed", "ode")]
+        );
+
+        // Acknowledged: no more SLA or priority updates; acceptance as a major incident is still told.
+        let ack = Acknowledged { sys_id: inc.sys_id.clone(), person_id: None, via: "ui".into() };
+        w.apply(t13, Event::IncidentAcknowledged(ack));
+        w.change(t13, &inc, &[("major_incident_state", "accepted"), ("u_crisis_lead", "Cdt Morel")]);
+        assert_eq!(
+            whys(&w.tick(t13)),
+            [(format!("N-{n}-ORANGE-NOC-major-accepted").as_str(), "major_accepted", "ode")]
+        );
+    }
+
+    #[test]
+    fn an_incident_under_a_maintenance_window_stays_quiet() {
+        let mut w = world();
+        let t0 = at("2024-07-26 09:00");
+        let window = MaintenanceWindow {
+            id: WindowId::parse("MAINT-STA").unwrap(),
+            scope: WindowScope::Site("STA".into()),
+            starts_at: at("2024-07-25 08:00"),
+            ends_at: at("2024-07-25 10:00"),
+            every_hours: Some(24),
+            reason: "relance nocturne".into(),
+        };
+        w.apply(t0, Event::MaintenanceScheduled(window));
+        let fields = [("short_description", "Coupure"), ("assignment_group", "ATOS"), ("location", "STA")];
+        w.incident(t0, &fields);
+        assert!(w.tick(t0).is_empty(), "in the window (repeated daily, 08:00–10:00)");
+        let other =
+            w.incident(t0, &[("short_description", "Ailleurs"), ("assignment_group", "ATOS"), ("location", "BER")]);
+        assert_eq!(whys(&w.tick(t0)), [(format!("N-{}-1", other.number).as_str(), "opened", "ana")]);
+    }
+
+    #[test]
+    fn a_person_is_warned_once_before_their_duty_starts() {
+        let mut w = world();
+        // The rotation alternates daily from 1 July 08:00 (Bob, Ana, Bob…): Ana holds 26 July, Bob the 27th.
+        let before = at("2024-07-27 07:40");
+        let got = w.tick(before);
+        assert_eq!(whys(&got), [("W-ATOS-SD-1-20240727T0800", "shift", "bob")], "Orange's Ode is on duty every day");
+        assert!(w.tick(before + Duration::minutes(5)).is_empty(), "once");
+        assert!(w.tick(at("2024-07-27 07:00")).is_empty(), "not earlier than 30 minutes before");
+        let n = &w.st.oncall.outbox["W-ATOS-SD-1-20240727T0800"].notification;
+        assert_eq!(n.subject, "[Vigie] Votre permanence ATOS-SD commence le 27/07/2024 à 08:00");
+        assert!(n.body.contains("(niveau 1) du 27/07/2024 à 08:00 au 28/07/2024 à 08:00"), "{}", n.body);
+    }
 }

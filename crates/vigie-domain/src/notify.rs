@@ -9,8 +9,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 text_enum!(/// How a message goes out: by email to the person, to the team's chat channel (an incoming webhook), by SMS
-/// through the configured gateways.
-    Channel { Email = "email", Chat = "chat", Sms = "sms" });
+/// or a voice call through the configured gateways.
+    Channel { Email = "email", Chat = "chat", Sms = "sms", Voice = "voice" });
 
 /// A message to one person about one incident, at one escalation level (`notification.queued`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -27,7 +27,10 @@ pub struct Notification {
     pub to: String,
     pub subject: String,
     pub body: String,
-    /// Why: `opened` (the incident reached a team) or `escalated` (the level before did not acknowledge in time).
+    /// Why: a page — `opened` (the incident reached a team), `escalated` (the level before did not acknowledge in
+    /// time), `assigned` (it moved to another team) —, an update to whoever holds it — `priority` (raised),
+    /// `sla_warning`, `sla_breach`, `major_proposed`, `major_accepted` —, or `shift` (a warning before a person's
+    /// duty starts; no incident).
     pub why: String,
 }
 

@@ -128,6 +128,34 @@ pub struct MaintenanceWindow {
     pub reason: String,
 }
 
+impl MaintenanceWindow {
+    /// Whether the window is open at `t` (a repeated one: in one of its repetitions).
+    pub fn open_at(&self, t: DateTime<Utc>) -> bool {
+        if t < self.starts_at {
+            return false;
+        }
+        let span = self.ends_at - self.starts_at;
+        match self.every_hours {
+            Some(h) if h > 0 => {
+                let every = chrono::Duration::hours(h as i64).num_seconds();
+                chrono::Duration::seconds((t - self.starts_at).num_seconds() % every) < span
+            }
+            _ => t < self.ends_at,
+        }
+    }
+
+    /// Whether it covers something named by its id (a site, an application, an asset or a check); a tag names
+    /// nothing here.
+    pub fn names(&self, id: &str) -> bool {
+        match &self.scope {
+            WindowScope::Site(s) | WindowScope::Application(s) | WindowScope::Asset(s) | WindowScope::Check(s) => {
+                !id.is_empty() && s == id
+            }
+            WindowScope::Tag(_) => false,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WindowCancelled {
     pub id: WindowId,

@@ -54,8 +54,16 @@ pub struct NotifyOptions {
     pub sms: Vec<SmsGateway>,
     /// Pages of this priority or more urgent also go by SMS.
     pub sms_up_to_priority: u8,
+    /// Voice gateways (a call reading the page), tried in order like the SMS ones (none: no call).
+    pub voice: Vec<SmsGateway>,
+    /// Pages of this priority or more urgent also go by a voice call.
+    pub voice_up_to_priority: u8,
     /// An incident opened longer ago than this and never paged is not paged.
     pub page_within: std::time::Duration,
+    /// A person is warned this long before their duty starts (none: not warned).
+    pub warn_before: Option<std::time::Duration>,
+    /// A failed send is tried again after this (30 s), then twice as long each time.
+    pub first_retry: std::time::Duration,
 }
 
 /// An SMS gateway reached over HTTP: where, and the body it takes, written as a template where `{to}` and `{text}`
@@ -101,14 +109,15 @@ pub fn sms_body(g: &SmsGateway, to: &str, text: &str) -> String {
     g.body.replace("{to}", &put(to)).replace("{text}", &put(text))
 }
 
-/// Sends an SMS through the gateways in order; the first that answers 2xx takes it. Why each refused, otherwise.
+/// Sends an SMS (or places a call) through the gateways in order; the first that answers 2xx takes it. Why each
+/// refused, otherwise.
 async fn text_message(
     client: &reqwest::Client,
     gateways: &[SmsGateway],
     n: &vigie_domain::notify::Notification,
 ) -> Result<String, String> {
     if gateways.is_empty() {
-        return Err("no SMS gateway in the configuration".into());
+        return Err(format!("no {} gateway in the configuration", n.channel.as_str()));
     }
     let mut why = Vec::new();
     for g in gateways {
@@ -149,7 +158,11 @@ impl NotifyOptions {
             webhooks: Default::default(),
             sms: Vec::new(),
             sms_up_to_priority: 2,
+            voice: Vec::new(),
+            voice_up_to_priority: 1,
             page_within: std::time::Duration::from_secs(3600),
+            warn_before: None,
+            first_retry: std::time::Duration::from_secs(30),
         }
     }
 }
@@ -229,12 +242,18 @@ async fn send(
     t: &AsyncSmtpTransport<Tokio1Executor>,
     from: &Mailbox,
     n: &vigie_domain::notify::Notification,
+    root: Option<String>,
 ) -> Result<String, String> {
     if n.to.is_empty() {
         return Err(format!("{} has no email address", n.person_id));
     }
     let to: Mailbox = n.to.parse().map_err(|e| format!("address {:?}: {e}", n.to))?;
-    let msg = Message::builder()
+    let mut msg = Message::builder();
+    if let Some(root) = root {
+        // Answers the incident's first mail: a reader's client threads its pages and updates.
+        msg = msg.in_reply_to(format!("<{root}@vigie>")).references(format!("<{root}@vigie>"));
+    }
+    let msg = msg
         .from(from.clone())
         .to(to)
         .subject(&n.subject)
@@ -271,7 +290,10 @@ pub async fn run(app: App, o: NotifyOptions) {
             .clone()
             .map(|k| (k, chrono::Duration::from_std(o.link_ttl).unwrap_or(chrono::Duration::hours(4)))),
         sms_up_to_priority: (!o.sms.is_empty()).then_some(o.sms_up_to_priority),
+        voice_up_to_priority: (!o.voice.is_empty()).then_some(o.voice_up_to_priority),
         page_within: chrono::Duration::from_std(o.page_within).unwrap_or(chrono::Duration::hours(1)),
+        sla: (*app.sla).clone(),
+        warn_before: o.warn_before.and_then(|w| chrono::Duration::from_std(w).ok()),
     };
     let client = reqwest::Client::builder().build().unwrap_or_default();
     // Woken at once by an incident recorded or a message queued (a page goes out within milliseconds, not at the
@@ -280,7 +302,9 @@ pub async fn run(app: App, o: NotifyOptions) {
     let w = wake.clone();
     app.journal.subscribe(move |batch| {
         use vigie_domain::Event;
-        if batch.iter().any(|e| matches!(e.event, Event::IncidentRecorded(_) | Event::NotificationQueued(_))) {
+        if batch.iter().any(|e| {
+            matches!(e.event, Event::IncidentRecorded(_) | Event::SlaBreached(_) | Event::NotificationQueued(_))
+        }) {
             w.notify_one();
         }
     });
@@ -297,19 +321,30 @@ pub async fn run(app: App, o: NotifyOptions) {
         if let Err(e) = app.blocking(move |j| Ok(vigie_app::notify::queue_due(&j, p)?)).await {
             tracing::warn!(error = %e, "notifications not queued");
         }
-        let pending = vigie_app::notify::pending(&app.journal.state(), chrono::Utc::now());
+        let pending: Vec<_> = {
+            let state = app.journal.state();
+            let pending = vigie_app::notify::pending(&state, chrono::Utc::now());
+            pending
+                .into_iter()
+                .map(|n| {
+                    let root = vigie_app::notify::thread_root(&state, &n).map(str::to_string);
+                    (n, root)
+                })
+                .collect()
+        };
         // Up to SENDS_AT_ONCE messages in flight (a storm of pages to many teams is not sent one after another);
         // each outcome is recorded as it comes.
         use futures_util::StreamExt;
         let mut sends = futures_util::stream::iter(pending)
-            .map(|n| {
+            .map(|(n, root)| {
                 let (transport, from, client, o) = (&transport, &from, &client, &o);
                 let n = vigie_app::notify::outgoing(&n, &policy, chrono::Utc::now());
                 async move {
                     let outcome = match n.channel {
-                        vigie_domain::notify::Channel::Email => send(transport, from, &n).await,
+                        vigie_domain::notify::Channel::Email => send(transport, from, &n, root).await,
                         vigie_domain::notify::Channel::Chat => post(client, &o.webhooks, &n).await,
                         vigie_domain::notify::Channel::Sms => text_message(client, &o.sms, &n).await,
+                        vigie_domain::notify::Channel::Voice => text_message(client, &o.voice, &n).await,
                     };
                     (n.id, outcome)
                 }
@@ -319,7 +354,9 @@ pub async fn run(app: App, o: NotifyOptions) {
             if let Err(e) = &outcome {
                 tracing::warn!(notification = %id, error = %e, "a notification was not sent");
             }
-            if let Err(e) = app.blocking(move |j| Ok(vigie_app::notify::record_send(&j, &id, outcome)?)).await {
+            let first_retry = chrono::Duration::from_std(o.first_retry).unwrap_or(chrono::Duration::seconds(30));
+            let record = move |j| Ok(vigie_app::notify::record_send(&j, &id, outcome, first_retry)?);
+            if let Err(e) = app.blocking(record).await {
                 tracing::warn!(error = %e, "a notification's outcome was not recorded");
             }
         }

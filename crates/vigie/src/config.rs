@@ -128,6 +128,12 @@ pub struct Notify {
     /// An incident opened longer ago than this many minutes and never paged is not paged (switching paging on does
     /// not page every open incident).
     pub page_opened_within_min: u64,
+    /// Voice gateways (a call reading the page), tried in order like the SMS ones (`[[notify.voice]]`).
+    pub voice: Vec<SmsConfig>,
+    /// Pages of this priority or more urgent also go by a voice call.
+    pub voice_up_to_priority: u8,
+    /// A person is warned by email this many minutes before their duty starts; 0: not warned.
+    pub warn_before_shift_min: u64,
 }
 
 /// An SMS gateway over HTTP: `body` is a template where `{to}` and `{text}` stand for the number and the message.
@@ -168,6 +174,9 @@ impl Default for Notify {
             sms: Vec::new(),
             sms_up_to_priority: 2,
             page_opened_within_min: 60,
+            voice: Vec::new(),
+            voice_up_to_priority: 1,
+            warn_before_shift_min: 30,
         }
     }
 }
@@ -413,9 +422,9 @@ pub fn load(file: Option<&Path>, env: impl Iterator<Item = (String, String)>) ->
     if speeds.into_iter().any(|v| v.is_nan() || v <= 0.0) {
         bail!("logistics speeds must be above 0 km/h");
     }
-    for g in &cfg.notify.sms {
+    for (table, g) in cfg.notify.sms.iter().map(|g| ("sms", g)).chain(cfg.notify.voice.iter().map(|g| ("voice", g))) {
         if !(g.url.starts_with("http://") || g.url.starts_with("https://")) || !g.body.contains("{text}") {
-            bail!("[[notify.sms]] {:?}: an http(s) url and a body template holding {{to}} and {{text}}", g.name);
+            bail!("[[notify.{table}]] {:?}: an http(s) url and a body template holding {{to}} and {{text}}", g.name);
         }
     }
     for (name, w) in &cfg.notify.webhooks {
@@ -446,7 +455,7 @@ impl Config {
         for w in c.notify.webhooks.values_mut() {
             w.url = "********".into();
         }
-        for g in &mut c.notify.sms {
+        for g in c.notify.sms.iter_mut().chain(c.notify.voice.iter_mut()) {
             g.url = "********".into();
             if !g.authorization.is_empty() {
                 g.authorization = "********".into();

@@ -60,23 +60,13 @@ pub fn serve(
                     (name.clone(), hook)
                 })
                 .collect(),
-            sms: cfg
-                .notify
-                .sms
-                .iter()
-                .map(|g| vigie_server::notify::SmsGateway {
-                    name: g.name.clone(),
-                    url: g.url.clone(),
-                    content_type: if g.content_type.is_empty() {
-                        "application/json".into()
-                    } else {
-                        g.content_type.clone()
-                    },
-                    body: g.body.clone(),
-                    authorization: Some(g.authorization.clone()).filter(|a| !a.is_empty()),
-                })
-                .collect(),
+            sms: cfg.notify.sms.iter().map(gateway).collect(),
             sms_up_to_priority: cfg.notify.sms_up_to_priority,
+            voice: cfg.notify.voice.iter().map(gateway).collect(),
+            voice_up_to_priority: cfg.notify.voice_up_to_priority,
+            warn_before: (cfg.notify.warn_before_shift_min > 0)
+                .then(|| std::time::Duration::from_secs(cfg.notify.warn_before_shift_min * 60)),
+            first_retry: std::time::Duration::from_secs(30),
             page_within: std::time::Duration::from_secs(cfg.notify.page_opened_within_min.max(1) * 60),
             link_ttl: std::time::Duration::from_secs(cfg.notify.link_ttl_min.max(1) * 60),
         }),
@@ -226,4 +216,15 @@ fn link_key(cfg: &crate::config::Config) -> anyhow::Result<String> {
         f.write_all(key.as_bytes())?;
     }
     Ok(key)
+}
+
+/// An SMS or voice gateway of the configuration (JSON unless it says otherwise).
+fn gateway(g: &crate::config::SmsConfig) -> vigie_server::notify::SmsGateway {
+    vigie_server::notify::SmsGateway {
+        name: g.name.clone(),
+        url: g.url.clone(),
+        content_type: if g.content_type.is_empty() { "application/json".into() } else { g.content_type.clone() },
+        body: g.body.clone(),
+        authorization: Some(g.authorization.clone()).filter(|a| !a.is_empty()),
+    }
 }

@@ -21,6 +21,11 @@ impl Drop for Sink {
 }
 
 fn sink(dir: &Path) -> (Sink, u16) {
+    sink_refusing(dir, 0)
+}
+
+/// The SMTP server, refusing the first `refuse` messages (451, as a relay that is down) before it takes them.
+fn sink_refusing(dir: &Path, refuse: u32) -> (Sink, u16) {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let out = dir.join("mail");
     std::fs::create_dir_all(&out).unwrap();
@@ -28,6 +33,7 @@ fn sink(dir: &Path) -> (Sink, u16) {
     // Debian's interpreter, where python3-aiosmtpd is installed (scripts/test.sh installs it).
     let mut child = Command::new("/usr/bin/python3")
         .args([script, &port.to_string(), out.to_str().unwrap()])
+        .env("SINK_REFUSE", refuse.to_string())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -378,8 +384,20 @@ async fn an_sms_gateway_that_fails_makes_the_next_one_send() {
     use std::sync::{Arc, Mutex};
     let received: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
     let r2 = received.clone();
+    let calls: Arc<Mutex<Vec<String>>> = Arc::default();
+    let c2 = calls.clone();
     let gateways = axum::Router::new()
         .route("/down/send", axum::routing::post(|| async { (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "panne") }))
+        .route(
+            "/voice/call",
+            axum::routing::post(move |body: String| {
+                let c = c2.clone();
+                async move {
+                    c.lock().unwrap().push(body);
+                    "calling"
+                }
+            }),
+        )
         .route(
             "/up/send",
             axum::routing::post(move |headers: axum::http::HeaderMap, body: String| {
@@ -409,6 +427,13 @@ async fn an_sms_gateway_that_fails_makes_the_next_one_send() {
                 authorization: auth.map(str::to_string),
             });
         }
+        n.voice.push(vigie_server::notify::SmsGateway {
+            name: "appels".into(),
+            url: format!("http://{at}/voice/call"),
+            content_type: "application/x-www-form-urlencoded".into(),
+            body: "numero={to}&texte={text}".into(),
+            authorization: None,
+        });
     }
     let app = TestApp::spawn_with_options(cfg, tempfile::tempdir().unwrap(), opts).await;
     assert_eq!(app.import(&registry(), "", None).await.status(), 200);
@@ -451,6 +476,23 @@ async fn an_sms_gateway_that_fails_makes_the_next_one_send() {
     wait_for_mails(&sink.1, 2).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(received.lock().unwrap().len(), 1, "no SMS for a P4");
+    assert!(calls.lock().unwrap().is_empty(), "no call below P1");
+
+    // A P1: a call too, through the voice gateway, with the text its voice reads (form-encoded as configured).
+    let r = app
+        .client_as("toc")
+        .post(app.url("/api/now/table/incident"))
+        .json(&json!({"short_description": "Plus de réseau", "impact": 1, "urgency": 1, "assignment_group": "ATOS"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let p1 = r.json::<Value>().await.unwrap()["result"]["number"].as_str().unwrap().to_string();
+    let got = received_at_least(&calls, 1).await;
+    assert_eq!(got.len(), 1, "{got:?}");
+    let form: std::collections::HashMap<String, String> = url_decode(&got[0]);
+    assert_eq!(form["numero"], "+33612345678");
+    assert!(form["texte"].starts_with(&format!("Ici Vigie. Incident {p1}, priorité 1, niveau 1 : Plus de réseau.")));
     app.stop().await;
 }
 
@@ -479,4 +521,88 @@ async fn switching_paging_on_does_not_page_old_incidents() {
     assert_eq!(mails(&sink.1).len(), 1, "the old incident is not paged");
     assert!(got[0].1.contains(&new) && !got[0].1.contains(&old), "{}", got[0].1);
     app.stop().await;
+}
+
+/// A relay that refuses the first sends (451) takes the page on a later attempt, with back-off; each failure is
+/// journalled with the relay's answer. Then the priority raised is told to whoever holds the incident, once, as an
+/// answer to the first mail (`In-Reply-To`), so that a mail client threads the incident's messages.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relay_down_is_retried_and_a_raised_priority_is_told_in_the_thread() {
+    let dir = tempfile::tempdir().unwrap();
+    let (sink, port) = sink_refusing(dir.path(), 2);
+    let cfg = common::config(Backend::Sqlite, dir.path().join("data"));
+    let mut opts = options(port, Duration::from_secs(3600));
+    if let Some(n) = opts.notify.as_mut() {
+        n.first_retry = Duration::from_millis(300);
+    }
+    let app = TestApp::spawn_with_options(cfg, tempfile::tempdir().unwrap(), opts).await;
+    assert_eq!(app.import(&registry(), "", None).await.status(), 200);
+    assert_eq!(app.import(ROSTERS, "", None).await.status(), 200);
+    let number = incident(&app, "Réseau des résultats instable").await;
+    let got = wait_for_mails(&sink.1, 1).await;
+    assert_eq!(got[0].0, "ana@atos.example");
+    let id = format!("N-{number}-1");
+    let entry = app.journal().state().oncall.outbox[&id].clone();
+    assert_eq!(entry.attempts, 3, "two refusals, then taken: {entry:?}");
+    assert!(matches!(entry.delivery, vigie_domain::notify::Delivery::Sent { .. }), "{entry:?}");
+    let failures: Vec<String> = app
+        .journal()
+        .read_after(0, 10_000)
+        .unwrap()
+        .into_iter()
+        .filter_map(|e| match e.event {
+            vigie_domain::Event::NotificationFailed(f) if f.id == id => Some(f.error),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(failures.len(), 2, "{failures:?}");
+    assert!(failures.iter().all(|f| f.contains("451")), "the relay's answer is kept: {failures:?}");
+
+    // Raised to P1 through the Table API: Ana, who holds it, is told once, in the incident's thread.
+    let sys_id =
+        app.journal().state().incidents.values().find(|i| i.value.number == number).unwrap().value.sys_id.clone();
+    let r = app
+        .client_as("toc")
+        .patch(app.url(&format!("/api/now/table/incident/{sys_id}")))
+        .json(&json!({"impact": 1, "urgency": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let got = wait_for_mails(&sink.1, 2).await;
+    let (to, text) = &got[1];
+    assert_eq!(to, "ana@atos.example");
+    assert!(text.contains(&format!("Subject: [Vigie] Priorité relevée : {number} P1")), "{text}");
+    assert!(text.contains("Sa priorité est passée de P2 à P1."), "{text}");
+    assert!(text.contains(&format!("In-Reply-To: <N-{number}-1@vigie>")), "{text}");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(mails(&sink.1).len(), 2, "told once");
+    app.stop().await;
+}
+
+/// A form body's fields, percent-decoded.
+fn url_decode(body: &str) -> std::collections::HashMap<String, String> {
+    let decode = |s: &str| {
+        let mut out = Vec::new();
+        let b = s.as_bytes();
+        let mut i = 0;
+        while i < b.len() {
+            match b[i] {
+                b'%' if i + 2 < b.len() => {
+                    out.push(u8::from_str_radix(&s[i + 1..i + 3], 16).unwrap());
+                    i += 3;
+                }
+                b'+' => {
+                    out.push(b' ');
+                    i += 1;
+                }
+                c => {
+                    out.push(c);
+                    i += 1;
+                }
+            }
+        }
+        String::from_utf8(out).unwrap()
+    };
+    body.split('&').filter_map(|kv| kv.split_once('=')).map(|(k, v)| (decode(k), decode(v))).collect()
 }
