@@ -453,34 +453,18 @@ fn shift_warnings(st: &State, now: DateTime<Utc>, policy: &Policy) -> Vec<Event>
         if st.oncall.outbox.contains_key(&id) {
             continue;
         }
-        let Some(person) = st.oncall.people.get(next.person).map(|p| &p.value) else { continue };
-        let team = st.oncall.teams.get(team_id).map_or(team_id.as_str(), |t| t.value.name.as_str());
-        let mut body = format!(
-            "Bonjour {},\n\nVous êtes de permanence pour {team} (niveau {level}) du {} au {}.\n",
-            person.name,
+        let Some(team) = st.oncall.teams.get(team_id).map(|t| &t.value) else { continue };
+        let mut text = format!(
+            "Vous êtes de permanence pour {} (niveau {level}) du {} au {}.",
+            team.name,
             paris(next.from),
             paris(next.until)
         );
         if let Some(reason) = next.reason {
-            body += &format!("Motif : {reason}\n");
+            text += &format!("\nMotif : {reason}");
         }
-        if let Some(u) = policy.public_url.as_deref() {
-            body += &format!("\nQui est de permanence : {}/#/astreintes\n", u.trim_end_matches('/'));
-        }
-        body += "\n— Vigie (message automatique)\n";
-        out.push(Event::NotificationQueued(Notification {
-            id,
-            sys_id: String::new(),
-            number: String::new(),
-            team_id: team_id.clone(),
-            level: *level,
-            person_id: next.person.clone(),
-            channel: Channel::Email,
-            to: person.email.clone(),
-            subject: format!("[Vigie] Votre permanence {team} commence le {}", paris(next.from)),
-            body,
-            why: "shift".into(),
-        }));
+        let subject = format!("Votre permanence {} commence le {}", team.name, paris(next.from));
+        out.extend(letter(st, id, "shift", team, *level, next.person, subject, &text, policy, "astreintes"));
     }
     out
 }
@@ -543,6 +527,199 @@ pub fn thread_root<'s>(st: &'s State, n: &Notification) -> Option<&'s str> {
         .min_by_key(|(_, e)| e.queued_at)
         .map(|(id, _)| id.as_str())
         .filter(|id| *id != n.id)
+}
+
+/// The logistics rules: a plan late, an item's coverage low for an organisation → its duty officer is told.
+#[derive(Debug, Clone)]
+pub struct LogisticsRules {
+    /// How transit times are estimated (a shipped plan is expected at its shipping plus the longest movement's
+    /// drive).
+    pub travel: vigie_logistics::Travel,
+    /// A committed plan not shipped within this is late.
+    pub ship_within: Duration,
+    /// A shipped plan not received this long after its expected arrival is late.
+    pub arrival_grace: Duration,
+    /// Items watched for each organisation.
+    pub coverage: Vec<CoverageWatch>,
+}
+
+/// An item whose coverage is watched: under `below` (a share of the need, 1.0 = all of it) over `days` days for an
+/// organisation, its duty officer is told, once a day while it stays under.
+#[derive(Debug, Clone)]
+pub struct CoverageWatch {
+    pub item: String,
+    pub days: u32,
+    pub below: f64,
+}
+
+/// Who is on duty at `now` for an organisation: the first-called level of a team of that organisation, else of the
+/// organisation above it (a tactical group without a roster falls to the strategic centre).
+fn duty_officer<'s>(
+    st: &'s State,
+    org: &str,
+    now: DateTime<Utc>,
+) -> Option<(&'s Team, u8, &'s vigie_domain::ids::PersonId)> {
+    let mut org = Some(org.to_string());
+    for _ in 0..16 {
+        let id = org.take()?;
+        let teams = st.oncall.teams.values().map(|t| &t.value);
+        for team in teams.filter(|t| t.organization_id.as_ref().is_some_and(|o| o.as_str() == id)) {
+            let mut levels = st.oncall.rotations.range((team.id.clone(), 0)..=(team.id.clone(), u8::MAX));
+            let Some(((_, level), rotation)) = levels.next() else { continue };
+            let overrides = st.oncall.overrides.values().filter(|o| o.team_id == team.id && o.level == *level);
+            if let Some(duty) = vigie_domain::oncall::on_duty(&rotation.value, overrides, now) {
+                return Some((team, *level, duty.person));
+            }
+        }
+        org = st.organizations.get(id.as_str()).and_then(|o| o.value.parent_id.as_ref()).map(|p| p.to_string());
+    }
+    None
+}
+
+/// A mail to a person that is about no incident (nothing to acknowledge).
+#[allow(clippy::too_many_arguments)]
+fn letter(
+    st: &State,
+    id: String,
+    why: &str,
+    team: &Team,
+    level: u8,
+    person: &vigie_domain::ids::PersonId,
+    subject: String,
+    text: &str,
+    policy: &Policy,
+    page: &str,
+) -> Option<Event> {
+    let p = &st.oncall.people.get(person)?.value;
+    let mut body = format!("Bonjour {},\n\n{text}\n", p.name);
+    if let Some(u) = policy.public_url.as_deref() {
+        body += &format!("\nDans Vigie : {}/#/{page}\n", u.trim_end_matches('/'));
+    }
+    body += "\n— Vigie (message automatique)\n";
+    Some(Event::NotificationQueued(Notification {
+        id,
+        sys_id: String::new(),
+        number: String::new(),
+        team_id: team.id.clone(),
+        level,
+        person_id: person.clone(),
+        channel: Channel::Email,
+        to: p.email.clone(),
+        subject: format!("[Vigie] {subject}"),
+        body,
+        why: why.into(),
+    }))
+}
+
+/// The logistics messages due at `now`, each once: a committed plan not shipped in time (`L-PLAN-ship`), a shipped
+/// plan past its expected arrival (`L-PLAN-arrival`), to the duty officer of the organisation supporting its
+/// destination; an organisation's coverage of a watched item under its threshold (`L-COV-ORG-ITEM-YYYYMMDD`, once a
+/// day while it stays under).
+pub fn logistics_due(st: &State, now: DateTime<Utc>, policy: &Policy, rules: &LogisticsRules) -> Vec<Event> {
+    let mut out = Vec::new();
+    for (id, plan) in &st.plans {
+        let plan = &plan.value;
+        let Some(dest) = st.sites.get(&plan.plan.destination).map(|s| &s.value) else { continue };
+        let (key, why, text) = match (plan.status, plan.shipped_at) {
+            (vigie_domain::PlanStatus::Committed, _) if plan.committed_at + rules.ship_within <= now => (
+                "ship",
+                "plan_not_shipped",
+                format!(
+                    "Le plan {id} vers {} ({} mouvement(s)) est engagé depuis le {} et n'est toujours pas expédié.",
+                    dest.name,
+                    plan.plan.movements.len(),
+                    paris(plan.committed_at)
+                ),
+            ),
+            (vigie_domain::PlanStatus::Shipped, Some(shipped)) => {
+                let drive = plan
+                    .plan
+                    .movements
+                    .iter()
+                    .filter_map(|m| {
+                        let from = st.sites.get(&m.from)?.value.position();
+                        let speed = m
+                            .vehicle_id
+                            .as_ref()
+                            .and_then(|v| st.vehicles.get(v))
+                            .map_or(rules.travel.default_speed_kmh, |v| rules.travel.speed_of(&v.value));
+                        Some(vigie_logistics::Travel::minutes(rules.travel.road_km(from, dest.position()), speed))
+                    })
+                    .fold(0.0, f64::max);
+                let expected = shipped + Duration::minutes(drive.ceil() as i64);
+                if expected + rules.arrival_grace > now {
+                    continue;
+                }
+                (
+                    "arrival",
+                    "plan_late",
+                    format!(
+                        "Le plan {id}, expédié le {} vers {}, y était attendu le {} et n'est pas réceptionné.",
+                        paris(shipped),
+                        dest.name,
+                        paris(expected)
+                    ),
+                )
+            }
+            _ => continue,
+        };
+        let msg_id = format!("L-{id}-{key}");
+        if st.oncall.outbox.contains_key(&msg_id) {
+            continue;
+        }
+        let Some((team, level, person)) = duty_officer(st, dest.organization_id.as_str(), now) else { continue };
+        let subject = if key == "ship" {
+            format!("Plan {id} non expédié — {}", dest.name)
+        } else {
+            format!("Plan {id} en retard — {}", dest.name)
+        };
+        out.extend(letter(st, msg_id, why, team, level, person, subject, &text, policy, "plans"));
+    }
+    let today = vigie_domain::paris::today(now);
+    for watch in &rules.coverage {
+        let Ok(item) = vigie_logistics::item_id(st, &watch.item) else { continue };
+        let scope = vigie_logistics::Scope::everything();
+        let Ok(s) = vigie_logistics::sufficiency(st, &item, today, watch.days.max(1), &scope) else { continue };
+        for org in &s.by_organization {
+            let Some(coverage) = org.figures.coverage.filter(|c| *c < watch.below) else { continue };
+            let msg_id = format!("L-COV-{}-{}-{}", org.organization_id, item, today.format("%Y%m%d"));
+            if st.oncall.outbox.contains_key(&msg_id) {
+                continue;
+            }
+            let Some((team, level, person)) = duty_officer(st, org.organization_id.as_str(), now) else { continue };
+            let f = &org.figures;
+            let text = format!(
+                "{} ({}) ne couvre que {:.0} % de son besoin sur {} jour(s) (seuil {:.0} %) : disponible {} {unit}, \
+                 besoin {} {unit}, manque {} {unit}.",
+                org.name,
+                s.item_name,
+                coverage * 100.0,
+                s.days,
+                watch.below * 100.0,
+                f.available,
+                f.need,
+                f.shortfall,
+                unit = s.unit
+            );
+            let subject = format!("Couverture {} {:.0} % — {}", s.item_name, coverage * 100.0, org.name);
+            out.extend(letter(st, msg_id, "coverage", team, level, person, subject, &text, policy, "stock"));
+        }
+    }
+    out
+}
+
+/// Queues the logistics messages due now (decided inside the journal command, so each is queued once).
+pub fn queue_logistics(journal: &Journal, policy: Policy, rules: LogisticsRules) -> Result<usize, AppError> {
+    let actor = Actor::system("notify");
+    let (_, n) = journal.execute(move |st| {
+        let events: Vec<NewEvent> = logistics_due(st, Utc::now(), &policy, &rules)
+            .into_iter()
+            .map(|event| NewEvent { actor: actor.clone(), source: "notify".into(), event })
+            .collect();
+        let n = events.len();
+        Ok::<_, AppError>((events, n))
+    })?;
+    Ok(n)
 }
 
 /// The messages to send at `now`: queued, or failed with a retry due.

@@ -64,6 +64,14 @@ pub struct NotifyOptions {
     pub warn_before: Option<std::time::Duration>,
     /// A failed send is tried again after this (30 s), then twice as long each time.
     pub first_retry: std::time::Duration,
+    /// A committed plan not shipped within this is late (its destination's duty officer is told).
+    pub plan_ship_within: std::time::Duration,
+    /// A shipped plan not received this long after its expected arrival is late.
+    pub plan_late_after: std::time::Duration,
+    /// Items whose coverage is watched for each organisation.
+    pub coverage: Vec<vigie_app::notify::CoverageWatch>,
+    /// How often the logistics rules (plans late, coverage) are looked at.
+    pub logistics_every: std::time::Duration,
 }
 
 /// An SMS gateway reached over HTTP: where, and the body it takes, written as a template where `{to}` and `{text}`
@@ -163,6 +171,10 @@ impl NotifyOptions {
             page_within: std::time::Duration::from_secs(3600),
             warn_before: None,
             first_retry: std::time::Duration::from_secs(30),
+            plan_ship_within: std::time::Duration::from_secs(2 * 3600),
+            plan_late_after: std::time::Duration::from_secs(30 * 60),
+            coverage: Vec::new(),
+            logistics_every: std::time::Duration::from_secs(60),
         }
     }
 }
@@ -295,6 +307,13 @@ pub async fn run(app: App, o: NotifyOptions) {
         sla: (*app.sla).clone(),
         warn_before: o.warn_before.and_then(|w| chrono::Duration::from_std(w).ok()),
     };
+    let rules = vigie_app::notify::LogisticsRules {
+        travel: (*app.travel).clone(),
+        ship_within: chrono::Duration::from_std(o.plan_ship_within).unwrap_or(chrono::Duration::hours(2)),
+        arrival_grace: chrono::Duration::from_std(o.plan_late_after).unwrap_or(chrono::Duration::minutes(30)),
+        coverage: o.coverage.clone(),
+    };
+    let mut logistics_at = std::time::Instant::now();
     let client = reqwest::Client::builder().build().unwrap_or_default();
     // Woken at once by an incident recorded or a message queued (a page goes out within milliseconds, not at the
     // next tick); the tick still comes for escalations and retries, whose time passes without any event.
@@ -320,6 +339,14 @@ pub async fn run(app: App, o: NotifyOptions) {
         let p = policy.clone();
         if let Err(e) = app.blocking(move |j| Ok(vigie_app::notify::queue_due(&j, p)?)).await {
             tracing::warn!(error = %e, "notifications not queued");
+        }
+        // The logistics rules compute coverage over the stock: at their own pace.
+        if logistics_at.elapsed() >= o.logistics_every {
+            logistics_at = std::time::Instant::now();
+            let (p, r) = (policy.clone(), rules.clone());
+            if let Err(e) = app.blocking(move |j| Ok(vigie_app::notify::queue_logistics(&j, p, r)?)).await {
+                tracing::warn!(error = %e, "logistics notifications not queued");
+            }
         }
         let pending: Vec<_> = {
             let state = app.journal.state();

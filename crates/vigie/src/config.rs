@@ -134,6 +134,28 @@ pub struct Notify {
     pub voice_up_to_priority: u8,
     /// A person is warned by email this many minutes before their duty starts; 0: not warned.
     pub warn_before_shift_min: u64,
+    /// A committed plan not shipped within this many minutes is late: its destination's duty officer is told.
+    pub plan_ship_within_min: u64,
+    /// A shipped plan not received this many minutes after its expected arrival is late.
+    pub plan_late_after_min: u64,
+    /// Items whose coverage is watched for each organisation (`[[notify.coverage]]`).
+    pub coverage: Vec<CoverageConfig>,
+}
+
+/// An item watched: an organisation's coverage of it over `days` under `below_percent` of the need → its duty
+/// officer is told, once a day while it stays under.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct CoverageConfig {
+    pub item: String,
+    pub days: u32,
+    pub below_percent: f64,
+}
+
+impl Default for CoverageConfig {
+    fn default() -> Self {
+        CoverageConfig { item: String::new(), days: 3, below_percent: 100.0 }
+    }
 }
 
 /// An SMS gateway over HTTP: `body` is a template where `{to}` and `{text}` stand for the number and the message.
@@ -177,6 +199,9 @@ impl Default for Notify {
             voice: Vec::new(),
             voice_up_to_priority: 1,
             warn_before_shift_min: 30,
+            plan_ship_within_min: 120,
+            plan_late_after_min: 30,
+            coverage: Vec::new(),
         }
     }
 }
@@ -425,6 +450,11 @@ pub fn load(file: Option<&Path>, env: impl Iterator<Item = (String, String)>) ->
     for (table, g) in cfg.notify.sms.iter().map(|g| ("sms", g)).chain(cfg.notify.voice.iter().map(|g| ("voice", g))) {
         if !(g.url.starts_with("http://") || g.url.starts_with("https://")) || !g.body.contains("{text}") {
             bail!("[[notify.{table}]] {:?}: an http(s) url and a body template holding {{to}} and {{text}}", g.name);
+        }
+    }
+    for c in &cfg.notify.coverage {
+        if c.item.is_empty() || c.days == 0 || !(0.0..=1000.0).contains(&c.below_percent) {
+            bail!("[[notify.coverage]] {:?}: an item, days at least 1, below_percent between 0 and 1000", c.item);
         }
     }
     for (name, w) in &cfg.notify.webhooks {

@@ -67,6 +67,19 @@ pub fn serve(
             warn_before: (cfg.notify.warn_before_shift_min > 0)
                 .then(|| std::time::Duration::from_secs(cfg.notify.warn_before_shift_min * 60)),
             first_retry: std::time::Duration::from_secs(30),
+            plan_ship_within: std::time::Duration::from_secs(cfg.notify.plan_ship_within_min.max(1) * 60),
+            plan_late_after: std::time::Duration::from_secs(cfg.notify.plan_late_after_min * 60),
+            coverage: cfg
+                .notify
+                .coverage
+                .iter()
+                .map(|c| vigie_app::notify::CoverageWatch {
+                    item: c.item.clone(),
+                    days: c.days,
+                    below: c.below_percent / 100.0,
+                })
+                .collect(),
+            logistics_every: std::time::Duration::from_secs(60),
             page_within: std::time::Duration::from_secs(cfg.notify.page_opened_within_min.max(1) * 60),
             link_ttl: std::time::Duration::from_secs(cfg.notify.link_ttl_min.max(1) * 60),
         }),

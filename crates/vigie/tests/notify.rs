@@ -606,3 +606,68 @@ fn url_decode(body: &str) -> std::collections::HashMap<String, String> {
     };
     body.split('&').filter_map(|kv| kv.split_once('=')).map(|(k, v)| (decode(k), decode(v))).collect()
 }
+
+/// The logistics rules reach an organisation's duty officer: Marseille's engaged force has no serviceable plate
+/// (coverage 0 % under a watch at 100 %), told once that day; a plan to Marseille committed and not shipped in time is
+/// told once to the same officer; Paris, covered, hears nothing of plates.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_plan_and_a_low_coverage_reach_the_organisations_duty_officer() {
+    let dir = tempfile::tempdir().unwrap();
+    let (sink, port) = sink(dir.path());
+    let cfg = common::config(Backend::Sqlite, dir.path().join("data"));
+    let mut opts = options(port, Duration::from_secs(3600));
+    if let Some(n) = opts.notify.as_mut() {
+        n.plan_ship_within = Duration::from_secs(1);
+        n.logistics_every = Duration::from_millis(200);
+        n.coverage = vec![vigie_app::notify::CoverageWatch { item: "PLATE".into(), days: 1, below: 1.0 }];
+    }
+    let app = TestApp::spawn_with_options(cfg, tempfile::tempdir().unwrap(), opts).await;
+    let mut files = registry();
+    files.push(("allowances.csv", "item_id,basis,quantity\nPLATE,person,1\n"));
+    files.push((
+        "forces.csv",
+        "id,name,site_id,headcount,organization_id,starts_on,ends_on\nF1,Renfort,MRS,40,GS-MRS,2024-01-01,2099-12-31\n\
+         F2,Garde,STA,10,GS-IDF,2024-01-01,2099-12-31\n",
+    ));
+    files.push((
+        "people.csv",
+        "id;name;email;organization_id\nlt-mrs;Lt Roux;roux@gs-mrs.example;GS-MRS\nlt-idf;Lt Blanc;blanc@gs-idf.example;GS-IDF\n",
+    ));
+    files.push((
+        "teams.csv",
+        "id;name;organization_id\nGS-MRS-PERM;Permanence GS Marseille;GS-MRS\nGS-IDF-PERM;Permanence GS IDF;GS-IDF\n",
+    ));
+    files.push((
+        "rotations.csv",
+        "team_id;level;period;starts_at;people\nGS-MRS-PERM;1;daily;2024-01-01 08:00;lt-mrs\nGS-IDF-PERM;1;daily;2024-01-01 08:00;lt-idf\n",
+    ));
+    let r = app.import(&files, "", None).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+
+    let got = wait_for_mails(&sink.1, 1).await;
+    let (to, text) = &got[0];
+    assert_eq!(to, "roux@gs-mrs.example");
+    assert!(text.contains("Subject: [Vigie] Couverture Plaque 0 % — Groupement Marseille"), "{text}");
+    assert!(text.contains("ne couvre que 0 % de son besoin sur 1 jour(s) (seuil 100 %)"), "{text}");
+    assert!(text.contains("besoin 40 pièce"), "{text}");
+
+    // A plan from Vincennes to Marseille, committed by the centre and left unshipped.
+    let plan = json!({"destination": "MRS", "movements": [{"from": "DEP1", "item_id": "PLATE", "quantity": 40}],
+                      "purpose": "reinforce"});
+    let r = app.client_as("cpco").post(app.url("/api/v1/plans")).json(&plan).send().await.unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let got = wait_for_mails(&sink.1, 2).await;
+    let (to, text) = &got[1];
+    assert_eq!(to, "roux@gs-mrs.example");
+    assert!(text.contains("non expédié — Stade de Marseille"), "{text}");
+    assert!(text.contains("n'est toujours pas expédié"), "{text}");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let all = mails(&sink.1);
+    assert_eq!(
+        all.len(),
+        2,
+        "each once, Paris (covered) told nothing: {:?}",
+        all.iter().map(|m| &m.0).collect::<Vec<_>>()
+    );
+    app.stop().await;
+}
