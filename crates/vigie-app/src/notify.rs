@@ -8,9 +8,12 @@
 
 use crate::{AppError, Caller};
 use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
 use vigie_domain::access::Permission;
 use vigie_domain::itsm::Incident;
-use vigie_domain::notify::{Acknowledged, Channel, Notification, NotificationFailed, NotificationSent, OutboxEntry};
+use vigie_domain::notify::{
+    Acknowledged, Channel, Delivery, Notification, NotificationFailed, NotificationSent, OutboxEntry,
+};
 use vigie_domain::oncall::Team;
 use vigie_domain::{Actor, Event, NewEvent, State};
 use vigie_incidents::sla::{evaluate, Point, Stage, Targets};
@@ -720,6 +723,112 @@ pub fn queue_logistics(journal: &Journal, policy: Policy, rules: LogisticsRules)
         Ok::<_, AppError>((events, n))
     })?;
     Ok(n)
+}
+
+/// What the notification log is asked for: filters (each optional) and how many lines.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct LogQuery {
+    /// `queued`, `sent`, `failed` (to be retried), `given_up`.
+    pub status: Option<String>,
+    /// `email`, `chat`, `sms`, `voice`.
+    pub channel: Option<String>,
+    /// A kind (`opened`, `escalated`, `sla_breach`, `shift`, `coverage`…; see [`Notification::why`]).
+    pub why: Option<String>,
+    pub team: Option<String>,
+    /// Words found in the subject, the person's id, the incident's number or the message's id.
+    pub q: Option<String>,
+    /// Lines answered, newest first (default 200, at most 1,000).
+    pub limit: Option<usize>,
+}
+
+/// One line of the log.
+#[derive(Debug, Clone, Serialize)]
+pub struct LogLine<'s> {
+    #[serde(flatten)]
+    pub entry: &'s OutboxEntry,
+    /// `queued`, `sent`, `failed`, `given_up`.
+    pub state: &'static str,
+    pub team: String,
+    pub person: String,
+    /// Who acknowledged its incident, and when.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub acknowledged: Option<(DateTime<Utc>, &'s str)>,
+}
+
+/// The log's answer: counts over every message the caller may see (filters applied), then the newest lines.
+#[derive(Debug, Clone, Serialize)]
+pub struct Log<'s> {
+    pub total: usize,
+    pub queued: usize,
+    pub sent: usize,
+    pub failed: usize,
+    pub given_up: usize,
+    pub items: Vec<LogLine<'s>>,
+}
+
+fn state_of(e: &OutboxEntry) -> &'static str {
+    match &e.delivery {
+        Delivery::Queued => "queued",
+        Delivery::Sent { .. } => "sent",
+        Delivery::Failed { retry_at: Some(_), .. } => "failed",
+        Delivery::Failed { retry_at: None, .. } => "given_up",
+    }
+}
+
+/// Every message Vigie sent or will send that the caller may see — about an incident it sees, or to a team its
+/// roster reaches —, newest first, with where each stands.
+pub fn log<'s>(st: &'s State, caller: &Caller, q: &LogQuery) -> Result<Log<'s>, AppError> {
+    let may = |p| caller.principal.may(p);
+    if !(may(Permission::LogisticsRead) || may(Permission::MonitoringRead) || may(Permission::IncidentsRead)) {
+        caller.need(Permission::IncidentsRead)?;
+    }
+    let view = caller.principal.view(st);
+    let words = q.q.as_deref().map(str::to_lowercase).filter(|w| !w.is_empty());
+    let is = |v: &str, want: &Option<String>| want.as_deref().is_none_or(|w| w.is_empty() || v == w);
+    let mut lines: Vec<LogLine<'s>> = Vec::new();
+    let (mut queued, mut sent, mut failed, mut given_up) = (0, 0, 0, 0);
+    for e in st.oncall.outbox.values() {
+        let n = &e.notification;
+        let team = st.oncall.teams.get(&n.team_id).map(|t| &t.value);
+        let about_seen = st.incidents.get(&n.sys_id).is_some_and(|i| view.incident(&i.value));
+        let team_seen = team.is_some_and(|t| view.roster(t.partner_id.as_ref(), t.organization_id.as_ref()));
+        let state = state_of(e);
+        if !(about_seen || team_seen)
+            || !is(state, &q.status)
+            || !is(n.channel.as_str(), &q.channel)
+            || !is(&n.why, &q.why)
+            || !is(n.team_id.as_str(), &q.team)
+        {
+            continue;
+        }
+        if let Some(w) = &words {
+            let hay = format!("{} {} {} {}", n.subject, n.person_id, n.number, n.id).to_lowercase();
+            if !hay.contains(w.as_str()) {
+                continue;
+            }
+        }
+        match state {
+            "queued" => queued += 1,
+            "sent" => sent += 1,
+            "failed" => failed += 1,
+            _ => given_up += 1,
+        }
+        let person =
+            st.oncall.people.get(&n.person_id).map_or_else(|| n.person_id.to_string(), |p| p.value.name.clone());
+        lines.push(LogLine {
+            entry: e,
+            state,
+            team: team.map_or_else(|| n.team_id.to_string(), |t| t.name.clone()),
+            person,
+            acknowledged: st.oncall.acknowledged.get(&n.sys_id).map(|(at, by)| (*at, by.as_str())),
+        });
+    }
+    let total = lines.len();
+    lines.sort_by(|a, b| {
+        b.entry.queued_at.cmp(&a.entry.queued_at).then_with(|| a.entry.notification.id.cmp(&b.entry.notification.id))
+    });
+    lines.truncate(q.limit.unwrap_or(200).clamp(1, 1_000));
+    Ok(Log { total, queued, sent, failed, given_up, items: lines })
 }
 
 /// The messages to send at `now`: queued, or failed with a retry due.

@@ -127,3 +127,191 @@ pub fn reliefs(st: &State, at: DateTime<Utc>) -> Vec<Relief> {
     }
     out
 }
+
+/// One span of one person's duty in a calendar.
+#[derive(Debug, Clone, Serialize)]
+pub struct Span {
+    pub person_id: String,
+    pub name: String,
+    pub from: DateTime<Utc>,
+    pub until: DateTime<Utc>,
+    /// Why, when an override put them there.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// A level of a team over a span of time: its rotation and who holds it when.
+#[derive(Debug, Clone, Serialize)]
+pub struct LevelCalendar {
+    pub level: u8,
+    /// `shift` (3×8), `daily`, `weekly`.
+    pub period: String,
+    /// The people taking turns, in order.
+    pub people: Vec<String>,
+    pub spans: Vec<Span>,
+}
+
+/// A team's calendar.
+#[derive(Debug, Clone, Serialize)]
+pub struct TeamCalendar {
+    pub team_id: String,
+    pub team: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub partner_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organization_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub site_id: Option<String>,
+    /// The chat channel its pages go to (a webhook of the configuration), if any.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub webhook: String,
+    pub levels: Vec<LevelCalendar>,
+}
+
+/// Longest calendar answered at once.
+pub const MAX_CALENDAR_DAYS: i64 = 31;
+
+/// Who holds each level of each team the caller sees (or one team) from `from` to `until`, span by span: the
+/// rotation's turns, cut where an override begins and ends. At most [`MAX_CALENDAR_DAYS`].
+pub fn calendar(
+    st: &State,
+    caller: &Caller,
+    team: Option<&str>,
+    from: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Result<Vec<TeamCalendar>, AppError> {
+    on_duty(st, caller, &DutyQuery::default(), from)?; // the same right to read
+    if until <= from || until - from > chrono::Duration::days(MAX_CALENDAR_DAYS) {
+        return Err(AppError::field("days", format!("a span of 1 to {MAX_CALENDAR_DAYS} days")));
+    }
+    let view = caller.principal.view(st);
+    let name =
+        |id: &vigie_domain::PersonId| st.oncall.people.get(id).map_or_else(|| id.to_string(), |p| p.value.name.clone());
+    let mut out: Vec<TeamCalendar> = Vec::new();
+    for ((team_id, level), rotation) in &st.oncall.rotations {
+        let Some(t) = st.oncall.teams.get(team_id).map(|t| &t.value) else { continue };
+        if !view.roster(t.partner_id.as_ref(), t.organization_id.as_ref()) || team.is_some_and(|w| w != t.id.as_str()) {
+            continue;
+        }
+        let overrides: Vec<&vigie_domain::oncall::Override> =
+            st.oncall.overrides.values().filter(|o| &o.team_id == team_id && o.level == *level).collect();
+        let mut spans: Vec<Span> = Vec::new();
+        let mut at = from.max(rotation.value.starts_at);
+        // Each step ends a span: at a turn's end, or where an override begins; bounded however the roster is made.
+        for _ in 0..2_000 {
+            if at >= until {
+                break;
+            }
+            let Some(duty) = vigie_domain::oncall::on_duty(&rotation.value, overrides.iter().copied(), at) else {
+                break;
+            };
+            let cut = overrides.iter().map(|o| o.from).filter(|f| *f > at && *f < duty.until).min();
+            let end = cut.unwrap_or(duty.until).min(until);
+            match spans.last_mut() {
+                Some(last) if last.person_id == duty.person.as_str() && last.until == at && duty.reason.is_none() => {
+                    last.until = end;
+                }
+                _ => spans.push(Span {
+                    person_id: duty.person.to_string(),
+                    name: name(duty.person),
+                    from: at,
+                    until: end,
+                    reason: duty.reason.map(str::to_string),
+                }),
+            }
+            at = end;
+        }
+        let lc = LevelCalendar {
+            level: *level,
+            period: rotation.value.period.as_str().to_string(),
+            people: rotation.value.people.iter().map(name).collect(),
+            spans,
+        };
+        match out.last_mut() {
+            Some(tc) if tc.team_id == t.id.as_str() => tc.levels.push(lc),
+            _ => out.push(TeamCalendar {
+                team_id: t.id.to_string(),
+                team: t.name.clone(),
+                partner_id: t.partner_id.as_ref().map(|p| p.to_string()),
+                organization_id: t.organization_id.as_ref().map(|o| o.to_string()),
+                site_id: t.site_id.as_ref().map(|s| s.to_string()),
+                webhook: t.attributes.get("webhook").cloned().unwrap_or_default(),
+                levels: vec![lc],
+            }),
+        }
+    }
+    Ok(out)
+}
+
+/// An override asked for from the UI or the API: a person on duty for a span (a swap, a replacement), or one taken
+/// back (`removed`).
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OverrideRequest {
+    pub team_id: String,
+    pub level: u8,
+    pub from: String,
+    pub until: String,
+    pub person_id: String,
+    #[serde(default)]
+    pub reason: String,
+    #[serde(default)]
+    pub removed: bool,
+}
+
+/// Longest override.
+pub const MAX_OVERRIDE_DAYS: i64 = 31;
+
+/// Puts a person on duty for a span (or takes an override back), journalled with who did it: needs
+/// `rosters:write` and a team the caller's roster reaches, a level the team has, a known person, a span of at most
+/// [`MAX_OVERRIDE_DAYS`] days; a reason of at most 200 characters. Each problem is located at its field.
+pub fn set_override(
+    journal: &vigie_journal::Journal,
+    caller: &Caller,
+    req: OverrideRequest,
+) -> Result<vigie_domain::oncall::Override, AppError> {
+    caller.need(Permission::RostersWrite)?;
+    let from =
+        crate::when::parse_instant("from", Some(&req.from))?.ok_or_else(|| AppError::field("from", "required"))?;
+    let until =
+        crate::when::parse_instant("until", Some(&req.until))?.ok_or_else(|| AppError::field("until", "required"))?;
+    if until <= from || until - from > chrono::Duration::days(MAX_OVERRIDE_DAYS) {
+        return Err(AppError::field("until", format!("after `from`, within {MAX_OVERRIDE_DAYS} days of it")));
+    }
+    if req.reason.chars().count() > 200 {
+        return Err(AppError::field("reason", "at most 200 characters"));
+    }
+    let team_id =
+        vigie_domain::ids::TeamId::parse(&req.team_id).map_err(|e| AppError::field("team_id", e.to_string()))?;
+    let person_id =
+        vigie_domain::PersonId::parse(&req.person_id).map_err(|e| AppError::field("person_id", e.to_string()))?;
+    let caller = caller.clone();
+    let (_, o) = journal.execute(move |st| {
+        let team = st.oncall.teams.get(&team_id).map(|t| &t.value);
+        let view = caller.principal.view(st);
+        let Some(team) = team.filter(|t| view.roster(t.partner_id.as_ref(), t.organization_id.as_ref())) else {
+            return Err(AppError::not_found("team", &team_id));
+        };
+        if !st.oncall.rotations.contains_key(&(team.id.clone(), req.level)) {
+            return Err(AppError::field("level", format!("{} has no level {}", team.id, req.level)));
+        }
+        if !st.oncall.people.contains_key(&person_id) {
+            return Err(AppError::field("person_id", format!("unknown person {person_id}")));
+        }
+        let key = (team.id.clone(), req.level, from);
+        if req.removed && !st.oncall.overrides.contains_key(&key) {
+            return Err(AppError::not_found("override", format!("{} {} {}", team.id, req.level, req.from)));
+        }
+        let o = vigie_domain::oncall::Override {
+            team_id: team.id.clone(),
+            level: req.level,
+            from,
+            until,
+            person_id,
+            reason: req.reason.trim().to_string(),
+            removed: req.removed,
+        };
+        Ok((vec![caller.event(vigie_domain::Event::OverrideSet(o.clone()))], o))
+    })?;
+    Ok(o)
+}

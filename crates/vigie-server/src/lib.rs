@@ -165,6 +165,8 @@ pub struct App {
     readiness: Arc<vigie_app::readiness::NetworkCache>,
     /// The key that signs acknowledgement links in messages (none: no link).
     ack_key: Option<Arc<str>>,
+    /// How people are paged (none: paging is off), for the escalation policy's page.
+    notify: Option<Arc<notify::NotifyOptions>>,
 }
 
 impl App {
@@ -271,6 +273,7 @@ fn build(journal: Journal, options: ServerOptions) -> (Router, watch::Sender<boo
         relayed,
         readiness: Arc::default(),
         ack_key: options.notify.as_ref().and_then(|n| n.link_key.as_deref()).map(Arc::from),
+        notify: options.notify.clone().map(Arc::new),
     };
     let body_limit = options.max_body_bytes;
     let router: Router = routes::router(&options)

@@ -294,6 +294,17 @@ async fn a_storm_pages_once_and_a_partner_hears_only_of_its_own() {
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert_eq!(mails(&sink.1).len(), 2);
     assert_eq!(got[1].0, "ode@orange.example");
+
+    // The notification log: the TOC sees both messages, Atos only its own.
+    let all = app.get_json("/api/v1/notifications").await;
+    assert_eq!((all["total"].as_u64(), all["sent"].as_u64()), (Some(2), Some(2)), "{all}");
+    let r = app.client_as("atos").get(app.url("/api/v1/notifications")).send().await.unwrap();
+    let atos: Value = r.json().await.unwrap();
+    assert_eq!(atos["total"], 1, "{atos}");
+    assert_eq!(atos["items"][0]["notification"]["person_id"], "ana");
+    assert_eq!(atos["items"][0]["state"], "sent");
+    let failed = app.get_json("/api/v1/notifications?status=failed").await;
+    assert_eq!(failed["total"], 0);
     app.stop().await;
 }
 

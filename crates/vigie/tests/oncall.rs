@@ -114,3 +114,112 @@ async fn the_hand_over_names_who_hands_over_to_whom() {
     );
     app.stop().await;
 }
+
+/// The calendar: Atos's 3×8 on 2 July, turn by turn, with the imported override in its place; an override made
+/// through the API (a swap on 3 July, 10:00–12:00) cuts Ana's morning in three, journalled with who made it; taken
+/// back, the morning is whole again. A partner cannot make one (no `rosters:write`); bad spans and unknown people
+/// are refused at their field; another partner's team is unknown to a tactical group.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_calendar_shows_turns_and_overrides_made_in_the_ui() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    assert_eq!(app.import(&registry(), "", None).await.status(), 200);
+    let files = [
+        ("partners.csv", PARTNERS),
+        ("people.csv", PEOPLE),
+        ("teams.csv", TEAMS),
+        ("rotations.csv", ROTATIONS),
+        ("overrides.csv", OVERRIDES),
+    ];
+    assert_eq!(app.import(&files, "", None).await.status(), 200);
+    let spans = |v: &Value, level: u64| -> Vec<String> {
+        let team = v["teams"].as_array().unwrap().iter().find(|t| t["team_id"] == "ATOS-N1").expect("Atos's team");
+        let l = team["levels"].as_array().unwrap().iter().find(|l| l["level"] == level).unwrap();
+        l["spans"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                let local = |k: &str| {
+                    let t = chrono::DateTime::parse_from_rfc3339(s[k].as_str().unwrap())
+                        .unwrap()
+                        .with_timezone(&chrono::Utc);
+                    vigie_domain::paris::to_local(t).format("%d %H:%M").to_string()
+                };
+                format!("{}–{} {}", local("from"), local("until"), s["person_id"].as_str().unwrap())
+            })
+            .collect()
+    };
+    let v = app.get_json("/api/v1/oncall/calendar?team=ATOS-N1&from=2024-07-02&days=1").await;
+    assert_eq!(
+        spans(&v, 1),
+        ["02 00:00–02 06:00 cyr", "02 06:00–02 14:00 cyr", "02 14:00–02 22:00 bob", "02 22:00–03 00:00 cyr"],
+        "the night from the 1st (Cyr), the override (Cyr for Ana, apart: it has its reason), then the turns"
+    );
+    assert_eq!(v["teams"][0]["levels"][0]["period"], "shift");
+
+    let swap = serde_json::json!({"team_id": "ATOS-N1", "level": 1, "from": "2024-07-03 10:00", "until": "2024-07-03 12:00",
+                                  "person_id": "bob", "reason": "échange avec Ana"});
+    let r = app.client_as("atos").post(app.url("/api/v1/oncall/overrides")).json(&swap).send().await.unwrap();
+    assert_eq!(r.status(), 403, "a partner does not edit rosters");
+    let r = app.client_as("toc").post(app.url("/api/v1/oncall/overrides")).json(&swap).send().await.unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let v = app.get_json("/api/v1/oncall/calendar?team=ATOS-N1&from=2024-07-03&days=1").await;
+    let day = spans(&v, 1);
+    assert_eq!(&day[1..4], ["03 06:00–03 10:00 ana", "03 10:00–03 12:00 bob", "03 12:00–03 14:00 ana"], "{day:?}");
+    let last = app.journal().read_after(app.journal().state().last_seq - 1, 1).unwrap();
+    assert!(last[0].actor.to_string().starts_with("user:toc"), "journalled with who: {}", last[0].actor);
+
+    let back = serde_json::json!({"team_id": "ATOS-N1", "level": 1, "from": "2024-07-03 10:00", "until": "2024-07-03 12:00",
+                                  "person_id": "bob", "removed": true});
+    let r = app.client_as("toc").post(app.url("/api/v1/oncall/overrides")).json(&back).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let v = app.get_json("/api/v1/oncall/calendar?team=ATOS-N1&from=2024-07-03&days=1").await;
+    assert_eq!(spans(&v, 1)[1], "03 06:00–03 14:00 ana");
+
+    let seq = app.journal().state().last_seq;
+    for (field, body) in [
+        (
+            "until",
+            serde_json::json!({"team_id": "ATOS-N1", "level": 1, "from": "2024-07-03 10:00", "until": "2024-07-03 09:00", "person_id": "bob"}),
+        ),
+        (
+            "until",
+            serde_json::json!({"team_id": "ATOS-N1", "level": 1, "from": "2024-07-03 10:00", "until": "2024-09-03 09:00", "person_id": "bob"}),
+        ),
+        (
+            "person_id",
+            serde_json::json!({"team_id": "ATOS-N1", "level": 1, "from": "2024-07-03 10:00", "until": "2024-07-03 12:00", "person_id": "zoe"}),
+        ),
+        (
+            "level",
+            serde_json::json!({"team_id": "ATOS-N1", "level": 7, "from": "2024-07-03 10:00", "until": "2024-07-03 12:00", "person_id": "bob"}),
+        ),
+        (
+            "from",
+            serde_json::json!({"team_id": "ATOS-N1", "level": 1, "from": "demain", "until": "2024-07-03 12:00", "person_id": "bob"}),
+        ),
+    ] {
+        let r = app.client_as("toc").post(app.url("/api/v1/oncall/overrides")).json(&body).send().await.unwrap();
+        assert_eq!(r.status(), 422, "{body}");
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(v["problems"][0]["params"]["field"], field, "{v}");
+    }
+    assert_eq!(app.journal().state().last_seq, seq, "nothing written");
+    let r = app
+        .client_as("idf")
+        .post(app.url("/api/v1/oncall/overrides"))
+        .json(&serde_json::json!({"team_id": "ATOS-N1", "level": 1, "from": "2024-07-03 10:00", "until": "2024-07-03 12:00", "person_id": "bob"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(matches!(r.status().as_u16(), 403 | 404), "{}", r.status());
+    let r = app.client_as("toc").get(app.url("/api/v1/oncall/calendar?days=40")).send().await.unwrap();
+    assert_eq!(r.status(), 422);
+
+    // The escalation policy: paging off here, the chains still shown (Atos: levels 1 and 2).
+    let v = app.get_json("/api/v1/oncall/escalation").await;
+    assert!(v["paging"].is_null(), "{v}");
+    let atos = v["teams"].as_array().unwrap().iter().find(|t| t["team_id"] == "ATOS-N1").unwrap();
+    assert_eq!(atos["levels"].as_array().unwrap().len(), 2);
+    app.stop().await;
+}
