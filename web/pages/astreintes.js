@@ -1,7 +1,9 @@
 // Astreintes: who is on duty now (or at another time), team by team and level by level, with a click to call or
-// write; the answer first: how many people hold how many teams, and the next hand-over. A partner sees its own
-// teams, a tactical group its duty officers (the server decides).
-import { api, h, table, errorBox } from '../api.js';
+// write; the answer first: how many people hold how many teams, and the next hand-over. Three more views: the
+// calendar (who holds each level when, overrides made and taken back there by those who edit rosters), the
+// escalation policy (each team's chain of levels, the channels and rules), and the log of messages sent. A partner
+// sees its own teams, a tactical group its duty officers (the server decides).
+import { api, h, table, errorBox, may, pill, toast } from '../api.js';
 import { t, tf, time } from '../i18n.js';
 
 /** Clock time in Paris, HH:MM. @param {string} iso */
@@ -14,8 +16,21 @@ function localValue(d) {
   return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}`;
 }
 
+const VIEWS = ['now', 'calendrier', 'escalade', 'messages'];
+
+/** The views' tabs, the current one marked. @param {string} current */
+function tabs(current) {
+  return h('nav', { class: 'tabs no-print', id: 'oncall-views', 'aria-label': t('astreintes') }, VIEWS.map((v) =>
+    h('a', { class: 'button', href: v === 'now' ? '#/astreintes' : `#/astreintes?vue=${v}`,
+      'aria-current': v === current ? 'page' : undefined, 'aria-selected': String(v === current) }, t(`oc_view_${v}`))));
+}
+
 /** @param {HTMLElement} view @param {URLSearchParams} [params] */
 export async function show(view, params) {
+  const which = params?.get('vue') || 'now';
+  if (which === 'calendrier') return calendar(view, params || new URLSearchParams());
+  if (which === 'escalade') return escalation(view);
+  if (which === 'messages') return messages(view, params || new URLSearchParams());
   const at = params?.get('at') || '';
   const q = params?.get('q') || '';
   let data;
@@ -58,6 +73,7 @@ export async function show(view, params) {
   h('button', { type: 'submit' }, t('oc_show')),
   at ? h('a', { href: '#/astreintes' }, t('oc_now')) : null);
   view.replaceChildren(
+    tabs('now'),
     h('div', { class: 'panel' },
       h('h2', {}, t('astreintes')),
       h('p', { class: 'sentence', id: 'oncall-answer' },
@@ -71,6 +87,232 @@ export async function show(view, params) {
         { label: t('oc_level1'), value: (/** @type {any[]} */ l) => person(l.find((d) => d.level === 1)) },
         { label: t('oc_level2'), value: (/** @type {any[]} */ l) => person(l.find((d) => d.level === 2)) },
       ], teams, { empty: t('oc_nobody') })),
+  );
+  return {};
+}
+
+/** A person's colour in the calendar, the same wherever they appear. @param {string} id */
+function hue(id) {
+  let x = 0;
+  for (const c of id) x = (x * 31 + c.charCodeAt(0)) % 360;
+  return `hsl(${x} 55% 38%)`;
+}
+
+/** Places a bar on its track (styles set through the DOM: the content security policy refuses style attributes).
+ * @param {HTMLElement} el @param {number} left @param {number} width @param {string} [background] */
+function place(el, left, width, background) {
+  el.style.left = `${left}%`;
+  el.style.width = `${width}%`;
+  if (background) el.style.background = background;
+  return el;
+}
+
+/** The day (Paris) of an instant, YYYY-MM-DD. @param {Date} d */
+const dayOf = (d) => localValue(d).slice(0, 10);
+
+/** The calendar: each team's levels as bars over the days, overrides marked; the override form for those who edit
+ * rosters. @param {HTMLElement} view @param {URLSearchParams} params */
+async function calendar(view, params) {
+  const from = params.get('from') || dayOf(new Date());
+  const days = Number(params.get('days') || 7);
+  const team = params.get('team') || '';
+  let data;
+  try {
+    data = await api(`/api/v1/oncall/calendar?from=${from}&days=${days}${team ? `&team=${encodeURIComponent(team)}` : ''}`);
+  } catch (e) {
+    view.replaceChildren(tabs('calendrier'), errorBox(e));
+    return {};
+  }
+  const start = Date.parse(data.from);
+  const end = Date.parse(data.until);
+  const pct = (/** @type {string} */ iso) => ((Date.parse(iso) - start) / (end - start)) * 100;
+  const levels = data.teams.flatMap((/** @type {any} */ tc) => tc.levels.map((/** @type {any} */ l) => ({ ...l, tc })));
+  const overrides = levels.flatMap((/** @type {any} */ l) => l.spans.filter((/** @type {any} */ s) => s.reason));
+  const writer = may('rosters:write');
+  const formBox = h('div', { id: 'override-form' });
+  /** Opens the form for a span of a level. @param {any} l @param {any} [s] */
+  const edit = (l, s) => {
+    if (!writer) return;
+    formBox.replaceChildren(overrideForm(data.teams, l, s));
+    formBox.scrollIntoView({ block: 'nearest' });
+  };
+  const dayMarks = [];
+  for (let d = 0; d < days; d++) {
+    const at = new Date(start + d * 86400e3 + 12 * 3600e3);
+    dayMarks.push(place(h('div', { class: 'cal-day' },
+      new Intl.DateTimeFormat('fr-FR', { timeZone: 'Europe/Paris', weekday: 'short', day: '2-digit', month: '2-digit' }).format(at)),
+    (d / days) * 100, 100 / days));
+  }
+  const rows = levels.map((/** @type {any} */ l) => h('div', { class: 'cal-row' },
+    h('div', { class: 'cal-label' }, h('strong', {}, l.tc.team), ` · ${tf('oc_level_n', { n: l.level })}`,
+      h('div', { class: 'small muted' }, `${t(`oc_period_${l.period}`)} : ${l.people.map((/** @type {any} */ p) => p.name).join(', ') || '—'}`)),
+    h('div', { class: 'cal-track' }, l.spans.map((/** @type {any} */ s) => place(h(writer ? 'button' : 'div', {
+      class: `cal-span${s.reason ? ' cal-override' : ''}`, type: writer ? 'button' : undefined,
+      title: `${s.name} — ${time(s.from)} → ${time(s.until)}${s.reason ? ` — ${tf('oc_override', { why: s.reason })}` : ''}`,
+      'data-person': s.person_id, onclick: () => edit(l, s) }, s.name),
+    pct(s.from), Math.max(pct(s.until) - pct(s.from), 0.3), hue(s.person_id))))));
+  const shift = (/** @type {number} */ n) => {
+    const d = new Date(Date.parse(`${from}T12:00:00Z`) + n * 86400e3);
+    const p = new URLSearchParams({ vue: 'calendrier', from: d.toISOString().slice(0, 10), days: String(days) });
+    if (team) p.set('team', team);
+    return `#/astreintes?${p}`;
+  };
+  view.replaceChildren(
+    tabs('calendrier'),
+    h('div', { class: 'panel' },
+      h('h2', {}, t('oc_view_calendrier')),
+      h('p', { class: 'sentence', id: 'calendar-answer' }, h('strong', {}, tf('oc_cal_answer', {
+        from: new Intl.DateTimeFormat('fr-FR', { timeZone: 'Europe/Paris', day: '2-digit', month: '2-digit' }).format(new Date(start)),
+        days, teams: data.teams.length, levels: levels.length, overrides: overrides.length })),
+      writer ? ` ${t('oc_cal_hint')}` : ''),
+      h('p', { class: 'row no-print' }, h('a', { href: shift(-days) }, `← ${t('oc_earlier')}`), ' ',
+        h('a', { href: '#/astreintes?vue=calendrier' }, t('oc_today')), ' ', h('a', { href: shift(days) }, `${t('oc_later')} →`),
+        writer ? h('button', { type: 'button', class: 'primary', id: 'new-override', onclick: () => levels[0] && edit(levels[0]) }, t('oc_new_override')) : null)),
+    formBox,
+    h('div', { class: 'panel calendar', id: 'calendar' },
+      h('div', { class: 'cal-row cal-head' }, h('div', { class: 'cal-label' }), h('div', { class: 'cal-track' }, dayMarks)),
+      rows.length ? rows : h('p', { class: 'muted' }, t('oc_nobody'))),
+  );
+  return {};
+}
+
+/** The form that puts a person on duty for a span (or takes an override back).
+ * @param {any[]} teams @param {any} l @param {any} [s] */
+function overrideForm(teams, l, s) {
+  const options = teams.flatMap((/** @type {any} */ tc) => tc.levels.map((/** @type {any} */ lv) =>
+    h('option', { value: `${tc.team_id}|${lv.level}`, selected: tc.team_id === l.tc.team_id && lv.level === l.level },
+      `${tc.team} · ${tf('oc_level_n', { n: lv.level })}`)));
+  const people = h('datalist', { id: 'override-people' },
+    teams.flatMap((/** @type {any} */ tc) => tc.levels.flatMap((/** @type {any} */ lv) => lv.people)).filter((/** @type {any} */ p, /** @type {number} */ i, /** @type {any[]} */ all) =>
+      all.findIndex((q) => q.id === p.id) === i).map((/** @type {any} */ p) => h('option', { value: p.id }, p.name)));
+  const status = h('div', { id: 'override-status' });
+  const submit = async (/** @type {boolean} */ removed) => {
+    const f = new FormData(/** @type {HTMLFormElement} */ (document.getElementById('override')));
+    const [team_id, level] = String(f.get('which')).split('|');
+    const body = { team_id, level: Number(level), from: String(f.get('from')).replace('T', ' '), until: String(f.get('until')).replace('T', ' '),
+      person_id: String(f.get('person')), reason: String(f.get('reason') || ''), removed };
+    try {
+      await api('/api/v1/oncall/overrides', { method: 'POST', body: JSON.stringify(body) });
+      toast(removed ? t('oc_override_removed') : t('oc_override_saved'));
+      window.dispatchEvent(new HashChangeEvent('hashchange'));
+    } catch (e) {
+      status.replaceChildren(errorBox(e));
+    }
+  };
+  const fromValue = s ? localValue(new Date(s.override_from || s.from)) : localValue(new Date());
+  const untilValue = s ? localValue(new Date(s.until)) : localValue(new Date(Date.now() + 8 * 3600e3));
+  return h('div', { class: 'panel' },
+    h('h3', {}, s?.reason ? tf('oc_override_of', { who: s.name }) : t('oc_new_override')),
+    h('form', { id: 'override', class: 'row', onsubmit: (/** @type {Event} */ e) => { e.preventDefault(); submit(false); } },
+      h('label', {}, t('oc_team'), h('select', { name: 'which' }, options)),
+      h('label', {}, t('oc_from'), h('input', { type: 'datetime-local', name: 'from', value: fromValue, required: true })),
+      h('label', {}, t('oc_to'), h('input', { type: 'datetime-local', name: 'until', value: untilValue, required: true })),
+      h('label', {}, t('oc_person'), h('input', { name: 'person', list: 'override-people', required: true,
+        value: s?.reason ? s.person_id : '', placeholder: t('oc_person_hint') }), people),
+      h('label', {}, t('oc_reason'), h('input', { name: 'reason', maxlength: 200, value: s?.reason || '', placeholder: t('oc_reason_hint') })),
+      h('button', { type: 'submit', class: 'primary' }, t('oc_save_override')),
+      s?.reason ? h('button', { type: 'button', id: 'remove-override', onclick: () => submit(true) }, t('oc_remove_override')) : null),
+    status);
+}
+
+/** The escalation policy: how people are paged, in sentences, then each team's chain. @param {HTMLElement} view */
+async function escalation(view) {
+  let data;
+  try {
+    data = await api('/api/v1/oncall/escalation');
+  } catch (e) {
+    view.replaceChildren(tabs('escalade'), errorBox(e));
+    return {};
+  }
+  const p = data.paging;
+  const chats = new Map((p?.chat || []).map((/** @type {any} */ c) => [c.name, c.format]));
+  const rules = p ? [
+    tf('oc_rule_escalate', { min: p.escalate_after_min }),
+    t('oc_rule_updates'),
+    tf('oc_rule_plans', { ship: p.plan_ship_within_min, late: p.plan_late_after_min }),
+    p.coverage.length ? tf('oc_rule_coverage', { items: p.coverage.map((/** @type {any} */ c) =>
+      `${c.item} < ${Math.round(c.below * 100)} % / ${c.days} j`).join(', ') }) : null,
+    p.warn_before_shift_min ? tf('oc_rule_shift', { min: p.warn_before_shift_min }) : null,
+    p.link_ttl_min ? tf('oc_rule_link', { min: p.link_ttl_min }) : null,
+    tf('oc_rule_old', { min: p.page_opened_within_min }),
+    t('oc_rule_quiet'),
+  ].filter(Boolean) : [];
+  const channels = p ? [t('oc_ch_email'),
+    p.sms.gateways.length ? tf('oc_ch_sms', { p: p.sms.up_to_priority, gw: p.sms.gateways.join(' → ') }) : null,
+    p.voice.gateways.length ? tf('oc_ch_voice', { p: p.voice.up_to_priority, gw: p.voice.gateways.join(' → ') }) : null,
+    p.chat.length ? tf('oc_ch_chat', { n: p.chat.length }) : null].filter(Boolean) : [];
+  view.replaceChildren(
+    tabs('escalade'),
+    h('div', { class: 'panel' },
+      h('h2', {}, t('oc_view_escalade')),
+      h('p', { class: 'sentence', id: 'escalation-answer' }, h('strong', {},
+        p ? tf('oc_esc_answer', { min: p.escalate_after_min, teams: data.teams.length }) : t('oc_esc_off')),
+      p ? ` ${tf('oc_esc_channels', { list: channels.join(', ') })}` : ''),
+      rules.length ? h('ul', { id: 'rules' }, rules.map((r) => h('li', {}, r))) : null),
+    h('div', { class: 'panel', id: 'chains' },
+      table([
+        { label: t('oc_team'), value: (/** @type {any} */ tc) => [h('strong', {}, tc.team), h('div', { class: 'small muted' },
+          [tc.partner_id, tc.organization_id, tc.site_id].filter(Boolean).join(' · ') || tc.team_id)] },
+        { label: t('oc_chain'), value: (/** @type {any} */ tc) => h('span', { class: 'chain' }, tc.levels.map((/** @type {any} */ l, /** @type {number} */ i) => [
+          i ? h('span', { class: 'muted' }, ` → ${p ? tf('oc_after', { min: p.escalate_after_min }) : ''} → `) : null,
+          h('span', {}, h('strong', {}, tf('oc_level_n', { n: l.level })), ' ', l.spans[0]?.name || t('oc_nobody_short'),
+            h('span', { class: 'small muted' }, ` (${t(`oc_period_${l.period}`)}, ${l.people.length})`))]).flat()) },
+        { label: t('oc_chat'), value: (/** @type {any} */ tc) => tc.webhook
+          ? `${tc.webhook}${chats.has(tc.webhook) ? ` (${chats.get(tc.webhook)})` : ` — ${t('oc_chat_unknown')}`}` : '—' },
+      ], data.teams, { empty: t('oc_nobody') })),
+  );
+  return {};
+}
+
+/** The notification log. @param {HTMLElement} view @param {URLSearchParams} params */
+async function messages(view, params) {
+  const q = new URLSearchParams();
+  for (const k of ['status', 'channel', 'q']) if (params.get(k)) q.set(k, String(params.get(k)));
+  let data;
+  try {
+    data = await api(`/api/v1/notifications?${q}`);
+  } catch (e) {
+    view.replaceChildren(tabs('messages'), errorBox(e));
+    return {};
+  }
+  const tone = { sent: 'OK', queued: 'MAINTENANCE', failed: 'WARNING', given_up: 'CRITICAL' };
+  const form = h('form', { class: 'row no-print', id: 'log-filter', onsubmit: (/** @type {Event} */ e) => {
+    e.preventDefault();
+    const f = new FormData(/** @type {HTMLFormElement} */ (e.target));
+    const p = new URLSearchParams({ vue: 'messages' });
+    for (const k of ['status', 'channel', 'q']) if (f.get(k)) p.set(k, String(f.get(k)));
+    location.hash = `#/astreintes?${p}`;
+  } },
+  h('label', {}, t('oc_state'), h('select', { name: 'status' }, ['', 'sent', 'queued', 'failed', 'given_up'].map((v) =>
+    h('option', { value: v, selected: params.get('status') === v }, v ? t(`oc_st_${v}`) : t('oc_all'))))),
+  h('label', {}, t('oc_channel'), h('select', { name: 'channel' }, ['', 'email', 'chat', 'sms', 'voice'].map((v) =>
+    h('option', { value: v, selected: params.get('channel') === v }, v ? t(`oc_chan_${v}`) : t('oc_all'))))),
+  h('label', {}, t('oc_search'), h('input', { type: 'search', name: 'q', value: params.get('q') || '', placeholder: 'INC0000042, ana…' })),
+  h('button', { type: 'submit' }, t('oc_show')));
+  view.replaceChildren(
+    tabs('messages'),
+    h('div', { class: 'panel' },
+      h('h2', {}, t('oc_view_messages')),
+      h('p', { class: 'sentence', id: 'log-answer' },
+        h('strong', {}, tf('oc_log_answer', { total: data.total, sent: data.sent })), ' ',
+        !data.total ? t('oc_log_none') : data.failed || data.given_up || data.queued
+          ? h('span', { class: data.given_up ? 'crit' : 'warn' }, tf('oc_log_rest', { failed: data.failed, given_up: data.given_up, queued: data.queued }))
+          : t('oc_log_all_sent')),
+      form),
+    h('div', { class: 'panel', id: 'log' },
+      table([
+        { label: t('oc_when'), value: (/** @type {any} */ l) => time(l.queued_at) },
+        { label: t('oc_why'), value: (/** @type {any} */ l) => t(`oc_why_${l.notification.why}`) },
+        { label: t('oc_to_whom'), value: (/** @type {any} */ l) => [h('strong', {}, l.person), h('div', { class: 'small muted' },
+          `${t(`oc_chan_${l.notification.channel}`)} · ${l.team} · ${tf('oc_level_n', { n: l.notification.level })}`)] },
+        { label: t('oc_subject'), value: (/** @type {any} */ l) => l.notification.number
+          ? h('a', { href: `#/incidents?id=${l.notification.number}` }, l.notification.subject.replace(/^\[Vigie\] /, ''))
+          : l.notification.subject.replace(/^\[Vigie\] /, '') },
+        { label: t('oc_state'), value: (/** @type {any} */ l) => [pill(/** @type {any} */ (tone)[l.state], t(`oc_st_${l.state}`)),
+          h('div', { class: 'small muted' }, l.status === 'sent' ? `${time(l.at)} · ${l.detail}` : l.error
+            ? `${l.error}${l.retry_at ? ` · ${tf('oc_retry', { at: time(l.retry_at) })}` : ''}` : '', l.attempts > 1 ? ` · ${tf('oc_attempts', { n: l.attempts })}` : '')] },
+        { label: t('oc_acked'), value: (/** @type {any} */ l) => l.acknowledged ? `${time(l.acknowledged[0])} · ${l.acknowledged[1]}` : '—' },
+      ], data.items, { empty: t('oc_log_empty') })),
   );
   return {};
 }

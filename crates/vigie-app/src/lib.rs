@@ -32,6 +32,7 @@ pub mod oncall;
 pub mod plans;
 pub mod readiness;
 pub mod shift;
+pub mod status;
 pub mod when;
 
 pub use error::{problem, AppError, Reason};

@@ -138,6 +138,16 @@ pub struct Span {
     /// Why, when an override put them there.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// The override's own start (its key, to take it back), when an override put them there.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub override_from: Option<DateTime<Utc>>,
+}
+
+/// A person of a rotation.
+#[derive(Debug, Clone, Serialize)]
+pub struct Member {
+    pub id: String,
+    pub name: String,
 }
 
 /// A level of a team over a span of time: its rotation and who holds it when.
@@ -147,7 +157,7 @@ pub struct LevelCalendar {
     /// `shift` (3×8), `daily`, `weekly`.
     pub period: String,
     /// The people taking turns, in order.
-    pub people: Vec<String>,
+    pub people: Vec<Member>,
     pub spans: Vec<Span>,
 }
 
@@ -217,6 +227,7 @@ pub fn calendar(
                     from: at,
                     until: end,
                     reason: duty.reason.map(str::to_string),
+                    override_from: duty.reason.map(|_| duty.from),
                 }),
             }
             at = end;
@@ -224,7 +235,7 @@ pub fn calendar(
         let lc = LevelCalendar {
             level: *level,
             period: rotation.value.period.as_str().to_string(),
-            people: rotation.value.people.iter().map(name).collect(),
+            people: rotation.value.people.iter().map(|p| Member { id: p.to_string(), name: name(p) }).collect(),
             spans,
         };
         match out.last_mut() {

@@ -26,6 +26,7 @@ mod readiness;
 mod registry;
 pub mod routes;
 mod servicenow;
+pub mod status;
 mod stream;
 pub mod sync;
 pub mod tls;
@@ -89,6 +90,8 @@ pub struct ServerOptions {
     pub sync: Option<sync::SyncOptions>,
     /// Page the people on duty (issue 17): none, no message goes out.
     pub notify: Option<notify::NotifyOptions>,
+    /// Status pages, one per audience, reached by their link tokens.
+    pub status: Vec<status::StatusAudience>,
     /// The URL users reach Vigie at (`https://vigie.example`), behind a proxy: absolute links are built from it,
     /// and browsers' writes from its origin are Vigie's own. None: the request's `Host`, when it is valid.
     pub public_url: Option<String>,
@@ -128,6 +131,7 @@ impl Default for ServerOptions {
             sla: Default::default(),
             sync: None,
             notify: None,
+            status: Vec::new(),
             public_url: None,
             header_timeout: std::time::Duration::from_secs(10),
             keep_alive_timeout: std::time::Duration::from_secs(60),
@@ -167,6 +171,8 @@ pub struct App {
     ack_key: Option<Arc<str>>,
     /// How people are paged (none: paging is off), for the escalation policy's page.
     notify: Option<Arc<notify::NotifyOptions>>,
+    /// Status pages by audience.
+    status: Arc<Vec<status::StatusAudience>>,
 }
 
 impl App {
@@ -274,6 +280,7 @@ fn build(journal: Journal, options: ServerOptions) -> (Router, watch::Sender<boo
         readiness: Arc::default(),
         ack_key: options.notify.as_ref().and_then(|n| n.link_key.as_deref()).map(Arc::from),
         notify: options.notify.clone().map(Arc::new),
+        status: Arc::new(options.status.clone()),
     };
     let body_limit = options.max_body_bytes;
     let router: Router = routes::router(&options)

@@ -390,20 +390,11 @@ pub async fn run(app: App, o: NotifyOptions) {
     }
 }
 
-/// A small page of its own (no script: the content security policy forbids inline code), in French.
+/// A small page of its own, in French.
 fn page(status: axum::http::StatusCode, title: &str, body: String) -> axum::response::Response {
-    let esc = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
-    let html = format!(
-        "<!doctype html><html lang=\"fr\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" \
-         content=\"width=device-width\"><title>{} — Vigie</title><link rel=\"stylesheet\" href=\"/ui/style.css\"></head>\
-         <body><main class=\"view\"><div class=\"panel\"><h2>{}</h2>{body}</div></main></body></html>",
-        esc(title),
-        esc(title)
-    );
-    (status, [(axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response()
+    let body = format!("<div class=\"panel\"><h2>{}</h2>{body}</div>", crate::status::esc(title));
+    crate::status::html(status, "fr", title, &body, None)
 }
-
-use axum::response::IntoResponse;
 
 /// Why a link does nothing, said in French.
 #[derive(Clone, Copy)]
@@ -449,7 +440,7 @@ pub async fn ack_page(
         Err(e) => refused(Refusal::from(&crate::ApiError::from(e))),
         Ok(t) if t.acknowledged => refused(Refusal::Used),
         Ok(t) => {
-            let esc = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+            let esc = crate::status::esc;
             page(
                 axum::http::StatusCode::OK,
                 &format!("Acquitter {}", t.number),

@@ -4,8 +4,8 @@
 
 use crate::access::Rule::{self, *};
 use crate::{
-    access, ask, incidents, monitoring, notify, oncall, openapi, plans, readiness, registry, servicenow, stream, ui,
-    App, ServerOptions,
+    access, ask, incidents, monitoring, notify, oncall, openapi, plans, readiness, registry, servicenow, status,
+    stream, ui, App, ServerOptions,
 };
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{on, MethodFilter, MethodRouter};
@@ -132,6 +132,7 @@ pub static ROUTES: &[Route] = &[
     route!(GET "/", Public, NONE, ui::index, doc("The web UI (French first, English available)", &[(200, "text/html")])),
     route!(GET "/ack/{token}", Public, NONE, notify::ack_page, doc("An acknowledgement link from a message: what it would acknowledge, and a button (a mail client's preview acknowledges nothing)", &[(200, "text/html"), (404, "Not a valid link"), (409, "Already acknowledged"), (410, "Expired")])),
     route!(POST "/ack/{token}", Public, NONE, notify::ack, doc("Acknowledge through a link, without signing in: signed, expiring, bound to the person and the incident, used once (journalled with the person)", &[(200, "text/html"), (404, "Not a valid link"), (409, "Already acknowledged"), (410, "Expired")])),
+    route!(GET "/status/{token}", Public, NONE, status::page, doc_q("An audience's status page (partners, the organising committee, venue managers), read-only, by its link token without an account: the suites and sites chosen for it and the public updates of its incidents; HTML in French, refreshed every minute", &[one_of("lang", &["fr", "en"]), one_of("format", &["html", "json"])], &[(200, "text/html, or {title, at, suites, sites, incidents} with format=json"), (404, "Not a valid link")])),
     route!(GET "/favicon.ico", Public, NONE, ui::favicon, doc("The UI's icon", &[(200, "SVG")])),
     route!(GET "/ui/{*path}", Public, NONE, ui::asset, doc("A file of the web UI (embedded in the binary)", &[(200, "HTML, CSS, JavaScript, GeoJSON"), (404, "No such file")])),
     route!(GET "/api/v1/openapi.json", Public, NONE, openapi::document, doc("This document", &[(200, "OpenAPI 3.1")])),

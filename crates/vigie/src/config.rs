@@ -20,6 +20,42 @@ pub struct Config {
     pub incidents: Incidents,
     pub auth: Auth,
     pub ui: Ui,
+    /// Status pages per audience (`[status.partenaires]`…), reached by `/status/TOKEN` without an account.
+    pub status: std::collections::BTreeMap<String, StatusConfig>,
+}
+
+/// One audience's status page (docs/oncall.md): its link's token (a secret of at least 24 characters, never printed)
+/// and what it shows.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct StatusConfig {
+    pub token: String,
+    pub title: String,
+    /// Suites shown (empty: all); `show_suites = false`: none.
+    pub suites: Vec<String>,
+    pub show_suites: bool,
+    /// Sites shown (empty: all); `show_sites = false`: none.
+    pub sites: Vec<String>,
+    pub show_sites: bool,
+    /// Only this partner's applications and incidents.
+    pub partner: String,
+    /// Incidents and their public updates (customer-visible comments) shown.
+    pub incidents: bool,
+}
+
+impl Default for StatusConfig {
+    fn default() -> Self {
+        StatusConfig {
+            token: String::new(),
+            title: String::new(),
+            suites: Vec::new(),
+            show_suites: true,
+            sites: Vec::new(),
+            show_sites: true,
+            partner: String::new(),
+            incidents: true,
+        }
+    }
 }
 
 /// The web UI.
@@ -452,6 +488,15 @@ pub fn load(file: Option<&Path>, env: impl Iterator<Item = (String, String)>) ->
             bail!("[[notify.{table}]] {:?}: an http(s) url and a body template holding {{to}} and {{text}}", g.name);
         }
     }
+    let mut tokens = std::collections::HashSet::new();
+    for (name, s) in &cfg.status {
+        if s.token.chars().count() < 24 || !s.token.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+            bail!("[status.{name}] token: at least 24 letters, digits, `-` or `_` (it is the page's only key)");
+        }
+        if !tokens.insert(s.token.as_str()) {
+            bail!("[status.{name}] token: another audience has the same");
+        }
+    }
     for c in &cfg.notify.coverage {
         if c.item.is_empty() || c.days == 0 || !(0.0..=1000.0).contains(&c.below_percent) {
             bail!("[[notify.coverage]] {:?}: an item, days at least 1, below_percent between 0 and 1000", c.item);
@@ -484,6 +529,9 @@ impl Config {
         }
         for w in c.notify.webhooks.values_mut() {
             w.url = "********".into();
+        }
+        for s in c.status.values_mut() {
+            s.token = "********".into();
         }
         for g in c.notify.sms.iter_mut().chain(c.notify.voice.iter_mut()) {
             g.url = "********".into();

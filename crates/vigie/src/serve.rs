@@ -111,6 +111,7 @@ pub fn serve(
                 .map_err(|e| anyhow::anyhow!("[monitoring] ca_file: {e}"))?;
             Some(pem)
         },
+        status: status_pages(cfg, simulate),
         ..Default::default()
     };
     let listen = cfg.server.listen.clone();
@@ -147,6 +148,11 @@ pub fn serve(
         println!("vigie listening on {scheme}://{addr}");
         let _ = std::io::stdout().flush();
         eprintln!("web UI: {scheme}://{addr}/{}", if simulate { " (demo: sign in as cpco / demo-cpco)" } else { "" });
+        if simulate {
+            for s in &options.status {
+                eprintln!("status page ({}): {scheme}://{addr}/status/{}", s.audience.title, s.token);
+            }
+        }
         if let Some(token) = simulator_token {
             // The demo's TOC simulator feeds the checks through the push API, as agents would, with a token.
             tokio::spawn(crate::demo::toc::simulate(format!("{scheme}://{addr}"), token));
@@ -240,4 +246,51 @@ fn gateway(g: &crate::config::SmsConfig) -> vigie_server::notify::SmsGateway {
         body: g.body.clone(),
         authorization: Some(g.authorization.clone()).filter(|a| !a.is_empty()),
     }
+}
+
+/// The status pages of the configuration; the demo, when the configuration has none, shows three audiences (the
+/// partners, the organising committee, the venue managers) with tokens of its own.
+fn status_pages(cfg: &Config, demo: bool) -> Vec<vigie_server::status::StatusAudience> {
+    let mut pages: Vec<vigie_server::status::StatusAudience> = cfg
+        .status
+        .iter()
+        .map(|(name, s)| vigie_server::status::StatusAudience {
+            token: s.token.clone(),
+            audience: vigie_app::status::Audience {
+                name: name.clone(),
+                title: if s.title.is_empty() { name.clone() } else { s.title.clone() },
+                suites: s.suites.clone(),
+                show_suites: s.show_suites,
+                sites: s.sites.clone(),
+                show_sites: s.show_sites,
+                partner: Some(s.partner.clone()).filter(|p| !p.is_empty()),
+                incidents: s.incidents,
+            },
+        })
+        .collect();
+    if demo && pages.is_empty() {
+        let audience = |name: &str, title: &str, sites: bool, partner: Option<&str>| vigie_app::status::Audience {
+            name: name.into(),
+            title: title.into(),
+            show_suites: true,
+            show_sites: sites,
+            partner: partner.map(str::to_string),
+            incidents: true,
+            ..Default::default()
+        };
+        for (token, a) in [
+            (
+                "demo-cojo-etat-des-services-2024",
+                audience("cojo", "Comité d'organisation — état des services", true, None),
+            ),
+            (
+                "demo-sites-etat-des-sites-2024-jo",
+                audience("sites", "Responsables de site — état des sites", true, None),
+            ),
+            ("demo-atos-etat-des-services-2024", audience("atos", "Atos — vos services", false, Some("ATOS"))),
+        ] {
+            pages.push(vigie_server::status::StatusAudience { token: token.into(), audience: a });
+        }
+    }
+    pages
 }

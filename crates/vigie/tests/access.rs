@@ -19,6 +19,7 @@ const ROUTES: &[(&str, &str, &str)] = &[
     ("GET", "/favicon.ico", "public"),
     ("GET", "/ack/{token}", "public"),
     ("POST", "/ack/{token}", "public"),
+    ("GET", "/status/{token}", "public"),
     ("GET", "/ui/{*path}", "public"),
     ("GET", "/api/v1/openapi.json", "public"),
     ("POST", "/api/v1/session", "public"),

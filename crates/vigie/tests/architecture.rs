@@ -55,6 +55,7 @@ fn the_binary_writes_through_the_application_layer_not_the_http_crate() {
         "vigie_server::notify::SmtpOptions",
         "vigie_server::notify::Webhook",
         "vigie_server::notify::SmsGateway",
+        "vigie_server::status::StatusAudience",
         "vigie_server::auth::SessionLimits",
         "vigie_server::monitoring::active::client",
         "vigie_server::tls::TlsFiles",
