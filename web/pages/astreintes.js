@@ -93,9 +93,10 @@ export async function show(view, params) {
 
 /** A person's colour in the calendar, the same wherever they appear. @param {string} id */
 function hue(id) {
-  let x = 0;
-  for (const c of id) x = (x * 31 + c.charCodeAt(0)) % 360;
-  return `hsl(${x} 55% 38%)`;
+  // FNV-1a: ids that differ by one letter (ana-1, ana-2) land far apart on the colour wheel.
+  let x = 2166136261;
+  for (const c of id) x = Math.imul(x ^ c.charCodeAt(0), 16777619) >>> 0;
+  return `hsl(${x % 360} 55% 38%)`;
 }
 
 /** Places a bar on its track (styles set through the DOM: the content security policy refuses style attributes).
@@ -182,9 +183,17 @@ function overrideForm(teams, l, s) {
   const options = teams.flatMap((/** @type {any} */ tc) => tc.levels.map((/** @type {any} */ lv) =>
     h('option', { value: `${tc.team_id}|${lv.level}`, selected: tc.team_id === l.tc.team_id && lv.level === l.level },
       `${tc.team} · ${tf('oc_level_n', { n: lv.level })}`)));
-  const people = h('datalist', { id: 'override-people' },
-    teams.flatMap((/** @type {any} */ tc) => tc.levels.flatMap((/** @type {any} */ lv) => lv.people)).filter((/** @type {any} */ p, /** @type {number} */ i, /** @type {any[]} */ all) =>
-      all.findIndex((q) => q.id === p.id) === i).map((/** @type {any} */ p) => h('option', { value: p.id }, p.name)));
+  // Whom to put on duty: the level's own people first, then everyone of the rosters shown, by name.
+  /** @type {Map<string, string>} */
+  const everyone = new Map();
+  for (const tc of teams) for (const lv of tc.levels) for (const p of lv.people) everyone.set(p.id, p.name);
+  const own = new Set(l.people.map((/** @type {any} */ p) => p.id));
+  const byName = (/** @type {[string, string]} */ a, /** @type {[string, string]} */ b) => a[1].localeCompare(b[1], 'fr');
+  const pick = (/** @type {[string, string]} */ [id, name]) => h('option', { value: id, selected: s?.reason ? s.person_id === id : false }, name);
+  const people = h('select', { name: 'person', required: true },
+    h('option', { value: '' }, t('oc_person_hint')),
+    h('optgroup', { label: `${l.tc.team} · ${tf('oc_level_n', { n: l.level })}` }, [...everyone].filter(([id]) => own.has(id)).sort(byName).map(pick)),
+    h('optgroup', { label: t('oc_others') }, [...everyone].filter(([id]) => !own.has(id)).sort(byName).map(pick)));
   const status = h('div', { id: 'override-status' });
   const submit = async (/** @type {boolean} */ removed) => {
     const f = new FormData(/** @type {HTMLFormElement} */ (document.getElementById('override')));
@@ -192,7 +201,7 @@ function overrideForm(teams, l, s) {
     const body = { team_id, level: Number(level), from: String(f.get('from')).replace('T', ' '), until: String(f.get('until')).replace('T', ' '),
       person_id: String(f.get('person')), reason: String(f.get('reason') || ''), removed };
     try {
-      await api('/api/v1/oncall/overrides', { method: 'POST', body: JSON.stringify(body) });
+      await api('/api/v1/oncall/overrides', { method: 'POST', body });
       toast(removed ? t('oc_override_removed') : t('oc_override_saved'));
       window.dispatchEvent(new HashChangeEvent('hashchange'));
     } catch (e) {
@@ -207,8 +216,7 @@ function overrideForm(teams, l, s) {
       h('label', {}, t('oc_team'), h('select', { name: 'which' }, options)),
       h('label', {}, t('oc_from'), h('input', { type: 'datetime-local', name: 'from', value: fromValue, required: true })),
       h('label', {}, t('oc_to'), h('input', { type: 'datetime-local', name: 'until', value: untilValue, required: true })),
-      h('label', {}, t('oc_person'), h('input', { name: 'person', list: 'override-people', required: true,
-        value: s?.reason ? s.person_id : '', placeholder: t('oc_person_hint') }), people),
+      h('label', {}, t('oc_person'), people),
       h('label', {}, t('oc_reason'), h('input', { name: 'reason', maxlength: 200, value: s?.reason || '', placeholder: t('oc_reason_hint') })),
       h('button', { type: 'submit', class: 'primary' }, t('oc_save_override')),
       s?.reason ? h('button', { type: 'button', id: 'remove-override', onclick: () => submit(true) }, t('oc_remove_override')) : null),

@@ -166,16 +166,19 @@ pub fn page(st: &State, live: &Summary, audience: &Audience, now: DateTime<Utc>)
     StatusPage { title: audience.title.clone(), at: now, suites, sites, incidents }
 }
 
-/// The worse of two states as a page reads them: down, then degraded, unknown, maintenance, operational.
-fn worst(a: Shown, b: Shown) -> Shown {
-    let rank = |s: Shown| match s {
+/// How bad a state reads on a page: down, then degraded, unknown, maintenance, operational.
+pub fn severity(s: Shown) -> u8 {
+    match s {
         Shown::Critical | Shown::Unreachable => 4,
         Shown::Warning => 3,
         Shown::Unknown => 2,
         Shown::Maintenance => 1,
         Shown::Ok => 0,
-    };
-    if rank(b) > rank(a) {
+    }
+}
+
+fn worst(a: Shown, b: Shown) -> Shown {
+    if severity(b) > severity(a) {
         b
     } else {
         a

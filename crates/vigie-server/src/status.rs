@@ -85,19 +85,27 @@ fn sentence(p: &StatusPage, en: bool) -> String {
     let all: Vec<&Component> = p.suites.iter().chain(&p.sites).collect();
     let down: Vec<&&Component> = all.iter().filter(|c| !matches!(c.state, Shown::Ok | Shown::Maintenance)).collect();
     let open = p.incidents.iter().filter(|i| i.resolved_at.is_none()).count();
+    let what = match (p.suites.is_empty(), p.sites.is_empty(), en) {
+        (false, true, false) => "services",
+        (true, false, false) => "sites",
+        (_, _, false) => "services et sites",
+        (false, true, true) => "services",
+        (true, false, true) => "sites",
+        (_, _, true) => "services and sites",
+    };
     let mut s = if down.is_empty() {
         if en {
-            format!("All {} services and sites are operational.", all.len())
+            format!("All {} {what} are operational.", all.len())
         } else {
-            format!("Les {} services et sites sont opérationnels.", all.len())
+            format!("Les {} {what} sont opérationnels.", all.len())
         }
     } else {
         let list: Vec<String> =
             down.iter().take(6).map(|c| format!("{} ({})", c.name, word(c.state, en).to_lowercase())).collect();
         if en {
-            format!("{} of {} services and sites disrupted: {}.", down.len(), all.len(), list.join(", "))
+            format!("{} of {} {what} disrupted: {}.", down.len(), all.len(), list.join(", "))
         } else {
-            format!("{} sur {} services et sites perturbés : {}.", down.len(), all.len(), list.join(", "))
+            format!("{} sur {} {what} perturbés : {}.", down.len(), all.len(), list.join(", "))
         }
     };
     s += &match (open, en) {
@@ -113,8 +121,11 @@ fn components(title: &str, list: &[Component], en: bool) -> String {
     if list.is_empty() {
         return String::new();
     }
-    let items: String = list
-        .iter()
+    // What does not work first, so that it is read before the long list of what does.
+    let mut sorted: Vec<&Component> = list.iter().collect();
+    sorted.sort_by_key(|c| std::cmp::Reverse(vigie_app::status::severity(c.state)));
+    let items: String = sorted
+        .into_iter()
         .map(|c| {
             let since = c.since.map(|t| {
                 format!(
@@ -148,8 +159,6 @@ pub fn render(p: &StatusPage, en: bool, token: &str) -> Response {
         if en { "" } else { "?lang=en" },
         if en { "Français" } else { "English" },
     );
-    body += &components("Services", &p.suites, en);
-    body += &components("Sites", &p.sites, en);
     if !p.incidents.is_empty() {
         body += "<div class=\"panel\" id=\"incidents\"><h3>Incidents</h3>";
         for i in &p.incidents {
@@ -186,6 +195,8 @@ pub fn render(p: &StatusPage, en: bool, token: &str) -> Response {
         }
         body += "</div>";
     }
+    body += &components("Services", &p.suites, en);
+    body += &components("Sites", &p.sites, en);
     html(StatusCode::OK, if en { "en" } else { "fr" }, &p.title, &body, Some(60))
 }
 

@@ -272,7 +272,8 @@ fn status_pages(cfg: &Config, demo: bool) -> Vec<vigie_server::status::StatusAud
         let audience = |name: &str, title: &str, sites: bool, partner: Option<&str>| vigie_app::status::Audience {
             name: name.into(),
             title: title.into(),
-            show_suites: true,
+            // Venue managers look at their sites; the others at the services.
+            show_suites: name != "sites",
             show_sites: sites,
             partner: partner.map(str::to_string),
             incidents: true,

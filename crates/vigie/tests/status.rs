@@ -84,8 +84,7 @@ async fn each_audience_sees_what_is_chosen_for_it_without_an_account() {
         st.incidents.values().filter(|i| group.is_none_or(|g| i.value.assignment_group == g)).count()
     };
     assert_eq!(open(Some("ATOS")), 2);
-    let said =
-        format!("1 sur 1 services et sites perturbés : ODS (interrompu). {} incident(s) en cours.", open(Some("ATOS")));
+    let said = format!("1 sur 1 services perturbés : ODS (interrompu). {} incident(s) en cours.", open(Some("ATOS")));
     assert!(html.contains(&said), "{html}");
     assert!(!html.contains("INFRA"), "Orange's suite is not Atos's");
 
