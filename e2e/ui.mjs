@@ -61,6 +61,10 @@ async function until(page, f, arg, timeout = 10000) {
   throw new Error(`timed out waiting for ${f}`);
 }
 
+/** An instant as the UI writes it in French (i18n.js `time`). */
+const time = (iso) => new Intl.DateTimeFormat('fr-FR', { timeZone: 'Europe/Paris', day: '2-digit', month: '2-digit',
+  hour: '2-digit', minute: '2-digit', second: '2-digit' }).format(new Date(iso));
+
 function expect(cond, what) {
   if (!cond) throw new Error(`expected: ${what}`);
   console.log(`ok - ${what}`);
@@ -638,6 +642,57 @@ try {
   await until(operator, () => document.querySelectorAll('#oncall tbody tr').length === 1);
   const nextShift = await operator.textContent('#oncall tbody');
   expect(!nextShift.includes(atosNow.name) || atosNow.name === '', `after the hand-over, Atos's desk is someone else's (${nextShift.slice(0, 100)})`);
+  // The calendar: every level of every team over the week; a swap made there (Atos's desk, tomorrow's morning
+  // shift held by its second level) shows as an override, as the API has it; taken back from the same bars.
+  await operator.goto(`${base}/#/astreintes?vue=calendrier`);
+  await operator.waitForSelector('#calendar .cal-span');
+  const week = await toc('/api/v1/oncall/calendar');
+  const levelsShown = await operator.$$eval('#calendar .cal-row:not(.cal-head)', (rs) => rs.length);
+  const levelsApi = week.teams.reduce((n, tc) => n + tc.levels.length, 0);
+  expect(levelsShown === levelsApi && (await operator.textContent('#calendar-answer')).includes(`${levelsApi} niveau(x) d’astreinte`),
+    `the calendar draws each of the ${levelsApi} on-call levels the API lists`);
+  const atosCal = week.teams.find((tc) => tc.team_id === 'ATOS-SUPPORT');
+  const morning = atosCal.levels[0].spans.find((s) => Date.parse(s.from) > Date.now() + 12 * 3600e3 && !s.reason);
+  const second = atosCal.levels[1].people[0];
+  await operator.click(`#calendar .cal-row[data-team="ATOS-SUPPORT"][data-level="1"] button.cal-span[title^="${morning.name} — ${time(morning.from)}"]`);
+  await operator.waitForSelector('#override select[name=person]');
+  const clickedFrom = await operator.inputValue('#override input[name=from]');
+  await operator.selectOption('#override select[name=which]', 'ATOS-SUPPORT|1');
+  await operator.fill('#override input[name=from]', clickedFrom);
+  await operator.selectOption('#override select[name=person]', second.id);
+  await operator.fill('#override input[name=reason]', 'échange de garde');
+  await look(operator, '17b-calendrier-remplacement');
+  await operator.click('#override button[type=submit]');
+  await operator.waitForSelector('#calendar .cal-override');
+  const afterSwap = (await toc('/api/v1/oncall/calendar?team=ATOS-SUPPORT')).teams[0].levels[0].spans.filter((s) => s.reason);
+  expect(afterSwap.length === 1 && afterSwap[0].person_id === second.id && afterSwap[0].reason === 'échange de garde',
+    `the swap is journalled and drawn: ${second.name} holds an Atos shift (${afterSwap.map((s) => s.name).join(', ')})`);
+  await look(operator, '17c-calendrier-apres');
+  await operator.click('#calendar button.cal-override');
+  await operator.click('#remove-override');
+  await until(operator, () => !document.querySelector('#calendar .cal-override'));
+  expect((await toc('/api/v1/oncall/calendar?team=ATOS-SUPPORT')).teams[0].levels[0].spans.every((s) => !s.reason), 'the swap is taken back from the calendar');
+  // The escalation policy and the log of messages sent, each answering first.
+  await operator.goto(`${base}/#/astreintes?vue=escalade`);
+  await operator.waitForSelector('#chains tbody tr');
+  const policy = await toc('/api/v1/oncall/escalation');
+  const escAnswer = await operator.textContent('#escalation-answer');
+  expect(policy.paging === null ? escAnswer.includes('coupée') : escAnswer.includes(`${policy.paging.escalate_after_min} min`),
+    `the escalation page says how people are paged (${escAnswer.trim().slice(0, 90)})`);
+  expect((await operator.textContent('#chains')).includes('niveau 2'), 'each team\'s chain of levels is drawn');
+  await look(operator, '17d-escalade');
+  await operator.goto(`${base}/#/astreintes?vue=messages`);
+  await operator.waitForSelector('#log-answer');
+  const log = await toc('/api/v1/notifications');
+  expect((await operator.textContent('#log-answer')).startsWith(`${log.total} message(s)`), `the log counts the messages as the API does (${log.total})`);
+  // A status page, without signing in: the organising committee's, its answer first.
+  const visitor = await browser.newPage({ viewport: { width: 1400, height: 1000 }, locale: 'fr-FR', timezoneId: 'Europe/Paris' });
+  await visitor.goto(`${base}/status/demo-cojo-etat-des-services-2024`);
+  const statusAnswer = await visitor.textContent('#status-answer');
+  expect(/^(Les \d+ services et sites sont opérationnels|\d+ sur \d+ services et sites perturbés)/.test(statusAnswer),
+    `the committee's status page answers without an account (${statusAnswer.slice(0, 80)})`);
+  await look(visitor, '17e-page-etat');
+  await visitor.close();
   await operator.goto(`${base}/#/preparation`);
   await operator.click('#readiness-map');
   await operator.waitForSelector('#map-legend .s-R_AT_RISK');

@@ -22,7 +22,7 @@ const VIEWS = ['now', 'calendrier', 'escalade', 'messages'];
 function tabs(current) {
   return h('nav', { class: 'tabs no-print', id: 'oncall-views', 'aria-label': t('astreintes') }, VIEWS.map((v) =>
     h('a', { class: 'button', href: v === 'now' ? '#/astreintes' : `#/astreintes?vue=${v}`,
-      'aria-current': v === current ? 'page' : undefined, 'aria-selected': String(v === current) }, t(`oc_view_${v}`))));
+      'aria-current': v === current ? 'page' : undefined }, t(`oc_view_${v}`))));
 }
 
 /** @param {HTMLElement} view @param {URLSearchParams} [params] */
@@ -96,7 +96,7 @@ function hue(id) {
   // FNV-1a: ids that differ by one letter (ana-1, ana-2) land far apart on the colour wheel.
   let x = 2166136261;
   for (const c of id) x = Math.imul(x ^ c.charCodeAt(0), 16777619) >>> 0;
-  return `hsl(${x % 360} 55% 38%)`;
+  return `hsl(${x % 360} 50% 27%)`; // dark enough for white text whatever the hue (WCAG AA)
 }
 
 /** Places a bar on its track (styles set through the DOM: the content security policy refuses style attributes).
@@ -144,7 +144,7 @@ async function calendar(view, params) {
       new Intl.DateTimeFormat('fr-FR', { timeZone: 'Europe/Paris', weekday: 'short', day: '2-digit', month: '2-digit' }).format(at)),
     (d / days) * 100, 100 / days));
   }
-  const rows = levels.map((/** @type {any} */ l) => h('div', { class: 'cal-row' },
+  const rows = levels.map((/** @type {any} */ l) => h('div', { class: 'cal-row', 'data-team': l.tc.team_id, 'data-level': l.level },
     h('div', { class: 'cal-label' }, h('strong', {}, l.tc.team), ` · ${tf('oc_level_n', { n: l.level })}`,
       h('div', { class: 'small muted' }, `${t(`oc_period_${l.period}`)} : ${l.people.map((/** @type {any} */ p) => p.name).join(', ') || '—'}`)),
     h('div', { class: 'cal-track' }, l.spans.map((/** @type {any} */ s) => place(h(writer ? 'button' : 'div', {

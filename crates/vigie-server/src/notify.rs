@@ -393,7 +393,7 @@ pub async fn run(app: App, o: NotifyOptions) {
 /// A small page of its own, in French.
 fn page(status: axum::http::StatusCode, title: &str, body: String) -> axum::response::Response {
     let body = format!("<div class=\"panel\"><h2>{}</h2>{body}</div>", crate::status::esc(title));
-    crate::status::html(status, "fr", title, &body, None)
+    crate::status::html(status, "fr", title, &body, false)
 }
 
 /// Why a link does nothing, said in French.

@@ -1,5 +1,5 @@
 //! `/status/{token}`: an audience's status page (issue 17), read-only, reached by its link token without an account:
-//! server-rendered HTML in French (`?lang=en`: English), refreshed every minute, or JSON (`?format=json`). What each
+//! server-rendered HTML in French (`?lang=en`: English), read again every minute (`/ui/refresh.js`), or JSON (`?format=json`). What each
 //! audience sees is decided by [`vigie_app::status`]; the tokens are the configuration's secrets, never printed.
 
 use crate::App;
@@ -35,8 +35,8 @@ pub(crate) fn esc(s: &str) -> String {
 }
 
 /// A small page of its own with Vigie's style sheet (no script: the content security policy forbids inline code).
-pub(crate) fn html(status: StatusCode, lang: &str, title: &str, body: &str, refresh_s: Option<u32>) -> Response {
-    let refresh = refresh_s.map(|s| format!("<meta http-equiv=\"refresh\" content=\"{s}\">")).unwrap_or_default();
+pub(crate) fn html(status: StatusCode, lang: &str, title: &str, body: &str, refresh: bool) -> Response {
+    let refresh = if refresh { "<script src=\"/ui/refresh.js\" defer></script>" } else { "" };
     let page = format!(
         "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" \
          content=\"width=device-width\">{refresh}<title>{} — Vigie</title><link rel=\"stylesheet\" href=\"/ui/style.css\">\
@@ -197,7 +197,7 @@ pub fn render(p: &StatusPage, en: bool, token: &str) -> Response {
     }
     body += &components("Services", &p.suites, en);
     body += &components("Sites", &p.sites, en);
-    html(StatusCode::OK, if en { "en" } else { "fr" }, &p.title, &body, Some(60))
+    html(StatusCode::OK, if en { "en" } else { "fr" }, &p.title, &body, true)
 }
 
 /// `GET /status/{token}`: the audience's page, or 404 (in both languages) for a token no audience has.
@@ -206,7 +206,7 @@ pub async fn page(AxState(app): AxState<App>, Path(token): Path<String>, Query(q
     let Some(a) = found else {
         let body = "<div class=\"panel\"><h2>Page d'état / Status page</h2><p class=\"sentence\" id=\"refused\">\
                     Ce lien n'est pas valable. / This link is not valid.</p></div>";
-        return html(StatusCode::NOT_FOUND, "fr", "Page d'état", body, None);
+        return html(StatusCode::NOT_FOUND, "fr", "Page d'état", body, false);
     };
     let now = chrono::Utc::now();
     let summary = {

@@ -23,6 +23,7 @@ files!(
     "style.css",
     "icon.svg",
     "app.js",
+    "refresh.js",
     "api.js",
     "i18n.js",
     "map.js",
