@@ -235,7 +235,7 @@ async function escalation(view) {
   const p = data.paging;
   const chats = new Map((p?.chat || []).map((/** @type {any} */ c) => [c.name, c.format]));
   const rules = p ? [
-    tf('oc_rule_escalate', { min: p.escalate_after_min }),
+    tf('oc_rule_escalate', { min: p.escalate_after_min, repeats: p.escalation_repeats }),
     t('oc_rule_updates'),
     tf('oc_rule_plans', { ship: p.plan_ship_within_min, late: p.plan_late_after_min }),
     p.coverage.length ? tf('oc_rule_coverage', { items: p.coverage.map((/** @type {any} */ c) =>

@@ -128,6 +128,23 @@ const HOLD = [1, 2, 3, 4, 5];
 const CLOSE_CODES = ['Solved (Permanently)', 'Solved (Work Around)', 'Solved Remotely (Permanently)', 'Not Solved (Not Reproducible)', 'Closed/Resolved by Caller'];
 
 /** The lifecycle's next steps from where the incident stands, each a small form that says what it needs. */
+/** Taking the incident in hand stops its escalation (who was told shows in the timeline).
+ * @param {any} i @param {any} tl @param {HTMLElement} view @param {string} id @param {HTMLElement} msg */
+function acknowledge(i, tl, view, id, msg) {
+  const open = [1, 2, 3].includes(Number(i.state));
+  if (tl.acknowledged) return h('p', { class: 'ack', id: 'acknowledged' }, tf('inc_acknowledged', { at: time(tl.acknowledged.at), by: tl.acknowledged.by }));
+  if (!open || !may('incidents:write')) return null;
+  return h('p', {}, h('button', { type: 'button', class: 'primary', id: 'acknowledge', onclick: async () => {
+    try {
+      await api(`/api/v1/incidents/${encodeURIComponent(i.number)}/acknowledge`, { method: 'POST' });
+      toast(`${i.number} : ${t('inc_ack_done')}`);
+      await detail(view, id);
+    } catch (err) {
+      msg.replaceChildren(errorBox(err));
+    }
+  } }, t('inc_ack')));
+}
+
 function actions(i, change) {
   if (!may('incidents:write')) return null;
   const me = caller()?.user || '';
@@ -207,10 +224,12 @@ async function detail(view, id, notice = null) {
         i.description ? h('p', { class: 'raw' }, i.description) : null,
         i.hold_reason ? h('p', { class: 'muted' }, `${t('hold_reason')} : ${t(`hold_${i.hold_reason}`)}`) : null,
         i.alerts?.length ? h('p', { class: 'muted' }, `${t('alerts')} : ${i.alerts.join(', ')}`) : null,
-        notice, actions(i, change), msg,
+        notice, acknowledge(i, tl, view, id, msg), actions(i, change), msg,
         h('h3', {}, t('timeline')),
-        h('ol', { class: 'timeline' }, tl.timeline.map((e) => h('li', {}, `${time(e.at)} · ${t(`tl_${e.kind}`)}${e.by ? ' · ' + e.by : ''} — `,
-          e.text != null ? h('span', { class: 'raw' }, e.text) : (e.state ? `${state(e.state)}, P${e.priority}` : e.step ?? ''))))),
+        h('ol', { class: 'timeline', id: 'incident-timeline' }, tl.timeline.map((e) => h('li', { 'data-kind': e.kind }, `${time(e.at)} · ${t(`tl_${e.kind}`)}${e.by ? ' · ' + e.by : ''} — `,
+          e.kind === 'notified'
+            ? `${e.person} · ${t(`oc_chan_${e.channel}`)} · ${tf('oc_level_n', { n: e.level })} · ${t(`oc_why_${e.why}`)} · ${t(`oc_st_${e.status}`)}`
+            : e.text != null ? h('span', { class: 'raw' }, e.text) : (e.state ? `${state(e.state)}, P${e.priority}` : e.step ?? ''))))),
       h('div', { class: 'panel' }, h('h3', {}, t('crisis')),
         h('p', { id: 'major-state' }, `${i.major_incident_state ? t(`major_${i.major_incident_state}`) : '—'} ${tl.crisis_lead ? '· ' + tl.crisis_lead : ''}`),
         tl.plan ? h('p', {}, `Plan ${tl.plan.id} (${t(`plan_${tl.plan.status}`)})`) : null,

@@ -42,6 +42,9 @@ pub struct Policy {
     pub sla: Targets,
     /// A person is warned this long before their duty starts (none: not warned).
     pub warn_before: Option<Duration>,
+    /// Once every level has been paged without an acknowledgement, the chain starts again from its first level this
+    /// many times (`-r1`, `-r2`… on the ids), each level after the same delay.
+    pub repeats: u32,
 }
 
 /// A link's token: the message's id, when it expires, and a MAC over both with the key (BLAKE2b over the key and
@@ -163,6 +166,7 @@ impl Kind {
         let (prefix, lead) = match why {
             "escalated" => ("Escalade : ", "Le niveau précédent ne l'a pas acquitté à temps."),
             "assigned" => ("Réaffecté : ", "Il vient d'être affecté à votre équipe."),
+            "repeated" => ("Relance : ", "Personne ne l'a acquitté : la chaîne d'escalade reprend au premier niveau."),
             _ => ("", ""),
         };
         Kind { why, key: level.to_string(), prefix, lead: lead.to_string() }
@@ -170,7 +174,7 @@ impl Kind {
 
     /// Whether it pages someone (and may go by SMS), rather than updating whoever holds the incident.
     fn pages(&self) -> bool {
-        matches!(self.why, "opened" | "escalated" | "assigned" | "priority")
+        matches!(self.why, "opened" | "escalated" | "assigned" | "repeated" | "priority")
     }
 }
 
@@ -273,24 +277,36 @@ pub fn due(st: &State, now: DateTime<Utc>, policy: &Policy) -> Vec<Event> {
         let Some(team) = team_of(st, &inc.assignment_group) else { continue };
         let acked = st.oncall.acknowledged.contains_key(&inc.sys_id);
         let (prefix, reassigned) = chain(st, inc, team);
-        let levels = st.oncall.rotations.range((team.id.clone(), 0)..=(team.id.clone(), u8::MAX)).map(|((_, l), _)| *l);
-        // The first level not paged yet, if its turn has come.
+        let levels: Vec<u8> = st
+            .oncall
+            .rotations
+            .range((team.id.clone(), 0)..=(team.id.clone(), u8::MAX))
+            .map(|((_, l), _)| *l)
+            .collect();
+        // The first level not paged yet, round after round, if its turn has come.
         let (mut first, mut last): (Option<&OutboxEntry>, Option<&OutboxEntry>) = (None, None);
-        for level in levels {
-            if let Some(entry) = st.oncall.outbox.get(&format!("{prefix}{level}")) {
-                first = first.or(Some(entry));
-                last = Some(entry);
-                continue;
+        'rounds: for round in 0..=policy.repeats {
+            let suffix = if round == 0 { String::new() } else { format!("-r{round}") };
+            for (k, &level) in levels.iter().enumerate() {
+                if let Some(entry) = st.oncall.outbox.get(&format!("{prefix}{level}{suffix}")) {
+                    first = first.or(Some(entry));
+                    last = Some(entry);
+                    continue;
+                }
+                let (why, due) = match last {
+                    None if reassigned => ("assigned", true),
+                    None => ("opened", !acked && now - inc.opened_at <= policy.page_within),
+                    Some(_) if k == 0 => ("repeated", !acked),
+                    Some(_) => ("escalated", !acked),
+                };
+                let due = due && last.is_none_or(|b| b.queued_at + policy.escalate_after <= now);
+                if due {
+                    let mut kind = Kind::page(why, level);
+                    kind.key += &suffix;
+                    out.extend(messages(st, inc, team, level, &prefix, kind, now, policy));
+                }
+                break 'rounds;
             }
-            let (why, due) = match last {
-                None if reassigned => ("assigned", true),
-                None => ("opened", !acked && now - inc.opened_at <= policy.page_within),
-                Some(b) => ("escalated", !acked && b.queued_at + policy.escalate_after <= now),
-            };
-            if due {
-                out.extend(messages(st, inc, team, level, &prefix, Kind::page(why, level), now, policy));
-            }
-            break;
         }
         let (Some(first), Some(last)) = (first, last) else { continue };
         for kind in changes(st, inc, first, acked, now, policy) {
@@ -766,7 +782,8 @@ pub struct Log<'s> {
     pub items: Vec<LogLine<'s>>,
 }
 
-fn state_of(e: &OutboxEntry) -> &'static str {
+/// Where an outbox entry stands, in a word: `queued`, `sent`, `failed` (to be retried), `given_up`.
+pub fn state_of(e: &OutboxEntry) -> &'static str {
     match &e.delivery {
         Delivery::Queued => "queued",
         Delivery::Sent { .. } => "sent",
@@ -907,6 +924,7 @@ mod tests {
             page_within: Duration::hours(1),
             sla: Targets { response_min: [600; 5], resolution_min: [10; 5] },
             warn_before: Some(Duration::minutes(30)),
+            repeats: 1,
         }
     }
 
@@ -1063,6 +1081,29 @@ mod tests {
             whys(&w.tick(t13)),
             [(format!("N-{n}-ORANGE-NOC-major-accepted").as_str(), "major_accepted", "ode")]
         );
+    }
+
+    #[test]
+    fn an_unacknowledged_chain_starts_again_as_many_times_as_configured() {
+        let mut w = world();
+        let t0 = at("2024-07-26 09:00");
+        let inc = w.incident(
+            t0,
+            &[("short_description", "Panne"), ("impact", "3"), ("urgency", "3"), ("assignment_group", "ATOS")],
+        );
+        let n = inc.number.clone();
+        assert_eq!(whys(&w.tick(t0)), [(format!("N-{n}-1").as_str(), "opened", "ana")]);
+        assert!(w.tick(t0 + Duration::minutes(59)).is_empty(), "not before the delay");
+        // Atos has one level: after the delay, the chain starts again once (repeats: 1), then nothing more.
+        let t1 = t0 + Duration::hours(1);
+        let got = w.tick(t1);
+        assert_eq!(whys(&got), [(format!("N-{n}-1-r1").as_str(), "repeated", "ana")]);
+        let n1 = &w.st.oncall.outbox[&got[0].0].notification;
+        assert!(
+            n1.subject.starts_with("[Vigie] Relance : ") && n1.body.contains("reprend au premier niveau"),
+            "{n1:?}"
+        );
+        assert!(w.tick(t1 + Duration::hours(2)).is_empty(), "repeated once only");
     }
 
     #[test]

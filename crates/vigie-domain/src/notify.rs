@@ -28,7 +28,7 @@ pub struct Notification {
     pub subject: String,
     pub body: String,
     /// Why: a page — `opened` (the incident reached a team), `escalated` (the level before did not acknowledge in
-    /// time), `assigned` (it moved to another team) —, an update to whoever holds it — `priority` (raised),
+    /// time), `assigned` (it moved to another team), `repeated` (the chain starts again) —, an update to whoever holds it — `priority` (raised),
     /// `sla_warning`, `sla_breach`, `major_proposed`, `major_accepted` —, or `shift` (a warning before a person's
     /// duty starts; no incident).
     pub why: String,

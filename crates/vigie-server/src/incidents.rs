@@ -210,6 +210,21 @@ pub async fn timeline(
             json!({"at": c.at, "kind": "alert", "check": c.check_id, "from": c.from, "to": c.to, "text": c.output}),
         ));
     }
+    // Who was told, when, by which channel, and where each message stands; who acknowledged.
+    for e in st.oncall.outbox.values().filter(|e| e.notification.sys_id == i.sys_id) {
+        let n = &e.notification;
+        let person =
+            st.oncall.people.get(&n.person_id).map_or_else(|| n.person_id.to_string(), |p| p.value.name.clone());
+        rows.push((
+            e.queued_at,
+            json!({"at": e.queued_at, "kind": "notified", "person": person, "channel": n.channel, "level": n.level,
+                   "why": n.why, "status": vigie_app::notify::state_of(e), "attempts": e.attempts}),
+        ));
+    }
+    let acknowledged = st.oncall.acknowledged.get(&i.sys_id).map(|(at, by)| json!({"at": at, "by": by}));
+    if let Some((at, by)) = st.oncall.acknowledged.get(&i.sys_id) {
+        rows.push((*at, json!({"at": at, "kind": "acknowledged", "by": by})));
+    }
     let plan = (!i.plan_id.is_empty()).then(|| st.plans.get(i.plan_id.as_str()).map(|p| &p.value)).flatten();
     if let Some(p) = plan {
         for (at, step) in [
@@ -226,6 +241,7 @@ pub async fn timeline(
     rows.sort_by_key(|r| r.0);
     Ok(Json(json!({
         "number": i.number,
+        "acknowledged": acknowledged,
         "major_incident_state": i.major_incident_state,
         "crisis_lead": i.crisis_lead,
         "communication_lead": i.communication_lead,

@@ -43,6 +43,8 @@ pub struct NotifyOptions {
     pub smtp: SmtpOptions,
     /// Not acknowledged within this, the next level is paged.
     pub escalate_after: std::time::Duration,
+    /// Every level paged without an acknowledgement: the chain starts again this many times.
+    pub escalation_repeats: u32,
     /// How often due and pending messages are looked for.
     pub tick: std::time::Duration,
     /// The key that signs one-click acknowledgement links (none: messages carry no link), and how long a link lasts.
@@ -160,6 +162,7 @@ impl NotifyOptions {
                 from: from.into(),
             },
             escalate_after: std::time::Duration::from_secs(600),
+            escalation_repeats: 1,
             tick: std::time::Duration::from_secs(1),
             link_key: None,
             link_ttl: std::time::Duration::from_secs(4 * 3600),
@@ -358,6 +361,7 @@ pub async fn run(app: App, o: NotifyOptions) {
         page_within: chrono::Duration::from_std(o.page_within).unwrap_or(chrono::Duration::hours(1)),
         sla: (*app.sla).clone(),
         warn_before: o.warn_before.and_then(|w| chrono::Duration::from_std(w).ok()),
+        repeats: o.escalation_repeats,
     };
     let rules = vigie_app::notify::LogisticsRules {
         travel: (*app.travel).clone(),

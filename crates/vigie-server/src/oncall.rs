@@ -82,6 +82,7 @@ pub async fn escalation(AxState(app): AxState<App>, caller: Caller) -> Result<Js
     let policy = app.notify.as_deref().map(|o| {
         json!({
             "escalate_after_min": minutes(o.escalate_after),
+            "escalation_repeats": o.escalation_repeats,
             "page_opened_within_min": minutes(o.page_within),
             "warn_before_shift_min": o.warn_before.map(minutes),
             "link_ttl_min": o.link_key.as_ref().map(|_| minutes(o.link_ttl)),

@@ -150,6 +150,8 @@ pub struct Notify {
     pub from: String,
     /// Not acknowledged within this many minutes, the next level is paged.
     pub escalate_after_min: u64,
+    /// Every level paged and nobody acknowledged: the chain starts again from level 1, this many times.
+    pub escalation_repeats: u32,
     /// The key that signs one-click acknowledgement links; empty: a key kept in the data directory
     /// (`ack-link.key`, made once). The nodes of a cluster need the same key here.
     pub link_key: String,
@@ -226,6 +228,7 @@ impl Default for Notify {
             smtp_password: String::new(),
             from: "Vigie <vigie@localhost>".into(),
             escalate_after_min: 10,
+            escalation_repeats: 1,
             link_key: String::new(),
             link_ttl_min: 240,
             webhooks: Default::default(),

@@ -49,6 +49,7 @@ pub fn serve(
                 from: cfg.notify.from.clone(),
             },
             escalate_after: std::time::Duration::from_secs(cfg.notify.escalate_after_min.max(1) * 60),
+            escalation_repeats: cfg.notify.escalation_repeats.min(10),
             tick: std::time::Duration::from_secs(1),
             link_key: ack_key.clone(),
             webhooks: cfg

@@ -107,6 +107,7 @@ fn options(port: u16, escalate_after: Duration) -> vigie_server::ServerOptions {
         public_url: Some("https://vigie.example".into()),
         notify: Some(vigie_server::notify::NotifyOptions {
             escalate_after,
+            escalation_repeats: 0,
             tick: Duration::from_millis(200),
             link_key: Some("clé de test".into()),
             link_ttl: Duration::from_secs(3600),
@@ -196,6 +197,17 @@ async fn an_unacknowledged_incident_mails_level_one_then_escalates_once() {
         assert!(item["detail"].as_str().unwrap().starts_with("250"), "{item}");
     }
     assert!(v["acknowledged"]["by"].as_str().unwrap().starts_with("user:atos"), "{v}");
+    // …and its timeline says it among the rest, in order: told Ana, told Cyr, acknowledged.
+    let tl = app.get_json(&format!("/api/v1/incidents/{first}/timeline")).await;
+    let told: Vec<String> = tl["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "notified" || e["kind"] == "acknowledged")
+        .map(|e| format!("{} {}", e["kind"].as_str().unwrap(), e["person"].as_str().unwrap_or("")))
+        .collect();
+    assert_eq!(told, ["notified Ana Martin", "notified Cyr Petit", "acknowledged "], "{tl}");
+    assert!(tl["acknowledged"]["at"].is_string(), "{tl}");
     app.stop().await;
 }
 
