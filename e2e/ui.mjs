@@ -672,6 +672,19 @@ try {
   await operator.click('#remove-override');
   await until(operator, () => !document.querySelector('#calendar .cal-override'));
   expect((await toc('/api/v1/oncall/calendar?team=ATOS-SUPPORT')).teams[0].levels[0].spans.every((s) => !s.reason), 'the swap is taken back from the calendar');
+  // A rotation edited from its row: Alibaba's second level, its manager week by week, gets a second person.
+  await operator.click('#calendar .cal-row[data-team="ALIBABA-SUPPORT"][data-level="2"] button.cal-label');
+  await operator.waitForSelector('#rotation #rotation-add');
+  const rotaBefore = (await toc(`/api/v1/oncall/calendar?team=ALIBABA-SUPPORT`)).teams[0].levels[1].people;
+  const added = await operator.$eval('#rotation-add', (s) => s.options[1].value);
+  await operator.selectOption('#rotation-add', added);
+  await operator.waitForSelector(`#rotation-people li[data-person="${added}"]`);
+  await look(operator, '17f-rotation');
+  await operator.click('#rotation button[type=submit]');
+  await until(operator, (n) => document.querySelector('#calendar-answer') && !document.querySelector('#rotation'), null);
+  const after = (await toc('/api/v1/oncall/calendar?team=ALIBABA-SUPPORT')).teams[0].levels[1].people;
+  expect(after.length === rotaBefore.length + 1 && after[after.length - 1].id === added,
+    `the rotation edited in the UI takes turns between ${after.map((p) => p.name).join(' and ')}`);
   // The escalation policy and the log of messages sent, each answering first.
   await operator.goto(`${base}/#/astreintes?vue=escalade`);
   await operator.waitForSelector('#chains tbody tr');

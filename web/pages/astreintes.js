@@ -145,7 +145,11 @@ async function calendar(view, params) {
     (d / days) * 100, 100 / days));
   }
   const rows = levels.map((/** @type {any} */ l) => h('div', { class: 'cal-row', 'data-team': l.tc.team_id, 'data-level': l.level },
-    h('div', { class: 'cal-label' }, h('strong', {}, l.tc.team), ` · ${tf('oc_level_n', { n: l.level })}`,
+    h(writer ? 'button' : 'div', { class: 'cal-label', type: writer ? 'button' : undefined, title: writer ? t('oc_edit_rotation') : undefined,
+      onclick: writer ? () => {
+        formBox.replaceChildren(rotationForm(data.teams, l));
+        formBox.scrollIntoView({ block: 'nearest' });
+      } : undefined }, h('strong', {}, l.tc.team), ` · ${tf('oc_level_n', { n: l.level })}`,
       h('div', { class: 'small muted' }, `${t(`oc_period_${l.period}`)} : ${l.people.map((/** @type {any} */ p) => p.name).join(', ') || '—'}`)),
     h('div', { class: 'cal-track' }, l.spans.map((/** @type {any} */ s) => place(h(writer ? 'button' : 'div', {
       class: `cal-span${s.reason ? ' cal-override' : ''}`, type: writer ? 'button' : undefined,
@@ -220,6 +224,54 @@ function overrideForm(teams, l, s) {
       h('label', {}, t('oc_reason'), h('input', { name: 'reason', maxlength: 200, value: s?.reason || '', placeholder: t('oc_reason_hint') })),
       h('button', { type: 'submit', class: 'primary' }, t('oc_save_override')),
       s?.reason ? h('button', { type: 'button', id: 'remove-override', onclick: () => submit(true) }, t('oc_remove_override')) : null),
+    status);
+}
+
+/** The form that sets a rotation: who takes turns (in order: moved up, taken off, added), how often, from when.
+ * @param {any[]} teams @param {any} l */
+function rotationForm(teams, l) {
+  /** @type {Map<string, string>} */
+  const everyone = new Map();
+  for (const tc of teams) for (const lv of tc.levels) for (const p of lv.people) everyone.set(p.id, p.name);
+  /** @type {{id: string, name: string}[]} */
+  const order = l.people.map((/** @type {any} */ p) => ({ id: p.id, name: p.name }));
+  const list = h('ol', { id: 'rotation-people' });
+  const adder = h('select', { id: 'rotation-add', 'aria-label': t('oc_add_person') });
+  const draw = () => {
+    list.replaceChildren(...order.map((p, k) => h('li', { 'data-person': p.id }, p.name, ' ',
+      k ? h('button', { type: 'button', class: 'small', 'aria-label': `${t('oc_up')} ${p.name}`, onclick: () => { order.splice(k - 1, 0, ...order.splice(k, 1)); draw(); } }, '↑') : null,
+      h('button', { type: 'button', class: 'small', 'aria-label': `${t('oc_take_off')} ${p.name}`, onclick: () => { order.splice(k, 1); draw(); } }, '✕'))));
+    adder.replaceChildren(h('option', { value: '' }, t('oc_add_person')), ...[...everyone]
+      .filter(([id]) => !order.some((p) => p.id === id)).sort((a, b) => a[1].localeCompare(b[1], 'fr'))
+      .map(([id, name]) => h('option', { value: id }, name)));
+  };
+  adder.addEventListener('change', () => {
+    if (adder.value) order.push({ id: adder.value, name: everyone.get(adder.value) || adder.value });
+    draw();
+  });
+  draw();
+  const status = h('div', { id: 'rotation-status' });
+  const submit = async (/** @type {Event} */ e) => {
+    e.preventDefault();
+    const f = new FormData(/** @type {HTMLFormElement} */ (e.target));
+    const body = { team_id: l.tc.team_id, level: l.level, period: String(f.get('period')),
+      starts_at: String(f.get('starts_at')).replace('T', ' '), people: order.map((p) => p.id) };
+    try {
+      await api('/api/v1/oncall/rotations', { method: 'POST', body });
+      toast(t('oc_rotation_saved'));
+      window.dispatchEvent(new HashChangeEvent('hashchange'));
+    } catch (err) {
+      status.replaceChildren(errorBox(err));
+    }
+  };
+  return h('div', { class: 'panel' },
+    h('h3', {}, `${t('oc_edit_rotation')} — ${l.tc.team} · ${tf('oc_level_n', { n: l.level })}`),
+    h('form', { id: 'rotation', class: 'row', onsubmit: submit },
+      h('label', {}, t('oc_period'), h('select', { name: 'period' }, ['shift', 'daily', 'weekly'].map((v) =>
+        h('option', { value: v, selected: v === l.period }, t(`oc_period_${v}`))))),
+      h('label', {}, t('oc_first_handover'), h('input', { type: 'datetime-local', name: 'starts_at', value: localValue(new Date(l.starts_at)), required: true })),
+      h('div', {}, h('div', { class: 'small muted' }, t('oc_turns')), list, adder),
+      h('button', { type: 'submit', class: 'primary' }, t('oc_save_rotation'))),
     status);
 }
 

@@ -156,6 +156,8 @@ pub struct LevelCalendar {
     pub level: u8,
     /// `shift` (3×8), `daily`, `weekly`.
     pub period: String,
+    /// The rotation's first hand-over.
+    pub starts_at: DateTime<Utc>,
     /// The people taking turns, in order.
     pub people: Vec<Member>,
     pub spans: Vec<Span>,
@@ -235,6 +237,7 @@ pub fn calendar(
         let lc = LevelCalendar {
             level: *level,
             period: rotation.value.period.as_str().to_string(),
+            starts_at: rotation.value.starts_at,
             people: rotation.value.people.iter().map(|p| Member { id: p.to_string(), name: name(p) }).collect(),
             spans,
         };
@@ -325,4 +328,67 @@ pub fn set_override(
         Ok((vec![caller.event(vigie_domain::Event::OverrideSet(o.clone()))], o))
     })?;
     Ok(o)
+}
+
+/// A rotation set from the UI or the API: who takes turns at one level of a team, how often, from which hand-over.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RotationRequest {
+    pub team_id: String,
+    pub level: u8,
+    /// `shift` (3×8), `daily`, `weekly`.
+    pub period: String,
+    /// The first hand-over (RFC 3339 or `YYYY-MM-DD HH:MM`, Paris).
+    pub starts_at: String,
+    /// Person ids, in the order they take turns.
+    pub people: Vec<String>,
+}
+
+/// People in one rotation, at most.
+pub const MAX_ROTATION_PEOPLE: usize = 100;
+
+/// Sets who takes turns at a level of a team (a new level, or a change of people, order, period or first
+/// hand-over), journalled with who did it: needs `rosters:write`, a team the caller's roster reaches, a level from 1
+/// to 9, known people (1 to [`MAX_ROTATION_PEOPLE`], each once). Each problem is located at its field.
+pub fn set_rotation(
+    journal: &vigie_journal::Journal,
+    caller: &Caller,
+    req: RotationRequest,
+) -> Result<vigie_domain::oncall::Rotation, AppError> {
+    caller.need(Permission::RostersWrite)?;
+    let period = vigie_domain::oncall::Period::parse(&req.period)
+        .map_err(|e| AppError::field("period", format!("{:?}: expected {}", e.found, e.expected)))?;
+    let starts_at = crate::when::parse_instant("starts_at", Some(&req.starts_at))?
+        .ok_or_else(|| AppError::field("starts_at", "required"))?;
+    if !(1..=9).contains(&req.level) {
+        return Err(AppError::field("level", "from 1 to 9"));
+    }
+    if req.people.is_empty() || req.people.len() > MAX_ROTATION_PEOPLE {
+        return Err(AppError::field("people", format!("from 1 to {MAX_ROTATION_PEOPLE} people")));
+    }
+    let mut people = Vec::with_capacity(req.people.len());
+    for p in &req.people {
+        let id = vigie_domain::PersonId::parse(p).map_err(|e| AppError::field("people", e.to_string()))?;
+        if people.contains(&id) {
+            return Err(AppError::field("people", format!("{id} is listed twice")));
+        }
+        people.push(id);
+    }
+    let team_id =
+        vigie_domain::ids::TeamId::parse(&req.team_id).map_err(|e| AppError::field("team_id", e.to_string()))?;
+    let caller = caller.clone();
+    let (_, r) = journal.execute(move |st| {
+        let team = st.oncall.teams.get(&team_id).map(|t| &t.value);
+        let view = caller.principal.view(st);
+        let Some(team) = team.filter(|t| view.roster(t.partner_id.as_ref(), t.organization_id.as_ref())) else {
+            return Err(AppError::not_found("team", &team_id));
+        };
+        if let Some(unknown) = people.iter().find(|p| !st.oncall.people.contains_key(*p)) {
+            return Err(AppError::field("people", format!("unknown person {unknown}")));
+        }
+        let r =
+            vigie_domain::oncall::Rotation { team_id: team.id.clone(), level: req.level, period, starts_at, people };
+        Ok((vec![caller.event(vigie_domain::Event::RotationSet(r.clone()))], r))
+    })?;
+    Ok(r)
 }

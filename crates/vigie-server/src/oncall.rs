@@ -72,6 +72,16 @@ pub async fn set_override(
     Ok((if o.removed { StatusCode::OK } else { StatusCode::CREATED }, Json(json!(o))))
 }
 
+/// `POST /api/v1/oncall/rotations`: who takes turns at a level of a team, how often, from which hand-over.
+pub async fn set_rotation(
+    AxState(app): AxState<App>,
+    caller: Caller,
+    Json(req): Json<vigie_app::oncall::RotationRequest>,
+) -> Result<Json<Value>, ApiError> {
+    let r = app.blocking(move |j| Ok(vigie_app::oncall::set_rotation(&j, &caller.0, req)?)).await?;
+    Ok(Json(json!(r)))
+}
+
 /// `GET /api/v1/oncall/escalation`: how people are paged — the delay between levels, the channels and up to which
 /// priority, the warning before a shift, the rules — and each team's chain of levels with who holds each now.
 pub async fn escalation(AxState(app): AxState<App>, caller: Caller) -> Result<Json<Value>, ApiError> {

@@ -72,6 +72,7 @@ const ROUTES: &[(&str, &str, &str)] = &[
     ("GET", "/api/v1/oncall/calendar", "astop"),
     ("GET", "/api/v1/oncall/escalation", "astop"),
     ("POST", "/api/v1/oncall/overrides", "aso"),
+    ("POST", "/api/v1/oncall/rotations", "aso"),
     ("GET", "/api/v1/notifications", "astop"),
     ("GET", "/metrics", "asop"),
     ("POST", "/api/v1/monitoring/results", "ao"),

@@ -216,6 +216,38 @@ async fn the_calendar_shows_turns_and_overrides_made_in_the_ui() {
     let r = app.client_as("toc").get(app.url("/api/v1/oncall/calendar?days=40")).send().await.unwrap();
     assert_eq!(r.status(), 422);
 
+    // A rotation set through the API: Orange's desk in 3×8 from now on, Ode then Bob (a replacement from Atos);
+    // refused at their field when wrong, nothing written; not by a partner.
+    let rotation = serde_json::json!({"team_id": "ORANGE-NOC", "level": 1, "period": "shift", "starts_at": "2024-07-03 06:00", "people": ["ode", "bob"]});
+    let r = app.client_as("atos").post(app.url("/api/v1/oncall/rotations")).json(&rotation).send().await.unwrap();
+    assert_eq!(r.status(), 403, "a partner does not edit rosters");
+    let r = app.client_as("toc").post(app.url("/api/v1/oncall/rotations")).json(&rotation).send().await.unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let (_, v) = duty(&app, "toc", "team=ORANGE-NOC&at=2024-07-03%2015:00").await;
+    assert_eq!(who(&v), ["ORANGE-NOC/1:bob"], "the afternoon shift is the second's");
+    let seq = app.journal().state().last_seq;
+    for (field, change) in [
+        ("people", serde_json::json!({"people": ["ode", "ode"]})),
+        ("people", serde_json::json!({"people": ["zoe"]})),
+        ("people", serde_json::json!({"people": []})),
+        ("period", serde_json::json!({"period": "monthly"})),
+        ("level", serde_json::json!({"level": 12})),
+        ("starts_at", serde_json::json!({"starts_at": "bientôt"})),
+    ] {
+        let mut body = rotation.clone();
+        for (k, v) in change.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        let r = app.client_as("toc").post(app.url("/api/v1/oncall/rotations")).json(&body).send().await.unwrap();
+        let status = r.status().as_u16();
+        let v: Value = r.json().await.unwrap();
+        assert!(status == 422 || status == 400, "{body}: {status}");
+        if status == 422 && v["problems"][0]["params"]["field"].is_string() {
+            assert_eq!(v["problems"][0]["params"]["field"], field, "{v}");
+        }
+    }
+    assert_eq!(app.journal().state().last_seq, seq, "nothing written");
+
     // The escalation policy: paging off here, the chains still shown (Atos: levels 1 and 2).
     let v = app.get_json("/api/v1/oncall/escalation").await;
     assert!(v["paging"].is_null(), "{v}");
