@@ -295,6 +295,7 @@ pub fn set_override(
     if req.reason.chars().count() > 200 {
         return Err(AppError::field("reason", "at most 200 characters"));
     }
+    crate::limits::name("reason", &req.reason)?;
     let team_id =
         vigie_domain::ids::TeamId::parse(&req.team_id).map_err(|e| AppError::field("team_id", e.to_string()))?;
     let person_id =

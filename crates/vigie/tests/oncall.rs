@@ -198,6 +198,10 @@ async fn the_calendar_shows_turns_and_overrides_made_in_the_ui() {
             "from",
             serde_json::json!({"team_id": "ATOS-N1", "level": 1, "from": "demain", "until": "2024-07-03 12:00", "person_id": "bob"}),
         ),
+        (
+            "reason",
+            serde_json::json!({"team_id": "ATOS-N1", "level": 1, "from": "2024-07-03 10:00", "until": "2024-07-03 12:00", "person_id": "bob", "reason": "échange\u{202e}gnirts"}),
+        ),
     ] {
         let r = app.client_as("toc").post(app.url("/api/v1/oncall/overrides")).json(&body).send().await.unwrap();
         assert_eq!(r.status(), 422, "{body}");
