@@ -181,16 +181,26 @@ async function calendar(view, params) {
   return {};
 }
 
+/** Who may hold a team's duty, as far as the calendar tells (the server decides): a partner's team, the people of
+ * that partner's teams; an organisation's, those of its teams; a team of neither, everyone.
+ * @param {any[]} teams @param {any} tc @returns {Map<string, string>} */
+function eligible(teams, tc) {
+  const same = (/** @type {any} */ x) => (tc.partner_id ? x.partner_id === tc.partner_id
+    : tc.organization_id ? x.organization_id === tc.organization_id : true);
+  /** @type {Map<string, string>} */
+  const out = new Map();
+  for (const x of teams.filter(same)) for (const lv of x.levels) for (const p of lv.people) out.set(p.id, p.name);
+  return out;
+}
+
 /** The form that puts a person on duty for a span (or takes an override back).
  * @param {any[]} teams @param {any} l @param {any} [s] */
 function overrideForm(teams, l, s) {
   const options = teams.flatMap((/** @type {any} */ tc) => tc.levels.map((/** @type {any} */ lv) =>
     h('option', { value: `${tc.team_id}|${lv.level}`, selected: tc.team_id === l.tc.team_id && lv.level === l.level },
       `${tc.team} · ${tf('oc_level_n', { n: lv.level })}`)));
-  // Whom to put on duty: the level's own people first, then everyone of the rosters shown, by name.
-  /** @type {Map<string, string>} */
-  const everyone = new Map();
-  for (const tc of teams) for (const lv of tc.levels) for (const p of lv.people) everyone.set(p.id, p.name);
+  // Whom to put on duty: the level's own people first, then the others who may hold it, by name.
+  const everyone = eligible(teams, l.tc);
   const own = new Set(l.people.map((/** @type {any} */ p) => p.id));
   const byName = (/** @type {[string, string]} */ a, /** @type {[string, string]} */ b) => a[1].localeCompare(b[1], 'fr');
   const pick = (/** @type {[string, string]} */ [id, name]) => h('option', { value: id, selected: s?.reason ? s.person_id === id : false }, name);
@@ -230,9 +240,7 @@ function overrideForm(teams, l, s) {
 /** The form that sets a rotation: who takes turns (in order: moved up, taken off, added), how often, from when.
  * @param {any[]} teams @param {any} l */
 function rotationForm(teams, l) {
-  /** @type {Map<string, string>} */
-  const everyone = new Map();
-  for (const tc of teams) for (const lv of tc.levels) for (const p of lv.people) everyone.set(p.id, p.name);
+  const everyone = eligible(teams, l.tc);
   /** @type {{id: string, name: string}[]} */
   const order = l.people.map((/** @type {any} */ p) => ({ id: p.id, name: p.name }));
   const list = h('ol', { id: 'rotation-people' });

@@ -84,7 +84,7 @@ pub fn token_hash(secret: &str) -> String {
 
 /// Compares without stopping at the first difference.
 pub fn constant_eq(a: &[u8], b: &[u8]) -> bool {
-    let mut diff = (a.len() ^ b.len()) as u8 | ((a.len() ^ b.len()) >> 8) as u8;
+    let mut diff = u8::from(a.len() != b.len());
     for (i, x) in a.iter().enumerate() {
         diff |= x ^ b.get(i).copied().unwrap_or(0);
     }

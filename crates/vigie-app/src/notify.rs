@@ -77,7 +77,11 @@ pub fn check_link(st: &State, key: &str, token: &str, now: DateTime<Utc>) -> Res
     let unknown = || AppError::not_found("link", "");
     let mut parts = token.rsplitn(3, '.');
     let (Some(m), Some(exp), Some(id)) = (parts.next(), parts.next(), parts.next()) else { return Err(unknown()) };
+    let exp_text = exp;
     let exp: i64 = exp.parse().map_err(|_| unknown())?;
+    if exp.to_string() != exp_text {
+        return Err(unknown()); // one spelling per link: no sign, no leading zero
+    }
     if id.len() > 100 || !crate::credentials::constant_eq(m.as_bytes(), mac(key, id, exp).as_bytes()) {
         return Err(unknown());
     }
@@ -91,6 +95,13 @@ pub fn check_link(st: &State, key: &str, token: &str, now: DateTime<Utc>) -> Res
     }
     let entry = st.oncall.outbox.get(id).ok_or_else(unknown)?;
     let inc = st.incidents.get(&entry.notification.sys_id).map(|i| &i.value).ok_or_else(unknown)?;
+    if team_of(st, &inc.assignment_group).is_none_or(|t| t.id != entry.notification.team_id) {
+        return Err(AppError::Forbidden(crate::Reason::new(
+            "forbidden.link_reassigned",
+            [("number", inc.number.clone())],
+            format!("{} was reassigned to another team: this link no longer acknowledges it", inc.number),
+        )));
+    }
     let person = st.oncall.people.get(&entry.notification.person_id);
     Ok(LinkTarget {
         notification: id.to_string(),
@@ -303,7 +314,11 @@ pub fn due(st: &State, now: DateTime<Utc>, policy: &Policy) -> Vec<Event> {
                 if due {
                     let mut kind = Kind::page(why, level);
                     kind.key += &suffix;
-                    out.extend(messages(st, inc, team, level, &prefix, kind, now, policy));
+                    let sent = messages(st, inc, team, level, &prefix, kind, now, policy);
+                    if sent.is_empty() {
+                        continue; // nobody on duty at this level (not started, emptied): the next one is called
+                    }
+                    out.extend(sent);
                 }
                 break 'rounds;
             }
@@ -782,6 +797,16 @@ pub struct Log<'s> {
     pub items: Vec<LogLine<'s>>,
 }
 
+/// Whether the caller may see a message: one to a team its roster reaches (the people of another partner's team,
+/// told before a reassignment, stay unknown to it).
+pub fn visible(st: &State, caller: &Caller, e: &OutboxEntry) -> bool {
+    let view = caller.principal.view(st);
+    st.oncall
+        .teams
+        .get(&e.notification.team_id)
+        .is_some_and(|t| view.roster(t.value.partner_id.as_ref(), t.value.organization_id.as_ref()))
+}
+
 /// Where an outbox entry stands, in a word: `queued`, `sent`, `failed` (to be retried), `given_up`.
 pub fn state_of(e: &OutboxEntry) -> &'static str {
     match &e.delivery {
@@ -792,14 +817,23 @@ pub fn state_of(e: &OutboxEntry) -> &'static str {
     }
 }
 
-/// Every message Vigie sent or will send that the caller may see — about an incident it sees, or to a team its
-/// roster reaches —, newest first, with where each stands.
+/// Every message Vigie sent or will send to a team the caller's roster reaches, newest first, with where each stands.
+/// A bad filter value is refused at its field.
 pub fn log<'s>(st: &'s State, caller: &Caller, q: &LogQuery) -> Result<Log<'s>, AppError> {
     let may = |p| caller.principal.may(p);
     if !(may(Permission::LogisticsRead) || may(Permission::MonitoringRead) || may(Permission::IncidentsRead)) {
         caller.need(Permission::IncidentsRead)?;
     }
     let view = caller.principal.view(st);
+    for (field, value, known) in [
+        ("status", &q.status, &["queued", "sent", "failed", "given_up"][..]),
+        ("channel", &q.channel, &["email", "chat", "sms", "voice"][..]),
+    ] {
+        if let Some(v) = value.as_deref().filter(|v| !v.is_empty() && !known.contains(v)) {
+            let shown: String = v.chars().take(40).collect();
+            return Err(AppError::field(field, format!("{shown:?}: expected {}", known.join(", "))));
+        }
+    }
     let words = q.q.as_deref().map(str::to_lowercase).filter(|w| !w.is_empty());
     let is = |v: &str, want: &Option<String>| want.as_deref().is_none_or(|w| w.is_empty() || v == w);
     let mut lines: Vec<LogLine<'s>> = Vec::new();
@@ -807,10 +841,11 @@ pub fn log<'s>(st: &'s State, caller: &Caller, q: &LogQuery) -> Result<Log<'s>, 
     for e in st.oncall.outbox.values() {
         let n = &e.notification;
         let team = st.oncall.teams.get(&n.team_id).map(|t| &t.value);
-        let about_seen = st.incidents.get(&n.sys_id).is_some_and(|i| view.incident(&i.value));
+        // A message to a team the caller's roster does not reach names people it may not know of (another
+        // partner's, before a reassignment): not shown, even about the caller's incident.
         let team_seen = team.is_some_and(|t| view.roster(t.partner_id.as_ref(), t.organization_id.as_ref()));
         let state = state_of(e);
-        if !(about_seen || team_seen)
+        if !team_seen
             || !is(state, &q.status)
             || !is(n.channel.as_str(), &q.channel)
             || !is(&n.why, &q.why)
@@ -1104,6 +1139,56 @@ mod tests {
             "{n1:?}"
         );
         assert!(w.tick(t1 + Duration::hours(2)).is_empty(), "repeated once only");
+    }
+
+    #[test]
+    fn a_level_with_nobody_on_duty_is_passed_over() {
+        let mut w = world();
+        // Atos's first level starts only in August: its second level (Cyr, every day) is called at once, then the
+        // chain goes on from there.
+        let later = Rotation {
+            team_id: TeamId::parse("ATOS-SD").unwrap(),
+            level: 1,
+            period: Period::Daily,
+            starts_at: at("2024-08-01 08:00"),
+            people: vec![PersonId::parse("ana").unwrap()],
+        };
+        w.apply(at("2024-07-01 00:00"), Event::RotationSet(later));
+        w.person("cyr", "ATOS");
+        let second = Rotation {
+            team_id: TeamId::parse("ATOS-SD").unwrap(),
+            level: 2,
+            period: Period::Daily,
+            starts_at: at("2024-07-01 08:00"),
+            people: vec![PersonId::parse("cyr").unwrap()],
+        };
+        w.apply(at("2024-07-01 00:00"), Event::RotationSet(second));
+        let t0 = at("2024-07-26 09:00");
+        let inc = w.incident(t0, &[("short_description", "Panne"), ("assignment_group", "ATOS")]);
+        assert_eq!(whys(&w.tick(t0)), [(format!("N-{}-2", inc.number).as_str(), "opened", "cyr")]);
+    }
+
+    #[test]
+    fn a_link_no_longer_acknowledges_once_the_incident_is_reassigned() {
+        let mut w = world();
+        let t0 = at("2024-07-26 09:00");
+        let inc = w.incident(t0, &[("short_description", "Panne"), ("assignment_group", "ORANGE")]);
+        w.tick(t0);
+        let id = format!("N-{}-1", inc.number);
+        let token = ack_token("clé", &id, Utc::now() + Duration::hours(1));
+        assert!(check_link(&w.st, "clé", &token, Utc::now()).is_ok());
+        w.change(t0 + Duration::minutes(1), &inc, &[("assignment_group", "ATOS")]);
+        match check_link(&w.st, "clé", &token, Utc::now()) {
+            Err(AppError::Forbidden(r)) => assert_eq!(r.code, "forbidden.link_reassigned"),
+            other => panic!("expected the link refused, found {other:?}"),
+        }
+        // Its expiry has one spelling: a sign or a leading zero is another token, unknown.
+        let (head, mac) = token.rsplit_once('.').unwrap();
+        let (name, exp) = head.rsplit_once('.').unwrap();
+        assert!(matches!(
+            check_link(&w.st, "clé", &format!("{name}.+{exp}.{mac}"), Utc::now()),
+            Err(AppError::NotFound { .. })
+        ));
     }
 
     #[test]

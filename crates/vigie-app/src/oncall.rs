@@ -161,6 +161,9 @@ pub struct LevelCalendar {
     /// The people taking turns, in order.
     pub people: Vec<Member>,
     pub spans: Vec<Span>,
+    /// The spans stop before the end asked for (more than [`MAX_CALENDAR_STEPS`]): ask for fewer days.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub truncated: bool,
 }
 
 /// A team's calendar.
@@ -182,6 +185,9 @@ pub struct TeamCalendar {
 
 /// Longest calendar answered at once.
 pub const MAX_CALENDAR_DAYS: i64 = 31;
+
+/// Spans of one level answered at once, at most.
+pub const MAX_CALENDAR_STEPS: usize = 2_000;
 
 /// Who holds each level of each team the caller sees (or one team) from `from` to `until`, span by span: the
 /// rotation's turns, cut where an override begins and ends. At most [`MAX_CALENDAR_DAYS`].
@@ -210,11 +216,14 @@ pub fn calendar(
         let mut spans: Vec<Span> = Vec::new();
         let mut at = from.max(rotation.value.starts_at);
         // Each step ends a span: at a turn's end, or where an override begins; bounded however the roster is made.
-        for _ in 0..2_000 {
+        let mut truncated = true;
+        for _ in 0..MAX_CALENDAR_STEPS {
             if at >= until {
+                truncated = false;
                 break;
             }
             let Some(duty) = vigie_domain::oncall::on_duty(&rotation.value, overrides.iter().copied(), at) else {
+                truncated = false;
                 break;
             };
             let cut = overrides.iter().map(|o| o.from).filter(|f| *f > at && *f < duty.until).min();
@@ -235,6 +244,7 @@ pub fn calendar(
             at = end;
         }
         let lc = LevelCalendar {
+            truncated: truncated && at < until,
             level: *level,
             period: rotation.value.period.as_str().to_string(),
             starts_at: rotation.value.starts_at,
@@ -287,8 +297,10 @@ pub fn set_override(
     caller.need(Permission::RostersWrite)?;
     let from =
         crate::when::parse_instant("from", Some(&req.from))?.ok_or_else(|| AppError::field("from", "required"))?;
+    let from = crate::when::plausible("from", from)?;
     let until =
         crate::when::parse_instant("until", Some(&req.until))?.ok_or_else(|| AppError::field("until", "required"))?;
+    let until = crate::when::plausible("until", until)?;
     if until <= from || until - from > chrono::Duration::days(MAX_OVERRIDE_DAYS) {
         return Err(AppError::field("until", format!("after `from`, within {MAX_OVERRIDE_DAYS} days of it")));
     }
@@ -310,8 +322,14 @@ pub fn set_override(
         if !st.oncall.rotations.contains_key(&(team.id.clone(), req.level)) {
             return Err(AppError::field("level", format!("{} has no level {}", team.id, req.level)));
         }
-        if !st.oncall.people.contains_key(&person_id) {
+        let Some(person) = st.oncall.people.get(&person_id) else {
             return Err(AppError::field("person_id", format!("unknown person {person_id}")));
+        };
+        if !vigie_domain::oncall::may_hold(st, team, &person.value) {
+            return Err(AppError::field(
+                "person_id",
+                format!("{person_id} may not hold {}'s duty (another partner or organisation)", team.id),
+            ));
         }
         let key = (team.id.clone(), req.level, from);
         if req.removed && !st.oncall.overrides.contains_key(&key) {
@@ -357,10 +375,13 @@ pub fn set_rotation(
     req: RotationRequest,
 ) -> Result<vigie_domain::oncall::Rotation, AppError> {
     caller.need(Permission::RostersWrite)?;
-    let period = vigie_domain::oncall::Period::parse(&req.period)
-        .map_err(|e| AppError::field("period", format!("{:?}: expected {}", e.found, e.expected)))?;
+    let period = vigie_domain::oncall::Period::parse(&req.period).map_err(|e| {
+        let shown: String = e.found.chars().take(40).collect();
+        AppError::field("period", format!("{shown:?}: expected {}", e.expected))
+    })?;
     let starts_at = crate::when::parse_instant("starts_at", Some(&req.starts_at))?
         .ok_or_else(|| AppError::field("starts_at", "required"))?;
+    let starts_at = crate::when::plausible("starts_at", starts_at)?;
     if !(1..=9).contains(&req.level) {
         return Err(AppError::field("level", "from 1 to 9"));
     }
@@ -384,8 +405,16 @@ pub fn set_rotation(
         let Some(team) = team.filter(|t| view.roster(t.partner_id.as_ref(), t.organization_id.as_ref())) else {
             return Err(AppError::not_found("team", &team_id));
         };
-        if let Some(unknown) = people.iter().find(|p| !st.oncall.people.contains_key(*p)) {
-            return Err(AppError::field("people", format!("unknown person {unknown}")));
+        for p in &people {
+            let Some(person) = st.oncall.people.get(p) else {
+                return Err(AppError::field("people", format!("unknown person {p}")));
+            };
+            if !vigie_domain::oncall::may_hold(st, team, &person.value) {
+                return Err(AppError::field(
+                    "people",
+                    format!("{p} may not hold {}'s duty (another partner or organisation)", team.id),
+                ));
+            }
         }
         let r =
             vigie_domain::oncall::Rotation { team_id: team.id.clone(), level: req.level, period, starts_at, people };

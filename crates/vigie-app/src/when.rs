@@ -29,3 +29,14 @@ pub fn parse_instant(field: &str, v: Option<&str>) -> Result<Option<DateTime<Utc
 pub fn deadline_minutes(by: Option<&str>) -> Result<Option<f64>, AppError> {
     Ok(parse_instant("by", by)?.map(|at| (at - Utc::now()).num_seconds() as f64 / 60.0))
 }
+
+/// Refuses an instant outside the years a roster or a plan can mean (2000 to 2100), at its field: a typo of a year
+/// (9999, 0001) is caught, and no date arithmetic runs out of range.
+pub fn plausible(field: &str, t: DateTime<Utc>) -> Result<DateTime<Utc>, AppError> {
+    use chrono::Datelike;
+    if (2000..=2100).contains(&t.year()) {
+        Ok(t)
+    } else {
+        Err(AppError::field(field, format!("a date between 2000 and 2100, found the year {}", t.year())))
+    }
+}

@@ -130,6 +130,28 @@ pub fn on_duty<'a>(
     }
 }
 
+/// Whether a person may hold a team's duty: a partner's team, that partner's people only; an organisation's, its own
+/// people or those of an organisation above it (the strategic centre may take a failing group's duty); a team of
+/// neither (a TOC desk, a venue's IT team), anyone. So that one partner is never paged for another's incidents.
+pub fn may_hold(st: &crate::State, team: &Team, person: &Person) -> bool {
+    match (&team.partner_id, &team.organization_id) {
+        (Some(p), _) => person.partner_id.as_ref() == Some(p),
+        (None, Some(org)) => {
+            let Some(theirs) = &person.organization_id else { return false };
+            let mut at = Some(org.clone());
+            for _ in 0..32 {
+                let Some(o) = at else { break };
+                if &o == theirs {
+                    return true;
+                }
+                at = st.organizations.get(o.as_str()).and_then(|x| x.value.parent_id.clone());
+            }
+            false
+        }
+        (None, None) => true,
+    }
+}
+
 /// A person on duty: from when, until when, and why when an override put them there.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Duty<'a> {

@@ -292,13 +292,23 @@ impl App {
             reason: reason.to_string(),
             from,
             method: method.to_string(),
-            path: path.chars().take(200).collect(),
+            path: without_secret(path).chars().take(200).collect(),
             suppressed,
         };
         if let Err(e) = self.blocking(move |j| Ok(accounts::access_denied(&j, actor, denied)?)).await {
             tracing::warn!(error = %e, "a refusal could not be recorded");
         }
     }
+}
+
+/// A path as a refusal records it: the secret of a link (an acknowledgement's token, a status page's) left out.
+fn without_secret(path: &str) -> String {
+    for public in ["/ack/", "/status/"] {
+        if path.starts_with(public) {
+            return format!("{public}(hidden)");
+        }
+    }
+    path.to_string()
 }
 
 /// A fixed argon2id hash, verified for unknown user names so that they cost what known ones do.

@@ -212,6 +212,9 @@ pub async fn timeline(
     }
     // Who was told, when, by which channel, and where each message stands; who acknowledged.
     for e in st.oncall.outbox.values().filter(|e| e.notification.sys_id == i.sys_id) {
+        if !vigie_app::notify::visible(&st, &caller.0, e) {
+            continue; // another partner's people, told before a reassignment
+        }
         let n = &e.notification;
         let person =
             st.oncall.people.get(&n.person_id).map_or_else(|| n.person_id.to_string(), |p| p.value.name.clone());
@@ -318,8 +321,12 @@ pub async fn notifications(
 ) -> Result<Json<Value>, ApiError> {
     let st = app.journal.state();
     let i = find(&st, &caller, &id)?;
-    let items: Vec<&vigie_domain::notify::OutboxEntry> =
-        st.oncall.outbox.values().filter(|e| e.notification.sys_id == i.value.sys_id).collect();
+    let items: Vec<&vigie_domain::notify::OutboxEntry> = st
+        .oncall
+        .outbox
+        .values()
+        .filter(|e| e.notification.sys_id == i.value.sys_id && vigie_app::notify::visible(&st, &caller.0, e))
+        .collect();
     let ack = st.oncall.acknowledged.get(&i.value.sys_id).map(|(at, by)| json!({"at": at, "by": by}));
     Ok(Json(json!({"items": items, "acknowledged": ack})))
 }

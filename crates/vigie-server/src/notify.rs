@@ -457,6 +457,7 @@ fn page(status: axum::http::StatusCode, title: &str, body: String) -> axum::resp
 enum Refusal {
     Unknown,
     Expired,
+    Reassigned,
     Used,
     Failed,
 }
@@ -465,6 +466,7 @@ impl From<&crate::ApiError> for Refusal {
     fn from(e: &crate::ApiError) -> Refusal {
         match e {
             crate::ApiError::NotFound(_) => Refusal::Unknown,
+            crate::ApiError::Forbidden(r) if r.code == "forbidden.link_reassigned" => Refusal::Reassigned,
             crate::ApiError::Forbidden(_) => Refusal::Expired,
             crate::ApiError::Conflict(_) => Refusal::Used,
             _ => Refusal::Failed,
@@ -477,6 +479,9 @@ fn refused(r: Refusal) -> axum::response::Response {
     let (status, text) = match r {
         Refusal::Unknown => (StatusCode::NOT_FOUND, "Ce lien d'acquittement n'est pas valable."),
         Refusal::Expired => (StatusCode::GONE, "Ce lien d'acquittement a expiré : acquittez l'incident depuis Vigie."),
+        Refusal::Reassigned => {
+            (StatusCode::GONE, "Cet incident a été réaffecté à une autre équipe : ce lien ne vaut plus.")
+        }
         Refusal::Used => {
             (StatusCode::CONFLICT, "Cet incident est déjà acquitté : le lien a servi, ou quelqu'un l'a pris en charge.")
         }
@@ -524,7 +529,11 @@ pub async fn ack(
         Ok(t) => page(
             axum::http::StatusCode::OK,
             &format!("{} acquitté", t.number),
-            format!("<p class=\"sentence\" id=\"acknowledged\">Merci, {} : {} est acquitté.</p>", t.person, t.number),
+            format!(
+                "<p class=\"sentence\" id=\"acknowledged\">Merci, {} : {} est acquitté.</p>",
+                crate::status::esc(&t.person),
+                crate::status::esc(&t.number)
+            ),
         ),
         Err(e) => refused(Refusal::from(&e)),
     }

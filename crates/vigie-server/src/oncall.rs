@@ -49,7 +49,13 @@ pub async fn calendar(
     caller: Caller,
     Query(q): Query<CalendarParams>,
 ) -> Result<Json<Value>, ApiError> {
-    let day = vigie_app::when::parse_day(q.from.as_deref())?;
+    let day = vigie_app::when::parse_day(q.from.as_deref())
+        .map_err(|_| vigie_app::AppError::field("from", "expected a day (YYYY-MM-DD, Paris) between 2000 and 2100"))?;
+    if !(2000..=2100).contains(&chrono::Datelike::year(&day)) {
+        return Err(
+            vigie_app::AppError::field("from", "expected a day (YYYY-MM-DD, Paris) between 2000 and 2100").into()
+        );
+    }
     let days = q.days.unwrap_or(7);
     if !(1..=vigie_app::oncall::MAX_CALENDAR_DAYS).contains(&days) {
         return Err(vigie_app::AppError::field("days", "from 1 to 31").into());

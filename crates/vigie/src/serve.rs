@@ -149,7 +149,8 @@ pub fn serve(
         println!("vigie listening on {scheme}://{addr}");
         let _ = std::io::stdout().flush();
         eprintln!("web UI: {scheme}://{addr}/{}", if simulate { " (demo: sign in as cpco / demo-cpco)" } else { "" });
-        if simulate {
+        if simulate && cfg.status.is_empty() {
+            // The demo's own status pages (configured ones are secrets: never printed).
             for s in &options.status {
                 eprintln!("status page ({}): {scheme}://{addr}/status/{}", s.audience.title, s.token);
             }

@@ -191,6 +191,11 @@ async fn the_calendar_shows_turns_and_overrides_made_in_the_ui() {
             serde_json::json!({"team_id": "ATOS-N1", "level": 1, "from": "2024-07-03 10:00", "until": "2024-07-03 12:00", "person_id": "zoe"}),
         ),
         (
+            // Orange's Ode may not hold Atos's desk: Atos's incidents would page another partner.
+            "person_id",
+            serde_json::json!({"team_id": "ATOS-N1", "level": 1, "from": "2024-07-03 10:00", "until": "2024-07-03 12:00", "person_id": "ode"}),
+        ),
+        (
             "level",
             serde_json::json!({"team_id": "ATOS-N1", "level": 7, "from": "2024-07-03 10:00", "until": "2024-07-03 12:00", "person_id": "bob"}),
         ),
@@ -219,24 +224,35 @@ async fn the_calendar_shows_turns_and_overrides_made_in_the_ui() {
     assert!(matches!(r.status().as_u16(), 403 | 404), "{}", r.status());
     let r = app.client_as("toc").get(app.url("/api/v1/oncall/calendar?days=40")).send().await.unwrap();
     assert_eq!(r.status(), 422);
+    // Days at the edge of what a date can hold are refused at their field, not a crash (found by an adversarial pass).
+    for from in ["%2B262142-12-31", "-262143-01-01", "0000-01-01", "26/07/2024"] {
+        let r =
+            app.client_as("atos").get(app.url(&format!("/api/v1/oncall/calendar?from={from}"))).send().await.unwrap();
+        assert_eq!(r.status(), 422, "{from}");
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(v["problems"][0]["params"]["field"], "from", "{v}");
+    }
 
-    // A rotation set through the API: Orange's desk in 3×8 from now on, Ode then Bob (a replacement from Atos);
-    // refused at their field when wrong, nothing written; not by a partner.
-    let rotation = serde_json::json!({"team_id": "ORANGE-NOC", "level": 1, "period": "shift", "starts_at": "2024-07-03 06:00", "people": ["ode", "bob"]});
+    // A rotation set through the API: Atos's desk day by day from the 3rd, Cyr then Bob; refused at their field when
+    // wrong (Orange's Ode on Atos's desk among them), nothing written; not by a partner.
+    let rotation = serde_json::json!({"team_id": "ATOS-N1", "level": 1, "period": "daily", "starts_at": "2024-07-03 06:00", "people": ["cyr", "bob"]});
     let r = app.client_as("atos").post(app.url("/api/v1/oncall/rotations")).json(&rotation).send().await.unwrap();
     assert_eq!(r.status(), 403, "a partner does not edit rosters");
     let r = app.client_as("toc").post(app.url("/api/v1/oncall/rotations")).json(&rotation).send().await.unwrap();
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
-    let (_, v) = duty(&app, "toc", "team=ORANGE-NOC&at=2024-07-03%2015:00").await;
-    assert_eq!(who(&v), ["ORANGE-NOC/1:bob"], "the afternoon shift is the second's");
+    let (_, v) = duty(&app, "toc", "team=ATOS-N1&at=2024-07-04%2015:00").await;
+    assert_eq!(who(&v), ["ATOS-N1/1:bob", "ATOS-N1/2:cyr"], "the second day is the second's");
     let seq = app.journal().state().last_seq;
     for (field, change) in [
         ("people", serde_json::json!({"people": ["ode", "ode"]})),
         ("people", serde_json::json!({"people": ["zoe"]})),
+        ("people", serde_json::json!({"people": ["cyr", "ode"]})),
+        ("people", serde_json::json!({"people": ["lt-roux"]})),
         ("people", serde_json::json!({"people": []})),
         ("period", serde_json::json!({"period": "monthly"})),
         ("level", serde_json::json!({"level": 12})),
         ("starts_at", serde_json::json!({"starts_at": "bientôt"})),
+        ("starts_at", serde_json::json!({"starts_at": "9999-12-31 08:00"})),
     ] {
         let mut body = rotation.clone();
         for (k, v) in change.as_object().unwrap() {

@@ -109,6 +109,15 @@ async fn each_audience_sees_what_is_chosen_for_it_without_an_account() {
         plain.get(app.url("/status/cojo-0123456789abcdefghijklmn?lang=en")).send().await.unwrap().text().await.unwrap();
     assert!(en.contains("<html lang=\"en\">") && en.contains("disrupted") && en.contains("under way"), "{en}");
 
+    // A wrong method on a page of a secret link is refused and recorded without the secret.
+    let r = plain.post(app.url("/status/atos-0123456789abcdefghijklmn")).send().await.unwrap();
+    assert!(r.status().is_client_error(), "{}", r.status());
+    let denied = app.journal().read_after(0, 100_000).unwrap().into_iter().rev().find_map(|e| match e.event {
+        vigie_domain::Event::AccessDenied(d) => Some(d),
+        _ => None,
+    });
+    let denied = denied.expect("the refusal is recorded");
+    assert_eq!(denied.path, "/status/(hidden)", "{denied:?}");
     for bad in ["atos-0123456789abcdefghijklmX", "nope", "atos-0123456789abcdefghijklmn-and-more"] {
         let r = plain.get(app.url(&format!("/status/{bad}"))).send().await.unwrap();
         assert_eq!(r.status(), 404, "{bad}");
