@@ -685,6 +685,20 @@ try {
   const after = (await toc('/api/v1/oncall/calendar?team=ALIBABA-SUPPORT')).teams[0].levels[1].people;
   expect(after.length === rotaBefore.length + 1 && after[after.length - 1].id === added,
     `the rotation edited in the UI takes turns between ${after.map((p) => p.name).join(' and ')}`);
+  // The people of the rosters: their contact points, one corrected from the list (a mobile as people write it).
+  await operator.goto(`${base}/#/astreintes?vue=personnes`);
+  await operator.waitForSelector('#people tbody tr');
+  const folks = (await toc('/api/v1/oncall/people')).items;
+  expect((await operator.textContent('#people-answer')).startsWith(`${folks.length} personne(s)`), `the people view counts ${folks.length} people as the API does`);
+  const someone = folks.find((p) => p.partner_id === 'ATOS');
+  await operator.click(`#people tbody tr:has-text("${someone.id}")`);
+  await operator.waitForSelector('#person input[name=mobile]');
+  await operator.fill('#person input[name=mobile]', '06 98 76 54 32');
+  await operator.click('#person button[type=submit]');
+  await until(operator, () => !document.querySelector('#person'));
+  const corrected = (await toc('/api/v1/oncall/people')).items.find((p) => p.id === someone.id);
+  expect(corrected.mobile === '+33698765432', `${someone.name}'s mobile is corrected from the list, kept international (${corrected.mobile})`);
+  await look(operator, '17g-personnes');
   // The escalation policy and the log of messages sent, each answering first.
   await operator.goto(`${base}/#/astreintes?vue=escalade`);
   await operator.waitForSelector('#chains tbody tr');

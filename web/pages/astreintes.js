@@ -16,7 +16,7 @@ function localValue(d) {
   return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}`;
 }
 
-const VIEWS = ['now', 'calendrier', 'escalade', 'messages'];
+const VIEWS = ['now', 'calendrier', 'personnes', 'escalade', 'messages'];
 
 /** The views' tabs, the current one marked. @param {string} current */
 function tabs(current) {
@@ -31,6 +31,7 @@ export async function show(view, params) {
   if (which === 'calendrier') return calendar(view, params || new URLSearchParams());
   if (which === 'escalade') return escalation(view);
   if (which === 'messages') return messages(view, params || new URLSearchParams());
+  if (which === 'personnes') return directory(view, params || new URLSearchParams());
   const at = params?.get('at') || '';
   const q = params?.get('q') || '';
   let data;
@@ -280,6 +281,81 @@ function rotationForm(teams, l) {
       h('label', {}, t('oc_first_handover'), h('input', { type: 'datetime-local', name: 'starts_at', value: localValue(new Date(l.starts_at)), required: true })),
       h('div', {}, h('div', { class: 'small muted' }, t('oc_turns')), list, adder),
       h('button', { type: 'submit', class: 'primary' }, t('oc_save_rotation'))),
+    status);
+}
+
+/** The people of the rosters with their contact points, by name; those who edit rosters change them or add one.
+ * @param {HTMLElement} view @param {URLSearchParams} params */
+async function directory(view, params) {
+  let data;
+  try {
+    data = await api('/api/v1/oncall/people');
+  } catch (e) {
+    view.replaceChildren(tabs('personnes'), errorBox(e));
+    return {};
+  }
+  const q = (params.get('q') || '').toLowerCase();
+  const rows = data.items.filter((/** @type {any} */ p) => !q || [p.id, p.name, p.email, p.partner_id, p.organization_id]
+    .some((x) => String(x || '').toLowerCase().includes(q)));
+  const writer = may('rosters:write');
+  const formBox = h('div', { id: 'person-form' });
+  const missing = data.items.filter((/** @type {any} */ p) => !p.email && !p.mobile).length;
+  const edit = (/** @type {any} */ p) => {
+    formBox.replaceChildren(personForm(p));
+    formBox.scrollIntoView({ block: 'nearest' });
+  };
+  view.replaceChildren(
+    tabs('personnes'),
+    h('div', { class: 'panel' },
+      h('h2', {}, t('oc_view_personnes')),
+      h('p', { class: 'sentence', id: 'people-answer' }, h('strong', {}, tf('oc_people_answer', { n: data.items.length })), ' ',
+        missing ? h('span', { class: 'warn' }, tf('oc_people_missing', { n: missing })) : t('oc_people_all_reachable')),
+      h('form', { class: 'row no-print', onsubmit: (/** @type {Event} */ e) => {
+        e.preventDefault();
+        const v = String(new FormData(/** @type {HTMLFormElement} */ (e.target)).get('q') || '');
+        location.hash = `#/astreintes?vue=personnes${v ? `&q=${encodeURIComponent(v)}` : ''}`;
+      } }, h('label', {}, t('oc_search'), h('input', { type: 'search', name: 'q', value: params.get('q') || '' })),
+      h('button', { type: 'submit' }, t('oc_show')),
+      writer ? h('button', { type: 'button', class: 'primary', id: 'new-person', onclick: () => edit(null) }, t('oc_new_person')) : null)),
+    formBox,
+    h('div', { class: 'panel', id: 'people' }, table([
+      { label: t('oc_person'), value: (/** @type {any} */ p) => [h('strong', {}, p.name), h('div', { class: 'small muted' }, p.id)] },
+      { label: t('oc_whom'), value: (/** @type {any} */ p) => p.partner_id || p.organization_id || '—' },
+      { label: t('oc_email'), value: (/** @type {any} */ p) => p.email ? h('a', { href: `mailto:${p.email}` }, p.email) : '—' },
+      { label: t('oc_mobile'), value: (/** @type {any} */ p) => p.mobile ? h('a', { href: `tel:${p.mobile}` }, p.mobile) : '—' },
+      { label: t('oc_chat'), value: (/** @type {any} */ p) => p.chat || '—' },
+    ], rows, { onRow: writer ? edit : undefined, empty: t('oc_nobody') })));
+  return {};
+}
+
+/** The form that writes a person (null: a new one). @param {any} p */
+function personForm(p) {
+  const status = h('div', { id: 'person-status' });
+  const field = (/** @type {string} */ name, /** @type {string} */ label, /** @type {Record<string, any>} */ attrs = {}) =>
+    h('label', {}, label, h('input', { name, value: p?.[name] ?? '', ...attrs }));
+  return h('div', { class: 'panel' },
+    h('h3', {}, p ? tf('oc_edit_person', { who: p.name }) : t('oc_new_person')),
+    h('form', { id: 'person', class: 'row', onsubmit: async (/** @type {Event} */ e) => {
+      e.preventDefault();
+      const f = Object.fromEntries(new FormData(/** @type {HTMLFormElement} */ (e.target)));
+      const body = { id: String(f.id), name: String(f.name), email: String(f.email || ''), mobile: String(f.mobile || ''),
+        chat: String(f.chat || ''), partner_id: String(f.partner_id || '') || null, organization_id: String(f.organization_id || '') || null };
+      try {
+        await api('/api/v1/oncall/people', { method: 'POST', body });
+        toast(t('oc_person_saved'));
+        window.dispatchEvent(new HashChangeEvent('hashchange'));
+      } catch (err) {
+        status.replaceChildren(errorBox(err));
+      }
+    } },
+    field('id', t('oc_id'), { required: true, readonly: p ? true : undefined }),
+    field('name', t('oc_name'), { required: true, maxlength: 200 }),
+    field('email', t('oc_email'), { type: 'email', maxlength: 200 }),
+    field('mobile', t('oc_mobile'), { type: 'tel', placeholder: '06 12 34 56 78' }),
+    field('chat', t('oc_chat_handle'), { maxlength: 200 }),
+    field('partner_id', t('oc_partner')),
+    field('organization_id', t('oc_organization')),
+    h('button', { type: 'submit', class: 'primary' }, t('oc_save_person'))),
     status);
 }
 

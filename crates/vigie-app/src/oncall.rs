@@ -422,3 +422,105 @@ pub fn set_rotation(
     })?;
     Ok(r)
 }
+
+/// A person written from the UI or the API: their contact points and whom they work for.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PersonRequest {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub email: String,
+    /// As people write it (`06 12 34 56 78`): kept international (`+33612345678`).
+    #[serde(default)]
+    pub mobile: String,
+    #[serde(default)]
+    pub chat: String,
+    #[serde(default)]
+    pub partner_id: Option<String>,
+    #[serde(default)]
+    pub organization_id: Option<String>,
+}
+
+/// The people the caller's roster reaches (a partner its own, a tactical group its organisations'), by name.
+pub fn people<'s>(st: &'s State, caller: &Caller) -> Result<Vec<&'s vigie_domain::oncall::Person>, AppError> {
+    on_duty(st, caller, &DutyQuery::default(), Utc::now())?; // the same right to read
+    let view = caller.principal.view(st);
+    let mut out: Vec<&vigie_domain::oncall::Person> = st
+        .oncall
+        .people
+        .values()
+        .map(|p| &p.value)
+        .filter(|p| view.roster(p.partner_id.as_ref(), p.organization_id.as_ref()))
+        .collect();
+    out.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.id.cmp(&b.id)));
+    Ok(out)
+}
+
+/// Writes a person (new, or their contact points changed), journalled with who did it: needs `rosters:write` and
+/// the caller's roster to reach the person as they are and as they would be; a known partner or organisation; an
+/// address `name@domain`; a mobile number read as people write it and kept international. Each problem is located at
+/// its field.
+pub fn set_person(
+    journal: &vigie_journal::Journal,
+    caller: &Caller,
+    req: PersonRequest,
+) -> Result<vigie_domain::oncall::Person, AppError> {
+    caller.need(Permission::RostersWrite)?;
+    let id = vigie_domain::PersonId::parse(&req.id).map_err(|e| AppError::field("id", e.to_string()))?;
+    let name = req.name.trim().to_string();
+    if name.is_empty() {
+        return Err(AppError::field("name", "required"));
+    }
+    crate::limits::name("name", &name)?;
+    let email = req.email.trim().to_string();
+    crate::limits::name("email", &email)?;
+    if !email.is_empty() && (email.contains(char::is_whitespace) || email.split('@').count() != 2) {
+        return Err(AppError::field("email", "expected an address name@domain"));
+    }
+    let mobile = match req.mobile.trim() {
+        "" => String::new(),
+        m => vigie_import::international(m).ok_or_else(|| {
+            AppError::field("mobile", "expected a telephone number (+33 6 12 34 56 78, 06 12 34 56 78)")
+        })?,
+    };
+    let chat = req.chat.trim().to_string();
+    crate::limits::name("chat", &chat)?;
+    let partner_id = match req.partner_id.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+        Some(p) => Some(vigie_domain::PartnerId::parse(p).map_err(|e| AppError::field("partner_id", e.to_string()))?),
+        None => None,
+    };
+    let organization_id = match req.organization_id.as_deref().map(str::trim).filter(|o| !o.is_empty()) {
+        Some(o) => Some(vigie_domain::OrgId::parse(o).map_err(|e| AppError::field("organization_id", e.to_string()))?),
+        None => None,
+    };
+    let caller = caller.clone();
+    let (_, p) = journal.execute(move |st| {
+        if let Some(p) = &partner_id {
+            if !st.toc.partners.contains_key(p) {
+                return Err(AppError::field("partner_id", format!("unknown partner {p}")));
+            }
+        }
+        if let Some(o) = &organization_id {
+            if !st.organizations.contains_key(o) {
+                return Err(AppError::field("organization_id", format!("unknown organisation {o}")));
+            }
+        }
+        let view = caller.principal.view(st);
+        let before = st.oncall.people.get(&id).map(|p| &p.value);
+        let reaches = |p: Option<&vigie_domain::PartnerId>, o: Option<&vigie_domain::OrgId>| view.roster(p, o);
+        if before.is_some_and(|b| !reaches(b.partner_id.as_ref(), b.organization_id.as_ref()))
+            || !reaches(partner_id.as_ref(), organization_id.as_ref())
+        {
+            return Err(AppError::Forbidden(crate::Reason::new(
+                "forbidden.outside",
+                [("kind", "person".to_string()), ("id", id.to_string())],
+                format!("person {id} is outside your reach (as they are, or as they would be)"),
+            )));
+        }
+        let attributes = before.map(|b| b.attributes.clone()).unwrap_or_default();
+        let p = vigie_domain::oncall::Person { id, name, email, mobile, chat, partner_id, organization_id, attributes };
+        Ok((vec![caller.event(vigie_domain::Event::PersonUpserted(p.clone()))], p))
+    })?;
+    Ok(p)
+}

@@ -34,7 +34,7 @@ fn level(r: &mut RowReader<'_, '_>) -> Option<u8> {
 
 /// A phone number in its international form (+33612345678): spaces, dots and dashes dropped; `00` is `+`; a French
 /// national number (0 and nine digits) gets +33; digits alone (a spreadsheet drops the `+` of a number) get a `+`.
-pub(crate) fn international(written: &str) -> Option<String> {
+pub fn international(written: &str) -> Option<String> {
     let s: String = written.chars().filter(|c| !matches!(c, ' ' | '.' | '-' | '\u{a0}' | '(' | ')')).collect();
     let digits = if let Some(d) = s.strip_prefix('+') {
         d.to_string()

@@ -88,6 +88,23 @@ pub async fn set_rotation(
     Ok(Json(json!(r)))
 }
 
+/// `GET /api/v1/oncall/people`: the people the caller's roster reaches, with their contact points.
+pub async fn people(AxState(app): AxState<App>, caller: Caller) -> Result<Json<Value>, ApiError> {
+    let st = app.journal.state();
+    let items = vigie_app::oncall::people(&st, &caller.0)?;
+    Ok(Json(json!({"items": items})))
+}
+
+/// `POST /api/v1/oncall/people`: a person written (new, or their contact points changed).
+pub async fn set_person(
+    AxState(app): AxState<App>,
+    caller: Caller,
+    Json(req): Json<vigie_app::oncall::PersonRequest>,
+) -> Result<Json<Value>, ApiError> {
+    let p = app.blocking(move |j| Ok(vigie_app::oncall::set_person(&j, &caller.0, req)?)).await?;
+    Ok(Json(json!(p)))
+}
+
 /// `GET /api/v1/oncall/escalation`: how people are paged — the delay between levels, the channels and up to which
 /// priority, the warning before a shift, the rules — and each team's chain of levels with who holds each now.
 pub async fn escalation(AxState(app): AxState<App>, caller: Caller) -> Result<Json<Value>, ApiError> {

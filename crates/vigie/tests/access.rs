@@ -73,6 +73,8 @@ const ROUTES: &[(&str, &str, &str)] = &[
     ("GET", "/api/v1/oncall/escalation", "astop"),
     ("POST", "/api/v1/oncall/overrides", "aso"),
     ("POST", "/api/v1/oncall/rotations", "aso"),
+    ("GET", "/api/v1/oncall/people", "astop"),
+    ("POST", "/api/v1/oncall/people", "aso"),
     ("GET", "/api/v1/notifications", "astop"),
     ("GET", "/metrics", "asop"),
     ("POST", "/api/v1/monitoring/results", "ao"),

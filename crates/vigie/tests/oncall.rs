@@ -268,6 +268,38 @@ async fn the_calendar_shows_turns_and_overrides_made_in_the_ui() {
     }
     assert_eq!(app.journal().state().last_seq, seq, "nothing written");
 
+    // People written through the API: a new one for Atos, the mobile kept international; a partner sees its own
+    // people only and writes none; moving a person out of the caller's reach is refused (a tactical group's
+    // officer made Atos's); located refusals.
+    let dan = serde_json::json!({"id": "dan", "name": "Dan Leroy", "email": "dan@atos.example", "mobile": "06 12 34 56 99", "partner_id": "ATOS"});
+    let r = app.client_as("atos").post(app.url("/api/v1/oncall/people")).json(&dan).send().await.unwrap();
+    assert_eq!(r.status(), 403);
+    let r = app.client_as("toc").post(app.url("/api/v1/oncall/people")).json(&dan).send().await.unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let v: Value =
+        app.client_as("atos").get(app.url("/api/v1/oncall/people")).send().await.unwrap().json().await.unwrap();
+    let ids: Vec<&str> = v["items"].as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap()).collect();
+    assert!(ids.contains(&"dan") && !ids.contains(&"ode") && !ids.contains(&"lt-roux"), "{ids:?}");
+    let d = v["items"].as_array().unwrap().iter().find(|p| p["id"] == "dan").unwrap();
+    assert_eq!(d["mobile"], "+33612345699");
+    let moved = serde_json::json!({"id": "lt-roux", "name": "Lieutenant Roux", "partner_id": "ATOS"});
+    let r = app.client_as("idf").post(app.url("/api/v1/oncall/people")).json(&moved).send().await.unwrap();
+    assert_eq!(r.status(), 403, "a tactical group does not write rosters");
+    let seq = app.journal().state().last_seq;
+    for (field, body) in [
+        ("mobile", serde_json::json!({"id": "dan", "name": "Dan", "mobile": "12"})),
+        ("email", serde_json::json!({"id": "dan", "name": "Dan", "email": "pas une adresse"})),
+        ("partner_id", serde_json::json!({"id": "dan", "name": "Dan", "partner_id": "NOWHERE"})),
+        ("name", serde_json::json!({"id": "dan", "name": "  "})),
+        ("name", serde_json::json!({"id": "dan", "name": "Dan\u{200b}"})),
+    ] {
+        let r = app.client_as("toc").post(app.url("/api/v1/oncall/people")).json(&body).send().await.unwrap();
+        assert_eq!(r.status(), 422, "{body}");
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(v["problems"][0]["params"]["field"], field, "{v}");
+    }
+    assert_eq!(app.journal().state().last_seq, seq, "nothing written");
+
     // The escalation policy: paging off here, the chains still shown (Atos: levels 1 and 2).
     let v = app.get_json("/api/v1/oncall/escalation").await;
     assert!(v["paging"].is_null(), "{v}");
