@@ -29,7 +29,10 @@ pub fn import(
     let actor = caller.actor().clone();
     let allowed = move |st: &vigie_domain::State, events: &[vigie_domain::NewEvent]| -> Result<(), AppError> {
         let view = p.view(st);
-        view.may_write_all(st, events.iter().map(|e| &e.event), |x| p.may(x)).map_err(refused)
+        view.may_write_all(st, events.iter().map(|e| &e.event), |x| p.may(x)).map_err(refused)?;
+        vigie_domain::oncall::check_holders(st, events.iter().map(|e| &e.event)).map_err(|why| {
+            AppError::invalid(format!("{why}: nothing was imported"), vec![crate::problem("rosters", why)])
+        })
     };
     if dry_run {
         let st = journal.state();

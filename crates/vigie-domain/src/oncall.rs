@@ -152,6 +152,48 @@ pub fn may_hold(st: &crate::State, team: &Team, person: &Person) -> bool {
     }
 }
 
+/// Checks that events (an import's) put on duty only people who may hold each duty ([`may_hold`]), the people and
+/// teams as the events leave them; the first that does not, said.
+pub fn check_holders<'e>(
+    st: &crate::State,
+    events: impl IntoIterator<Item = &'e crate::Event> + Clone,
+) -> Result<(), String> {
+    use std::collections::HashMap;
+    let mut people: HashMap<&PersonId, &Person> = HashMap::new();
+    let mut teams: HashMap<&TeamId, &Team> = HashMap::new();
+    for e in events.clone() {
+        match e {
+            crate::Event::PersonUpserted(p) => {
+                people.insert(&p.id, p);
+            }
+            crate::Event::TeamUpserted(t) => {
+                teams.insert(&t.id, t);
+            }
+            _ => {}
+        }
+    }
+    let person = |id: &PersonId| people.get(id).copied().or_else(|| st.oncall.people.get(id).map(|p| &p.value));
+    let team = |id: &TeamId| teams.get(id).copied().or_else(|| st.oncall.teams.get(id).map(|t| &t.value));
+    for e in events {
+        let (team_id, level, holders): (&TeamId, u8, Vec<&PersonId>) = match e {
+            crate::Event::RotationSet(r) => (&r.team_id, r.level, r.people.iter().collect()),
+            crate::Event::OverrideSet(o) if !o.removed => (&o.team_id, o.level, vec![&o.person_id]),
+            _ => continue,
+        };
+        let Some(t) = team(team_id) else { continue };
+        for id in holders {
+            if let Some(p) = person(id) {
+                if !may_hold(st, t, p) {
+                    return Err(format!(
+                        "{id} may not hold {team_id}'s duty (level {level}): another partner's or organisation's person"
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 /// A person on duty: from when, until when, and why when an override put them there.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Duty<'a> {

@@ -268,6 +268,22 @@ async fn the_calendar_shows_turns_and_overrides_made_in_the_ui() {
     }
     assert_eq!(app.journal().state().last_seq, seq, "nothing written");
 
+    // An import cannot do what the API refuses: Orange's Ode on Atos's desk.
+    let seq = app.journal().state().last_seq;
+    let r = app
+        .import(
+            &[(
+                "overrides.csv",
+                "team_id;level;from;until;person_id\nATOS-N1;1;2024-07-05 06:00;2024-07-05 14:00;ode\n",
+            )],
+            "",
+            None,
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("ode may not hold ATOS-N1's duty"));
+    assert_eq!(app.journal().state().last_seq, seq, "nothing imported");
+
     // People written through the API: a new one for Atos, the mobile kept international; a partner sees its own
     // people only and writes none; moving a person out of the caller's reach is refused (a tactical group's
     // officer made Atos's); located refusals.
