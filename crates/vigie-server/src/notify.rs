@@ -22,6 +22,9 @@ pub struct SmtpOptions {
     pub password: Option<String>,
     /// The sender: `Vigie <vigie@toc.example>`.
     pub from: String,
+    /// Certificates (PEM) of the authority that signed the relay's, for a relay with a certificate of the premises'
+    /// own authority (none: the usual public authorities).
+    pub ca_pem: Option<Vec<u8>>,
 }
 
 impl std::fmt::Debug for SmtpOptions {
@@ -33,6 +36,7 @@ impl std::fmt::Debug for SmtpOptions {
             .field("user", &self.user)
             .field("password", &self.password.as_ref().map(|_| "***"))
             .field("from", &self.from)
+            .field("ca_pem", &self.ca_pem.as_ref().map(|p| p.len()))
             .finish()
     }
 }
@@ -160,6 +164,7 @@ impl NotifyOptions {
                 user: None,
                 password: None,
                 from: from.into(),
+                ca_pem: None,
             },
             escalate_after: std::time::Duration::from_secs(600),
             escalation_repeats: 1,
@@ -272,7 +277,7 @@ impl Mailer {
                 .await
                 .map_err(|e| format!("SMTP: {e}"))?;
             if o.security == "starttls" {
-                let tls = TlsParameters::new(o.host.clone()).map_err(|e| format!("TLS for {}: {e}", o.host))?;
+                let tls = tls_parameters(o)?;
                 c.starttls(tls, &hello).await.map_err(|e| format!("SMTP STARTTLS: {e}"))?;
             }
             if let (Some(u), Some(p)) = (&o.user, &o.password) {
@@ -289,8 +294,20 @@ impl Mailer {
     }
 }
 
+/// TLS towards the relay: its name checked against its certificate, signed by a public authority or by the
+/// configured one.
+fn tls_parameters(o: &SmtpOptions) -> Result<TlsParameters, String> {
+    let mut b = TlsParameters::builder(o.host.clone());
+    if let Some(pem) = &o.ca_pem {
+        let ca = lettre::transport::smtp::client::Certificate::from_pem(pem)
+            .map_err(|e| format!("the relay's certificate authority: {e}"))?;
+        b = b.add_root_certificate(ca);
+    }
+    b.build().map_err(|e| format!("TLS for {}: {e}", o.host))
+}
+
 fn transport(o: &SmtpOptions) -> Result<AsyncSmtpTransport<Tokio1Executor>, String> {
-    let tls = || TlsParameters::new(o.host.clone()).map_err(|e| format!("TLS for {}: {e}", o.host));
+    let tls = || tls_parameters(o);
     let mut b = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&o.host).port(o.port);
     b = match o.security.as_str() {
         "none" => b.tls(Tls::None),

@@ -148,6 +148,8 @@ pub struct Notify {
     pub smtp_password: String,
     /// The sender: `Vigie <vigie@toc.example>`.
     pub from: String,
+    /// The certificate authority (PEM file) that signed the relay's certificate, when it is the premises' own.
+    pub smtp_ca_file: std::path::PathBuf,
     /// Not acknowledged within this many minutes, the next level is paged.
     pub escalate_after_min: u64,
     /// Every level paged and nobody acknowledged: the chain starts again from level 1, this many times.
@@ -227,6 +229,7 @@ impl Default for Notify {
             smtp_user: String::new(),
             smtp_password: String::new(),
             from: "Vigie <vigie@localhost>".into(),
+            smtp_ca_file: Default::default(),
             escalate_after_min: 10,
             escalation_repeats: 1,
             link_key: String::new(),

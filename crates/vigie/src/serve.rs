@@ -25,6 +25,14 @@ pub fn serve(
     }
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let ack_key = if cfg.notify.smtp_host.is_empty() { None } else { Some(link_key(cfg)?) };
+    let smtp_ca = if cfg.notify.smtp_ca_file.as_os_str().is_empty() {
+        None
+    } else {
+        Some(
+            std::fs::read(&cfg.notify.smtp_ca_file)
+                .with_context(|| format!("cannot read [notify] smtp_ca_file {}", cfg.notify.smtp_ca_file.display()))?,
+        )
+    };
     let options = vigie_server::ServerOptions {
         cluster,
         max_upload_bytes: cfg.server.max_upload_mb * 1024 * 1024,
@@ -47,6 +55,7 @@ pub fn serve(
                 user: Some(cfg.notify.smtp_user.clone()).filter(|u| !u.is_empty()),
                 password: Some(cfg.notify.smtp_password.clone()).filter(|p| !p.is_empty()),
                 from: cfg.notify.from.clone(),
+                ca_pem: smtp_ca.clone(),
             },
             escalate_after: std::time::Duration::from_secs(cfg.notify.escalate_after_min.max(1) * 60),
             escalation_repeats: cfg.notify.escalation_repeats.min(10),

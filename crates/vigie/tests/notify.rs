@@ -26,6 +26,11 @@ fn sink(dir: &Path) -> (Sink, u16) {
 
 /// The SMTP server, refusing the first `refuse` messages (451, as a relay that is down) before it takes them.
 fn sink_refusing(dir: &Path, refuse: u32) -> (Sink, u16) {
+    sink_with(dir, &[("SINK_REFUSE", refuse.to_string())])
+}
+
+/// The SMTP server with its environment (`SINK_REFUSE`, `SINK_TLS`, `SINK_AUTH`: see the script).
+fn sink_with(dir: &Path, env: &[(&str, String)]) -> (Sink, u16) {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let out = dir.join("mail");
     std::fs::create_dir_all(&out).unwrap();
@@ -33,7 +38,7 @@ fn sink_refusing(dir: &Path, refuse: u32) -> (Sink, u16) {
     // Debian's interpreter, where python3-aiosmtpd is installed (scripts/test.sh installs it).
     let mut child = Command::new("/usr/bin/python3")
         .args([script, &port.to_string(), out.to_str().unwrap()])
-        .env("SINK_REFUSE", refuse.to_string())
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -693,4 +698,58 @@ async fn a_late_plan_and_a_low_coverage_reach_the_organisations_duty_officer() {
         all.iter().map(|m| &m.0).collect::<Vec<_>>()
     );
     app.stop().await;
+}
+
+/// A relay that requires STARTTLS with a certificate of the premises' own authority (given in the configuration) and a
+/// login: the page goes through encrypted and authenticated; with a wrong password, it is not sent and the refusal
+/// is journalled, to be tried again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relay_with_starttls_and_a_login_takes_the_page() {
+    let pki = tempfile::tempdir().unwrap();
+    common::test_pki(pki.path(), 30);
+    let tls = format!("{}:{}", pki.path().join("leaf.pem").display(), pki.path().join("leaf.key").display());
+    let ca = std::fs::read(pki.path().join("ca.pem")).unwrap();
+    for (password, delivered) in [("secret-du-relais", true), ("mauvais", false)] {
+        let dir = tempfile::tempdir().unwrap();
+        let (sink, port) =
+            sink_with(dir.path(), &[("SINK_TLS", tls.clone()), ("SINK_AUTH", "vigie:secret-du-relais".into())]);
+        let cfg = common::config(Backend::Sqlite, dir.path().join("data"));
+        let mut opts = options(port, Duration::from_secs(3600));
+        if let Some(n) = opts.notify.as_mut() {
+            n.smtp.host = "localhost".into();
+            n.smtp.security = "starttls".into();
+            n.smtp.user = Some("vigie".into());
+            n.smtp.password = Some(password.into());
+            n.smtp.ca_pem = Some(ca.clone());
+        }
+        let app = TestApp::spawn_with_options(cfg, tempfile::tempdir().unwrap(), opts).await;
+        assert_eq!(app.import(&registry(), "", None).await.status(), 200);
+        assert_eq!(app.import(ROSTERS, "", None).await.status(), 200);
+        let number = incident(&app, "Messagerie du TOC").await;
+        let id = format!("N-{number}-1");
+        if delivered {
+            let got = wait_for_mails(&sink.1, 1).await;
+            assert!(got[0].1.contains("X-Sink-Session: tls=yes login=vigie"), "{}", got[0].1);
+            assert_eq!(got[0].0, "ana@atos.example");
+        } else {
+            let mut error = None;
+            for _ in 0..100 {
+                let st = app.journal().state();
+                if let Some(vigie_domain::notify::Delivery::Failed { error: e, .. }) =
+                    st.oncall.outbox.get(&id).map(|e| &e.delivery)
+                {
+                    error = Some(e.clone());
+                    break;
+                }
+                drop(st);
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            let error = error.unwrap_or_else(|| {
+                panic!("the failure is journalled: {:?}", app.journal().state().oncall.outbox.get(&id))
+            });
+            assert!(error.contains("AUTH"), "{error}");
+            assert!(mails(&sink.1).is_empty(), "nothing delivered");
+        }
+        app.stop().await;
+    }
 }

@@ -1,15 +1,19 @@
 """A real SMTP server for the tests (Debian's python3-aiosmtpd): every message it accepts is written to DIR/N.eml
 (N from 1), as a reader sees it: its recipients, its headers decoded, its text decoded. Prints `ready PORT` once it
 listens. With SINK_REFUSE=N in its environment, it refuses the first N messages for now (451), as a relay that is
-down, then takes them. Usage: smtp_sink.py PORT DIR"""
+down, then takes them. With SINK_TLS=CERT:KEY it requires STARTTLS with that certificate, with SINK_AUTH=USER:PASSWORD
+it requires that login (PLAIN or LOGIN, over TLS); each message then says how it came (`X-Sink-Session`).
+Usage: smtp_sink.py PORT DIR"""
 import email
 import email.header
+import ssl
 import email.policy
 import os
 import sys
 import time
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 
 class Sink:
@@ -27,6 +31,9 @@ class Sink:
         msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
         with open(path + ".part", "w", encoding="utf-8") as f:
             f.write("X-Rcpt-To: " + ",".join(envelope.rcpt_tos) + "\n")
+            if os.environ.get("SINK_TLS") or os.environ.get("SINK_AUTH"):
+                login = session.auth_data.login.decode() if session.auth_data else ""
+                f.write(f"X-Sink-Session: tls={'yes' if session.ssl else 'no'} login={login}\n")
             for name in ("From", "To", "Subject", "Message-ID", "In-Reply-To"):
                 f.write(f"{name}: {msg[name]}\n")
             f.write("\n" + msg.get_content())
@@ -37,8 +44,22 @@ class Sink:
         return "250 2.0.0 accepted as " + str(self.n)
 
 
+def authenticator(server, session, envelope, mechanism, auth_data):
+    user, password = os.environ["SINK_AUTH"].split(":", 1)
+    ok = isinstance(auth_data, LoginPassword) and auth_data.login.decode() == user and auth_data.password.decode() == password
+    return AuthResult(success=ok, handled=False, auth_data=auth_data if ok else None)
+
+
 port, out = int(sys.argv[1]), sys.argv[2]
-controller = Controller(Sink(out), hostname="127.0.0.1", port=port)
+kwargs = {}
+if os.environ.get("SINK_TLS"):
+    cert, key = os.environ["SINK_TLS"].split(":", 1)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    kwargs.update(tls_context=context, require_starttls=True)
+if os.environ.get("SINK_AUTH"):
+    kwargs.update(auth_required=True, auth_require_tls=True, authenticator=authenticator)
+controller = Controller(Sink(out), hostname="127.0.0.1", port=port, server_hostname="localhost", **kwargs)
 controller.start()
 print(f"ready {port}", flush=True)
 try:
