@@ -734,14 +734,14 @@ async fn a_relay_with_starttls_and_a_login_takes_the_page() {
         } else {
             let mut error = None;
             for _ in 0..100 {
-                let st = app.journal().state();
-                if let Some(vigie_domain::notify::Delivery::Failed { error: e, .. }) =
-                    st.oncall.outbox.get(&id).map(|e| &e.delivery)
-                {
-                    error = Some(e.clone());
+                let failed = match app.journal().state().oncall.outbox.get(&id).map(|e| &e.delivery) {
+                    Some(vigie_domain::notify::Delivery::Failed { error: e, .. }) => Some(e.clone()),
+                    _ => None,
+                };
+                if failed.is_some() {
+                    error = failed;
                     break;
                 }
-                drop(st);
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
             let error = error.unwrap_or_else(|| {
