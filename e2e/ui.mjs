@@ -685,6 +685,20 @@ try {
   const after = (await toc('/api/v1/oncall/calendar?team=ALIBABA-SUPPORT')).teams[0].levels[1].people;
   expect(after.length === rotaBefore.length + 1 && after[after.length - 1].id === added,
     `the rotation edited in the UI takes turns between ${after.map((p) => p.name).join(' and ')}`);
+  // A new team made from the calendar: the TOC's cyber desk, in 3×8, its first person chosen by name.
+  await operator.goto(`${base}/#/astreintes?vue=calendrier`);
+  await operator.waitForSelector('#new-team');
+  await operator.click('#new-team');
+  await operator.fill('#team input[name=team_id]', 'TOC-CYBER');
+  await operator.fill('#team input[name=name]', 'Pupitre cybersécurité du TOC');
+  await operator.selectOption('#team select[name=period]', 'shift');
+  await operator.selectOption('#team select[name=person]', { index: 1 });
+  await look(operator, '17h-nouvelle-equipe');
+  await operator.click('#team button[type=submit]');
+  await operator.waitForSelector('#calendar .cal-row[data-team="TOC-CYBER"][data-level="1"] .cal-span');
+  const cyber = (await toc('/api/v1/oncall/calendar?team=TOC-CYBER')).teams[0];
+  expect(cyber?.team === 'Pupitre cybersécurité du TOC' && cyber.levels[0].period === 'shift' && cyber.levels[0].people.length === 1,
+    'a team made from the calendar, with its first level in 3×8, is drawn and journalled');
   // The people of the rosters: their contact points, one corrected from the list (a mobile as people write it).
   await operator.goto(`${base}/#/astreintes?vue=personnes`);
   await operator.waitForSelector('#people tbody tr');

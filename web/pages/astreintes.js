@@ -148,7 +148,7 @@ async function calendar(view, params) {
   const rows = levels.map((/** @type {any} */ l) => h('div', { class: 'cal-row', 'data-team': l.tc.team_id, 'data-level': l.level },
     h(writer ? 'button' : 'div', { class: 'cal-label', type: writer ? 'button' : undefined, title: writer ? t('oc_edit_rotation') : undefined,
       onclick: writer ? () => {
-        formBox.replaceChildren(rotationForm(data.teams, l));
+        formBox.replaceChildren(rotationForm(data.teams, l), teamForm(data.teams, l.tc));
         formBox.scrollIntoView({ block: 'nearest' });
       } : undefined }, h('strong', {}, l.tc.team), ` · ${tf('oc_level_n', { n: l.level })}`,
       h('div', { class: 'small muted' }, `${t(`oc_period_${l.period}`)} : ${l.people.map((/** @type {any} */ p) => p.name).join(', ') || '—'}`)),
@@ -173,7 +173,8 @@ async function calendar(view, params) {
       writer ? ` ${t('oc_cal_hint')}` : ''),
       h('p', { class: 'row no-print' }, h('a', { href: shift(-days) }, `← ${t('oc_earlier')}`), ' ',
         h('a', { href: '#/astreintes?vue=calendrier' }, t('oc_today')), ' ', h('a', { href: shift(days) }, `${t('oc_later')} →`),
-        writer ? h('button', { type: 'button', class: 'primary', id: 'new-override', onclick: () => levels[0] && edit(levels[0]) }, t('oc_new_override')) : null)),
+        writer ? h('button', { type: 'button', class: 'primary', id: 'new-override', onclick: () => levels[0] && edit(levels[0]) }, t('oc_new_override')) : null,
+        writer ? h('button', { type: 'button', id: 'new-team', onclick: () => { formBox.replaceChildren(teamForm(data.teams, null)); } }, t('oc_new_team')) : null)),
     formBox,
     h('div', { class: 'panel calendar', id: 'calendar' },
       h('div', { class: 'cal-row cal-head' }, h('div', { class: 'cal-label' }), h('div', { class: 'cal-track' }, dayMarks)),
@@ -356,6 +357,49 @@ function personForm(p) {
     field('partner_id', t('oc_partner')),
     field('organization_id', t('oc_organization')),
     h('button', { type: 'submit', class: 'primary' }, t('oc_save_person'))),
+    status);
+}
+
+/** The form that writes a team: a new one with its first level (period, first hand-over, first person), or one's
+ * name, partner, site, organisation and chat channel. @param {any[]} teams @param {any} tc */
+function teamForm(teams, tc) {
+  /** @type {Map<string, string>} */
+  const everyone = new Map();
+  for (const x of teams) for (const lv of x.levels) for (const p of lv.people) everyone.set(p.id, p.name);
+  const status = h('div', { id: 'team-status' });
+  const field = (/** @type {string} */ name, /** @type {string} */ label, /** @type {Record<string, any>} */ attrs = {}) =>
+    h('label', {}, label, h('input', { name, value: tc?.[name] ?? '', ...attrs }));
+  return h('div', { class: 'panel' },
+    h('h3', {}, tc ? tf('oc_edit_team', { team: tc.team }) : t('oc_new_team')),
+    h('form', { id: 'team', class: 'row', onsubmit: async (/** @type {Event} */ e) => {
+      e.preventDefault();
+      const f = Object.fromEntries(new FormData(/** @type {HTMLFormElement} */ (e.target)));
+      const opt = (/** @type {any} */ v) => String(v || '').trim() || null;
+      const team = { id: String(f.team_id), name: String(f.name), partner_id: opt(f.partner_id), site_id: opt(f.site_id),
+        organization_id: opt(f.organization_id), webhook: String(f.webhook || '') };
+      try {
+        await api('/api/v1/oncall/teams', { method: 'POST', body: team });
+        if (!tc) {
+          await api('/api/v1/oncall/rotations', { method: 'POST', body: { team_id: team.id, level: 1, period: String(f.period),
+            starts_at: String(f.starts_at).replace('T', ' '), people: [String(f.person)] } });
+        }
+        toast(t('oc_team_saved'));
+        window.dispatchEvent(new HashChangeEvent('hashchange'));
+      } catch (err) {
+        status.replaceChildren(errorBox(err));
+      }
+    } },
+    h('label', {}, t('oc_id'), h('input', { name: 'team_id', value: tc?.team_id ?? '', required: true, readonly: tc ? true : undefined })),
+    h('label', {}, t('oc_name'), h('input', { name: 'name', value: tc?.team ?? '', required: true, maxlength: 200 })),
+    field('partner_id', t('oc_partner')), field('site_id', t('oc_site')), field('organization_id', t('oc_organization')),
+    field('webhook', t('oc_chat'), { placeholder: t('oc_webhook_hint') }),
+    tc ? null : [
+      h('label', {}, t('oc_period'), h('select', { name: 'period' }, ['shift', 'daily', 'weekly'].map((v) => h('option', { value: v }, t(`oc_period_${v}`))))),
+      h('label', {}, t('oc_first_handover'), h('input', { type: 'datetime-local', name: 'starts_at', value: `${dayOf(new Date())}T06:00`, required: true })),
+      h('label', {}, t('oc_first_person'), h('select', { name: 'person', required: true }, h('option', { value: '' }, t('oc_person_hint')),
+        [...everyone].sort((a, b) => a[1].localeCompare(b[1], 'fr')).map(([id, name]) => h('option', { value: id }, name)))),
+    ],
+    h('button', { type: 'submit', class: 'primary' }, t('oc_save_team'))),
     status);
 }
 

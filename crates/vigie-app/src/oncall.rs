@@ -524,3 +524,90 @@ pub fn set_person(
     })?;
     Ok(p)
 }
+
+/// A team written from the UI or the API: its name, whom it belongs to, its chat channel.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TeamRequest {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub partner_id: Option<String>,
+    #[serde(default)]
+    pub site_id: Option<String>,
+    #[serde(default)]
+    pub organization_id: Option<String>,
+    /// A webhook of the configuration its pages also go to (empty: none).
+    #[serde(default)]
+    pub webhook: String,
+}
+
+/// Writes a team (new, or renamed, moved, its chat channel changed), journalled with who did it: needs
+/// `rosters:write` and the caller's roster to reach the team as it is and as it would be; a known partner, site and
+/// organisation. Each problem is located at its field.
+pub fn set_team(
+    journal: &vigie_journal::Journal,
+    caller: &Caller,
+    req: TeamRequest,
+) -> Result<vigie_domain::oncall::Team, AppError> {
+    caller.need(Permission::RostersWrite)?;
+    let id = vigie_domain::ids::TeamId::parse(&req.id).map_err(|e| AppError::field("id", e.to_string()))?;
+    let name = req.name.trim().to_string();
+    if name.is_empty() {
+        return Err(AppError::field("name", "required"));
+    }
+    crate::limits::name("name", &name)?;
+    let webhook = req.webhook.trim().to_string();
+    crate::limits::name("webhook", &webhook)?;
+    let some = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+    let partner_id = some(&req.partner_id)
+        .map(|p| vigie_domain::PartnerId::parse(&p).map_err(|e| AppError::field("partner_id", e.to_string())))
+        .transpose()?;
+    let site_id = some(&req.site_id)
+        .map(|s| vigie_domain::SiteId::parse(&s).map_err(|e| AppError::field("site_id", e.to_string())))
+        .transpose()?;
+    let organization_id = some(&req.organization_id)
+        .map(|o| vigie_domain::OrgId::parse(&o).map_err(|e| AppError::field("organization_id", e.to_string())))
+        .transpose()?;
+    let caller = caller.clone();
+    let (_, t) = journal.execute(move |st| {
+        if let Some(p) = partner_id.as_ref().filter(|p| !st.toc.partners.contains_key(*p)) {
+            return Err(AppError::field("partner_id", format!("unknown partner {p}")));
+        }
+        if let Some(s) = site_id.as_ref().filter(|s| !st.sites.contains_key(*s)) {
+            return Err(AppError::field("site_id", format!("unknown site {s}")));
+        }
+        if let Some(o) = organization_id.as_ref().filter(|o| !st.organizations.contains_key(*o)) {
+            return Err(AppError::field("organization_id", format!("unknown organisation {o}")));
+        }
+        let view = caller.principal.view(st);
+        let before = st.oncall.teams.get(&id).map(|t| &t.value);
+        if before.is_some_and(|b| !view.roster(b.partner_id.as_ref(), b.organization_id.as_ref()))
+            || !view.roster(partner_id.as_ref(), organization_id.as_ref())
+        {
+            return Err(AppError::Forbidden(crate::Reason::new(
+                "forbidden.outside",
+                [("kind", "team".to_string()), ("id", id.to_string())],
+                format!("team {id} is outside your reach (as it is, or as it would be)"),
+            )));
+        }
+        let mut attributes = before.map(|b| b.attributes.clone()).unwrap_or_default();
+        if webhook.is_empty() {
+            attributes.remove("webhook");
+        } else {
+            attributes.insert("webhook".to_string(), webhook);
+        }
+        let t = vigie_domain::oncall::Team { id, name, partner_id, site_id, organization_id, attributes };
+        // Moved to another partner or organisation, its rotations must still hold people who may hold its duty.
+        let events = [vigie_domain::Event::TeamUpserted(t.clone())];
+        let rosters =
+            st.oncall.rotations.range((t.id.clone(), 0)..=(t.id.clone(), u8::MAX)).map(|(_, r)| r.value.clone());
+        let rosters: Vec<vigie_domain::Event> = rosters.map(vigie_domain::Event::RotationSet).collect();
+        vigie_domain::oncall::check_holders(st, events.iter().chain(&rosters)).map_err(|why| {
+            AppError::field(if t.partner_id.is_some() { "partner_id" } else { "organization_id" }, why)
+        })?;
+        let [event] = events;
+        Ok((vec![caller.event(event)], t))
+    })?;
+    Ok(t)
+}

@@ -105,6 +105,16 @@ pub async fn set_person(
     Ok(Json(json!(p)))
 }
 
+/// `POST /api/v1/oncall/teams`: a team written (new, or renamed, moved, its chat channel changed).
+pub async fn set_team(
+    AxState(app): AxState<App>,
+    caller: Caller,
+    Json(req): Json<vigie_app::oncall::TeamRequest>,
+) -> Result<Json<Value>, ApiError> {
+    let t = app.blocking(move |j| Ok(vigie_app::oncall::set_team(&j, &caller.0, req)?)).await?;
+    Ok(Json(json!(t)))
+}
+
 /// `GET /api/v1/oncall/escalation`: how people are paged — the delay between levels, the channels and up to which
 /// priority, the warning before a shift, the rules — and each team's chain of levels with who holds each now.
 pub async fn escalation(AxState(app): AxState<App>, caller: Caller) -> Result<Json<Value>, ApiError> {

@@ -75,6 +75,7 @@ const ROUTES: &[(&str, &str, &str)] = &[
     ("POST", "/api/v1/oncall/rotations", "aso"),
     ("GET", "/api/v1/oncall/people", "astop"),
     ("POST", "/api/v1/oncall/people", "aso"),
+    ("POST", "/api/v1/oncall/teams", "aso"),
     ("GET", "/api/v1/notifications", "astop"),
     ("GET", "/metrics", "asop"),
     ("POST", "/api/v1/monitoring/results", "ao"),

@@ -316,6 +316,31 @@ async fn the_calendar_shows_turns_and_overrides_made_in_the_ui() {
     }
     assert_eq!(app.journal().state().last_seq, seq, "nothing written");
 
+    // Teams written through the API: a venue's new IT team with its chat channel; Atos's desk cannot be moved to
+    // Orange while its rotations hold Atos's people; a partner writes none; located refusals.
+    let team =
+        serde_json::json!({"id": "STA-IT", "name": "Informatique du Stade", "site_id": "STA", "webhook": "stade"});
+    let r = app.client_as("atos").post(app.url("/api/v1/oncall/teams")).json(&team).send().await.unwrap();
+    assert_eq!(r.status(), 403);
+    let r = app.client_as("toc").post(app.url("/api/v1/oncall/teams")).json(&team).send().await.unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    assert_eq!(
+        app.journal().state().oncall.teams["STA-IT"].value.attributes.get("webhook").map(String::as_str),
+        Some("stade")
+    );
+    let seq = app.journal().state().last_seq;
+    for (field, body) in [
+        ("partner_id", serde_json::json!({"id": "ATOS-N1", "name": "Atos", "partner_id": "ORANGE"})),
+        ("site_id", serde_json::json!({"id": "STA-IT", "name": "Stade", "site_id": "NOWHERE"})),
+        ("name", serde_json::json!({"id": "STA-IT", "name": ""})),
+    ] {
+        let r = app.client_as("toc").post(app.url("/api/v1/oncall/teams")).json(&body).send().await.unwrap();
+        assert_eq!(r.status(), 422, "{body}");
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(v["problems"][0]["params"]["field"], field, "{v}");
+    }
+    assert_eq!(app.journal().state().last_seq, seq, "nothing written");
+
     // The escalation policy: paging off here, the chains still shown (Atos: levels 1 and 2).
     let v = app.get_json("/api/v1/oncall/escalation").await;
     assert!(v["paging"].is_null(), "{v}");
