@@ -423,6 +423,18 @@ pub fn set_rotation(
     Ok(r)
 }
 
+/// An optional identifier of a request (absent or blank: none), refused at its field when malformed.
+fn optional_id<T, E: std::fmt::Display>(
+    field: &str,
+    value: &Option<String>,
+    parse: impl Fn(&str) -> Result<T, E>,
+) -> Result<Option<T>, AppError> {
+    match value.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+        Some(v) => parse(v).map(Some).map_err(|e| AppError::field(field, e.to_string())),
+        None => Ok(None),
+    }
+}
+
 /// A person written from the UI or the API: their contact points and whom they work for.
 #[derive(Debug, Clone, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -475,7 +487,7 @@ pub fn set_person(
     crate::limits::name("name", &name)?;
     let email = req.email.trim().to_string();
     crate::limits::name("email", &email)?;
-    if !email.is_empty() && (email.contains(char::is_whitespace) || email.split('@').count() != 2) {
+    if !email.is_empty() && !vigie_import::is_address(&email) {
         return Err(AppError::field("email", "expected an address name@domain"));
     }
     let mobile = match req.mobile.trim() {
@@ -486,14 +498,8 @@ pub fn set_person(
     };
     let chat = req.chat.trim().to_string();
     crate::limits::name("chat", &chat)?;
-    let partner_id = match req.partner_id.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
-        Some(p) => Some(vigie_domain::PartnerId::parse(p).map_err(|e| AppError::field("partner_id", e.to_string()))?),
-        None => None,
-    };
-    let organization_id = match req.organization_id.as_deref().map(str::trim).filter(|o| !o.is_empty()) {
-        Some(o) => Some(vigie_domain::OrgId::parse(o).map_err(|e| AppError::field("organization_id", e.to_string()))?),
-        None => None,
-    };
+    let partner_id = optional_id("partner_id", &req.partner_id, vigie_domain::PartnerId::parse)?;
+    let organization_id = optional_id("organization_id", &req.organization_id, vigie_domain::OrgId::parse)?;
     let caller = caller.clone();
     let (_, p) = journal.execute(move |st| {
         if let Some(p) = &partner_id {
@@ -559,16 +565,9 @@ pub fn set_team(
     crate::limits::name("name", &name)?;
     let webhook = req.webhook.trim().to_string();
     crate::limits::name("webhook", &webhook)?;
-    let some = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
-    let partner_id = some(&req.partner_id)
-        .map(|p| vigie_domain::PartnerId::parse(&p).map_err(|e| AppError::field("partner_id", e.to_string())))
-        .transpose()?;
-    let site_id = some(&req.site_id)
-        .map(|s| vigie_domain::SiteId::parse(&s).map_err(|e| AppError::field("site_id", e.to_string())))
-        .transpose()?;
-    let organization_id = some(&req.organization_id)
-        .map(|o| vigie_domain::OrgId::parse(&o).map_err(|e| AppError::field("organization_id", e.to_string())))
-        .transpose()?;
+    let partner_id = optional_id("partner_id", &req.partner_id, vigie_domain::PartnerId::parse)?;
+    let site_id = optional_id("site_id", &req.site_id, vigie_domain::SiteId::parse)?;
+    let organization_id = optional_id("organization_id", &req.organization_id, vigie_domain::OrgId::parse)?;
     let caller = caller.clone();
     let (_, t) = journal.execute(move |st| {
         if let Some(p) = partner_id.as_ref().filter(|p| !st.toc.partners.contains_key(*p)) {

@@ -9,7 +9,7 @@
 //! Either step reports every problem it finds; an import with any problem writes nothing.
 
 mod oncall;
-pub use oncall::international;
+pub use oncall::{international, is_address};
 mod readiness;
 pub mod text;
 pub mod values;

@@ -32,6 +32,11 @@ fn level(r: &mut RowReader<'_, '_>) -> Option<u8> {
     Some(n as u8)
 }
 
+/// Whether a text reads as an email address: `name@domain`, no space.
+pub fn is_address(email: &str) -> bool {
+    !email.contains(char::is_whitespace) && email.split('@').count() == 2
+}
+
 /// A phone number in its international form (+33612345678): spaces, dots and dashes dropped; `00` is `+`; a French
 /// national number (0 and nine digits) gets +33; digits alone (a spreadsheet drops the `+` of a number) get a `+`.
 pub fn international(written: &str) -> Option<String> {
@@ -68,7 +73,7 @@ pub(crate) fn read_row(batch: &mut OnCallRecords, table: Table, r: &mut RowReade
             let id = r.id("id", PersonId::parse);
             let name = r.string("name");
             let email = r.optional("email", MAX_NAME_CHARS).unwrap_or_default();
-            if !email.is_empty() && (email.contains(char::is_whitespace) || email.split('@').count() != 2) {
+            if !email.is_empty() && !is_address(&email) {
                 r.problem("email", format!("`email`: expected an address name@domain, found {email:?}"));
             }
             let written = r.optional("mobile", MAX_NAME_CHARS).unwrap_or_default();
