@@ -31,6 +31,7 @@ pub mod notify;
 pub mod oncall;
 pub mod plans;
 pub mod readiness;
+pub mod reports;
 pub mod shift;
 pub mod status;
 pub mod when;

@@ -575,6 +575,9 @@ pub struct LogisticsRules {
     pub arrival_grace: Duration,
     /// Items watched for each organisation.
     pub coverage: Vec<CoverageWatch>,
+    /// A site's stock counted longer ago than this: its organisation's duty officer is reminded, once a day (none:
+    /// no reminder).
+    pub count_every: Option<Duration>,
 }
 
 /// An item whose coverage is watched: under `below` (a share of the need, 1.0 = all of it) over `days` days for an
@@ -709,6 +712,9 @@ pub fn logistics_due(st: &State, now: DateTime<Utc>, policy: &Policy, rules: &Lo
         };
         out.extend(letter(st, msg_id, why, team, level, person, subject, &text, policy, "plans"));
     }
+    if let Some(every) = rules.count_every {
+        out.extend(reporting_reminders(st, now, policy, every));
+    }
     let today = vigie_domain::paris::today(now);
     for watch in &rules.coverage {
         let Ok(item) = vigie_logistics::item_id(st, &watch.item) else { continue };
@@ -738,6 +744,40 @@ pub fn logistics_due(st: &State, now: DateTime<Utc>, policy: &Policy, rules: &Lo
             let subject = format!("Couverture {} {:.0} % — {}", s.item_name, coverage * 100.0, org.name);
             out.extend(letter(st, msg_id, "coverage", team, level, person, subject, &text, policy, "stock"));
         }
+    }
+    out
+}
+
+/// Reminders of the reporting discipline: an organisation with sites whose stock was counted longer ago than
+/// expected, to its duty officer, once a day (`L-LATE-ORG-YYYYMMDD`).
+fn reporting_reminders(st: &State, now: DateTime<Utc>, policy: &Policy, every: Duration) -> Vec<Event> {
+    let today = vigie_domain::paris::today(now);
+    let mut out = Vec::new();
+    for org in crate::reports::discipline_of(st, now, every, |_| true).organizations {
+        if org.late_sites == 0 {
+            continue;
+        }
+        let msg_id = format!("L-LATE-{}-{}", org.organization_id, today.format("%Y%m%d"));
+        if st.oncall.outbox.contains_key(&msg_id) {
+            continue;
+        }
+        let Some((team, level, person)) = duty_officer(st, &org.organization_id, now) else { continue };
+        let late: Vec<String> = org
+            .sites
+            .iter()
+            .filter(|s| s.late)
+            .take(10)
+            .map(|s| format!("{} (dernier compte le {})", s.name, paris(s.last_count)))
+            .collect();
+        let text = format!(
+            "{} site(s) de {} n'ont pas compté leur stock depuis plus de {} h : {}.",
+            org.late_sites,
+            org.name,
+            every.num_hours(),
+            late.join(", ")
+        );
+        let subject = format!("Comptes en retard — {} : {} site(s)", org.name, org.late_sites);
+        out.extend(letter(st, msg_id, "reporting_late", team, level, person, subject, &text, policy, "stock"));
     }
     out
 }

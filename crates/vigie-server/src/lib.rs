@@ -92,6 +92,8 @@ pub struct ServerOptions {
     pub notify: Option<notify::NotifyOptions>,
     /// Status pages, one per audience, reached by their link tokens.
     pub status: Vec<status::StatusAudience>,
+    /// A site's stock is expected to be counted at least this often (the reporting discipline).
+    pub count_every: std::time::Duration,
     /// The URL users reach Vigie at (`https://vigie.example`), behind a proxy: absolute links are built from it,
     /// and browsers' writes from its origin are Vigie's own. None: the request's `Host`, when it is valid.
     pub public_url: Option<String>,
@@ -132,6 +134,7 @@ impl Default for ServerOptions {
             sync: None,
             notify: None,
             status: Vec::new(),
+            count_every: std::time::Duration::from_secs(24 * 3600),
             public_url: None,
             header_timeout: std::time::Duration::from_secs(10),
             keep_alive_timeout: std::time::Duration::from_secs(60),
@@ -173,6 +176,8 @@ pub struct App {
     notify: Option<Arc<notify::NotifyOptions>>,
     /// Status pages by audience.
     status: Arc<Vec<status::StatusAudience>>,
+    /// How often a site's stock is expected to be counted.
+    count_every: chrono::Duration,
 }
 
 impl App {
@@ -281,6 +286,7 @@ fn build(journal: Journal, options: ServerOptions) -> (Router, watch::Sender<boo
         ack_key: options.notify.as_ref().and_then(|n| n.link_key.as_deref()).map(Arc::from),
         notify: options.notify.clone().map(Arc::new),
         status: Arc::new(options.status.clone()),
+        count_every: chrono::Duration::from_std(options.count_every).unwrap_or(chrono::Duration::hours(24)),
     };
     let body_limit = options.max_body_bytes;
     let router: Router = routes::router(&options)

@@ -385,6 +385,7 @@ pub async fn run(app: App, o: NotifyOptions) {
         ship_within: chrono::Duration::from_std(o.plan_ship_within).unwrap_or(chrono::Duration::hours(2)),
         arrival_grace: chrono::Duration::from_std(o.plan_late_after).unwrap_or(chrono::Duration::minutes(30)),
         coverage: o.coverage.clone(),
+        count_every: Some(app.count_every),
     };
     let mut logistics_at = std::time::Instant::now();
     let client = reqwest::Client::builder().build().unwrap_or_default();

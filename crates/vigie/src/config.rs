@@ -20,8 +20,25 @@ pub struct Config {
     pub incidents: Incidents,
     pub auth: Auth,
     pub ui: Ui,
+    /// Reports for the chain of command (the reporting discipline).
+    pub reports: Reports,
     /// Status pages per audience (`[status.partenaires]`…), reached by `/status/TOKEN` without an account.
     pub status: std::collections::BTreeMap<String, StatusConfig>,
+}
+
+/// Reports for the chain of command.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Reports {
+    /// A site's stock is expected to be counted at least every this many hours: later, it is listed late and its
+    /// organisation's duty officer reminded (once a day).
+    pub count_every_h: u64,
+}
+
+impl Default for Reports {
+    fn default() -> Self {
+        Reports { count_every_h: 24 }
+    }
 }
 
 /// One audience's status page (docs/oncall.md): its link's token (a secret of at least 24 characters, never printed)

@@ -122,6 +122,7 @@ pub fn serve(
             Some(pem)
         },
         status: status_pages(cfg, simulate),
+        count_every: std::time::Duration::from_secs(cfg.reports.count_every_h.max(1) * 3600),
         ..Default::default()
     };
     let listen = cfg.server.listen.clone();

@@ -649,6 +649,8 @@ async fn a_late_plan_and_a_low_coverage_reach_the_organisations_duty_officer() {
         n.logistics_every = Duration::from_millis(200);
         n.coverage = vec![vigie_app::notify::CoverageWatch { item: "PLATE".into(), days: 1, below: 1.0 }];
     }
+    // The fixture's stock was counted in 2024: no reminder of late counts here (another test has them).
+    opts.count_every = Duration::from_secs(100 * 365 * 24 * 3600);
     let app = TestApp::spawn_with_options(cfg, tempfile::tempdir().unwrap(), opts).await;
     let mut files = registry();
     files.push(("allowances.csv", "item_id,basis,quantity\nPLATE,person,1\n"));
@@ -752,4 +754,70 @@ async fn a_relay_with_starttls_and_a_login_takes_the_page() {
         }
         app.stop().await;
     }
+}
+
+/// The reporting discipline: the fixture's stock was counted in July 2024, long past the expected 24 hours. Each
+/// group's duty officer is reminded once (its late sites named); the report lists them, a tactical group its own
+/// only; a fresh count of Vincennes takes it off the late list.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn late_counts_are_listed_and_remind_the_duty_officer_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let (sink, port) = sink(dir.path());
+    let cfg = common::config(Backend::Sqlite, dir.path().join("data"));
+    let mut opts = options(port, Duration::from_secs(3600));
+    if let Some(n) = opts.notify.as_mut() {
+        n.logistics_every = Duration::from_millis(200);
+    }
+    let app = TestApp::spawn_with_options(cfg, tempfile::tempdir().unwrap(), opts).await;
+    let mut files = registry();
+    files.push((
+        "people.csv",
+        "id;name;email;organization_id\nlt-mrs;Lt Roux;roux@gs-mrs.example;GS-MRS\nlt-idf;Lt Blanc;blanc@gs-idf.example;GS-IDF\n",
+    ));
+    files.push((
+        "teams.csv",
+        "id;name;organization_id\nGS-MRS-PERM;Permanence Marseille;GS-MRS\nGS-IDF-PERM;Permanence IDF;GS-IDF\n",
+    ));
+    files.push((
+        "rotations.csv",
+        "team_id;level;period;starts_at;people\nGS-MRS-PERM;1;daily;2024-01-01 08:00;lt-mrs\nGS-IDF-PERM;1;daily;2024-01-01 08:00;lt-idf\n",
+    ));
+    assert_eq!(app.import(&files, "", None).await.status(), 200);
+
+    let got = wait_for_mails(&sink.1, 2).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(mails(&sink.1).len(), 2, "once each");
+    let to_mrs = got.iter().find(|m| m.0 == "roux@gs-mrs.example").expect("Marseille's officer reminded");
+    assert!(to_mrs.1.contains("Subject: [Vigie] Comptes en retard — Groupement Marseille : 1 site(s)"), "{}", to_mrs.1);
+    assert!(to_mrs.1.contains("Stade de Marseille (dernier compte le 20/07/2024"), "{}", to_mrs.1);
+    assert!(got.iter().any(|m| m.0 == "blanc@gs-idf.example"), "Paris's officer reminded");
+
+    let all = app.get_json("/api/v1/reports/discipline").await;
+    assert_eq!(
+        (all["late_sites"].as_u64(), all["sites"].as_u64(), all["expected_hours"].as_f64()),
+        (Some(2), Some(2), Some(24.0)),
+        "{all}"
+    );
+    let idf: Value =
+        app.client_as("idf").get(app.url("/api/v1/reports/discipline")).send().await.unwrap().json().await.unwrap();
+    let orgs: Vec<&str> =
+        idf["organizations"].as_array().unwrap().iter().map(|o| o["organization_id"].as_str().unwrap()).collect();
+    assert_eq!(orgs, ["GS-IDF"], "a tactical group sees its own");
+
+    let now = vigie_domain::paris::to_local(chrono::Utc::now()).format("%Y-%m-%d %H:%M").to_string();
+    let count = format!(
+        "site_id,item_id,quantity,condition,lot,expires_on,counted_at\nDEP1,PLATE,1190,serviceable,L1,,{now}\n"
+    );
+    assert_eq!(app.import(&[("stock.csv", count.as_str())], "", None).await.status(), 200);
+    let after = app.get_json("/api/v1/reports/discipline").await;
+    assert_eq!(after["late_sites"], 1, "{after}");
+    let dep1 = after["organizations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|o| o["sites"].as_array().unwrap())
+        .find(|s| s["site_id"] == "DEP1")
+        .unwrap();
+    assert_eq!(dep1["late"], false, "{dep1}");
+    app.stop().await;
 }
