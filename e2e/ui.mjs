@@ -420,6 +420,13 @@ try {
     `a recount with fewer lines warns of the ${warned} item(s) it would take away, and writes nothing yet`);
   await shot('08b-import-recomptage');
 
+  // The stock page says first which sites have not counted their stock within the expected frequency.
+  await page.goto(`${base}/#/stock`);
+  await page.waitForSelector('#reporting-answer');
+  const discipline = await cpco('/api/v1/reports/discipline');
+  const reportingSaid = await page.textContent('#reporting-answer');
+  expect(discipline.late_sites ? reportingSaid.startsWith(`${discipline.late_sites} site(s) sur ${discipline.sites}`) : reportingSaid.startsWith(`Les ${discipline.sites} sites`),
+    `the stock page says which sites count late, as the report does (${reportingSaid.slice(0, 80)})`);
   for (const [name, hash, sel] of [
     ['04-stock', '#/stock', 'table'],
     ['05-supervision', '#/supervision', 'table'],

@@ -2,7 +2,7 @@
 // transit and available side by side with the need; below it, the coverage of each organisation (or site) item
 // by item; the lots, with how fresh each count is and the lots that expire soon.
 import { api, caller, h, table } from '../api.js';
-import { t, num, pct, ago, time, today } from '../i18n.js';
+import { t, tf, num, pct, ago, time, today } from '../i18n.js';
 
 const SOON_DAYS = 30;
 
@@ -50,7 +50,22 @@ export async function show(view, params) {
     { label: org ? t('site') : t('organisation'), value: (r) => r.label },
     ...all.items.map((s) => ({ label: s.item, num: true, value: (r) => cell(r.items[s.item]) })),
   ], [...below.values()], { onRow: (r) => { location.hash = org ? `#/stock?org=${encodeURIComponent(org)}&site=${encodeURIComponent(r.key)}` : `#/stock?org=${encodeURIComponent(r.key)}`; } });
-  const parts = [crumbs,
+  // The reporting discipline: which sites have not counted their stock within the expected frequency.
+  const discipline = await api('/api/v1/reports/discipline');
+  const orgs = discipline.organizations.filter((/** @type {any} */ o) => !org || o.organization_id === org);
+  const lateSites = orgs.flatMap((/** @type {any} */ o) => o.sites.filter((/** @type {any} */ s) => s.late))
+    .sort((/** @type {any} */ a, /** @type {any} */ b) => a.last_count.localeCompare(b.last_count)); // the oldest first
+  const sitesCounted = orgs.reduce((/** @type {number} */ n, /** @type {any} */ o) => n + o.sites.length, 0);
+  const reporting = h('div', { class: 'panel', id: 'reporting' },
+    h('p', { class: 'sentence', id: 'reporting-answer' }, lateSites.length
+      ? h('strong', { class: 'warn' }, tf('rep_late', { n: lateSites.length, of: sitesCounted, hours: discipline.expected_hours }))
+      : h('strong', {}, tf('rep_on_time', { of: sitesCounted, hours: discipline.expected_hours }))),
+    lateSites.length ? table([
+      { label: t('site'), value: (/** @type {any} */ s) => s.name },
+      { label: t('rep_last_count'), value: (/** @type {any} */ s) => time(s.last_count) },
+      { label: t('rep_age'), num: true, value: (/** @type {any} */ s) => tf('rep_hours', { h: num(s.age_hours) }) },
+    ], lateSites.slice(0, 50)) : null);
+  const parts = [crumbs, reporting,
     h('div', { class: 'panel' }, h('h2', {}, org || t('national')), table(figures, all.items)),
     h('div', { class: 'panel' }, h('h2', {}, `${t('coverage')} — ${org ? t('sites') : t('organisation')}`),
       h('p', { class: 'muted small' }, t('coverage_note')), matrix)];
