@@ -840,10 +840,14 @@ pub struct Log<'s> {
 /// Whether the caller may see a message: one to a team its roster reaches (the people of another partner's team,
 /// told before a reassignment, stay unknown to it).
 pub fn visible(st: &State, caller: &Caller, e: &OutboxEntry) -> bool {
-    let view = caller.principal.view(st);
+    reaches_team(st, &caller.principal.view(st), &e.notification)
+}
+
+/// Whether a view's roster reaches the team a message went to.
+fn reaches_team(st: &State, view: &vigie_domain::access::View, n: &Notification) -> bool {
     st.oncall
         .teams
-        .get(&e.notification.team_id)
+        .get(&n.team_id)
         .is_some_and(|t| view.roster(t.value.partner_id.as_ref(), t.value.organization_id.as_ref()))
 }
 
@@ -883,9 +887,8 @@ pub fn log<'s>(st: &'s State, caller: &Caller, q: &LogQuery) -> Result<Log<'s>, 
         let team = st.oncall.teams.get(&n.team_id).map(|t| &t.value);
         // A message to a team the caller's roster does not reach names people it may not know of (another
         // partner's, before a reassignment): not shown, even about the caller's incident.
-        let team_seen = team.is_some_and(|t| view.roster(t.partner_id.as_ref(), t.organization_id.as_ref()));
         let state = state_of(e);
-        if !team_seen
+        if !reaches_team(st, &view, n)
             || !is(state, &q.status)
             || !is(n.channel.as_str(), &q.channel)
             || !is(&n.why, &q.why)

@@ -49,12 +49,10 @@ pub async fn calendar(
     caller: Caller,
     Query(q): Query<CalendarParams>,
 ) -> Result<Json<Value>, ApiError> {
-    let day = vigie_app::when::parse_day(q.from.as_deref())
-        .map_err(|_| vigie_app::AppError::field("from", "expected a day (YYYY-MM-DD, Paris) between 2000 and 2100"))?;
+    let bad = || vigie_app::AppError::field("from", "expected a day (YYYY-MM-DD, Paris) between 2000 and 2100");
+    let day = vigie_app::when::parse_day(q.from.as_deref()).map_err(|_| bad())?;
     if !(2000..=2100).contains(&chrono::Datelike::year(&day)) {
-        return Err(
-            vigie_app::AppError::field("from", "expected a day (YYYY-MM-DD, Paris) between 2000 and 2100").into()
-        );
+        return Err(bad().into());
     }
     let days = q.days.unwrap_or(7);
     if !(1..=vigie_app::oncall::MAX_CALENDAR_DAYS).contains(&days) {
