@@ -121,6 +121,15 @@ if ! /usr/bin/python3 -c 'import aiosmtpd' >/dev/null 2>&1; then
     || { echo "error: could not install python3-aiosmtpd (needed by the notifications' test)" >&2; exit 1; }
 fi
 
+# Reports' PDFs are read back by poppler's pdftotext (Debian poppler-utils).
+if ! command -v pdftotext >/dev/null 2>&1; then
+  say "installing poppler-utils from Debian (pdftotext, for the reports' tests)"
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq poppler-utils >/dev/null \
+    || { echo "error: could not install poppler-utils (pdftotext is needed by the reports' tests)" >&2; exit 1; }
+fi
+
 # The web UI is tested end to end in a real headless Chromium (Debian's), driven by playwright-core from npm.
 if [ ! -x /usr/bin/chromium ]; then
   say "installing Chromium from Debian (for the web UI's end-to-end test)"

@@ -24,6 +24,7 @@ mod plans;
 mod previews;
 mod readiness;
 mod registry;
+mod reports;
 pub mod routes;
 mod servicenow;
 pub mod status;
@@ -178,6 +179,8 @@ pub struct App {
     status: Arc<Vec<status::StatusAudience>>,
     /// How often a site's stock is expected to be counted.
     count_every: chrono::Duration,
+    /// States of the past the reports were last asked about.
+    history: Arc<vigie_app::reports::History>,
 }
 
 impl App {
@@ -287,6 +290,7 @@ fn build(journal: Journal, options: ServerOptions) -> (Router, watch::Sender<boo
         notify: options.notify.clone().map(Arc::new),
         status: Arc::new(options.status.clone()),
         count_every: chrono::Duration::from_std(options.count_every).unwrap_or(chrono::Duration::hours(24)),
+        history: Arc::new(vigie_app::reports::History::default()),
     };
     let body_limit = options.max_body_bytes;
     let router: Router = routes::router(&options)

@@ -63,13 +63,3 @@ pub async fn list(
 pub async fn one(AxState(app): AxState<App>, caller: Caller, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
     Ok(Json(record(&app, &caller, &id)?))
 }
-
-/// `GET /api/v1/reports/discipline`: per organisation and site, when stock was last counted against the expected
-/// frequency; the late ones first.
-pub async fn discipline(
-    axum::extract::State(app): axum::extract::State<App>,
-    caller: crate::access::Caller,
-) -> Result<axum::Json<vigie_app::reports::Discipline>, crate::ApiError> {
-    let st = app.journal.state();
-    Ok(axum::Json(vigie_app::reports::discipline(&st, &caller.0, chrono::Utc::now(), app.count_every)?))
-}

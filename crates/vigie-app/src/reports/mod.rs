@@ -1,6 +1,18 @@
-//! Reports for the chain of command (issue 18), begun with the reporting discipline: per organisation and site, when
-//! stock was last counted, against the expected frequency (`[reports] count_every_h`); the late ones listed, and a
-//! reminder through the notification channels (`notify::logistics_due`).
+//! Reports for the chain of command (issue 18), computed from the journal as of an instant so that each is
+//! reproducible (`history`): the LOGSTAT (`logstat`), laid out for PDF, XLSX and CSV (`documents`); and, here, the
+//! reporting discipline: per organisation and site, when stock was last counted, against the expected frequency
+//! (`[reports] count_every_h`); the late ones listed, flagged on the LOGSTAT's lines that rest on them, and reminded
+//! through the notification channels (`notify::logistics_due`).
+
+mod documents;
+mod history;
+mod logstat;
+
+pub use documents::{logstat_document, paris};
+pub use history::{History, Past};
+pub use logstat::{
+    changes, logstat, logstat_of, scope_for, scope_name, Logstat, LogstatChange, LogstatChanges, LogstatLine,
+};
 
 use crate::{AppError, Caller};
 use chrono::{DateTime, Duration, Utc};

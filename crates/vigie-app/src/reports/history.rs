@@ -1,0 +1,94 @@
+//! The state **as of an instant**: every event appended at or before it, replayed from the journal into a fresh
+//! state (read in pages through the journal's writer, as the audit does, so it works on every backend and on a
+//! follower). Reports computed on it are reproducible: the same instant gives the same journal prefix, hence the
+//! same figures, whenever it is asked.
+//!
+//! The instant's prefix ends before the first event stamped later than the instant (the journal's times follow its
+//! sequence; a clock set back would end a prefix early, never mix two). A few states are kept: one whose prefix is
+//! known complete answers its instants at once, and any earlier one is a start for a later instant.
+
+use crate::AppError;
+use chrono::{DateTime, Utc};
+use std::sync::{Arc, Mutex};
+use vigie_domain::State;
+use vigie_journal::Journal;
+
+/// The journal replayed up to an instant.
+#[derive(Clone)]
+pub struct Past {
+    pub state: Arc<State>,
+    /// The instant asked.
+    pub at: DateTime<Utc>,
+    /// The last event's sequence and time in the prefix (0 and `None` before the first event).
+    pub seq: u64,
+    pub last_time: Option<DateTime<Utc>>,
+    /// The first event after the prefix, when there is one: the prefix is then final.
+    pub next_time: Option<DateTime<Utc>>,
+}
+
+impl Past {
+    /// Whether this prefix is the one of `at` for good (later appends cannot change it).
+    fn answers(&self, at: DateTime<Utc>) -> bool {
+        self.last_time.is_none_or(|t| t <= at) && self.next_time.is_some_and(|n| at < n)
+    }
+    /// Whether replaying on from this prefix can reach `at`'s.
+    fn starts(&self, at: DateTime<Utc>) -> bool {
+        self.last_time.is_none_or(|t| t <= at)
+    }
+}
+
+/// States of the past kept for the next questions (each is a whole projection: few are kept).
+pub struct History {
+    kept: Mutex<Vec<Past>>,
+    capacity: usize,
+}
+
+impl Default for History {
+    fn default() -> Self {
+        History::new(2)
+    }
+}
+
+impl History {
+    pub fn new(capacity: usize) -> History {
+        History { kept: Mutex::new(Vec::new()), capacity: capacity.max(1) }
+    }
+
+    /// The state as of `at` (events stamped at or before it).
+    pub fn state_at(&self, journal: &Journal, at: DateTime<Utc>) -> Result<Past, AppError> {
+        let start = {
+            let kept = self.kept.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(p) = kept.iter().find(|p| p.answers(at)) {
+                return Ok(Past { at, ..p.clone() });
+            }
+            kept.iter().filter(|p| p.starts(at)).max_by_key(|p| p.seq).cloned()
+        };
+        let (mut state, mut last_time) = match start {
+            Some(p) => ((*p.state).clone(), p.last_time),
+            None => (State::new(), None),
+        };
+        let mut next_time = None;
+        'scan: loop {
+            let page = journal.read_after(state.last_seq, 10_000)?;
+            if page.is_empty() {
+                break;
+            }
+            for env in page {
+                if env.time > at {
+                    next_time = Some(env.time);
+                    break 'scan;
+                }
+                last_time = Some(env.time);
+                state.apply_owned(env);
+            }
+        }
+        let past = Past { seq: state.last_seq, state: Arc::new(state), at, last_time, next_time };
+        let mut kept = self.kept.lock().unwrap_or_else(|p| p.into_inner());
+        kept.retain(|p| p.seq != past.seq);
+        if kept.len() >= self.capacity {
+            kept.remove(0);
+        }
+        kept.push(past.clone());
+        Ok(past)
+    }
+}

@@ -1,0 +1,139 @@
+//! `/api/v1/reports`: reports for the chain of command, computed from the journal **as of an instant** (now, or
+//! `at`: the state replayed up to it, [`vigie_app::reports::History`]), as JSON or as a file (PDF, XLSX, CSV) laid
+//! out by `vigie-export`; and the reporting discipline.
+
+use crate::access::Caller;
+use crate::{ApiError, App};
+use axum::extract::{Query, State as AxState};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use vigie_app::reports::{self, History};
+use vigie_app::AppError;
+use vigie_domain::State;
+use vigie_journal::Journal;
+
+/// How a report is answered.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Format {
+    Json,
+    Pdf,
+    Xlsx,
+    Csv,
+}
+
+impl Format {
+    fn parse(v: Option<&str>) -> Result<Format, AppError> {
+        match v.map(str::trim).unwrap_or("json") {
+            "" | "json" => Ok(Format::Json),
+            "pdf" => Ok(Format::Pdf),
+            "xlsx" => Ok(Format::Xlsx),
+            "csv" => Ok(Format::Csv),
+            other => {
+                let shown: String = other.chars().take(20).collect();
+                Err(AppError::field("format", format!("expected json, pdf, xlsx or csv, found {shown:?}")))
+            }
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ReportQuery {
+    at: Option<String>,
+    since: Option<String>,
+    org: Option<String>,
+    format: Option<String>,
+}
+
+/// Runs `f` on the state as of `at` (the live state when absent): the instant must not be in the future.
+fn as_of<T>(
+    history: &History,
+    journal: &Journal,
+    at: Option<DateTime<Utc>>,
+    f: impl FnOnce(&State, DateTime<Utc>) -> Result<T, AppError>,
+) -> Result<T, AppError> {
+    let now = Utc::now();
+    match at {
+        Some(at) if at > now => {
+            Err(AppError::field("at", "an instant in the past: a report says what was, not what will be"))
+        }
+        Some(at) => {
+            let past = history.state_at(journal, at)?;
+            f(&past.state, at)
+        }
+        None => f(&journal.state(), now),
+    }
+}
+
+/// A file to download, named after the report and its instant (Paris).
+fn file(bytes: Vec<u8>, format: Format, stem: &str, at: DateTime<Utc>) -> Response {
+    let (mime, ext) = match format {
+        Format::Pdf => ("application/pdf", "pdf"),
+        Format::Xlsx => ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
+        _ => ("text/csv; charset=utf-8", "csv"),
+    };
+    let when = vigie_domain::paris::to_local(at).format("%Y%m%d-%H%M");
+    let name = format!("{stem}-{when}.{ext}");
+    (
+        [
+            (header::CONTENT_TYPE, mime.to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+fn write(doc: &vigie_export::Document, format: Format) -> Result<Vec<u8>, ApiError> {
+    Ok(match format {
+        Format::Pdf => vigie_export::to_pdf(doc),
+        Format::Xlsx => vigie_export::to_xlsx(doc).map_err(|e| ApiError::Internal(e.to_string()))?,
+        _ => vigie_export::to_csv(doc),
+    })
+}
+
+/// `GET /api/v1/reports/logstat`: per organisation and item as of `at` (now by default), with the changes since
+/// `since` when given.
+pub async fn logstat(
+    AxState(app): AxState<App>,
+    caller: Caller,
+    Query(q): Query<ReportQuery>,
+) -> Result<Response, ApiError> {
+    let format = Format::parse(q.format.as_deref())?;
+    let at = vigie_app::when::parse_instant("at", q.at.as_deref())?;
+    let since = vigie_app::when::parse_instant("since", q.since.as_deref())?;
+    let every = app.count_every;
+    let history = app.history.clone();
+    let (report, scope_name) = app
+        .blocking(move |j| {
+            let org = q.org.as_deref();
+            let compute = |st: &State, at| -> Result<_, AppError> {
+                let r = reports::logstat(st, &caller.0, at, org, every)?;
+                let name = reports::scope_name(st, r.organization_id.as_deref());
+                Ok((r, name))
+            };
+            let (mut report, name) = as_of(&history, &j, at, compute)?;
+            if let Some(since) = since {
+                let (before, _) = as_of(&history, &j, Some(since), compute)?;
+                report.changes = Some(reports::changes(&before, &report));
+            }
+            Ok((report, name))
+        })
+        .await?;
+    if format == Format::Json {
+        return Ok(axum::Json(report).into_response());
+    }
+    let doc = reports::logstat_document(&report, &scope_name, None);
+    Ok(file(write(&doc, format)?, format, "LOGSTAT", report.at))
+}
+
+/// `GET /api/v1/reports/discipline`: per organisation and site, when stock was last counted against the expected
+/// frequency; the late ones first.
+pub async fn discipline(
+    AxState(app): AxState<App>,
+    caller: Caller,
+) -> Result<axum::Json<reports::Discipline>, ApiError> {
+    let st = app.journal.state();
+    Ok(axum::Json(reports::discipline(&st, &caller.0, Utc::now(), app.count_every)?))
+}

@@ -1,0 +1,72 @@
+// Rapports: the reports for the chain of command, as of an instant (now, or a Paris time in the past): the
+// LOGSTAT's answer in a sentence, its totals and lines (those resting on a late count flagged), the changes since
+// an earlier instant, and the same report to download as PDF, XLSX or CSV.
+import { api, caller, h, table } from '../api.js';
+import { t, tf, num, pct, time } from '../i18n.js';
+
+/** The query of a report: `at` and `since` as Paris local times (`YYYY-MM-DD HH:MM`), the organisation. */
+function query(/** @type {Record<string, string>} */ q, /** @type {string} */ format) {
+  const p = new URLSearchParams();
+  for (const [k, v] of Object.entries(q)) if (v) p.set(k, k === 'at' || k === 'since' ? v.replace('T', ' ') : v);
+  if (format !== 'json') p.set('format', format);
+  return p.toString();
+}
+
+export async function show(view, params) {
+  const q = { at: params.get('at') || '', since: params.get('since') || '', org: params.get('org') || '' };
+  const at = h('input', { type: 'datetime-local', id: 'rep-at', name: 'at', value: q.at });
+  const since = h('input', { type: 'datetime-local', id: 'rep-since', name: 'since', value: q.since });
+  const orgs = caller()?.organization_id ? [] : (await api('/api/v1/organizations?limit=1000')).items;
+  const org = h('select', { id: 'rep-org', name: 'org' }, h('option', { value: '' }, t('national')),
+    orgs.map((/** @type {any} */ o) => h('option', { value: o.id, selected: o.id === q.org ? '' : undefined }, o.name)));
+  const form = h('form', { class: 'panel row', id: 'rep-form', onsubmit: (/** @type {Event} */ e) => {
+    e.preventDefault();
+    location.hash = `#/rapports?${query({ at: at.value, since: since.value, org: org.value }, 'json')}`;
+  } },
+  h('label', { for: 'rep-at' }, t('rep_at')), at,
+  h('label', { for: 'rep-since' }, t('rep_since')), since,
+  orgs.length ? [h('label', { for: 'rep-org' }, t('organisation')), org] : null,
+  h('button', { type: 'submit', class: 'primary' }, t('rep_show')));
+  const r = await api(`/api/v1/reports/logstat?${query(q, 'json')}`);
+  const short = r.totals.filter((/** @type {any} */ x) => x.balance_24h < 0);
+  const answer = h('p', { class: 'sentence', id: 'logstat-answer' },
+    short.length
+      ? h('strong', { class: 'warn' }, tf('ls_short', { n: short.length, of: r.totals.length,
+        items: short.slice(0, 6).map((/** @type {any} */ x) => x.item).join(', ') }))
+      : h('strong', {}, tf('ls_none_short', { of: r.totals.length })),
+    r.lines_late ? [' ', h('span', { class: 'warn' }, tf('ls_late', { n: r.lines_late, hours: r.expected_count_hours }))] : null);
+  const asOf = h('p', { class: 'muted' }, tf('ls_as_of', { at: time(r.at), seq: r.seq }));
+  const downloads = h('p', { class: 'row', id: 'logstat-files' }, t('rep_download'),
+    ['pdf', 'xlsx', 'csv'].map((f) => h('a', { class: 'button', href: `/api/v1/reports/logstat?${query({ ...q, at: q.at || r.at }, f)}`,
+      download: '' }, f.toUpperCase())));
+  const columns = [
+    { label: t('organisation'), value: (/** @type {any} */ l) => l.organization },
+    { label: t('item'), value: (/** @type {any} */ l) => l.item },
+    { label: t('available'), num: true, value: (/** @type {any} */ l) => num(l.available) },
+    { label: t('incoming'), num: true, value: (/** @type {any} */ l) => num(l.incoming) },
+    { label: t('ls_need_24'), num: true, value: (/** @type {any} */ l) => num(l.need) },
+    { label: t('coverage'), num: true, value: (/** @type {any} */ l) => (l.coverage == null ? '—' : pct(l.coverage)) },
+    { label: t('ls_days'), num: true, value: (/** @type {any} */ l) => (l.days_of_supply == null ? '—' : num(l.days_of_supply, 1)) },
+    { label: t('ls_balance_24'), num: true, value: (/** @type {any} */ l) => num(l.balance_24h), cls: (/** @type {any} */ l) => (l.balance_24h < 0 ? 'bad' : '') },
+    { label: t('ls_balance_72'), num: true, value: (/** @type {any} */ l) => num(l.balance_72h), cls: (/** @type {any} */ l) => (l.balance_72h < 0 ? 'bad' : '') },
+    { label: t('rep_last_count'), value: (/** @type {any} */ l) => (l.oldest_count ? time(l.oldest_count) : '—') },
+    { label: t('ls_late_sites'), value: (/** @type {any} */ l) => l.late_sites.join(', '), cls: (/** @type {any} */ l) => (l.late_sites.length ? 'warn' : '') },
+  ];
+  const parts = [form, h('div', { class: 'panel', id: 'logstat' }, h('h2', {}, 'LOGSTAT'), answer, asOf, downloads,
+    h('h3', {}, t('ls_totals')), table(columns, r.totals, { empty: t('no_data') }),
+    h('h3', {}, t('ls_lines')), table(columns, r.lines.slice(0, 500), { empty: t('no_data') }))];
+  if (r.changes) {
+    parts.push(h('div', { class: 'panel', id: 'logstat-changes' },
+      h('h2', {}, tf('ls_changes', { since: time(r.changes.since), n: r.changes.lines.length })),
+      table([
+        { label: t('organisation'), value: (/** @type {any} */ c) => c.organization },
+        { label: t('item'), value: (/** @type {any} */ c) => c.item },
+        { label: t('available'), num: true, value: (/** @type {any} */ c) => `${num(c.available_before)} → ${num(c.available)}` },
+        { label: t('ls_need_24'), num: true, value: (/** @type {any} */ c) => `${num(c.need_before)} → ${num(c.need)}` },
+        { label: t('ls_balance_24'), num: true, value: (/** @type {any} */ c) => `${num(c.balance_24h_before)} → ${num(c.balance_24h)}`,
+          cls: (/** @type {any} */ c) => (c.balance_24h < c.balance_24h_before ? 'bad' : '') },
+      ], r.changes.lines.slice(0, 200), { empty: t('no_data') })));
+  }
+  view.replaceChildren(...parts);
+  return {};
+}
