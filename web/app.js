@@ -15,7 +15,8 @@ const PAGES = [
     visible: () => may('logistics:read') || may('monitoring:read') || may('incidents:read') },
   { id: 'courante', load: () => import('./pages/courante.js'),
     visible: () => may('incidents:read') && !caller()?.partner_id },
-  { id: 'rapports', load: () => import('./pages/rapports.js'), visible: () => may('logistics:read') },
+  { id: 'rapports', load: () => import('./pages/rapports.js'),
+    visible: () => may('logistics:read') || may('monitoring:read') || may('incidents:read') },
   { id: 'import', load: () => import('./pages/import.js'),
     visible: () => may('logistics:write') || may('monitoring:write') },
 ];

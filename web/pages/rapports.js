@@ -1,8 +1,8 @@
 // Rapports: the reports for the chain of command, as of an instant (now, or a Paris time in the past): the
 // LOGSTAT's answer in a sentence, its totals and lines (those resting on a late count flagged), the changes since
 // an earlier instant, and the same report to download as PDF, XLSX or CSV.
-import { api, caller, h, table } from '../api.js';
-import { t, tf, num, pct, time } from '../i18n.js';
+import { api, caller, may, h, table } from '../api.js';
+import { t, tf, num, pct, time, stateLabel } from '../i18n.js';
 
 /** The query of a report: `at` and `since` as Paris local times (`YYYY-MM-DD HH:MM`), the organisation. */
 function query(/** @type {Record<string, string>} */ q, /** @type {string} */ format) {
@@ -16,7 +16,7 @@ export async function show(view, params) {
   const q = { at: params.get('at') || '', since: params.get('since') || '', org: params.get('org') || '' };
   const at = h('input', { type: 'datetime-local', id: 'rep-at', name: 'at', value: q.at });
   const since = h('input', { type: 'datetime-local', id: 'rep-since', name: 'since', value: q.since });
-  const orgs = caller()?.organization_id ? [] : (await api('/api/v1/organizations?limit=1000')).items;
+  const orgs = caller()?.organization_id || !may('logistics:read') ? [] : (await api('/api/v1/organizations?limit=1000')).items;
   const org = h('select', { id: 'rep-org', name: 'org' }, h('option', { value: '' }, t('national')),
     orgs.map((/** @type {any} */ o) => h('option', { value: o.id, selected: o.id === q.org ? '' : undefined }, o.name)));
   const form = h('form', { class: 'panel row', id: 'rep-form', onsubmit: (/** @type {Event} */ e) => {
@@ -27,6 +27,13 @@ export async function show(view, params) {
   h('label', { for: 'rep-since' }, t('rep_since')), since,
   orgs.length ? [h('label', { for: 'rep-org' }, t('organisation')), org] : null,
   h('button', { type: 'submit', class: 'primary' }, t('rep_show')));
+  const parts = [form];
+  const sitrep = await api(`/api/v1/reports/sitrep?${query({ at: q.at, since: q.since }, 'json')}`);
+  parts.push(sitrepPanel(sitrep, q));
+  if (!may('logistics:read')) {
+    view.replaceChildren(...parts);
+    return {};
+  }
   const r = await api(`/api/v1/reports/logstat?${query(q, 'json')}`);
   const short = r.totals.filter((/** @type {any} */ x) => x.balance_24h < 0);
   const answer = h('p', { class: 'sentence', id: 'logstat-answer' },
@@ -36,9 +43,7 @@ export async function show(view, params) {
       : h('strong', {}, tf('ls_none_short', { of: r.totals.length })),
     r.lines_late ? [' ', h('span', { class: 'warn' }, tf('ls_late', { n: r.lines_late, hours: r.expected_count_hours }))] : null);
   const asOf = h('p', { class: 'muted' }, tf('ls_as_of', { at: time(r.at), seq: r.seq }));
-  const downloads = h('p', { class: 'row', id: 'logstat-files' }, t('rep_download'),
-    ['pdf', 'xlsx', 'csv'].map((f) => h('a', { class: 'button', href: `/api/v1/reports/logstat?${query({ ...q, at: q.at || r.at }, f)}`,
-      download: '' }, f.toUpperCase())));
+  const downloads = files('logstat', { ...q, at: q.at || r.at });
   const columns = [
     { label: t('organisation'), value: (/** @type {any} */ l) => l.organization },
     { label: t('item'), value: (/** @type {any} */ l) => l.item },
@@ -52,9 +57,9 @@ export async function show(view, params) {
     { label: t('rep_last_count'), value: (/** @type {any} */ l) => (l.oldest_count ? time(l.oldest_count) : '—') },
     { label: t('ls_late_sites'), value: (/** @type {any} */ l) => l.late_sites.join(', '), cls: (/** @type {any} */ l) => (l.late_sites.length ? 'warn' : '') },
   ];
-  const parts = [form, h('div', { class: 'panel', id: 'logstat' }, h('h2', {}, 'LOGSTAT'), answer, asOf, downloads,
+  parts.push(h('div', { class: 'panel', id: 'logstat' }, h('h2', {}, 'LOGSTAT'), answer, asOf, downloads,
     h('h3', {}, t('ls_totals')), table(columns, r.totals, { empty: t('no_data') }),
-    h('h3', {}, t('ls_lines')), table(columns, r.lines.slice(0, 500), { empty: t('no_data') }))];
+    h('h3', {}, t('ls_lines')), table(columns, r.lines.slice(0, 500), { empty: t('no_data') })));
   if (r.changes) {
     parts.push(h('div', { class: 'panel', id: 'logstat-changes' },
       h('h2', {}, tf('ls_changes', { since: time(r.changes.since), n: r.changes.lines.length })),
@@ -69,4 +74,55 @@ export async function show(view, params) {
   }
   view.replaceChildren(...parts);
   return {};
+}
+
+/** Links to a report's files, for the same instant (the one shown, so that the file is the report read). */
+function files(/** @type {string} */ kind, /** @type {Record<string, string>} */ q) {
+  return h('p', { class: 'row', id: `${kind}-files` }, t('rep_download'),
+    ['pdf', 'xlsx', 'csv'].map((f) => h('a', { class: 'button', href: `/api/v1/reports/${kind}?${query(q, f)}`, download: '' },
+      f.toUpperCase())));
+}
+
+/** The SITREP: the situation in a sentence, then each part the caller may read. */
+function sitrepPanel(/** @type {any} */ s, /** @type {Record<string, string>} */ q) {
+  const said = [];
+  if (s.it) said.push(tf('sr_sites', { n: s.it.sites_not_ok.length, of: s.it.sites }));
+  if (s.incidents) said.push(tf('sr_incidents', { n: s.incidents.open, p1: s.incidents.open_by_priority[0] }));
+  if (s.logistics) said.push(tf('sr_short', { n: s.logistics.shortfalls.length, of: s.logistics.items_followed }));
+  if (s.decisions) said.push(tf('sr_decisions', { n: s.decisions.length }));
+  const bad = (s.it?.sites_not_ok.length || 0) + (s.incidents?.open_by_priority[0] || 0) + (s.logistics?.shortfalls.length || 0);
+  const body = [h('h2', {}, 'SITREP'),
+    h('p', { class: 'sentence', id: 'sitrep-answer' }, h('strong', { class: bad ? 'warn' : undefined }, `${said.join(' ; ')}.`)),
+    h('p', { class: 'muted' }, tf('sr_as_of', { at: time(s.at), seq: s.seq, from: time(s.period_from) })),
+    files('sitrep', { at: q.at || s.at, since: q.since })];
+  if (s.it?.sites_not_ok.length) {
+    body.push(h('h3', {}, t('sr_sites_not_ok')), table([
+      { label: t('site'), value: (/** @type {any} */ g) => g.name },
+      { label: t('state'), value: (/** @type {any} */ g) => stateLabel(g.state) },
+      { label: t('since'), value: (/** @type {any} */ g) => (g.since ? time(g.since) : '—') },
+    ], s.it.sites_not_ok));
+  }
+  if (s.incidents?.worst_open.length) {
+    body.push(h('h3', {}, t('sr_worst')), table([
+      { label: 'N°', value: (/** @type {any} */ i) => h('a', { href: `#/incidents?q=${encodeURIComponent(i.number)}` }, i.number) },
+      { label: 'P', value: (/** @type {any} */ i) => `P${i.priority}` },
+      { label: t('state'), value: (/** @type {any} */ i) => i.state },
+      { label: t('sr_summary'), value: (/** @type {any} */ i) => i.short_description },
+    ], s.incidents.worst_open));
+  }
+  if (s.logistics?.shortfalls.length) {
+    body.push(h('h3', {}, t('sr_shortfalls')), table([
+      { label: t('item'), value: (/** @type {any} */ x) => x.item },
+      { label: t('sr_missing'), num: true, value: (/** @type {any} */ x) => `${num(x.missing_24h)} ${x.unit}` },
+      { label: t('organisation'), value: (/** @type {any} */ x) => x.organizations.join(', ') },
+    ], s.logistics.shortfalls));
+  }
+  if (s.decisions?.length) {
+    body.push(h('h3', {}, t('sr_decision_list')), table([
+      { label: t('sr_when'), value: (/** @type {any} */ d) => time(d.at) },
+      { label: t('sr_by'), value: (/** @type {any} */ d) => d.by },
+      { label: t('sr_decision'), value: (/** @type {any} */ d) => d.text },
+    ], s.decisions));
+  }
+  return h('div', { class: 'panel', id: 'sitrep' }, ...body);
 }

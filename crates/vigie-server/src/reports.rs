@@ -128,6 +128,28 @@ pub async fn logstat(
     Ok(file(write(&doc, format)?, format, "LOGSTAT", report.at))
 }
 
+/// `GET /api/v1/reports/sitrep`: the situation as of `at` (now by default) over the period since `since` (24 h
+/// before by default).
+pub async fn sitrep(
+    AxState(app): AxState<App>,
+    caller: Caller,
+    Query(q): Query<ReportQuery>,
+) -> Result<Response, ApiError> {
+    let format = Format::parse(q.format.as_deref())?;
+    let at = vigie_app::when::parse_instant("at", q.at.as_deref())?;
+    let since = vigie_app::when::parse_instant("since", q.since.as_deref())?;
+    let every = app.count_every;
+    let history = app.history.clone();
+    let report = app
+        .blocking(move |j| Ok(as_of(&history, &j, at, |st, at| reports::sitrep(st, &caller.0, at, since, every))?))
+        .await?;
+    if format == Format::Json {
+        return Ok(axum::Json(report).into_response());
+    }
+    let doc = reports::sitrep_document(&report, None);
+    Ok(file(write(&doc, format)?, format, "SITREP", report.at))
+}
+
 /// `GET /api/v1/reports/discipline`: per organisation and site, when stock was last counted against the expected
 /// frequency; the late ones first.
 pub async fn discipline(

@@ -71,6 +71,7 @@ const ROUTES: &[(&str, &str, &str)] = &[
     ("GET", "/api/v1/oncall", "astop"),
     ("GET", "/api/v1/reports/discipline", "ast"),
     ("GET", "/api/v1/reports/logstat", "ast"),
+    ("GET", "/api/v1/reports/sitrep", "astop"),
     ("GET", "/api/v1/oncall/calendar", "astop"),
     ("GET", "/api/v1/oncall/escalation", "astop"),
     ("POST", "/api/v1/oncall/overrides", "aso"),

@@ -166,3 +166,91 @@ async fn a_logstat_as_of_an_instant_says_what_was_answered_then_in_json_pdf_and_
 fn urlencode(s: &str) -> String {
     s.replace('+', "%2B").replace(':', "%3A")
 }
+
+const TOC: [(&str, &str); 3] = [
+    ("partners.csv", "id;name\nATOS;Atos\n"),
+    ("applications.csv", "id;name;suite;criticality;partner_id;rollup\nODS-RES;Diffusion des résultats;ODS;critical;ATOS;worst\n"),
+    (
+        "checks.csv",
+        "id;target;site_id;kind;interval_s;timeout_s;application_id;max_attempts\nPC-1;pc-1;STA;push;60;5;ODS-RES;1\nPC-2;pc-2;MRS;push;60;5;ODS-RES;1\n",
+    ),
+];
+
+#[tokio::test]
+async fn a_sitrep_as_of_an_instant_holds_the_it_incidents_logistics_and_decisions_of_then() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let mut files = registry();
+    files.push(("forces.csv", FORCES));
+    files.push(("allowances.csv", ALLOWANCES));
+    files.extend(TOC);
+    assert_eq!(app.import(&files, "", None).await.status(), 200);
+    let toc = app.client_as("toc");
+    let push = |check: &str, status: &str| {
+        let body = serde_json::json!([{"check": check, "status": status}]);
+        toc.post(app.url("/api/v1/monitoring/results")).json(&body).send()
+    };
+    assert_eq!(push("PC-1", "CRITICAL").await.unwrap().status(), 200);
+    assert_eq!(push("PC-2", "OK").await.unwrap().status(), 200);
+    let body = serde_json::json!({"short_description": "Panne du tableau des résultats", "assignment_group": "ATOS", "impact": 1, "urgency": 1, "location": "STA"});
+    assert_eq!(toc.post(app.url("/api/now/table/incident")).json(&body).send().await.unwrap().status(), 201);
+    let decision =
+        serde_json::json!({"text": "Bascule sur le lien de secours", "kind": "decision", "incident": "INC0000001"});
+    assert_eq!(toc.post(app.url("/api/v1/log")).json(&decision).send().await.unwrap().status(), 200);
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let then = Utc::now().to_rfc3339();
+    // What the incident list said then: the one opened by hand, and the one the critical application's alert opened.
+    let listed = app.get_json("/api/v1/incidents?limit=100").await;
+    let open_p1 = listed["incidents"].as_array().unwrap().iter().filter(|i| i["incident"]["priority"] == 1).count();
+    assert_eq!(open_p1, 2, "{listed}");
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    // Afterwards the venue recovers.
+    assert_eq!(push("PC-1", "OK").await.unwrap().status(), 200);
+
+    let past = app.get_json(&format!("/api/v1/reports/sitrep?at={}", urlencode(&then))).await;
+    let it = &past["it"];
+    assert_eq!(it["sites_not_ok"][0]["id"], "STA", "{past}");
+    assert_eq!(it["sites_not_ok"][0]["state"], "CRITICAL");
+    assert_eq!(past["incidents"]["open_by_priority"][0], open_p1);
+    assert_eq!(past["incidents"]["worst_open"][0]["number"], "INC0000001");
+    assert_eq!(past["decisions"][0]["text"], "Bascule sur le lien de secours");
+    assert_eq!(past["logistics"]["shortfalls"].as_array().unwrap().len(), 1, "the rations: {past}");
+    assert_eq!(past["logistics"]["shortfalls"][0]["item_id"], "RATION");
+    let now = app.get_json("/api/v1/reports/sitrep").await;
+    assert_eq!(now["it"]["sites_not_ok"].as_array().unwrap().len(), 0, "recovered since: {now}");
+
+    let pdf = app.get(&format!("/api/v1/reports/sitrep?at={}&format=pdf", urlencode(&then))).await;
+    assert_eq!(pdf.status(), 200);
+    let text = pdftotext(&pdf.bytes().await.unwrap());
+    for want in [
+        "SITREP",
+        "1 site(s) perturbé(s) sur 2",
+        "2 incident(s) ouvert(s) dont 2 P1",
+        "INC0000001",
+        "Bascule sur le lien de secours",
+        "Stade de France",
+        "En erreur",
+        "Ration",
+    ] {
+        assert!(text.contains(want), "{want:?} not in the PDF:\n{text}");
+    }
+    // Each part for those who may read it: a tactical group gets its logistics only; a partner its incidents.
+    let idf: Value =
+        app.client_as("idf").get(app.url("/api/v1/reports/sitrep")).send().await.unwrap().json().await.unwrap();
+    assert!(
+        idf["it"].is_null() && idf["incidents"].is_null() && idf["decisions"].is_null() && idf["logistics"].is_object(),
+        "{idf}"
+    );
+    let atos: Value = app
+        .client_as("atos")
+        .get(app.url(&format!("/api/v1/reports/sitrep?at={}", urlencode(&then))))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(atos["logistics"].is_null() && atos["decisions"].is_null(), "{atos}");
+    assert_eq!(atos["incidents"]["open"], 2, "both are Atos's: {atos}");
+    assert_eq!(app.client_as("mur").get(app.url("/api/v1/reports/sitrep")).send().await.unwrap().status(), 403);
+    app.stop().await;
+}

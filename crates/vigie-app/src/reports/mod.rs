@@ -7,12 +7,14 @@
 mod documents;
 mod history;
 mod logstat;
+mod sitrep;
 
-pub use documents::{logstat_document, paris};
+pub use documents::{logstat_document, paris, sitrep_document};
 pub use history::{History, Past};
 pub use logstat::{
     changes, logstat, logstat_of, scope_for, scope_name, Logstat, LogstatChange, LogstatChanges, LogstatLine,
 };
+pub use sitrep::{partner_applications, sitrep, Sitrep};
 
 use crate::{AppError, Caller};
 use chrono::{DateTime, Duration, Utc};
