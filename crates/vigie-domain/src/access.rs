@@ -128,6 +128,8 @@ named! {
         ReadinessWrite = "readiness:write",
         /// Import and change people, teams and rosters.
         RostersWrite = "rosters:write",
+        /// Approve and publish the reports for the chain of command (LOGSTAT, SITREP) that one may read.
+        ReportsApprove = "reports:approve",
     }
 }
 
@@ -137,9 +139,16 @@ impl Role {
         use Permission::*;
         match self {
             Role::Admin => Permission::ALL,
-            Role::Strategic => {
-                &[LogisticsRead, LogisticsWrite, Shift, MonitoringRead, IncidentsRead, RostersWrite, TokensIssue]
-            }
+            Role::Strategic => &[
+                LogisticsRead,
+                LogisticsWrite,
+                Shift,
+                MonitoringRead,
+                IncidentsRead,
+                RostersWrite,
+                ReportsApprove,
+                TokensIssue,
+            ],
             Role::Tactical => &[LogisticsRead, LogisticsWrite, TokensIssue],
             Role::Toc => &[
                 MonitoringRead,
@@ -148,6 +157,7 @@ impl Role {
                 IncidentsWrite,
                 ReadinessWrite,
                 RostersWrite,
+                ReportsApprove,
                 TokensIssue,
             ],
             Role::Partner => &[MonitoringRead, IncidentsRead, IncidentsWrite, ReadinessWrite, TokensIssue],
@@ -569,6 +579,31 @@ impl View {
             }
     }
     /// An incident: partners see those assigned to them.
+    /// A report: a LOGSTAT for the logistics readers who reach its organisation (a national one: those who reach
+    /// every organisation); a SITREP for callers over everything who may read every part it holds.
+    pub fn report(&self, d: &crate::report::ReportDrafted, may: impl Fn(Permission) -> bool) -> bool {
+        use Permission::*;
+        match d.kind.as_str() {
+            "logstat" => {
+                may(LogisticsRead)
+                    && match &d.organization_id {
+                        Some(o) => OrgId::parse(o).is_ok_and(|o| self.org(&o)),
+                        None => self.all,
+                    }
+            }
+            _ => {
+                self.all
+                    && d.parts.iter().all(|p| {
+                        may(match p.as_str() {
+                            "logistics" => LogisticsRead,
+                            "incidents" | "decisions" => IncidentsRead,
+                            _ => MonitoringRead,
+                        })
+                    })
+            }
+        }
+    }
+
     pub fn incident(&self, i: &crate::itsm::Incident) -> bool {
         self.all || self.partner.as_ref().is_some_and(|p| i.assignment_group == p.as_str())
     }
@@ -793,6 +828,10 @@ impl View {
                 incidents && st.oncall.outbox.get(id).is_some_and(|n| seen_incident(&n.notification.sys_id))
             }
             IncidentAcknowledged(a) => incidents && seen_incident(&a.sys_id),
+            ReportDrafted(d) => self.report(d, &may),
+            ReportReviewed(r) => {
+                st.reports.get(&r.id).and_then(|x| x.latest()).is_some_and(|v| self.report(&v.draft, &may))
+            }
             RotationSet(crate::oncall::Rotation { team_id, .. })
             | OverrideSet(crate::oncall::Override { team_id, .. }) => {
                 (logistics || monitoring || incidents)

@@ -142,6 +142,8 @@ events! {
     NotificationSent(crate::notify::NotificationSent) = "notification.sent",
     NotificationFailed(crate::notify::NotificationFailed) = "notification.failed",
     IncidentAcknowledged(crate::notify::Acknowledged) = "incident.acknowledged",
+    ReportDrafted(crate::report::ReportDrafted) = "report.drafted",
+    ReportReviewed(crate::report::ReportReviewed) = "report.reviewed",
 }
 
 impl Event {

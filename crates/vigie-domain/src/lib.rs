@@ -23,6 +23,7 @@ pub mod registry;
 pub mod notify;
 pub mod oncall;
 pub mod readiness;
+pub mod report;
 pub mod snapshot;
 pub mod state;
 pub mod text;

@@ -50,6 +50,7 @@ use crate::plan::{Movement, Plan, PlanId, PlanStatus};
 use crate::quantity::Quantity;
 use crate::readiness::{Computer, ComputerRole, DeploymentState, Progress, Task, TaskStatus, Trade, Zone};
 use crate::registry::*;
+use crate::report::{ReportDrafted, ReportRecord, ReportVersion};
 use crate::state::*;
 use crate::toc::{
     Application, Asset, Check, CheckKind, CheckStateChange, Criticality, Dependency, MaintenanceWindow, Partner,
@@ -63,7 +64,8 @@ use std::sync::Arc;
 /// Bumped whenever the encoding or the meaning of State's fields changes; a snapshot of another version is ignored.
 /// 2: venue readiness (zones, tasks, links, progress, computers).
 /// 3: people, teams and rosters; the notifications' outbox and acknowledgements.
-pub const FORMAT: u32 = 3;
+/// 4: reports drafted, approved and published.
+pub const FORMAT: u32 = 4;
 
 /// The first bytes of every snapshot.
 pub const MAGIC: [u8; 8] = *b"VIGIESNP";
@@ -201,6 +203,7 @@ fn encode_state(state: &State, w: &mut Writer) {
         incident_sync,
         sla_breaches,
         log,
+        reports,
         last_incident_number,
         last_seq: _,    // in the header
         stock_lines: _, // the sum of the counted lines
@@ -283,6 +286,7 @@ fn encode_state(state: &State, w: &mut Writer) {
     sla_breaches.enc(w);
     log.enc(w);
     last_incident_number.enc(w);
+    enc_values(w, reports);
 
     let mut sources: Vec<&str> = sources.values().map(|s| &**s).collect();
     sources.sort_unstable();
@@ -407,6 +411,7 @@ fn decode_state(r: &mut Reader, last_seq: u64) -> Result<State, Bad> {
     let sla_breaches = Codec::dec(r)?;
     let log = Codec::dec(r)?;
     let last_incident_number = Codec::dec(r)?;
+    let reports = dec_keyed(r, |x: &ReportRecord| x.id.clone())?;
 
     let n = r.len()?;
     let mut sources = FxHashMap::with_capacity_and_hasher(r.cap::<Arc<str>>(n), Default::default());
@@ -454,6 +459,7 @@ fn decode_state(r: &mut Reader, last_seq: u64) -> Result<State, Bad> {
         incident_sync,
         sla_breaches,
         log,
+        reports,
         last_incident_number,
         last_seq,
         stock_lines,
@@ -1153,6 +1159,20 @@ macro_rules! record {
 }
 
 record!(LatLon { lat, lon });
+record!(ReportDrafted { id, version, kind, at, seq, organization_id, since, parts, digest, summary, note });
+record!(ReportVersion {
+    draft,
+    drafted_by,
+    drafted_at,
+    status,
+    approved_by,
+    approved_at,
+    published_by,
+    published_at,
+    rejected_by,
+    review_note
+});
+record!(ReportRecord { id, kind, versions });
 record!(Organization { id, name, level, parent_id, attributes });
 record!(Site { id, name, kind, lat, lon, organization_id, city, attributes });
 record!(Item { id, name, category, unit, unit_mass_kg, unit_volume_m3, attributes });

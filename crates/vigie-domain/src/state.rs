@@ -305,6 +305,8 @@ pub struct State {
     pub sla_breaches: BTreeMap<(String, String), DateTime<Utc>>,
     /// The operations log, oldest first.
     pub log: Vec<crate::itsm::LogEntry>,
+    /// Reports drafted, approved and published, by id.
+    pub reports: BTreeMap<String, crate::report::ReportRecord>,
     /// The highest incident number given (`INC0000042` → 42), deleted ones included: numbers are never reused.
     pub last_incident_number: u64,
     /// Sequence of the last applied event (0 when empty).
@@ -639,6 +641,41 @@ impl State {
             }
             Event::IncidentAcknowledged(a) => {
                 self.oncall.acknowledged.entry(a.sys_id).or_insert((time, actor.to_string()));
+            }
+            Event::ReportDrafted(d) => {
+                let rec = self.reports.entry(d.id.clone()).or_insert_with(|| crate::report::ReportRecord {
+                    id: d.id.clone(),
+                    kind: d.kind.clone(),
+                    versions: Vec::new(),
+                });
+                rec.versions.push(crate::report::ReportVersion {
+                    draft: d,
+                    drafted_by: actor.to_string(),
+                    drafted_at: time,
+                    status: "draft".into(),
+                    approved_by: None,
+                    approved_at: None,
+                    published_by: None,
+                    published_at: None,
+                    rejected_by: None,
+                    review_note: String::new(),
+                });
+            }
+            Event::ReportReviewed(r) => {
+                let v = self
+                    .reports
+                    .get_mut(&r.id)
+                    .and_then(|rec| rec.versions.iter_mut().find(|v| v.draft.version == r.version));
+                if let Some(v) = v {
+                    let by = Some(actor.to_string());
+                    match r.decision.as_str() {
+                        "approved" => (v.approved_by, v.approved_at) = (by, Some(time)),
+                        "published" => (v.published_by, v.published_at) = (by, Some(time)),
+                        _ => v.rejected_by = by,
+                    }
+                    v.status = r.decision;
+                    v.review_note = r.note;
+                }
             }
             Event::OverrideSet(o) => {
                 let key = (o.team_id.clone(), o.level, o.from);

@@ -21,7 +21,7 @@ use vigie_domain::*;
 /// One event to build: its kind and a few numbers the builder draws everything else from.
 type Op = (u8, u16, u16, u16, u32);
 
-const KINDS: u8 = 54;
+const KINDS: u8 = 56;
 
 fn pick<'a>(pool: &[&'a str], n: u16) -> &'a str {
     pool[n as usize % pool.len()]
@@ -501,6 +501,25 @@ fn event((kind, a, b, c, d): Op) -> Event {
             person_id: (b % 2 == 0).then(|| PersonId::parse(pick(PEOPLE, c)).unwrap()),
             via: "api".into(),
         }),
+        54 => Event::ReportDrafted(vigie_domain::report::ReportDrafted {
+            id: format!("LOGSTAT-{}", a % 3),
+            version: u32::from(b % 4) + 1,
+            kind: if c % 2 == 0 { "logstat" } else { "sitrep" }.into(),
+            at: instant(d),
+            seq: u64::from(a),
+            organization_id: (b % 2 == 0).then(|| "GS-IDF".to_string()),
+            since: (c % 3 == 0).then(|| instant(u32::from(c))),
+            parts: if c % 2 == 0 { vec![] } else { vec!["it".into(), "logistics".into()] },
+            digest: format!("{:064x}", a),
+            summary: text(b),
+            note: text(c),
+        }),
+        55 => Event::ReportReviewed(vigie_domain::report::ReportReviewed {
+            id: format!("LOGSTAT-{}", a % 3),
+            version: u32::from(b % 4) + 1,
+            decision: ["approved", "published", "rejected"][c as usize % 3].into(),
+            note: text(d as u16),
+        }),
         _ => Event::AccessDenied(AccessDenied {
             reason: "forbidden".into(),
             from: "127.0.0.1".into(),
@@ -686,7 +705,11 @@ fn reseal(header: &[u8], body: &[u8]) -> Vec<u8> {
 /// A state with some of everything.
 fn sample() -> State {
     let ops: Vec<Op> = (0..400u32)
-        .map(|i| ((i % KINDS as u32) as u8, (i * 7) as u16, (i * 13 + 1) as u16, (i * 5 + 2) as u16, i * 7919))
+        // The first kinds in turn (their ids line up so that every registry fills), then reports.
+        .map(|i| {
+            let kind = if i < 390 { i % 54 } else { 54 + i % 2 };
+            (kind as u8, (i * 7) as u16, (i * 13 + 1) as u16, (i * 5 + 2) as u16, i * 7919)
+        })
         .collect();
     replay(&journal(&ops))
 }
@@ -708,6 +731,7 @@ fn the_layout_is_the_documented_one() {
     assert!(c.vehicles > 0 && c.checks > 0 && c.incidents > 0 && c.log_entries > 0 && !st.plans.is_empty());
     assert!(!st.accounts.users.is_empty() && !st.accounts.tokens.is_empty() && !st.toc.hard.is_empty());
     assert!(!st.sla_breaches.is_empty() && !st.incident_sync.is_empty() && !st.toc.history.is_empty());
+    assert!(!st.reports.is_empty());
     assert!(snapshot::decode(&bytes).unwrap() == st);
 }
 

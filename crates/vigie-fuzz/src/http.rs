@@ -252,6 +252,9 @@ pub fn json_routes() -> Result<Vec<JsonRoute>, String> {
     Ok(out)
 }
 
+/// The report the corpus's first draft makes (a LOGSTAT as of a morning of the Games).
+pub const REPORT: &str = "LOGSTAT-2024-07-26-matin-national";
+
 /// Values that exist for a path parameter (the corpus's, the incident's).
 fn path_values(path: &str, name: &str, sys_id: &str) -> Vec<String> {
     match name {
@@ -259,6 +262,8 @@ fn path_values(path: &str, name: &str, sys_id: &str) -> Vec<String> {
         "sys_id" => vec![sys_id.into(), "INC0000001".into()],
         "id" if path.contains("/monitoring/checks/") => vec!["PC-1".into(), "UPLINK".into(), "WEB".into()],
         "id" if path.contains("/readiness/tasks/") => vec!["STA-RES-PC".into(), "STA-RES-IMG".into()],
+        // The report the first seed of `POST /api/v1/reports` drafts.
+        "id" if path.contains("/reports/") => vec![REPORT.into()],
         _ => Vec::new(),
     }
 }

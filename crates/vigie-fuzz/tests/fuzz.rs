@@ -88,7 +88,13 @@ fn the_seeds_are_valid() {
     for route in &target.routes {
         for seed in &route.seeds {
             // The first seed of each route, on the corpus as imported, is taken.
-            let id = if route.path.contains("/readiness/tasks/") { "STA-RES-PC" } else { "PC-1" };
+            let id = if route.path.contains("/readiness/tasks/") {
+                "STA-RES-PC"
+            } else if route.path.contains("/reports/") {
+                vigie_fuzz::http::REPORT
+            } else {
+                "PC-1"
+            };
             let path =
                 route.path.replace("{table}", "incident").replace("{sys_id}", target.sys_id()).replace("{id}", id);
             let query = match route.path {

@@ -159,3 +159,68 @@ pub async fn discipline(
     let st = app.journal.state();
     Ok(axum::Json(reports::discipline(&st, &caller.0, Utc::now(), app.count_every)?))
 }
+
+/// `GET /api/v1/reports`: the reports the caller may read.
+pub async fn list(AxState(app): AxState<App>, caller: Caller) -> Result<axum::Json<serde_json::Value>, ApiError> {
+    let st = app.journal.state();
+    Ok(axum::Json(serde_json::json!({ "items": reports::publish::list(&st, &caller.0) })))
+}
+
+/// `GET /api/v1/reports/{id}`.
+pub async fn one(
+    AxState(app): AxState<App>,
+    caller: Caller,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<axum::Json<serde_json::Value>, ApiError> {
+    let st = app.journal.state();
+    let rec = reports::publish::record(&st, &caller.0, &id)?;
+    serde_json::to_value(rec).map(axum::Json).map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+/// `POST /api/v1/reports`: a new draft.
+pub async fn draft(
+    AxState(app): AxState<App>,
+    caller: Caller,
+    b: Result<axum::Json<reports::publish::DraftRequest>, axum::extract::rejection::JsonRejection>,
+) -> Result<(axum::http::StatusCode, axum::Json<vigie_domain::report::ReportVersion>), ApiError> {
+    let req = crate::access::body(b)?;
+    let (history, every) = (app.history.clone(), app.count_every);
+    let v = app.blocking(move |j| Ok(reports::publish::draft(&j, &history, &caller.0, req, every)?)).await?;
+    Ok((axum::http::StatusCode::CREATED, axum::Json(v)))
+}
+
+/// `POST /api/v1/reports/{id}/review`.
+pub async fn review(
+    AxState(app): AxState<App>,
+    caller: Caller,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    b: Result<axum::Json<reports::publish::ReviewRequest>, axum::extract::rejection::JsonRejection>,
+) -> Result<axum::Json<vigie_domain::report::ReportVersion>, ApiError> {
+    let req = crate::access::body(b)?;
+    let v = app.blocking(move |j| Ok(reports::publish::review(&j, &caller.0, &id, req)?)).await?;
+    Ok(axum::Json(v))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct FileQuery {
+    version: Option<u32>,
+    format: Option<String>,
+}
+
+/// `GET /api/v1/reports/{id}/file`: a version rebuilt and checked.
+pub async fn version_file(
+    AxState(app): AxState<App>,
+    caller: Caller,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    Query(q): Query<FileQuery>,
+) -> Result<Response, ApiError> {
+    let format = Format::parse(Some(q.format.as_deref().unwrap_or("pdf")))?;
+    let (history, every) = (app.history.clone(), app.count_every);
+    let stem = id.clone();
+    let (v, doc) =
+        app.blocking(move |j| Ok(reports::publish::rebuild(&j, &history, &caller.0, &id, q.version, every)?)).await?;
+    if format == Format::Json {
+        return Ok(axum::Json(serde_json::json!({ "version": v, "document": { "title": doc.title, "lines": doc.lines, "summary": doc.summary } })).into_response());
+    }
+    Ok(file(write(&doc, format)?, format, &format!("{stem}-v{}", v.draft.version), v.draft.at))
+}

@@ -254,3 +254,99 @@ async fn a_sitrep_as_of_an_instant_holds_the_it_incidents_logistics_and_decision
     assert_eq!(app.client_as("mur").get(app.url("/api/v1/reports/sitrep")).send().await.unwrap().status(), 403);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_report_is_drafted_then_approved_and_published_by_another_person_with_the_role_and_rebuilt_as_sealed() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let mut files = registry();
+    files.push(("forces.csv", FORCES));
+    files.push(("allowances.csv", ALLOWANCES));
+    assert_eq!(app.import(&files, "", None).await.status(), 200);
+    let (idf, cpco, admin) = (app.client_as("idf"), app.client_as("cpco"), app.client.clone());
+    let post = |c: &reqwest::Client, path: &str, body: Value| c.post(app.url(path)).json(&body).send();
+
+    // The tactical group drafts its own LOGSTAT (a national one is outside its reach).
+    let r = post(&idf, "/api/v1/reports", serde_json::json!({"kind": "logstat", "note": "Point du groupement"}))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let v1: Value = r.json().await.unwrap();
+    let id = v1["id"].as_str().unwrap().to_string();
+    assert!(id.starts_with("LOGSTAT-") && id.ends_with("-GS-IDF"), "{id}");
+    assert_eq!((v1["version"].as_u64(), v1["status"].as_str()), (Some(1), Some("draft")));
+    assert_eq!(v1["organization_id"], "GS-IDF");
+    // It cannot approve: the role is missing; the strategic centre can, the drafter could not.
+    let approve = |version: u64| serde_json::json!({"version": version, "decision": "approve"});
+    assert_eq!(post(&idf, &format!("/api/v1/reports/{id}/review"), approve(1)).await.unwrap().status(), 403);
+    // A second draft: version 2; the first can no longer be approved.
+    let later = "site_id,item_id,quantity,condition,lot,expires_on,counted_at\nDEP1,PLATE,900,serviceable,L1,,2024-07-21 08:00\n";
+    assert_eq!(app.import(&[("stock.csv", later)], "", None).await.status(), 200);
+    let v2: Value =
+        post(&idf, "/api/v1/reports", serde_json::json!({"kind": "logstat"})).await.unwrap().json().await.unwrap();
+    assert_eq!((v2["id"].as_str(), v2["version"].as_u64()), (Some(id.as_str()), Some(2)));
+    assert_ne!(v1["digest"], v2["digest"], "other figures, another seal");
+    assert_eq!(post(&cpco, &format!("/api/v1/reports/{id}/review"), approve(1)).await.unwrap().status(), 409);
+    let publish = serde_json::json!({"version": 2, "decision": "publish"});
+    assert_eq!(
+        post(&cpco, &format!("/api/v1/reports/{id}/review"), publish.clone()).await.unwrap().status(),
+        409,
+        "approved first"
+    );
+    let ok = post(&cpco, &format!("/api/v1/reports/{id}/review"), approve(2)).await.unwrap();
+    assert_eq!(ok.status(), 200);
+    let ok = post(&admin, &format!("/api/v1/reports/{id}/review"), publish).await.unwrap();
+    assert_eq!(ok.status(), 200);
+    let rec = app.get_json(&format!("/api/v1/reports/{id}")).await;
+    let v = &rec["versions"][1];
+    assert_eq!(v["status"], "published", "{rec}");
+    assert!(v["approved_by"].as_str().unwrap().starts_with("user:cpco/"), "{rec}");
+    assert!(v["published_by"].as_str().unwrap().starts_with("user:admin/"), "{rec}");
+    assert_eq!(rec["versions"][0]["status"], "draft");
+    // Every step is in the journal, with its actor.
+    let events = app.get_json("/api/v1/events?after=0&limit=1000").await;
+    let kinds: Vec<&str> = events["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .filter(|k| k.starts_with("report."))
+        .collect();
+    assert_eq!(kinds, ["report.drafted", "report.drafted", "report.reviewed", "report.reviewed"]);
+
+    // A drafter cannot approve their own draft, even with the role.
+    let s: Value =
+        post(&cpco, "/api/v1/reports", serde_json::json!({"kind": "sitrep"})).await.unwrap().json().await.unwrap();
+    let sid = s["id"].as_str().unwrap();
+    let own = post(&cpco, &format!("/api/v1/reports/{sid}/review"), approve(1)).await.unwrap();
+    assert_eq!(own.status(), 403);
+    assert_eq!(own.json::<Value>().await.unwrap()["code"], "forbidden.own_report");
+    // Who sees what: the other group sees neither; the TOC (no logistics) does not see the SITREP that holds them.
+    let mrs: Value = app.client_as("mrs").get(app.url("/api/v1/reports")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(mrs["items"].as_array().unwrap().len(), 0, "{mrs}");
+    assert_eq!(app.client_as("mrs").get(app.url(&format!("/api/v1/reports/{id}"))).send().await.unwrap().status(), 404);
+    let toc: Value = app.client_as("toc").get(app.url("/api/v1/reports")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(toc["items"].as_array().unwrap().len(), 0, "{toc}");
+
+    // The published version rebuilt from the journal: its figures, and who drafted, approved and published it.
+    let pdf = idf.get(app.url(&format!("/api/v1/reports/{id}/file?version=2&format=pdf"))).send().await.unwrap();
+    assert_eq!(pdf.status(), 200);
+    let text = pdftotext(&pdf.bytes().await.unwrap());
+    for want in [
+        format!("{id}, version 2"),
+        "approuvée par user:cpco/".into(),
+        "publiée".into(),
+        "900".into(),
+        "Groupement IDF".into(),
+    ] {
+        assert!(text.contains(&want), "{want:?} not in:\n{text}");
+    }
+    let draft1 = idf.get(app.url(&format!("/api/v1/reports/{id}/file?version=1&format=pdf"))).send().await.unwrap();
+    let text1 = pdftotext(&draft1.bytes().await.unwrap());
+    assert!(
+        text1.contains("PROJET, non approuvé")
+            && text1.contains("1 200")
+            && text1.contains("Note : Point du groupement"),
+        "{text1}"
+    );
+    app.stop().await;
+}

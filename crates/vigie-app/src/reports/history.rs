@@ -83,12 +83,45 @@ impl History {
             }
         }
         let past = Past { seq: state.last_seq, state: Arc::new(state), at, last_time, next_time };
+        self.keep(past.clone());
+        Ok(past)
+    }
+
+    /// The state through the event `seq` exactly (a drafted report is rebuilt from the position it recorded).
+    pub fn state_through(&self, journal: &Journal, seq: u64) -> Result<Arc<State>, AppError> {
+        let start = {
+            let kept = self.kept.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(p) = kept.iter().find(|p| p.seq == seq) {
+                return Ok(p.state.clone());
+            }
+            kept.iter().filter(|p| p.seq <= seq).max_by_key(|p| p.seq).cloned()
+        };
+        let (mut state, mut last_time) = match start {
+            Some(p) => ((*p.state).clone(), p.last_time),
+            None => (State::new(), None),
+        };
+        while state.last_seq < seq {
+            let page = journal.read_after(state.last_seq, (seq - state.last_seq).min(10_000))?;
+            if page.is_empty() {
+                return Err(AppError::Internal(format!("the journal ends before event {seq}")));
+            }
+            for env in page {
+                last_time = Some(env.time);
+                state.apply_owned(env);
+            }
+        }
+        let state = Arc::new(state);
+        let at = last_time.unwrap_or_default();
+        self.keep(Past { state: state.clone(), at, seq, last_time, next_time: None });
+        Ok(state)
+    }
+
+    fn keep(&self, past: Past) {
         let mut kept = self.kept.lock().unwrap_or_else(|p| p.into_inner());
         kept.retain(|p| p.seq != past.seq);
         if kept.len() >= self.capacity {
             kept.remove(0);
         }
-        kept.push(past.clone());
-        Ok(past)
+        kept.push(past);
     }
 }

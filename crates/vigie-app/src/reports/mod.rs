@@ -7,6 +7,7 @@
 mod documents;
 mod history;
 mod logstat;
+pub mod publish;
 mod sitrep;
 
 pub use documents::{logstat_document, paris, sitrep_document};
