@@ -95,6 +95,8 @@ pub struct ServerOptions {
     pub status: Vec<status::StatusAudience>,
     /// A site's stock is expected to be counted at least this often (the reporting discipline).
     pub count_every: std::time::Duration,
+    /// Draft the national LOGSTAT and the SITREP at every 3×8 hand-over.
+    pub draft_at_handover: bool,
     /// The URL users reach Vigie at (`https://vigie.example`), behind a proxy: absolute links are built from it,
     /// and browsers' writes from its origin are Vigie's own. None: the request's `Host`, when it is valid.
     pub public_url: Option<String>,
@@ -136,6 +138,7 @@ impl Default for ServerOptions {
             notify: None,
             status: Vec::new(),
             count_every: std::time::Duration::from_secs(24 * 3600),
+            draft_at_handover: false,
             public_url: None,
             header_timeout: std::time::Duration::from_secs(10),
             keep_alive_timeout: std::time::Duration::from_secs(60),
@@ -320,6 +323,7 @@ pub async fn serve(
     let plugins = monitoring::plugins::Plugins::new(options.plugin_dirs.clone(), options.allow_root_plugins);
     let outbound = options.sync.clone();
     let paging = options.notify.clone();
+    let handover = options.draft_at_handover;
     let tls_config = options.tls.as_ref().map(tls::TlsFiles::config).transpose()?;
     let limits = net::Limits {
         header_timeout: options.header_timeout,
@@ -333,6 +337,9 @@ pub async fn serve(
     tokio::spawn(monitoring::tick_loop(app.clone()));
     tokio::spawn(incidents::sla_loop(app.clone()));
     tokio::spawn(session_loop(app.clone()));
+    if handover {
+        tokio::spawn(reports::handover_loop(app.clone()));
+    }
     if let Some(o) = outbound {
         tokio::spawn(sync::run(app.clone(), o));
     }

@@ -224,3 +224,24 @@ pub async fn version_file(
     }
     Ok(file(write(&doc, format)?, format, &format!("{stem}-v{}", v.draft.version), v.draft.at))
 }
+
+/// On the leader, every minute: the reports of the current shift's hand-over, drafted once (their ids say the
+/// shift, so a restart or another node drafts nothing twice; a late start drafts them as of the hand-over all the
+/// same).
+pub async fn handover_loop(app: App) {
+    let mut every = crate::Every::new(&app, std::time::Duration::from_secs(60));
+    while every.next().await {
+        if !app.journal.role().writes() {
+            continue;
+        }
+        let (history, count_every) = (app.history.clone(), app.count_every);
+        let r = app
+            .blocking(move |j| Ok(reports::publish::draft_at_handover(&j, &history, Utc::now(), count_every)?))
+            .await;
+        match r {
+            Ok(drafted) if !drafted.is_empty() => tracing::info!(?drafted, "hand-over reports drafted"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "hand-over reports not drafted"),
+        }
+    }
+}

@@ -33,11 +33,14 @@ pub struct Reports {
     /// A site's stock is expected to be counted at least every this many hours: later, it is listed late and its
     /// organisation's duty officer reminded (once a day).
     pub count_every_h: u64,
+    /// At every 3×8 hand-over (06:00, 14:00, 22:00, Paris), draft the national LOGSTAT and the SITREP as of the
+    /// hand-over, for the incoming shift to approve and publish.
+    pub draft_at_handover: bool,
 }
 
 impl Default for Reports {
     fn default() -> Self {
-        Reports { count_every_h: 24 }
+        Reports { count_every_h: 24, draft_at_handover: true }
     }
 }
 

@@ -123,6 +123,7 @@ pub fn serve(
         },
         status: status_pages(cfg, simulate),
         count_every: std::time::Duration::from_secs(cfg.reports.count_every_h.max(1) * 3600),
+        draft_at_handover: cfg.reports.draft_at_handover,
         ..Default::default()
     };
     let listen = cfg.server.listen.clone();

@@ -367,3 +367,32 @@ pub fn rebuild(
     }
     Ok((v, doc))
 }
+
+/// The reports of the hand-over that began the shift of `now` (06:00, 14:00 or 22:00, Paris): the national LOGSTAT
+/// and the SITREP as of the hand-over, drafted by Vigie (`system:reports`) unless they exist; returns the ids drafted.
+pub fn draft_at_handover(
+    journal: &Journal,
+    history: &History,
+    now: DateTime<Utc>,
+    count_every: Duration,
+) -> Result<Vec<String>, AppError> {
+    let shift = vigie_incidents::oplog::shift_of(now);
+    let Some(start) = vigie_incidents::oplog::shift_start(&shift) else { return Ok(Vec::new()) };
+    let vigie = Caller::internal(vigie_domain::Actor::system("reports"), "reports:handover");
+    let mut drafted = Vec::new();
+    for kind in ["logstat", "sitrep"] {
+        let id = report_id(kind, start, None);
+        if journal.state().reports.contains_key(&id) {
+            continue;
+        }
+        let req = DraftRequest {
+            kind: kind.into(),
+            at: Some(start.to_rfc3339()),
+            note: Some(format!("Rédigé par Vigie à la relève ({shift}).")),
+            ..Default::default()
+        };
+        draft(journal, history, &vigie, req, count_every)?;
+        drafted.push(id);
+    }
+    Ok(drafted)
+}
