@@ -1,7 +1,7 @@
 // Rapports: the reports for the chain of command, as of an instant (now, or a Paris time in the past): the
 // LOGSTAT's answer in a sentence, its totals and lines (those resting on a late count flagged), the changes since
 // an earlier instant, and the same report to download as PDF, XLSX or CSV.
-import { api, caller, may, h, table } from '../api.js';
+import { api, caller, may, h, table, toast, errorBox } from '../api.js';
 import { t, tf, num, pct, time, stateLabel } from '../i18n.js';
 
 /** The query of a report: `at` and `since` as Paris local times (`YYYY-MM-DD HH:MM`), the organisation. */
@@ -27,7 +27,7 @@ export async function show(view, params) {
   h('label', { for: 'rep-since' }, t('rep_since')), since,
   orgs.length ? [h('label', { for: 'rep-org' }, t('organisation')), org] : null,
   h('button', { type: 'submit', class: 'primary' }, t('rep_show')));
-  const parts = [form];
+  const parts = [form, await drafted(q)];
   const sitrep = await api(`/api/v1/reports/sitrep?${query({ at: q.at, since: q.since }, 'json')}`);
   parts.push(sitrepPanel(sitrep, q));
   if (!may('logistics:read')) {
@@ -125,4 +125,54 @@ function sitrepPanel(/** @type {any} */ s, /** @type {Record<string, string>} */
     ], s.decisions));
   }
   return h('div', { class: 'panel', id: 'sitrep' }, ...body);
+}
+
+const STATUS = /** @type {Record<string, string>} */ ({ draft: 'rp_st_draft', approved: 'rp_st_approved', published: 'rp_st_published', rejected: 'rp_st_rejected' });
+
+/** The reports drafted for the chain of command: draft one as of the instant shown; approve, publish or reject the
+ * latest version (with reports:approve, never one's own draft); each version's file, rebuilt and checked. */
+async function drafted(/** @type {Record<string, string>} */ q) {
+  const list = (await api('/api/v1/reports')).items;
+  const status = h('div', { id: 'reports-status' });
+  const refresh = () => window.dispatchEvent(new HashChangeEvent('hashchange'));
+  const act = async (/** @type {string} */ path, /** @type {any} */ body, /** @type {string} */ done) => {
+    try {
+      await api(path, { method: 'POST', body });
+      toast(done);
+      refresh();
+    } catch (e) {
+      status.replaceChildren(errorBox(e));
+    }
+  };
+  const draft = (/** @type {string} */ kind) => act('/api/v1/reports',
+    { kind, ...(q.at ? { at: q.at.replace('T', ' ') } : {}), ...(q.org && kind === 'logstat' ? { org: q.org } : {}) }, t('rp_drafted'));
+  const pending = list.filter((/** @type {any} */ r) => ['draft', 'approved'].includes(r.versions[r.versions.length - 1].status)).length;
+  const rows = list.slice(0, 30).map((/** @type {any} */ r) => ({ r, v: r.versions[r.versions.length - 1] }));
+  const review = (/** @type {any} */ x, /** @type {string} */ decision) => h('button', {
+    class: decision === 'reject' ? undefined : 'primary', 'data-report': x.r.id, 'data-decision': decision,
+    onclick: () => act(`/api/v1/reports/${encodeURIComponent(x.r.id)}/review`, { version: x.v.version, decision },
+      t({ approve: 'rp_approved', publish: 'rp_published', reject: 'rp_rejected' }[decision] || 'rp_drafted')),
+  }, t(`rp_${decision}`));
+  return h('div', { class: 'panel', id: 'reports' }, h('h2', {}, t('rp_title')),
+    h('p', { class: 'sentence', id: 'reports-answer' }, pending
+      ? h('strong', { class: 'warn' }, tf('rp_pending', { n: pending }))
+      : h('strong', {}, tf('rp_none_pending', { n: list.length }))),
+    h('p', { class: 'row' },
+      may('logistics:read') ? h('button', { id: 'draft-logstat', onclick: () => draft('logstat') }, t('rp_draft_logstat')) : null,
+      caller()?.organization_id || caller()?.partner_id ? null : h('button', { id: 'draft-sitrep', onclick: () => draft('sitrep') }, t('rp_draft_sitrep'))),
+    status,
+    table([
+      { label: t('rp_report'), value: (/** @type {any} */ x) => x.r.id },
+      { label: 'V', num: true, value: (/** @type {any} */ x) => x.v.version },
+      { label: t('rep_at'), value: (/** @type {any} */ x) => time(x.v.at) },
+      { label: t('state'), value: (/** @type {any} */ x) => t(STATUS[x.v.status] || 'rp_st_draft'), cls: (/** @type {any} */ x) => (x.v.status === 'published' ? 'good' : x.v.status === 'rejected' ? 'bad' : 'warn') },
+      { label: t('rp_by'), value: (/** @type {any} */ x) => [x.v.drafted_by, x.v.approved_by, x.v.published_by].filter(Boolean).map((/** @type {string} */ a) => a.split('/')[0]).join(' → ') },
+      { label: t('sr_summary'), value: (/** @type {any} */ x) => x.v.summary },
+      { label: t('rep_download'), value: (/** @type {any} */ x) => h('span', { class: 'row' }, ['pdf', 'xlsx'].map((f) =>
+        h('a', { href: `/api/v1/reports/${encodeURIComponent(x.r.id)}/file?version=${x.v.version}&format=${f}`, download: '' }, f.toUpperCase()))) },
+      { label: '', value: (/** @type {any} */ x) => (may('reports:approve')
+        ? h('span', { class: 'row' }, x.v.status === 'draft' ? [review(x, 'approve'), review(x, 'reject')]
+          : x.v.status === 'approved' ? [review(x, 'publish'), review(x, 'reject')] : null)
+        : '') },
+    ], rows, { empty: t('rp_empty') }));
 }

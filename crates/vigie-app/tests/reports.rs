@@ -165,9 +165,24 @@ fn the_hand_over_reports_are_drafted_once_per_shift_as_of_the_hand_over() {
     let history = History::new(2);
     let at =
         |s: &str| vigie_domain::paris::from_local(chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap());
-    let drafted =
-        vigie_app::reports::publish::draft_at_handover(&j, &history, at("2024-07-26 14:20"), Duration::hours(24))
-            .unwrap();
+    // A journal begun after the hand-over has nothing to report.
+    let late = vigie_app::reports::publish::draft_at_handover(
+        &j,
+        &history,
+        at("2024-07-26 14:20"),
+        at("2024-07-26 15:00"),
+        Duration::hours(24),
+    );
+    assert!(late.unwrap().is_empty());
+    let long_ago = at("2024-01-01 00:00");
+    let drafted = vigie_app::reports::publish::draft_at_handover(
+        &j,
+        &history,
+        at("2024-07-26 14:20"),
+        long_ago,
+        Duration::hours(24),
+    )
+    .unwrap();
     assert_eq!(drafted, ["LOGSTAT-2024-07-26-apres-midi-national", "SITREP-2024-07-26-apres-midi-national"]);
     let st = j.state();
     let v = st.reports["LOGSTAT-2024-07-26-apres-midi-national"].latest().unwrap().clone();
@@ -175,12 +190,22 @@ fn the_hand_over_reports_are_drafted_once_per_shift_as_of_the_hand_over() {
     assert_eq!(v.draft.at, at("2024-07-26 14:00"), "as of the hand-over, not of the minute it ran");
     assert_eq!((v.drafted_by.as_str(), v.status.as_str()), ("system:reports", "draft"));
     // Later in the same shift, nothing more; the next shift has its own.
-    let again =
-        vigie_app::reports::publish::draft_at_handover(&j, &history, at("2024-07-26 21:59"), Duration::hours(24))
-            .unwrap();
+    let again = vigie_app::reports::publish::draft_at_handover(
+        &j,
+        &history,
+        at("2024-07-26 21:59"),
+        long_ago,
+        Duration::hours(24),
+    )
+    .unwrap();
     assert!(again.is_empty());
-    let night =
-        vigie_app::reports::publish::draft_at_handover(&j, &history, at("2024-07-27 01:00"), Duration::hours(24))
-            .unwrap();
+    let night = vigie_app::reports::publish::draft_at_handover(
+        &j,
+        &history,
+        at("2024-07-27 01:00"),
+        long_ago,
+        Duration::hours(24),
+    )
+    .unwrap();
     assert_eq!(night[0], "LOGSTAT-2024-07-26-nuit-national", "the night of the 26th, which began at 22:00");
 }

@@ -236,7 +236,12 @@ pub async fn handover_loop(app: App) {
         }
         let (history, count_every) = (app.history.clone(), app.count_every);
         let r = app
-            .blocking(move |j| Ok(reports::publish::draft_at_handover(&j, &history, Utc::now(), count_every)?))
+            .blocking(move |j| {
+                let Some(first) = j.read_after(0, 1).map_err(vigie_app::AppError::from)?.first().map(|e| e.time) else {
+                    return Ok(Vec::new());
+                };
+                Ok(reports::publish::draft_at_handover(&j, &history, Utc::now(), first, count_every)?)
+            })
             .await;
         match r {
             Ok(drafted) if !drafted.is_empty() => tracing::info!(?drafted, "hand-over reports drafted"),

@@ -37,6 +37,7 @@ files!(
     "pages/courante.js",
     "pages/preparation.js",
     "pages/astreintes.js",
+    "pages/rapports.js",
     "pages/import.js",
     "geo/france-departements.geojson";
     "vendor/leaflet.js" => "leaflet/dist/leaflet.js",

@@ -369,15 +369,21 @@ pub fn rebuild(
 }
 
 /// The reports of the hand-over that began the shift of `now` (06:00, 14:00 or 22:00, Paris): the national LOGSTAT
-/// and the SITREP as of the hand-over, drafted by Vigie (`system:reports`) unless they exist; returns the ids drafted.
+/// and the SITREP as of the hand-over, drafted by Vigie (`system:reports`) unless they exist or the journal `begun`
+/// after the hand-over; returns the ids drafted.
 pub fn draft_at_handover(
     journal: &Journal,
     history: &History,
     now: DateTime<Utc>,
+    begun: DateTime<Utc>,
     count_every: Duration,
 ) -> Result<Vec<String>, AppError> {
     let shift = vigie_incidents::oplog::shift_of(now);
     let Some(start) = vigie_incidents::oplog::shift_start(&shift) else { return Ok(Vec::new()) };
+    // A hand-over before the journal began has nothing to report (a data directory started since).
+    if start < begun {
+        return Ok(Vec::new());
+    }
     let vigie = Caller::internal(vigie_domain::Actor::system("reports"), "reports:handover");
     let mut drafted = Vec::new();
     for kind in ["logstat", "sitrep"] {
