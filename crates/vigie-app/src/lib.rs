@@ -22,6 +22,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod credentials;
+pub mod exercise;
 mod error;
 pub mod imports;
 pub mod incidents;
