@@ -171,7 +171,10 @@ impl Scenario {
             }
             if let Some(e) = &inj.expect {
                 if !["acknowledged", "incident", "plan", "decision"].contains(&e.what.as_str()) {
-                    p(f("expect.what"), format!("expected acknowledged, incident, plan or decision, found {:?}", e.what));
+                    p(
+                        f("expect.what"),
+                        format!("expected acknowledged, incident, plan or decision, found {:?}", e.what),
+                    );
                 }
                 if offset_s(&e.within).is_none() {
                     p(f("expect.within"), format!("expected hh:mm or hh:mm:ss, found {:?}", e.within));
@@ -280,7 +283,14 @@ pub struct Run {
 }
 
 impl Run {
-    pub fn new(id: String, scenario: Scenario, started: DateTime<Utc>, base_seq: u64, from: DateTime<Utc>, director: String) -> Run {
+    pub fn new(
+        id: String,
+        scenario: Scenario,
+        started: DateTime<Utc>,
+        base_seq: u64,
+        from: DateTime<Utc>,
+        director: String,
+    ) -> Run {
         let n = scenario.injects.len();
         let speed = scenario.speed;
         Run { id, scenario, clock: Clock::new(started, speed), fired: vec![None; n], base_seq, from, director }
@@ -319,14 +329,19 @@ pub fn fire(run: &mut Run, i: usize, sandbox: &Sandbox<'_>, director: &Caller, n
                     .iter()
                     .enumerate()
                     .map(|(k, r)| {
-                        let slot = g
-                            .estate
-                            .slot(&r.check)
-                            .ok_or_else(|| AppError::field(&format!("results[{k}].check"), format!("unknown check {}", r.check)))?;
+                        let slot = g.estate.slot(&r.check).ok_or_else(|| {
+                            AppError::field(&format!("results[{k}].check"), format!("unknown check {}", r.check))
+                        })?;
                         let status = vigie_domain::health::Status::parse(&r.status).ok_or_else(|| {
                             AppError::field(&format!("results[{k}].status"), format!("unknown status {}", r.status))
                         })?;
-                        Ok(crate::monitoring::live::Result1 { slot, status, output: r.output.clone(), at, alert: false })
+                        Ok(crate::monitoring::live::Result1 {
+                            slot,
+                            status,
+                            output: r.output.clone(),
+                            at,
+                            alert: false,
+                        })
                     })
                     .collect()
             })
@@ -337,7 +352,10 @@ pub fn fire(run: &mut Run, i: usize, sandbox: &Sandbox<'_>, director: &Caller, n
             let day = vigie_domain::paris::today(now);
             let sources: Vec<vigie_import::SourceFile> = files
                 .iter()
-                .map(|(name, text)| vigie_import::SourceFile { name: name.clone(), bytes: dated(text, day).into_bytes() })
+                .map(|(name, text)| vigie_import::SourceFile {
+                    name: name.clone(),
+                    bytes: dated(text, day).into_bytes(),
+                })
                 .collect();
             let batch = vigie_import::read(&sources, &mut |_, _| {});
             crate::imports::import(sandbox.journal, director, batch, false).map(|_| ())
@@ -523,7 +541,8 @@ fn meets(e: &Envelope, x: &Expect, f: &Fired, st: &vigie_domain::State) -> bool 
                 && i.state == vigie_domain::itsm::IncidentState::InProgress
         }
         ("incident", Event::IncidentRecorded(i)) => {
-            let new = st.incident_timeline.get(&i.sys_id).is_some_and(|t| t.len() == 1) || !st.incidents.contains_key(&i.sys_id);
+            let new = st.incident_timeline.get(&i.sys_id).is_some_and(|t| t.len() == 1)
+                || !st.incidents.contains_key(&i.sys_id);
             let priority = x.max_priority.is_none_or(|p| i.priority <= p);
             let site = x.site.as_deref().is_none_or(|s| {
                 i.location == s || has(&i.short_description, s) || has(&i.cmdb_ci, s) || {
@@ -588,7 +607,12 @@ pub fn review(run: &Run, journal: &Journal, now: DateTime<Utc>) -> Result<Review
         .iter()
         .filter(|e| participant(e))
         .filter_map(|e| {
-            action_of(e).map(|what| ActionLine { at: e.time, exercise_s: run.clock.at(e.time), actor: e.actor.to_string(), what })
+            action_of(e).map(|what| ActionLine {
+                at: e.time,
+                exercise_s: run.clock.at(e.time),
+                actor: e.actor.to_string(),
+                what,
+            })
         })
         .collect();
     let mut injects = Vec::with_capacity(run.scenario.injects.len());
@@ -701,7 +725,12 @@ pub fn review_document(r: &Review) -> vigie_export::Document {
                     }),
                     i.response_s.map_or(Cell::Empty, |s| Cell::text(hms(s))),
                     Cell::text(i.by.clone().unwrap_or_default().split('/').next().unwrap_or_default()),
-                    Cell::text(i.what.clone().or_else(|| i.error.clone().map(|e| format!("non joué : {e}"))).unwrap_or_default()),
+                    Cell::text(
+                        i.what
+                            .clone()
+                            .or_else(|| i.error.clone().map(|e| format!("non joué : {e}")))
+                            .unwrap_or_default(),
+                    ),
                 ],
             })
             .collect(),
@@ -710,7 +739,12 @@ pub fn review_document(r: &Review) -> vigie_export::Document {
         title: "Chronologie des actions des participants".into(),
         sheet: "Chronologie".into(),
         notes: vec![],
-        columns: vec![Column::new("Temps", 6.0), Column::new("Heure", 10.0), Column::new("Par", 12.0), Column::new("Action", 50.0)],
+        columns: vec![
+            Column::new("Temps", 6.0),
+            Column::new("Heure", 10.0),
+            Column::new("Par", 12.0),
+            Column::new("Action", 50.0),
+        ],
         rows: r
             .actions
             .iter()

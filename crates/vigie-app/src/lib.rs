@@ -22,8 +22,8 @@
 pub mod accounts;
 pub mod audit;
 pub mod credentials;
-pub mod exercise;
 mod error;
+pub mod exercise;
 pub mod imports;
 pub mod incidents;
 pub mod limits;

@@ -130,6 +130,8 @@ named! {
         RostersWrite = "rosters:write",
         /// Approve and publish the reports for the chain of command (LOGSTAT, SITREP) that one may read.
         ReportsApprove = "reports:approve",
+        /// Start, pause, speed up and end exercises (their sandboxes), and see what each inject expects.
+        ExercisesRun = "exercises:run",
     }
 }
 
@@ -147,6 +149,7 @@ impl Role {
                 IncidentsRead,
                 RostersWrite,
                 ReportsApprove,
+                ExercisesRun,
                 TokensIssue,
             ],
             Role::Tactical => &[LogisticsRead, LogisticsWrite, TokensIssue],
@@ -158,6 +161,7 @@ impl Role {
                 ReadinessWrite,
                 RostersWrite,
                 ReportsApprove,
+                ExercisesRun,
                 TokensIssue,
             ],
             Role::Partner => &[MonitoringRead, IncidentsRead, IncidentsWrite, ReadinessWrite, TokensIssue],

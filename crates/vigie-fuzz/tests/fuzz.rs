@@ -112,7 +112,12 @@ fn the_seeds_are_valid() {
             };
             let a = target.server.send(&r, Duration::from_secs(50)).unwrap();
             vigie_fuzz::http::check_answer(&r.path, &a).unwrap();
-            if seed == &route.seeds[0] && route.path != "/api/v1/session" && !route.path.ends_with("/ack") {
+            // (An exercise's control needs one started, whose id is made at its start: its first seed meets none.)
+            if seed == &route.seeds[0]
+                && route.path != "/api/v1/session"
+                && !route.path.ends_with("/ack")
+                && !route.path.starts_with("/api/v1/exercises/{id}")
+            {
                 assert!(
                     (200..300).contains(&a.status),
                     "{} {}: the first seed is refused ({}): {}",

@@ -192,7 +192,7 @@ impl App {
             }
             return Err(unauthenticated(None, "the Authorization header takes `Bearer TOKEN` or `Basic …`"));
         }
-        if let Some(c) = cookie(headers, SESSION_COOKIE) {
+        if let Some(c) = cookie(headers, self.access.cookie) {
             let mut limits = self.access.limits;
             let follower = !self.journal.role().writes();
             if follower {
@@ -493,6 +493,8 @@ pub(crate) struct AccessState {
     pub tile_url: Option<String>,
     /// `scheme://host[:port]` of the configured public URL, if any.
     pub public_origin: Option<String>,
+    /// The session cookie's name: `vigie_session`, or an exercise's own (`exercise.rs`).
+    pub cookie: &'static str,
 }
 
 fn whoami(p: &Principal, csrf: Option<&str>, app: &App) -> Value {
@@ -511,6 +513,7 @@ fn whoami(p: &Principal, csrf: Option<&str>, app: &App) -> Value {
         "csrf_token": csrf,
         "idle_timeout_s": app.access.limits.idle.as_secs(),
         "tile_url": app.access.tile_url,
+        "exercise": app.exercise.as_deref(),
     })
 }
 
@@ -520,10 +523,11 @@ pub struct Login {
     password: String,
 }
 
-fn session_cookie(app: &App, value: &str, max_age: u64) -> HeaderValue {
+pub(crate) fn session_cookie(app: &App, value: &str, max_age: u64) -> HeaderValue {
     let secure = if app.access.secure_cookies { "; Secure" } else { "" };
     HeaderValue::from_str(&format!(
-        "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"
+        "{}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}",
+        app.access.cookie
     ))
     .expect("cookie values are base64")
 }
@@ -586,7 +590,7 @@ pub async fn current(
 
 /// `DELETE /api/v1/session`: sign out.
 pub async fn logout(AxState(app): AxState<App>, headers: HeaderMap) -> Response {
-    if let Some(c) = cookie(&headers, SESSION_COOKIE) {
+    if let Some(c) = cookie(&headers, app.access.cookie) {
         let id = app.access.sessions.close(c);
         app.session_closed(id, "sign-out").await;
     }

@@ -14,6 +14,7 @@ mod ask;
 pub mod auth;
 pub mod cluster;
 mod error;
+pub mod exercise;
 mod incidents;
 pub mod monitoring;
 pub mod net;
@@ -97,6 +98,8 @@ pub struct ServerOptions {
     pub count_every: std::time::Duration,
     /// Draft the national LOGSTAT and the SITREP at every 3×8 hand-over.
     pub draft_at_handover: bool,
+    /// Where exercises keep their journals (none: in memory).
+    pub exercise_store: Option<exercise::ExerciseStore>,
     /// The URL users reach Vigie at (`https://vigie.example`), behind a proxy: absolute links are built from it,
     /// and browsers' writes from its origin are Vigie's own. None: the request's `Host`, when it is valid.
     pub public_url: Option<String>,
@@ -139,6 +142,7 @@ impl Default for ServerOptions {
             status: Vec::new(),
             count_every: std::time::Duration::from_secs(24 * 3600),
             draft_at_handover: false,
+            exercise_store: None,
             public_url: None,
             header_timeout: std::time::Duration::from_secs(10),
             keep_alive_timeout: std::time::Duration::from_secs(60),
@@ -184,9 +188,21 @@ pub struct App {
     count_every: chrono::Duration,
     /// States of the past the reports were last asked about.
     history: Arc<vigie_app::reports::History>,
+    /// Every exercise (shared by the live server and the sandboxes).
+    exercises: Arc<exercise::Exercises>,
+    /// A sandbox: the exercise it plays (its pages' banner); none: the live server.
+    exercise: Option<Arc<exercise::Badge>>,
+    /// What a sandbox is built with: these options, without paging, sync, status pages or cluster.
+    sandbox_options: Arc<ServerOptions>,
+    exercise_store: Option<exercise::ExerciseStore>,
 }
 
 impl App {
+    /// What every report and page of a sandbox says: `EXERCICE`.
+    pub(crate) fn banner(&self) -> Option<&'static str> {
+        self.exercise.as_ref().map(|_| "EXERCICE")
+    }
+
     /// Runs a blocking journal call off the async threads.
     async fn blocking<T: Send + 'static>(
         &self,
@@ -226,6 +242,35 @@ pub fn router(journal: Journal, options: ServerOptions) -> (Router, watch::Sende
 }
 
 fn build(journal: Journal, options: ServerOptions) -> (Router, watch::Sender<bool>, App) {
+    build_as(journal, options, None, Arc::default())
+}
+
+/// An exercise's sandbox: a whole server over its own journal, without paging, outbound sync, status pages, hand-over
+/// reports or cluster, with a session cookie of its own.
+pub(crate) fn build_sandbox(
+    journal: Journal,
+    options: ServerOptions,
+    badge: Arc<exercise::Badge>,
+    exercises: Arc<exercise::Exercises>,
+) -> (Router, watch::Sender<bool>, App) {
+    build_as(journal, options, Some(badge), exercises)
+}
+
+fn build_as(
+    journal: Journal,
+    options: ServerOptions,
+    exercise: Option<Arc<exercise::Badge>>,
+    exercises: Arc<exercise::Exercises>,
+) -> (Router, watch::Sender<bool>, App) {
+    let sandbox_options = Arc::new(ServerOptions {
+        cluster: None,
+        notify: None,
+        sync: None,
+        status: Vec::new(),
+        active_checks: false,
+        draft_at_handover: false,
+        ..options.clone()
+    });
     let (events, _) = broadcast::channel(options.live_buffer.max(1));
     let tx = events.clone();
     let live_stale = Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -254,6 +299,7 @@ fn build(journal: Journal, options: ServerOptions) -> (Router, watch::Sender<boo
         secure_cookies: options.secure_cookies || options.tls.is_some(),
         tile_url: options.tile_url.clone(),
         public_origin: public_url.and_then(url_origin),
+        cookie: if exercise.is_some() { exercise::SANDBOX_SESSION_COOKIE } else { access::SESSION_COOKIE },
     });
     let csp: Arc<str> = Arc::from(content_security_policy(options.tile_url.as_deref()));
     let sla = Arc::new(options.sla.clone());
@@ -294,6 +340,10 @@ fn build(journal: Journal, options: ServerOptions) -> (Router, watch::Sender<boo
         status: Arc::new(options.status.clone()),
         count_every: chrono::Duration::from_std(options.count_every).unwrap_or(chrono::Duration::hours(24)),
         history: Arc::new(vigie_app::reports::History::default()),
+        exercises,
+        exercise,
+        exercise_store: options.exercise_store.clone(),
+        sandbox_options,
     };
     let body_limit = options.max_body_bytes;
     let router: Router = routes::router(&options)
@@ -308,6 +358,8 @@ fn build(journal: Journal, options: ServerOptions) -> (Router, watch::Sender<boo
         .layer(axum::middleware::map_response_with_state(csp, security_headers))
         // Cluster mode: a follower hands writes to the leader before anything else looks at them.
         .layer(axum::middleware::from_fn_with_state(app.clone(), cluster::forward))
+        // Exercises: a request for one goes to its sandbox before anything else looks at it.
+        .layer(axum::middleware::from_fn_with_state(app.clone(), exercise::dispatch))
         .with_state(app.clone());
     (router, stop_tx, app)
 }
@@ -337,6 +389,7 @@ pub async fn serve(
     tokio::spawn(monitoring::tick_loop(app.clone()));
     tokio::spawn(incidents::sla_loop(app.clone()));
     tokio::spawn(session_loop(app.clone()));
+    tokio::spawn(exercise::runner(app.clone()));
     if handover {
         tokio::spawn(reports::handover_loop(app.clone()));
     }
@@ -556,7 +609,7 @@ async fn confirm_import(
 }
 
 /// Ends the sessions idle or too old, in memory and in the journal (their tokens die with them), every 30 s.
-async fn session_loop(app: App) {
+pub(crate) async fn session_loop(app: App) {
     let started = std::time::Instant::now();
     let mut every = Every::new(&app, std::time::Duration::from_secs(30));
     while every.next().await {

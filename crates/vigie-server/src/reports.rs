@@ -124,7 +124,7 @@ pub async fn logstat(
     if format == Format::Json {
         return Ok(axum::Json(report).into_response());
     }
-    let doc = reports::logstat_document(&report, &scope_name, None);
+    let doc = reports::logstat_document(&report, &scope_name, app.banner());
     Ok(file(write(&doc, format)?, format, "LOGSTAT", report.at))
 }
 
@@ -146,7 +146,7 @@ pub async fn sitrep(
     if format == Format::Json {
         return Ok(axum::Json(report).into_response());
     }
-    let doc = reports::sitrep_document(&report, None);
+    let doc = reports::sitrep_document(&report, app.banner());
     Ok(file(write(&doc, format)?, format, "SITREP", report.at))
 }
 
@@ -219,6 +219,8 @@ pub async fn version_file(
     let stem = id.clone();
     let (v, doc) =
         app.blocking(move |j| Ok(reports::publish::rebuild(&j, &history, &caller.0, &id, q.version, every)?)).await?;
+    let mut doc = doc;
+    doc.banner = app.banner().map(str::to_string);
     if format == Format::Json {
         return Ok(axum::Json(serde_json::json!({ "version": v, "document": { "title": doc.title, "lines": doc.lines, "summary": doc.summary } })).into_response());
     }

@@ -124,6 +124,7 @@ pub fn serve(
         status: status_pages(cfg, simulate),
         count_every: std::time::Duration::from_secs(cfg.reports.count_every_h.max(1) * 3600),
         draft_at_handover: cfg.reports.draft_at_handover,
+        exercise_store: Some(exercise_store(cfg.storage.data_dir.join("exercises"))),
         ..Default::default()
     };
     let listen = cfg.server.listen.clone();
@@ -307,4 +308,12 @@ fn status_pages(cfg: &Config, demo: bool) -> Vec<vigie_server::status::StatusAud
         }
     }
     pages
+}
+
+/// Exercises keep their journals in SQLite under `DATA_DIR/exercises/ID`, whatever the live journal's store.
+fn exercise_store(dir: std::path::PathBuf) -> vigie_server::exercise::ExerciseStore {
+    vigie_server::exercise::ExerciseStore(std::sync::Arc::new(move |id: &str| {
+        let store = vigie_journal_sqlite::SqliteStore::open_dir(&dir.join(id)).map_err(|e| e.to_string())?;
+        Ok(Box::new(store) as Box<dyn vigie_journal::JournalStore>)
+    }))
 }

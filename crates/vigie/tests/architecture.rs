@@ -59,6 +59,7 @@ fn the_binary_writes_through_the_application_layer_not_the_http_crate() {
         "vigie_server::auth::SessionLimits",
         "vigie_server::monitoring::active::client",
         "vigie_server::tls::TlsFiles",
+        "vigie_server::exercise::ExerciseStore",
     ];
     let mut files = vec![src.clone()];
     let mut seen = 0;
