@@ -787,6 +787,58 @@ try {
     `Atos's on-call page shows its desk and who is on duty (${dutyRows.join(' | ').slice(0, 120)})`);
   await atos.close();
 
+  // Exercises: the TOC starts the power cut at Bercy from the demo (accelerated 30×) and joins it; every page then
+  // says EXERCICE; the operator logs the decision an inject asks for, in the normal Main courante; the exercise
+  // ends and its review says what was expected, done and missed. The live log never hears of it.
+  const director = await signedIn('toc', 'demo-toc', 'supervision');
+  await director.goto(`${base}/#/exercices`);
+  await director.waitForSelector('#exercise-start');
+  await director.selectOption('#ex-scenario', 'coupure-bercy');
+  await director.fill('#ex-speed', '30');
+  await look(director, '18-exercices');
+  await director.click('#exercise-start button[type=submit]');
+  await director.waitForSelector('[data-join]');
+  const exerciseId = await director.getAttribute('[data-join]', 'data-join');
+  await director.click('[data-join]');
+  await director.waitForSelector('#exercise-banner');
+  expect((await director.textContent('#exercise-banner')).includes('EXERCICE — Coupure électrique'), 'inside the exercise, the page says EXERCICE first');
+  // At 30×, the injects up to the generator's failure (00:05) play within ten seconds.
+  await until(director, async (id) => (await (await fetch(`/api/v1/exercises/${id}`)).json()).fired >= 4, exerciseId, 30000);
+  // (The page the join landed on was drawn before the cut: asked again, it shows it.)
+  await director.goto(`${base}/#/supervision?state=CRITICAL,UNREACHABLE,UNKNOWN,WARNING`);
+  await director.waitForSelector('#exercise-banner');
+  // The power cut is the exercise's: its supervision shows Bercy's uplinks down (the live one does not say so).
+  await until(director, () => document.body.textContent.includes('UPL-BCY-A') && document.body.textContent.includes('coupure électrique'));
+  expect(true, 'the exercise\'s supervision shows the injected power cut at Bercy');
+  await look(director, '18b-exercice-supervision');
+  await director.goto(`${base}/#/courante`);
+  await director.waitForSelector('form.panel input[name=text]');
+  const decisionText = 'Groupe électrogène de renfort engagé vers Bercy';
+  await director.fill('form.panel input[name=text]', decisionText);
+  await director.selectOption('form.panel select[name=kind]', 'decision');
+  await director.click('form.panel button[type=submit]');
+  await until(director, (text) => document.body.textContent.includes(text), decisionText);
+  expect((await director.textContent('#exercise-banner')).includes('EXERCICE'), 'the operations log, in the exercise, says EXERCICE too');
+  await look(director, '18c-exercice-main-courante');
+  expect(!(await toc('/api/v1/log')).entries.some((e) => e.text === decisionText), 'the decision taken in the exercise is not in the live log');
+  await director.goto(`${base}/#/exercices`);
+  await director.waitForSelector(`[data-exercise="${exerciseId}"][data-action="end"]`);
+  await director.click(`[data-exercise="${exerciseId}"][data-action="end"]`);
+  // Ended, the exercise lets the browser back to the live Vigie; its review opens from the list.
+  await director.waitForSelector(`[data-review="${exerciseId}"]`);
+  await director.click(`[data-review="${exerciseId}"]`);
+  await director.waitForSelector('#review-answer');
+  const said = (await director.textContent('#review-answer')).trim();
+  const review = await toc(`/api/v1/exercises/${exerciseId}/review`);
+  const decided = review.injects.find((i) => i.id === 'groupe');
+  expect(decided.done && said.startsWith(`${review.done} action(s) attendue(s) sur ${review.expected} faite(s)`),
+    `the review says first what was done (${said})`);
+  await look(director, '18d-exercice-retex');
+  await director.reload();
+  await director.waitForSelector('#review-answer');
+  expect(!(await director.$('#exercise-banner')), 'once the exercise ended, the browser is back in the live Vigie');
+  await director.close();
+
   // The wall screen as a kiosk: the read-only `mur` user sees only what it may read, and writes nothing.
   const kiosk = await signedIn('mur', 'demo-mur', 'mur');
   expect(true, 'the wall account lands on the wall');

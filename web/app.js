@@ -17,6 +17,7 @@ const PAGES = [
     visible: () => may('incidents:read') && !caller()?.partner_id },
   { id: 'rapports', load: () => import('./pages/rapports.js'),
     visible: () => may('logistics:read') || may('monitoring:read') || may('incidents:read') },
+  { id: 'exercices', load: () => import('./pages/exercices.js'), visible: () => !!caller() && !may('wall:read') },
   { id: 'import', load: () => import('./pages/import.js'),
     visible: () => may('logistics:write') || may('monitoring:write') },
 ];
@@ -49,6 +50,8 @@ function route() {
 
 function header(active) {
   const top = document.getElementById('top');
+  // Inside an exercise, every page says so first (a red banner with its clock and the way out).
+  if (caller()?.exercise) import('./pages/exercices.js').then((m) => { if (!document.getElementById('exercise-banner')) m.banner(top); });
   const me = caller();
   top.replaceChildren(
     h('span', { class: 'brand' }, 'VIGIE'),

@@ -323,27 +323,24 @@ pub fn fire(run: &mut Run, i: usize, sandbox: &Sandbox<'_>, director: &Caller, n
     let mut incident = None;
     let outcome: Result<(), AppError> = match &inj.action {
         Action::Checks { results } => {
+            // An inject states what is so: each result is taken as many times as its check needs to make it hard.
             let at = now.timestamp_millis();
             crate::monitoring::ingest(sandbox.journal, sandbox.live, director, |g| {
-                results
-                    .iter()
-                    .enumerate()
-                    .map(|(k, r)| {
-                        let slot = g.estate.slot(&r.check).ok_or_else(|| {
-                            AppError::field(&format!("results[{k}].check"), format!("unknown check {}", r.check))
-                        })?;
-                        let status = vigie_domain::health::Status::parse(&r.status).ok_or_else(|| {
-                            AppError::field(&format!("results[{k}].status"), format!("unknown status {}", r.status))
-                        })?;
-                        Ok(crate::monitoring::live::Result1 {
-                            slot,
-                            status,
-                            output: r.output.clone(),
-                            at,
-                            alert: false,
-                        })
-                    })
-                    .collect()
+                let mut out = Vec::new();
+                for (k, r) in results.iter().enumerate() {
+                    let slot = g.estate.slot(&r.check).ok_or_else(|| {
+                        AppError::field(&format!("results[{k}].check"), format!("unknown check {}", r.check))
+                    })?;
+                    let status = vigie_domain::health::Status::parse(&r.status).ok_or_else(|| {
+                        AppError::field(&format!("results[{k}].status"), format!("unknown status {}", r.status))
+                    })?;
+                    for n in 0..g.estate.def(slot).policy.max_attempts.max(1) {
+                        let output = r.output.clone();
+                        let at = at + i64::from(n);
+                        out.push(crate::monitoring::live::Result1 { slot, status, output, at, alert: false });
+                    }
+                }
+                Ok(out)
             })
             .map(|_| ())
         }

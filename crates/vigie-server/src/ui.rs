@@ -38,6 +38,7 @@ files!(
     "pages/preparation.js",
     "pages/astreintes.js",
     "pages/rapports.js",
+    "pages/exercices.js",
     "pages/import.js",
     "geo/france-departements.geojson";
     "vendor/leaflet.js" => "leaflet/dist/leaflet.js",
