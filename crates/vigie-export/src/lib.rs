@@ -238,13 +238,24 @@ pub fn to_csv(doc: &Document) -> Vec<u8> {
                     .map(|c| match c {
                         // No grouping in a file a spreadsheet parses; the decimal comma stays.
                         Cell::Number(v, d) => french_number(*v, *d).replace(' ', ""),
-                        other => other.french(),
+                        Cell::Text(s) => inert(s),
+                        Cell::Empty => String::new(),
                     })
                     .collect(),
             );
         }
     }
     out.into_bytes()
+}
+
+/// A text a spreadsheet would take for a formula (`=`, `+`, `-`, `@`, a tab or a carriage return first) kept a
+/// text by a leading apostrophe, as OWASP advises against CSV injection; a number written as text stays as it is.
+fn inert(s: &str) -> String {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) && s.trim().parse::<f64>().is_err() {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    }
 }
 
 pub use pdf::to_pdf;
@@ -313,6 +324,19 @@ mod tests {
         let csv = String::from_utf8(to_csv(&doc)).unwrap();
         assert!(csv.starts_with("\u{feff}EXERCICE\r\n"));
         assert!(csv.contains("Groupement n° 3;Ration de combat « RCIR »;1237,5\r\n"), "{csv}");
+        // A text a spreadsheet would run is kept a text; a negative number stays a number.
+        let hostile = Document {
+            sections: vec![Section {
+                rows: vec![Row {
+                    cells: vec![Cell::text("=HYPERLINK(\"x\")"), Cell::text("-12"), Cell::Number(-3.5, 1)],
+                    flagged: false,
+                }],
+                ..doc.sections[0].clone()
+            }],
+            ..doc.clone()
+        };
+        let csv = String::from_utf8(to_csv(&hostile)).unwrap();
+        assert!(csv.contains("\"'=HYPERLINK(\"\"x\"\")\";-12;-3,5\r\n"), "{csv}");
     }
 
     #[test]

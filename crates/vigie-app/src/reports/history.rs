@@ -41,6 +41,8 @@ impl Past {
 pub struct History {
     kept: Mutex<Vec<Past>>,
     capacity: usize,
+    /// One replay at a time: each builds a whole projection, so many at once would multiply the memory.
+    replaying: Mutex<()>,
 }
 
 impl Default for History {
@@ -51,11 +53,12 @@ impl Default for History {
 
 impl History {
     pub fn new(capacity: usize) -> History {
-        History { kept: Mutex::new(Vec::new()), capacity: capacity.max(1) }
+        History { kept: Mutex::new(Vec::new()), capacity: capacity.max(1), replaying: Mutex::new(()) }
     }
 
     /// The state as of `at` (events stamped at or before it).
     pub fn state_at(&self, journal: &Journal, at: DateTime<Utc>) -> Result<Past, AppError> {
+        let _one = self.replaying.lock().unwrap_or_else(|p| p.into_inner());
         let start = {
             let kept = self.kept.lock().unwrap_or_else(|p| p.into_inner());
             if let Some(p) = kept.iter().find(|p| p.answers(at)) {
@@ -89,6 +92,7 @@ impl History {
 
     /// The state through the event `seq` exactly (a drafted report is rebuilt from the position it recorded).
     pub fn state_through(&self, journal: &Journal, seq: u64) -> Result<Arc<State>, AppError> {
+        let _one = self.replaying.lock().unwrap_or_else(|p| p.into_inner());
         let start = {
             let kept = self.kept.lock().unwrap_or_else(|p| p.into_inner());
             if let Some(p) = kept.iter().find(|p| p.seq == seq) {
