@@ -76,8 +76,9 @@ export async function show(view, params) {
     { label: t('state'), value: (/** @type {any} */ x) => (x.ended ? t('ex_ended') : t('ex_running_one')) },
     { label: '', value: (/** @type {any} */ x) => h('span', { class: 'row' },
       !x.ended && current?.id !== x.id ? h('button', { class: 'primary', 'data-join': x.id, onclick: () => act(() => join(x.id), t('ex_joined')) }, t('ex_join')) : null,
-      !x.ended && may('exercises:run') ? [x.paused ? control(x, 'resume') : control(x, 'pause'), control(x, 'end')] : null,
-      h('a', { class: 'button', href: `#/exercices?review=${encodeURIComponent(x.id)}`, 'data-review': x.id }, t('ex_review'))) },
+      // Steered and reviewed from the live Vigie only (inside, the permissions are the picture's).
+      !x.ended && may('exercises:run') && !current ? [x.paused ? control(x, 'resume') : control(x, 'pause'), control(x, 'end')] : null,
+      may('exercises:run') && !current ? h('a', { class: 'button', href: `#/exercices?review=${encodeURIComponent(x.id)}`, 'data-review': x.id }, t('ex_review')) : null) },
   ], items, { empty: t('ex_empty') })));
   view.replaceChildren(...parts);
   return {};

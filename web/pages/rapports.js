@@ -55,7 +55,8 @@ export async function show(view, params) {
     { label: t('ls_balance_24'), num: true, value: (/** @type {any} */ l) => num(l.balance_24h), cls: (/** @type {any} */ l) => (l.balance_24h < 0 ? 'bad' : '') },
     { label: t('ls_balance_72'), num: true, value: (/** @type {any} */ l) => num(l.balance_72h), cls: (/** @type {any} */ l) => (l.balance_72h < 0 ? 'bad' : '') },
     { label: t('rep_last_count'), value: (/** @type {any} */ l) => (l.oldest_count ? time(l.oldest_count) : '—') },
-    { label: t('ls_late_sites'), value: (/** @type {any} */ l) => l.late_sites.join(', '), cls: (/** @type {any} */ l) => (l.late_sites.length ? 'warn' : '') },
+    { label: t('ls_late_sites'), value: (/** @type {any} */ l) => l.late_sites.join(', ') + (l.late_site_count > l.late_sites.length ? `… (+${l.late_site_count - l.late_sites.length})` : ''),
+      cls: (/** @type {any} */ l) => (l.late_site_count ? 'warn' : '') },
   ];
   parts.push(h('div', { class: 'panel', id: 'logstat' }, h('h2', {}, 'LOGSTAT'), answer, asOf, downloads,
     h('h3', {}, t('ls_totals')), table(columns, r.totals, { empty: t('no_data') }),

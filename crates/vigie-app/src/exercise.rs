@@ -123,15 +123,16 @@ pub struct Expect {
     pub contains: Option<String>,
 }
 
-/// `hh:mm` or `hh:mm:ss` in seconds.
+/// `hh:mm` or `hh:mm:ss` in seconds, at most a week (168 h).
 pub fn offset_s(text: &str) -> Option<u64> {
     let parts: Vec<&str> = text.trim().split(':').collect();
     let n = |s: &str| s.parse::<u64>().ok();
-    match parts.as_slice() {
-        [h, m] => Some(n(h)? * 3600 + n(m).filter(|m| *m < 60)? * 60),
-        [h, m, s] => Some(n(h)? * 3600 + n(m).filter(|m| *m < 60)? * 60 + n(s).filter(|s| *s < 60)?),
-        _ => None,
-    }
+    let (h, m, s) = match parts.as_slice() {
+        [h, m] => (n(h)?, n(m)?, 0),
+        [h, m, s] => (n(h)?, n(m)?, n(s)?),
+        _ => return None,
+    };
+    (h <= 168 && m < 60 && s < 60).then(|| h * 3600 + m * 60 + s)
 }
 
 impl Scenario {
@@ -156,8 +157,23 @@ impl Scenario {
             p("inject".into(), format!("at most {MAX_INJECTS} injects"));
         }
         let mut ids = std::collections::HashSet::new();
+        let mut texts: Vec<(String, &str, bool)> =
+            vec![("name".into(), s.name.as_str(), false), ("description".into(), s.description.as_str(), true)];
         for (i, inj) in s.injects.iter().enumerate() {
             let f = |x: &str| format!("inject[{i}].{x}");
+            texts.push((f("id"), inj.id.as_str(), false));
+            texts.push((f("title"), inj.title.as_str(), false));
+            match &inj.action {
+                Action::Message { text } => texts.push((f("text"), text.as_str(), true)),
+                Action::Incident { short_description, description, .. } => {
+                    texts.push((f("short_description"), short_description.as_str(), false));
+                    texts.push((f("description"), description.as_str(), true));
+                }
+                Action::Spoil { quantity: Some(q), .. } if !(q.is_finite() && *q > 0.0 && *q < 1e12) => {
+                    p(f("quantity"), "a quantity above 0 (or none: all of it)".into());
+                }
+                _ => {}
+            }
             if !ids.insert(inj.id.as_str()) || inj.id.trim().is_empty() {
                 p(f("id"), format!("empty or given twice: {:?}", inj.id));
             }
@@ -188,6 +204,16 @@ impl Scenario {
                 {
                     p(f("expect.check"), "what to acknowledge: a check, or the incident the inject opens".into());
                 }
+            }
+        }
+        for (field, text, free) in texts {
+            let checked = if free {
+                vigie_domain::text::check_free_text(&field, text)
+            } else {
+                vigie_domain::text::check_text(&field, text, vigie_domain::text::MAX_NAME_CHARS)
+            };
+            if let Err(e) = checked {
+                problems.push(crate::problem(&field, e.to_string()));
             }
         }
         if problems.is_empty() {
@@ -320,6 +346,19 @@ pub struct Sandbox<'a> {
 /// Fires inject `i` on the sandbox as the direction (`director`), at `now`; records it in `run`.
 pub fn fire(run: &mut Run, i: usize, sandbox: &Sandbox<'_>, director: &Caller, now: DateTime<Utc>) -> Fired {
     let inj = run.scenario.injects[i].clone();
+    let (incident, error) = play(&inj, sandbox, director, now);
+    let f = Fired { at: now, exercise_s: run.clock.at(now), seq: sandbox.journal.state().last_seq, incident, error };
+    run.fired[i] = Some(f.clone());
+    f
+}
+
+/// Plays an inject on the sandbox as the direction, at `now`: the incident it opened, or why it could not play.
+pub fn play(
+    inj: &Inject,
+    sandbox: &Sandbox<'_>,
+    director: &Caller,
+    now: DateTime<Utc>,
+) -> (Option<String>, Option<String>) {
     let mut incident = None;
     let outcome: Result<(), AppError> = match &inj.action {
         Action::Checks { results } => {
@@ -376,15 +415,7 @@ pub fn fire(run: &mut Run, i: usize, sandbox: &Sandbox<'_>, director: &Caller, n
             crate::incidents::add_log_entry(sandbox.journal, director, e, now).map(|_| ())
         }
     };
-    let f = Fired {
-        at: now,
-        exercise_s: run.clock.at(now),
-        seq: sandbox.journal.state().last_seq,
-        incident,
-        error: outcome.err().map(|e| e.to_string()),
-    };
-    run.fired[i] = Some(f.clone());
-    f
+    (incident, outcome.err().map(|e| e.to_string()))
 }
 
 /// `{today}` and `{today+N}` (N days, 0 to 366) in an inject's tables, as the exercise's day (Paris).
@@ -797,6 +828,26 @@ mod tests {
         assert_eq!(at, ["inject[0].at", "inject[0].expect.what"]);
         let Err(AppError::Invalid { message, .. }) = Scenario::parse("name = 3") else { panic!("accepted") };
         assert!(message.starts_with("scenario: line 1"), "{message}");
+    }
+
+    #[test]
+    fn hostile_scenarios_are_refused_where_they_go_wrong() {
+        let one = |inject: &str| format!("name = \"x\"\n[[inject]]\nid = \"a\"\ntitle = \"t\"\n{inject}\n");
+        for (inject, field) in [
+            ("at = \"00:01\"\nkind = \"spoil\"\nsite = \"S\"\nitem = \"I\"\nquantity = -100000", "inject[0].quantity"),
+            ("at = \"5124095576030432:00\"\nkind = \"message\"\ntext = \"m\"", "inject[0].at"),
+            ("at = \"169:00\"\nkind = \"message\"\ntext = \"m\"", "inject[0].at"),
+            ("at = \"00:01\"\nkind = \"message\"\ntext = \"a\\uFFFFb\"", "inject[0].text"),
+        ] {
+            let Err(AppError::Invalid { problems, .. }) = Scenario::parse(&one(inject)) else {
+                panic!("accepted: {inject}")
+            };
+            assert_eq!(problems[0].file, field, "{inject}");
+        }
+        let Err(AppError::Invalid { problems, .. }) = Scenario::parse("name = \"a\\u0007\"") else {
+            panic!("accepted")
+        };
+        assert_eq!(problems[0].file, "name");
     }
 
     #[test]

@@ -346,6 +346,79 @@ pub fn sufficiency(
     })
 }
 
+/// Which site slots a pass has met, without clearing a vector per pass: a slot is marked with the pass's number.
+#[derive(Debug, Default)]
+pub struct SiteMarks {
+    seen: Vec<u32>,
+    epoch: u32,
+}
+
+/// One item's figures per organisation (its own sites and forces), as [`sufficiency`]'s `by_organization` gives
+/// them, and over the scope, without the per-site breakdown (no allotment, no sorting): what a report over every
+/// organisation and item needs. `headcount` is each organisation slot's engaged persons on the day, in scope, `None`
+/// where it has no force engaged (computed once for all items); `marks` a scratch buffer kept between calls.
+/// Organisation slots in order; `None` where the item has nothing.
+pub fn by_organization(
+    state: &State,
+    item: &ItemId,
+    on: NaiveDate,
+    days: u32,
+    scope: &Scope,
+    headcount: &[Option<u64>],
+    marks: &mut SiteMarks,
+) -> (Figures, Vec<Option<Figures>>) {
+    let mut by_org: Vec<Option<Figures>> = vec![None; state.org_slots.len()];
+    let mut total = Figures::default();
+    marks.epoch += 1;
+    let epoch = marks.epoch;
+    let has_lines = &mut marks.seen;
+    has_lines.resize(state.site_slots.len(), 0);
+    for line in state.item_lines(item) {
+        let Some(facts) = &state.site_facts[line.site as usize] else { continue };
+        if !scope.includes(facts.org) {
+            continue;
+        }
+        has_lines[line.site as usize] = epoch;
+        by_org[facts.org as usize].get_or_insert_with(Figures::default).add_line(line, on);
+    }
+    // Reservations count where the item is held (as sufficiency's per-site figures do).
+    for (&slot, &q) in state.reserved.get(item).into_iter().flatten() {
+        let Some(facts) = &state.site_facts[slot as usize] else { continue };
+        if has_lines.get(slot as usize) == Some(&epoch) && scope.includes(facts.org) {
+            by_org[facts.org as usize].get_or_insert_with(Figures::default).reserved += q;
+        }
+    }
+    for (&slot, &q) in state.in_transit.get(item).into_iter().flatten() {
+        let Some(facts) = &state.site_facts[slot as usize] else { continue };
+        if scope.includes(facts.org) {
+            by_org[facts.org as usize].get_or_insert_with(Figures::default).in_transit += q;
+        }
+    }
+    for (&slot, &q) in state.reserved_for.get(item).into_iter().flatten() {
+        let Some(facts) = &state.site_facts[slot as usize] else { continue };
+        if scope.includes(facts.org) && q != Quantity::ZERO {
+            by_org[facts.org as usize].get_or_insert_with(Figures::default).incoming += q;
+        }
+    }
+    let per_person = per_person(state, item, days);
+    for (slot, hc) in headcount.iter().enumerate() {
+        if let Some(hc) = hc {
+            by_org[slot].get_or_insert_with(Figures::default).need += per_person.times(*hc as i64);
+        }
+    }
+    for f in by_org.iter_mut().flatten() {
+        total.on_hand += f.on_hand;
+        total.serviceable += f.serviceable;
+        total.reserved += f.reserved;
+        total.in_transit += f.in_transit;
+        total.incoming += f.incoming;
+        total.need += f.need;
+        f.finish();
+    }
+    total.finish();
+    (total, by_org)
+}
+
 /// Each site's uncovered need (in the order of `sites`: site slot and its figures): within each organisation (the one
 /// that supports the site), what a site holds or will receive covers its own need first; then the surplus of its
 /// organisation's sites goes to the remaining needs of its other sites, the closest pair (surplus site, needing site)

@@ -81,12 +81,12 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
 }
 
 /// Why a caller was not let in.
-enum Refusal {
+pub(crate) enum Refusal {
     Unauthenticated { claimed: Option<String>, reason: &'static str, message: String },
     RateLimited { claimed: Option<String>, retry_after: u64 },
 }
 
-struct Authenticated {
+pub(crate) struct Authenticated {
     principal: Principal,
     session: Option<Session>,
 }
@@ -161,7 +161,7 @@ impl App {
         }
     }
 
-    async fn authenticate(&self, headers: &HeaderMap, peer: SocketAddr) -> Result<Authenticated, Refusal> {
+    pub(crate) async fn authenticate(&self, headers: &HeaderMap, peer: SocketAddr) -> Result<Authenticated, Refusal> {
         let unauthenticated = |claimed: Option<String>, message: &str| Refusal::Unauthenticated {
             claimed,
             reason: "unauthenticated",
@@ -233,7 +233,7 @@ impl App {
     }
 
     /// Records a failed authentication and answers it: 401, or 429 with `Retry-After`.
-    async fn refused(
+    pub(crate) async fn refused(
         &self,
         refusal: Refusal,
         table_api: bool,

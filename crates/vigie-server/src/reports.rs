@@ -59,10 +59,22 @@ fn as_of<T>(
             Err(AppError::field("at", "an instant in the past: a report says what was, not what will be"))
         }
         Some(at) => {
+            vigie_app::when::plausible("at", at)?;
             let past = history.state_at(journal, at)?;
             f(&past.state, at)
         }
         None => f(&journal.state(), now),
+    }
+}
+
+/// `since` must come before `at` (now by default).
+fn before(since: Option<DateTime<Utc>>, at: Option<DateTime<Utc>>) -> Result<(), AppError> {
+    match since {
+        Some(s) if s >= at.unwrap_or_else(Utc::now) => {
+            Err(AppError::field("since", "an instant before the report's (`at`, or now)"))
+        }
+        Some(s) => vigie_app::when::plausible("since", s).map(|_| ()),
+        None => Ok(()),
     }
 }
 
@@ -103,6 +115,7 @@ pub async fn logstat(
     let format = Format::parse(q.format.as_deref())?;
     let at = vigie_app::when::parse_instant("at", q.at.as_deref())?;
     let since = vigie_app::when::parse_instant("since", q.since.as_deref())?;
+    before(since, at)?;
     let every = app.count_every;
     let history = app.history.clone();
     let (report, scope_name) = app
@@ -138,6 +151,7 @@ pub async fn sitrep(
     let format = Format::parse(q.format.as_deref())?;
     let at = vigie_app::when::parse_instant("at", q.at.as_deref())?;
     let since = vigie_app::when::parse_instant("since", q.since.as_deref())?;
+    before(since, at)?;
     let every = app.count_every;
     let history = app.history.clone();
     let report = app

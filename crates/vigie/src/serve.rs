@@ -311,9 +311,16 @@ fn status_pages(cfg: &Config, demo: bool) -> Vec<vigie_server::status::StatusAud
 }
 
 /// Exercises keep their journals in SQLite under `DATA_DIR/exercises/ID`, whatever the live journal's store.
+/// A start that fails removes what it wrote; an ended exercise's journal stays, its record.
 fn exercise_store(dir: std::path::PathBuf) -> vigie_server::exercise::ExerciseStore {
-    vigie_server::exercise::ExerciseStore(std::sync::Arc::new(move |id: &str| {
-        let store = vigie_journal_sqlite::SqliteStore::open_dir(&dir.join(id)).map_err(|e| e.to_string())?;
-        Ok(Box::new(store) as Box<dyn vigie_journal::JournalStore>)
-    }))
+    let d = dir.clone();
+    vigie_server::exercise::ExerciseStore {
+        open: std::sync::Arc::new(move |id: &str| {
+            let store = vigie_journal_sqlite::SqliteStore::open_dir(&d.join(id)).map_err(|e| e.to_string())?;
+            Ok(Box::new(store) as Box<dyn vigie_journal::JournalStore>)
+        }),
+        remove: std::sync::Arc::new(move |id: &str| {
+            let _ = std::fs::remove_dir_all(dir.join(id));
+        }),
+    }
 }

@@ -83,7 +83,7 @@ const ROUTES: &[(&str, &str, &str)] = &[
     ("GET", "/api/v1/exercises/{id}", "*"),
     ("POST", "/api/v1/exercises/{id}/join", "*"),
     ("POST", "/api/v1/exercises/{id}/control", "aso"),
-    ("GET", "/api/v1/exercises/{id}/review", "*"),
+    ("GET", "/api/v1/exercises/{id}/review", "aso"),
     ("POST", "/api/v1/exercise/leave", "public"),
     ("GET", "/api/v1/oncall/calendar", "astop"),
     ("GET", "/api/v1/oncall/escalation", "astop"),

@@ -194,12 +194,41 @@ async fn an_exercise_plays_its_injects_on_a_sandbox_scores_the_answers_and_leave
     ] {
         assert!(text.contains(want), "{want:?} not in:\n{text}");
     }
-    // Once ended, the exercise's name leads back to the live Vigie.
-    let after: Value = inside.get(app.url("/api/v1/session")).send().await.unwrap().json().await.unwrap();
-    assert!(after["exercise"].is_null());
-
+    // Once ended, naming the exercise is refused, never carried out on the live Vigie instead; so is naming one
+    // that never was.
+    let after = inside.get(app.url("/api/v1/session")).send().await.unwrap();
+    assert_eq!(after.status(), 409);
+    assert_eq!(after.json::<Value>().await.unwrap()["code"], "exercise.not_running");
+    let stray = inside
+        .post(app.url("/api/v1/log"))
+        .json(&json!({"text": "écrit pour l'exercice", "kind": "note"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stray.status(), 409);
+    let mut h = reqwest::header::HeaderMap::new();
+    h.insert("x-vigie-exercise", "EX-NONE".parse().unwrap());
+    h.insert(reqwest::header::AUTHORIZATION, format!("Bearer {}", app.tokens["toc"]).parse().unwrap());
+    let nowhere = reqwest::Client::builder().default_headers(h).build().unwrap();
+    let r = nowhere
+        .post(app.url("/api/v1/log"))
+        .json(&json!({"text": "écrit pour l'exercice", "kind": "note"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409);
+    // A browser that still holds an ended exercise's cookie reads the live Vigie, and forgets the exercise.
+    let r = toc.get(app.url("/api/v1/session")).header("cookie", format!("vigie_exercise={id}")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers().get_all("set-cookie").iter().any(|c| c.to_str().unwrap().starts_with("vigie_exercise=;")));
     let after_head = live_head(&app);
     assert_eq!((after_head.seq, after_head.hash), (before.seq, before.hash), "the live journal is as it was");
+    // Reviews are for whoever runs exercises (they name every participant's actions); the refusal is the live
+    // Vigie's own, journalled there.
+    assert_eq!(
+        app.client_as("atos").get(app.url(&format!("/api/v1/exercises/{id}/review"))).send().await.unwrap().status(),
+        403
+    );
     app.stop().await;
 }
 
@@ -210,4 +239,65 @@ fn pdftotext(bytes: &[u8]) -> String {
     let out = std::process::Command::new("pdftotext").args(["-layout", "-enc", "UTF-8"]).arg(&file).arg("-").output();
     let out = out.expect("pdftotext (Debian poppler-utils) must be installed: scripts/test.sh installs it");
     String::from_utf8(out.stdout).unwrap()
+}
+
+#[tokio::test]
+async fn a_sandbox_answers_only_its_own_sessions_and_callers_the_live_vigie_still_lets_in() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let mut files = registry();
+    files.extend(TOC);
+    assert_eq!(app.import(&files, "", None).await.status(), 200);
+    let toc = app.client_as("toc");
+    let r = toc.post(app.url("/api/v1/exercises")).json(&json!({"scenario": "coupure-bercy"})).send().await.unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let id = app.get_json("/api/v1/exercises").await["items"][0]["id"].as_str().unwrap().to_string();
+    let joined = toc.post(app.url(&format!("/api/v1/exercises/{id}/join"))).send().await.unwrap();
+    let session = joined
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|c| c.to_str().unwrap().strip_prefix("vigie_exercise_session="))
+        .map(|c| c.split(';').next().unwrap().to_string())
+        .next()
+        .unwrap();
+    let csrf = joined.json::<Value>().await.unwrap()["csrf_token"].as_str().unwrap().to_string();
+    let browser = reqwest::Client::new();
+    let cookies = format!("vigie_exercise={id}; vigie_exercise_session={session}");
+    let me: Value =
+        browser.get(app.url("/api/v1/session")).header("cookie", &cookies).send().await.unwrap().json().await.unwrap();
+    assert_eq!(me["exercise"]["id"], id.as_str(), "{me}");
+    // Steering is the live Vigie's, even for a director inside.
+    let inside = browser
+        .post(app.url(&format!("/api/v1/exercises/{id}/control")))
+        .header("cookie", &cookies)
+        .header("x-csrf-token", &csrf)
+        .json(&json!({"action": "pause"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(inside.status(), 409);
+    assert_eq!(inside.json::<Value>().await.unwrap()["code"], "exercise.from_live");
+    // A session the sandbox did not open (any other value) is refused.
+    let forged = browser
+        .get(app.url("/api/v1/session"))
+        .header("cookie", format!("vigie_exercise={id}; vigie_exercise_session=forged"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 401);
+    // Leaving ends the sandbox's session for good.
+    let left = browser.post(app.url("/api/v1/exercise/leave")).header("cookie", &cookies).send().await.unwrap();
+    assert_eq!(left.status(), 204);
+    let again = browser.get(app.url("/api/v1/session")).header("cookie", &cookies).send().await.unwrap();
+    assert_eq!(again.status(), 401, "the session left is not brought back");
+    // A user disabled on the live Vigie since the exercise began is refused inside it too, token or password.
+    let mut h = reqwest::header::HeaderMap::new();
+    h.insert("x-vigie-exercise", id.parse().unwrap());
+    h.insert(reqwest::header::AUTHORIZATION, format!("Bearer {}", app.tokens["atos"]).parse().unwrap());
+    let atos = reqwest::Client::builder().default_headers(h).build().unwrap();
+    assert_eq!(atos.get(app.url("/api/v1/incidents")).send().await.unwrap().status(), 200);
+    let disable = json!({"name": "atos", "role": "partner", "partner_id": "ATOS", "disabled": true});
+    assert!(app.client.post(app.url("/api/v1/users")).json(&disable).send().await.unwrap().status().is_success());
+    assert_eq!(atos.get(app.url("/api/v1/incidents")).send().await.unwrap().status(), 401);
+    app.stop().await;
 }

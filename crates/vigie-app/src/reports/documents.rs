@@ -77,7 +77,10 @@ pub fn logstat_document(r: &Logstat, scope_name: &str, banner: Option<&str>) -> 
             q(l.balance_72h),
             l.oldest_count.map_or(Cell::Empty, |t| Cell::text(paris(t))),
             Cell::text(l.sources.join(", ")),
-            Cell::text(l.late_sites.join(", ")),
+            Cell::text(match l.late_site_count.saturating_sub(l.late_sites.len()) {
+                0 => l.late_sites.join(", "),
+                more => format!("{}… (+{more})", l.late_sites.join(", ")),
+            }),
         ],
     };
     let mut sections = vec![

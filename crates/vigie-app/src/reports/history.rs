@@ -43,6 +43,17 @@ pub struct History {
     capacity: usize,
     /// One replay at a time: each builds a whole projection, so many at once would multiply the memory.
     replaying: Mutex<()>,
+    /// Replays running or waiting; beyond [`History::MAX_WAITING`], a caller is told to come back.
+    waiting: std::sync::atomic::AtomicUsize,
+}
+
+/// Takes a place among the replays waiting; gives it back when dropped.
+struct Waiting<'a>(&'a std::sync::atomic::AtomicUsize);
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 impl Default for History {
@@ -53,11 +64,39 @@ impl Default for History {
 
 impl History {
     pub fn new(capacity: usize) -> History {
-        History { kept: Mutex::new(Vec::new()), capacity: capacity.max(1), replaying: Mutex::new(()) }
+        History {
+            kept: Mutex::new(Vec::new()),
+            capacity: capacity.max(1),
+            replaying: Mutex::new(()),
+            waiting: Default::default(),
+        }
+    }
+
+    /// Replays that may run or wait at once; the next caller is answered `unavailable` with a delay.
+    pub const MAX_WAITING: usize = 4;
+
+    fn wait(&self) -> Result<Waiting<'_>, AppError> {
+        let n = self.waiting.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let w = Waiting(&self.waiting);
+        if n >= Self::MAX_WAITING {
+            return Err(AppError::Unavailable {
+                reason: crate::Reason::new(
+                    "unavailable.replays",
+                    [],
+                    "reports of past instants are being computed: ask again in a few seconds".into(),
+                ),
+                retry_after_s: 5,
+            });
+        }
+        Ok(w)
     }
 
     /// The state as of `at` (events stamped at or before it).
     pub fn state_at(&self, journal: &Journal, at: DateTime<Utc>) -> Result<Past, AppError> {
+        if let Some(p) = self.kept.lock().unwrap_or_else(|p| p.into_inner()).iter().find(|p| p.answers(at)) {
+            return Ok(Past { at, ..p.clone() });
+        }
+        let _place = self.wait()?;
         let _one = self.replaying.lock().unwrap_or_else(|p| p.into_inner());
         let start = {
             let kept = self.kept.lock().unwrap_or_else(|p| p.into_inner());
@@ -92,6 +131,7 @@ impl History {
 
     /// The state through the event `seq` exactly (a drafted report is rebuilt from the position it recorded).
     pub fn state_through(&self, journal: &Journal, seq: u64) -> Result<Arc<State>, AppError> {
+        let _place = self.wait()?;
         let _one = self.replaying.lock().unwrap_or_else(|p| p.into_inner());
         let start = {
             let kept = self.kept.lock().unwrap_or_else(|p| p.into_inner());

@@ -11,7 +11,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use vigie_domain::access::{Permission, Reach};
-use vigie_domain::{Quantity, State};
+use vigie_domain::{Quantity, SiteId, State};
 use vigie_logistics::{self as logistics, Figures, Scope};
 
 /// One organisation's figures for one item (or the whole scope's, `organization_id` empty).
@@ -42,7 +42,9 @@ pub struct LogstatLine {
     pub age_hours: Option<f64>,
     /// Where the counts came from (the import file or the API call that recorded them), at most five.
     pub sources: Vec<String>,
-    /// Sites late in counting (past the expected frequency) whose stock these figures include.
+    /// Sites late in counting (past the expected frequency) whose stock these figures include: how many, and the
+    /// first ten by id.
+    pub late_site_count: usize,
     pub late_sites: Vec<String>,
 }
 
@@ -202,10 +204,9 @@ impl Rests {
                 self.sources.push(s.clone());
             }
         }
+        // Each late site once (the caller marks the sites already seen for this item).
         if let Some(site) = late_site {
-            if !self.late.contains(&site) {
-                self.late.push(site);
-            }
+            self.late.push(site);
         }
     }
 }
@@ -232,27 +233,31 @@ pub fn logstat_of(
             }
         }
     }
-    // Engaged persons per organisation slot on the day.
-    let mut headcount = vec![0u64; st.org_slots.len()];
+    // Engaged persons per organisation slot on the day (none: no force engaged).
+    let mut headcount: Vec<Option<u64>> = vec![None; st.org_slots.len()];
     for f in st.engaged.iter().filter(|f| f.active_on(on) && scope.includes(f.org)) {
-        headcount[f.org as usize] += u64::from(f.headcount);
+        *headcount[f.org as usize].get_or_insert(0) += u64::from(f.headcount);
     }
+    let mut marks = logistics::SiteMarks::default();
+    let mut seen = vec![0u32; slots];
     let mut lines = Vec::new();
     let mut totals = Vec::new();
-    for (item_id, item) in &st.items {
-        let Ok(s) = logistics::sufficiency(st, item_id, on, 1, scope) else { continue };
+    for (epoch, (item_id, item)) in st.items.iter().enumerate() {
+        let (total, by_org) = logistics::by_organization(st, item_id, on, 1, scope, &headcount, &mut marks);
         let per_day = logistics::per_person(st, item_id, 2) - logistics::per_person(st, item_id, 1);
         let one_off = logistics::per_person(st, item_id, 1) - per_day;
         // What the figures rest on, per organisation slot and for the scope.
         let mut rests: BTreeMap<u32, Rests> = BTreeMap::new();
         let mut all = Rests::default();
+        let stamp = epoch as u32 + 1;
         for line in st.item_lines(item_id).iter().filter(|l| l.counted) {
             let Some(facts) = st.site_facts.get(line.site as usize).and_then(Option::as_ref) else { continue };
             if !scope.includes(facts.org) {
                 continue;
             }
             let src = source[line.site as usize].as_ref();
-            let late_site = late[line.site as usize].then_some(line.site);
+            let first = std::mem::replace(&mut seen[line.site as usize], stamp) != stamp;
+            let late_site = (first && late[line.site as usize]).then_some(line.site);
             rests.entry(facts.org).or_default().add(line.counted_at(), src, late_site);
             all.add(line.counted_at(), src, late_site);
         }
@@ -280,26 +285,29 @@ pub fn logstat_of(
                 oldest_count: oldest,
                 age_hours: oldest.map(|o| ((at - o).num_minutes() as f64 / 6.0).round() / 10.0),
                 sources: r.map(|r| r.sources.iter().map(|s| s.to_string()).collect()).unwrap_or_default(),
+                late_site_count: r.map_or(0, |r| r.late.len()),
                 late_sites: r
                     .map(|r| {
-                        let mut v: Vec<String> = r.late.iter().map(|&s| st.site_slots.id(s).to_string()).collect();
+                        let mut v: Vec<&SiteId> = r.late.iter().map(|&s| st.site_slots.id(s)).collect();
                         v.sort();
-                        v
+                        v.iter().take(10).map(|s| s.to_string()).collect()
                     })
                     .unwrap_or_default(),
             }
         };
-        for o in &s.by_organization {
-            let Some(slot) = st.org_slots.get(o.organization_id.as_str()) else { continue };
-            lines.push(line_of(
-                Some((&o.organization_id, &o.name)),
-                &o.figures,
-                headcount[slot as usize],
-                rests.get(&slot),
-            ));
+        let mut any = false;
+        let mut scope_headcount = 0;
+        for (slot, figures) in by_org.iter().enumerate() {
+            let Some(figures) = figures else { continue };
+            any = true;
+            let id = st.org_slots.id(slot as u32);
+            let name = st.organizations.get(id).map_or("", |o| o.value.name.as_str());
+            let hc = headcount[slot].unwrap_or(0);
+            scope_headcount += hc;
+            lines.push(line_of(Some((id, name)), figures, hc, rests.get(&(slot as u32))));
         }
-        if !s.by_organization.is_empty() {
-            totals.push(line_of(None, &s.figures, s.headcount, Some(&all)));
+        if any {
+            totals.push(line_of(None, &total, scope_headcount, Some(&all)));
         }
     }
     lines.sort_by(|a, b| (&a.organization_id, &a.item_id).cmp(&(&b.organization_id, &b.item_id)));

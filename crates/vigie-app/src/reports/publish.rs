@@ -154,8 +154,17 @@ pub fn draft(
     let at = crate::when::parse_instant("at", req.at.as_deref())?;
     let since = crate::when::parse_instant("since", req.since.as_deref())?;
     let now = Utc::now();
-    if at.is_some_and(|a| a > now) {
-        return Err(AppError::field("at", "an instant in the past: a report says what was, not what will be"));
+    if let Some(a) = at {
+        crate::when::plausible("at", a)?;
+        if a > now {
+            return Err(AppError::field("at", "an instant in the past: a report says what was, not what will be"));
+        }
+    }
+    if let Some(s) = since {
+        crate::when::plausible("since", s)?;
+        if s >= at.unwrap_or(now) {
+            return Err(AppError::field("since", "an instant before the report's (`at`, or now)"));
+        }
     }
     let (org, parts) = {
         let st = journal.state();
@@ -278,6 +287,9 @@ pub fn review(journal: &Journal, caller: &Caller, id: &str, req: ReviewRequest) 
                 text,
             )))
         };
+        if !rec.versions.iter().any(|v| v.draft.version == req.version) {
+            return Err(AppError::field("version", format!("report {id} has no version {}", req.version)));
+        }
         if req.version != latest.draft.version {
             return conflict(format!(
                 "report {id}: version {} is the latest; version {} can no longer be reviewed",
