@@ -68,6 +68,24 @@ pub struct ReportRecord {
     pub versions: Vec<ReportVersion>,
 }
 
+impl ReportVersion {
+    /// A version as drafted by `by` at `at`: a draft, not reviewed.
+    pub fn drafted(draft: ReportDrafted, by: String, at: DateTime<Utc>) -> ReportVersion {
+        ReportVersion {
+            draft,
+            drafted_by: by,
+            drafted_at: at,
+            status: "draft".into(),
+            approved_by: None,
+            approved_at: None,
+            published_by: None,
+            published_at: None,
+            rejected_by: None,
+            review_note: String::new(),
+        }
+    }
+}
+
 impl ReportRecord {
     pub fn latest(&self) -> Option<&ReportVersion> {
         self.versions.last()

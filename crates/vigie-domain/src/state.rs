@@ -648,18 +648,7 @@ impl State {
                     kind: d.kind.clone(),
                     versions: Vec::new(),
                 });
-                rec.versions.push(crate::report::ReportVersion {
-                    draft: d,
-                    drafted_by: actor.to_string(),
-                    drafted_at: time,
-                    status: "draft".into(),
-                    approved_by: None,
-                    approved_at: None,
-                    published_by: None,
-                    published_at: None,
-                    rejected_by: None,
-                    review_note: String::new(),
-                });
+                rec.versions.push(crate::report::ReportVersion::drafted(d, actor.to_string(), time));
             }
             Event::ReportReviewed(r) => {
                 let v = self

@@ -593,7 +593,7 @@ pub async fn review(
 ) -> Result<Response, ApiError> {
     from_live(&app)?;
     let ex = app.exercises.get(&id).ok_or_else(|| not_found(&id))?;
-    let format = q.format.unwrap_or_else(|| "json".into());
+    let format = crate::reports::Format::parse(q.format.as_deref())?;
     let e = ex.clone();
     let r = app
         .blocking(move |_| {
@@ -606,23 +606,12 @@ pub async fn review(
             Ok(vigie_app::exercise::review(&run, &sandbox.journal, Utc::now())?)
         })
         .await?;
-    let doc = || vigie_app::exercise::review_document(&r);
-    let (bytes, mime, ext) = match format.as_str() {
-        "json" => return Ok(Json(r).into_response()),
-        "pdf" => (vigie_export::to_pdf(&doc()), "application/pdf", "pdf"),
-        "xlsx" => (
-            vigie_export::to_xlsx(&doc()).map_err(|e| ApiError::Internal(e.to_string()))?,
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            "xlsx",
-        ),
-        "csv" => (vigie_export::to_csv(&doc()), "text/csv; charset=utf-8", "csv"),
-        other => {
-            let shown: String = other.chars().take(20).collect();
-            return Err(AppError::field("format", format!("expected json, pdf, xlsx or csv, found {shown:?}")).into());
-        }
-    };
-    let name = format!("attachment; filename=\"RETEX-{id}.{ext}\"");
-    Ok(([(header::CONTENT_TYPE, mime.to_string()), (header::CONTENT_DISPOSITION, name)], bytes).into_response())
+    if format == crate::reports::Format::Json {
+        return Ok(Json(r).into_response());
+    }
+    let doc = vigie_app::exercise::review_document(&r);
+    let bytes = crate::reports::write(&doc, format)?;
+    Ok(crate::reports::file(bytes, format, &format!("RETEX-{id}"), r.started))
 }
 
 /// Fires the injects that fall due, every tenth of a second, for every running exercise. The run is locked only to

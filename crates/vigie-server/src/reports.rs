@@ -16,7 +16,7 @@ use vigie_journal::Journal;
 
 /// How a report is answered.
 #[derive(Debug, Clone, Copy, PartialEq)]
-enum Format {
+pub(crate) enum Format {
     Json,
     Pdf,
     Xlsx,
@@ -24,7 +24,7 @@ enum Format {
 }
 
 impl Format {
-    fn parse(v: Option<&str>) -> Result<Format, AppError> {
+    pub(crate) fn parse(v: Option<&str>) -> Result<Format, AppError> {
         match v.map(str::trim).unwrap_or("json") {
             "" | "json" => Ok(Format::Json),
             "pdf" => Ok(Format::Pdf),
@@ -44,6 +44,20 @@ pub struct ReportQuery {
     since: Option<String>,
     org: Option<String>,
     format: Option<String>,
+}
+
+/// An instant given, or none.
+type Instant = Option<DateTime<Utc>>;
+
+impl ReportQuery {
+    /// The format, the instant and the earlier one (before it), each checked at its field.
+    fn read(&self) -> Result<(Format, Instant, Instant), AppError> {
+        let format = Format::parse(self.format.as_deref())?;
+        let at = vigie_app::when::parse_instant("at", self.at.as_deref())?;
+        let since = vigie_app::when::parse_instant("since", self.since.as_deref())?;
+        before(since, at)?;
+        Ok((format, at, since))
+    }
 }
 
 /// Runs `f` on the state as of `at` (the live state when absent): the instant must not be in the future.
@@ -79,7 +93,7 @@ fn before(since: Option<DateTime<Utc>>, at: Option<DateTime<Utc>>) -> Result<(),
 }
 
 /// A file to download, named after the report and its instant (Paris).
-fn file(bytes: Vec<u8>, format: Format, stem: &str, at: DateTime<Utc>) -> Response {
+pub(crate) fn file(bytes: Vec<u8>, format: Format, stem: &str, at: DateTime<Utc>) -> Response {
     let (mime, ext) = match format {
         Format::Pdf => ("application/pdf", "pdf"),
         Format::Xlsx => ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
@@ -97,7 +111,7 @@ fn file(bytes: Vec<u8>, format: Format, stem: &str, at: DateTime<Utc>) -> Respon
         .into_response()
 }
 
-fn write(doc: &vigie_export::Document, format: Format) -> Result<Vec<u8>, ApiError> {
+pub(crate) fn write(doc: &vigie_export::Document, format: Format) -> Result<Vec<u8>, ApiError> {
     Ok(match format {
         Format::Pdf => vigie_export::to_pdf(doc),
         Format::Xlsx => vigie_export::to_xlsx(doc).map_err(|e| ApiError::Internal(e.to_string()))?,
@@ -112,10 +126,7 @@ pub async fn logstat(
     caller: Caller,
     Query(q): Query<ReportQuery>,
 ) -> Result<Response, ApiError> {
-    let format = Format::parse(q.format.as_deref())?;
-    let at = vigie_app::when::parse_instant("at", q.at.as_deref())?;
-    let since = vigie_app::when::parse_instant("since", q.since.as_deref())?;
-    before(since, at)?;
+    let (format, at, since) = q.read()?;
     let every = app.count_every;
     let history = app.history.clone();
     let (report, scope_name) = app
@@ -148,10 +159,7 @@ pub async fn sitrep(
     caller: Caller,
     Query(q): Query<ReportQuery>,
 ) -> Result<Response, ApiError> {
-    let format = Format::parse(q.format.as_deref())?;
-    let at = vigie_app::when::parse_instant("at", q.at.as_deref())?;
-    let since = vigie_app::when::parse_instant("since", q.since.as_deref())?;
-    before(since, at)?;
+    let (format, at, since) = q.read()?;
     let every = app.count_every;
     let history = app.history.clone();
     let report = app

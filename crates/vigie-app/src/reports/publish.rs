@@ -220,18 +220,7 @@ pub fn draft(
             summary,
             note,
         };
-        let v = ReportVersion {
-            draft: d.clone(),
-            drafted_by: caller.actor().to_string(),
-            drafted_at: Utc::now(),
-            status: "draft".into(),
-            approved_by: None,
-            approved_at: None,
-            published_by: None,
-            published_at: None,
-            rejected_by: None,
-            review_note: String::new(),
-        };
+        let v = ReportVersion::drafted(d.clone(), caller.actor().to_string(), Utc::now());
         Ok::<_, AppError>((vec![caller.event(Event::ReportDrafted(d))], v))
     })?;
     Ok(v)
