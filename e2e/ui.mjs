@@ -821,10 +821,14 @@ try {
   expect((await director.textContent('#exercise-banner')).includes('EXERCICE'), 'the operations log, in the exercise, says EXERCICE too');
   await look(director, '18c-exercice-main-courante');
   expect(!(await toc('/api/v1/log')).entries.some((e) => e.text === decisionText), 'the decision taken in the exercise is not in the live log');
+  // The director steers from the live Vigie: leaves the exercise (the live session was never touched), ends it.
   await director.goto(`${base}/#/exercices`);
+  await director.waitForSelector('#exercise-leave');
+  await director.click('#exercise-leave');
   await director.waitForSelector(`[data-exercise="${exerciseId}"][data-action="end"]`);
+  expect(!(await director.$('#exercise-banner')), 'left, the director is back in the live Vigie, still signed in');
   await director.click(`[data-exercise="${exerciseId}"][data-action="end"]`);
-  // Ended, the exercise lets the browser back to the live Vigie; its review opens from the list.
+  // Ended, its review opens from the list.
   await director.waitForSelector(`[data-review="${exerciseId}"]`);
   await director.click(`[data-review="${exerciseId}"]`);
   await director.waitForSelector('#review-answer');
@@ -834,9 +838,6 @@ try {
   expect(decided.done && said.startsWith(`${review.done} action(s) attendue(s) sur ${review.expected} faite(s)`),
     `the review says first what was done (${said})`);
   await look(director, '18d-exercice-retex');
-  await director.reload();
-  await director.waitForSelector('#review-answer');
-  expect(!(await director.$('#exercise-banner')), 'once the exercise ended, the browser is back in the live Vigie');
   await director.close();
 
   // The wall screen as a kiosk: the read-only `mur` user sees only what it may read, and writes nothing.
