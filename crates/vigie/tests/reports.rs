@@ -285,6 +285,7 @@ async fn a_report_is_drafted_then_approved_and_published_by_another_person_with_
         post(&idf, "/api/v1/reports", serde_json::json!({"kind": "logstat"})).await.unwrap().json().await.unwrap();
     assert_eq!((v2["id"].as_str(), v2["version"].as_u64()), (Some(id.as_str()), Some(2)));
     assert_ne!(v1["digest"], v2["digest"], "other figures, another seal");
+    assert_eq!(v2["since"], v1["at"], "a LOGSTAT says what changed since the previous one of its scope");
     assert_eq!(post(&cpco, &format!("/api/v1/reports/{id}/review"), approve(1)).await.unwrap().status(), 409);
     let publish = serde_json::json!({"version": 2, "decision": "publish"});
     assert_eq!(
@@ -337,6 +338,7 @@ async fn a_report_is_drafted_then_approved_and_published_by_another_person_with_
         "publiée".into(),
         "900".into(),
         "Groupement IDF".into(),
+        "Évolution depuis le".into(),
     ] {
         assert!(text.contains(&want), "{want:?} not in:\n{text}");
     }

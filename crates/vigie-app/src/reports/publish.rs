@@ -124,6 +124,47 @@ fn compute(
     }
 }
 
+/// The instant of the previous LOGSTAT of a scope before `at`: the latest published one, else the latest drafted
+/// (rejected ones aside).
+fn previous(st: &State, org: Option<&str>, at: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let versions = || {
+        st.reports
+            .values()
+            .filter(|r| r.kind == "logstat")
+            .flat_map(|r| &r.versions)
+            .filter(|v| v.draft.organization_id.as_deref() == org && v.draft.at < at && v.status != "rejected")
+    };
+    versions()
+        .filter(|v| v.status == "published")
+        .map(|v| v.draft.at)
+        .max()
+        .or_else(|| versions().map(|v| v.draft.at).max())
+}
+
+/// A LOGSTAT with its changes since `since` (computed on the journal as of then, over the same scope).
+fn with_changes(
+    c: Computed,
+    journal: &Journal,
+    history: &History,
+    since: Option<DateTime<Utc>>,
+    org: Option<&str>,
+    count_every: Duration,
+) -> Result<Computed, AppError> {
+    let (mut l, name, since) = match (c, since) {
+        (Computed::Logstat(l, name), Some(since)) => (l, name, since),
+        (c, _) => return Ok(c),
+    };
+    let past = history.state_at(journal, since)?;
+    let vigie = Caller::internal(vigie_domain::Actor::system("reports"), "reports");
+    // An organisation that did not exist then has no earlier figures: every line is new.
+    let before = match scope_for(&past.state, &vigie, org) {
+        Ok((scope, o)) => logstat_of(&past.state, since, &scope, o, count_every),
+        Err(_) => Logstat { lines: Vec::new(), at: since, seq: past.seq, ..l.clone() },
+    };
+    l.changes = Some(super::changes(&before, &l));
+    Ok(Computed::Logstat(l, name))
+}
+
 /// A report's id: its kind, the shift of its instant, its scope (`LOGSTAT-2024-07-26-apres-midi-national`).
 pub fn report_id(kind: &str, at: DateTime<Utc>, org: Option<&str>) -> String {
     let shift = vigie_incidents::oplog::shift_of(at).replace(' ', "-").replace("après", "apres");
@@ -190,6 +231,12 @@ pub fn draft(
             }
         }
     };
+    // A LOGSTAT says what changed since the previous one of its scope (the latest published before it, else the
+    // latest drafted), unless an instant is asked.
+    let since = match (kind.as_str(), since) {
+        ("logstat", None) => previous(&journal.state(), org.as_deref(), at.unwrap_or(now)),
+        (_, s) => s,
+    };
     let computed = match at {
         Some(at) => {
             let past = history.state_at(journal, at)?;
@@ -197,6 +244,7 @@ pub fn draft(
         }
         None => compute(&journal.state(), &kind, now, org.as_deref(), since, &parts, count_every)?,
     };
+    let computed = with_changes(computed, journal, history, since, org.as_deref(), count_every)?;
     let (at, seq, since) = match &computed {
         Computed::Logstat(l, _) => (l.at, l.seq, since),
         Computed::Sitrep(s) => (s.at, s.seq, Some(s.period_from)),
@@ -341,6 +389,7 @@ pub fn rebuild(
     let d = &v.draft;
     let st = history.state_through(journal, d.seq)?;
     let computed = compute(&st, &d.kind, d.at, d.organization_id.as_deref(), d.since, &d.parts, count_every)?;
+    let computed = with_changes(computed, journal, history, d.since, d.organization_id.as_deref(), count_every)?;
     if computed.digest() != d.digest {
         return Err(AppError::Internal(format!(
             "report {id} version {}: the journal no longer gives its figures",
