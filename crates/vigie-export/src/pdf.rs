@@ -219,6 +219,9 @@ pub(crate) fn winansi(s: &str) -> Vec<u8> {
             'Œ' => 0x8c,
             'œ' => 0x9c,
             'Ÿ' => 0x9f,
+            // Signs WinAnsi lacks, written as their nearest.
+            '−' | '‐' | '‑' => b'-',
+            '→' => b'>',
             _ => b'?',
         })
         .collect()
@@ -310,6 +313,7 @@ mod tests {
     fn french_text_is_written_in_winansi() {
         assert_eq!(winansi("é à ç «x» ’ – …"), b"\xe9 \xe0 \xe7 \xabx\xbb \x92 \x96 \x85");
         assert_eq!(winansi("日"), b"?");
+        assert_eq!(winansi("a − b → c"), b"a - b > c");
     }
 
     #[test]
