@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{registry, Backend, TestApp};
+use common::{pdftotext, registry, Backend, TestApp};
 use serde_json::{json, Value};
 use std::fmt::Write;
 
@@ -230,15 +230,6 @@ async fn an_exercise_plays_its_injects_on_a_sandbox_scores_the_answers_and_leave
         403
     );
     app.stop().await;
-}
-
-fn pdftotext(bytes: &[u8]) -> String {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("r.pdf");
-    std::fs::write(&file, bytes).unwrap();
-    let out = std::process::Command::new("pdftotext").args(["-layout", "-enc", "UTF-8"]).arg(&file).arg("-").output();
-    let out = out.expect("pdftotext (Debian poppler-utils) must be installed: scripts/test.sh installs it");
-    String::from_utf8(out.stdout).unwrap()
 }
 
 #[tokio::test]

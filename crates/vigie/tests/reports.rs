@@ -6,25 +6,11 @@
 mod common;
 
 use chrono::Utc;
-use common::{registry, Backend, TestApp};
+use common::{pdftotext, registry, Backend, TestApp};
 use serde_json::Value;
 
 const FORCES: &str = "id,name,site_id,headcount,organization_id,starts_on,ends_on\nF1,Compagnie,STA,300,GS-IDF,2024-01-01,2099-12-31\nF2,Section,MRS,40,GS-MRS,2024-01-01,2099-12-31\n";
 const ALLOWANCES: &str = "item_id,basis,quantity\nPLATE,person,2\nRATION,person_day,3\n";
-
-fn pdftotext(bytes: &[u8]) -> String {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("r.pdf");
-    std::fs::write(&file, bytes).unwrap();
-    let out = std::process::Command::new("pdftotext")
-        .args(["-layout", "-enc", "UTF-8"])
-        .arg(&file)
-        .arg("-")
-        .output()
-        .expect("pdftotext (Debian poppler-utils) must be installed: scripts/test.sh installs it");
-    assert!(out.status.success());
-    String::from_utf8(out.stdout).unwrap()
-}
 
 fn french(v: &Value) -> String {
     vigie_export::french_number(v.as_f64().unwrap(), 3)

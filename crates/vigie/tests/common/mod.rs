@@ -321,3 +321,18 @@ pub fn test_pki(dir: &std::path::Path, days: u32) {
         .collect::<Vec<_>>(),
     );
 }
+
+/// A PDF's text as poppler's `pdftotext` reads it (Debian poppler-utils, installed by `scripts/test.sh`).
+pub fn pdftotext(bytes: &[u8]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("r.pdf");
+    std::fs::write(&file, bytes).unwrap();
+    let out = std::process::Command::new("pdftotext")
+        .args(["-layout", "-enc", "UTF-8"])
+        .arg(&file)
+        .arg("-")
+        .output()
+        .expect("pdftotext (Debian poppler-utils) must be installed: scripts/test.sh installs it");
+    assert!(out.status.success(), "pdftotext: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
