@@ -111,6 +111,20 @@ pub(crate) fn file(bytes: Vec<u8>, format: Format, stem: &str, at: DateTime<Utc>
         .into_response()
 }
 
+/// A report as JSON, or laid out as the file asked for.
+fn respond<R: serde::Serialize>(
+    report: R,
+    format: Format,
+    stem: &str,
+    at: DateTime<Utc>,
+    layout: impl FnOnce(&R) -> vigie_export::Document,
+) -> Result<Response, ApiError> {
+    if format == Format::Json {
+        return Ok(axum::Json(report).into_response());
+    }
+    Ok(file(write(&layout(&report), format)?, format, stem, at))
+}
+
 pub(crate) fn write(doc: &vigie_export::Document, format: Format) -> Result<Vec<u8>, ApiError> {
     Ok(match format {
         Format::Pdf => vigie_export::to_pdf(doc),
@@ -145,11 +159,8 @@ pub async fn logstat(
             Ok((report, name))
         })
         .await?;
-    if format == Format::Json {
-        return Ok(axum::Json(report).into_response());
-    }
-    let doc = reports::logstat_document(&report, &scope_name, app.banner());
-    Ok(file(write(&doc, format)?, format, "LOGSTAT", report.at))
+    let at = report.at;
+    respond(report, format, "LOGSTAT", at, |r| reports::logstat_document(r, &scope_name, app.banner()))
 }
 
 /// `GET /api/v1/reports/sitrep`: the situation as of `at` (now by default) over the period since `since` (24 h
@@ -165,11 +176,8 @@ pub async fn sitrep(
     let report = app
         .blocking(move |j| Ok(as_of(&history, &j, at, |st, at| reports::sitrep(st, &caller.0, at, since, every))?))
         .await?;
-    if format == Format::Json {
-        return Ok(axum::Json(report).into_response());
-    }
-    let doc = reports::sitrep_document(&report, app.banner());
-    Ok(file(write(&doc, format)?, format, "SITREP", report.at))
+    let at = report.at;
+    respond(report, format, "SITREP", at, |r| reports::sitrep_document(r, app.banner()))
 }
 
 /// `GET /api/v1/reports/discipline`: per organisation and site, when stock was last counted against the expected

@@ -12,6 +12,12 @@ use serde_json::Value;
 const FORCES: &str = "id,name,site_id,headcount,organization_id,starts_on,ends_on\nF1,Compagnie,STA,300,GS-IDF,2024-01-01,2099-12-31\nF2,Section,MRS,40,GS-MRS,2024-01-01,2099-12-31\n";
 const ALLOWANCES: &str = "item_id,basis,quantity\nPLATE,person,2\nRATION,person_day,3\n";
 
+/// A LOGSTAT's line of an organisation and an item.
+fn line(report: &Value, org: &str, item: &str) -> Value {
+    let lines = report["lines"].as_array().unwrap();
+    lines.iter().find(|l| l["organization_id"] == org && l["item_id"] == item).unwrap().clone()
+}
+
 fn french(v: &Value) -> String {
     vigie_export::french_number(v.as_f64().unwrap(), 3)
 }
@@ -64,26 +70,14 @@ async fn a_logstat_as_of_an_instant_says_what_was_answered_then_in_json_pdf_and_
         }
     }
     assert!(compared >= 4, "{compared}");
-    let idf_plates = r["lines"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|l| l["organization_id"] == "GS-IDF" && l["item_id"] == "PLATE")
-        .unwrap()
-        .clone();
+    let idf_plates = line(&r, "GS-IDF", "PLATE");
     assert_eq!(idf_plates["available"].as_f64(), Some(1200.0));
     assert_eq!(idf_plates["need"].as_f64(), Some(600.0));
     assert_eq!(idf_plates["balance_24h"].as_f64(), Some(600.0));
     assert_eq!(idf_plates["late_sites"][0], "DEP1", "counted in July 2024: late, and said on the line");
     // Now, the later count shows.
     let now = app.get_json("/api/v1/reports/logstat").await;
-    let idf_now = now["lines"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|l| l["organization_id"] == "GS-IDF" && l["item_id"] == "PLATE")
-        .unwrap()
-        .clone();
+    let idf_now = line(&now, "GS-IDF", "PLATE");
     assert_eq!(idf_now["available"].as_f64(), Some(100.0));
     assert_eq!(idf_now["balance_24h"].as_f64(), Some(-500.0));
     // The changes since the earlier instant.

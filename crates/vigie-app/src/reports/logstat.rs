@@ -4,7 +4,6 @@
 //! supply, the balance at 24, 48 and 72 h, the age and source of the counts the figures rest on, and the sites late
 //! in counting them (the reporting discipline), named on every line they touch.
 
-use super::discipline_of;
 use crate::{AppError, Caller};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::Serialize;
@@ -224,15 +223,8 @@ pub fn logstat_of(
     // Each site's count source and lateness, once.
     let source: Vec<Option<Arc<str>>> =
         (0..slots).map(|s| st.stock_of(st.site_slots.id(s as u32).as_str()).map(|x| x.stamp.source.clone())).collect();
-    let mut late = vec![false; slots];
-    let discipline = discipline_of(st, at, count_every, |_| true);
-    for o in &discipline.organizations {
-        for s in o.sites.iter().filter(|s| s.late) {
-            if let Some(slot) = st.site_slots.get(&s.site_id) {
-                late[slot as usize] = true;
-            }
-        }
-    }
+    // Late: counted longer ago than expected (the reporting discipline's rule, by site slot).
+    let late: Vec<bool> = super::last_counts(st).iter().map(|t| t.is_some_and(|t| at - t > count_every)).collect();
     // Engaged persons per organisation slot on the day (none: no force engaged).
     let mut headcount: Vec<Option<u64>> = vec![None; st.org_slots.len()];
     for f in st.engaged.iter().filter(|f| f.active_on(on) && scope.includes(f.org)) {
